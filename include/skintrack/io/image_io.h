@@ -1,0 +1,57 @@
+// Reading and writing images with strict validation.
+//
+// Loading converts every accepted file to the internal form documented in
+// skintrack/core/image.h (CV_32FC3, BGR, sRGB-encoded, [0,1]), with EXIF orientation applied.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <opencv2/core.hpp>
+
+#include "skintrack/core/status.h"
+
+namespace skintrack::io {
+
+struct LoadOptions {
+  // Largest accepted width*height in pixels, read from the file header BEFORE decoding, so a
+  // decompression bomb is refused without allocating. Default 120 MP.
+  std::int64_t max_pixels = 120'000'000;
+  // Smallest accepted side in px (after orientation). Default 64 px.
+  int min_side = 64;
+  // Apply the EXIF orientation tag (JPEG). Default true.
+  bool apply_exif_orientation = true;
+  Status Check() const;
+};
+
+// What the file header says, before any pixel is decoded.
+struct ImageHeader {
+  std::string format;   // "jpeg", "png", "tiff", "webp", "bmp"
+  int width = 0;        // px, as stored (before EXIF orientation)
+  int height = 0;       // px, as stored
+  int channels = 0;     // 1 grey, 2 grey+alpha, 3 colour, 4 colour+alpha (0 when unknown)
+  int bit_depth = 0;    // bits per sample: 8 or 16 (0 when unknown)
+};
+
+struct LoadedImage {
+  cv::Mat image;        // internal form, CV_32FC3 BGR sRGB [0,1], orientation applied
+  ImageHeader header;   // as read from the file
+  std::string path;     // the path given
+};
+
+// Reads only the header of `path`. Errors (kInvalidInput) name the file and the reason:
+// missing, a directory, empty, not an image of a supported format, header truncated.
+Status ReadImageHeader(const std::string& path, ImageHeader* header);
+
+// Loads `path` into the internal form. Errors are kInvalidInput, one line naming the file:
+// missing file, directory, empty file, unsupported or non-image bytes (whatever the extension),
+// truncated data (JPEG without end-of-image marker, PNG without IEND, ...), header larger than
+// options.max_pixels, decoded image smaller than options.min_side.
+Status LoadImage(const std::string& path, const LoadOptions& options, LoadedImage* out);
+
+// Writes an internal-form image (CV_32FC3 [0,1]) or an 8-bit image (CV_8UC1/CV_8UC3) to `path`;
+// the format follows the extension (.png, .jpg/.jpeg, .tif/.tiff, .webp, .bmp).
+// jpeg_quality applies to JPEG and WebP (1..100). Errors are kIoError naming the file.
+Status WriteImage(const std::string& path, const cv::Mat& image, int jpeg_quality = 92);
+
+}  // namespace skintrack::io

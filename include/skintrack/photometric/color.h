@@ -1,0 +1,15 @@
+// Colour conversions between the internal sRGB-encoded form and linear light.
+#pragma once
+
+#include <opencv2/core.hpp>
+
+namespace skintrack::photometric {
+
+// sRGB-encoded [0,1] (any float type, any channels) -> linear light [0,1] (IEC 61966-2-1).
+cv::Mat SrgbToLinear(const cv::Mat& srgb);
+// Linear light [0,1] -> sRGB-encoded [0,1]; values are clamped to [0,1] first.
+cv::Mat LinearToSrgb(const cv::Mat& linear);
+// Relative luminance Y (Rec. 709 weights) of a linear-light BGR CV_32FC3 image -> CV_32FC1.
+cv::Mat LinearLuminance(const cv::Mat& linear_bgr);
+
+}  // namespace skintrack::photometric
