@@ -1,1 +1,266 @@
-// placeholder, replaced by the io implementation
+// Loading and writing images: validation before decoding, decoding with OpenCV, conversion to
+// the internal form (see skintrack/core/image.h).
+#include "skintrack/io/image_io.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "io/image_file.h"
+#include "skintrack/core/image.h"
+
+namespace fs = std::filesystem;
+
+namespace skintrack::io {
+
+namespace {
+
+using internal::InputError;
+
+// "400.0 MP"; falls back to pixels when one decimal of a megapixel says too little.
+std::string Megapixels(std::int64_t px) {
+  char buf[64];
+  if (px >= 100'000) {
+    std::snprintf(buf, sizeof(buf), "%.1f MP", static_cast<double>(px) / 1e6);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%lld px", static_cast<long long>(px));
+  }
+  return buf;
+}
+
+// Exception texts may span lines; a Status message is one line.
+std::string OneLine(std::string s) {
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
+std::string SizeText(int w, int h) { return std::to_string(w) + "x" + std::to_string(h) + " px"; }
+
+// Converts a decoded image of any supported depth and channel count to CV_32FC3 in [0,1].
+Status ToInternal(const cv::Mat& raw, const std::string& path, cv::Mat* out) {
+  cv::Mat f;
+  switch (raw.depth()) {
+    case CV_8U:
+      raw.convertTo(f, CV_32F, 1.0 / 255.0);
+      break;
+    case CV_16U:
+      raw.convertTo(f, CV_32F, 1.0 / 65535.0);
+      break;
+    case CV_32F:
+    case CV_64F:
+      raw.convertTo(f, CV_32F);
+      cv::patchNaNs(f, 0.0);
+      f = cv::max(cv::min(f, 1.0), 0.0);
+      break;
+    default:
+      return InputError(path, "unsupported sample type " + cv::typeToString(raw.type()));
+  }
+  switch (f.channels()) {
+    case 1:
+      cv::cvtColor(f, *out, cv::COLOR_GRAY2BGR);
+      break;
+    case 2: {  // grey + alpha
+      cv::Mat grey;
+      cv::extractChannel(f, grey, 0);
+      cv::cvtColor(grey, *out, cv::COLOR_GRAY2BGR);
+      break;
+    }
+    case 3:
+      *out = f;
+      break;
+    case 4:
+      cv::cvtColor(f, *out, cv::COLOR_BGRA2BGR);
+      break;
+    default:
+      return InputError(path, "unsupported channel count " + std::to_string(f.channels()));
+  }
+  return Status::Ok();
+}
+
+Status LoadImageImpl(const std::string& path, const LoadOptions& options, LoadedImage* out) {
+  SKINTRACK_RETURN_IF_ERROR(options.Check());
+
+  ImageHeader header;
+  std::vector<unsigned char> core_bmp;  // a core-header BMP rewritten for OpenCV, else empty
+  {
+    internal::FileReader reader;
+    SKINTRACK_RETURN_IF_ERROR(reader.Open(path));
+    SKINTRACK_RETURN_IF_ERROR(internal::ParseHeader(reader, &header));
+    const std::int64_t pixels = std::int64_t{header.width} * header.height;
+    if (pixels > options.max_pixels) {
+      std::string claimed = Megapixels(pixels);
+      std::string limit = Megapixels(options.max_pixels);
+      if (claimed == limit) {
+        claimed = std::to_string(pixels) + " px";
+        limit = std::to_string(options.max_pixels) + " px";
+      }
+      return InputError(path, "header claims " + SizeText(header.width, header.height) + " (" +
+                                  claimed + "), over the limit of " + limit);
+    }
+    SKINTRACK_RETURN_IF_ERROR(internal::CheckComplete(reader, header));
+    if (header.format == "bmp")
+      SKINTRACK_RETURN_IF_ERROR(internal::ConvertCoreBmp(reader, &core_bmp));
+  }
+
+  // IMREAD_UNCHANGED must not be used: OpenCV then ignores the EXIF orientation.
+  int flags = cv::IMREAD_ANYDEPTH | cv::IMREAD_ANYCOLOR;
+  if (!options.apply_exif_orientation) flags |= cv::IMREAD_IGNORE_ORIENTATION;
+  const cv::Mat raw = core_bmp.empty() ? cv::imread(path, flags) : cv::imdecode(core_bmp, flags);
+  if (raw.empty()) {
+    return InputError(
+        path, "cannot decode " + internal::FormatDisplayName(header.format) + " data (corrupt)");
+  }
+
+  cv::Mat image;
+  SKINTRACK_RETURN_IF_ERROR(ToInternal(raw, path, &image));
+  if (image.cols < options.min_side || image.rows < options.min_side) {
+    return InputError(path, "image is " + SizeText(image.cols, image.rows) +
+                                ", smaller than the minimum of " +
+                                std::to_string(options.min_side) + " px on a side");
+  }
+  out->image = image;
+  out->header = header;
+  out->path = path;
+  return Status::Ok();
+}
+
+Status WriteError(const std::string& path, const std::string& reason) {
+  return Status::IoError(path + ": cannot write image (" + reason + ")");
+}
+
+Status WriteImageImpl(const std::string& path, const cv::Mat& image, int jpeg_quality) {
+  std::string ext = fs::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const bool is_jpeg = ext == ".jpg" || ext == ".jpeg";
+  const bool is_webp = ext == ".webp";
+  if (!is_jpeg && !is_webp && ext != ".png" && ext != ".tif" && ext != ".tiff" && ext != ".bmp") {
+    return Status::InvalidArgument(path + ": unsupported image extension '" + ext +
+                                   "' (use .png, .jpg, .jpeg, .tif, .tiff, .webp or .bmp)");
+  }
+  if (jpeg_quality < 1 || jpeg_quality > 100) {
+    return Status::InvalidArgument(path + ": JPEG/WebP quality must be in 1..100, got " +
+                                   std::to_string(jpeg_quality));
+  }
+  if (image.empty()) return Status::InvalidArgument(path + ": cannot write an empty image");
+
+  // Everything is written as 8-bit (also PNG and TIFF, which could hold 16 bits): the internal
+  // form is sRGB-encoded, so 8 bits per sample is what any viewer or later load expects.
+  cv::Mat img8;
+  if (image.type() == CV_32FC3) {
+    cv::Mat clean = image.clone();
+    cv::patchNaNs(clean, 0.0);
+    clean.convertTo(img8, CV_8U, 255.0);  // rounds to nearest and saturates to [0,255]
+  } else if (image.type() == CV_8UC1 || image.type() == CV_8UC3) {
+    img8 = image;
+  } else {
+    return Status::InvalidArgument(path + ": cannot write image of type " +
+                                   cv::typeToString(image.type()) +
+                                   " (expected CV_32FC3, CV_8UC1 or CV_8UC3)");
+  }
+
+  std::error_code ec;
+  const fs::path parent = fs::path(path).parent_path();
+  if (!parent.empty()) {
+    const fs::file_status st = fs::status(parent, ec);
+    if (st.type() == fs::file_type::not_found) return WriteError(path, "directory does not exist");
+    if (!ec && st.type() != fs::file_type::directory) {
+      return WriteError(path, "parent is not a directory");
+    }
+  }
+  if (fs::is_directory(path, ec)) return WriteError(path, "is a directory");
+
+  std::vector<int> params;
+  if (is_jpeg) params = {cv::IMWRITE_JPEG_QUALITY, jpeg_quality};
+  if (is_webp) params = {cv::IMWRITE_WEBP_QUALITY, jpeg_quality};
+  // Encode in memory first, so a failing encoder leaves no partial file behind.
+  std::vector<unsigned char> bytes;
+  if (!cv::imencode(ext, img8, bytes, params) || bytes.empty()) {
+    return WriteError(path, "encoder failed");
+  }
+
+  errno = 0;
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) {
+    const int err = errno;
+    return WriteError(path, err == EACCES ? "permission denied" : std::strerror(err));
+  }
+  const std::size_t written = std::fwrite(bytes.data(), 1, bytes.size(), f);
+  int err = errno;
+  const bool closed = std::fclose(f) == 0;
+  if (!closed && err == 0) err = errno;
+  if (written != bytes.size() || !closed) {
+    fs::remove(path, ec);
+    return WriteError(path, err != 0 ? std::strerror(err) : "short write");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status LoadOptions::Check() const {
+  if (max_pixels <= 0) {
+    return Status::InvalidArgument("max_pixels must be > 0, got " + std::to_string(max_pixels));
+  }
+  if (min_side < 1) {
+    return Status::InvalidArgument("min_side must be >= 1, got " + std::to_string(min_side));
+  }
+  return Status::Ok();
+}
+
+Status ReadImageHeader(const std::string& path, ImageHeader* header) {
+  if (header == nullptr) return Status::InvalidArgument("ReadImageHeader: null output");
+  try {
+    internal::FileReader reader;
+    SKINTRACK_RETURN_IF_ERROR(reader.Open(path));
+    ImageHeader h;
+    SKINTRACK_RETURN_IF_ERROR(internal::ParseHeader(reader, &h));
+    *header = h;
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return Status::Internal(path + ": cannot read header (" + OneLine(e.what()) + ")");
+  } catch (...) {
+    return Status::Internal(path + ": cannot read header (unknown exception)");
+  }
+}
+
+Status LoadImage(const std::string& path, const LoadOptions& options, LoadedImage* out) {
+  if (out == nullptr) return Status::InvalidArgument("LoadImage: null output");
+  try {
+    return LoadImageImpl(path, options, out);
+  } catch (const cv::Exception& e) {
+    // OpenCV refuses some inputs by throwing (e.g. sizes over its own limits): the data is bad.
+    return InputError(path, "cannot decode image (" + OneLine(e.err) + ")");
+  } catch (const std::bad_alloc&) {
+    return InputError(path, "cannot decode image (out of memory)");
+  } catch (const std::exception& e) {
+    return Status::Internal(path + ": cannot load image (" + OneLine(e.what()) + ")");
+  } catch (...) {
+    return Status::Internal(path + ": cannot load image (unknown exception)");
+  }
+}
+
+Status WriteImage(const std::string& path, const cv::Mat& image, int jpeg_quality) {
+  try {
+    return WriteImageImpl(path, image, jpeg_quality);
+  } catch (const cv::Exception& e) {
+    return WriteError(path, "encoder failed: " + OneLine(e.err));
+  } catch (const std::exception& e) {
+    return WriteError(path, OneLine(e.what()));
+  } catch (...) {
+    return WriteError(path, "unknown exception");
+  }
+}
+
+}  // namespace skintrack::io

@@ -1,0 +1,107 @@
+// Registration of an "after" photo onto a "before" photo of the same skin area.
+//
+// Frames: BEFORE frame = before-image pixels, AFTER frame = after-image pixels; OpenCV
+// convention, pixel centres at integer coordinates, x right, y down. `after_to_before` maps
+// an after pixel (x, y, 1) to before pixel coordinates (homogeneous, divide by w).
+//
+// Pipeline (see docs/alignment.md and ../shared/docs/METHODS.md): both images are resampled to
+// a working size and reduced to band-passed log luminance; a global homography comes from
+// ORB (then SIFT) features + USAC/MAGSAC, or from Fourier-Mellin phase correlation for
+// low-texture skin; ECC refines it (never accepted when it lowers the ECC score); an optional
+// non-rigid residual (DIS optical flow) is kept only when forward-backward consistent.
+// A quality verdict (ok / poor / failed) comes from content-independent evidence.
+#pragma once
+
+#include <string>
+
+#include <opencv2/core.hpp>
+
+#include "skintrack/core/status.h"
+
+namespace skintrack::align {
+
+struct AlignOptions {
+  // Long side, px, of the working images registration runs on; results are composed back to
+  // full resolution. Images smaller than this are used as they are. Default 1024 px.
+  int working_long_side = 1024;
+
+  // --- Global stage: features ---
+  int max_features = 3000;         // ORB/SIFT keypoints per image. Default 3000.
+  double ratio_test = 0.8;         // Lowe ratio for matches. Default 0.8.
+  double ransac_threshold_px = 3.0;  // USAC_MAGSAC reprojection threshold, working px. Default 3.
+  int min_inliers = 30;            // fewer -> the feature estimate is rejected. Default 30.
+  double min_inlier_ratio = 0.2;   // inliers / ratio-test matches; less -> rejected. Default 0.2.
+  bool use_sift = true;            // try SIFT when ORB fails. Default true.
+  bool use_fourier_mellin = true;  // try Fourier-Mellin when features fail. Default true.
+  // Sanity of a global homography: the determinant of its linear part (area ratio after/before)
+  // within [1/max_area_ratio, max_area_ratio]; default 4 (scale 0.5 .. 2).
+  double max_area_ratio = 4.0;
+
+  // --- ECC refinement ---
+  bool ecc_refine = true;          // Default true.
+  int ecc_iterations = 60;         // per schedule. Default 60.
+  double ecc_epsilon = 1e-5;       // convergence threshold on the warp update. Default 1e-5.
+
+  // --- Non-rigid residual ---
+  bool nonrigid = true;            // estimate a DIS flow residual. Default true.
+  double max_fb_error_px = 0.5;    // use the flow only when the median forward-backward
+                                   // error (working px) is below this. Default 0.5 px.
+
+  // --- Quality verdict (content independent) ---
+  double min_ncc = 0.2;            // band-pass NCC in the overlap; below -> failed. Default 0.2.
+  double min_ncc_shift_ratio = 3.0;  // NCC / NCC after a shift by the texture's decorrelation
+                                     // length (>= 3 px); below -> failed. Default 3.
+  double min_overlap = 0.5;        // fraction of the before image covered; below -> failed.
+  double ok_ecc = 0.5;             // ECC below this -> at best poor. Default 0.5.
+  double ok_overlap = 0.7;         // overlap below this -> at best poor. Default 0.7.
+
+  Status Check() const;
+};
+
+enum class AlignmentStatus { kOk, kPoor, kFailed };
+const char* AlignmentStatusName(AlignmentStatus status);  // "ok", "poor", "failed"
+
+// Summary of one registration (Ceres style: a status, a reason and the evidence).
+struct AlignmentResult {
+  AlignmentStatus status = AlignmentStatus::kFailed;
+  std::string reason;              // one line: why this verdict
+  std::string method;              // stages used, e.g. "orb+magsac+ecc+dis"
+  cv::Matx33d after_to_before = cv::Matx33d::eye();  // global part, full-resolution px
+  bool nonrigid_used = false;
+  double median_fb_error_px = -1;  // DIS forward-backward error, FULL-resolution before px;
+                                   // -1 when not computed
+  // Non-rigid residual: CV_32FC2 in the before frame at working resolution (before_scale),
+  // value = displacement in WORKING px from a before point p to where the globally warped
+  // after image matches it. Empty when not used.
+  cv::Mat flow;
+  double before_scale = 1.0;       // working px per before px
+  int inliers = 0;                 // feature inliers (0 when features were not used)
+  double inlier_ratio = 0.0;       // inliers / ratio-test matches
+  double ecc = 0.0;                // ECC correlation (band-passed, in the overlap), [-1, 1]
+  double ncc_unaligned = 0.0;      // band-pass NCC of the two images overlaid as they are
+  double ncc_aligned = 0.0;        // band-pass NCC after alignment, in the overlap
+  double ncc_shift_ratio = 0.0;    // ncc_aligned / NCC with the aligned after image shifted
+                                   // by ncc_shift_px (capped at 100)
+  double ncc_shift_px = 0.0;       // that shift, full-resolution before px: the smallest shift
+                                   // (>= 3 working px) at which the before image's own
+                                   // band-pass texture decorrelates (self-NCC < 0.25)
+  double overlap_fraction = 0.0;   // fraction of before pixels covered by the aligned after
+  double seconds = 0.0;            // wall time of Align
+};
+
+// Registers `after` onto `before` (both internal form, CV_32FC3, >= 64 px a side).
+// Returns a non-ok Status only for invalid arguments; an unalignable pair is a Status::Ok()
+// return with result->status == kFailed and a reason.
+Status Align(const cv::Mat& before, const cv::Mat& after, const AlignOptions& options,
+             AlignmentResult* result);
+
+// Maps before-frame pixel p to after-frame coordinates, including the non-rigid residual.
+cv::Point2d BeforeToAfter(const AlignmentResult& result, const cv::Point2d& p);
+
+// Warps `after` (any type) into the before frame of size `before_size` using the full
+// mapping (global + non-rigid). `overlap_mask` (CV_8UC1, 255 where the after image has
+// data) is optional.
+Status WarpAfterToBefore(const cv::Mat& after, const AlignmentResult& result,
+                         cv::Size before_size, cv::Mat* aligned, cv::Mat* overlap_mask);
+
+}  // namespace skintrack::align

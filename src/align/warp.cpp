@@ -1,0 +1,79 @@
+// Applying an alignment: point mapping and image warping (global + non-rigid residual).
+#include <opencv2/imgproc.hpp>
+
+#include "skintrack/align/align.h"
+
+namespace skintrack::align {
+namespace {
+
+cv::Point2d ApplyH(const cv::Matx33d& h, double x, double y) {
+  const double w = h(2, 0) * x + h(2, 1) * y + h(2, 2);
+  return {(h(0, 0) * x + h(0, 1) * y + h(0, 2)) / w, (h(1, 0) * x + h(1, 1) * y + h(1, 2)) / w};
+}
+
+// Bilinear sample of a CV_32FC2 field at (x, y), clamped to the border.
+cv::Vec2f SampleFlow(const cv::Mat& flow, double x, double y) {
+  x = std::min(std::max(x, 0.0), flow.cols - 1.0);
+  y = std::min(std::max(y, 0.0), flow.rows - 1.0);
+  const int x0 = std::min(static_cast<int>(x), flow.cols - 2 < 0 ? 0 : flow.cols - 2);
+  const int y0 = std::min(static_cast<int>(y), flow.rows - 2 < 0 ? 0 : flow.rows - 2);
+  const int x1 = std::min(x0 + 1, flow.cols - 1), y1 = std::min(y0 + 1, flow.rows - 1);
+  const float fx = static_cast<float>(x - x0), fy = static_cast<float>(y - y0);
+  const cv::Vec2f a = flow.at<cv::Vec2f>(y0, x0), b = flow.at<cv::Vec2f>(y0, x1),
+                  c = flow.at<cv::Vec2f>(y1, x0), d = flow.at<cv::Vec2f>(y1, x1);
+  return (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy;
+}
+
+}  // namespace
+
+cv::Point2d BeforeToAfter(const AlignmentResult& result, const cv::Point2d& p) {
+  const cv::Matx33d inv = result.after_to_before.inv();
+  cv::Point2d q = p;
+  if (result.nonrigid_used && !result.flow.empty()) {
+    const double s = result.before_scale;
+    const cv::Vec2f f = SampleFlow(result.flow, (p.x + 0.5) * s - 0.5, (p.y + 0.5) * s - 0.5);
+    q += cv::Point2d(f[0] / s, f[1] / s);
+  }
+  return ApplyH(inv, q.x, q.y);
+}
+
+Status WarpAfterToBefore(const cv::Mat& after, const AlignmentResult& result,
+                         cv::Size before_size, cv::Mat* aligned, cv::Mat* overlap_mask) {
+  if (after.empty()) return Status::InvalidArgument("warp: after image is empty");
+  if (before_size.width <= 0 || before_size.height <= 0)
+    return Status::InvalidArgument("warp: before size is empty");
+  if (!(result.nonrigid_used && !result.flow.empty())) {
+    if (aligned)
+      cv::warpPerspective(after, *aligned, cv::Mat(result.after_to_before), before_size,
+                          cv::INTER_LINEAR, cv::BORDER_CONSTANT, 0);
+    if (overlap_mask)
+      cv::warpPerspective(cv::Mat(after.size(), CV_8UC1, cv::Scalar(255)), *overlap_mask,
+                          cv::Mat(result.after_to_before), before_size, cv::INTER_NEAREST,
+                          cv::BORDER_CONSTANT, 0);
+    return Status::Ok();
+  }
+  // Full mapping: before p -> after H^-1(p + f(p) / s), with f upsampled to full size.
+  cv::Mat flow_full;
+  cv::resize(result.flow, flow_full, before_size, 0, 0, cv::INTER_LINEAR);
+  const double inv_s = 1.0 / result.before_scale;
+  const cv::Matx33d h = result.after_to_before.inv();
+  cv::Mat map(before_size, CV_32FC2);
+  cv::parallel_for_(cv::Range(0, before_size.height), [&](const cv::Range& rows) {
+    for (int y = rows.start; y < rows.end; ++y) {
+      const cv::Vec2f* f = flow_full.ptr<cv::Vec2f>(y);
+      cv::Vec2f* m = map.ptr<cv::Vec2f>(y);
+      for (int x = 0; x < before_size.width; ++x) {
+        const cv::Point2d q = ApplyH(h, x + f[x][0] * inv_s, y + f[x][1] * inv_s);
+        m[x] = cv::Vec2f(static_cast<float>(q.x), static_cast<float>(q.y));
+      }
+    }
+  });
+  if (aligned)
+    cv::remap(after, *aligned, map, cv::noArray(), cv::INTER_LINEAR, cv::BORDER_CONSTANT, 0);
+  if (overlap_mask)
+    cv::remap(cv::Mat(after.size(), CV_8UC1, cv::Scalar(255)), *overlap_mask, map, cv::noArray(),
+              cv::INTER_NEAREST, cv::BORDER_CONSTANT, 0);
+  return Status::Ok();
+}
+
+}  // namespace skintrack::align

@@ -1,0 +1,67 @@
+#include <algorithm>
+
+#include <opencv2/imgproc.hpp>
+
+#include "align/stages.h"
+#include "skintrack/photometric/bandpass.h"
+#include "skintrack/photometric/color.h"
+
+namespace skintrack::align::internal {
+
+cv::Matx33d ScaleTransform(double s) {
+  // x_work = (x_full + 0.5) * s - 0.5: the resampling that cv::resize performs.
+  return cv::Matx33d(s, 0, 0.5 * s - 0.5, 0, s, 0.5 * s - 0.5, 0, 0, 1);
+}
+
+namespace {
+
+// Linear luminance at working size, and the scale used.
+cv::Mat WorkingLuminance(const cv::Mat& image, int long_side, double* scale) {
+  const int side = std::max(image.cols, image.rows);
+  *scale = side > long_side ? static_cast<double>(long_side) / side : 1.0;
+  cv::Mat resized = image;
+  if (*scale < 1.0) {
+    const cv::Size size(std::max(1, static_cast<int>(std::lround(image.cols * *scale))),
+                        std::max(1, static_cast<int>(std::lround(image.rows * *scale))));
+    cv::resize(image, resized, size, 0, 0, cv::INTER_AREA);
+    // The exact scale per axis differs slightly from *scale after rounding; use x's.
+    *scale = static_cast<double>(size.width) / image.cols;
+  }
+  return photometric::LinearLuminance(photometric::SrgbToLinear(resized));
+}
+
+}  // namespace
+
+WorkingPair MakeWorkingPair(const cv::Mat& before, const cv::Mat& after,
+                            const AlignOptions& options) {
+  WorkingPair pair;
+  double sb = 1.0, sa = 1.0;
+  cv::Mat yb, ya;
+  cv::parallel_for_(cv::Range(0, 2), [&](const cv::Range& r) {
+    for (int i = r.start; i < r.end; ++i) {
+      if (i == 0) yb = WorkingLuminance(before, options.working_long_side, &sb);
+      else ya = WorkingLuminance(after, options.working_long_side, &sa);
+    }
+  });
+  pair.before_from_full = ScaleTransform(sb);
+  pair.after_from_full = ScaleTransform(sa);
+  photometric::BandpassOptions bp;
+  pair.before_bp = photometric::BandpassLogLuminance(yb, bp);
+  pair.after_bp = photometric::BandpassLogLuminance(ya, bp);
+  bp.sigma_lo_px = 1.5;
+  pair.before_bp_ecc = photometric::BandpassLogLuminance(yb, bp);
+  pair.after_bp_ecc = photometric::BandpassLogLuminance(ya, bp);
+  pair.before_8u = photometric::BandpassTo8u(pair.before_bp);
+  pair.after_8u = photometric::BandpassTo8u(pair.after_bp);
+  return pair;
+}
+
+cv::Mat WarpWorking(const cv::Mat& after_img, const cv::Matx33d& after_to_before,
+                    cv::Size before_size, int interpolation) {
+  cv::Mat out;
+  cv::warpPerspective(after_img, out, cv::Mat(after_to_before), before_size,
+                      interpolation, cv::BORDER_CONSTANT, 0);
+  return out;
+}
+
+}  // namespace skintrack::align::internal

@@ -1,0 +1,141 @@
+// RenderPair: one skin model, rendered before and after treatment, photographed twice, with
+// the ground truth expressed in the before image.
+#include <algorithm>
+#include <cmath>
+#include <new>
+#include <string>
+
+#include "phantom/phantom_internal.h"
+
+namespace skintrack::phantom {
+namespace {
+
+using internal::Apply;
+using internal::LocalScale;
+
+// Largest canvas (skin-frame px) RenderPair agrees to render.
+constexpr double kMaxCanvasPixels = 100e6;
+
+// Skin-frame box that both captures see, plus the anti-alias filter's reach and 4 px.
+cv::Rect CanvasBox(const PhantomOptions& o) {
+  const cv::Size size(o.width, o.height);
+  double x0 = 1e300, y0 = 1e300, x1 = -1e300, y1 = -1e300;
+  for (const CaptureOptions* c : {&o.before_capture, &o.after_capture}) {
+    const cv::Rect2d b = internal::PreimageBox(c->image_from_skin, size);
+    const double margin = 4.0 + 3.0 * internal::AntiAliasSigma(c->image_from_skin, size);
+    x0 = std::min(x0, b.x - margin);
+    y0 = std::min(y0, b.y - margin);
+    x1 = std::max(x1, b.x + b.width + margin);
+    y1 = std::max(y1, b.y + b.height + margin);
+  }
+  const double fx0 = std::floor(x0), fy0 = std::floor(y0);
+  return {static_cast<int>(fx0), static_cast<int>(fy0), static_cast<int>(std::ceil(x1) - fx0) + 1,
+          static_cast<int>(std::ceil(y1) - fy0) + 1};
+}
+
+bool Inside(const cv::Point2d& p, cv::Size size) {
+  return p.x >= -0.5 && p.x < size.width - 0.5 && p.y >= -0.5 && p.y < size.height - 0.5;
+}
+
+PhantomTruth MakeTruth(const internal::SkinModel& m, const PhantomOptions& o) {
+  const cv::Size size(o.width, o.height);
+  const TreatmentOptions& t = o.treatment;
+  const SkinOptions& s = m.skin;
+  PhantomTruth truth;
+  const cv::Matx33d& h = o.before_capture.image_from_skin;
+  truth.before_from_skin = h;
+  truth.after_from_skin = o.after_capture.image_from_skin;
+  truth.after_to_before = h * truth.after_from_skin.inv();
+  if (truth.after_to_before(2, 2) != 0.0)
+    truth.after_to_before *= 1.0 / truth.after_to_before(2, 2);
+  const cv::Point2d centre((size.width - 1) * 0.5, (size.height - 1) * 0.5);
+  truth.px_per_mm_before = s.px_per_mm * LocalScale(h, Apply(h.inv(), centre));
+
+  for (const internal::Pore& p : m.pores) {
+    const cv::Point2d q = Apply(h, p.c);
+    if (!Inside(q, size)) continue;
+    const double k = LocalScale(h, p.c);
+    const bool closed = p.close_draw < t.pore_close_fraction;
+    truth.pores.push_back(
+        {q.x, q.y, p.radius * k, closed ? 0.0 : p.radius * t.pore_radius_scale * k, closed});
+  }
+  const auto blobs = [&](const auto& list, double before, double scale,
+                         std::vector<TruthBlob>* out) {
+    for (const auto& b : list) {
+      const cv::Point2d q = Apply(h, b.c);
+      if (!Inside(q, size)) continue;
+      out->push_back({q.x, q.y, b.radius * LocalScale(h, b.c), before, before * scale});
+    }
+  };
+  blobs(m.scars, s.scar_contrast, t.scar_contrast_scale, &truth.scars);
+  blobs(m.redness, s.redness_delta_a, t.redness_scale, &truth.redness);
+  blobs(m.spots, s.spot_delta_l, t.spot_contrast_scale, &truth.spots);
+  const auto lines = [&](const std::vector<internal::Line>& list, double scale,
+                         std::vector<TruthLine>* out) {
+    for (const internal::Line& l : list) {
+      TruthLine tl;
+      bool seen = false;
+      for (const cv::Point2d& p : l.pts) {
+        tl.polyline.push_back(Apply(h, p));
+        seen = seen || Inside(tl.polyline.back(), size);
+      }
+      if (!seen) continue;
+      tl.width_px = l.width * LocalScale(h, l.pts[l.pts.size() / 2]);
+      tl.before = l.contrast;
+      tl.after = l.contrast * scale;
+      out->push_back(std::move(tl));
+    }
+  };
+  lines(m.wrinkles, t.wrinkle_contrast_scale, &truth.wrinkles);
+  lines(m.striae, t.striae_contrast_scale, &truth.striae);
+  lines(m.hairs, 1.0, &truth.hairs);
+  truth.micro_relief_rms_before = s.micro_relief_rms;
+  truth.micro_relief_rms_after = s.micro_relief_rms * t.micro_relief_scale;
+  return truth;
+}
+
+}  // namespace
+
+Status RenderPair(const PhantomOptions& options, PhantomPair* pair) {
+  if (pair == nullptr) return Status::InvalidArgument("RenderPair: pair is null");
+  SKINTRACK_RETURN_IF_ERROR(options.Check());
+  const cv::Size size(options.width, options.height);
+  const cv::Rect canvas = CanvasBox(options);
+  if (static_cast<double>(canvas.width) * canvas.height > kMaxCanvasPixels) {
+    return Status::InvalidArgument("RenderPair: the captures see a skin area of " +
+                                   std::to_string(canvas.width) + "x" +
+                                   std::to_string(canvas.height) +
+                                   " skin px, more than the 100 Mpx limit; reduce the size, "
+                                   "SkinOptions.px_per_mm or the zoom-out of the captures");
+  }
+  try {
+    const internal::SkinModel model =
+        internal::BuildSkinModel(internal::EffectiveSkin(options.skin), options.seed, canvas,
+                                 options.before_capture.image_from_skin, size);
+    const cv::Matx33d skin_from_canvas = internal::Translation(canvas.x, canvas.y);
+    PhantomPair result;
+    {
+      const cv::Mat skin = internal::RenderSkin(model, nullptr);
+      result.before = internal::CaptureLinear(
+          skin, options.before_capture.image_from_skin * skin_from_canvas, options.before_capture,
+          size, internal::StreamSeed(options.seed, internal::Stream::kBeforeNoise),
+          cv::BORDER_REFLECT);
+    }
+    {
+      const cv::Mat skin = internal::RenderSkin(model, &options.treatment);
+      result.after = internal::CaptureLinear(
+          skin, options.after_capture.image_from_skin * skin_from_canvas, options.after_capture,
+          size, internal::StreamSeed(options.seed, internal::Stream::kAfterNoise),
+          cv::BORDER_REFLECT);
+    }
+    result.truth = MakeTruth(model, options);
+    *pair = std::move(result);
+  } catch (const cv::Exception& e) {
+    return Status::Internal(std::string("RenderPair: OpenCV error: ") + e.what());
+  } catch (const std::bad_alloc&) {
+    return Status::Internal("RenderPair: out of memory");
+  }
+  return Status::Ok();
+}
+
+}  // namespace skintrack::phantom
