@@ -1,6 +1,7 @@
 // Content-independent evidence that an alignment is right.
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include <opencv2/imgproc.hpp>
 
@@ -70,7 +71,15 @@ void MeasureQuality(const WorkingPair& pair, const cv::Matx33d& after_to_before,
   cv::Mat ones(pair.after_bp.size(), CV_8UC1, cv::Scalar(255)), mask;
   cv::warpPerspective(ones, mask, cv::Mat(after_to_before), size, cv::INTER_NEAREST,
                       cv::BORDER_CONSTANT, 0);
-  result->overlap_fraction = static_cast<double>(cv::countNonZero(mask)) / size.area();
+  // Overlap: shared area over the smaller of the two footprints (the before image, the after
+  // image mapped into the before frame), so a zoomed-in after photo can still overlap fully.
+  const double w = pair.after_bp.cols - 1.0, h = pair.after_bp.rows - 1.0;
+  std::vector<cv::Point2f> corners = {{0, 0}, {float(w), 0}, {float(w), float(h)}, {0, float(h)}};
+  cv::perspectiveTransform(corners, corners, cv::Mat(after_to_before));
+  const double footprint = cv::contourArea(corners);
+  const double smaller = std::max(1.0, std::min<double>(size.area(), footprint));
+  result->overlap_fraction =
+      std::min(1.0, static_cast<double>(cv::countNonZero(mask)) / smaller);
   cv::erode(mask, mask, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(9, 9)));
   if (cv::countNonZero(mask) < 256) {
     result->ncc_aligned = 0.0;

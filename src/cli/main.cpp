@@ -1,2 +1,73 @@
+// skintrack: one binary, a table of subcommands. Each subcommand is a thin adapter over the
+// library: parse options, load inputs, call the library, write outputs, map status to exit code.
+#include <exception>
 #include <iostream>
-int main() { std::cout << "skintrack\n"; return 0; }
+#include <string>
+#include <vector>
+
+#include "cli/cli_common.h"
+#include "skintrack/core/version.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(const std::vector<std::string>& args);
+};
+
+const Command kCommands[] = {
+    {"compare", "align an after photo onto a before photo and report the alignment",
+     skintrack::cli::RunCompare},
+    {"phantom", "render a synthetic before/after skin pair with exact ground truth",
+     skintrack::cli::RunPhantom},
+};
+
+void PrintUsage(std::ostream& out) {
+  out << "Usage: skintrack <command> [options]   (skintrack <command> --help for details)\n\n"
+      << "Commands:\n";
+  for (const Command& c : kCommands) {
+    out << "  " << c.name << std::string(10 - std::string(c.name).size(), ' ') << c.summary
+        << "\n";
+  }
+  out << "\nOptions:\n  --help      show this help\n  --version   show the version\n"
+      << "\nExit codes: 0 success, 1 bad usage, 2 unreadable or invalid input,\n"
+      << "            3 the pair could not be aligned, 4 an output could not be written,\n"
+      << "            5 internal error.\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using skintrack::cli::kExitInternal;
+  using skintrack::cli::kExitOk;
+  using skintrack::cli::kExitUsage;
+  if (argc < 2) {
+    PrintUsage(std::cerr);
+    return kExitUsage;
+  }
+  const std::string first = argv[1];
+  if (first == "--help" || first == "-h" || first == "help") {
+    PrintUsage(std::cout);
+    return kExitOk;
+  }
+  if (first == "--version") {
+    std::cout << "skintrack " << skintrack::kVersion << "\n";
+    return kExitOk;
+  }
+  for (const Command& c : kCommands) {
+    if (first != c.name) continue;
+    try {
+      return c.run(std::vector<std::string>(argv + 2, argv + argc));
+    } catch (const std::bad_alloc&) {
+      std::cerr << "skintrack " << c.name << ": error: out of memory\n";
+      return kExitInternal;
+    } catch (const std::exception& e) {
+      std::cerr << "skintrack " << c.name << ": internal error: " << e.what() << "\n";
+      return kExitInternal;
+    }
+  }
+  std::cerr << "skintrack: error: unknown command '" << first << "'\n";
+  PrintUsage(std::cerr);
+  return kExitUsage;
+}

@@ -57,33 +57,31 @@ void ApplyLight(const CaptureOptions& capture, cv::Mat* image) {
   });
 }
 
-cv::Mat JpegRoundTrip(const cv::Mat& srgb, int quality) {
+// JPEG encode + decode in memory; the result overwrites *srgb (its buffer is reused).
+void JpegRoundTrip(int quality, cv::Mat* srgb) {
   std::vector<uchar> buffer;
-  cv::imencode(".jpg", ToBgr8(srgb), buffer, {cv::IMWRITE_JPEG_QUALITY, quality});
-  return FromBgr8(cv::imdecode(buffer, cv::IMREAD_COLOR));
+  cv::imencode(".jpg", ToBgr8(*srgb), buffer, {cv::IMWRITE_JPEG_QUALITY, quality});
+  cv::imdecode(buffer, cv::IMREAD_COLOR).convertTo(*srgb, CV_32F, 1.0 / 255.0);
 }
 
 }  // namespace
 
-cv::Mat CaptureLinear(const cv::Mat& linear_src, const cv::Matx33d& image_from_src,
+cv::Mat CaptureLinear(cv::Mat* linear_src, const cv::Matx33d& image_from_src,
                       const CaptureOptions& capture, cv::Size size, std::uint64_t noise_seed,
                       int border_mode) {
-  cv::Mat src = linear_src;
   const double aa = AntiAliasSigma(image_from_src, size);
-  if (aa > 0.05) cv::GaussianBlur(linear_src, src, cv::Size(), aa, aa, cv::BORDER_REFLECT);
+  if (aa > 0.05) cv::GaussianBlur(*linear_src, *linear_src, cv::Size(), aa, aa, cv::BORDER_REFLECT);
   cv::Mat image;
-  cv::warpPerspective(src, image, cv::Mat(image_from_src.inv()), size,
+  cv::warpPerspective(*linear_src, image, cv::Mat(image_from_src.inv()), size,
                       cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, border_mode);
   ApplyLight(capture, &image);
   if (capture.blur_sigma_px > 0.0) {
     cv::GaussianBlur(image, image, cv::Size(), capture.blur_sigma_px, capture.blur_sigma_px,
                      cv::BORDER_REFLECT);
   }
-  if (capture.noise_sigma > 0.0) {
-    AddGaussian(&image, capture.noise_sigma, noise_seed);
-  }
+  if (capture.noise_sigma > 0.0) AddGaussian(&image, capture.noise_sigma, noise_seed);
   cv::Mat srgb = photometric::LinearToSrgb(image);
-  if (capture.jpeg_quality > 0) srgb = JpegRoundTrip(srgb, capture.jpeg_quality);
+  if (capture.jpeg_quality > 0) JpegRoundTrip(capture.jpeg_quality, &srgb);
   return srgb;
 }
 
@@ -137,8 +135,9 @@ Status ApplyCapture(const cv::Mat& image, const CaptureOptions& capture, cv::Siz
   SKINTRACK_RETURN_IF_ERROR(internal::CheckCaptureGeometry(
       capture.image_from_skin, size, "ApplyCapture: capture.image_from_skin"));
   try {
-    *out = internal::CaptureLinear(photometric::SrgbToLinear(image), capture.image_from_skin,
-                                   capture, size, internal::SplitMix64(seed), cv::BORDER_REFLECT);
+    cv::Mat linear = photometric::SrgbToLinear(image);
+    *out = internal::CaptureLinear(&linear, capture.image_from_skin, capture, size,
+                                   internal::SplitMix64(seed), cv::BORDER_REFLECT);
   } catch (const cv::Exception& e) {
     return Status::Internal(std::string("ApplyCapture: OpenCV error: ") + e.what());
   }

@@ -44,8 +44,8 @@ Status LengthRange(double lo, double hi, double max_mm, const std::string& lo_na
 }
 
 Status Count(int n, const std::string& name) {
-  if (n >= 0 && n <= 10000) return Status::Ok();
-  return Status::InvalidArgument(name + " must be in [0, 10000], got " + std::to_string(n));
+  if (n >= 0 && n <= 1000) return Status::Ok();
+  return Status::InvalidArgument(name + " must be in [0, 1000], got " + std::to_string(n));
 }
 
 Status Prefixed(const Status& st, const std::string& prefix) {

@@ -102,8 +102,8 @@ SkinModel BuildSkinModel(const SkinOptions& effective_skin, std::uint64_t seed,
                          cv::Size size);
 
 // Renders the canvas (CV_32FC3 linear BGR) for the before state (treatment == nullptr) or the
-// after state.
-cv::Mat RenderSkin(const SkinModel& model, const TreatmentOptions* treatment);
+// after state into *canvas (its memory is reused when it already has the canvas size).
+void RenderSkin(const SkinModel& model, const TreatmentOptions* treatment, cv::Mat* canvas);
 
 // Linear sRGB (B, G, R) of a CIELAB (D65) colour, negative components clamped to 0.
 cv::Vec3f LabToLinearBgr(double l, double a, double b);
@@ -112,8 +112,9 @@ cv::Vec3f LabToLinearBgr(double l, double a, double b);
 
 // Photographs a linear-light source image: anti-alias, warp by image_from_src (border_mode
 // for samples outside the source), exposure, white balance, side light, blur, noise, sRGB,
-// JPEG. Output: internal form (CV_32FC3 sRGB [0,1]) of `size`.
-cv::Mat CaptureLinear(const cv::Mat& linear_src, const cv::Matx33d& image_from_src,
+// JPEG. Output: internal form (CV_32FC3 sRGB [0,1]) of `size`. *linear_src is consumed (the
+// anti-alias blur is applied to it in place).
+cv::Mat CaptureLinear(cv::Mat* linear_src, const cv::Matx33d& image_from_src,
                       const CaptureOptions& capture, cv::Size size, std::uint64_t noise_seed,
                       int border_mode);
 

@@ -114,20 +114,17 @@ Status RenderPair(const PhantomOptions& options, PhantomPair* pair) {
                                  options.before_capture.image_from_skin, size);
     const cv::Matx33d skin_from_canvas = internal::Translation(canvas.x, canvas.y);
     PhantomPair result;
-    {
-      const cv::Mat skin = internal::RenderSkin(model, nullptr);
-      result.before = internal::CaptureLinear(
-          skin, options.before_capture.image_from_skin * skin_from_canvas, options.before_capture,
-          size, internal::StreamSeed(options.seed, internal::Stream::kBeforeNoise),
-          cv::BORDER_REFLECT);
-    }
-    {
-      const cv::Mat skin = internal::RenderSkin(model, &options.treatment);
-      result.after = internal::CaptureLinear(
-          skin, options.after_capture.image_from_skin * skin_from_canvas, options.after_capture,
-          size, internal::StreamSeed(options.seed, internal::Stream::kAfterNoise),
-          cv::BORDER_REFLECT);
-    }
+    cv::Mat skin;  // one buffer for both states
+    internal::RenderSkin(model, nullptr, &skin);
+    result.before = internal::CaptureLinear(
+        &skin, options.before_capture.image_from_skin * skin_from_canvas, options.before_capture,
+        size, internal::StreamSeed(options.seed, internal::Stream::kBeforeNoise),
+        cv::BORDER_REFLECT);
+    internal::RenderSkin(model, &options.treatment, &skin);
+    result.after = internal::CaptureLinear(
+        &skin, options.after_capture.image_from_skin * skin_from_canvas, options.after_capture,
+        size, internal::StreamSeed(options.seed, internal::Stream::kAfterNoise),
+        cv::BORDER_REFLECT);
     result.truth = MakeTruth(model, options);
     *pair = std::move(result);
   } catch (const cv::Exception& e) {

@@ -44,23 +44,28 @@ std::vector<cv::Point2d> Curve(const cv::Point2d& centre, double length, double 
 
 // Dart throwing: N = density * area pores over `region`, each with a radius uniform in
 // [rmin, rmax]; a pore is kept only when its disc stays `gap` px clear of every other disc
-// (30 attempts per pore, then it is dropped).
+// (30 attempts per pore, then it is dropped; after 1000 dropped in a row the skin is full).
+// N is capped at 60 % of the densest packing of discs of radius rmin + gap / 2.
 std::vector<Pore> PlacePores(const SkinOptions& skin, const cv::Rect2d& region,
                              std::uint64_t seed) {
   std::vector<Pore> pores;
   const double ppmm = skin.px_per_mm;
   const double area_cm2 = region.area() / (ppmm * ppmm) / 100.0;
-  const long target = std::lround(skin.pore_density_per_cm2 * area_cm2);
-  if (target <= 0) return pores;
   const double rmin = skin.pore_radius_min_mm * ppmm, rmax = skin.pore_radius_max_mm * ppmm;
   const double gap = std::max(2.0, 0.05 * ppmm);
+  // More than ~60 % of the densest packing cannot be reached by dart throwing anyway.
+  const double packing = 0.6 * region.area() / (kPi * (rmin + 0.5 * gap) * (rmin + 0.5 * gap));
+  const long target = std::lround(std::min(skin.pore_density_per_cm2 * area_cm2, packing));
+  if (target <= 0) return pores;
   const double cell = 2.0 * rmax + gap;
   const int gw = std::max(1, static_cast<int>(std::ceil(region.width / cell)));
   const int gh = std::max(1, static_cast<int>(std::ceil(region.height / cell)));
   std::vector<std::vector<int>> grid(static_cast<size_t>(gw) * gh);
   std::mt19937_64 rng(StreamSeed(seed, Stream::kPores));
   pores.reserve(static_cast<size_t>(target));
-  for (long i = 0; i < target; ++i) {
+  int misses_in_a_row = 0;  // the skin is full: stop early
+  for (long i = 0; i < target && misses_in_a_row < 1000; ++i) {
+    ++misses_in_a_row;
     const double r = Uniform(rng, rmin, rmax);
     for (int attempt = 0; attempt < 30; ++attempt) {
       const cv::Point2d c(Uniform(rng, region.x, region.x + region.width),
@@ -83,6 +88,7 @@ std::vector<Pore> PlacePores(const SkinOptions& skin, const cv::Rect2d& region,
       if (!free) continue;
       grid[static_cast<size_t>(gy) * gw + gx].push_back(static_cast<int>(pores.size()));
       pores.push_back({c, r, 0.0});
+      misses_in_a_row = 0;
       break;
     }
   }
@@ -220,7 +226,7 @@ cv::Mat MicroRelief(cv::Size size, double ppmm, std::uint64_t seed) {
   cv::Mat noise = cv::Mat::zeros(size, CV_32FC1);
   AddGaussian(&noise, 1.0, seed);
   cv::Mat relief = cv::Mat::zeros(size, CV_32FC1);
-  cv::Mat fine, coarse, band;
+  cv::Mat fine, coarse;
   for (int k = 0; k < 3; ++k) {
     const double sigma = 0.1 * std::sqrt(2.0) * std::pow(2.0, k) / 6.54 * ppmm;
     if (sigma < 0.35 && k < 2) continue;
@@ -228,9 +234,9 @@ cv::Mat MicroRelief(cv::Size size, double ppmm, std::uint64_t seed) {
       cv::GaussianBlur(noise, fine, cv::Size(), sigma, sigma, cv::BORDER_REFLECT);
     }
     cv::GaussianBlur(noise, coarse, cv::Size(), 2.0 * sigma, 2.0 * sigma, cv::BORDER_REFLECT);
-    cv::subtract(fine, coarse, band);
-    cv::scaleAdd(band, 1.0 / std::max(1e-12, Rms(band)), relief, relief);
-    std::swap(fine, coarse);
+    fine -= coarse;  // the band, in place
+    cv::scaleAdd(fine, 1.0 / std::max(1e-12, Rms(fine)), relief, relief);
+    std::swap(fine, coarse);  // this coarse is the next fine; the band buffer is reused
   }
   const double mean = cv::mean(relief)[0];
   relief -= mean;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <opencv2/core.hpp>
+#include <vector>
 
 #include "phantom/phantom_internal.h"
 
@@ -112,65 +113,74 @@ void DrawLine(cv::Mat& canvas, const cv::Point& origin, const Line& line, double
   }
 }
 
-// Adds the colour features into delta-L* / delta-a* maps.
-void DrawColourBlobs(const SkinModel& m, const State& st, cv::Mat* dl, cv::Mat* da) {
-  const cv::Point origin = m.canvas.tl();
+// A colour feature: redness (delta a*, Gaussian with half maximum at the radius, cut at 3 R) or
+// a spot (delta L*, soft disc: 1 inside 0.7 R, raised-cosine edge to 0 at 1.3 R, half at R).
+struct ColourBlob {
+  cv::Point2d c;  // canvas px
+  double radius, reach, value;
+  bool spot;
+  double Profile(double r2) const {
+    if (!spot) return r2 < reach * reach ? std::exp(-kLn2 * r2 / (radius * radius)) : 0.0;
+    const double t = (std::sqrt(r2) - 0.7 * radius) / (0.6 * radius);
+    return t <= 0.0 ? 1.0 : (t >= 1.0 ? 0.0 : 0.5 * (1.0 + std::cos(kPi * t)));
+  }
+};
+
+std::vector<ColourBlob> ColourBlobs(const SkinModel& m, const State& st) {
+  std::vector<ColourBlob> blobs;
+  const cv::Point2d origin(m.canvas.x, m.canvas.y);
   const double delta_a = m.skin.redness_delta_a * st.redness;
-  if (delta_a != 0.0) {
-    for (const Blob& b : m.redness) {
-      // Gaussian with half maximum at the radius: delta_a * 2^-(r/R)^2, cut at 3 R.
-      const double k = -kLn2 / (b.radius * b.radius);
-      ForEachPixel(*da, origin, b.c, 3.0 * b.radius, [&](double dx, double dy, float* px) {
-        const double r2 = dx * dx + dy * dy;
-        if (r2 < 9.0 * b.radius * b.radius) *px += static_cast<float>(delta_a * std::exp(k * r2));
-      });
-    }
-  }
   const double delta_l = m.skin.spot_delta_l * st.spot;
-  if (delta_l != 0.0) {
-    for (const Blob& b : m.spots) {
-      // Soft disc: 1 inside 0.7 R, raised-cosine edge to 0 at 1.3 R (half at R).
-      ForEachPixel(*dl, origin, b.c, 1.3 * b.radius, [&](double dx, double dy, float* px) {
-        const double r = std::sqrt(dx * dx + dy * dy), t = (r - 0.7 * b.radius) / (0.6 * b.radius);
-        const double p = t <= 0.0 ? 1.0 : (t >= 1.0 ? 0.0 : 0.5 * (1.0 + std::cos(kPi * t)));
-        *px += static_cast<float>(delta_l * p);
-      });
-    }
+  if (delta_a != 0.0) {
+    for (const Blob& b : m.redness)
+      blobs.push_back({b.c - origin, b.radius, 3.0 * b.radius, delta_a, false});
   }
+  if (delta_l != 0.0) {
+    for (const Blob& b : m.spots)
+      blobs.push_back({b.c - origin, b.radius, 1.3 * b.radius, delta_l, true});
+  }
+  return blobs;
 }
 
-// Base colour (CIELAB -> linear) with colour features, times the micro-relief exp(k m).
-cv::Mat ColourPass(const SkinModel& m, const State& st) {
+// Base colour (CIELAB -> linear) with the colour features added in CIELAB, times the
+// micro-relief exp(k m). Row by row: the colour features are summed in row buffers.
+void ColourPass(const SkinModel& m, const State& st, cv::Mat* canvas) {
   const cv::Size size = m.canvas.size();
-  cv::Mat dl, da;
-  const bool colour = (!m.spots.empty() && m.skin.spot_delta_l * st.spot != 0.0) ||
-                      (!m.redness.empty() && m.skin.redness_delta_a * st.redness != 0.0);
-  if (colour) {
-    dl = cv::Mat::zeros(size, CV_32FC1);
-    da = cv::Mat::zeros(size, CV_32FC1);
-    DrawColourBlobs(m, st, &dl, &da);
-  }
+  const std::vector<ColourBlob> blobs = ColourBlobs(m, st);
   const SkinOptions& s = m.skin;
   const cv::Vec3f base = LabToLinearBgr(s.base_l, s.base_a, s.base_b);
   const bool relief = st.relief > 0.0 && !m.relief.empty();
   const float k = static_cast<float>(st.relief);
-  cv::Mat canvas(size, CV_32FC3);
+  canvas->create(size, CV_32FC3);
   cv::parallel_for_(cv::Range(0, size.height), [&](const cv::Range& range) {
+    std::vector<float> dl(size.width, 0.0f), da(size.width, 0.0f);
     for (int y = range.start; y < range.end; ++y) {
-      cv::Vec3f* out = canvas.ptr<cv::Vec3f>(y);
-      const float* lrow = colour ? dl.ptr<float>(y) : nullptr;
-      const float* arow = colour ? da.ptr<float>(y) : nullptr;
+      int x0 = size.width, x1 = -1;  // touched columns
+      for (const ColourBlob& b : blobs) {
+        const double dy = y - b.c.y;
+        if (std::abs(dy) > b.reach) continue;
+        const int bx0 = std::max(0, static_cast<int>(std::floor(b.c.x - b.reach)));
+        const int bx1 = std::min(size.width - 1, static_cast<int>(std::ceil(b.c.x + b.reach)));
+        for (int x = bx0; x <= bx1; ++x) {
+          const double dx = x - b.c.x;
+          const float v = static_cast<float>(b.value * b.Profile(dx * dx + dy * dy));
+          (b.spot ? dl : da)[x] += v;
+        }
+        x0 = std::min(x0, bx0);
+        x1 = std::max(x1, bx1);
+      }
+      cv::Vec3f* out = canvas->ptr<cv::Vec3f>(y);
       const float* mrow = relief ? m.relief.ptr<float>(y) : nullptr;
       for (int x = 0; x < size.width; ++x) {
         cv::Vec3f c = base;
-        if (colour && (lrow[x] != 0.0f || arow[x] != 0.0f)) {
-          c = LabToLinearBgr(s.base_l + lrow[x], s.base_a + arow[x], s.base_b);
+        if (x >= x0 && x <= x1 && (dl[x] != 0.0f || da[x] != 0.0f)) {
+          c = LabToLinearBgr(s.base_l + dl[x], s.base_a + da[x], s.base_b);
         }
         out[x] = relief ? c * std::exp(k * mrow[x]) : c;
       }
+      for (int x = x0; x <= x1; ++x) dl[x] = da[x] = 0.0f;
     }
   });
-  return canvas;
 }
 
 void DrawScars(const SkinModel& m, const State& st, cv::Mat* canvas) {
@@ -238,7 +248,7 @@ void DrawLines(const SkinModel& m, const State& st, cv::Mat* canvas) {
 
 }  // namespace
 
-cv::Mat RenderSkin(const SkinModel& model, const TreatmentOptions* treatment) {
+void RenderSkin(const SkinModel& model, const TreatmentOptions* treatment, cv::Mat* canvas) {
   State st;
   st.relief = model.skin.micro_relief_rms;
   if (treatment != nullptr) {
@@ -251,11 +261,10 @@ cv::Mat RenderSkin(const SkinModel& model, const TreatmentOptions* treatment) {
     st.redness = treatment->redness_scale;
     st.spot = treatment->spot_contrast_scale;
   }
-  cv::Mat canvas = ColourPass(model, st);
-  DrawScars(model, st, &canvas);
-  DrawPores(model, st, &canvas);
-  DrawLines(model, st, &canvas);
-  return canvas;
+  ColourPass(model, st, canvas);
+  DrawScars(model, st, canvas);
+  DrawPores(model, st, canvas);
+  DrawLines(model, st, canvas);
 }
 
 }  // namespace skintrack::phantom::internal

@@ -51,7 +51,7 @@ struct AlignOptions {
   double min_ncc = 0.2;            // band-pass NCC in the overlap; below -> failed. Default 0.2.
   double min_ncc_shift_ratio = 3.0;  // NCC / NCC after a shift by the texture's decorrelation
                                      // length (>= 3 px); below -> failed. Default 3.
-  double min_overlap = 0.5;        // fraction of the before image covered; below -> failed.
+  double min_overlap = 0.5;        // overlap_fraction below this -> failed. Default 0.5.
   double ok_ecc = 0.5;             // ECC below this -> at best poor. Default 0.5.
   double ok_overlap = 0.7;         // overlap below this -> at best poor. Default 0.7.
 
@@ -85,7 +85,8 @@ struct AlignmentResult {
   double ncc_shift_px = 0.0;       // that shift, full-resolution before px: the smallest shift
                                    // (>= 3 working px) at which the before image's own
                                    // band-pass texture decorrelates (self-NCC < 0.25)
-  double overlap_fraction = 0.0;   // fraction of before pixels covered by the aligned after
+  double overlap_fraction = 0.0;   // shared area / the smaller of the two footprints (before
+                                   // image; after image mapped into the before frame), [0, 1]
   double seconds = 0.0;            // wall time of Align
 };
 

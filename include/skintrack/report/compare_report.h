@@ -1,0 +1,36 @@
+// Turning a comparison into files: JSON (schema skintrack.compare.v1, docs/compare_json.md)
+// and images for the eye.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+
+#include "skintrack/compare/compare.h"
+#include "skintrack/core/status.h"
+
+namespace skintrack::report {
+
+inline constexpr const char* kCompareSchema = "skintrack.compare.v1";
+
+// The comparison as JSON, field names exactly as documented in docs/compare_json.md.
+nlohmann::json CompareToJson(const compare::CompareResult& result);
+
+// Alternating square tiles (tile_px a side) of `before` and `aligned_after` (same size and
+// type); outside `overlap_mask` (CV_8UC1, may be empty) before is shown.
+cv::Mat Checkerboard(const cv::Mat& before, const cv::Mat& aligned_after,
+                     const cv::Mat& overlap_mask, int tile_px);
+
+// Before | aligned after, side by side with a 8-px gap, scaled to at most max_width px.
+cv::Mat SideBySide(const cv::Mat& before, const cv::Mat& aligned_after, int max_width);
+
+// Writes after_aligned.png, overlap_mask.png, checkerboard.jpg and side_by_side.jpg into
+// `dir` (created when missing). `before` and `after` are the internal-form images.
+Status WriteCompareImages(const std::string& dir, const cv::Mat& before, const cv::Mat& after,
+                          const compare::CompareResult& result);
+
+// Writes `text` to `path` atomically (temporary file + rename), or to stdout for "-".
+Status WriteTextFile(const std::string& path, const std::string& text);
+
+}  // namespace skintrack::report

@@ -1,0 +1,40 @@
+// Shared pieces of the CLI: exit codes, error printing, option parsing.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+#include "skintrack/core/status.h"
+
+namespace skintrack::cli {
+
+// Documented exit codes (README.md, docs/cli.md).
+enum ExitCode : int {
+  kExitOk = 0,              // success (alignment ok or poor)
+  kExitUsage = 1,           // bad usage: unknown command/option, bad value
+  kExitInvalidInput = 2,    // an input file is unreadable or invalid
+  kExitAlignFailed = 3,     // the pair could not be aligned
+  kExitOutputError = 4,     // an output file could not be written
+  kExitInternal = 5,        // unexpected internal error (a bug: please report)
+};
+
+int ExitCodeFor(const Status& status);
+
+// Prints "skintrack <command>: error: <message>" to stderr; returns the exit code.
+int Fail(const std::string& command, const Status& status);
+
+namespace po = boost::program_options;
+
+// Parses args (without the command name) into vm. Returns kExitOk, or prints the problem and
+// returns kExitUsage. When --help is given, prints `usage` and the options and sets *help.
+int ParseCommandLine(const std::string& command, const std::string& usage,
+                     const po::options_description& options,
+                     const po::positional_options_description& positional,
+                     const std::vector<std::string>& args, po::variables_map* vm, bool* help);
+
+int RunCompare(const std::vector<std::string>& args);
+int RunPhantom(const std::vector<std::string>& args);
+
+}  // namespace skintrack::cli

@@ -1,0 +1,135 @@
+#include "skintrack/report/compare_report.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <opencv2/imgproc.hpp>
+
+#include "skintrack/core/image.h"
+#include "skintrack/core/version.h"
+#include "skintrack/io/image_io.h"
+
+namespace skintrack::report {
+namespace fs = std::filesystem;
+
+namespace {
+
+nlohmann::json MatrixJson(const cv::Matx33d& m) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (int r = 0; r < 3; ++r) rows.push_back({m(r, 0), m(r, 1), m(r, 2)});
+  return rows;
+}
+
+nlohmann::json ImageJson(const compare::ImageDescription& d) {
+  return {{"path", d.path}, {"width", d.width}, {"height", d.height}};
+}
+
+}  // namespace
+
+nlohmann::json CompareToJson(const compare::CompareResult& result) {
+  const align::AlignmentResult& a = result.alignment;
+  nlohmann::json nonrigid = {{"used", a.nonrigid_used}};
+  nonrigid["median_fb_error_px"] =
+      a.median_fb_error_px >= 0 ? nlohmann::json(a.median_fb_error_px) : nlohmann::json(nullptr);
+  nlohmann::json j;
+  j["schema"] = kCompareSchema;
+  j["skintrack_version"] = kVersion;
+  j["before"] = ImageJson(result.before);
+  j["after"] = ImageJson(result.after);
+  j["alignment"] = {{"status", align::AlignmentStatusName(a.status)},
+                    {"reason", a.reason},
+                    {"method", a.method},
+                    {"after_to_before", MatrixJson(a.after_to_before)},
+                    {"nonrigid", nonrigid},
+                    {"inliers", a.inliers},
+                    {"inlier_ratio", a.inlier_ratio},
+                    {"ecc", a.ecc},
+                    {"ncc_unaligned", a.ncc_unaligned},
+                    {"ncc_aligned", a.ncc_aligned},
+                    {"ncc_shift_ratio", a.ncc_shift_ratio},
+                    {"ncc_shift_px", a.ncc_shift_px},
+                    {"overlap_fraction", a.overlap_fraction},
+                    {"seconds", a.seconds}};
+  j["scale"] = {{"mm_per_px", result.scale.mm_per_px ? nlohmann::json(*result.scale.mm_per_px)
+                                                      : nlohmann::json(nullptr)},
+                {"source", result.scale.source}};
+  return j;
+}
+
+cv::Mat Checkerboard(const cv::Mat& before, const cv::Mat& aligned_after,
+                     const cv::Mat& overlap_mask, int tile_px) {
+  CV_Assert(before.size() == aligned_after.size() && before.type() == aligned_after.type());
+  CV_Assert(tile_px > 0);
+  cv::Mat out = before.clone();
+  for (int y = 0; y < before.rows; y += tile_px) {
+    for (int x = 0; x < before.cols; x += tile_px) {
+      if (((x / tile_px) + (y / tile_px)) % 2 == 0) continue;
+      const cv::Rect tile = cv::Rect(x, y, tile_px, tile_px) & cv::Rect(0, 0, out.cols, out.rows);
+      if (overlap_mask.empty()) {
+        aligned_after(tile).copyTo(out(tile));
+      } else {
+        aligned_after(tile).copyTo(out(tile), overlap_mask(tile));
+      }
+    }
+  }
+  return out;
+}
+
+cv::Mat SideBySide(const cv::Mat& before, const cv::Mat& aligned_after, int max_width) {
+  CV_Assert(before.size() == aligned_after.size() && before.type() == aligned_after.type());
+  const int gap = 8;
+  cv::Mat out(before.rows, 2 * before.cols + gap, before.type(), cv::Scalar::all(1.0));
+  before.copyTo(out(cv::Rect(0, 0, before.cols, before.rows)));
+  aligned_after.copyTo(out(cv::Rect(before.cols + gap, 0, before.cols, before.rows)));
+  if (out.cols > max_width) {
+    const double s = static_cast<double>(max_width) / out.cols;
+    cv::resize(out, out, cv::Size(), s, s, cv::INTER_AREA);
+  }
+  return out;
+}
+
+Status WriteCompareImages(const std::string& dir, const cv::Mat& before, const cv::Mat& after,
+                          const compare::CompareResult& result) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Status::IoError(dir + ": cannot create directory (" + ec.message() + ")");
+  cv::Mat aligned, mask;
+  SKINTRACK_RETURN_IF_ERROR(
+      align::WarpAfterToBefore(after, result.alignment, before.size(), &aligned, &mask));
+  const fs::path d(dir);
+  SKINTRACK_RETURN_IF_ERROR(io::WriteImage((d / "after_aligned.png").string(), aligned));
+  SKINTRACK_RETURN_IF_ERROR(io::WriteImage((d / "overlap_mask.png").string(), mask));
+  const int tile = std::max(16, std::max(before.cols, before.rows) / 12);
+  SKINTRACK_RETURN_IF_ERROR(io::WriteImage((d / "checkerboard.jpg").string(),
+                                           Checkerboard(before, aligned, mask, tile), 90));
+  SKINTRACK_RETURN_IF_ERROR(io::WriteImage((d / "side_by_side.jpg").string(),
+                                           SideBySide(before, aligned, 3200), 90));
+  return Status::Ok();
+}
+
+Status WriteTextFile(const std::string& path, const std::string& text) {
+  if (path == "-") {
+    std::cout << text << std::flush;
+    return Status::Ok();
+  }
+  const fs::path target(path);
+  const fs::path tmp = target.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return Status::IoError(path + ": cannot open for writing");
+    out << text;
+    out.close();
+    if (!out) return Status::IoError(path + ": write failed");
+  }
+  std::error_code ec;
+  fs::rename(tmp, target, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    return Status::IoError(path + ": cannot write (" + ec.message() + ")");
+  }
+  return Status::Ok();
+}
+
+}  // namespace skintrack::report
