@@ -10,7 +10,7 @@
 namespace skintrack::align::internal {
 namespace {
 
-constexpr int kSide = 512;  // crop side after resampling, px
+constexpr int kSide = 768;  // crop side after resampling, px
 
 cv::Matx33d Translation(double tx, double ty) { return {1, 0, tx, 0, 1, ty, 0, 0, 1}; }
 

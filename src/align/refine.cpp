@@ -116,21 +116,33 @@ double EstimateResidualFlow(const WorkingPair& pair, const cv::Matx33d& after_to
   if (errors.empty()) return -1.0;
   std::nth_element(errors.begin(), errors.begin() + errors.size() / 2, errors.end());
 
-  // Keep the flow only where it is locally consistent (forward-backward error < 1 px, inside
-  // the overlap) and fill the rest by normalised convolution, which also removes noise.
-  cv::Mat weight;
-  cv::compare(fb_err, 1.0, weight, cv::CMP_LT);
-  weight &= mask;
+  // Keep the flow only where it is locally consistent (forward-backward error < 0.5 px) and
+  // the before image has structure to pin it down (min eigenvalue of the structure tensor
+  // above twice its median: in flat, noisy areas DIS drifts, and drifts alike both ways), and
+  // fill the rest by normalised convolution, which also averages out matching noise.
+  cv::Mat structure;
+  cv::cornerMinEigenVal(pair.before_8u, structure, 7, 3);
+  std::vector<float> eig;
+  eig.reserve(size.area() / 16);
+  for (int y = 0; y < size.height; y += 4) {
+    const float* e = structure.ptr<float>(y);
+    const uchar* mk = mask.ptr<uchar>(y);
+    for (int x = 0; x < size.width; x += 4)
+      if (mk[x]) eig.push_back(e[x]);
+  }
+  std::nth_element(eig.begin(), eig.begin() + eig.size() / 2, eig.end());
+  const double eig_threshold = 2.0 * eig[eig.size() / 2];
+  cv::Mat weight = (fb_err < 0.5) & (structure > eig_threshold) & mask;
   weight.convertTo(weight, CV_32F, 1.0 / 255.0);
   std::vector<cv::Mat> c;
   cv::split(fwd, c);
-  const double sigma = 4.0;
+  const double sigma = 8.0;
   cv::Mat wsum;
   cv::GaussianBlur(weight, wsum, cv::Size(), sigma, sigma, cv::BORDER_CONSTANT);
   for (cv::Mat& ch : c) {
     cv::GaussianBlur(ch.mul(weight), ch, cv::Size(), sigma, sigma, cv::BORDER_CONSTANT);
     cv::divide(ch, cv::max(wsum, 1e-3), ch);
-    ch.setTo(0.0, wsum < 0.1);
+    ch.setTo(0.0, wsum < 0.05);
   }
   cv::merge(c, *flow);
   return errors[errors.size() / 2];

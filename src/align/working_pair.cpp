@@ -46,11 +46,13 @@ WorkingPair MakeWorkingPair(const cv::Mat& before, const cv::Mat& after,
   pair.before_from_full = ScaleTransform(sb);
   pair.after_from_full = ScaleTransform(sa);
   photometric::BandpassOptions bp;
-  pair.before_bp = photometric::BandpassLogLuminance(yb, bp);
-  pair.after_bp = photometric::BandpassLogLuminance(ya, bp);
+  // Soft-clipped at 3 robust sd: texture stays linear, strong edges lose their dominance.
+  constexpr double kClip = 3.0;
+  pair.before_bp = photometric::SoftClip(photometric::BandpassLogLuminance(yb, bp), kClip);
+  pair.after_bp = photometric::SoftClip(photometric::BandpassLogLuminance(ya, bp), kClip);
   bp.sigma_lo_px = 1.5;
-  pair.before_bp_ecc = photometric::BandpassLogLuminance(yb, bp);
-  pair.after_bp_ecc = photometric::BandpassLogLuminance(ya, bp);
+  pair.before_bp_ecc = photometric::SoftClip(photometric::BandpassLogLuminance(yb, bp), kClip);
+  pair.after_bp_ecc = photometric::SoftClip(photometric::BandpassLogLuminance(ya, bp), kClip);
   pair.before_8u = photometric::BandpassTo8u(pair.before_bp);
   pair.after_8u = photometric::BandpassTo8u(pair.after_bp);
   return pair;

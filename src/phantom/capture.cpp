@@ -98,13 +98,15 @@ CaptureOptions RandomCapture(const RandomCaptureOptions& options, cv::Size size,
   const double scale = Uniform(rng, 1.0 - options.max_scale_change, 1.0 + options.max_scale_change);
   const double tx = Uniform(rng, -1.0, 1.0) * options.max_translation_fraction * size.width;
   const double ty = Uniform(rng, -1.0, 1.0) * options.max_translation_fraction * size.height;
-  const double kx = Uniform(rng, -options.max_perspective, options.max_perspective);
-  const double ky = Uniform(rng, -options.max_perspective, options.max_perspective);
+  // Keystone k in +-m / (1 + 2 m): the worst corner then moves by exactly m of the size.
+  const double kmax = options.max_perspective / (1.0 + 2.0 * options.max_perspective);
+  const double kx = Uniform(rng, -kmax, kmax);
+  const double ky = Uniform(rng, -kmax, kmax);
   const double cx = (size.width - 1) * 0.5, cy = (size.height - 1) * 0.5;
   const cv::Matx33d similarity(scale * std::cos(rot), -scale * std::sin(rot), 0.0,
                                scale * std::sin(rot), scale * std::cos(rot), 0.0, 0.0, 0.0, 1.0);
-  // Keystone about the centre: a corner (+-w/2, +-h/2) has denominator 1 +- kx +- ky, i.e. moves
-  // by about (kx + ky) / 2 of the image size; identity Jacobian at the centre.
+  // Keystone about the centre: a corner (+-w/2, +-h/2) has denominator 1 + k, k = +-kx +- ky,
+  // so it moves by |k| / (2 (1 + k)) of the size; identity Jacobian at the centre.
   const cv::Matx33d keystone(1.0, 0.0, 0.0, 0.0, 1.0, 0.0, kx / (0.5 * size.width),
                              ky / (0.5 * size.height), 1.0);
   c.image_from_skin = internal::Translation(cx + tx, cy + ty) * keystone * similarity *

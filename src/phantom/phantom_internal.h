@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <opencv2/core.hpp>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "skintrack/core/status.h"
@@ -77,7 +78,7 @@ struct Blob {  // redness (delta a*) and spots (delta L*)
 struct Line {  // wrinkles, striae, hairs
   std::vector<cv::Point2d> pts;
   double length;  // arc length, skin px
-  double width;   // full width at half depth, skin px
+  double width;   // skin px: FWHM (wrinkles, striae), edge to edge (hairs)
   double contrast;
 };
 
@@ -92,7 +93,7 @@ struct SkinModel {
 };
 
 // The skin options actually rendered: low_texture zeroes micro-relief, scars, wrinkles, spots
-// and hairs and sets the pore contrast to 0.06.
+// and hairs and sets the pore contrast to 0.06; a family of zero magnitude gets no features.
 SkinOptions EffectiveSkin(const SkinOptions& skin);
 
 // Draws every feature (before state). Count features are centred in the before image (inset

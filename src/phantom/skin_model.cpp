@@ -60,7 +60,9 @@ std::vector<Pore> PlacePores(const SkinOptions& skin, const cv::Rect2d& region,
   const double cell = 2.0 * rmax + gap;
   const int gw = std::max(1, static_cast<int>(std::ceil(region.width / cell)));
   const int gh = std::max(1, static_cast<int>(std::ceil(region.height / cell)));
-  std::vector<std::vector<int>> grid(static_cast<size_t>(gw) * gh);
+  // Grid of cells (side >= the largest conflict distance) as linked lists: head per cell, next
+  // per pore.
+  std::vector<int> head(static_cast<size_t>(gw) * gh, -1), next;
   std::mt19937_64 rng(StreamSeed(seed, Stream::kPores));
   pores.reserve(static_cast<size_t>(target));
   int misses_in_a_row = 0;  // the skin is full: stop early
@@ -75,7 +77,7 @@ std::vector<Pore> PlacePores(const SkinOptions& skin, const cv::Rect2d& region,
       bool free = true;
       for (int y = std::max(0, gy - 1); free && y <= std::min(gh - 1, gy + 1); ++y) {
         for (int x = std::max(0, gx - 1); free && x <= std::min(gw - 1, gx + 1); ++x) {
-          for (int j : grid[static_cast<size_t>(y) * gw + x]) {
+          for (int j = head[static_cast<size_t>(y) * gw + x]; j >= 0; j = next[j]) {
             const double d = r + pores[j].radius + gap;
             const cv::Point2d v = c - pores[j].c;
             if (v.dot(v) < d * d) {
@@ -86,7 +88,9 @@ std::vector<Pore> PlacePores(const SkinOptions& skin, const cv::Rect2d& region,
         }
       }
       if (!free) continue;
-      grid[static_cast<size_t>(gy) * gw + gx].push_back(static_cast<int>(pores.size()));
+      int& cell_head = head[static_cast<size_t>(gy) * gw + gx];
+      next.push_back(cell_head);
+      cell_head = static_cast<int>(pores.size());
       pores.push_back({c, r, 0.0});
       misses_in_a_row = 0;
       break;
@@ -183,8 +187,9 @@ std::vector<Line> PlaceStriae(const SkinOptions& skin, const CentreSampler& samp
     const double amp = Uniform(rng, 2.0, 6.0) * kDeg;
     const double period = Uniform(rng, 1.0, 2.0) * l.length;
     const double phase = Uniform(rng, 0.0, 2.0 * kPi);
+    // Steps of a quarter width keep the drawing cost linear in the band's area.
     l.pts = Curve(anchor + normal * offset + tangent * along, l.length, dir, amp, period, phase,
-                  LineStep(ppmm));
+                  std::max(LineStep(ppmm), 0.25 * l.width));
     lines.push_back(std::move(l));
   }
   return lines;

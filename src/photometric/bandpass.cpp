@@ -17,6 +17,9 @@ Status BandpassOptions::Check() const {
   if (!(sigma_hi_fraction > 0.0 && sigma_hi_fraction <= 0.5)) {
     return Status::InvalidArgument("bandpass: sigma_hi_fraction must be in (0, 0.5]");
   }
+  if (!(log_offset > 0.0 && log_offset < 1.0)) {
+    return Status::InvalidArgument("bandpass: log_offset must be in (0, 1)");
+  }
   return Status::Ok();
 }
 
@@ -28,7 +31,7 @@ cv::Mat LuminanceOf(const cv::Mat& image) {
 cv::Mat BandpassLogLuminance(const cv::Mat& linear_y, const BandpassOptions& options) {
   CV_Assert(linear_y.type() == CV_32FC1);
   cv::Mat log_y;
-  cv::log(linear_y + 1e-3, log_y);
+  cv::log(linear_y + options.log_offset, log_y);
   const double sigma_hi =
       std::max(2.0, options.sigma_hi_fraction * std::max(linear_y.cols, linear_y.rows));
   cv::Mat lo = log_y, hi;
@@ -50,23 +53,31 @@ cv::Mat BandpassLogLuminance(const cv::Mat& linear_y, const BandpassOptions& opt
   return lo - hi;
 }
 
-cv::Mat BandpassTo8u(const cv::Mat& bandpassed) {
-  CV_Assert(bandpassed.type() == CV_32FC1);
-  // Robust spread from a subsample of absolute values.
+double RobustSpread(const cv::Mat& bandpassed) {
+  CV_Assert(bandpassed.type() == CV_32FC1 && !bandpassed.empty());
+  // Median absolute value over a regular subsample of ~20k pixels.
   std::vector<float> sample;
-  const int step = std::max(1, static_cast<int>(bandpassed.total() / 20000));
-  const float* p = bandpassed.ptr<float>();
-  if (bandpassed.isContinuous()) {
-    for (size_t i = 0; i < bandpassed.total(); i += step) sample.push_back(std::abs(p[i]));
-  } else {
-    for (int r = 0; r < bandpassed.rows; r += 4)
-      for (int c = 0; c < bandpassed.cols; c += 4)
-        sample.push_back(std::abs(bandpassed.at<float>(r, c)));
+  const int step = std::max(1, static_cast<int>(std::sqrt(bandpassed.total() / 20000.0)));
+  for (int r = 0; r < bandpassed.rows; r += step) {
+    const float* p = bandpassed.ptr<float>(r);
+    for (int c = 0; c < bandpassed.cols; c += step) sample.push_back(std::abs(p[c]));
   }
   std::nth_element(sample.begin(), sample.begin() + sample.size() / 2, sample.end());
-  const double mad = std::max(1e-4, static_cast<double>(sample[sample.size() / 2]));
+  return std::max(1e-5, 1.4826 * static_cast<double>(sample[sample.size() / 2]));
+}
+
+cv::Mat SoftClip(const cv::Mat& bandpassed, double k) {
+  const float c = static_cast<float>(k * RobustSpread(bandpassed));
+  cv::Mat out = bandpassed.clone();
+  out.forEach<float>([c](float& v, const int*) { v = c * std::tanh(v / c); });
+  return out;
+}
+
+cv::Mat BandpassTo8u(const cv::Mat& bandpassed) {
+  CV_Assert(bandpassed.type() == CV_32FC1);
+  // 128 +- 4 robust standard deviations span the 8-bit range.
   cv::Mat out;
-  bandpassed.convertTo(out, CV_8U, 127.0 / (4.0 * mad), 128.0);
+  bandpassed.convertTo(out, CV_8U, 127.0 / (4.0 * RobustSpread(bandpassed)), 128.0);
   return out;
 }
 

@@ -163,7 +163,7 @@ TEST(PhantomCaptureTest, RandomCaptureStaysWithinItsRangesAndIsDeterministic) {
     EXPECT_EQ(c.jpeg_quality, 85);
     EXPECT_EQ(c.noise_sigma, 0.003);
   }
-  // Keystone alone: corners move by about max_perspective of the size (at most ~5.6 %).
+  // Keystone alone: corners move by at most max_perspective (5 %) of the size.
   RandomCaptureOptions k;
   k.max_rotation_deg = k.max_scale_change = k.max_translation_fraction = 0.0;
   double worst = 0.0;
@@ -177,7 +177,7 @@ TEST(PhantomCaptureTest, RandomCaptureStaysWithinItsRangesAndIsDeterministic) {
     }
   }
   EXPECT_GT(worst, 0.02);
-  EXPECT_LT(worst, 0.06);
+  EXPECT_LE(worst, 0.05 + 1e-9);
 }
 
 cv::Mat TestImage() {
@@ -195,6 +195,7 @@ TEST(PhantomCaptureTest, ApplyCaptureWithIdentityReturnsTheInput) {
   ASSERT_EQ(out.type(), CV_32FC3);
   ASSERT_EQ(out.size(), in.size());
   EXPECT_LE(cv::norm(out, in, cv::NORM_INF), 1.0 / 255.0);
+  EXPECT_LE(cv::norm(out, in, cv::NORM_INF), 1e-5);  // in fact an sRGB round trip in float
 }
 
 TEST(PhantomCaptureTest, ApplyCaptureShiftsPixelsAndReflectsTheBorder) {

@@ -44,15 +44,19 @@ struct AlignOptions {
 
   // --- Non-rigid residual ---
   bool nonrigid = true;            // estimate a DIS flow residual. Default true.
-  double max_fb_error_px = 0.5;    // use the flow only when the median forward-backward
-                                   // error (working px) is below this. Default 0.5 px.
+  double max_fb_error_px = 0.1;    // use the flow only when the median forward-backward
+                                   // error (working px) is below this. Default 0.1 px
+                                   // (textured skin ~0.04; faint low-texture skin ~0.15,
+                                   // where DIS is biased although self-consistent).
 
   // --- Quality verdict (content independent) ---
   double min_ncc = 0.2;            // band-pass NCC in the overlap; below -> failed. Default 0.2.
   double min_ncc_shift_ratio = 3.0;  // NCC / NCC after a shift by the texture's decorrelation
                                      // length (>= 3 px); below -> failed. Default 3.
   double min_overlap = 0.5;        // overlap_fraction below this -> failed. Default 0.5.
-  double ok_ecc = 0.5;             // ECC below this -> at best poor. Default 0.5.
+  double ok_ecc = 0.4;             // ECC below this -> at best poor. Default 0.4 (correctly
+                                   // aligned low-texture phantoms: 0.43-0.47 on the
+                                   // soft-clipped band-pass; textured skin > 0.9).
   double ok_overlap = 0.7;         // overlap below this -> at best poor. Default 0.7.
 
   Status Check() const;
