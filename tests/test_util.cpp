@@ -3,10 +3,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
+#include <vector>
 
 namespace fs = std::filesystem;
 
@@ -42,6 +46,50 @@ int RunCommand(const std::string& command, std::string* output) {
   const int status = ::pclose(pipe);
   if (output) *output = out;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::string();
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string ShellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += (c == '\'' ? std::string("'\\''") : std::string(1, c));
+  return out + "'";
+}
+
+cv::Point2d ApplyHomography(const cv::Matx33d& h, const cv::Point2d& p) {
+  const cv::Vec3d v = h * cv::Vec3d(p.x, p.y, 1.0);
+  return {v[0] / v[2], v[1] / v[2]};
+}
+
+TreStats GridTre(const std::function<cv::Point2d(const cv::Point2d&)>& before_to_after,
+                 const cv::Matx33d& truth_after_to_before, cv::Size before_size,
+                 cv::Size after_size, double margin) {
+  const cv::Matx33d truth_b2a = truth_after_to_before.inv();
+  std::vector<double> errors;
+  for (int iy = 0; iy < 30; ++iy) {
+    for (int ix = 0; ix < 40; ++ix) {
+      const cv::Point2d p(ix * (before_size.width - 1) / 39.0, iy * (before_size.height - 1) / 29.0);
+      const cv::Point2d q = ApplyHomography(truth_b2a, p);
+      if (q.x < margin || q.y < margin || q.x > after_size.width - 1 - margin ||
+          q.y > after_size.height - 1 - margin) {
+        continue;
+      }
+      errors.push_back(cv::norm(ApplyHomography(truth_after_to_before, before_to_after(p)) - p));
+    }
+  }
+  TreStats stats;
+  stats.points = static_cast<int>(errors.size());
+  if (errors.empty()) return stats;
+  std::nth_element(errors.begin(), errors.begin() + errors.size() / 2, errors.end());
+  stats.median = errors[errors.size() / 2];
+  stats.max = *std::max_element(errors.begin(), errors.end());
+  return stats;
 }
 
 }  // namespace skintrack::test

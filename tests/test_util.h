@@ -1,7 +1,10 @@
 // Helpers shared by the tests.
 #pragma once
 
+#include <functional>
 #include <string>
+
+#include <opencv2/core.hpp>
 
 namespace skintrack::test {
 
@@ -15,5 +18,25 @@ std::string MakeTempDir(const std::string& tag);
 std::string CliPath();
 // Runs a shell command; returns its exit code; stdout+stderr go to *output when non-null.
 int RunCommand(const std::string& command, std::string* output);
+
+// The whole file as bytes ("" when it cannot be read).
+std::string ReadFile(const std::string& path);
+// `s` quoted for /bin/sh (single quotes).
+std::string ShellQuote(const std::string& s);
+
+// Maps p by the homography h (homogeneous divide).
+cv::Point2d ApplyHomography(const cv::Matx33d& h, const cv::Point2d& p);
+
+// Target registration error over a 40x30 grid of before-image points p whose true after point
+// truth_after_to_before^-1(p) lies inside the after image, at least `margin` px from its border:
+// |truth_after_to_before(before_to_after(p)) - p| in before px.
+struct TreStats {
+  double median = -1.0;
+  double max = -1.0;
+  int points = 0;  // grid points used
+};
+TreStats GridTre(const std::function<cv::Point2d(const cv::Point2d&)>& before_to_after,
+                 const cv::Matx33d& truth_after_to_before, cv::Size before_size,
+                 cv::Size after_size, double margin = 0.0);
 
 }  // namespace skintrack::test
