@@ -172,4 +172,13 @@ Status Align(const cv::Mat& before, const cv::Mat& after, const AlignOptions& op
   return Status::Ok();
 }
 
+void ToOriginalFrames(double before_scale, double after_scale, AlignmentResult* result) {
+  const cv::Matx33d h = internal::ScaleTransform(before_scale).inv() * result->after_to_before *
+                        internal::ScaleTransform(after_scale);
+  result->after_to_before = h * (1.0 / h(2, 2));
+  result->before_scale *= before_scale;
+  if (result->median_fb_error_px >= 0) result->median_fb_error_px /= before_scale;
+  result->ncc_shift_px /= before_scale;
+}
+
 }  // namespace skintrack::align

@@ -1,7 +1,6 @@
 // skintrack compare BEFORE AFTER [--json FILE|-] [--out-dir DIR] [--mm-per-px X] [--no-nonrigid]
 #include <filesystem>
 #include <iostream>
-#include <thread>
 
 #include "cli/cli_common.h"
 #include "skintrack/compare/compare.h"
@@ -60,21 +59,15 @@ int RunCompare(const std::vector<std::string>& args) {
                                              ec.message() + ")"));
   }
 
-  // Decode both photos at once (JPEG decoding is single-threaded).
-  io::LoadedImage before, after;
-  Status st_before, st_after;
-  std::thread loader([&] { st_after = io::LoadImage(vm["after"].as<std::string>(), load, &after); });
-  st_before = io::LoadImage(vm["before"].as<std::string>(), load, &before);
-  loader.join();
-  if (!st_before.ok()) return Fail(cmd, st_before);
-  if (!st_after.ok()) return Fail(cmd, st_after);
-
-  compare::CompareResult result;
-  if (Status st = compare::ComparePair(before.image, after.image, options, &result); !st.ok()) {
+  // Full-size pixels are needed only for the images written with --out-dir.
+  compare::LoadedPair pair;
+  if (Status st = compare::LoadPair(vm["before"].as<std::string>(), vm["after"].as<std::string>(),
+                                    load, options, !out_dir.empty(), &pair);
+      !st.ok()) {
     return Fail(cmd, st);
   }
-  result.before.path = before.path;
-  result.after.path = after.path;
+  compare::CompareResult result;
+  if (Status st = compare::ComparePair(pair, options, &result); !st.ok()) return Fail(cmd, st);
 
   const auto& a = result.alignment;
   if (Status st = report::WriteTextFile(json_path, report::CompareToJson(result).dump(2) + "\n");
@@ -82,7 +75,7 @@ int RunCompare(const std::vector<std::string>& args) {
     return Fail(cmd, st);
   }
   if (!out_dir.empty() && a.status != align::AlignmentStatus::kFailed) {
-    if (Status st = report::WriteCompareImages(out_dir, before.image, after.image, result);
+    if (Status st = report::WriteCompareImages(out_dir, pair.before.image, pair.after.image, result);
         !st.ok()) {
       return Fail(cmd, st);
     }

@@ -115,6 +115,13 @@ Status LoadImageImpl(const std::string& path, const LoadOptions& options, Loaded
 
   // IMREAD_UNCHANGED must not be used: OpenCV then ignores the EXIF orientation.
   int flags = cv::IMREAD_ANYDEPTH | cv::IMREAD_ANYCOLOR;
+  const int reduction = header.format == "jpeg" ? options.reduction : 1;
+  switch (reduction) {
+    case 2: flags = cv::IMREAD_REDUCED_COLOR_2; break;
+    case 4: flags = cv::IMREAD_REDUCED_COLOR_4; break;
+    case 8: flags = cv::IMREAD_REDUCED_COLOR_8; break;
+    default: break;
+  }
   if (!options.apply_exif_orientation) flags |= cv::IMREAD_IGNORE_ORIENTATION;
   const cv::Mat raw = core_bmp.empty() ? cv::imread(path, flags) : cv::imdecode(core_bmp, flags);
   if (raw.empty()) {
@@ -124,14 +131,21 @@ Status LoadImageImpl(const std::string& path, const LoadOptions& options, Loaded
 
   cv::Mat image;
   SKINTRACK_RETURN_IF_ERROR(ToInternal(raw, path, &image));
-  if (image.cols < options.min_side || image.rows < options.min_side) {
-    return InputError(path, "image is " + SizeText(image.cols, image.rows) +
+  // Full size with orientation applied: the header's, swapped when the decoded image turned.
+  cv::Size full(header.width, header.height);
+  if ((image.cols > image.rows) != (full.width > full.height) && image.cols != image.rows) {
+    std::swap(full.width, full.height);
+  }
+  if (full.width < options.min_side || full.height < options.min_side) {
+    return InputError(path, "image is " + SizeText(full.width, full.height) +
                                 ", smaller than the minimum of " +
                                 std::to_string(options.min_side) + " px on a side");
   }
   out->image = image;
   out->header = header;
   out->path = path;
+  out->scale = 1.0 / reduction;
+  out->full_size = full;
   return Status::Ok();
 }
 
@@ -212,6 +226,10 @@ Status WriteImageImpl(const std::string& path, const cv::Mat& image, int jpeg_qu
 Status LoadOptions::Check() const {
   if (max_pixels <= 0) {
     return Status::InvalidArgument("max_pixels must be > 0, got " + std::to_string(max_pixels));
+  }
+  if (reduction != 1 && reduction != 2 && reduction != 4 && reduction != 8) {
+    return Status::InvalidArgument("reduction must be 1, 2, 4 or 8, got " +
+                                   std::to_string(reduction));
   }
   if (min_side < 1) {
     return Status::InvalidArgument("min_side must be >= 1, got " + std::to_string(min_side));

@@ -100,6 +100,11 @@ struct AlignmentResult {
 Status Align(const cv::Mat& before, const cv::Mat& after, const AlignOptions& options,
              AlignmentResult* result);
 
+// Re-expresses a result computed on resampled images in the original images' frames.
+// before_scale / after_scale: resampled px per original px (e.g. 0.5 for a half-size decode),
+// with pixel centres kept (x_r = (x + 0.5) * s - 0.5).
+void ToOriginalFrames(double before_scale, double after_scale, AlignmentResult* result);
+
 // Maps before-frame pixel p to after-frame coordinates, including the non-rigid residual.
 cv::Point2d BeforeToAfter(const AlignmentResult& result, const cv::Point2d& p);
 

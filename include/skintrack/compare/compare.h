@@ -9,6 +9,7 @@
 
 #include "skintrack/align/align.h"
 #include "skintrack/core/status.h"
+#include "skintrack/io/image_io.h"
 
 namespace skintrack::compare {
 
@@ -40,6 +41,23 @@ struct CompareResult {
 // Aligns `after` onto `before` (internal form CV_32FC3) and fills *result. Returns non-ok only
 // for invalid arguments; an unalignable pair is ok() with alignment.status == kFailed.
 Status ComparePair(const cv::Mat& before, const cv::Mat& after, const CompareOptions& options,
+                   CompareResult* result);
+
+// A pair of photos loaded for comparison.
+struct LoadedPair {
+  io::LoadedImage before, after;  // possibly decoded at reduced size (see LoadPair)
+};
+
+// Loads both photos (in parallel). With full_resolution == false, JPEGs are decoded at the
+// largest power-of-two reduction whose long side still reaches options.align.working_long_side
+// (registration never sees more), which is several times faster; use true when full-size
+// pixels are needed (aligned images, metrics). Errors name the file.
+Status LoadPair(const std::string& before_path, const std::string& after_path,
+                const io::LoadOptions& load, const CompareOptions& options,
+                bool full_resolution, LoadedPair* pair);
+
+// ComparePair on a loaded pair; the result is expressed in the full-size frames of the files.
+Status ComparePair(const LoadedPair& pair, const CompareOptions& options,
                    CompareResult* result);
 
 }  // namespace skintrack::compare

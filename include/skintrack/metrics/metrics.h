@@ -1,0 +1,143 @@
+// Skin metrics of one photo, over a region of interest, in pixel and physical units.
+//
+// Frame: the analysed image's pixels, OpenCV convention (pixel centres at integers, x right,
+// y down). Lengths: *_px in image px, *_mm in mm (null / nullopt when the scale is unknown).
+// Structure metrics are computed on linear luminance Y as local Weber contrast or band-passed
+// log Y at scales below the lighting variation, so exposure, white balance and side light do
+// not change them; colour metrics (redness, tone) need colour calibration to compare sessions.
+// Every metric is defined in docs/metrics.md.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "skintrack/core/status.h"
+#include "skintrack/roi/roi.h"
+
+namespace skintrack::metrics {
+
+// Scales and thresholds; lengths in mm. Presets in models/*.preset set these (ParsePreset).
+struct MetricsOptions {
+  std::string preset = "default";
+  // Scale used to turn mm into px when the image's scale is unknown. Default 20 px/mm
+  // (a face close-up); physical-unit outputs stay null in that case.
+  double assumed_px_per_mm = 20.0;
+
+  // Texture: RMS of band-passed log Y in octave bands [lo, hi] mm (wavelength ~ 2 sigma).
+  std::vector<double> texture_band_edges_mm = {0.1, 0.2, 0.4, 0.8};
+  double glcm_offset_mm = 0.1;       // GLCM pixel-pair offset. Default 0.1 mm.
+  int glcm_levels = 32;              // GLCM grey levels of the quantised band-pass. Default 32.
+
+  // Pores: scale-space LoG on Weber darkness.
+  double pore_radius_min_mm = 0.04;  // Default 0.04-0.3 mm.
+  double pore_radius_max_mm = 0.3;
+  double pore_min_darkness = 0.06;   // Weber darkness at the centre to count. Default 0.06.
+  double pore_visible_diameter_mm = 0.25;  // "visible pore" threshold (density of >= this).
+
+  // Scars (atrophic / acne): dark blobs larger than pores.
+  double scar_min_radius_mm = 0.4;   // Default 0.4-3 mm.
+  double scar_max_radius_mm = 3.0;
+  double scar_min_contrast = 0.05;   // Weber darkness vs the annulus. Default 0.05.
+  double scar_annulus_inner_mm = 0.5;  // annulus 0.5-2 mm outside the scar. Default.
+  double scar_annulus_outer_mm = 2.0;
+
+  // Wrinkles: Hessian ridges (dark valleys) on log Y.
+  double wrinkle_sigma_min_mm = 0.05;  // Default 0.05-1 mm.
+  double wrinkle_sigma_max_mm = 1.0;
+  double wrinkle_min_contrast = 0.04;  // ridge depth (Weber) to count. Default 0.04.
+  double wrinkle_min_length_mm = 1.0;  // drop shorter skeleton components. Default 1 mm.
+
+  // Stretch marks: elongated roughly parallel bands 1-10 mm wide.
+  double striae_sigma_min_mm = 0.5;  // Default 0.5-3 mm.
+  double striae_sigma_max_mm = 3.0;
+  double striae_min_contrast = 0.04;
+  double striae_min_length_mm = 8.0;
+
+  // Redness: erythema index EI = 100 log10(R_lin / G_lin); area above the ROI median + this.
+  double redness_ei_margin = 5.0;
+  // Tone: spots are regions darker in L* than the local median by at least this.
+  double spot_min_delta_l = 6.0;
+  double spot_min_radius_mm = 0.3;
+
+  roi::HairOptions hair;
+  Status Check() const;
+};
+
+// Parses a preset file's text ("key = value" lines, '#' comments; keys are the field names
+// above) over *options. Unknown keys and bad values are errors naming the line.
+Status ParsePreset(const std::string& text, MetricsOptions* options);
+
+// Detections, in the analysed image's frame (px).
+struct Pore { double x, y, diameter_px, darkness; };
+struct Scar { std::vector<cv::Point> contour; cv::Rect bbox; double area_px, contrast; };
+struct Line { std::vector<cv::Point2d> polyline; double length_px, width_px, contrast; };
+
+struct Detections {
+  std::vector<Pore> pores;
+  std::vector<Scar> scars;
+  std::vector<Line> wrinkles, striae;
+};
+
+struct TextureMetrics {
+  double roughness = 0;                      // RMS band-passed log Y over all bands
+  std::map<std::string, double> roughness_bands;  // "0.1-0.2mm" -> RMS
+  double glcm_contrast = 0, glcm_homogeneity = 0, glcm_entropy = 0;
+};
+struct PoreMetrics {
+  int count = 0;
+  std::optional<double> density_per_cm2, visible_density_per_cm2;
+  double mean_diameter_px = 0;
+  std::optional<double> mean_diameter_mm, median_diameter_mm;
+  double area_fraction = 0;
+};
+struct ScarMetrics {
+  int count = 0;
+  double area_fraction = 0;
+  std::optional<double> total_area_mm2;
+  double mean_contrast = 0;                  // Weber vs annulus, > 0 = darker
+};
+struct WrinkleMetrics {
+  int count = 0;
+  double length_px = 0;
+  std::optional<double> length_density_mm_per_cm2, mean_width_mm;
+  double mean_depth = 0;                     // mean Weber contrast, > 0 = darker
+  double area_fraction = 0;
+};
+struct StriaeMetrics {
+  int count = 0;
+  double area_fraction = 0;
+  std::optional<double> mean_width_mm;
+  double mean_contrast = 0;
+};
+struct RednessMetrics { double erythema_index_mean = 0, a_star_mean = 0, area_fraction = 0; };
+struct ToneMetrics {
+  double l_star_mean = 0, l_star_std = 0, ita_deg_mean = 0;
+  int spot_count = 0;
+  double spot_area_fraction = 0;
+};
+
+struct MetricsResult {
+  long long roi_area_px = 0;
+  std::optional<double> roi_area_cm2;
+  TextureMetrics texture;
+  PoreMetrics pores;
+  ScarMetrics scars;
+  WrinkleMetrics wrinkles;
+  StriaeMetrics striae;
+  RednessMetrics redness;
+  ToneMetrics tone;
+  double hair_area_fraction = 0;
+  Detections detections;
+  MetricsOptions effective;                  // the parameters used
+};
+
+// Measures `image` (internal form CV_32FC3) over `roi` (CV_8UC1, 255 = measure; empty = the
+// automatic skin mask). mm_per_px: the image scale, or nullopt when unknown.
+Status Analyze(const cv::Mat& image, const cv::Mat& roi, std::optional<double> mm_per_px,
+               const MetricsOptions& options, MetricsResult* result);
+
+}  // namespace skintrack::metrics
