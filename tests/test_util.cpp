@@ -74,7 +74,8 @@ TreStats GridTre(const std::function<cv::Point2d(const cv::Point2d&)>& before_to
   std::vector<double> errors;
   for (int iy = 0; iy < 30; ++iy) {
     for (int ix = 0; ix < 40; ++ix) {
-      const cv::Point2d p(ix * (before_size.width - 1) / 39.0, iy * (before_size.height - 1) / 29.0);
+      const cv::Point2d p(ix * (before_size.width - 1) / 39.0,
+                          iy * (before_size.height - 1) / 29.0);
       const cv::Point2d q = ApplyHomography(truth_b2a, p);
       if (q.x < margin || q.y < margin || q.x > after_size.width - 1 - margin ||
           q.y > after_size.height - 1 - margin) {

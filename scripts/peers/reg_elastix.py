@@ -2,7 +2,11 @@
 """elastix peer: affine + cubic B-spline (multi-resolution) on band-passed log luminance.
 
   reg_elastix.py BEFORE AFTER --points PTS.txt --json OUT --work DIR
-        [--params-dir scripts/peers/elastix] [--max-side 1600] [--threads 2]
+        [--params-dir scripts/peers/elastix] [--max-side 800] [--threads 2]
+
+Parameter files: elastix/affine.txt (6 resolutions, Mattes MI, ASGD) then elastix/bspline.txt
+(cubic B-spline, final grid 100 px, 4 resolutions). Input: band-passed log luminance
+(sigma_lo 1.5 working px, sigma_hi = long side / 40) at --max-side (default 800) px.
 
 fixed = BEFORE, moving = AFTER. elastix's transform T maps FIXED physical points to MOVING
 physical points, i.e. before px -> after px. PTS.txt holds before-image points "x y" (one per
@@ -84,7 +88,7 @@ def main():
     ap.add_argument("--json", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--params-dir", default=os.path.join(HERE, "elastix"))
-    ap.add_argument("--max-side", type=int, default=1600)
+    ap.add_argument("--max-side", type=int, default=800)
     ap.add_argument("--sigma-lo", type=float, default=1.5)
     ap.add_argument("--sigma-hi-fraction", type=float, default=1.0 / 40.0)
     ap.add_argument("--threads", type=int, default=2)

@@ -38,14 +38,15 @@ cv::Point2d BeforeToAfter(const AlignmentResult& result, const cv::Point2d& p) {
 }
 
 Status WarpAfterToBefore(const cv::Mat& after, const AlignmentResult& result,
-                         cv::Size before_size, cv::Mat* aligned, cv::Mat* overlap_mask) {
+                         cv::Size before_size, cv::Mat* aligned, cv::Mat* overlap_mask,
+                         int interpolation) {
   if (after.empty()) return Status::InvalidArgument("warp: after image is empty");
   if (before_size.width <= 0 || before_size.height <= 0)
     return Status::InvalidArgument("warp: before size is empty");
   if (!(result.nonrigid_used && !result.flow.empty())) {
     if (aligned)
       cv::warpPerspective(after, *aligned, cv::Mat(result.after_to_before), before_size,
-                          cv::INTER_LINEAR, cv::BORDER_CONSTANT, 0);
+                          interpolation, cv::BORDER_CONSTANT, 0);
     if (overlap_mask)
       cv::warpPerspective(cv::Mat(after.size(), CV_8UC1, cv::Scalar(255)), *overlap_mask,
                           cv::Mat(result.after_to_before), before_size, cv::INTER_NEAREST,
@@ -69,7 +70,7 @@ Status WarpAfterToBefore(const cv::Mat& after, const AlignmentResult& result,
     }
   });
   if (aligned)
-    cv::remap(after, *aligned, map, cv::noArray(), cv::INTER_LINEAR, cv::BORDER_CONSTANT, 0);
+    cv::remap(after, *aligned, map, cv::noArray(), interpolation, cv::BORDER_CONSTANT, 0);
   if (overlap_mask)
     cv::remap(cv::Mat(after.size(), CV_8UC1, cv::Scalar(255)), *overlap_mask, map, cv::noArray(),
               cv::INTER_NEAREST, cv::BORDER_CONSTANT, 0);

@@ -34,6 +34,7 @@ int ParseCommandLine(const std::string& command, const std::string& usage,
                      const po::positional_options_description& positional,
                      const std::vector<std::string>& args, po::variables_map* vm, bool* help);
 
+int RunAnalyze(const std::vector<std::string>& args);
 int RunCompare(const std::vector<std::string>& args);
 int RunPhantom(const std::vector<std::string>& args);
 

@@ -17,6 +17,8 @@ struct Command {
 };
 
 const Command kCommands[] = {
+    {"analyze", "measure skin metrics of one photo (texture, pores, scars, wrinkles, ...)",
+     skintrack::cli::RunAnalyze},
     {"compare", "align an after photo onto a before photo and report the alignment",
      skintrack::cli::RunCompare},
     {"phantom", "render a synthetic before/after skin pair with exact ground truth",

@@ -10,6 +10,13 @@ Status CheckImage(const cv::Mat& image, int type, int min_side, const std::strin
     return Status::InvalidArgument(what + ": image type " + cv::typeToString(image.type()) +
                                    ", expected " + cv::typeToString(type));
   }
+  if (image.depth() == CV_32F || image.depth() == CV_64F) {
+    cv::Point bad;
+    if (!cv::checkRange(image, true, &bad, -1e6, 1e6)) {
+      return Status::InvalidInput(what + ": pixel (" + std::to_string(bad.x) + ", " +
+                                  std::to_string(bad.y) + ") is not a finite value");
+    }
+  }
   if (image.cols < min_side || image.rows < min_side) {
     return Status::InvalidInput(what + ": image is " + std::to_string(image.cols) + "x" +
                                 std::to_string(image.rows) + " px, smaller than " +

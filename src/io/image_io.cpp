@@ -163,7 +163,7 @@ Status WriteImageImpl(const std::string& path, const cv::Mat& image, int jpeg_qu
     return Status::InvalidArgument(path + ": unsupported image extension '" + ext +
                                    "' (use .png, .jpg, .jpeg, .tif, .tiff, .webp or .bmp)");
   }
-  if (jpeg_quality < 1 || jpeg_quality > 100) {
+  if ((is_jpeg || is_webp) && (jpeg_quality < 1 || jpeg_quality > 100)) {
     return Status::InvalidArgument(path + ": JPEG/WebP quality must be in 1..100, got " +
                                    std::to_string(jpeg_quality));
   }

@@ -23,6 +23,11 @@ struct Context {
   double Px(double mm) const { return mm * px_per_mm; }
 };
 
+// Builds the Context of an internal-form image: colour conversions, the measurement mask
+// (user roi, or the automatic skin mask when roi is empty; minus hair) and the scale.
+Status BuildContext(const cv::Mat& image, const cv::Mat& roi, std::optional<double> mm_per_px,
+                    const MetricsOptions& options, Context* ctx);
+
 Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetrics* out);
 Status MeasurePores(const Context& ctx, const MetricsOptions& o, PoreMetrics* out,
                     std::vector<Pore>* detections);

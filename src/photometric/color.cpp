@@ -27,7 +27,8 @@ class Curve {
     table_[kNodes + 1] = table_[kNodes];
   }
   float operator()(float v) const {
-    v = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
+    // Written so that NaN fails the first test and maps to 0 (never an out-of-table index).
+    v = v > 0.0f ? (v < 1.0f ? v : 1.0f) : 0.0f;
     const float x = v * kNodes;
     const int i = static_cast<int>(x);
     const float t = x - static_cast<float>(i);

@@ -111,7 +111,10 @@ cv::Point2d BeforeToAfter(const AlignmentResult& result, const cv::Point2d& p);
 // Warps `after` (any type) into the before frame of size `before_size` using the full
 // mapping (global + non-rigid). `overlap_mask` (CV_8UC1, 255 where the after image has
 // data) is optional.
+// `interpolation` is an OpenCV flag (cv::INTER_LINEAR by default; cv::INTER_LANCZOS4 keeps
+// fine texture for measurement).
 Status WarpAfterToBefore(const cv::Mat& after, const AlignmentResult& result,
-                         cv::Size before_size, cv::Mat* aligned, cv::Mat* overlap_mask);
+                         cv::Size before_size, cv::Mat* aligned, cv::Mat* overlap_mask,
+                         int interpolation = 1 /* cv::INTER_LINEAR */);
 
 }  // namespace skintrack::align

@@ -10,6 +10,7 @@
 #include "skintrack/align/align.h"
 #include "skintrack/core/status.h"
 #include "skintrack/io/image_io.h"
+#include "skintrack/metrics/metrics.h"
 
 namespace skintrack::compare {
 
@@ -59,5 +60,21 @@ Status LoadPair(const std::string& before_path, const std::string& after_path,
 // ComparePair on a loaded pair; the result is expressed in the full-size frames of the files.
 Status ComparePair(const LoadedPair& pair, const CompareOptions& options,
                    CompareResult* result);
+
+// Both sessions measured over the identical skin: the before frame, restricted to the overlap
+// of the aligned after photo (eroded by 3 px), the user ROI (or both automatic skin masks),
+// minus hair seen in either photo.
+struct SessionMetrics {
+  metrics::MetricsResult before, after;
+  cv::Mat region;          // CV_8UC1 in the before frame: where both were measured
+  cv::Mat aligned_after;   // the after photo warped into the before frame (Lanczos)
+};
+
+// `before`, `after`: full-size internal-form images; `roi`: CV_8UC1 in the before frame or
+// empty; mm_per_px: the before photo's scale (the aligned after shares it) or nullopt.
+Status CompareMetrics(const cv::Mat& before, const cv::Mat& after,
+                      const align::AlignmentResult& alignment, const cv::Mat& roi,
+                      std::optional<double> mm_per_px, const metrics::MetricsOptions& options,
+                      SessionMetrics* out);
 
 }  // namespace skintrack::compare

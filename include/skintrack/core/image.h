@@ -17,7 +17,8 @@ namespace skintrack {
 // Type of the internal colour form.
 inline constexpr int kImageType = CV_32FC3;
 
-// Ok when `image` is non-empty, of type `type` and at least min_side px on each side.
+// Ok when `image` is non-empty, of type `type`, at least min_side px on each side and (for
+// float images) free of NaN / infinite values.
 // `what` names the image in the message (e.g. a file path).
 Status CheckImage(const cv::Mat& image, int type, int min_side, const std::string& what);
 

@@ -55,9 +55,16 @@ Status ReadImageHeader(const std::string& path, ImageHeader* header);
 // options.max_pixels, decoded image smaller than options.min_side.
 Status LoadImage(const std::string& path, const LoadOptions& options, LoadedImage* out);
 
+// Loads a mask image (any supported format): 255 where any channel is non-zero, else 0
+// (CV_8UC1, EXIF orientation applied). When expected_size is non-empty, a mask of another
+// size is an error (kInvalidInput naming the file and both sizes).
+Status LoadMask(const std::string& path, const LoadOptions& options, cv::Size expected_size,
+                cv::Mat* mask);
+
 // Writes an internal-form image (CV_32FC3 [0,1]) or an 8-bit image (CV_8UC1/CV_8UC3) to `path`;
 // the format follows the extension (.png, .jpg/.jpeg, .tif/.tiff, .webp, .bmp).
-// jpeg_quality applies to JPEG and WebP (1..100). Errors are kIoError naming the file.
+// jpeg_quality applies to JPEG and WebP (1..100; ignored for other formats). Errors are
+// kIoError naming the file.
 Status WriteImage(const std::string& path, const cv::Mat& image, int jpeg_quality = 92);
 
 }  // namespace skintrack::io

@@ -6,7 +6,7 @@
 namespace skintrack::photometric {
 
 // sRGB-encoded [0,1] (CV_32F, any channels) -> linear light [0,1] (IEC 61966-2-1). Inputs are
-// clamped to [0,1]; evaluated from an interpolated table (max error 1.3e-7).
+// clamped to [0,1] (NaN -> 0); evaluated from an interpolated table (max error 1.3e-7).
 cv::Mat SrgbToLinear(const cv::Mat& srgb);
 // Linear light [0,1] -> sRGB-encoded [0,1] (CV_32F); values are clamped to [0,1] first;
 // interpolated table, max error 7.5e-6 (near black).

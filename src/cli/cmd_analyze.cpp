@@ -1,0 +1,105 @@
+// skintrack analyze IMAGE [--mm-per-px X] [--roi MASK.png] [--preset NAME] [--json FILE|-]
+//                         [--detections FILE] [--out-dir DIR]
+#include <filesystem>
+#include <iostream>
+
+#include "cli/cli_common.h"
+#include "cli/metrics_cli.h"
+#include "skintrack/core/version.h"
+#include "skintrack/io/image_io.h"
+#include "skintrack/metrics/metrics.h"
+#include "skintrack/report/compare_report.h"
+#include "skintrack/report/metrics_report.h"
+
+namespace skintrack::cli {
+namespace fs = std::filesystem;
+
+int RunAnalyze(const std::vector<std::string>& args) {
+  const std::string cmd = "analyze";
+  const io::LoadOptions load_defaults;
+  po::options_description desc("Options");
+  desc.add_options()
+      ("image", po::value<std::string>()->required(), "photo to measure")
+      ("json", po::value<std::string>(),
+       "write the JSON result to FILE ('-' = stdout); default: DIR/analyze.json with --out-dir, "
+       "else stdout")
+      ("out-dir", po::value<std::string>(), "write overlay.jpg and redness_map.jpg here")
+      ("mm-per-px", po::value<double>(), "physical scale of the photo, mm per pixel")
+      ("max-megapixels", po::value<double>()->default_value(load_defaults.max_pixels / 1e6),
+       "refuse images whose header claims more megapixels");
+  AddMetricsOptions(&desc);
+  po::positional_options_description pos;
+  pos.add("image", 1);
+  po::variables_map vm;
+  bool help = false;
+  if (int rc = ParseCommandLine(cmd, "IMAGE [options]", desc, pos, args, &vm, &help);
+      rc != kExitOk || help) {
+    return rc;
+  }
+  metrics::MetricsOptions options;
+  if (Status st = ResolvePreset(vm, &options); !st.ok()) return Fail(cmd, st);
+  std::optional<double> mm_per_px;
+  if (vm.count("mm-per-px")) {
+    mm_per_px = vm["mm-per-px"].as<double>();
+    if (!(*mm_per_px > 0.0 && *mm_per_px < 100.0))
+      return Fail(cmd, Status::InvalidArgument("--mm-per-px must be in (0, 100) mm per px"));
+  }
+  io::LoadOptions load;
+  load.max_pixels = static_cast<std::int64_t>(vm["max-megapixels"].as<double>() * 1e6);
+  if (Status st = load.Check(); !st.ok()) return Fail(cmd, st);
+  const std::string out_dir = vm.count("out-dir") ? vm["out-dir"].as<std::string>() : "";
+  std::string json_path = vm.count("json") ? vm["json"].as<std::string>() : "";
+  if (json_path.empty()) json_path = out_dir.empty() ? "-" : (fs::path(out_dir) / "analyze.json").string();
+  if (!out_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(out_dir, ec);
+    if (ec) return Fail(cmd, Status::IoError(out_dir + ": cannot create directory (" + ec.message() + ")"));
+  }
+
+  io::LoadedImage image;
+  if (Status st = io::LoadImage(vm["image"].as<std::string>(), load, &image); !st.ok())
+    return Fail(cmd, st);
+  cv::Mat roi;
+  if (vm.count("roi")) {
+    if (Status st = io::LoadMask(vm["roi"].as<std::string>(), load, image.image.size(), &roi);
+        !st.ok())
+      return Fail(cmd, st);
+  }
+  metrics::MetricsResult result;
+  if (Status st = metrics::Analyze(image.image, roi, mm_per_px, options, &result); !st.ok())
+    return Fail(cmd, st);
+
+  nlohmann::json j;
+  j["schema"] = report::kAnalyzeSchema;
+  j["skintrack_version"] = kVersion;
+  j["image"] = {{"path", image.path}, {"width", image.image.cols}, {"height", image.image.rows}};
+  j["scale"] = {{"mm_per_px", mm_per_px ? nlohmann::json(*mm_per_px) : nlohmann::json(nullptr)},
+                {"source", mm_per_px ? "user" : "none"}};
+  j["parameters"] = report::ParametersToJson(result.effective);
+  j["metrics"] = report::MetricsToJson(result);
+  if (Status st = report::WriteTextFile(json_path, j.dump(2) + "\n"); !st.ok()) return Fail(cmd, st);
+  if (vm.count("detections")) {
+    nlohmann::json d = {{"schema", "skintrack.detections.v1"},
+                        {"frame", "image px, pixel centres at integers"},
+                        {"image", image.path},
+                        {"detections", report::DetectionsToJson(result.detections)}};
+    if (Status st = report::WriteTextFile(vm["detections"].as<std::string>(), d.dump(1) + "\n");
+        !st.ok())
+      return Fail(cmd, st);
+  }
+  if (!out_dir.empty()) {
+    const fs::path d(out_dir);
+    if (Status st = io::WriteImage((d / "overlay.jpg").string(),
+                                   report::DrawDetections(image.image, result.detections, roi),
+                                   90);
+        !st.ok())
+      return Fail(cmd, st);
+    if (Status st = io::WriteImage((d / "redness_map.jpg").string(),
+                                   report::RednessMap(image.image, roi, 0.0, 40.0), 90);
+        !st.ok())
+      return Fail(cmd, st);
+  }
+  return kExitOk;
+}
+
+}  // namespace skintrack::cli

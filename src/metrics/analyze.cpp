@@ -1,0 +1,188 @@
+// The metrics orchestrator: options, presets, the shared context, and Analyze.
+#include <chrono>
+#include <sstream>
+
+#include <opencv2/imgproc.hpp>
+
+#include "metrics/families.h"
+#include "skintrack/core/image.h"
+#include "skintrack/photometric/color.h"
+
+namespace skintrack::metrics {
+
+Status MetricsOptions::Check() const {
+  auto bad = [](const std::string& m) { return Status::InvalidArgument("metrics: " + m); };
+  auto positive_range = [&](double lo, double hi, const char* name) -> Status {
+    if (!(lo > 0.0 && hi > lo)) return bad(std::string(name) + ": need 0 < min < max");
+    return Status::Ok();
+  };
+  if (!(assumed_px_per_mm > 0.5 && assumed_px_per_mm < 1000.0))
+    return bad("assumed_px_per_mm must be in (0.5, 1000)");
+  if (texture_band_edges_mm.size() < 2) return bad("texture_band_edges_mm needs >= 2 edges");
+  for (size_t i = 0; i < texture_band_edges_mm.size(); ++i) {
+    if (!(texture_band_edges_mm[i] > 0.0) ||
+        (i > 0 && !(texture_band_edges_mm[i] > texture_band_edges_mm[i - 1])))
+      return bad("texture_band_edges_mm must be positive and increasing");
+  }
+  if (!(glcm_offset_mm > 0.0)) return bad("glcm_offset_mm must be > 0");
+  if (glcm_levels < 2 || glcm_levels > 256) return bad("glcm_levels must be in [2, 256]");
+  SKINTRACK_RETURN_IF_ERROR(positive_range(pore_radius_min_mm, pore_radius_max_mm, "pore radius"));
+  SKINTRACK_RETURN_IF_ERROR(positive_range(scar_min_radius_mm, scar_max_radius_mm, "scar radius"));
+  SKINTRACK_RETURN_IF_ERROR(
+      positive_range(scar_annulus_inner_mm, scar_annulus_outer_mm, "scar annulus"));
+  SKINTRACK_RETURN_IF_ERROR(
+      positive_range(wrinkle_sigma_min_mm, wrinkle_sigma_max_mm, "wrinkle sigma"));
+  SKINTRACK_RETURN_IF_ERROR(
+      positive_range(striae_sigma_min_mm, striae_sigma_max_mm, "striae sigma"));
+  for (double c : {pore_min_darkness, scar_min_contrast, wrinkle_min_contrast,
+                   striae_min_contrast}) {
+    if (!(c > 0.0 && c < 1.0)) return bad("contrast thresholds must be in (0, 1)");
+  }
+  if (!(pore_visible_diameter_mm > 0.0)) return bad("pore_visible_diameter_mm must be > 0");
+  if (!(wrinkle_min_length_mm >= 0.0 && striae_min_length_mm >= 0.0))
+    return bad("minimum lengths must be >= 0");
+  if (!(redness_ei_margin >= 0.0)) return bad("redness_ei_margin must be >= 0");
+  if (!(spot_min_delta_l > 0.0 && spot_min_radius_mm > 0.0))
+    return bad("spot thresholds must be > 0");
+  return hair.Check();
+}
+
+Status ParsePreset(const std::string& text, MetricsOptions* o) {
+  std::istringstream in(text);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    const auto hash = line.find('#');
+    if (hash != std::string::npos) line.resize(hash);
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos) continue;
+    const auto eq = line.find('=');
+    auto trim = [](std::string s) {
+      const auto a = s.find_first_not_of(" \t\r"), b = s.find_last_not_of(" \t\r");
+      return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
+    };
+    if (eq == std::string::npos)
+      return Status::InvalidArgument("preset line " + std::to_string(n) + ": expected key = value");
+    const std::string key = trim(line.substr(0, eq)), value = trim(line.substr(eq + 1));
+    auto err = [&](const std::string& why) {
+      return Status::InvalidArgument("preset line " + std::to_string(n) + " (" + key + "): " + why);
+    };
+    if (key == "preset") {
+      o->preset = value;
+      continue;
+    }
+    if (key == "texture_band_edges_mm" || key == "glcm_levels") {
+      std::istringstream vs(value);
+      if (key == "glcm_levels") {
+        if (!(vs >> o->glcm_levels)) return err("not an integer");
+      } else {
+        std::vector<double> edges;
+        double e;
+        while (vs >> e) edges.push_back(e);
+        if (edges.empty()) return err("expected numbers");
+        o->texture_band_edges_mm = edges;
+      }
+      continue;
+    }
+    double* target = nullptr;
+    const std::pair<const char*, double*> fields[] = {
+        {"assumed_px_per_mm", &o->assumed_px_per_mm},
+        {"glcm_offset_mm", &o->glcm_offset_mm},
+        {"pore_radius_min_mm", &o->pore_radius_min_mm},
+        {"pore_radius_max_mm", &o->pore_radius_max_mm},
+        {"pore_min_darkness", &o->pore_min_darkness},
+        {"pore_visible_diameter_mm", &o->pore_visible_diameter_mm},
+        {"scar_min_radius_mm", &o->scar_min_radius_mm},
+        {"scar_max_radius_mm", &o->scar_max_radius_mm},
+        {"scar_min_contrast", &o->scar_min_contrast},
+        {"scar_annulus_inner_mm", &o->scar_annulus_inner_mm},
+        {"scar_annulus_outer_mm", &o->scar_annulus_outer_mm},
+        {"wrinkle_sigma_min_mm", &o->wrinkle_sigma_min_mm},
+        {"wrinkle_sigma_max_mm", &o->wrinkle_sigma_max_mm},
+        {"wrinkle_min_contrast", &o->wrinkle_min_contrast},
+        {"wrinkle_min_length_mm", &o->wrinkle_min_length_mm},
+        {"striae_sigma_min_mm", &o->striae_sigma_min_mm},
+        {"striae_sigma_max_mm", &o->striae_sigma_max_mm},
+        {"striae_min_contrast", &o->striae_min_contrast},
+        {"striae_min_length_mm", &o->striae_min_length_mm},
+        {"redness_ei_margin", &o->redness_ei_margin},
+        {"spot_min_delta_l", &o->spot_min_delta_l},
+        {"spot_min_radius_mm", &o->spot_min_radius_mm},
+        {"hair_max_width_mm", &o->hair.max_width_mm},
+        {"hair_min_length_mm", &o->hair.min_length_mm},
+        {"hair_min_contrast", &o->hair.min_contrast},
+        {"hair_dilate_mm", &o->hair.dilate_mm},
+    };
+    for (const auto& f : fields)
+      if (key == f.first) target = f.second;
+    if (target == nullptr) return err("unknown key");
+    try {
+      size_t used = 0;
+      const double v = std::stod(value, &used);
+      if (used != value.size()) return err("not a number: '" + value + "'");
+      *target = v;
+    } catch (const std::exception&) {
+      return err("not a number: '" + value + "'");
+    }
+  }
+  return o->Check();
+}
+
+namespace internal {
+
+Status BuildContext(const cv::Mat& image, const cv::Mat& roi, std::optional<double> mm_per_px,
+                    const MetricsOptions& options, Context* ctx) {
+  SKINTRACK_RETURN_IF_ERROR(CheckImage(image, kImageType, 16, "metrics: image"));
+  if (!roi.empty() && (roi.type() != CV_8UC1 || roi.size() != image.size()))
+    return Status::InvalidArgument("metrics: roi must be CV_8UC1 of the image's size");
+  if (mm_per_px && !(*mm_per_px > 0.0))
+    return Status::InvalidArgument("metrics: mm_per_px must be > 0");
+  ctx->srgb = image;
+  ctx->linear_bgr = photometric::SrgbToLinear(image);
+  ctx->linear_y = photometric::LinearLuminance(ctx->linear_bgr);
+  cv::cvtColor(image, ctx->lab, cv::COLOR_BGR2Lab);  // float input: sRGB-encoded -> L*a*b*
+  ctx->scale_known = mm_per_px.has_value();
+  ctx->px_per_mm = mm_per_px ? 1.0 / *mm_per_px : options.assumed_px_per_mm;
+  cv::Mat mask;
+  if (roi.empty()) {
+    SKINTRACK_RETURN_IF_ERROR(roi::SkinMask(image, roi::SkinMaskOptions(), &mask));
+  } else {
+    mask = roi > 0;
+  }
+  SKINTRACK_RETURN_IF_ERROR(roi::HairMask(image, ctx->px_per_mm, options.hair, &ctx->hair));
+  ctx->roi = mask & ~ctx->hair;
+  ctx->roi_area_px = cv::countNonZero(ctx->roi);
+  return Status::Ok();
+}
+
+}  // namespace internal
+
+Status Analyze(const cv::Mat& image, const cv::Mat& roi, std::optional<double> mm_per_px,
+               const MetricsOptions& options, MetricsResult* result) {
+  SKINTRACK_RETURN_IF_ERROR(options.Check());
+  if (result == nullptr) return Status::InvalidArgument("metrics: result is null");
+  *result = MetricsResult();
+  internal::Context ctx;
+  SKINTRACK_RETURN_IF_ERROR(internal::BuildContext(image, roi, mm_per_px, options, &ctx));
+  result->effective = options;
+  result->roi_area_px = ctx.roi_area_px;
+  const double mm2_per_px = 1.0 / (ctx.px_per_mm * ctx.px_per_mm);
+  if (ctx.scale_known) result->roi_area_cm2 = ctx.roi_area_px * mm2_per_px / 100.0;
+  const long long measured = cv::countNonZero(ctx.roi | ctx.hair);
+  result->hair_area_fraction =
+      measured > 0 ? static_cast<double>(cv::countNonZero(ctx.hair)) / measured : 0.0;
+  if (ctx.roi_area_px == 0) return Status::Ok();  // nothing to measure: all zero
+  Detections& d = result->detections;
+  SKINTRACK_RETURN_IF_ERROR(internal::MeasureTexture(ctx, options, &result->texture));
+  SKINTRACK_RETURN_IF_ERROR(internal::MeasurePores(ctx, options, &result->pores, &d.pores));
+  SKINTRACK_RETURN_IF_ERROR(internal::MeasureScars(ctx, options, &result->scars, &d.scars));
+  SKINTRACK_RETURN_IF_ERROR(
+      internal::MeasureWrinkles(ctx, options, &result->wrinkles, &d.wrinkles));
+  SKINTRACK_RETURN_IF_ERROR(internal::MeasureStriae(ctx, options, &result->striae, &d.striae));
+  SKINTRACK_RETURN_IF_ERROR(internal::MeasureRedness(ctx, options, &result->redness));
+  SKINTRACK_RETURN_IF_ERROR(internal::MeasureTone(ctx, options, &result->tone));
+  return Status::Ok();
+}
+
+}  // namespace skintrack::metrics

@@ -1,0 +1,35 @@
+// Cross-profile of a traced line: contrast against the adjacent skin and width, measured directly
+// on log luminance (private to the wrinkle and stretch-mark metrics).
+#pragma once
+
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+namespace skintrack::metrics::internal {
+
+struct ProfileSample {
+  cv::Point2d centre;  // a centre-line point, px of the profiled image
+  cv::Point2d normal;  // unit vector across the line
+};
+
+struct ProfileResult {
+  bool ok = false;        // a contrast and both half-level crossings were found
+  double contrast = 0.0;  // Weber contrast (Y_centre - Y_sides) / Y_sides; > 0 brighter
+  double width_px = 0.0;  // full width at half contrast (in Y), px
+  double shift_px = 0.0;  // midpoint of the half-level crossings, px along the normal
+  // Antisymmetric / symmetric RMS of the profile within the line: ~0 for a line, ~1 or more
+  // for an edge (a step between two levels looks like half a line to the Hessian).
+  double asymmetry = 0.0;
+};
+
+// Samples log(Y + offset) (`log_image`, CV_32FC1) along the normal of every sample at steps of
+// 0.5 px, removes each profile's linear trend through its two side windows (so a smooth light
+// gradient cancels), and takes the median profile over the samples (robust to pores and
+// crossings). Side windows start at 1.3 x the width (first guess fwhm_guess_px, then the
+// measured width) and are max(width, 2 px) long. The contrast is read at the extremum within
+// +-0.5 px of the centre and converted to Weber contrast in linear Y.
+ProfileResult MeasureProfile(const cv::Mat& log_image, double offset,
+                             const std::vector<ProfileSample>& samples, double fwhm_guess_px);
+
+}  // namespace skintrack::metrics::internal

@@ -1,0 +1,114 @@
+// `skintrack phantom`: determinism, outputs, --from-image on a real photograph.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <string>
+
+#include "test_util.h"
+
+namespace skintrack {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using test::ShellQuote;
+
+int Cli(const std::string& args, std::string* out) {
+  return test::RunCommand(ShellQuote(test::CliPath()) + " " + args, out);
+}
+
+TEST(CliPhantomTest, SameSeedGivesByteIdenticalFiles) {
+  const std::string dir = test::MakeTempDir("cli_phantom_det");
+  std::string out;
+  for (const char* sub : {"a", "b"}) {
+    ASSERT_EQ(
+        Cli("phantom --width 800 --height 600 --seed 7 --out-dir " + ShellQuote(dir + "/" + sub),
+            &out),
+        0)
+        << out;
+  }
+  ASSERT_EQ(
+      Cli("phantom --width 800 --height 600 --seed 8 --out-dir " + ShellQuote(dir + "/c"), &out), 0)
+      << out;
+  for (const char* name : {"before.jpg", "after.jpg", "truth.json"}) {
+    const std::string a = test::ReadFile(dir + "/a/" + name);
+    ASSERT_FALSE(a.empty()) << name;
+    EXPECT_TRUE(a == test::ReadFile(dir + "/b/" + name)) << name << " differs for the same seed";
+    EXPECT_FALSE(a == test::ReadFile(dir + "/c/" + name)) << name << " same for another seed";
+  }
+  const json truth = json::parse(test::ReadFile(dir + "/a/truth.json"), nullptr, false);
+  ASSERT_FALSE(truth.is_discarded());
+  EXPECT_EQ(truth["schema"], "skintrack.phantom_truth.v1");
+  EXPECT_EQ(truth["seed"], 7);
+  EXPECT_EQ(truth["width"], 800);
+  EXPECT_EQ(truth["height"], 600);
+  EXPECT_EQ(truth["before_image"], "before.jpg");
+  EXPECT_EQ(truth["after_image"], "after.jpg");
+  const cv::Mat before = cv::imread(dir + "/a/before.jpg");
+  EXPECT_EQ(before.size(), cv::Size(800, 600));
+  fs::remove_all(dir);
+}
+
+// Regression: --jpeg-quality 0 ("lossless PNG") was refused because WriteImage validated the
+// JPEG quality for PNG too.
+TEST(CliPhantomTest, JpegQualityZeroWritesPng) {
+  const std::string dir = test::MakeTempDir("cli_phantom_png");
+  std::string out;
+  ASSERT_EQ(
+      Cli("phantom --width 160 --height 120 --jpeg-quality 0 --out-dir " + ShellQuote(dir), &out),
+      0)
+      << out;
+  EXPECT_TRUE(fs::exists(dir + "/before.png"));
+  EXPECT_TRUE(fs::exists(dir + "/after.png"));
+  EXPECT_FALSE(fs::exists(dir + "/before.jpg"));
+  const json truth = json::parse(test::ReadFile(dir + "/truth.json"), nullptr, false);
+  ASSERT_FALSE(truth.is_discarded());
+  EXPECT_EQ(truth["before_image"], "before.png");
+  fs::remove_all(dir);
+}
+
+TEST(CliPhantomTest, JpegQualityOutOfRangeExitsWith1) {
+  const std::string dir = test::MakeTempDir("cli_phantom_q");
+  std::string out;
+  EXPECT_EQ(
+      Cli("phantom --width 160 --height 120 --jpeg-quality 101 --out-dir " + ShellQuote(dir + "/x"),
+          &out),
+      1)
+      << out;
+  EXPECT_NE(out.find("jpeg-quality"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(dir + "/x"));  // nothing written
+  fs::remove_all(dir);
+}
+
+TEST(CliPhantomTest, FromImageRephotographsARealPhoto) {
+  const std::string real = test::RealDataDir();
+  if (real.empty()) GTEST_SKIP() << "real data not found (../shared/data/real beside the project)";
+  const std::string src = real + "/isic_cc0/ISIC_0000321.jpg";  // 767x576
+  if (!fs::exists(src)) GTEST_SKIP() << "real image not found: " << src;
+  const std::string dir = test::MakeTempDir("cli_phantom_real");
+  std::string out;
+  ASSERT_EQ(
+      Cli("phantom --from-image " + ShellQuote(src) + " --seed 3 --out-dir " + ShellQuote(dir),
+          &out),
+      0)
+      << out;
+  int files = 0;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    (void)e;
+    ++files;
+  }
+  EXPECT_EQ(files, 3);
+  const cv::Mat before = cv::imread(dir + "/before.jpg"), after = cv::imread(dir + "/after.jpg");
+  EXPECT_EQ(before.size(), cv::Size(767, 576));  // the source's size
+  EXPECT_EQ(after.size(), cv::Size(767, 576));
+  const json truth = json::parse(test::ReadFile(dir + "/truth.json"), nullptr, false);
+  ASSERT_FALSE(truth.is_discarded());
+  EXPECT_EQ(truth["source_image"], src);
+  EXPECT_EQ(truth["width"], 767);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace skintrack

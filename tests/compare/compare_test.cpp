@@ -1,0 +1,105 @@
+// CompareOptions validation and ComparePair: sizes, scale source, and error paths.
+#include "skintrack/compare/compare.h"
+
+#include <gtest/gtest.h>
+
+#include <limits>
+#include <opencv2/imgproc.hpp>
+
+#include "skintrack/core/image.h"
+#include "skintrack/phantom/phantom.h"
+
+namespace skintrack::compare {
+namespace {
+
+TEST(CompareOptionsTest, DefaultsPassCheckAndHaveNoScale) {
+  const CompareOptions o;
+  EXPECT_TRUE(o.Check().ok()) << o.Check().ToString();
+  EXPECT_FALSE(o.mm_per_px.has_value());
+  EXPECT_EQ(o.align.working_long_side, align::AlignOptions().working_long_side);
+}
+
+TEST(CompareOptionsTest, RejectsNonPositiveOrAbsurdScale) {
+  for (double bad : {0.0, -1.0, -0.05, 100.0, 1e9, std::numeric_limits<double>::quiet_NaN(),
+                     std::numeric_limits<double>::infinity()}) {
+    CompareOptions o;
+    o.mm_per_px = bad;
+    const Status st = o.Check();
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(st.message().find("mm-per-px"), std::string::npos) << st.message();
+  }
+  for (double good : {0.05, 1e-4, 99.0}) {
+    CompareOptions o;
+    o.mm_per_px = good;
+    EXPECT_TRUE(o.Check().ok()) << good;
+  }
+}
+
+TEST(CompareOptionsTest, BadAlignOptionsFail) {
+  CompareOptions o;
+  o.align.ratio_test = 1.5;
+  EXPECT_EQ(o.Check().code(), StatusCode::kInvalidArgument);
+}
+
+// A small phantom pair (400x300) with a mild known shift.
+phantom::PhantomPair SmallPair() {
+  phantom::PhantomOptions o;
+  o.width = 400;
+  o.height = 300;
+  o.seed = 3;
+  o.after_capture.image_from_skin = cv::Matx33d(1, 0, 6, 0, 1, -4, 0, 0, 1);
+  phantom::PhantomPair pair;
+  EXPECT_TRUE(phantom::RenderPair(o, &pair).ok());
+  return pair;
+}
+
+TEST(ComparePairTest, FillsSizesAlignmentAndUserScale) {
+  const phantom::PhantomPair p = SmallPair();
+  cv::Mat after_small;
+  cv::resize(p.after, after_small, cv::Size(360, 270), 0, 0, cv::INTER_AREA);
+  CompareOptions o;
+  o.mm_per_px = 0.05;
+  CompareResult r;
+  r.before.path = "kept.jpg";
+  ASSERT_TRUE(ComparePair(p.before, after_small, o, &r).ok());
+  EXPECT_EQ(r.before.width, 400);
+  EXPECT_EQ(r.before.height, 300);
+  EXPECT_EQ(r.after.width, 360);
+  EXPECT_EQ(r.after.height, 270);
+  ASSERT_TRUE(r.scale.mm_per_px.has_value());
+  EXPECT_DOUBLE_EQ(*r.scale.mm_per_px, 0.05);
+  EXPECT_EQ(r.scale.source, "user");
+  EXPECT_NE(r.alignment.status, align::AlignmentStatus::kFailed) << r.alignment.reason;
+  // The homography is in the given images' px: after_small (x, y) is full after
+  // ((x + 0.5) / 0.9 - 0.5, (y + 0.5) / 0.9 - 0.5), which the truth maps to before.
+  const double x = 180, y = 135;
+  const cv::Vec3d q = r.alignment.after_to_before * cv::Vec3d(x, y, 1);
+  const cv::Vec3d t =
+      p.truth.after_to_before * cv::Vec3d((x + 0.5) / 0.9 - 0.5, (y + 0.5) / 0.9 - 0.5, 1);
+  EXPECT_NEAR(q[0] / q[2], t[0] / t[2], 0.5);
+  EXPECT_NEAR(q[1] / q[2], t[1] / t[2], 0.5);
+}
+
+TEST(ComparePairTest, NoScaleMeansSourceNone) {
+  const phantom::PhantomPair p = SmallPair();
+  CompareResult r;
+  r.scale.mm_per_px = 1.0;  // stale values are reset
+  r.scale.source = "user";
+  ASSERT_TRUE(ComparePair(p.before, p.after, CompareOptions(), &r).ok());
+  EXPECT_FALSE(r.scale.mm_per_px.has_value());
+  EXPECT_EQ(r.scale.source, "none");
+}
+
+TEST(ComparePairTest, InvalidArgumentsAreErrorsNotCrashes) {
+  const cv::Mat img(96, 128, kImageType, cv::Scalar::all(0.5));
+  CompareResult r;
+  CompareOptions bad;
+  bad.mm_per_px = -1.0;
+  EXPECT_EQ(ComparePair(img, img, bad, &r).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ComparePair(img, img, CompareOptions(), nullptr).code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(ComparePair(cv::Mat(), img, CompareOptions(), &r).ok());
+  EXPECT_FALSE(ComparePair(img, cv::Mat(32, 32, kImageType), CompareOptions(), &r).ok());
+}
+
+}  // namespace
+}  // namespace skintrack::compare
