@@ -1,13 +1,36 @@
 // skintrack compare BEFORE AFTER [--json FILE|-] [--out-dir DIR] [--mm-per-px X] [--no-nonrigid]
+//                   [--roi MASK] [--preset NAME] [--detections FILE] [--no-metrics]
 #include <filesystem>
 #include <iostream>
 
 #include "cli/cli_common.h"
+#include "cli/metrics_cli.h"
 #include "skintrack/compare/compare.h"
 #include "skintrack/io/image_io.h"
 #include "skintrack/report/compare_report.h"
+#include "skintrack/report/metrics_report.h"
 
 namespace skintrack::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Overlays of both sessions over the common region, in the before frame.
+Status WriteMetricsImages(const fs::path& dir, const cv::Mat& before,
+                          const compare::SessionMetrics& m) {
+  SKINTRACK_RETURN_IF_ERROR(io::WriteImage(
+      (dir / "overlay_before.jpg").string(),
+      report::DrawDetections(before, m.before.detections, m.region), 90));
+  SKINTRACK_RETURN_IF_ERROR(io::WriteImage(
+      (dir / "overlay_after.jpg").string(),
+      report::DrawDetections(m.aligned_after, m.after.detections, m.region), 90));
+  SKINTRACK_RETURN_IF_ERROR(io::WriteImage((dir / "redness_map_before.jpg").string(),
+                                           report::RednessMap(before, m.region, 0.0, 40.0), 90));
+  return io::WriteImage((dir / "redness_map_after.jpg").string(),
+                        report::RednessMap(m.aligned_after, m.region, 0.0, 40.0), 90);
+}
+
+}  // namespace
 
 int RunCompare(const std::vector<std::string>& args) {
   const std::string cmd = "compare";
@@ -21,14 +44,17 @@ int RunCompare(const std::vector<std::string>& args) {
        "write the JSON result to FILE ('-' = stdout); default: DIR/compare.json with --out-dir, "
        "else stdout")
       ("out-dir", po::value<std::string>(),
-       "write after_aligned.png, overlap_mask.png, checkerboard.jpg, side_by_side.jpg here")
+       "write after_aligned.png, overlap_mask.png, checkerboard.jpg, side_by_side.jpg (and "
+       "metric overlays) here")
       ("mm-per-px", po::value<double>(), "physical scale of the before photo, mm per pixel")
       ("no-nonrigid", po::bool_switch(), "global homography only (no DIS flow residual)")
+      ("no-metrics", po::bool_switch(), "align only: no skin metrics (faster)")
       ("working-size", po::value<int>()->default_value(defaults.align.working_long_side),
        "long side (px) of the images registration runs on")
       ("max-megapixels", po::value<double>()->default_value(load_defaults.max_pixels / 1e6),
        "refuse images whose header claims more megapixels")
       ("quiet,q", po::bool_switch(), "no summary on stderr");
+  AddMetricsOptions(&desc);
   po::positional_options_description pos;
   pos.add("before", 1).add("after", 1);
   po::variables_map vm;
@@ -46,48 +72,85 @@ int RunCompare(const std::vector<std::string>& args) {
   load.max_pixels = static_cast<std::int64_t>(vm["max-megapixels"].as<double>() * 1e6);
   if (Status st = options.Check(); !st.ok()) return Fail(cmd, st);
   if (Status st = load.Check(); !st.ok()) return Fail(cmd, st);
+  const bool with_metrics = !vm["no-metrics"].as<bool>();
+  metrics::MetricsOptions metric_options;
+  if (with_metrics) {
+    if (Status st = ResolvePreset(vm, &metric_options); !st.ok()) return Fail(cmd, st);
+  }
   const bool quiet = vm["quiet"].as<bool>();
   const std::string out_dir = vm.count("out-dir") ? vm["out-dir"].as<std::string>() : "";
   std::string json_path = vm.count("json") ? vm["json"].as<std::string>() : "";
   if (json_path.empty()) {
-    json_path = out_dir.empty() ? "-" : (std::filesystem::path(out_dir) / "compare.json").string();
+    json_path = out_dir.empty() ? "-" : (fs::path(out_dir) / "compare.json").string();
   }
   if (!out_dir.empty()) {
     std::error_code ec;
-    std::filesystem::create_directories(out_dir, ec);
+    fs::create_directories(out_dir, ec);
     if (ec) return Fail(cmd, Status::IoError(out_dir + ": cannot create directory (" +
                                              ec.message() + ")"));
   }
 
-  // Full-size pixels are needed only for the images written with --out-dir.
+  // Full-size pixels are needed for the written images and for the metrics.
   compare::LoadedPair pair;
   if (Status st = compare::LoadPair(vm["before"].as<std::string>(), vm["after"].as<std::string>(),
-                                    load, options, !out_dir.empty(), &pair);
+                                    load, options, !out_dir.empty() || with_metrics, &pair);
       !st.ok()) {
     return Fail(cmd, st);
+  }
+  cv::Mat roi;
+  if (vm.count("roi")) {
+    if (Status st = io::LoadMask(vm["roi"].as<std::string>(), load, pair.before.image.size(), &roi);
+        !st.ok())
+      return Fail(cmd, st);
   }
   compare::CompareResult result;
   if (Status st = compare::ComparePair(pair, options, &result); !st.ok()) return Fail(cmd, st);
-
   const auto& a = result.alignment;
-  if (Status st = report::WriteTextFile(json_path, report::CompareToJson(result).dump(2) + "\n");
-      !st.ok()) {
+  const bool aligned = a.status != align::AlignmentStatus::kFailed;
+
+  nlohmann::json j = report::CompareToJson(result);
+  compare::SessionMetrics session;
+  if (with_metrics && aligned) {
+    if (Status st = compare::CompareMetrics(pair.before.image, pair.after.image, a, roi,
+                                            options.mm_per_px, metric_options, &session);
+        !st.ok()) {
+      return Fail(cmd, st);
+    }
+    const nlohmann::json mb = report::MetricsToJson(session.before);
+    const nlohmann::json ma = report::MetricsToJson(session.after);
+    j["parameters"] = report::ParametersToJson(metric_options);
+    j["metrics"] = {{"before", mb}, {"after", ma}, {"change", report::ChangeToJson(mb, ma)}};
+  }
+  if (Status st = report::WriteTextFile(json_path, j.dump(2) + "\n"); !st.ok()) {
     return Fail(cmd, st);
   }
-  if (!out_dir.empty() && a.status != align::AlignmentStatus::kFailed) {
+  if (vm.count("detections") && with_metrics && aligned) {
+    const nlohmann::json d = {
+        {"schema", "skintrack.detections.v1"},
+        {"frame", "before image px, pixel centres at integers"},
+        {"before", report::DetectionsToJson(session.before.detections)},
+        {"after", report::DetectionsToJson(session.after.detections)}};
+    if (Status st = report::WriteTextFile(vm["detections"].as<std::string>(), d.dump(1) + "\n");
+        !st.ok())
+      return Fail(cmd, st);
+  }
+  if (!out_dir.empty() && aligned) {
     if (Status st = report::WriteCompareImages(out_dir, pair.before.image, pair.after.image, result);
         !st.ok()) {
       return Fail(cmd, st);
+    }
+    if (with_metrics) {
+      if (Status st = WriteMetricsImages(out_dir, pair.before.image, session); !st.ok())
+        return Fail(cmd, st);
     }
   }
   if (!quiet) {
     std::cerr << "alignment " << align::AlignmentStatusName(a.status) << " (" << a.method
               << ", " << a.seconds << " s): " << a.reason << "\n";
     if (json_path != "-") std::cerr << "wrote " << json_path << "\n";
-    if (!out_dir.empty() && a.status != align::AlignmentStatus::kFailed)
-      std::cerr << "wrote images to " << out_dir << "\n";
+    if (!out_dir.empty() && aligned) std::cerr << "wrote images to " << out_dir << "\n";
   }
-  return a.status == align::AlignmentStatus::kFailed ? kExitAlignFailed : kExitOk;
+  return aligned ? kExitOk : kExitAlignFailed;
 }
 
 }  // namespace skintrack::cli

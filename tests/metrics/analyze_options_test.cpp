@@ -1,0 +1,114 @@
+// MetricsOptions, presets and the Analyze orchestrator (families are tested beside their code).
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "skintrack/core/image.h"
+#include "skintrack/metrics/metrics.h"
+#include "test_util.h"
+
+namespace skintrack::metrics {
+namespace {
+
+std::string ReadPreset(const std::string& name) {
+  std::ifstream in(test::SourceDir() + "/models/" + name + ".preset");
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(MetricsOptionsTest, DefaultsAreValid) { EXPECT_TRUE(MetricsOptions().Check().ok()); }
+
+TEST(MetricsOptionsTest, BadValuesAreRefused) {
+  std::vector<std::pair<const char*, void (*)(MetricsOptions*)>> cases = {
+      {"px_per_mm", [](MetricsOptions* o) { o->assumed_px_per_mm = 0; }},
+      {"bands", [](MetricsOptions* o) { o->texture_band_edges_mm = {0.4, 0.2}; }},
+      {"pore range", [](MetricsOptions* o) { o->pore_radius_max_mm = o->pore_radius_min_mm; }},
+      {"contrast", [](MetricsOptions* o) { o->wrinkle_min_contrast = 1.5; }},
+      {"glcm", [](MetricsOptions* o) { o->glcm_levels = 1; }},
+  };
+  for (const auto& [what, mutate] : cases) {
+    MetricsOptions o;
+    mutate(&o);
+    EXPECT_EQ(o.Check().code(), StatusCode::kInvalidArgument) << what;
+  }
+}
+
+TEST(PresetTest, ShippedPresetsParseAndDiffer) {
+  MetricsOptions face, body, derm, def;
+  ASSERT_TRUE(ParsePreset(ReadPreset("face"), &face).ok());
+  ASSERT_TRUE(ParsePreset(ReadPreset("body"), &body).ok());
+  ASSERT_TRUE(ParsePreset(ReadPreset("dermoscope"), &derm).ok());
+  ASSERT_TRUE(ParsePreset(ReadPreset("default"), &def).ok());
+  EXPECT_EQ(face.preset, "face");
+  EXPECT_EQ(body.preset, "body");
+  EXPECT_DOUBLE_EQ(face.assumed_px_per_mm, 20.0);
+  EXPECT_DOUBLE_EQ(body.assumed_px_per_mm, 10.0);
+  EXPECT_DOUBLE_EQ(derm.assumed_px_per_mm, 40.0);
+  EXPECT_DOUBLE_EQ(body.texture_band_edges_mm.front(), 0.3);
+  EXPECT_DOUBLE_EQ(derm.hair.min_length_mm, 1.5);
+  EXPECT_DOUBLE_EQ(def.pore_radius_max_mm, face.pore_radius_max_mm);
+}
+
+TEST(PresetTest, ParsesCommentsListsAndHairKeys) {
+  MetricsOptions o;
+  ASSERT_TRUE(ParsePreset("# c\n\n pore_min_darkness = 0.08  # trailing\n"
+                          "texture_band_edges_mm = 0.2 0.4 0.8\nhair_min_contrast=0.3\n",
+                          &o)
+                  .ok());
+  EXPECT_DOUBLE_EQ(o.pore_min_darkness, 0.08);
+  EXPECT_EQ(o.texture_band_edges_mm, (std::vector<double>{0.2, 0.4, 0.8}));
+  EXPECT_DOUBLE_EQ(o.hair.min_contrast, 0.3);
+}
+
+TEST(PresetTest, ErrorsNameTheLineAndKey) {
+  MetricsOptions o;
+  Status st = ParsePreset("pore_min_darkness = 0.1\nno_such_key = 3\n", &o);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("line 2"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("no_such_key"), std::string::npos);
+  st = ParsePreset("pore_min_darkness = abc\n", &o);
+  EXPECT_NE(st.message().find("not a number"), std::string::npos) << st.message();
+  st = ParsePreset("just words\n", &o);
+  EXPECT_NE(st.message().find("key = value"), std::string::npos) << st.message();
+  st = ParsePreset("pore_min_darkness = 2\n", &o);  // parsed, then refused by Check()
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+}
+
+TEST(AnalyzeTest, ScaleDecidesPhysicalFields) {
+  cv::Mat img(200, 300, kImageType, cv::Scalar(0.45, 0.55, 0.75));
+  cv::Mat roi(img.size(), CV_8UC1, cv::Scalar(255));
+  MetricsResult r;
+  ASSERT_TRUE(Analyze(img, roi, std::nullopt, MetricsOptions(), &r).ok());
+  EXPECT_EQ(r.roi_area_px, 200 * 300);
+  EXPECT_FALSE(r.roi_area_cm2.has_value());
+  ASSERT_TRUE(Analyze(img, roi, 0.05, MetricsOptions(), &r).ok());
+  ASSERT_TRUE(r.roi_area_cm2.has_value());
+  // 60000 px * (0.05 mm)^2 = 150 mm^2 = 1.5 cm^2.
+  EXPECT_NEAR(*r.roi_area_cm2, 1.5, 1e-9);
+}
+
+TEST(AnalyzeTest, RoiRestrictsTheArea) {
+  cv::Mat img(200, 300, kImageType, cv::Scalar(0.45, 0.55, 0.75));
+  cv::Mat roi = cv::Mat::zeros(img.size(), CV_8UC1);
+  roi(cv::Rect(10, 20, 100, 50)).setTo(255);
+  MetricsResult r;
+  ASSERT_TRUE(Analyze(img, roi, std::nullopt, MetricsOptions(), &r).ok());
+  EXPECT_EQ(r.roi_area_px, 100 * 50);
+}
+
+TEST(AnalyzeTest, BadInputsAreStatusesNotCrashes) {
+  MetricsResult r;
+  const cv::Mat img(100, 100, kImageType, cv::Scalar::all(0.5));
+  EXPECT_FALSE(Analyze(cv::Mat(), cv::Mat(), std::nullopt, MetricsOptions(), &r).ok());
+  EXPECT_FALSE(Analyze(cv::Mat(100, 100, CV_8UC3), cv::Mat(), std::nullopt, MetricsOptions(), &r)
+                   .ok());
+  EXPECT_FALSE(
+      Analyze(img, cv::Mat(50, 50, CV_8UC1), std::nullopt, MetricsOptions(), &r).ok());
+  EXPECT_FALSE(Analyze(img, cv::Mat(), -1.0, MetricsOptions(), &r).ok());
+  EXPECT_FALSE(Analyze(img, cv::Mat(), std::nullopt, MetricsOptions(), nullptr).ok());
+}
+
+}  // namespace
+}  // namespace skintrack::metrics

@@ -1,0 +1,86 @@
+#include <gtest/gtest.h>
+
+#include "skintrack/core/image.h"
+#include "skintrack/report/metrics_report.h"
+
+namespace skintrack::report {
+namespace {
+
+using nlohmann::json;
+
+TEST(MetricsJsonTest, HasTheDocumentedKeysAndNullsWithoutScale) {
+  metrics::MetricsResult r;
+  r.roi_area_px = 1000;
+  r.pores.count = 3;
+  r.texture.roughness_bands["0.2-0.4mm"] = 0.02;
+  const json j = MetricsToJson(r);
+  for (const char* k : {"roi_area_px", "roi_area_cm2", "texture", "pores", "scars", "wrinkles",
+                        "striae", "redness", "tone", "hair"})
+    EXPECT_TRUE(j.contains(k)) << k;
+  for (const char* k : {"roughness", "roughness_bands", "glcm_contrast", "glcm_homogeneity",
+                        "glcm_entropy"})
+    EXPECT_TRUE(j["texture"].contains(k)) << k;
+  for (const char* k : {"count", "density_per_cm2", "visible_density_per_cm2",
+                        "mean_diameter_px", "mean_diameter_mm", "median_diameter_mm",
+                        "area_fraction"})
+    EXPECT_TRUE(j["pores"].contains(k)) << k;
+  for (const char* k : {"count", "length_px", "length_density_mm_per_cm2", "mean_width_mm",
+                        "mean_depth", "area_fraction"})
+    EXPECT_TRUE(j["wrinkles"].contains(k)) << k;
+  for (const char* k : {"l_star_mean", "l_star_std", "ita_deg_mean", "spot_count",
+                        "spot_area_fraction"})
+    EXPECT_TRUE(j["tone"].contains(k)) << k;
+  EXPECT_TRUE(j["roi_area_cm2"].is_null());
+  EXPECT_TRUE(j["pores"]["density_per_cm2"].is_null());
+  EXPECT_EQ(j["pores"]["count"], 3);
+  EXPECT_DOUBLE_EQ(j["texture"]["roughness_bands"]["0.2-0.4mm"].get<double>(), 0.02);
+}
+
+TEST(ChangeJsonTest, FlattensAndComputesDeltaAndPercent) {
+  const json before = {{"pores", {{"count", 40}, {"mean_diameter_mm", nullptr}}},
+                       {"texture", {{"roughness_bands", {{"0.2-0.4mm", 0.02}}}}},
+                       {"scars", {{"count", 0}}}};
+  const json after = {{"pores", {{"count", 30}, {"mean_diameter_mm", nullptr}}},
+                      {"texture", {{"roughness_bands", {{"0.2-0.4mm", 0.01}}}}},
+                      {"scars", {{"count", 2}}}};
+  const json c = ChangeToJson(before, after);
+  EXPECT_DOUBLE_EQ(c["pores.count"]["delta"].get<double>(), -10.0);
+  EXPECT_DOUBLE_EQ(c["pores.count"]["percent"].get<double>(), -25.0);
+  EXPECT_DOUBLE_EQ(c["texture.roughness_bands.0.2-0.4mm"]["percent"].get<double>(), -50.0);
+  EXPECT_TRUE(c["pores.mean_diameter_mm"]["delta"].is_null());
+  EXPECT_TRUE(c["scars.count"]["percent"].is_null());  // before 0: no percentage
+  EXPECT_DOUBLE_EQ(c["scars.count"]["delta"].get<double>(), 2.0);
+}
+
+TEST(DetectionsJsonTest, CarriesEveryDetection) {
+  metrics::Detections d;
+  d.pores.push_back({10.5, 20.25, 4.0, 0.3});
+  d.scars.push_back({{{1, 1}, {5, 1}, {5, 5}}, cv::Rect(1, 1, 5, 5), 12.0, 0.1});
+  d.wrinkles.push_back({{{0, 0}, {10, 0}}, 10.0, 3.0, 0.12});
+  const json j = DetectionsToJson(d);
+  EXPECT_DOUBLE_EQ(j["pores"][0]["x"].get<double>(), 10.5);
+  EXPECT_DOUBLE_EQ(j["pores"][0]["diameter_px"].get<double>(), 4.0);
+  EXPECT_EQ(j["scars"][0]["bbox"], json({1, 1, 5, 5}));
+  EXPECT_EQ(j["scars"][0]["contour"].size(), 3u);
+  EXPECT_DOUBLE_EQ(j["wrinkles"][0]["length_px"].get<double>(), 10.0);
+  EXPECT_TRUE(j["striae"].empty());
+}
+
+TEST(OverlayTest, DrawsPoresAndDimsOutsideRoi) {
+  const cv::Mat img(60, 80, kImageType, cv::Scalar::all(0.5));
+  cv::Mat roi = cv::Mat::zeros(img.size(), CV_8UC1);
+  roi(cv::Rect(0, 0, 40, 60)).setTo(255);
+  metrics::Detections d;
+  d.pores.push_back({20, 30, 8, 0.3});
+  const cv::Mat out = DrawDetections(img, d, roi);
+  ASSERT_EQ(out.type(), CV_8UC3);
+  EXPECT_EQ(out.at<cv::Vec3b>(30, 70), cv::Vec3b(51, 51, 51));    // 128 * 0.4, dimmed
+  EXPECT_EQ(out.at<cv::Vec3b>(5, 5), cv::Vec3b(128, 128, 128));   // untouched inside
+  const cv::Vec3b on_circle = out.at<cv::Vec3b>(30, 20 + 5);  // circle of radius 5, cyan
+  EXPECT_GT(on_circle[0], 200);
+  EXPECT_GT(on_circle[1], 200);
+  EXPECT_LT(on_circle[2], 60);
+}
+
+}  // namespace
+}  // namespace skintrack::report
