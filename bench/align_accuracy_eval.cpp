@@ -14,11 +14,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "skintrack/align/align.h"
 #include "skintrack/io/image_io.h"
@@ -59,7 +58,8 @@ PairOutcome Evaluate(const std::string& name, const cv::Mat& before, const cv::M
     return out;
   }
   out.status = align::AlignmentStatusName(r.status);
-  if (r.status != align::AlignmentStatus::kOk) std::fprintf(stderr, "%s: %s\n", name.c_str(), r.reason.c_str());
+  if (r.status != align::AlignmentStatus::kOk)
+    std::fprintf(stderr, "%s: %s\n", name.c_str(), r.reason.c_str());
   out.method = r.method;
   out.seconds = r.seconds;
   out.nonrigid = r.nonrigid_used;
@@ -110,19 +110,26 @@ void Summarise(const std::string& suite, const std::vector<PairOutcome>& v, bool
   std::printf(
       "summary %s: failed %d/%zu, poor %d; median of per-pair median TRE: global %.3f px, "
       "full %.3f px; worst pair max TRE: global %.3f, full %.3f; median time %.2f s%s\n",
-      suite.c_str(), failed, v.size(), poor, Median(gm), Median(fm), worst_g, worst_f,
-      Median(t), expect_fail ? " (all must fail)" : "");
+      suite.c_str(), failed, v.size(), poor, Median(gm), Median(fm), worst_g, worst_f, Median(t),
+      expect_fail ? " (all must fail)" : "");
   nlohmann::json pairs = nlohmann::json::array();
   for (const auto& o : v)
-    pairs.push_back({{"name", o.name}, {"status", o.status}, {"method", o.method},
+    pairs.push_back({{"name", o.name},
+                     {"status", o.status},
+                     {"method", o.method},
                      {"tre_global_median", o.tre_global_median},
                      {"tre_global_max", o.tre_global_max},
-                     {"tre_full_median", o.tre_full_median}, {"tre_full_max", o.tre_full_max},
+                     {"tre_full_median", o.tre_full_median},
+                     {"tre_full_max", o.tre_full_max},
                      {"seconds", o.seconds}});
-  (*report)[suite] = {{"pairs", pairs},        {"failed", failed},
-                      {"poor", poor},          {"median_tre_global", Median(gm)},
-                      {"median_tre_full", Median(fm)}, {"max_tre_global", worst_g},
-                      {"max_tre_full", worst_f}, {"median_seconds", Median(t)}};
+  (*report)[suite] = {{"pairs", pairs},
+                      {"failed", failed},
+                      {"poor", poor},
+                      {"median_tre_global", Median(gm)},
+                      {"median_tre_full", Median(fm)},
+                      {"max_tre_global", worst_g},
+                      {"max_tre_full", worst_f},
+                      {"median_seconds", Median(t)}};
 }
 
 phantom::PhantomOptions PhantomFor(std::uint64_t seed, bool low_texture,
@@ -143,8 +150,8 @@ phantom::PhantomOptions PhantomFor(std::uint64_t seed, bool low_texture,
 cv::Matx33d RotScale(double deg, double s, cv::Size size) {
   const double r = deg * CV_PI / 180, cx = (size.width - 1) / 2.0, cy = (size.height - 1) / 2.0;
   return cv::Matx33d(1, 0, cx, 0, 1, cy, 0, 0, 1) *
-         cv::Matx33d(s * std::cos(r), -s * std::sin(r), 0, s * std::sin(r), s * std::cos(r), 0,
-                     0, 0, 1) *
+         cv::Matx33d(s * std::cos(r), -s * std::sin(r), 0, s * std::sin(r), s * std::cos(r), 0, 0,
+                     0, 1) *
          cv::Matx33d(1, 0, -cx, 0, 1, -cy, 0, 0, 1);
 }
 
@@ -164,10 +171,14 @@ int main(int argc, char** argv) {
   int pairs = 20;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--suite") suite = v;
-    else if (k == "--pairs") pairs = std::stoi(v);
-    else if (k == "--json") json_path = v;
-    else if (k == "--real-dir") real_dir = v;
+    if (k == "--suite")
+      suite = v;
+    else if (k == "--pairs")
+      pairs = std::stoi(v);
+    else if (k == "--json")
+      json_path = v;
+    else if (k == "--real-dir")
+      real_dir = v;
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 1;
@@ -247,9 +258,9 @@ int main(int argc, char** argv) {
   if (want("different")) {
     std::vector<PairOutcome> v;
     for (size_t i = 0; i + 1 < real_images.size(); ++i) {
-      v.push_back(Evaluate(fs::path(real[i]).stem().string() + "~" +
-                               fs::path(real[i + 1]).stem().string(),
-                           real_images[i], real_images[i + 1], cv::Matx33d::eye()));
+      v.push_back(
+          Evaluate(fs::path(real[i]).stem().string() + "~" + fs::path(real[i + 1]).stem().string(),
+                   real_images[i], real_images[i + 1], cv::Matx33d::eye()));
     }
     for (int s = 1; s <= std::min(pairs, 5); ++s) {
       phantom::PhantomPair p1, p2;

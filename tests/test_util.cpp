@@ -27,9 +27,9 @@ std::string CliPath() { return SKINTRACK_CLI_PATH; }
 
 std::string MakeTempDir(const std::string& tag) {
   static int counter = 0;
-  const fs::path dir = fs::temp_directory_path() /
-                       ("skintrack_test_" + tag + "_" + std::to_string(::getpid()) + "_" +
-                        std::to_string(counter++));
+  const fs::path dir =
+      fs::temp_directory_path() / ("skintrack_test_" + tag + "_" + std::to_string(::getpid()) +
+                                   "_" + std::to_string(counter++));
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir.string();

@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <cmath>
-
 #include <opencv2/imgproc.hpp>
 
 #include "align/stages.h"
@@ -80,8 +79,8 @@ AlignmentStatus Judge(const AlignmentResult& r, const AlignOptions& o, std::stri
     *reason = buf;
     return AlignmentStatus::kPoor;
   }
-  std::snprintf(buf, sizeof buf, "ECC %.3f, NCC %.3f (%.1fx a %.1f-px shift), overlap %.2f",
-                r.ecc, r.ncc_aligned, r.ncc_shift_ratio, r.ncc_shift_px, r.overlap_fraction);
+  std::snprintf(buf, sizeof buf, "ECC %.3f, NCC %.3f (%.1fx a %.1f-px shift), overlap %.2f", r.ecc,
+                r.ncc_aligned, r.ncc_shift_ratio, r.ncc_shift_px, r.overlap_fraction);
   *reason = buf;
   return AlignmentStatus::kOk;
 }

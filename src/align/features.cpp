@@ -1,10 +1,9 @@
 // Global stage: keypoints + descriptors + ratio test + USAC/MAGSAC homography.
 #include <algorithm>
 #include <cmath>
-#include <vector>
-
 #include <opencv2/calib3d.hpp>
 #include <opencv2/features2d.hpp>
+#include <vector>
 
 #include "align/stages.h"
 
@@ -60,20 +59,22 @@ GlobalEstimate EstimateByFeatures(const WorkingPair& pair, bool use_sift,
     detector = cv::SIFT::create(options.max_features, 3, 0.01);
     norm = cv::NORM_L2;
   } else {
-    detector = cv::ORB::create(options.max_features, 1.2f, 8, 31, 0, 2, cv::ORB::HARRIS_SCORE,
-                               31, 10);
+    detector =
+        cv::ORB::create(options.max_features, 1.2f, 8, 31, 0, 2, cv::ORB::HARRIS_SCORE, 31, 10);
   }
   std::vector<cv::KeyPoint> kb, ka;
   cv::Mat db, da;
   cv::parallel_for_(cv::Range(0, 2), [&](const cv::Range& r) {
     for (int i = r.start; i < r.end; ++i) {
-      if (i == 0) detector->detectAndCompute(pair.before_8u, cv::noArray(), kb, db);
-      else detector->detectAndCompute(pair.after_8u, cv::noArray(), ka, da);
+      if (i == 0)
+        detector->detectAndCompute(pair.before_8u, cv::noArray(), kb, db);
+      else
+        detector->detectAndCompute(pair.after_8u, cv::noArray(), ka, da);
     }
   });
   if (kb.size() < 8 || ka.size() < 8) {
-    est.reason = "too few keypoints (" + std::to_string(kb.size()) + ", " +
-                 std::to_string(ka.size()) + ")";
+    est.reason =
+        "too few keypoints (" + std::to_string(kb.size()) + ", " + std::to_string(ka.size()) + ")";
     return est;
   }
   // ORB: brute force on Hamming distance; SIFT: approximate (FLANN kd-trees), which is far

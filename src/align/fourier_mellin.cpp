@@ -1,9 +1,8 @@
 // Global stage for low-texture skin: Fourier-Mellin phase correlation (rotation, scale,
 // translation), on a Hann-windowed square centre crop of each band-passed image.
 #include <cmath>
-#include <vector>
-
 #include <opencv2/imgproc.hpp>
+#include <vector>
 
 #include "align/stages.h"
 
@@ -19,8 +18,7 @@ cv::Mat CentreCrop(const cv::Mat& img, cv::Matx33d* crop_from_work) {
   const int side = std::min(img.cols, img.rows);
   const int x0 = (img.cols - side) / 2, y0 = (img.rows - side) / 2;
   cv::Mat out;
-  cv::resize(img(cv::Rect(x0, y0, side, side)), out, cv::Size(kSide, kSide), 0, 0,
-             cv::INTER_AREA);
+  cv::resize(img(cv::Rect(x0, y0, side, side)), out, cv::Size(kSide, kSide), 0, 0, cv::INTER_AREA);
   *crop_from_work = ScaleTransform(static_cast<double>(kSide) / side) * Translation(-x0, -y0);
   return out;
 }
@@ -38,8 +36,12 @@ cv::Mat LogPolarSpectrum(const cv::Mat& crop, const cv::Mat& window) {
   const int h = kSide / 2;
   cv::Mat q0 = mag(cv::Rect(0, 0, h, h)), q1 = mag(cv::Rect(h, 0, h, h)),
           q2 = mag(cv::Rect(0, h, h, h)), q3 = mag(cv::Rect(h, h, h, h)), tmp;
-  q0.copyTo(tmp); q3.copyTo(q0); tmp.copyTo(q3);
-  q1.copyTo(tmp); q2.copyTo(q1); tmp.copyTo(q2);
+  q0.copyTo(tmp);
+  q3.copyTo(q0);
+  tmp.copyTo(q3);
+  q1.copyTo(tmp);
+  q2.copyTo(q1);
+  tmp.copyTo(q2);
   // Emphasise mid frequencies (Reddy & Chatterji's high-pass), compress the range.
   for (int y = 0; y < kSide; ++y) {
     float* m = mag.ptr<float>(y);
@@ -83,8 +85,8 @@ GlobalEstimate EstimateByFourierMellin(const WorkingPair& pair, const AlignOptio
   for (double a : {angle, -angle, angle + 180.0, -angle + 180.0}) {
     for (double s : {scale, 1.0 / scale}) {
       const double r = a * CV_PI / 180.0;
-      const cv::Matx33d rot(s * std::cos(r), -s * std::sin(r), 0, s * std::sin(r),
-                            s * std::cos(r), 0, 0, 0, 1);
+      const cv::Matx33d rot(s * std::cos(r), -s * std::sin(r), 0, s * std::sin(r), s * std::cos(r),
+                            0, 0, 0, 1);
       const cv::Matx33d sim = centre * rot * uncentre;  // after crop -> before crop
       cv::Mat warped;
       cv::warpPerspective(crop_a, warped, cv::Mat(sim), crop_a.size(), cv::INTER_LINEAR,
@@ -96,9 +98,8 @@ GlobalEstimate EstimateByFourierMellin(const WorkingPair& pair, const AlignOptio
         cv::warpPerspective(crop_a, moved, cv::Mat(cand), crop_a.size(), cv::INTER_LINEAR,
                             cv::BORDER_CONSTANT, 0);
         cv::Mat mask;
-        cv::warpPerspective(cv::Mat(crop_a.size(), CV_8UC1, cv::Scalar(255)), mask,
-                            cv::Mat(cand), crop_a.size(), cv::INTER_NEAREST,
-                            cv::BORDER_CONSTANT, 0);
+        cv::warpPerspective(cv::Mat(crop_a.size(), CV_8UC1, cv::Scalar(255)), mask, cv::Mat(cand),
+                            crop_a.size(), cv::INTER_NEAREST, cv::BORDER_CONSTANT, 0);
         if (cv::countNonZero(mask) < kSide * kSide / 8) continue;
         const double ncc = Ncc(crop_b, moved, mask);
         if (ncc > best_ncc) {

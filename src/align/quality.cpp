@@ -1,9 +1,8 @@
 // Content-independent evidence that an alignment is right.
 #include <algorithm>
 #include <cmath>
-#include <vector>
-
 #include <opencv2/imgproc.hpp>
+#include <vector>
 
 #include "align/stages.h"
 
@@ -78,8 +77,7 @@ void MeasureQuality(const WorkingPair& pair, const cv::Matx33d& after_to_before,
   cv::perspectiveTransform(corners, corners, cv::Mat(after_to_before));
   const double footprint = cv::contourArea(corners);
   const double smaller = std::max(1.0, std::min<double>(size.area(), footprint));
-  result->overlap_fraction =
-      std::min(1.0, static_cast<double>(cv::countNonZero(mask)) / smaller);
+  result->overlap_fraction = std::min(1.0, static_cast<double>(cv::countNonZero(mask)) / smaller);
   cv::erode(mask, mask, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(9, 9)));
   if (cv::countNonZero(mask) < 256) {
     result->ncc_aligned = 0.0;
@@ -90,11 +88,10 @@ void MeasureQuality(const WorkingPair& pair, const cv::Matx33d& after_to_before,
   if (!flow.empty()) warped = ApplyFlow(warped, flow);
   result->ncc_aligned = Ncc(pair.before_bp, warped, mask);
   const double d = DecorrelationShift(pair.before_bp, mask);
-  const double shifted =
-      std::max({std::abs(Ncc(pair.before_bp, Shift(warped, d, 0), mask)),
-                std::abs(Ncc(pair.before_bp, Shift(warped, 0, d), mask)),
-                std::abs(Ncc(pair.before_bp, Shift(warped, -d, 0), mask)),
-                std::abs(Ncc(pair.before_bp, Shift(warped, 0, -d), mask))});
+  const double shifted = std::max({std::abs(Ncc(pair.before_bp, Shift(warped, d, 0), mask)),
+                                   std::abs(Ncc(pair.before_bp, Shift(warped, 0, d), mask)),
+                                   std::abs(Ncc(pair.before_bp, Shift(warped, -d, 0), mask)),
+                                   std::abs(Ncc(pair.before_bp, Shift(warped, 0, -d), mask))});
   result->ncc_shift_px = d / pair.before_from_full(0, 0);
   result->ncc_shift_ratio = std::min(100.0, result->ncc_aligned / std::max(shifted, 1e-3));
 }

@@ -1,24 +1,24 @@
 // ECC refinement and the DIS non-rigid residual.
 #include <algorithm>
 #include <cmath>
-#include <vector>
-
 #include <opencv2/imgproc.hpp>
 #include <opencv2/video.hpp>
+#include <vector>
 
 #include "align/stages.h"
 
 namespace skintrack::align::internal {
 namespace {
 
-cv::Mat OverlapMask(cv::Size after_size, const cv::Matx33d& after_to_before,
-                    cv::Size before_size, int erode_px) {
+cv::Mat OverlapMask(cv::Size after_size, const cv::Matx33d& after_to_before, cv::Size before_size,
+                    int erode_px) {
   cv::Mat ones(after_size, CV_8UC1, cv::Scalar(255)), mask;
   cv::warpPerspective(ones, mask, cv::Mat(after_to_before), before_size, cv::INTER_NEAREST,
                       cv::BORDER_CONSTANT, 0);
   if (erode_px > 0) {
-    cv::erode(mask, mask, cv::getStructuringElement(cv::MORPH_RECT,
-                                                    cv::Size(2 * erode_px + 1, 2 * erode_px + 1)));
+    cv::erode(
+        mask, mask,
+        cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * erode_px + 1, 2 * erode_px + 1)));
   }
   return mask;
 }
@@ -26,16 +26,16 @@ cv::Mat OverlapMask(cv::Size after_size, const cv::Matx33d& after_to_before,
 }  // namespace
 
 double EccScore(const WorkingPair& pair, const cv::Matx33d& after_to_before) {
-  const cv::Mat warped = WarpWorking(pair.after_bp_ecc, after_to_before,
-                                     pair.before_bp_ecc.size(), cv::INTER_LINEAR);
+  const cv::Mat warped =
+      WarpWorking(pair.after_bp_ecc, after_to_before, pair.before_bp_ecc.size(), cv::INTER_LINEAR);
   const cv::Mat mask =
       OverlapMask(pair.after_bp_ecc.size(), after_to_before, pair.before_bp_ecc.size(), 2);
   if (cv::countNonZero(mask) < 100) return -1.0;
   return cv::computeECC(pair.before_bp_ecc, warped, mask);
 }
 
-double RefineEcc(const WorkingPair& pair, const AlignOptions& options,
-                 cv::Matx33d* after_to_before, bool* improved) {
+double RefineEcc(const WorkingPair& pair, const AlignOptions& options, cv::Matx33d* after_to_before,
+                 bool* improved) {
   *improved = false;
   double best_score = EccScore(pair, *after_to_before);
   cv::Matx33d best = *after_to_before;
@@ -45,11 +45,10 @@ double RefineEcc(const WorkingPair& pair, const AlignOptions& options,
   for (int filt : filters) {
     cv::Mat warp(cv::Matx33f(after_to_before->inv()));  // ECC warps template -> input
     try {
-      cv::findTransformECC(
-          pair.before_bp_ecc, pair.after_bp_ecc, warp, cv::MOTION_HOMOGRAPHY,
-          cv::TermCriteria(cv::TermCriteria::COUNT | cv::TermCriteria::EPS,
-                           options.ecc_iterations, options.ecc_epsilon),
-          cv::noArray(), filt);
+      cv::findTransformECC(pair.before_bp_ecc, pair.after_bp_ecc, warp, cv::MOTION_HOMOGRAPHY,
+                           cv::TermCriteria(cv::TermCriteria::COUNT | cv::TermCriteria::EPS,
+                                            options.ecc_iterations, options.ecc_epsilon),
+                           cv::noArray(), filt);
     } catch (const cv::Exception&) {
       continue;
     }

@@ -2,9 +2,8 @@
 // All transforms here are in WORKING-resolution pixels unless named *_full.
 #pragma once
 
-#include <string>
-
 #include <opencv2/core.hpp>
+#include <string>
 
 #include "skintrack/align/align.h"
 
@@ -13,9 +12,9 @@ namespace skintrack::align::internal {
 // Both images reduced to the working size.
 struct WorkingPair {
   cv::Matx33d before_from_full, after_from_full;  // full px -> working px (pixel centres kept)
-  cv::Mat before_bp, after_bp;      // band-passed log luminance, sigma_lo 0.7 px (CV_32FC1)
+  cv::Mat before_bp, after_bp;          // band-passed log luminance, sigma_lo 0.7 px (CV_32FC1)
   cv::Mat before_bp_ecc, after_bp_ecc;  // band-passed log luminance, sigma_lo 1.5 px
-  cv::Mat before_8u, after_8u;      // before_bp / after_bp mapped to 8 bit (features, flow)
+  cv::Mat before_8u, after_8u;          // before_bp / after_bp mapped to 8 bit (features, flow)
 };
 
 WorkingPair MakeWorkingPair(const cv::Mat& before, const cv::Mat& after,
@@ -30,8 +29,8 @@ struct GlobalEstimate {
   cv::Matx33d after_to_before = cv::Matx33d::eye();
   int inliers = 0;
   double inlier_ratio = 0.0;
-  std::string method;   // "orb+magsac", "sift+magsac", "fourier-mellin"
-  std::string reason;   // why it was rejected, when !ok
+  std::string method;  // "orb+magsac", "sift+magsac", "fourier-mellin"
+  std::string reason;  // why it was rejected, when !ok
 };
 
 // Features + USAC_MAGSAC. use_sift selects SIFT instead of ORB.
@@ -50,8 +49,8 @@ double EccScore(const WorkingPair& pair, const cv::Matx33d& after_to_before);
 
 // Refines *after_to_before with findTransformECC; keeps the start when refinement fails or
 // lowers the score. Returns the final ECC score.
-double RefineEcc(const WorkingPair& pair, const AlignOptions& options,
-                 cv::Matx33d* after_to_before, bool* improved);
+double RefineEcc(const WorkingPair& pair, const AlignOptions& options, cv::Matx33d* after_to_before,
+                 bool* improved);
 
 // DIS flow residual in the before working frame. Returns the median forward-backward error
 // (working px) over the overlap, and the forward flow in *flow.

@@ -37,9 +37,8 @@ cv::Point2d BeforeToAfter(const AlignmentResult& result, const cv::Point2d& p) {
   return ApplyH(inv, q.x, q.y);
 }
 
-Status WarpAfterToBefore(const cv::Mat& after, const AlignmentResult& result,
-                         cv::Size before_size, cv::Mat* aligned, cv::Mat* overlap_mask,
-                         int interpolation) {
+Status WarpAfterToBefore(const cv::Mat& after, const AlignmentResult& result, cv::Size before_size,
+                         cv::Mat* aligned, cv::Mat* overlap_mask, int interpolation) {
   if (after.empty()) return Status::InvalidArgument("warp: after image is empty");
   if (before_size.width <= 0 || before_size.height <= 0)
     return Status::InvalidArgument("warp: before size is empty");

@@ -1,5 +1,4 @@
 #include <algorithm>
-
 #include <opencv2/imgproc.hpp>
 
 #include "align/stages.h"
@@ -39,8 +38,10 @@ WorkingPair MakeWorkingPair(const cv::Mat& before, const cv::Mat& after,
   cv::Mat yb, ya;
   cv::parallel_for_(cv::Range(0, 2), [&](const cv::Range& r) {
     for (int i = r.start; i < r.end; ++i) {
-      if (i == 0) yb = WorkingLuminance(before, options.working_long_side, &sb);
-      else ya = WorkingLuminance(after, options.working_long_side, &sa);
+      if (i == 0)
+        yb = WorkingLuminance(before, options.working_long_side, &sb);
+      else
+        ya = WorkingLuminance(after, options.working_long_side, &sa);
     }
   });
   pair.before_from_full = ScaleTransform(sb);
@@ -61,8 +62,8 @@ WorkingPair MakeWorkingPair(const cv::Mat& before, const cv::Mat& after,
 cv::Mat WarpWorking(const cv::Mat& after_img, const cv::Matx33d& after_to_before,
                     cv::Size before_size, int interpolation) {
   cv::Mat out;
-  cv::warpPerspective(after_img, out, cv::Mat(after_to_before), before_size,
-                      interpolation, cv::BORDER_CONSTANT, 0);
+  cv::warpPerspective(after_img, out, cv::Mat(after_to_before), before_size, interpolation,
+                      cv::BORDER_CONSTANT, 0);
   return out;
 }
 

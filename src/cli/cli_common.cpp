@@ -43,8 +43,8 @@ int ParseCommandLine(const std::string& command, const std::string& usage,
     po::store(po::command_line_parser(args).options(options).positional(positional).run(), *vm);
     po::notify(*vm);
   } catch (const po::error& e) {
-    std::cerr << "skintrack " << command << ": error: " << e.what()
-              << " (see 'skintrack " << command << " --help')\n";
+    std::cerr << "skintrack " << command << ": error: " << e.what() << " (see 'skintrack "
+              << command << " --help')\n";
     return kExitUsage;
   }
   return kExitOk;

@@ -1,10 +1,9 @@
 // Shared pieces of the CLI: exit codes, error printing, option parsing.
 #pragma once
 
+#include <boost/program_options.hpp>
 #include <string>
 #include <vector>
-
-#include <boost/program_options.hpp>
 
 #include "skintrack/core/status.h"
 
@@ -12,12 +11,12 @@ namespace skintrack::cli {
 
 // Documented exit codes (README.md, docs/cli.md).
 enum ExitCode : int {
-  kExitOk = 0,              // success (alignment ok or poor)
-  kExitUsage = 1,           // bad usage: unknown command/option, bad value
-  kExitInvalidInput = 2,    // an input file is unreadable or invalid
-  kExitAlignFailed = 3,     // the pair could not be aligned
-  kExitOutputError = 4,     // an output file could not be written
-  kExitInternal = 5,        // unexpected internal error (a bug: please report)
+  kExitOk = 0,            // success (alignment ok or poor)
+  kExitUsage = 1,         // bad usage: unknown command/option, bad value
+  kExitInvalidInput = 2,  // an input file is unreadable or invalid
+  kExitAlignFailed = 3,   // the pair could not be aligned
+  kExitOutputError = 4,   // an output file could not be written
+  kExitInternal = 5,      // unexpected internal error (a bug: please report)
 };
 
 int ExitCodeFor(const Status& status);

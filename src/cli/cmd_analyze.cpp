@@ -18,15 +18,14 @@ int RunAnalyze(const std::vector<std::string>& args) {
   const std::string cmd = "analyze";
   const io::LoadOptions load_defaults;
   po::options_description desc("Options");
-  desc.add_options()
-      ("image", po::value<std::string>()->required(), "photo to measure")
-      ("json", po::value<std::string>(),
-       "write the JSON result to FILE ('-' = stdout); default: DIR/analyze.json with --out-dir, "
-       "else stdout")
-      ("out-dir", po::value<std::string>(), "write overlay.jpg and redness_map.jpg here")
-      ("mm-per-px", po::value<double>(), "physical scale of the photo, mm per pixel")
-      ("max-megapixels", po::value<double>()->default_value(load_defaults.max_pixels / 1e6),
-       "refuse images whose header claims more megapixels");
+  desc.add_options()("image", po::value<std::string>()->required(), "photo to measure")(
+      "json", po::value<std::string>(),
+      "write the JSON result to FILE ('-' = stdout); default: DIR/analyze.json with --out-dir, "
+      "else stdout")("out-dir", po::value<std::string>(),
+                     "write overlay.jpg and redness_map.jpg here")(
+      "mm-per-px", po::value<double>(), "physical scale of the photo, mm per pixel")(
+      "max-megapixels", po::value<double>()->default_value(load_defaults.max_pixels / 1e6),
+      "refuse images whose header claims more megapixels");
   AddMetricsOptions(&desc);
   po::positional_options_description pos;
   pos.add("image", 1);
@@ -49,11 +48,14 @@ int RunAnalyze(const std::vector<std::string>& args) {
   if (Status st = load.Check(); !st.ok()) return Fail(cmd, st);
   const std::string out_dir = vm.count("out-dir") ? vm["out-dir"].as<std::string>() : "";
   std::string json_path = vm.count("json") ? vm["json"].as<std::string>() : "";
-  if (json_path.empty()) json_path = out_dir.empty() ? "-" : (fs::path(out_dir) / "analyze.json").string();
+  if (json_path.empty())
+    json_path = out_dir.empty() ? "-" : (fs::path(out_dir) / "analyze.json").string();
   if (!out_dir.empty()) {
     std::error_code ec;
     fs::create_directories(out_dir, ec);
-    if (ec) return Fail(cmd, Status::IoError(out_dir + ": cannot create directory (" + ec.message() + ")"));
+    if (ec)
+      return Fail(cmd,
+                  Status::IoError(out_dir + ": cannot create directory (" + ec.message() + ")"));
   }
 
   io::LoadedImage image;
@@ -77,7 +79,8 @@ int RunAnalyze(const std::vector<std::string>& args) {
                 {"source", mm_per_px ? "user" : "none"}};
   j["parameters"] = report::ParametersToJson(result.effective);
   j["metrics"] = report::MetricsToJson(result);
-  if (Status st = report::WriteTextFile(json_path, j.dump(2) + "\n"); !st.ok()) return Fail(cmd, st);
+  if (Status st = report::WriteTextFile(json_path, j.dump(2) + "\n"); !st.ok())
+    return Fail(cmd, st);
   if (vm.count("detections")) {
     nlohmann::json d = {{"schema", "skintrack.detections.v1"},
                         {"frame", "image px, pixel centres at integers"},
@@ -90,8 +93,7 @@ int RunAnalyze(const std::vector<std::string>& args) {
   if (!out_dir.empty()) {
     const fs::path d(out_dir);
     if (Status st = io::WriteImage((d / "overlay.jpg").string(),
-                                   report::DrawDetections(image.image, result.detections, roi),
-                                   90);
+                                   report::DrawDetections(image.image, result.detections, roi), 90);
         !st.ok())
       return Fail(cmd, st);
     if (Status st = io::WriteImage((d / "redness_map.jpg").string(),

@@ -18,12 +18,12 @@ namespace {
 // Overlays of both sessions over the common region, in the before frame.
 Status WriteMetricsImages(const fs::path& dir, const cv::Mat& before,
                           const compare::SessionMetrics& m) {
-  SKINTRACK_RETURN_IF_ERROR(io::WriteImage(
-      (dir / "overlay_before.jpg").string(),
-      report::DrawDetections(before, m.before.detections, m.region), 90));
-  SKINTRACK_RETURN_IF_ERROR(io::WriteImage(
-      (dir / "overlay_after.jpg").string(),
-      report::DrawDetections(m.aligned_after, m.after.detections, m.region), 90));
+  SKINTRACK_RETURN_IF_ERROR(
+      io::WriteImage((dir / "overlay_before.jpg").string(),
+                     report::DrawDetections(before, m.before.detections, m.region), 90));
+  SKINTRACK_RETURN_IF_ERROR(
+      io::WriteImage((dir / "overlay_after.jpg").string(),
+                     report::DrawDetections(m.aligned_after, m.after.detections, m.region), 90));
   SKINTRACK_RETURN_IF_ERROR(io::WriteImage((dir / "redness_map_before.jpg").string(),
                                            report::RednessMap(before, m.region, 0.0, 40.0), 90));
   return io::WriteImage((dir / "redness_map_after.jpg").string(),
@@ -37,23 +37,23 @@ int RunCompare(const std::vector<std::string>& args) {
   const compare::CompareOptions defaults;
   const io::LoadOptions load_defaults;
   po::options_description desc("Options");
-  desc.add_options()
-      ("before", po::value<std::string>()->required(), "before photo (JPEG, PNG, TIFF, WebP, BMP)")
-      ("after", po::value<std::string>()->required(), "after photo, aligned onto the before photo")
-      ("json", po::value<std::string>(),
-       "write the JSON result to FILE ('-' = stdout); default: DIR/compare.json with --out-dir, "
-       "else stdout")
-      ("out-dir", po::value<std::string>(),
-       "write after_aligned.png, overlap_mask.png, checkerboard.jpg, side_by_side.jpg (and "
-       "metric overlays) here")
-      ("mm-per-px", po::value<double>(), "physical scale of the before photo, mm per pixel")
-      ("no-nonrigid", po::bool_switch(), "global homography only (no DIS flow residual)")
-      ("no-metrics", po::bool_switch(), "align only: no skin metrics (faster)")
-      ("working-size", po::value<int>()->default_value(defaults.align.working_long_side),
-       "long side (px) of the images registration runs on")
-      ("max-megapixels", po::value<double>()->default_value(load_defaults.max_pixels / 1e6),
-       "refuse images whose header claims more megapixels")
-      ("quiet,q", po::bool_switch(), "no summary on stderr");
+  desc.add_options()("before", po::value<std::string>()->required(),
+                     "before photo (JPEG, PNG, TIFF, WebP, BMP)")(
+      "after", po::value<std::string>()->required(), "after photo, aligned onto the before photo")(
+      "json", po::value<std::string>(),
+      "write the JSON result to FILE ('-' = stdout); default: DIR/compare.json with --out-dir, "
+      "else stdout")(
+      "out-dir", po::value<std::string>(),
+      "write after_aligned.png, overlap_mask.png, checkerboard.jpg, side_by_side.jpg (and "
+      "metric overlays) here")("mm-per-px", po::value<double>(),
+                               "physical scale of the before photo, mm per pixel")(
+      "no-nonrigid", po::bool_switch(), "global homography only (no DIS flow residual)")(
+      "no-metrics", po::bool_switch(), "align only: no skin metrics (faster)")(
+      "working-size", po::value<int>()->default_value(defaults.align.working_long_side),
+      "long side (px) of the images registration runs on")(
+      "max-megapixels", po::value<double>()->default_value(load_defaults.max_pixels / 1e6),
+      "refuse images whose header claims more megapixels")("quiet,q", po::bool_switch(),
+                                                           "no summary on stderr");
   AddMetricsOptions(&desc);
   po::positional_options_description pos;
   pos.add("before", 1).add("after", 1);
@@ -86,8 +86,9 @@ int RunCompare(const std::vector<std::string>& args) {
   if (!out_dir.empty()) {
     std::error_code ec;
     fs::create_directories(out_dir, ec);
-    if (ec) return Fail(cmd, Status::IoError(out_dir + ": cannot create directory (" +
-                                             ec.message() + ")"));
+    if (ec)
+      return Fail(cmd,
+                  Status::IoError(out_dir + ": cannot create directory (" + ec.message() + ")"));
   }
 
   // Full-size pixels are needed for the written images and for the metrics.
@@ -125,17 +126,17 @@ int RunCompare(const std::vector<std::string>& args) {
     return Fail(cmd, st);
   }
   if (vm.count("detections") && with_metrics && aligned) {
-    const nlohmann::json d = {
-        {"schema", "skintrack.detections.v1"},
-        {"frame", "before image px, pixel centres at integers"},
-        {"before", report::DetectionsToJson(session.before.detections)},
-        {"after", report::DetectionsToJson(session.after.detections)}};
+    const nlohmann::json d = {{"schema", "skintrack.detections.v1"},
+                              {"frame", "before image px, pixel centres at integers"},
+                              {"before", report::DetectionsToJson(session.before.detections)},
+                              {"after", report::DetectionsToJson(session.after.detections)}};
     if (Status st = report::WriteTextFile(vm["detections"].as<std::string>(), d.dump(1) + "\n");
         !st.ok())
       return Fail(cmd, st);
   }
   if (!out_dir.empty() && aligned) {
-    if (Status st = report::WriteCompareImages(out_dir, pair.before.image, pair.after.image, result);
+    if (Status st =
+            report::WriteCompareImages(out_dir, pair.before.image, pair.after.image, result);
         !st.ok()) {
       return Fail(cmd, st);
     }
@@ -145,8 +146,8 @@ int RunCompare(const std::vector<std::string>& args) {
     }
   }
   if (!quiet) {
-    std::cerr << "alignment " << align::AlignmentStatusName(a.status) << " (" << a.method
-              << ", " << a.seconds << " s): " << a.reason << "\n";
+    std::cerr << "alignment " << align::AlignmentStatusName(a.status) << " (" << a.method << ", "
+              << a.seconds << " s): " << a.reason << "\n";
     if (json_path != "-") std::cerr << "wrote " << json_path << "\n";
     if (!out_dir.empty() && aligned) std::cerr << "wrote images to " << out_dir << "\n";
   }

@@ -4,9 +4,8 @@
 #include <cmath>
 #include <filesystem>
 #include <iostream>
-#include <random>
-
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "cli/cli_common.h"
 #include "skintrack/core/image.h"
@@ -37,48 +36,50 @@ int RunPhantom(const std::vector<std::string>& args) {
   const phantom::PhantomOptions d;
   const phantom::RandomCaptureOptions rd;
   po::options_description desc("Options");
-  desc.add_options()
-      ("out-dir", po::value<std::string>()->required(), "directory for before.*, after.*, truth.json")
-      ("seed", po::value<std::uint64_t>()->default_value(d.seed), "random seed (deterministic output)")
-      ("width", po::value<int>()->default_value(d.width), "image width, px")
-      ("height", po::value<int>()->default_value(d.height), "image height, px")
-      ("px-per-mm", po::value<double>()->default_value(d.skin.px_per_mm), "skin sampling, px per mm")
-      ("low-texture", po::bool_switch(), "faint pores, no micro-relief, scars, wrinkles or spots")
-      ("hairs", po::value<int>()->default_value(d.skin.hair_count), "number of hairs")
-      ("striae", po::value<int>()->default_value(d.skin.striae_count), "number of stretch marks")
-      ("from-image", po::value<std::string>(),
-       "re-photograph this real image instead of rendering skin (no treatment)")
-      ("max-rotation-deg", po::value<double>()->default_value(rd.max_rotation_deg),
-       "random after-capture rotation range, +-deg")
-      ("max-scale-change", po::value<double>()->default_value(rd.max_scale_change),
-       "random after-capture scale range, 1 +- this")
-      ("max-perspective", po::value<double>()->default_value(rd.max_perspective),
-       "random keystone, corner shift as a fraction of the size")
-      ("rotation-deg", po::value<double>(), "fixed after-capture rotation, deg (overrides random)")
-      ("scale", po::value<double>(), "fixed after-capture scale (overrides random)")
-      ("max-exposure-change", po::value<double>()->default_value(rd.max_exposure_change),
-       "random exposure gain range, 1 +- this (each session)")
-      ("max-white-balance-change", po::value<double>()->default_value(rd.max_white_balance_change),
-       "random white-balance gain range per channel, 1 +- this")
-      ("max-side-light", po::value<double>()->default_value(rd.max_side_light),
-       "random side-light strength range, [0, this]")
-      ("noise", po::value<double>()->default_value(rd.noise_sigma), "noise sd, linear units")
-      ("blur", po::value<double>()->default_value(rd.blur_sigma_px), "blur sigma, px")
-      ("jpeg-quality", po::value<int>()->default_value(rd.jpeg_quality),
-       "JPEG quality of the written photos (0 = lossless PNG)")
-      ("pore-radius-scale", po::value<double>()->default_value(d.treatment.pore_radius_scale),
-       "treatment: pore radius factor")
-      ("pore-close-fraction", po::value<double>()->default_value(d.treatment.pore_close_fraction),
-       "treatment: fraction of pores that close")
-      ("scar-contrast-scale", po::value<double>()->default_value(d.treatment.scar_contrast_scale),
-       "treatment: scar contrast factor")
-      ("wrinkle-contrast-scale",
-       po::value<double>()->default_value(d.treatment.wrinkle_contrast_scale),
-       "treatment: wrinkle contrast factor")
-      ("redness-scale", po::value<double>()->default_value(d.treatment.redness_scale),
-       "treatment: redness factor")
-      ("relief-scale", po::value<double>()->default_value(d.treatment.micro_relief_scale),
-       "treatment: micro-relief amplitude factor");
+  desc.add_options()("out-dir", po::value<std::string>()->required(),
+                     "directory for before.*, after.*, truth.json")(
+      "seed", po::value<std::uint64_t>()->default_value(d.seed),
+      "random seed (deterministic output)")("width", po::value<int>()->default_value(d.width),
+                                            "image width, px")(
+      "height", po::value<int>()->default_value(d.height), "image height, px")(
+      "px-per-mm", po::value<double>()->default_value(d.skin.px_per_mm),
+      "skin sampling, px per mm")("low-texture", po::bool_switch(),
+                                  "faint pores, no micro-relief, scars, wrinkles or spots")(
+      "hairs", po::value<int>()->default_value(d.skin.hair_count), "number of hairs")(
+      "striae", po::value<int>()->default_value(d.skin.striae_count), "number of stretch marks")(
+      "from-image", po::value<std::string>(),
+      "re-photograph this real image instead of rendering skin (no treatment)")(
+      "max-rotation-deg", po::value<double>()->default_value(rd.max_rotation_deg),
+      "random after-capture rotation range, +-deg")(
+      "max-scale-change", po::value<double>()->default_value(rd.max_scale_change),
+      "random after-capture scale range, 1 +- this")(
+      "max-perspective", po::value<double>()->default_value(rd.max_perspective),
+      "random keystone, corner shift as a fraction of the size")(
+      "rotation-deg", po::value<double>(), "fixed after-capture rotation, deg (overrides random)")(
+      "scale", po::value<double>(), "fixed after-capture scale (overrides random)")(
+      "max-exposure-change", po::value<double>()->default_value(rd.max_exposure_change),
+      "random exposure gain range, 1 +- this (each session)")(
+      "max-white-balance-change", po::value<double>()->default_value(rd.max_white_balance_change),
+      "random white-balance gain range per channel, 1 +- this")(
+      "max-side-light", po::value<double>()->default_value(rd.max_side_light),
+      "random side-light strength range, [0, this]")(
+      "noise", po::value<double>()->default_value(rd.noise_sigma), "noise sd, linear units")(
+      "blur", po::value<double>()->default_value(rd.blur_sigma_px), "blur sigma, px")(
+      "jpeg-quality", po::value<int>()->default_value(rd.jpeg_quality),
+      "JPEG quality of the written photos (0 = lossless PNG)")(
+      "pore-radius-scale", po::value<double>()->default_value(d.treatment.pore_radius_scale),
+      "treatment: pore radius factor")(
+      "pore-close-fraction", po::value<double>()->default_value(d.treatment.pore_close_fraction),
+      "treatment: fraction of pores that close")(
+      "scar-contrast-scale", po::value<double>()->default_value(d.treatment.scar_contrast_scale),
+      "treatment: scar contrast factor")(
+      "wrinkle-contrast-scale",
+      po::value<double>()->default_value(d.treatment.wrinkle_contrast_scale),
+      "treatment: wrinkle contrast factor")(
+      "redness-scale", po::value<double>()->default_value(d.treatment.redness_scale),
+      "treatment: redness factor")(
+      "relief-scale", po::value<double>()->default_value(d.treatment.micro_relief_scale),
+      "treatment: micro-relief amplitude factor");
   po::positional_options_description pos;
   po::variables_map vm;
   bool help = false;
@@ -137,7 +138,8 @@ int RunPhantom(const std::vector<std::string>& args) {
   if (vm.count("rotation-deg") || vm.count("scale")) {
     const double deg = vm.count("rotation-deg") ? vm["rotation-deg"].as<double>() : 0.0;
     const double s = vm.count("scale") ? vm["scale"].as<double>() : 1.0;
-    if (!(s > 0.2 && s < 5.0)) return Fail(cmd, Status::InvalidArgument("--scale must be in (0.2, 5)"));
+    if (!(s > 0.2 && s < 5.0))
+      return Fail(cmd, Status::InvalidArgument("--scale must be in (0.2, 5)"));
     phantom::RandomCaptureOptions fixed = rc;
     fixed.max_rotation_deg = 0.0;
     fixed.max_scale_change = 0.0;
@@ -150,19 +152,19 @@ int RunPhantom(const std::vector<std::string>& args) {
 
   phantom::PhantomPair pair;
   if (from_image) {
-    if (Status st = phantom::ApplyCapture(source.image, o.before_capture, size, o.seed, &pair.before);
+    if (Status st =
+            phantom::ApplyCapture(source.image, o.before_capture, size, o.seed, &pair.before);
         !st.ok()) {
       return Fail(cmd, st);
     }
-    if (Status st = phantom::ApplyCapture(source.image, o.after_capture, size, o.seed + 1,
-                                          &pair.after);
+    if (Status st =
+            phantom::ApplyCapture(source.image, o.after_capture, size, o.seed + 1, &pair.after);
         !st.ok()) {
       return Fail(cmd, st);
     }
     pair.truth.before_from_skin = o.before_capture.image_from_skin;
     pair.truth.after_from_skin = o.after_capture.image_from_skin;
-    pair.truth.after_to_before =
-        pair.truth.before_from_skin * pair.truth.after_from_skin.inv();
+    pair.truth.after_to_before = pair.truth.before_from_skin * pair.truth.after_from_skin.inv();
   } else if (Status st = phantom::RenderPair(o, &pair); !st.ok()) {
     return Fail(cmd, st);
   }
@@ -170,12 +172,15 @@ int RunPhantom(const std::vector<std::string>& args) {
   const std::string out_dir = vm["out-dir"].as<std::string>();
   std::error_code ec;
   fs::create_directories(out_dir, ec);
-  if (ec) return Fail(cmd, Status::IoError(out_dir + ": cannot create directory (" + ec.message() + ")"));
+  if (ec)
+    return Fail(cmd, Status::IoError(out_dir + ": cannot create directory (" + ec.message() + ")"));
   const std::string ext = jpeg_quality > 0 ? ".jpg" : ".png";
   const std::string before_path = (fs::path(out_dir) / ("before" + ext)).string();
   const std::string after_path = (fs::path(out_dir) / ("after" + ext)).string();
-  if (Status st = io::WriteImage(before_path, pair.before, jpeg_quality); !st.ok()) return Fail(cmd, st);
-  if (Status st = io::WriteImage(after_path, pair.after, jpeg_quality); !st.ok()) return Fail(cmd, st);
+  if (Status st = io::WriteImage(before_path, pair.before, jpeg_quality); !st.ok())
+    return Fail(cmd, st);
+  if (Status st = io::WriteImage(after_path, pair.after, jpeg_quality); !st.ok())
+    return Fail(cmd, st);
   nlohmann::json truth = phantom::TruthToJson(pair.truth, o);
   truth["before_image"] = "before" + ext;
   truth["after_image"] = "after" + ext;

@@ -29,8 +29,7 @@ void PrintUsage(std::ostream& out) {
   out << "Usage: skintrack <command> [options]   (skintrack <command> --help for details)\n\n"
       << "Commands:\n";
   for (const Command& c : kCommands) {
-    out << "  " << c.name << std::string(10 - std::string(c.name).size(), ' ') << c.summary
-        << "\n";
+    out << "  " << c.name << std::string(10 - std::string(c.name).size(), ' ') << c.summary << "\n";
   }
   out << "\nOptions:\n  --help      show this help\n  --version   show the version\n"
       << "\nExit codes: 0 success, 1 bad usage, 2 unreadable or invalid input,\n"

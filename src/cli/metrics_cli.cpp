@@ -9,14 +9,14 @@ namespace skintrack::cli {
 namespace fs = std::filesystem;
 
 void AddMetricsOptions(po::options_description* desc) {
-  desc->add_options()
-      ("preset", po::value<std::string>()->default_value("default"),
-       "metric scales/thresholds: a name in models/ (default, face, body, dermoscope) or a "
-       ".preset file")
-      ("roi", po::value<std::string>(),
-       "mask image (non-zero = measure) in the (before) image frame; default: automatic skin mask")
-      ("detections", po::value<std::string>(),
-       "write every detected pore, scar, wrinkle and stretch mark to this JSON file");
+  desc->add_options()(
+      "preset", po::value<std::string>()->default_value("default"),
+      "metric scales/thresholds: a name in models/ (default, face, body, dermoscope) or a "
+      ".preset file")(
+      "roi", po::value<std::string>(),
+      "mask image (non-zero = measure) in the (before) image frame; default: automatic skin mask")(
+      "detections", po::value<std::string>(),
+      "write every detected pore, scar, wrinkle and stretch mark to this JSON file");
 }
 
 std::string ModelsDir() {

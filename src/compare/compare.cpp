@@ -45,8 +45,8 @@ int ReductionFor(const std::string& path, int working_long_side) {
 }  // namespace
 
 Status LoadPair(const std::string& before_path, const std::string& after_path,
-                const io::LoadOptions& load, const CompareOptions& options,
-                bool full_resolution, LoadedPair* pair) {
+                const io::LoadOptions& load, const CompareOptions& options, bool full_resolution,
+                LoadedPair* pair) {
   SKINTRACK_RETURN_IF_ERROR(options.Check());
   SKINTRACK_RETURN_IF_ERROR(load.Check());
   io::LoadOptions lb = load, la = load;
@@ -62,8 +62,7 @@ Status LoadPair(const std::string& before_path, const std::string& after_path,
   return st_after;
 }
 
-Status ComparePair(const LoadedPair& pair, const CompareOptions& options,
-                   CompareResult* result) {
+Status ComparePair(const LoadedPair& pair, const CompareOptions& options, CompareResult* result) {
   SKINTRACK_RETURN_IF_ERROR(ComparePair(pair.before.image, pair.after.image, options, result));
   align::ToOriginalFrames(pair.before.scale, pair.after.scale, &result->alignment);
   result->before = {pair.before.path, pair.before.full_size.width, pair.before.full_size.height};

@@ -16,9 +16,8 @@ Status CompareMetrics(const cv::Mat& before, const cv::Mat& after,
   if (!roi.empty() && (roi.type() != CV_8UC1 || roi.size() != before.size()))
     return Status::InvalidArgument("compare: roi must be CV_8UC1 of the before image's size");
   cv::Mat overlap;
-  SKINTRACK_RETURN_IF_ERROR(align::WarpAfterToBefore(after, alignment, before.size(),
-                                                     &out->aligned_after, &overlap,
-                                                     cv::INTER_LANCZOS4));
+  SKINTRACK_RETURN_IF_ERROR(align::WarpAfterToBefore(
+      after, alignment, before.size(), &out->aligned_after, &overlap, cv::INTER_LANCZOS4));
   // Lanczos overshoots a little: keep the internal form's range.
   out->aligned_after = cv::min(cv::max(out->aligned_after, 0.0), 1.0);
   cv::erode(overlap, overlap, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(7, 7)));

@@ -1,6 +1,5 @@
-#include <string>
-
 #include <opencv2/imgproc.hpp>
+#include <string>
 
 #include "skintrack/io/image_io.h"
 

@@ -1,8 +1,7 @@
 // The metrics orchestrator: options, presets, the shared context, and Analyze.
 #include <chrono>
-#include <sstream>
-
 #include <opencv2/imgproc.hpp>
+#include <sstream>
 
 #include "metrics/families.h"
 #include "skintrack/core/image.h"
@@ -34,8 +33,8 @@ Status MetricsOptions::Check() const {
       positive_range(wrinkle_sigma_min_mm, wrinkle_sigma_max_mm, "wrinkle sigma"));
   SKINTRACK_RETURN_IF_ERROR(
       positive_range(striae_sigma_min_mm, striae_sigma_max_mm, "striae sigma"));
-  for (double c : {pore_min_darkness, scar_min_contrast, wrinkle_min_contrast,
-                   striae_min_contrast}) {
+  for (double c :
+       {pore_min_darkness, scar_min_contrast, wrinkle_min_contrast, striae_min_contrast}) {
     if (!(c > 0.0 && c < 1.0)) return bad("contrast thresholds must be in (0, 1)");
   }
   if (!(pore_visible_diameter_mm > 0.0)) return bad("pore_visible_diameter_mm must be > 0");

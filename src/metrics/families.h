@@ -10,12 +10,12 @@ namespace skintrack::metrics::internal {
 
 // Precomputed once per image by the orchestrator.
 struct Context {
-  cv::Mat srgb;        // CV_32FC3 internal form (BGR, sRGB-encoded [0,1])
-  cv::Mat linear_bgr;  // CV_32FC3 linear light
-  cv::Mat linear_y;    // CV_32FC1 linear luminance Y (Rec. 709)
-  cv::Mat lab;         // CV_32FC3 CIELAB (D65): L* in [0,100], a*, b*
-  cv::Mat roi;         // CV_8UC1 255 = measure (skin AND user ROI AND overlap, minus hair)
-  cv::Mat hair;        // CV_8UC1 255 = hair (excluded from roi already)
+  cv::Mat srgb;              // CV_32FC3 internal form (BGR, sRGB-encoded [0,1])
+  cv::Mat linear_bgr;        // CV_32FC3 linear light
+  cv::Mat linear_y;          // CV_32FC1 linear luminance Y (Rec. 709)
+  cv::Mat lab;               // CV_32FC3 CIELAB (D65): L* in [0,100], a*, b*
+  cv::Mat roi;               // CV_8UC1 255 = measure (skin AND user ROI AND overlap, minus hair)
+  cv::Mat hair;              // CV_8UC1 255 = hair (excluded from roi already)
   double px_per_mm = 20.0;   // the image's scale, or options.assumed_px_per_mm
   bool scale_known = false;  // whether px_per_mm is real (physical outputs) or assumed
   long long roi_area_px = 0;

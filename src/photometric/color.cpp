@@ -2,9 +2,8 @@
 
 #include <array>
 #include <cmath>
-#include <vector>
-
 #include <opencv2/imgproc.hpp>
+#include <vector>
 
 namespace skintrack::photometric {
 namespace {

@@ -4,7 +4,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-
 #include <opencv2/imgproc.hpp>
 
 #include "skintrack/core/image.h"
@@ -53,7 +52,7 @@ nlohmann::json CompareToJson(const compare::CompareResult& result) {
                     {"overlap_fraction", a.overlap_fraction},
                     {"seconds", a.seconds}};
   j["scale"] = {{"mm_per_px", result.scale.mm_per_px ? nlohmann::json(*result.scale.mm_per_px)
-                                                      : nlohmann::json(nullptr)},
+                                                     : nlohmann::json(nullptr)},
                 {"source", result.scale.source}};
   return j;
 }
@@ -104,8 +103,8 @@ Status WriteCompareImages(const std::string& dir, const cv::Mat& before, const c
   const int tile = std::max(16, std::max(before.cols, before.rows) / 12);
   SKINTRACK_RETURN_IF_ERROR(io::WriteImage((d / "checkerboard.jpg").string(),
                                            Checkerboard(before, aligned, mask, tile), 90));
-  SKINTRACK_RETURN_IF_ERROR(io::WriteImage((d / "side_by_side.jpg").string(),
-                                           SideBySide(before, aligned, 3200), 90));
+  SKINTRACK_RETURN_IF_ERROR(
+      io::WriteImage((d / "side_by_side.jpg").string(), SideBySide(before, aligned, 3200), 90));
   return Status::Ok();
 }
 

@@ -82,8 +82,8 @@ TEST_F(CliAnalyzeTest, BadPresetRoiAndImageAreClearErrors) {
   // A mask of the wrong size names the mask file.
   const std::string mask = *dir_ + "/small_mask.png";
   cv::imwrite(mask, cv::Mat(100, 100, CV_8UC1, cv::Scalar(255)));
-  EXPECT_EQ(Cli("analyze " + ShellQuote(*dir_ + "/before.jpg") + " --roi " + ShellQuote(mask), &out),
-            2);
+  EXPECT_EQ(
+      Cli("analyze " + ShellQuote(*dir_ + "/before.jpg") + " --roi " + ShellQuote(mask), &out), 2);
   EXPECT_NE(out.find("small_mask.png"), std::string::npos) << out;
 }
 
@@ -119,8 +119,7 @@ TEST_F(CliAnalyzeTest, CompareMeasuresBothSessionsOverOneRegion) {
   // The identical region: the same ROI area in both sessions.
   EXPECT_EQ(j["metrics"]["before"]["roi_area_px"], j["metrics"]["after"]["roi_area_px"]);
   const json& c = j["metrics"]["change"]["pores.count"];
-  EXPECT_DOUBLE_EQ(c["delta"].get<double>(),
-                   c["after"].get<double>() - c["before"].get<double>());
+  EXPECT_DOUBLE_EQ(c["delta"].get<double>(), c["after"].get<double>() - c["before"].get<double>());
   const json d = json::parse(test::ReadFile(*dir_ + "/cdet.json"), nullptr, false);
   EXPECT_TRUE(d["before"]["pores"].is_array());
   EXPECT_TRUE(d["after"]["pores"].is_array());

@@ -1,8 +1,8 @@
 // MetricsOptions, presets and the Analyze orchestrator (families are tested beside their code).
+#include <gtest/gtest.h>
+
 #include <fstream>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "skintrack/core/image.h"
 #include "skintrack/metrics/metrics.h"
@@ -23,7 +23,10 @@ TEST(MetricsOptionsTest, DefaultsAreValid) { EXPECT_TRUE(MetricsOptions().Check(
 TEST(MetricsOptionsTest, BadValuesAreRefused) {
   std::vector<std::pair<const char*, void (*)(MetricsOptions*)>> cases = {
       {"px_per_mm", [](MetricsOptions* o) { o->assumed_px_per_mm = 0; }},
-      {"bands", [](MetricsOptions* o) { o->texture_band_edges_mm = {0.4, 0.2}; }},
+      {"bands",
+       [](MetricsOptions* o) {
+         o->texture_band_edges_mm = {0.4, 0.2};
+       }},
       {"pore range", [](MetricsOptions* o) { o->pore_radius_max_mm = o->pore_radius_min_mm; }},
       {"contrast", [](MetricsOptions* o) { o->wrinkle_min_contrast = 1.5; }},
       {"glcm", [](MetricsOptions* o) { o->glcm_levels = 1; }},
@@ -102,10 +105,9 @@ TEST(AnalyzeTest, BadInputsAreStatusesNotCrashes) {
   MetricsResult r;
   const cv::Mat img(100, 100, kImageType, cv::Scalar::all(0.5));
   EXPECT_FALSE(Analyze(cv::Mat(), cv::Mat(), std::nullopt, MetricsOptions(), &r).ok());
-  EXPECT_FALSE(Analyze(cv::Mat(100, 100, CV_8UC3), cv::Mat(), std::nullopt, MetricsOptions(), &r)
-                   .ok());
   EXPECT_FALSE(
-      Analyze(img, cv::Mat(50, 50, CV_8UC1), std::nullopt, MetricsOptions(), &r).ok());
+      Analyze(cv::Mat(100, 100, CV_8UC3), cv::Mat(), std::nullopt, MetricsOptions(), &r).ok());
+  EXPECT_FALSE(Analyze(img, cv::Mat(50, 50, CV_8UC1), std::nullopt, MetricsOptions(), &r).ok());
   EXPECT_FALSE(Analyze(img, cv::Mat(), -1.0, MetricsOptions(), &r).ok());
   EXPECT_FALSE(Analyze(img, cv::Mat(), std::nullopt, MetricsOptions(), nullptr).ok());
 }

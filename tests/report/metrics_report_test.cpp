@@ -1,7 +1,8 @@
+#include "skintrack/report/metrics_report.h"
+
 #include <gtest/gtest.h>
 
 #include "skintrack/core/image.h"
-#include "skintrack/report/metrics_report.h"
 
 namespace skintrack::report {
 namespace {
@@ -17,18 +18,17 @@ TEST(MetricsJsonTest, HasTheDocumentedKeysAndNullsWithoutScale) {
   for (const char* k : {"roi_area_px", "roi_area_cm2", "texture", "pores", "scars", "wrinkles",
                         "striae", "redness", "tone", "hair"})
     EXPECT_TRUE(j.contains(k)) << k;
-  for (const char* k : {"roughness", "roughness_bands", "glcm_contrast", "glcm_homogeneity",
-                        "glcm_entropy"})
+  for (const char* k :
+       {"roughness", "roughness_bands", "glcm_contrast", "glcm_homogeneity", "glcm_entropy"})
     EXPECT_TRUE(j["texture"].contains(k)) << k;
-  for (const char* k : {"count", "density_per_cm2", "visible_density_per_cm2",
-                        "mean_diameter_px", "mean_diameter_mm", "median_diameter_mm",
-                        "area_fraction"})
+  for (const char* k : {"count", "density_per_cm2", "visible_density_per_cm2", "mean_diameter_px",
+                        "mean_diameter_mm", "median_diameter_mm", "area_fraction"})
     EXPECT_TRUE(j["pores"].contains(k)) << k;
   for (const char* k : {"count", "length_px", "length_density_mm_per_cm2", "mean_width_mm",
                         "mean_depth", "area_fraction"})
     EXPECT_TRUE(j["wrinkles"].contains(k)) << k;
-  for (const char* k : {"l_star_mean", "l_star_std", "ita_deg_mean", "spot_count",
-                        "spot_area_fraction"})
+  for (const char* k :
+       {"l_star_mean", "l_star_std", "ita_deg_mean", "spot_count", "spot_area_fraction"})
     EXPECT_TRUE(j["tone"].contains(k)) << k;
   EXPECT_TRUE(j["roi_area_cm2"].is_null());
   EXPECT_TRUE(j["pores"]["density_per_cm2"].is_null());
@@ -74,9 +74,9 @@ TEST(OverlayTest, DrawsPoresAndDimsOutsideRoi) {
   d.pores.push_back({20, 30, 8, 0.3});
   const cv::Mat out = DrawDetections(img, d, roi);
   ASSERT_EQ(out.type(), CV_8UC3);
-  EXPECT_EQ(out.at<cv::Vec3b>(30, 70), cv::Vec3b(51, 51, 51));    // 128 * 0.4, dimmed
-  EXPECT_EQ(out.at<cv::Vec3b>(5, 5), cv::Vec3b(128, 128, 128));   // untouched inside
-  const cv::Vec3b on_circle = out.at<cv::Vec3b>(30, 20 + 5);  // circle of radius 5, cyan
+  EXPECT_EQ(out.at<cv::Vec3b>(30, 70), cv::Vec3b(51, 51, 51));   // 128 * 0.4, dimmed
+  EXPECT_EQ(out.at<cv::Vec3b>(5, 5), cv::Vec3b(128, 128, 128));  // untouched inside
+  const cv::Vec3b on_circle = out.at<cv::Vec3b>(30, 20 + 5);     // circle of radius 5, cyan
   EXPECT_GT(on_circle[0], 200);
   EXPECT_GT(on_circle[1], 200);
   EXPECT_LT(on_circle[2], 60);

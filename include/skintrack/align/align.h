@@ -12,9 +12,8 @@
 // A quality verdict (ok / poor / failed) comes from content-independent evidence.
 #pragma once
 
-#include <string>
-
 #include <opencv2/core.hpp>
+#include <string>
 
 #include "skintrack/core/status.h"
 
@@ -26,38 +25,38 @@ struct AlignOptions {
   int working_long_side = 1024;
 
   // --- Global stage: features ---
-  int max_features = 3000;         // ORB/SIFT keypoints per image. Default 3000.
-  double ratio_test = 0.8;         // Lowe ratio for matches. Default 0.8.
+  int max_features = 3000;           // ORB/SIFT keypoints per image. Default 3000.
+  double ratio_test = 0.8;           // Lowe ratio for matches. Default 0.8.
   double ransac_threshold_px = 3.0;  // USAC_MAGSAC reprojection threshold, working px. Default 3.
-  int min_inliers = 30;            // fewer -> the feature estimate is rejected. Default 30.
-  double min_inlier_ratio = 0.2;   // inliers / ratio-test matches; less -> rejected. Default 0.2.
-  bool use_sift = true;            // try SIFT when ORB fails. Default true.
-  bool use_fourier_mellin = true;  // try Fourier-Mellin when features fail. Default true.
+  int min_inliers = 30;              // fewer -> the feature estimate is rejected. Default 30.
+  double min_inlier_ratio = 0.2;     // inliers / ratio-test matches; less -> rejected. Default 0.2.
+  bool use_sift = true;              // try SIFT when ORB fails. Default true.
+  bool use_fourier_mellin = true;    // try Fourier-Mellin when features fail. Default true.
   // Sanity of a global homography: the determinant of its linear part (area ratio after/before)
   // within [1/max_area_ratio, max_area_ratio]; default 4 (scale 0.5 .. 2).
   double max_area_ratio = 4.0;
 
   // --- ECC refinement ---
-  bool ecc_refine = true;          // Default true.
-  int ecc_iterations = 60;         // per schedule. Default 60.
-  double ecc_epsilon = 1e-5;       // convergence threshold on the warp update. Default 1e-5.
+  bool ecc_refine = true;     // Default true.
+  int ecc_iterations = 60;    // per schedule. Default 60.
+  double ecc_epsilon = 1e-5;  // convergence threshold on the warp update. Default 1e-5.
 
   // --- Non-rigid residual ---
-  bool nonrigid = true;            // estimate a DIS flow residual. Default true.
-  double max_fb_error_px = 0.1;    // use the flow only when the median forward-backward
-                                   // error (working px) is below this. Default 0.1 px
-                                   // (textured skin ~0.04; faint low-texture skin ~0.15,
-                                   // where DIS is biased although self-consistent).
+  bool nonrigid = true;          // estimate a DIS flow residual. Default true.
+  double max_fb_error_px = 0.1;  // use the flow only when the median forward-backward
+                                 // error (working px) is below this. Default 0.1 px
+                                 // (textured skin ~0.04; faint low-texture skin ~0.15,
+                                 // where DIS is biased although self-consistent).
 
   // --- Quality verdict (content independent) ---
-  double min_ncc = 0.2;            // band-pass NCC in the overlap; below -> failed. Default 0.2.
+  double min_ncc = 0.2;              // band-pass NCC in the overlap; below -> failed. Default 0.2.
   double min_ncc_shift_ratio = 3.0;  // NCC / NCC after a shift by the texture's decorrelation
                                      // length (>= 3 px); below -> failed. Default 3.
-  double min_overlap = 0.5;        // overlap_fraction below this -> failed. Default 0.5.
-  double ok_ecc = 0.4;             // ECC below this -> at best poor. Default 0.4 (correctly
-                                   // aligned low-texture phantoms: 0.43-0.47 on the
-                                   // soft-clipped band-pass; textured skin > 0.9).
-  double ok_overlap = 0.7;         // overlap below this -> at best poor. Default 0.7.
+  double min_overlap = 0.5;          // overlap_fraction below this -> failed. Default 0.5.
+  double ok_ecc = 0.4;               // ECC below this -> at best poor. Default 0.4 (correctly
+                                     // aligned low-texture phantoms: 0.43-0.47 on the
+                                     // soft-clipped band-pass; textured skin > 0.9).
+  double ok_overlap = 0.7;           // overlap below this -> at best poor. Default 0.7.
 
   Status Check() const;
 };
@@ -68,8 +67,8 @@ const char* AlignmentStatusName(AlignmentStatus status);  // "ok", "poor", "fail
 // Summary of one registration (Ceres style: a status, a reason and the evidence).
 struct AlignmentResult {
   AlignmentStatus status = AlignmentStatus::kFailed;
-  std::string reason;              // one line: why this verdict
-  std::string method;              // stages used, e.g. "orb+magsac+ecc+dis"
+  std::string reason;                                // one line: why this verdict
+  std::string method;                                // stages used, e.g. "orb+magsac+ecc+dis"
   cv::Matx33d after_to_before = cv::Matx33d::eye();  // global part, full-resolution px
   bool nonrigid_used = false;
   double median_fb_error_px = -1;  // DIS forward-backward error, FULL-resolution before px;
@@ -78,20 +77,20 @@ struct AlignmentResult {
   // value = displacement in WORKING px from a before point p to where the globally warped
   // after image matches it. Empty when not used.
   cv::Mat flow;
-  double before_scale = 1.0;       // working px per before px
-  int inliers = 0;                 // feature inliers (0 when features were not used)
-  double inlier_ratio = 0.0;       // inliers / ratio-test matches
-  double ecc = 0.0;                // ECC correlation (band-passed, in the overlap), [-1, 1]
-  double ncc_unaligned = 0.0;      // band-pass NCC of the two images overlaid as they are
-  double ncc_aligned = 0.0;        // band-pass NCC after alignment, in the overlap
-  double ncc_shift_ratio = 0.0;    // ncc_aligned / NCC with the aligned after image shifted
-                                   // by ncc_shift_px (capped at 100)
-  double ncc_shift_px = 0.0;       // that shift, full-resolution before px: the smallest shift
-                                   // (>= 3 working px) at which the before image's own
-                                   // band-pass texture decorrelates (self-NCC < 0.25)
-  double overlap_fraction = 0.0;   // shared area / the smaller of the two footprints (before
-                                   // image; after image mapped into the before frame), [0, 1]
-  double seconds = 0.0;            // wall time of Align
+  double before_scale = 1.0;      // working px per before px
+  int inliers = 0;                // feature inliers (0 when features were not used)
+  double inlier_ratio = 0.0;      // inliers / ratio-test matches
+  double ecc = 0.0;               // ECC correlation (band-passed, in the overlap), [-1, 1]
+  double ncc_unaligned = 0.0;     // band-pass NCC of the two images overlaid as they are
+  double ncc_aligned = 0.0;       // band-pass NCC after alignment, in the overlap
+  double ncc_shift_ratio = 0.0;   // ncc_aligned / NCC with the aligned after image shifted
+                                  // by ncc_shift_px (capped at 100)
+  double ncc_shift_px = 0.0;      // that shift, full-resolution before px: the smallest shift
+                                  // (>= 3 working px) at which the before image's own
+                                  // band-pass texture decorrelates (self-NCC < 0.25)
+  double overlap_fraction = 0.0;  // shared area / the smaller of the two footprints (before
+                                  // image; after image mapped into the before frame), [0, 1]
+  double seconds = 0.0;           // wall time of Align
 };
 
 // Registers `after` onto `before` (both internal form, CV_32FC3, >= 64 px a side).
@@ -113,8 +112,8 @@ cv::Point2d BeforeToAfter(const AlignmentResult& result, const cv::Point2d& p);
 // data) is optional.
 // `interpolation` is an OpenCV flag (cv::INTER_LINEAR by default; cv::INTER_LANCZOS4 keeps
 // fine texture for measurement).
-Status WarpAfterToBefore(const cv::Mat& after, const AlignmentResult& result,
-                         cv::Size before_size, cv::Mat* aligned, cv::Mat* overlap_mask,
+Status WarpAfterToBefore(const cv::Mat& after, const AlignmentResult& result, cv::Size before_size,
+                         cv::Mat* aligned, cv::Mat* overlap_mask,
                          int interpolation = 1 /* cv::INTER_LINEAR */);
 
 }  // namespace skintrack::align

@@ -2,10 +2,9 @@
 // (Metrics over the common region are added by the metrics issue.)
 #pragma once
 
+#include <opencv2/core.hpp>
 #include <optional>
 #include <string>
-
-#include <opencv2/core.hpp>
 
 #include "skintrack/align/align.h"
 #include "skintrack/core/status.h"
@@ -28,9 +27,9 @@ struct ScaleInfo {
 };
 
 struct ImageDescription {
-  std::string path;   // as given by the caller ("" for in-memory images)
-  int width = 0;      // px
-  int height = 0;     // px
+  std::string path;  // as given by the caller ("" for in-memory images)
+  int width = 0;     // px
+  int height = 0;    // px
 };
 
 struct CompareResult {
@@ -54,20 +53,19 @@ struct LoadedPair {
 // (registration never sees more), which is several times faster; use true when full-size
 // pixels are needed (aligned images, metrics). Errors name the file.
 Status LoadPair(const std::string& before_path, const std::string& after_path,
-                const io::LoadOptions& load, const CompareOptions& options,
-                bool full_resolution, LoadedPair* pair);
+                const io::LoadOptions& load, const CompareOptions& options, bool full_resolution,
+                LoadedPair* pair);
 
 // ComparePair on a loaded pair; the result is expressed in the full-size frames of the files.
-Status ComparePair(const LoadedPair& pair, const CompareOptions& options,
-                   CompareResult* result);
+Status ComparePair(const LoadedPair& pair, const CompareOptions& options, CompareResult* result);
 
 // Both sessions measured over the identical skin: the before frame, restricted to the overlap
 // of the aligned after photo (eroded by 3 px), the user ROI (or both automatic skin masks),
 // minus hair seen in either photo.
 struct SessionMetrics {
   metrics::MetricsResult before, after;
-  cv::Mat region;          // CV_8UC1 in the before frame: where both were measured
-  cv::Mat aligned_after;   // the after photo warped into the before frame (Lanczos)
+  cv::Mat region;         // CV_8UC1 in the before frame: where both were measured
+  cv::Mat aligned_after;  // the after photo warped into the before frame (Lanczos)
 };
 
 // `before`, `after`: full-size internal-form images; `roi`: CV_8UC1 in the before frame or

@@ -26,7 +26,9 @@ class Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status InvalidInput(std::string m) { return {StatusCode::kInvalidInput, std::move(m)}; }
   static Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
   static Status AlignmentFailed(std::string m) {
@@ -49,8 +51,8 @@ class Status {
 }  // namespace skintrack
 
 // Returns early from a function returning Status when `expr` is not ok.
-#define SKINTRACK_RETURN_IF_ERROR(expr)          \
-  do {                                           \
-    ::skintrack::Status _st = (expr);            \
-    if (!_st.ok()) return _st;                   \
+#define SKINTRACK_RETURN_IF_ERROR(expr) \
+  do {                                  \
+    ::skintrack::Status _st = (expr);   \
+    if (!_st.ok()) return _st;          \
   } while (false)

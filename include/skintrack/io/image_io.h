@@ -5,9 +5,8 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
-
 #include <opencv2/core.hpp>
+#include <string>
 
 #include "skintrack/core/status.h"
 
@@ -30,19 +29,19 @@ struct LoadOptions {
 
 // What the file header says, before any pixel is decoded.
 struct ImageHeader {
-  std::string format;   // "jpeg", "png", "tiff", "webp", "bmp"
-  int width = 0;        // px, as stored (before EXIF orientation)
-  int height = 0;       // px, as stored
-  int channels = 0;     // 1 grey, 2 grey+alpha, 3 colour, 4 colour+alpha (0 when unknown)
-  int bit_depth = 0;    // bits per sample: 8 or 16 (0 when unknown)
+  std::string format;  // "jpeg", "png", "tiff", "webp", "bmp"
+  int width = 0;       // px, as stored (before EXIF orientation)
+  int height = 0;      // px, as stored
+  int channels = 0;    // 1 grey, 2 grey+alpha, 3 colour, 4 colour+alpha (0 when unknown)
+  int bit_depth = 0;   // bits per sample: 8 or 16 (0 when unknown)
 };
 
 struct LoadedImage {
-  cv::Mat image;        // internal form, CV_32FC3 BGR sRGB [0,1], orientation applied
-  ImageHeader header;   // as read from the file
-  std::string path;     // the path given
-  double scale = 1.0;   // image px per full-size px (1 / the reduction applied)
-  cv::Size full_size;   // full-size width x height, orientation applied
+  cv::Mat image;       // internal form, CV_32FC3 BGR sRGB [0,1], orientation applied
+  ImageHeader header;  // as read from the file
+  std::string path;    // the path given
+  double scale = 1.0;  // image px per full-size px (1 / the reduction applied)
+  cv::Size full_size;  // full-size width x height, orientation applied
 };
 
 // Reads only the header of `path`. Errors (kInvalidInput) name the file and the reason:

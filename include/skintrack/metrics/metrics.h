@@ -9,11 +9,10 @@
 #pragma once
 
 #include <map>
+#include <opencv2/core.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <opencv2/core.hpp>
 
 #include "skintrack/core/status.h"
 #include "skintrack/roi/roi.h"
@@ -29,19 +28,19 @@ struct MetricsOptions {
 
   // Texture: RMS of band-passed log Y in octave bands [lo, hi] mm (wavelength ~ 2 sigma).
   std::vector<double> texture_band_edges_mm = {0.1, 0.2, 0.4, 0.8};
-  double glcm_offset_mm = 0.1;       // GLCM pixel-pair offset. Default 0.1 mm.
-  int glcm_levels = 32;              // GLCM grey levels of the quantised band-pass. Default 32.
+  double glcm_offset_mm = 0.1;  // GLCM pixel-pair offset. Default 0.1 mm.
+  int glcm_levels = 32;         // GLCM grey levels of the quantised band-pass. Default 32.
 
   // Pores: scale-space LoG on Weber darkness.
   double pore_radius_min_mm = 0.04;  // Default 0.04-0.3 mm.
   double pore_radius_max_mm = 0.3;
-  double pore_min_darkness = 0.06;   // Weber darkness at the centre to count. Default 0.06.
+  double pore_min_darkness = 0.06;         // Weber darkness at the centre to count. Default 0.06.
   double pore_visible_diameter_mm = 0.25;  // "visible pore" threshold (density of >= this).
 
   // Scars (atrophic / acne): dark blobs larger than pores.
-  double scar_min_radius_mm = 0.4;   // Default 0.4-3 mm.
+  double scar_min_radius_mm = 0.4;  // Default 0.4-3 mm.
   double scar_max_radius_mm = 3.0;
-  double scar_min_contrast = 0.05;   // Weber darkness vs the annulus. Default 0.05.
+  double scar_min_contrast = 0.05;     // Weber darkness vs the annulus. Default 0.05.
   double scar_annulus_inner_mm = 0.5;  // annulus 0.5-2 mm outside the scar. Default.
   double scar_annulus_outer_mm = 2.0;
 
@@ -72,9 +71,18 @@ struct MetricsOptions {
 Status ParsePreset(const std::string& text, MetricsOptions* options);
 
 // Detections, in the analysed image's frame (px).
-struct Pore { double x, y, diameter_px, darkness; };
-struct Scar { std::vector<cv::Point> contour; cv::Rect bbox; double area_px, contrast; };
-struct Line { std::vector<cv::Point2d> polyline; double length_px, width_px, contrast; };
+struct Pore {
+  double x, y, diameter_px, darkness;
+};
+struct Scar {
+  std::vector<cv::Point> contour;
+  cv::Rect bbox;
+  double area_px, contrast;
+};
+struct Line {
+  std::vector<cv::Point2d> polyline;
+  double length_px, width_px, contrast;
+};
 
 struct Detections {
   std::vector<Pore> pores;
@@ -83,7 +91,7 @@ struct Detections {
 };
 
 struct TextureMetrics {
-  double roughness = 0;                      // RMS band-passed log Y over all bands
+  double roughness = 0;                           // RMS band-passed log Y over all bands
   std::map<std::string, double> roughness_bands;  // "0.1-0.2mm" -> RMS
   double glcm_contrast = 0, glcm_homogeneity = 0, glcm_entropy = 0;
 };
@@ -98,13 +106,13 @@ struct ScarMetrics {
   int count = 0;
   double area_fraction = 0;
   std::optional<double> total_area_mm2;
-  double mean_contrast = 0;                  // Weber vs annulus, > 0 = darker
+  double mean_contrast = 0;  // Weber vs annulus, > 0 = darker
 };
 struct WrinkleMetrics {
   int count = 0;
   double length_px = 0;
   std::optional<double> length_density_mm_per_cm2, mean_width_mm;
-  double mean_depth = 0;                     // mean Weber contrast, > 0 = darker
+  double mean_depth = 0;  // mean Weber contrast, > 0 = darker
   double area_fraction = 0;
 };
 struct StriaeMetrics {
@@ -113,7 +121,9 @@ struct StriaeMetrics {
   std::optional<double> mean_width_mm;
   double mean_contrast = 0;
 };
-struct RednessMetrics { double erythema_index_mean = 0, a_star_mean = 0, area_fraction = 0; };
+struct RednessMetrics {
+  double erythema_index_mean = 0, a_star_mean = 0, area_fraction = 0;
+};
 struct ToneMetrics {
   double l_star_mean = 0, l_star_std = 0, ita_deg_mean = 0;
   int spot_count = 0;
@@ -132,7 +142,7 @@ struct MetricsResult {
   ToneMetrics tone;
   double hair_area_fraction = 0;
   Detections detections;
-  MetricsOptions effective;                  // the parameters used
+  MetricsOptions effective;  // the parameters used
 };
 
 // Measures `image` (internal form CV_32FC3) over `roi` (CV_8UC1, 255 = measure; empty = the

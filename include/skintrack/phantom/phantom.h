@@ -12,12 +12,11 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+#include <opencv2/core.hpp>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
-#include <opencv2/core.hpp>
 
 #include "skintrack/core/status.h"
 
@@ -33,31 +32,31 @@ struct SkinOptions {
   double pore_density_per_cm2 = 80.0;  // Default 80 /cm^2.
   double pore_radius_min_mm = 0.05;    // Pore radius range. Default 0.05-0.15 mm.
   double pore_radius_max_mm = 0.15;
-  double pore_contrast = 0.35;         // Weber darkness at a pore centre. Default 0.35.
-  int scar_count = 6;                  // Atrophic scars (irregular discs). Default 6.
-  double scar_radius_min_mm = 0.6;     // Default 0.6-1.5 mm.
+  double pore_contrast = 0.35;      // Weber darkness at a pore centre. Default 0.35.
+  int scar_count = 6;               // Atrophic scars (irregular discs). Default 6.
+  double scar_radius_min_mm = 0.6;  // Default 0.6-1.5 mm.
   double scar_radius_max_mm = 1.5;
   double scar_contrast = 0.15;         // Weber darkness of the scar floor. Default 0.15.
   int wrinkle_count = 5;               // Curved lines. Default 5.
   double wrinkle_length_min_mm = 6.0;  // Default 6-20 mm.
   double wrinkle_length_max_mm = 20.0;
-  double wrinkle_width_min_mm = 0.1;   // Full width at half depth. Default 0.1-0.4 mm.
+  double wrinkle_width_min_mm = 0.1;  // Full width at half depth. Default 0.1-0.4 mm.
   double wrinkle_width_max_mm = 0.4;
-  double wrinkle_contrast = 0.15;      // Weber darkness on the centre line. Default 0.15.
-  int striae_count = 0;                // Stretch marks (roughly parallel bands). Default 0.
-  double striae_width_min_mm = 1.0;    // Default 1-4 mm.
+  double wrinkle_contrast = 0.15;    // Weber darkness on the centre line. Default 0.15.
+  int striae_count = 0;              // Stretch marks (roughly parallel bands). Default 0.
+  double striae_width_min_mm = 1.0;  // Default 1-4 mm.
   double striae_width_max_mm = 4.0;
   double striae_contrast = 0.10;       // Weber brightness (alba, > 0 lighter). Default 0.10.
   int redness_count = 3;               // Erythema patches. Default 3.
   double redness_radius_min_mm = 2.0;  // Default 2-6 mm.
   double redness_radius_max_mm = 6.0;
-  double redness_delta_a = 8.0;        // a* increase at a patch centre. Default 8.
-  int spot_count = 4;                  // Pigmented spots. Default 4.
-  double spot_radius_min_mm = 0.4;     // Default 0.4-1.2 mm.
+  double redness_delta_a = 8.0;     // a* increase at a patch centre. Default 8.
+  int spot_count = 4;               // Pigmented spots. Default 4.
+  double spot_radius_min_mm = 0.4;  // Default 0.4-1.2 mm.
   double spot_radius_max_mm = 1.2;
-  double spot_delta_l = -10.0;         // L* change at a spot centre. Default -10.
-  int hair_count = 0;                  // Dark hairs (curved, sharp). Default 0.
-  double hair_width_mm = 0.08;         // Default 0.08 mm.
+  double spot_delta_l = -10.0;  // L* change at a spot centre. Default -10.
+  int hair_count = 0;           // Dark hairs (curved, sharp). Default 0.
+  double hair_width_mm = 0.08;  // Default 0.08 mm.
   // Low-texture mode: faint pores (contrast 0.06), no micro-relief, no scars/wrinkles/spots.
   bool low_texture = false;
   Status Check() const;
@@ -65,14 +64,14 @@ struct SkinOptions {
 
 // The known change from the before skin to the after skin. 1.0 / 0.0 = unchanged.
 struct TreatmentOptions {
-  double pore_radius_scale = 1.0;      // every open pore's radius is multiplied by this
-  double pore_close_fraction = 0.0;    // this fraction of pores disappears (chosen by seed)
+  double pore_radius_scale = 1.0;    // every open pore's radius is multiplied by this
+  double pore_close_fraction = 0.0;  // this fraction of pores disappears (chosen by seed)
   double scar_contrast_scale = 1.0;
   double wrinkle_contrast_scale = 1.0;
   double striae_contrast_scale = 1.0;
-  double redness_scale = 1.0;          // multiplies each patch's delta a*
-  double spot_contrast_scale = 1.0;    // multiplies each spot's delta L*
-  double micro_relief_scale = 1.0;     // multiplies micro-relief amplitude
+  double redness_scale = 1.0;        // multiplies each patch's delta a*
+  double spot_contrast_scale = 1.0;  // multiplies each spot's delta L*
+  double micro_relief_scale = 1.0;   // multiplies micro-relief amplitude
   Status Check() const;
 };
 
@@ -80,24 +79,24 @@ struct TreatmentOptions {
 struct CaptureOptions {
   // Maps skin-frame px (x, y, 1) to image px. Default identity.
   cv::Matx33d image_from_skin = cv::Matx33d::eye();
-  double exposure = 1.0;                     // linear gain. Default 1.
-  cv::Vec3d white_balance{1.0, 1.0, 1.0};    // linear gains on B, G, R. Default 1.
+  double exposure = 1.0;                   // linear gain. Default 1.
+  cv::Vec3d white_balance{1.0, 1.0, 1.0};  // linear gains on B, G, R. Default 1.
   // Side light: linear-light multiplier 1 + strength * cos-ramp across the image in direction
   // side_light_angle_deg (0 = light from the left, i.e. brighter at x = 0). Default 0 (none).
   double side_light_strength = 0.0;
   double side_light_angle_deg = 0.0;
-  double blur_sigma_px = 0.0;                // Gaussian blur in image px. Default 0.
-  double noise_sigma = 0.0;                  // Gaussian noise sd in linear units. Default 0.
-  int jpeg_quality = 0;                      // 0: no JPEG round trip; else 1..100.
+  double blur_sigma_px = 0.0;  // Gaussian blur in image px. Default 0.
+  double noise_sigma = 0.0;    // Gaussian noise sd in linear units. Default 0.
+  int jpeg_quality = 0;        // 0: no JPEG round trip; else 1..100.
   Status Check() const;
 };
 
 // Range of a random capture (see RandomCapture). Defaults are the "random capture".
 struct RandomCaptureOptions {
-  double max_rotation_deg = 10.0;   // uniform in [-max, max]
-  double max_scale_change = 0.10;   // scale uniform in [1-max, 1+max]
+  double max_rotation_deg = 10.0;          // uniform in [-max, max]
+  double max_scale_change = 0.10;          // scale uniform in [1-max, 1+max]
   double max_translation_fraction = 0.03;  // of the image size
-  double max_perspective = 0.05;    // corner displacement as a fraction of the size (keystone)
+  double max_perspective = 0.05;  // corner displacement as a fraction of the size (keystone)
   double max_exposure_change = 0.30;
   double max_white_balance_change = 0.08;
   double max_side_light = 0.30;
@@ -108,36 +107,42 @@ struct RandomCaptureOptions {
 };
 
 struct PhantomOptions {
-  int width = 1600;                 // output image size, px. Default 1600x1200.
+  int width = 1600;  // output image size, px. Default 1600x1200.
   int height = 1200;
   std::uint64_t seed = 1;
   SkinOptions skin;
   TreatmentOptions treatment;
-  CaptureOptions before_capture;    // default: identity geometry, neutral light
+  CaptureOptions before_capture;  // default: identity geometry, neutral light
   CaptureOptions after_capture;
   Status Check() const;
 };
 
 // Ground-truth features, in the BEFORE IMAGE frame (px), with before and after values.
-struct TruthPore { double x, y, radius_before_px, radius_after_px; bool closed; };
-struct TruthBlob { double x, y, radius_px; double before, after; };  // scars, redness, spots
-struct TruthLine {                                                    // wrinkles, striae, hair
+struct TruthPore {
+  double x, y, radius_before_px, radius_after_px;
+  bool closed;
+};
+struct TruthBlob {
+  double x, y, radius_px;
+  double before, after;
+};                  // scars, redness, spots
+struct TruthLine {  // wrinkles, striae, hair
   std::vector<cv::Point2d> polyline;
   double width_px, before, after;
 };
 
 struct PhantomTruth {
-  cv::Matx33d after_to_before;      // after-image px -> before-image px (the registration truth)
+  cv::Matx33d after_to_before;  // after-image px -> before-image px (the registration truth)
   cv::Matx33d before_from_skin, after_from_skin;
-  double px_per_mm_before = 0.0;    // image scale of the before photo at its centre
+  double px_per_mm_before = 0.0;  // image scale of the before photo at its centre
   std::vector<TruthPore> pores;
-  std::vector<TruthBlob> scars, redness, spots;   // before/after: contrast, delta a*, delta L*
-  std::vector<TruthLine> wrinkles, striae, hairs; // before/after: contrast
+  std::vector<TruthBlob> scars, redness, spots;    // before/after: contrast, delta a*, delta L*
+  std::vector<TruthLine> wrinkles, striae, hairs;  // before/after: contrast
   double micro_relief_rms_before = 0.0, micro_relief_rms_after = 0.0;
 };
 
 struct PhantomPair {
-  cv::Mat before, after;            // internal form (CV_32FC3 BGR sRGB [0,1]), JPEG applied
+  cv::Mat before, after;  // internal form (CV_32FC3 BGR sRGB [0,1]), JPEG applied
   PhantomTruth truth;
 };
 

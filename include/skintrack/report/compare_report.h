@@ -2,10 +2,9 @@
 // and images for the eye.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
+#include <string>
 
 #include "skintrack/compare/compare.h"
 #include "skintrack/core/status.h"

@@ -2,10 +2,9 @@
 // docs/metrics.md), before/after change entries, detections, and overlay images.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
+#include <string>
 
 #include "skintrack/core/status.h"
 #include "skintrack/metrics/metrics.h"

@@ -12,13 +12,13 @@ namespace skintrack::roi {
 
 struct SkinMaskOptions {
   // Skin colour gate in CIELAB (D65), on the image after a mild blur:
-  double min_l = 15.0;             // L* range of skin. Default 15-98.
+  double min_l = 15.0;  // L* range of skin. Default 15-98.
   double max_l = 98.0;
-  double min_hue_deg = -10.0;      // hue angle atan2(b*, a*) range of skin. Default -10..95 deg
-  double max_hue_deg = 95.0;       //   (excludes blue/green background, grey cards).
-  double min_chroma = 4.0;         // C* >= this (excludes grey/white/black). Default 4.
-  double max_lip_a = 40.0;         // a* above this is lips / mucosa, excluded. Default 40.
-  double glare_l = 95.0;           // L* above this with C* < glare_chroma is specular glare.
+  double min_hue_deg = -10.0;  // hue angle atan2(b*, a*) range of skin. Default -10..95 deg
+  double max_hue_deg = 95.0;   //   (excludes blue/green background, grey cards).
+  double min_chroma = 4.0;     // C* >= this (excludes grey/white/black). Default 4.
+  double max_lip_a = 40.0;     // a* above this is lips / mucosa, excluded. Default 40.
+  double glare_l = 95.0;       // L* above this with C* < glare_chroma is specular glare.
   double glare_chroma = 8.0;
   double min_component_fraction = 0.01;  // drop skin components smaller than this fraction of
                                          // the image. Default 1 %.
@@ -26,11 +26,11 @@ struct SkinMaskOptions {
 };
 
 struct HairOptions {
-  double max_width_mm = 0.15;      // hairs are thinner than this. Default 0.15 mm.
-  double min_length_mm = 2.0;      // and longer than this. Default 2 mm.
-  double min_contrast = 0.25;      // Weber darkness on the centre line; wrinkles are shallow
-                                   // shading (< 0.2), hairs are dark and sharp. Default 0.25.
-  double dilate_mm = 0.05;         // margin added around detected hairs. Default 0.05 mm.
+  double max_width_mm = 0.15;  // hairs are thinner than this. Default 0.15 mm.
+  double min_length_mm = 2.0;  // and longer than this. Default 2 mm.
+  double min_contrast = 0.25;  // Weber darkness on the centre line; wrinkles are shallow
+                               // shading (< 0.2), hairs are dark and sharp. Default 0.25.
+  double dilate_mm = 0.05;     // margin added around detected hairs. Default 0.05 mm.
   Status Check() const;
 };
 
@@ -38,7 +38,6 @@ struct HairOptions {
 Status SkinMask(const cv::Mat& image, const SkinMaskOptions& options, cv::Mat* mask);
 
 // Hair mask (CV_8UC1) of an internal-form image, px_per_mm its scale (or an assumed scale).
-Status HairMask(const cv::Mat& image, double px_per_mm, const HairOptions& options,
-                cv::Mat* mask);
+Status HairMask(const cv::Mat& image, double px_per_mm, const HairOptions& options, cv::Mat* mask);
 
 }  // namespace skintrack::roi
