@@ -93,4 +93,13 @@ TreStats GridTre(const std::function<cv::Point2d(const cv::Point2d&)>& before_to
   return stats;
 }
 
+int RunCli(const std::string& args, std::string* output) {
+  std::string sink;
+  return RunCommand(ShellQuote(CliPath()) + " " + args, output ? output : &sink);
+}
+
+int RunCliStdout(const std::string& args, std::string* output) {
+  return RunCommand("{ " + ShellQuote(CliPath()) + " " + args + " 2>/dev/null; }", output);
+}
+
 }  // namespace skintrack::test

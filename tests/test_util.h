@@ -38,4 +38,9 @@ TreStats GridTre(const std::function<cv::Point2d(const cv::Point2d&)>& before_to
                  const cv::Matx33d& truth_after_to_before, cv::Size before_size,
                  cv::Size after_size, double margin = 0.0);
 
+// Runs the CLI with `args` (already shell-quoted where needed); stdout+stderr into *output
+// (may be null). RunCliStdout keeps stdout only.
+int RunCli(const std::string& args, std::string* output);
+int RunCliStdout(const std::string& args, std::string* output);
+
 }  // namespace skintrack::test

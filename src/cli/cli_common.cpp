@@ -1,5 +1,6 @@
 #include "cli/cli_common.h"
 
+#include <filesystem>
 #include <iostream>
 
 namespace skintrack::cli {
@@ -48,6 +49,21 @@ int ParseCommandLine(const std::string& command, const std::string& usage,
     return kExitUsage;
   }
   return kExitOk;
+}
+
+Status PrepareOutputs(const po::variables_map& vm, const std::string& default_name,
+                      std::string* out_dir, std::string* json_path) {
+  *out_dir = vm.count("out-dir") ? vm["out-dir"].as<std::string>() : "";
+  *json_path = vm.count("json") ? vm["json"].as<std::string>() : "";
+  if (json_path->empty()) {
+    *json_path = out_dir->empty() ? "-" : (std::filesystem::path(*out_dir) / default_name).string();
+  }
+  if (!out_dir->empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(*out_dir, ec);
+    if (ec) return Status::IoError(*out_dir + ": cannot create directory (" + ec.message() + ")");
+  }
+  return Status::Ok();
 }
 
 }  // namespace skintrack::cli

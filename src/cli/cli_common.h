@@ -33,6 +33,11 @@ int ParseCommandLine(const std::string& command, const std::string& usage,
                      const po::positional_options_description& positional,
                      const std::vector<std::string>& args, po::variables_map* vm, bool* help);
 
+// Resolves where the JSON goes (--json, else out_dir/default_name with --out-dir, else "-")
+// and creates out_dir when given. Errors are kIoError naming the directory.
+Status PrepareOutputs(const po::variables_map& vm, const std::string& default_name,
+                      std::string* out_dir, std::string* json_path);
+
 int RunAnalyze(const std::vector<std::string>& args);
 int RunCompare(const std::vector<std::string>& args);
 int RunPhantom(const std::vector<std::string>& args);

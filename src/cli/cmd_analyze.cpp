@@ -46,17 +46,9 @@ int RunAnalyze(const std::vector<std::string>& args) {
   io::LoadOptions load;
   load.max_pixels = static_cast<std::int64_t>(vm["max-megapixels"].as<double>() * 1e6);
   if (Status st = load.Check(); !st.ok()) return Fail(cmd, st);
-  const std::string out_dir = vm.count("out-dir") ? vm["out-dir"].as<std::string>() : "";
-  std::string json_path = vm.count("json") ? vm["json"].as<std::string>() : "";
-  if (json_path.empty())
-    json_path = out_dir.empty() ? "-" : (fs::path(out_dir) / "analyze.json").string();
-  if (!out_dir.empty()) {
-    std::error_code ec;
-    fs::create_directories(out_dir, ec);
-    if (ec)
-      return Fail(cmd,
-                  Status::IoError(out_dir + ": cannot create directory (" + ec.message() + ")"));
-  }
+  std::string out_dir, json_path;
+  if (Status st = PrepareOutputs(vm, "analyze.json", &out_dir, &json_path); !st.ok())
+    return Fail(cmd, st);
 
   io::LoadedImage image;
   if (Status st = io::LoadImage(vm["image"].as<std::string>(), load, &image); !st.ok())

@@ -78,18 +78,9 @@ int RunCompare(const std::vector<std::string>& args) {
     if (Status st = ResolvePreset(vm, &metric_options); !st.ok()) return Fail(cmd, st);
   }
   const bool quiet = vm["quiet"].as<bool>();
-  const std::string out_dir = vm.count("out-dir") ? vm["out-dir"].as<std::string>() : "";
-  std::string json_path = vm.count("json") ? vm["json"].as<std::string>() : "";
-  if (json_path.empty()) {
-    json_path = out_dir.empty() ? "-" : (fs::path(out_dir) / "compare.json").string();
-  }
-  if (!out_dir.empty()) {
-    std::error_code ec;
-    fs::create_directories(out_dir, ec);
-    if (ec)
-      return Fail(cmd,
-                  Status::IoError(out_dir + ": cannot create directory (" + ec.message() + ")"));
-  }
+  std::string out_dir, json_path;
+  if (Status st = PrepareOutputs(vm, "compare.json", &out_dir, &json_path); !st.ok())
+    return Fail(cmd, st);
 
   // Full-size pixels are needed for the written images and for the metrics.
   compare::LoadedPair pair;

@@ -15,9 +15,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using test::ShellQuote;
 
-int Cli(const std::string& args, std::string* out) {
-  return test::RunCommand(ShellQuote(test::CliPath()) + " " + args, out);
-}
+int Cli(const std::string& args, std::string* out = nullptr) { return test::RunCli(args, out); }
 
 class CliAnalyzeTest : public ::testing::Test {
  protected:

@@ -16,14 +16,9 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using test::ShellQuote;
 
-int Cli(const std::string& args, std::string* out) {
-  return test::RunCommand(ShellQuote(test::CliPath()) + " " + args, out);
-}
+int Cli(const std::string& args, std::string* out = nullptr) { return test::RunCli(args, out); }
 
-// Runs `skintrack <args>` keeping stdout only (stderr discarded).
-int CliStdout(const std::string& args, std::string* out) {
-  return test::RunCommand("{ " + ShellQuote(test::CliPath()) + " " + args + " 2>/dev/null; }", out);
-}
+int CliStdout(const std::string& args, std::string* out) { return test::RunCliStdout(args, out); }
 
 json ParseFile(const std::string& path) {
   const std::string text = test::ReadFile(path);

@@ -15,9 +15,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using test::ShellQuote;
 
-int Cli(const std::string& args, std::string* out) {
-  return test::RunCommand(ShellQuote(test::CliPath()) + " " + args, out);
-}
+int Cli(const std::string& args, std::string* out = nullptr) { return test::RunCli(args, out); }
 
 TEST(CliPhantomTest, SameSeedGivesByteIdenticalFiles) {
   const std::string dir = test::MakeTempDir("cli_phantom_det");

@@ -16,10 +16,7 @@ namespace fs = std::filesystem;
 using test::ShellQuote;
 
 // Runs `skintrack <args>`; returns the exit code; stdout+stderr in *out.
-int Cli(const std::string& args, std::string* out = nullptr) {
-  std::string sink;
-  return test::RunCommand(ShellQuote(test::CliPath()) + " " + args, out ? out : &sink);
-}
+int Cli(const std::string& args, std::string* out = nullptr) { return test::RunCli(args, out); }
 
 class CliUsageTest : public ::testing::Test {
  protected:
