@@ -226,6 +226,7 @@ METHODS=()
 say "methods: ${METHODS[*]}; timeout ${TIMEOUT} s per pair and method; failure: median TRE > ${THRESHOLD} px"
 
 LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
+DATE_START="$(date '+%Y-%m-%d %H:%M %Z')"
 T_START=$(now)
 run_set() {  # set count
   local set=$1 n=$2 i dir img
@@ -268,7 +269,7 @@ LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)"
 # Summary.
 CMD="scripts/compare_peers.sh"
 for a in ${ORIG_ARGS[@]+"${ORIG_ARGS[@]}"}; do CMD+=" $(printf '%q' "$a")"; done
-export CMD GENERATOR ST_DESC TIMEOUT THRESHOLD ELASTIX_SIZE SKIMAGE_SIZE LOAD_START LOAD_END T_TOTAL PEER_PAIRS
+export DATE_START CMD GENERATOR ST_DESC TIMEOUT THRESHOLD ELASTIX_SIZE SKIMAGE_SIZE LOAD_START LOAD_END T_TOTAL PEER_PAIRS
 "$PY" - "$OUT/meta.json" <<'PYEOF'
 import json, os, sys, datetime, platform, subprocess
 def cpu_model():
@@ -281,7 +282,7 @@ def cpu_model():
     return platform.processor() or "?"
 e = os.environ
 meta = {
-    "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M %Z").strip(),
+    "date": e["DATE_START"],
     "machine": "%d cores (%s), Debian 12" % (os.cpu_count(), cpu_model()),
     "command": e["CMD"],
     "generator": e["GENERATOR"],
