@@ -24,11 +24,10 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <opencv2/imgproc.hpp>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <opencv2/imgproc.hpp>
 
 #include "../src/metrics/families.h"
 #include "skintrack/phantom/phantom.h"
@@ -53,8 +52,7 @@ double CpuSeconds() {
   return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 double WallSeconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 Run Measure(const cv::Mat& image, double px_per_mm) {
@@ -168,9 +166,10 @@ double Rel(double after, double before) { return before != 0 ? after / before - 
 
 void Accuracy(const char* name, int seeds, double px_per_mm, bool low_texture) {
   std::printf("\n## %s (%d phantoms, %.0f px/mm)\n", name, seeds, px_per_mm);
-  std::printf("| seed | pores true/found/matched | recall | precision | mean d true/found px | "
-              "d error | scars true/found | scar F1 | contrast true/found | s pores+scars |\n"
-              "|---|---|---|---|---|---|---|---|---|---|\n");
+  std::printf(
+      "| seed | pores true/found/matched | recall | precision | mean d true/found px | "
+      "d error | scars true/found | scar F1 | contrast true/found | s pores+scars |\n"
+      "|---|---|---|---|---|---|---|---|---|---|\n");
   std::vector<double> rec, pre, derr, f1, cerr;
   for (int seed = 1; seed <= seeds; ++seed) {
     phantom::PhantomOptions po;
@@ -178,11 +177,6 @@ void Accuracy(const char* name, int seeds, double px_per_mm, bool low_texture) {
     po.skin.px_per_mm = px_per_mm;
     po.skin.low_texture = low_texture;
     const phantom::PhantomPair pair = Render(po);
-    if (std::getenv("SCARDBG")) {
-      for (const auto& t : pair.truth.scars) std::printf("truth scar %.0f,%.0f r %.1f\n", t.x, t.y, t.radius_px);
-      for (const auto& t : pair.truth.spots) std::printf("truth spot %.0f,%.0f r %.1f\n", t.x, t.y, t.radius_px);
-      for (const auto& t : pair.truth.wrinkles) std::printf("truth wrinkle %.0f,%.0f w %.1f\n", t.polyline[t.polyline.size()/2].x, t.polyline[t.polyline.size()/2].y, t.width_px);
-    }
     const Run r = Measure(pair.before, pair.truth.px_per_mm_before);
     const PoreScore s = ScorePores(pair.truth.pores, false, r.pores, pair.before.size());
     rec.push_back(double(s.matched) / s.truth);
@@ -197,26 +191,30 @@ void Accuracy(const char* name, int seeds, double px_per_mm, bool low_texture) {
       f1.push_back(f);
       cerr.push_back(r.sm.mean_contrast / ct - 1.0);
     }
-    std::printf("| %d | %d/%d/%d | %.3f | %.3f | %.3f/%.3f | %+.1f %% | %zu/%d | %.3f | %.3f/%.3f "
-                "| %.2f |\n",
-                seed, s.truth, s.found, s.matched, rec.back(), pre.back(), s.truth_d, s.found_d,
-                100 * derr.back(), pair.truth.scars.size(), r.sm.count, f, ct, r.sm.mean_contrast,
-                r.wall_pores + r.wall_scars);
+    std::printf(
+        "| %d | %d/%d/%d | %.3f | %.3f | %.3f/%.3f | %+.1f %% | %zu/%d | %.3f | %.3f/%.3f "
+        "| %.2f |\n",
+        seed, s.truth, s.found, s.matched, rec.back(), pre.back(), s.truth_d, s.found_d,
+        100 * derr.back(), pair.truth.scars.size(), r.sm.count, f, ct, r.sm.mean_contrast,
+        r.wall_pores + r.wall_scars);
   }
-  std::printf("summary %s: pore recall median %.3f (min %.3f), precision median %.3f (min %.3f), "
-              "mean-diameter error median %+.1f %%; scar F1 median %.3f (min %.3f), contrast "
-              "error median %+.1f %%\n",
-              name, Median(rec), *std::min_element(rec.begin(), rec.end()), Median(pre),
-              *std::min_element(pre.begin(), pre.end()), 100 * Median(derr), Median(f1),
-              f1.empty() ? NAN : *std::min_element(f1.begin(), f1.end()), 100 * Median(cerr));
+  std::printf(
+      "summary %s: pore recall median %.3f (min %.3f), precision median %.3f (min %.3f), "
+      "mean-diameter error median %+.1f %%; scar F1 median %.3f (min %.3f), contrast "
+      "error median %+.1f %%\n",
+      name, Median(rec), *std::min_element(rec.begin(), rec.end()), Median(pre),
+      *std::min_element(pre.begin(), pre.end()), 100 * Median(derr), Median(f1),
+      f1.empty() ? NAN : *std::min_element(f1.begin(), f1.end()), 100 * Median(cerr));
 }
 
 void Treatment(int seeds) {
-  std::printf("\n## treatment (%d phantoms): pore_radius_scale 0.8, pore_close_fraction 0.2, "
-              "scar_contrast_scale 0.5\n",
-              seeds);
-  std::printf("| seed | count ratio true/measured | mean-d ratio true/measured | scar contrast "
-              "ratio (true 0.5) | scar F1 after |\n|---|---|---|---|---|\n");
+  std::printf(
+      "\n## treatment (%d phantoms): pore_radius_scale 0.8, pore_close_fraction 0.2, "
+      "scar_contrast_scale 0.5\n",
+      seeds);
+  std::printf(
+      "| seed | count ratio true/measured | mean-d ratio true/measured | scar contrast "
+      "ratio (true 0.5) | scar F1 after |\n|---|---|---|---|---|\n");
   std::vector<double> ce, de, sc;
   for (int seed = 1; seed <= seeds; ++seed) {
     phantom::PhantomOptions po;
@@ -240,20 +238,25 @@ void Treatment(int seeds) {
     std::printf("| %d | %.3f/%.3f | %.3f/%.3f | %.3f | %.3f |\n", seed, true_count, meas_count,
                 true_d, meas_d, scar, ScarF1(a.scars, ma));
   }
-  std::printf("summary treatment: count change error (relative to the true change) median %+.1f "
-              "%% (worst %+.1f %%), mean-diameter change error median %+.1f %% (worst %+.1f %%), "
-              "scar contrast ratio median %.3f (range %.3f-%.3f)\n",
-              100 * Median(ce), 100 * *std::max_element(ce.begin(), ce.end(), [](double x, double y) { return std::abs(x) < std::abs(y); }),
-              100 * Median(de), 100 * *std::max_element(de.begin(), de.end(), [](double x, double y) { return std::abs(x) < std::abs(y); }),
-              Median(sc), *std::min_element(sc.begin(), sc.end()),
-              *std::max_element(sc.begin(), sc.end()));
+  std::printf(
+      "summary treatment: count change error (relative to the true change) median %+.1f "
+      "%% (worst %+.1f %%), mean-diameter change error median %+.1f %% (worst %+.1f %%), "
+      "scar contrast ratio median %.3f (range %.3f-%.3f)\n",
+      100 * Median(ce),
+      100 * *std::max_element(ce.begin(), ce.end(),
+                              [](double x, double y) { return std::abs(x) < std::abs(y); }),
+      100 * Median(de),
+      100 * *std::max_element(de.begin(), de.end(),
+                              [](double x, double y) { return std::abs(x) < std::abs(y); }),
+      Median(sc), *std::min_element(sc.begin(), sc.end()), *std::max_element(sc.begin(), sc.end()));
 }
 
 void Invariance(int seeds) {
   std::printf("\n## invariance (%d pairs): two random photometric captures of the same skin\n",
               seeds);
-  std::printf("| seed | pores count | mean d | density | scars count | area fraction | "
-              "mean contrast | total area |\n|---|---|---|---|---|---|---|---|\n");
+  std::printf(
+      "| seed | pores count | mean d | density | scars count | area fraction | "
+      "mean contrast | total area |\n|---|---|---|---|---|---|---|---|\n");
   std::vector<std::vector<double>> v(7);
   for (int seed = 1; seed <= seeds; ++seed) {
     phantom::PhantomOptions po;
@@ -281,11 +284,12 @@ void Invariance(int seeds) {
     }
     std::printf("\n");
   }
-  std::printf("summary invariance (median |change|): pore count %.2f %%, mean diameter %.2f %%, "
-              "density %.2f %%; scar count %.2f %%, area fraction %.2f %%, mean contrast %.2f %%, "
-              "total area %.2f %%\n",
-              100 * Median(v[0]), 100 * Median(v[1]), 100 * Median(v[2]), 100 * Median(v[3]),
-              100 * Median(v[4]), 100 * Median(v[5]), 100 * Median(v[6]));
+  std::printf(
+      "summary invariance (median |change|): pore count %.2f %%, mean diameter %.2f %%, "
+      "density %.2f %%; scar count %.2f %%, area fraction %.2f %%, mean contrast %.2f %%, "
+      "total area %.2f %%\n",
+      100 * Median(v[0]), 100 * Median(v[1]), 100 * Median(v[2]), 100 * Median(v[3]),
+      100 * Median(v[4]), 100 * Median(v[5]), 100 * Median(v[6]));
 }
 
 void Speed() {
@@ -301,20 +305,24 @@ void Speed() {
     cp.push_back(r.cpu_pores), cs.push_back(r.cpu_scars);
     pores = r.pm.count, scars = r.sm.count;
   }
-  std::printf("\n## speed (4000x3000, 20 px/mm, %d threads): pores %.3f s wall / %.3f s CPU "
-              "(%d pores); scars %.3f s wall / %.3f s CPU (%d scars); total %.3f s wall\n",
-              cv::getNumThreads(), Median(wp), Median(cp), pores, Median(ws), Median(cs), scars,
-              Median(wp) + Median(ws));
+  std::printf(
+      "\n## speed (4000x3000, 20 px/mm, %d threads): pores %.3f s wall / %.3f s CPU "
+      "(%d pores); scars %.3f s wall / %.3f s CPU (%d scars); total %.3f s wall\n",
+      cv::getNumThreads(), Median(wp), Median(cp), pores, Median(ws), Median(cs), scars,
+      Median(wp) + Median(ws));
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // line-buffered: progress is visible
   std::string suite = "all";
   int seeds = 10;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--suite")) suite = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--seeds")) seeds = std::max(1, std::atoi(argv[i + 1]));
+    if (!std::strcmp(argv[i], "--suite"))
+      suite = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--seeds"))
+      seeds = std::max(1, std::atoi(argv[i + 1]));
   }
   const bool all = suite == "all";
   if (all || suite == "accuracy") Accuracy("accuracy", seeds, 20.0, false);

@@ -10,11 +10,10 @@ namespace skintrack::metrics::internal {
 
 struct BlobFit {
   bool ok = false;
-  double x = 0, y = 0;      // darkness-weighted centroid of the component, px
-  double area_px = 0;       // sub-pixel area of the half-darkness component, px^2
-  double darkness = 0;      // 1 - Y_centre / Y_surround (Weber, > 0 = darker)
-  double elongation = 1;    // sqrt(lambda_max / lambda_min) of the component's 2nd moments
-  double spread = 0;        // 1.4826 MAD of Y / Y_s over the annulus (local texture)
+  double x = 0, y = 0;    // darkness-weighted centroid of the component, px
+  double area_px = 0;     // sub-pixel area of the half-darkness component, px^2
+  double darkness = 0;    // 1 - Y_centre / Y_surround (Weber, > 0 = darker)
+  double elongation = 1;  // sqrt(lambda_max / lambda_min) of the component's 2nd moments
 };
 
 // Measures the dark blob seeded by candidate `c` on linear luminance `y` (CV_32FC1):
@@ -23,11 +22,14 @@ struct BlobFit {
 //  * darkness = 1 - Y_c / Y_s;
 //  * component: the 8-connected pixels with Y <= (Y_c + Y_s) / 2 grown from that pixel, within
 //    2 r + 1.5 px of the centre. Not ok when it reaches that limit (the blob is not isolated:
-//    a line, an edge or a texture valley) or when darkness < min_darkness;
+//    a line, an edge or a texture valley) or when darkness < min_darkness - 0.005;
 //  * area: each component pixel and each pixel of its 1-px outer ring counts
 //    clamp(0.5 + (Y_t - Y) / (Y_s - Y_c), 0, 1), Y_t the threshold: the pixel coverage of a
 //    linear edge, so that a disc of radius R drawn with a 1-px edge gives pi R^2 without the
-//    lattice quantisation of a pixel count.
+//    lattice quantisation of a pixel count;
+//  * blobs smaller than radius 2 px: area and darkness from a least-squares fit of a disc
+//    with a 1-px edge (c clamp(R + 0.5 - d, 0, 1)) to the pixels within 3.5 px, because the
+//    darkest pixel of such a blob rarely lies on its flat bottom.
 BlobFit MeasureDarkBlob(const cv::Mat& y, const BlobCandidate& c, double min_darkness);
 
 }  // namespace skintrack::metrics::internal

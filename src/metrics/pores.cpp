@@ -1,22 +1,21 @@
 // Pores: scale-space dark blobs of Weber darkness, sized at half darkness (docs/metrics.md).
 //
-// 1. Background B: a Gaussian (sigma 4 x pore_radius_max) of 0.5 x pore_radius_max cell
-//    means of linear Y over the ROI, with cells darker than 0.9 B raised to 0.9 B and the
-//    Gaussian repeated, so pores and other dark spots do not pull it down.
+// 1. Background B: Gaussian (sigma 4 x pore_radius_max) of cell means of linear Y over the ROI,
+//    cells darker than 0.9 B raised to 0.9 B and the Gaussian repeated (blob_background.h).
 // 2. Weber darkness D = 1 - Y / B; scale-normalised DoG of D over radii
-//    pore_radius_min .. pore_radius_max (3 scales per octave); 3D local maxima inside the ROI.
-// 3. Each maximum is measured on Y against its own surround (blob_measure.h): darkness
-//    1 - Y_centre / Y_surround >= pore_min_darkness, an isolated half-darkness component
-//    (not a line, edge or texture valley), axis ratio <= 2.5, diameter 2 sqrt(area / pi) at
-//    most 2.5 x pore_radius_max.
+//    pore_radius_min .. pore_radius_max (3 scales per octave); 3D local maxima inside the ROI
+//    with a response >= 0.5 x the response of a disc of darkness pore_min_darkness and >= 4.5
+//    x the robust spread of the response at that scale over the tile (the skin's texture).
+// 3. Each maximum (the same blob found at two adjacent octaves counted once) is measured on Y
+//    against its own surround (blob_measure.h): darkness 1 - Y_centre / Y_surround >=
+//    pore_min_darkness (less 0.005 of rounding), an isolated half-darkness component (not a
+//    line, an edge or a texture valley), axis ratio <= 2.5, diameter 2 sqrt(area / pi) at most
+//    5 x pore_radius_max (2R for a disc whose darkness halves at R).
 // 4. Non-maximum suppression: in order of DoG response, a pore is dropped when its centre lies
 //    within the radius of an already accepted one.
 #include <algorithm>
 #include <cmath>
 #include <vector>
-#include <chrono>
-#include <cstdlib>
-#include <cstdio>
 
 #include "metrics/blob_detect.h"
 #include "metrics/blob_measure.h"
@@ -29,70 +28,90 @@ constexpr double kDiscResponse = 0.65;  // normalised DoG peak of a flat disc of
 constexpr double kMaxAxisRatio = 2.5;
 constexpr double kTextureSignificance = 4.5;
 
+// Accepted centres on a grid of `cell` px, for neighbour queries within one cell.
+class CentreGrid {
+ public:
+  CentreGrid(cv::Size size, double cell)
+      : cell_(std::max(1, static_cast<int>(std::ceil(cell)))),
+        w_(size.width / cell_ + 1),
+        h_(size.height / cell_ + 1),
+        bins_(static_cast<size_t>(w_) * h_) {}
+  // Whether an entry lies within max(r, its radius, 1 px) of (x, y); radii must be <= cell.
+  bool Near(double x, double y, double r) const {
+    const int gx = static_cast<int>(x) / cell_, gy = static_cast<int>(y) / cell_;
+    for (int j = std::max(0, gy - 1); j <= std::min(h_ - 1, gy + 1); ++j) {
+      for (int i = std::max(0, gx - 1); i <= std::min(w_ - 1, gx + 1); ++i) {
+        for (const cv::Vec3d& e : bins_[static_cast<size_t>(j) * w_ + i]) {
+          const double lim = std::max({r, e[2], 1.0});
+          if ((e[0] - x) * (e[0] - x) + (e[1] - y) * (e[1] - y) < lim * lim) return true;
+        }
+      }
+    }
+    return false;
+  }
+  void Add(double x, double y, double r) {
+    bins_[static_cast<size_t>(static_cast<int>(y) / cell_) * w_ + static_cast<int>(x) / cell_]
+        .push_back({x, y, r});
+  }
+
+ private:
+  int cell_, w_, h_;
+  std::vector<std::vector<cv::Vec3d>> bins_;
+};
+
 }  // namespace
 
 Status MeasurePores(const Context& ctx, const MetricsOptions& o, PoreMetrics* out,
                     std::vector<Pore>* detections) {
   *out = PoreMetrics();
-  std::vector<Pore> pores;
   const cv::Mat& y = ctx.linear_y;
   const double r_min = ctx.Px(o.pore_radius_min_mm), r_max = ctx.Px(o.pore_radius_max_mm);
-  const int cell = std::max(1, static_cast<int>(std::lround(0.5 * r_max)));
-  const CoarseField background = LocalBackground(y, ctx.roi, cell, 4.0 * r_max, 0.9);
+  const CoarseField background = LocalBackground(y, ctx.roi, 4.0 * r_max, 0.9);
   BlobScaleSpace space;
   space.radius_min_px = r_min;
   space.radius_max_px = r_max;
   space.min_response = 0.5 * kDiscResponse * o.pore_min_darkness;
-  std::vector<double> spread;
-  const auto t0 = std::chrono::steady_clock::now();
-  std::vector<BlobCandidate> candidates = DetectDarkBlobs(y, background, ctx.roi, space, &spread);
-  const auto t1 = std::chrono::steady_clock::now();
-  const double kappa = std::getenv("KAPPA") ? std::atof(std::getenv("KAPPA")) : kTextureSignificance;
-  candidates.erase(std::remove_if(candidates.begin(), candidates.end(),
-                                  [&](const BlobCandidate& c) {
-                                    return c.response < kappa * spread[c.level];
-                                  }),
-                   candidates.end());
+  space.significance = kTextureSignificance;
+  std::vector<BlobCandidate> candidates = DetectDarkBlobs(y, background, ctx.roi, space);
 
+  // The same blob found at two adjacent octaves: keep the stronger.
+  {
+    CentreGrid seen(y.size(), r_max);
+    std::vector<BlobCandidate> kept;
+    for (const BlobCandidate& c : candidates) {
+      const double r = 0.5 * std::min(c.radius, r_max);
+      if (seen.Near(c.x, c.y, r)) continue;
+      seen.Add(c.x, c.y, r);
+      kept.push_back(c);
+    }
+    candidates.swap(kept);
+  }
+  // Measured in raster order of 32-row bands (neighbours' windows share cache lines).
+  std::vector<int> order(candidates.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+  std::sort(order.begin(), order.end(), [&](int a, int b) {
+    const int ba = static_cast<int>(candidates[a].y) / 32;
+    const int bb = static_cast<int>(candidates[b].y) / 32;
+    return ba != bb ? ba < bb : candidates[a].x < candidates[b].x;
+  });
   std::vector<BlobFit> fits(candidates.size());
-  cv::parallel_for_(cv::Range(0, static_cast<int>(candidates.size())), [&](const cv::Range& r) {
-    for (int i = r.start; i < r.end; ++i)
-      fits[i] = MeasureDarkBlob(y, candidates[i], o.pore_min_darkness);
+  cv::parallel_for_(cv::Range(0, static_cast<int>(order.size())), [&](const cv::Range& r) {
+    for (int k = r.start; k < r.end; ++k)
+      fits[order[k]] = MeasureDarkBlob(y, candidates[order[k]], o.pore_min_darkness);
   });
 
-  const auto t2 = std::chrono::steady_clock::now();
-  if (std::getenv("TIMING"))
-    std::printf("detect %.3f s, measure %zu: %.3f s\n",
-                std::chrono::duration<double>(t1 - t0).count(), candidates.size(),
-                std::chrono::duration<double>(t2 - t1).count());
-  // Non-maximum suppression on a grid of accepted centres.
+  // Non-maximum suppression among the measured pores, in order of response.
+  std::vector<Pore> pores;
   const double reach = 2.5 * r_max;
-  const int gcell = std::max(4, static_cast<int>(std::ceil(reach)));
-  const int gw = y.cols / gcell + 1, gh = y.rows / gcell + 1;
-  std::vector<std::vector<int>> grid(static_cast<size_t>(gw) * gh);
-  std::vector<double> radius;
+  CentreGrid accepted(y.size(), reach);
   for (size_t i = 0; i < candidates.size(); ++i) {
     const BlobFit& f = fits[i];
     if (!f.ok || f.elongation > kMaxAxisRatio) continue;
     const double rad = std::sqrt(f.area_px / CV_PI);
-    if (rad > reach) continue;
-    const int gx = static_cast<int>(f.x) / gcell, gy = static_cast<int>(f.y) / gcell;
-    bool taken = false;
-    for (int j = std::max(0, gy - 1); j <= std::min(gh - 1, gy + 1) && !taken; ++j) {
-      for (int i2 = std::max(0, gx - 1); i2 <= std::min(gw - 1, gx + 1) && !taken; ++i2) {
-        for (int p : grid[static_cast<size_t>(j) * gw + i2]) {
-          const double lim = std::max({rad, radius[p], 1.0});
-          if (std::hypot(pores[p].x - f.x, pores[p].y - f.y) < lim) {
-            taken = true;
-            break;
-          }
-        }
-      }
-    }
-    if (taken) continue;
-    grid[static_cast<size_t>(gy) * gw + gx].push_back(static_cast<int>(pores.size()));
-    radius.push_back(rad);
-    pores.push_back({f.x, f.y, 2.0 * rad, std::getenv("SPREAD") ? candidates[i].response / spread[candidates[i].level] / 40.0 : f.darkness});
+    if (rad > reach || f.x < 0 || f.y < 0 || f.x >= y.cols || f.y >= y.rows) continue;
+    if (accepted.Near(f.x, f.y, rad)) continue;
+    accepted.Add(f.x, f.y, rad);
+    pores.push_back({f.x, f.y, 2.0 * rad, f.darkness});
   }
 
   // Metrics.
