@@ -1,6 +1,7 @@
 // Texture, colour and hair/skin-mask accuracy and speed figures (the metrics issue's targets).
 //   texture_color_accuracy_eval [--suite relief|invariance|textures|colour|hair|isic|speed|all]
-//                               [--pairs N] [--overlay-dir DIR]
+//                               [--pairs N] [--overlay-dir DIR] [--threads N]
+//                               [--reps N] [--real-dir DIR]
 // Suites:
 //  relief      phantom micro_relief_scale k = 0.5, 0.8 read as the roughness ratio after/before
 //              (relief-only skin and the default skin; clean and noise + JPEG q85 captures).
@@ -16,14 +17,13 @@
 // This program includes the private src/metrics/families.h to time the families one by one.
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
+#include <opencv2/imgproc.hpp>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <opencv2/imgproc.hpp>
 
 #include "../src/metrics/families.h"
 #include "skintrack/io/image_io.h"
@@ -35,8 +35,8 @@ using namespace skintrack;
 
 namespace {
 
-// ../shared/data/real beside the project (this file is <project>/bench/...).
-const std::string kRealDir =
+// ../shared/data/real beside the project (this file is <project>/bench/...), or --real-dir.
+std::string kRealDir =
     (fs::path(__FILE__).parent_path().parent_path().parent_path() / "shared/data/real").string();
 
 double Median(std::vector<double> v) {
@@ -48,9 +48,9 @@ double Max(const std::vector<double>& v) {
   return v.empty() ? 0 : *std::max_element(v.begin(), v.end());
 }
 
-metrics::MetricsResult Run(const cv::Mat& image, double px_per_mm, const cv::Mat& roi = {}) {
+metrics::MetricsResult Run(const cv::Mat& image, double px_per_mm) {  // full ROI
   metrics::MetricsResult r;
-  const cv::Mat full = roi.empty() ? cv::Mat(image.size(), CV_8UC1, cv::Scalar(255)) : roi;
+  const cv::Mat full(image.size(), CV_8UC1, cv::Scalar(255));
   const Status st = metrics::Analyze(image, full, 1.0 / px_per_mm, metrics::MetricsOptions(), &r);
   if (!st.ok()) std::printf("  Analyze failed: %s\n", st.ToString().c_str());
   return r;
@@ -70,7 +70,7 @@ void SuiteRelief() {
   std::printf("== relief: roughness ratio after/before for micro_relief_scale k (20 px/mm)\n");
   for (int skin = 0; skin < 2; ++skin) {
     for (int noisy = 0; noisy < 2; ++noisy) {
-      for (double k : {0.5, 0.8, 1.25}) {
+      for (double k : {0.5, 0.8}) {
         std::vector<double> ratios;
         for (int seed = 1; seed <= 3; ++seed) {
           phantom::PhantomOptions o = skin == 0 ? ReliefOnly() : phantom::PhantomOptions();
@@ -117,24 +117,23 @@ void SuiteInvariance(int pairs) {
     dr.push_back(std::abs(a.roughness / b.roughness - 1) * 100);
     int k = 0;
     for (const auto& kv : b.roughness_bands)
-      if (k < 3) dband[k++].push_back(std::abs(a.roughness_bands.at(kv.first) / kv.second - 1) * 100);
+      if (k < 3)
+        dband[k++].push_back(std::abs(a.roughness_bands.at(kv.first) / kv.second - 1) * 100);
     dcon.push_back(std::abs(a.glcm_contrast / b.glcm_contrast - 1) * 100);
     dhom.push_back(std::abs(a.glcm_homogeneity / b.glcm_homogeneity - 1) * 100);
     dent.push_back(std::abs(a.glcm_entropy / b.glcm_entropy - 1) * 100);
-    std::printf("  pair %2d exp %.3f wb (%.3f %.3f %.3f) side %.2f@%3.0f: roughness %.5f -> %.5f "
-                "(%+.2f %%)\n",
-                i, o.after_capture.exposure, o.after_capture.white_balance[0],
-                o.after_capture.white_balance[1], o.after_capture.white_balance[2],
-                o.after_capture.side_light_strength, o.after_capture.side_light_angle_deg,
-                b.roughness, a.roughness, (a.roughness / b.roughness - 1) * 100);
+    std::printf("  pair %2d exposure %.3f side %.2f: roughness %.5f -> %.5f (%+.2f %%)\n", i,
+                o.after_capture.exposure, o.after_capture.side_light_strength, b.roughness,
+                a.roughness, (a.roughness / b.roughness - 1) * 100);
   }
   std::printf("  |d roughness| median %.2f %% max %.2f %%\n", Median(dr), Max(dr));
   for (int k = 0; k < 3; ++k)
     if (!dband[k].empty())
       std::printf("  |d band %d| median %.2f %% max %.2f %%\n", k, Median(dband[k]), Max(dband[k]));
-  std::printf("  |d GLCM| contrast median %.2f max %.2f; homogeneity %.2f / %.2f; entropy %.2f / "
-              "%.2f %%\n",
-              Median(dcon), Max(dcon), Median(dhom), Max(dhom), Median(dent), Max(dent));
+  std::printf(
+      "  |d GLCM| contrast median %.2f max %.2f; homogeneity %.2f / %.2f; entropy %.2f / "
+      "%.2f %%\n",
+      Median(dcon), Max(dcon), Median(dhom), Max(dhom), Median(dent), Max(dent));
 }
 
 void SuiteTextures() {
@@ -149,57 +148,36 @@ void SuiteTextures() {
       continue;
     }
     const auto base = Run(img.image, 20).texture;
+    cv::Mat y = photometric::LinearLuminance(photometric::SrgbToLinear(img.image));
+    cv::Scalar ym, ys;
+    cv::meanStdDev(y, ym, ys);
+    std::printf("  %-7s linear Y mean %.3f sd %.3f, fraction of Y < 0.02: %.3f\n", name, ym[0],
+                ys[0], double(cv::countNonZero(y < 0.02)) / y.total());
     std::vector<double> r, d;
     for (int i = 0; i < 8; ++i) {
       cv::Mat out;
       const phantom::CaptureOptions c = phantom::RandomCapture(rc, img.image.size(), rng);
       if (!phantom::ApplyCapture(img.image, c, img.image.size(), 50 + i, &out).ok()) return;
-      const double v = Run(out, 20).texture.roughness;
+      const auto t = Run(out, 20).texture;
+      const double v = t.roughness;
       r.push_back(v);
       d.push_back(std::abs(v / base.roughness - 1) * 100);
+      std::printf("    relit %d exp %.3f side %.2f: %.4f", i, c.exposure, c.side_light_strength, v);
+      for (const auto& kv : t.roughness_bands) std::printf(" %s %.4f", kv.first.c_str(), kv.second);
+      std::printf("\n");
     }
     std::printf("  %-7s roughness %.4f (relit min %.4f max %.4f, |d| max %.2f %%) bands:", name,
                 base.roughness, *std::min_element(r.begin(), r.end()), Max(r), Max(d));
-    for (const auto& kv : base.roughness_bands) std::printf(" %s %.4f", kv.first.c_str(), kv.second);
+    for (const auto& kv : base.roughness_bands)
+      std::printf(" %s %.4f", kv.first.c_str(), kv.second);
     std::printf(" glcm c/h/e %.3f %.3f %.3f\n", base.glcm_contrast, base.glcm_homogeneity,
                 base.glcm_entropy);
   }
 }
 
-}  // namespace
-
-void SuiteColour();
-void SuiteHair();
-void SuiteIsic(const std::string& overlay_dir);
-void SuiteSpeed();
-
-int main(int argc, char** argv) {
-  std::string suite = "all", overlay;
-  int pairs = 12;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string a = argv[i];
-    if (a == "--suite") suite = argv[i + 1];
-    if (a == "--pairs") pairs = std::atoi(argv[i + 1]);
-    if (a == "--overlay-dir") overlay = argv[i + 1];
-  }
-  const bool all = suite == "all";
-  if (all || suite == "relief") SuiteRelief();
-  if (all || suite == "invariance") SuiteInvariance(pairs);
-  if (all || suite == "textures") SuiteTextures();
-  if (all || suite == "colour") SuiteColour();
-  if (all || suite == "hair") SuiteHair();
-  if (all || suite == "isic") SuiteIsic(overlay);
-  if (all || suite == "speed") SuiteSpeed();
-  return 0;
-}
-
-// ---------------------------------------------------------------------------------------------
-
-namespace {
-
-metrics::internal::Context Ctx(const cv::Mat& image, double px_per_mm, const cv::Mat& roi = {}) {
+metrics::internal::Context Ctx(const cv::Mat& image, double px_per_mm) {  // full ROI
   metrics::internal::Context c;
-  const cv::Mat full = roi.empty() ? cv::Mat(image.size(), CV_8UC1, cv::Scalar(255)) : roi;
+  const cv::Mat full(image.size(), CV_8UC1, cv::Scalar(255));
   metrics::internal::BuildContext(image, full, 1.0 / px_per_mm, metrics::MetricsOptions(), &c);
   return c;
 }
@@ -217,8 +195,6 @@ cv::Mat HairTruth(const phantom::PhantomTruth& t, cv::Size size, double extra) {
   return dist <= half;
 }
 
-}  // namespace
-
 void SuiteColour() {
   std::printf("== colour: identical colour capture, only noise differs; redness_scale 0.5\n");
   for (int jpeg : {0, 85}) {
@@ -233,20 +209,29 @@ void SuiteColour() {
       phantom::PhantomPair p;
       if (!phantom::RenderPair(o, &p).ok()) return;
       const auto b = Run(p.before, 20), a = Run(p.after, 20);
-      const double vb[8] = {b.redness.erythema_index_mean, b.redness.a_star_mean,
-                            b.redness.area_fraction,      b.tone.l_star_mean,
-                            b.tone.l_star_std,            b.tone.ita_deg_mean,
-                            double(b.tone.spot_count),    b.tone.spot_area_fraction};
-      const double va[8] = {a.redness.erythema_index_mean, a.redness.a_star_mean,
-                            a.redness.area_fraction,      a.tone.l_star_mean,
-                            a.tone.l_star_std,            a.tone.ita_deg_mean,
-                            double(a.tone.spot_count),    a.tone.spot_area_fraction};
+      const double vb[8] = {b.redness.erythema_index_mean,
+                            b.redness.a_star_mean,
+                            b.redness.area_fraction,
+                            b.tone.l_star_mean,
+                            b.tone.l_star_std,
+                            b.tone.ita_deg_mean,
+                            double(b.tone.spot_count),
+                            b.tone.spot_area_fraction};
+      const double va[8] = {a.redness.erythema_index_mean,
+                            a.redness.a_star_mean,
+                            a.redness.area_fraction,
+                            a.tone.l_star_mean,
+                            a.tone.l_star_std,
+                            a.tone.ita_deg_mean,
+                            double(a.tone.spot_count),
+                            a.tone.spot_area_fraction};
       for (int k = 0; k < 8; ++k) d[k].push_back(std::abs(va[k] / vb[k] - 1) * 100);
       if (seed == 1)
-        std::printf("  seed 1 before: EI %.3f a* %.3f area %.4f L* %.3f sd %.3f ITA %.2f spots %d "
-                    "(truth %zu) spot area %.5f\n",
-                    vb[0], vb[1], vb[2], vb[3], vb[4], vb[5], b.tone.spot_count,
-                    p.truth.spots.size(), vb[7]);
+        std::printf(
+            "  seed 1 before: EI %.3f a* %.3f area %.4f L* %.3f sd %.3f ITA %.2f spots %d "
+            "(truth %zu) spot area %.5f\n",
+            vb[0], vb[1], vb[2], vb[3], vb[4], vb[5], b.tone.spot_count, p.truth.spots.size(),
+            vb[7]);
     }
     const char* names[8] = {"EI", "a*", "red area", "L*", "L* sd", "ITA", "spots", "spot area"};
     std::printf("  jpeg %d, max |change| over 5 pairs:", jpeg);
@@ -263,12 +248,12 @@ void SuiteColour() {
     for (const auto& r : p.truth.redness)
       predicted += (r.after - r.before) * 3.14159265 * r.radius_px * r.radius_px / std::log(2.0);
     predicted /= static_cast<double>(p.before.total());
-    std::printf("  redness_scale %.1f: a* %.4f -> %.4f (d %.4f, truth-predicted d %.4f), EI %.4f -> "
-                "%.4f, area %.4f -> %.4f\n",
-                scale, b.redness.a_star_mean, a.redness.a_star_mean,
-                a.redness.a_star_mean - b.redness.a_star_mean, predicted,
-                b.redness.erythema_index_mean, a.redness.erythema_index_mean,
-                b.redness.area_fraction, a.redness.area_fraction);
+    std::printf(
+        "  redness_scale %.1f: a* %.4f -> %.4f (d %.4f, truth-predicted d %.4f), EI %.4f -> "
+        "%.4f, area %.4f -> %.4f\n",
+        scale, b.redness.a_star_mean, a.redness.a_star_mean,
+        a.redness.a_star_mean - b.redness.a_star_mean, predicted, b.redness.erythema_index_mean,
+        a.redness.erythema_index_mean, b.redness.area_fraction, a.redness.area_fraction);
   }
   for (double scale : {1.0, 0.5}) {
     phantom::PhantomOptions o;
@@ -316,10 +301,10 @@ void SuiteHair() {
       on += cv::countNonZero(line);
       flagged += cv::countNonZero(line & hair);
     }
-    std::printf("  seed %d: hair recall %.3f (truth %d px), non-hair flagged %.5f of image, "
-                "wrinkle centre line flagged %.2f %% (%lld px)\n",
-                seed, recall, cv::countNonZero(truth), false_px, 100.0 * flagged / std::max(1LL, on),
-                on);
+    std::printf(
+        "  seed %d: hair recall %.3f (truth %d px), non-hair flagged %.5f of image, "
+        "wrinkle centre line flagged %.2f %% (%lld px)\n",
+        seed, recall, cv::countNonZero(truth), false_px, 100.0 * flagged / std::max(1LL, on), on);
   }
 }
 
@@ -356,9 +341,9 @@ void SuiteIsic(const std::string& overlay_dir) {
   }
 }
 
-void SuiteSpeed() {
+void SuiteSpeed(int reps) {
   using Clock = std::chrono::steady_clock;
-  std::printf("== speed: 4000x3000 phantom (20 px/mm), median of 5 runs, wall ms\n");
+  std::printf("== speed: 4000x3000 phantom (20 px/mm), median of %d runs\n", reps);
   phantom::PhantomOptions o;
   o.width = 4000;
   o.height = 3000;
@@ -370,7 +355,7 @@ void SuiteSpeed() {
   const metrics::MetricsOptions mo;
   auto time = [&](const char* name, auto fn) {
     std::vector<double> ms, cpu;
-    for (int i = 0; i < 5; ++i) {
+    for (int i = 0; i < reps; ++i) {
       const auto t0 = Clock::now();
       const std::clock_t c0 = std::clock();
       fn();
@@ -397,4 +382,29 @@ void SuiteSpeed() {
     metrics::internal::Context c2;
     metrics::internal::BuildContext(p.before, cv::Mat(), 0.05, mo, &c2);
   });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string suite = "all", overlay;
+  int pairs = 12, reps = 5;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string a = argv[i];
+    if (a == "--suite") suite = argv[i + 1];
+    if (a == "--pairs") pairs = std::atoi(argv[i + 1]);
+    if (a == "--reps") reps = std::max(1, std::atoi(argv[i + 1]));
+    if (a == "--overlay-dir") overlay = argv[i + 1];
+    if (a == "--threads") cv::setNumThreads(std::atoi(argv[i + 1]));
+    if (a == "--real-dir") kRealDir = argv[i + 1];
+  }
+  const bool all = suite == "all";
+  if (all || suite == "relief") SuiteRelief();
+  if (all || suite == "invariance") SuiteInvariance(pairs);
+  if (all || suite == "textures") SuiteTextures();
+  if (all || suite == "colour") SuiteColour();
+  if (all || suite == "hair") SuiteHair();
+  if (all || suite == "isic") SuiteIsic(overlay);
+  if (all || suite == "speed") SuiteSpeed(reps);
+  return 0;
 }

@@ -5,10 +5,10 @@
 //    are (nearly) additive constants in l and a smooth side light is a slow field, so the
 //    band-pass removes them.
 //  * Band [lo, hi] mm -> B = (G(s_lo) - G(s_hi)) * l / T_peak, s = 0.21624 * edge * px_per_mm
-//    (px), T_peak the DoG's peak gain (0.4725 for octaves): a sinusoid of amplitude A at the
-//    band's centre wavelength sqrt(lo hi) reads its own RMS A / sqrt(2). Bands whose lower
-//    edge lo * px_per_mm is < 3 px are SKIPPED and have no key in roughness_bands (at the
-//    default 20 px/mm the 0.1-0.2 mm band, 2 px, is skipped).
+//    (px), G a sampled Gaussian truncated at 3 s (separable), T_peak the DoG's peak gain (0.4725
+//    for octaves): a sinusoid of amplitude A at the band's centre wavelength sqrt(lo hi) reads its
+//    own RMS A / sqrt(2). Bands whose lower edge lo * px_per_mm is < 3 px are SKIPPED and have no
+//    key in roughness_bands (at the default 20 px/mm the 0.1-0.2 mm band, 2 px, is skipped).
 //  * Pixels: ctx.roi eroded (square) by ceil(3 s_hi) of the coarsest kept band, so that
 //    borders, warp edges and hairs outside the ROI do not leak into the filtered values
 //    (falls back to ctx.roi when fewer than 100 px remain).
@@ -19,24 +19,44 @@
 //  * roughness_bands[key] = sqrt(var_b - noise_b); roughness = sqrt(sum over kept bands).
 //  * GLCM (secondary): g = (G(s_lo,first) - G(s_hi,last)) * l (all kept bands), quantised
 //    with the FIXED map level = floor((g / 0.25 + 1) / 2 * levels) clamped to [0, levels-1];
-//    offset max(1, round(glcm_offset_mm * px_per_mm)) px; symmetric; 4 directions averaged.
+//    offset max(1, round(glcm_offset_mm * px_per_mm)) px; symmetric; 4 directions averaged;
+//    pairs anchored on the pixels of the measured mask whose row and column are even (a 2-px
+//    grid: a quarter of the pairs, the same statistics at a quarter of the cost).
+//  * Computation: in row tiles of kTileRows rows with a halo of the largest kernel radius plus
+//    the GLCM offset, filtered with BORDER_REFLECT at the image's own borders: the same values
+//    as whole-image filtering, without whole-image float buffers; tiles run in parallel and are
+//    summed in tile order (deterministic).
 #include <algorithm>
 #include <cmath>
-#include <vector>
-
+#include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
-#include "/tmp/m1prof/prof.h"
+#include <vector>
 
 #include "metrics/families.h"
 #include "metrics/texture_bands.h"
 
 namespace skintrack::metrics::internal {
+namespace {
+
+constexpr int kTileRows = 256;
+
+struct TileSums {
+  std::vector<double> sum, sum2;      // per band, over the mask
+  double noise_sum = 0, noise_n = 0;  // Immerkaer: sum |I * N| and the pixels summed
+  GlcmCounts glcm;
+  TileSums(size_t bands, int levels, int distance)
+      : sum(bands, 0.0), sum2(bands, 0.0), glcm(levels, distance) {}
+};
+
+constexpr int kGlcmStep = 2;  // GLCM anchors on a 2-px grid (a quarter of the pixels)
+
+}  // namespace
 
 Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetrics* out) {
-  TmpProf prof_("MeasureTexture");
   if (out == nullptr) return Status::InvalidArgument("texture: out is null");
   *out = TextureMetrics();
-  if (ctx.linear_y.empty() || ctx.linear_y.type() != CV_32FC1 || ctx.roi.size() != ctx.linear_y.size())
+  if (ctx.linear_y.empty() || ctx.linear_y.type() != CV_32FC1 || ctx.roi.type() != CV_8UC1 ||
+      ctx.roi.size() != ctx.linear_y.size())
     return Status::InvalidArgument("texture: context needs linear_y and roi of one size");
   const std::vector<TextureBand> bands = TextureBands(o.texture_band_edges_mm, ctx.px_per_mm);
   if (bands.empty() || cv::countNonZero(ctx.roi) == 0) return Status::Ok();
@@ -49,67 +69,120 @@ Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetric
             cv::Point(-1, -1), 1, cv::BORDER_CONSTANT, cv::Scalar(0));
   if (cv::countNonZero(mask) < 100) mask = ctx.roi;
 
-  prof_.Lap("cv::Mat l;");
-  cv::Mat l;
-  cv::add(ctx.linear_y, cv::Scalar(kTextureLogOffset), l);
-  cv::log(l, l);
-  prof_.Lap("const double n");
-  const double noise_sd = ImmerkaerNoiseSigma(l, mask);
-
-  // Gaussians at every kept edge (consecutive bands share one).
-  prof_.Lap("std::vector<do");
+  // The distinct Gaussians (consecutive bands share an edge) and each band's pair of them.
   std::vector<double> sigmas;
+  std::vector<std::pair<size_t, size_t>> pairs;
   for (const TextureBand& b : bands) {
     if (sigmas.empty() || std::abs(sigmas.back() - b.sigma_lo_px) > 1e-9)
       sigmas.push_back(b.sigma_lo_px);
     sigmas.push_back(b.sigma_hi_px);
+    pairs.emplace_back(sigmas.size() - 2, sigmas.size() - 1);
   }
-  std::vector<cv::Mat> blurred(sigmas.size());
-  for (size_t i = 0; i < sigmas.size(); ++i)
-    cv::GaussianBlur(l, blurred[i], cv::Size(), sigmas[i], sigmas[i], cv::BORDER_REFLECT);
-  auto blur_at = [&](double s) -> const cv::Mat& {
-    size_t best = 0;
-    for (size_t i = 1; i < sigmas.size(); ++i)
-      if (std::abs(sigmas[i] - s) < std::abs(sigmas[best] - s)) best = i;
-    return blurred[best];
-  };
-
-  prof_.Lap("double total =");
-  double total = 0.0;
-  cv::Mat band;
-  for (const TextureBand& b : bands) {
-    cv::subtract(blur_at(b.sigma_lo_px), blur_at(b.sigma_hi_px), band);
-    cv::Scalar mean, sd;
-    cv::meanStdDev(band, mean, sd, mask);
-    const double var = sd[0] * sd[0] / (b.gain * b.gain);
-    const double noise =
-        noise_sd * noise_sd * DogNoiseGain(b.sigma_lo_px, b.sigma_hi_px) / (b.gain * b.gain);
-    const double v = std::max(0.0, var - noise);
-    out->roughness_bands[b.key] = std::sqrt(v);
-    total += v;
-  }
-  out->roughness = std::sqrt(total);
-
-  prof_.Lap("// GLCM of");
-  // GLCM of the whole kept band, fixed quantisation.
-  cv::Mat g;
-  cv::subtract(blur_at(bands.front().sigma_lo_px), blur_at(bands.back().sigma_hi_px), g);
-  const double levels = o.glcm_levels;
-  cv::Mat q;
-  // level = (g / R + 1) / 2 * levels, truncated by the floor below (values >= 0 after clamp).
-  g.convertTo(q, CV_32F, levels / (2.0 * kGlcmRange), levels / 2.0);
-  cv::max(q, 0.0, q);
-  cv::min(q, levels - 1.0, q);
-  cv::Mat q8(q.size(), CV_8UC1);
-  for (int y = 0; y < q.rows; ++y) {
-    const float* src = q.ptr<float>(y);
-    uchar* dst = q8.ptr<uchar>(y);
-    for (int x = 0; x < q.cols; ++x) dst[x] = static_cast<uchar>(static_cast<int>(src[x]));
-  }
-  prof_.Lap("const int dist");
   const int distance = std::max(1, static_cast<int>(std::lround(o.glcm_offset_mm * ctx.px_per_mm)));
-  const GlcmFeatures f = ComputeGlcm(q8, mask, distance, o.glcm_levels);
-  prof_.Lap("out->glcm_cont");
+  std::vector<cv::Mat> kernels;
+  for (double sg : sigmas) kernels.push_back(TextureKernel(sg));
+  const int halo = kernels.back().rows / 2 + distance + 1;
+  const int rows = ctx.linear_y.rows, cols = ctx.linear_y.cols;
+  const int tiles = (rows + kTileRows - 1) / kTileRows;
+  const int levels = o.glcm_levels;
+  std::vector<TileSums> sums(static_cast<size_t>(tiles), TileSums(bands.size(), levels, distance));
+
+  cv::parallel_for_(cv::Range(0, tiles), [&](const cv::Range& range) {
+    cv::Mat l;
+    std::vector<cv::Mat> blurred(sigmas.size());
+    cv::Mat q;
+    std::vector<float> weight(static_cast<size_t>(cols));
+    for (int t = range.start; t < range.end; ++t) {
+      const int y0 = t * kTileRows, y1 = std::min(rows, y0 + kTileRows);
+      const int ya = std::max(0, y0 - halo), yb = std::min(rows, y1 + halo);
+      TileSums& s = sums[static_cast<size_t>(t)];
+      cv::add(ctx.linear_y.rowRange(ya, yb), cv::Scalar(kTextureLogOffset), l);
+      cv::log(l, l);
+      for (size_t i = 0; i < sigmas.size(); ++i)
+        cv::sepFilter2D(l, blurred[i], CV_32F, kernels[i], kernels[i], cv::Point(-1, -1), 0.0,
+                        cv::BORDER_REFLECT);
+      const cv::Mat m = mask.rowRange(ya, yb);
+      for (int y = y0 - ya; y < y1 - ya; ++y) {
+        const uchar* mr = m.ptr<uchar>(y);
+        for (int x = 0; x < cols; ++x) weight[x] = mr[x] ? 1.f : 0.f;
+        for (size_t b = 0; b < pairs.size(); ++b) {
+          const float* lo = blurred[pairs[b].first].ptr<float>(y);
+          const float* hi = blurred[pairs[b].second].ptr<float>(y);
+          // One row in float (8 independent partial sums, so that the loop vectorises); rows
+          // are summed in double.
+          float acc[8] = {}, acc2[8] = {};
+          int x = 0;
+          for (; x + 8 <= cols; x += 8) {
+            for (int k = 0; k < 8; ++k) {
+              const float v = (lo[x + k] - hi[x + k]) * weight[static_cast<size_t>(x + k)];
+              acc[k] += v;
+              acc2[k] += v * v;
+            }
+          }
+          double row_sum = 0, row_sum2 = 0;
+          for (; x < cols; ++x) {
+            const float v = (lo[x] - hi[x]) * weight[static_cast<size_t>(x)];
+            row_sum += v;
+            row_sum2 += static_cast<double>(v) * v;
+          }
+          for (int k = 0; k < 8; ++k) {
+            row_sum += acc[k];
+            row_sum2 += acc2[k];
+          }
+          s.sum[b] += row_sum;
+          s.sum2[b] += row_sum2;
+        }
+        const int up = y > 0 ? y - 1 : y, down = y + 1 < l.rows ? y + 1 : y;
+        ImmerkaerRow(l.ptr<float>(up), l.ptr<float>(y), l.ptr<float>(down), weight.data(), cols,
+                     &s.noise_sum, &s.noise_n);
+      }
+      // GLCM: g = G(first) - G(last), level = floor((g / R + 1) / 2 * levels), clamped;
+      // kGlcmOutside where the mask is 0.
+      const int qa = std::max(0, y0 - distance) - ya, qb = std::min(rows, y1 + distance) - ya;
+      q.create(l.rows, cols, CV_16UC1);
+      const float scale = static_cast<float>(levels / (2.0 * kGlcmRange));
+      const float offset = static_cast<float>(levels / 2.0), top = static_cast<float>(levels - 1);
+      for (int y = qa; y < qb; ++y) {
+        const float* f = blurred.front().ptr<float>(y);
+        const float* c = blurred.back().ptr<float>(y);
+        const uchar* mr = m.ptr<uchar>(y);
+        std::uint16_t* qr = q.ptr<std::uint16_t>(y);
+        for (int x = 0; x < cols; ++x) {
+          const float v = std::min(top, std::max(0.f, (f[x] - c[x]) * scale + offset));
+          qr[x] = mr[x] ? static_cast<std::uint16_t>(v) : kGlcmOutside;
+        }
+      }
+      s.glcm.CountRows(q.rowRange(qa, qb), y0 - ya - qa, y1 - ya - qa, ya + qa, kGlcmStep);
+    }
+  });
+
+  // Reduce in tile order.
+  TileSums total(bands.size(), levels, distance);
+  for (const TileSums& s : sums) {
+    for (size_t b = 0; b < bands.size(); ++b) {
+      total.sum[b] += s.sum[b];
+      total.sum2[b] += s.sum2[b];
+    }
+    total.noise_sum += s.noise_sum;
+    total.noise_n += s.noise_n;
+    total.glcm.Add(s.glcm);
+  }
+  const double n = total.noise_n;  // masked pixels (each counted once per row)
+  if (n <= 0) return Status::Ok();
+  const double noise_sd = kImmerkaerScale * total.noise_sum / n;
+  double variance_sum = 0.0;
+  for (size_t b = 0; b < bands.size(); ++b) {
+    const TextureBand& band = bands[b];
+    const double mean = total.sum[b] / n;
+    const double var = std::max(0.0, total.sum2[b] / n - mean * mean) / (band.gain * band.gain);
+    const double noise = noise_sd * noise_sd * DogNoiseGain(band.sigma_lo_px, band.sigma_hi_px) /
+                         (band.gain * band.gain);
+    const double v = std::max(0.0, var - noise);
+    out->roughness_bands[band.key] = std::sqrt(v);
+    variance_sum += v;
+  }
+  out->roughness = std::sqrt(variance_sum);
+  const GlcmFeatures f = total.glcm.Features();
   out->glcm_contrast = f.contrast;
   out->glcm_homogeneity = f.homogeneity;
   out->glcm_entropy = f.entropy;

@@ -2,11 +2,8 @@
 #include "metrics/texture_bands.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <cstdio>
-
-#include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 
 namespace skintrack::metrics::internal {
@@ -20,13 +17,12 @@ std::string FormatMm(double v) {
   return buf;
 }
 
-// OpenCV's 1-D Gaussian kernel for a CV_32F GaussianBlur with sigma s (ksize from sigma).
-cv::Mat Kernel1d(double sigma, int size) {
-  return cv::getGaussianKernel(size, sigma, CV_64F);
-}
-int KernelSize(double sigma) { return cvRound(sigma * 4 * 2 + 1) | 1; }
-
 }  // namespace
+
+cv::Mat TextureKernel(double sigma_px) {
+  const int radius = static_cast<int>(std::ceil(3.0 * sigma_px));
+  return cv::getGaussianKernel(2 * radius + 1, sigma_px, CV_64F);
+}
 
 std::vector<TextureBand> TextureBands(const std::vector<double>& edges_mm, double px_per_mm) {
   std::vector<TextureBand> bands;
@@ -52,11 +48,10 @@ double DogPeakGain(double ratio) {
 }
 
 double DogNoiseGain(double sigma1_px, double sigma2_px) {
-  const int n1 = KernelSize(sigma1_px), n2 = KernelSize(sigma2_px);
-  const int n = std::max(n1, n2);
+  const cv::Mat k1 = TextureKernel(sigma1_px), k2 = TextureKernel(sigma2_px);
+  const int n1 = k1.rows, n2 = k2.rows, n = std::max(n1, n2);
   // Both kernels centred in a common length-n support.
   std::vector<double> a(static_cast<size_t>(n), 0.0), b(static_cast<size_t>(n), 0.0);
-  const cv::Mat k1 = Kernel1d(sigma1_px, n1), k2 = Kernel1d(sigma2_px, n2);
   for (int i = 0; i < n1; ++i) a[static_cast<size_t>(i + (n - n1) / 2)] = k1.at<double>(i);
   for (int i = 0; i < n2; ++i) b[static_cast<size_t>(i + (n - n2) / 2)] = k2.at<double>(i);
   double aa = 0, bb = 0, ab = 0;
@@ -69,83 +64,137 @@ double DogNoiseGain(double sigma1_px, double sigma2_px) {
   return aa * aa + bb * bb - 2.0 * ab * ab;
 }
 
-double ImmerkaerNoiseSigma(const cv::Mat& image, const cv::Mat& mask) {
-  if (image.rows < 3 || image.cols < 3) return 0.0;
-  const cv::Mat k = (cv::Mat_<float>(3, 1) << 1.f, -2.f, 1.f);
-  cv::Mat response;
-  cv::sepFilter2D(image, response, CV_32F, k, k, cv::Point(-1, -1), 0.0, cv::BORDER_REPLICATE);
-  cv::Mat inner;
-  cv::erode(mask, inner, cv::Mat(), cv::Point(-1, -1), 1, cv::BORDER_CONSTANT, cv::Scalar(0));
-  const double n = cv::countNonZero(inner);
-  if (n < 1) return 0.0;
-  const double mean_abs = cv::mean(cv::abs(response), inner)[0];
-  return std::sqrt(kPi / 2.0) / 6.0 * mean_abs;
+void ImmerkaerRow(const float* above, const float* row, const float* below, const float* weight,
+                  int cols, double* sum, double* count) {
+  // [1 -2 1] across rows of [1 -2 1] along the row; replicated at the row's ends.
+  auto at = [&](int x) {
+    const int xl = x > 0 ? x - 1 : 0, xr = x + 1 < cols ? x + 1 : cols - 1;
+    const float a = above[xl] - 2.f * above[x] + above[xr];
+    const float b = row[xl] - 2.f * row[x] + row[xr];
+    const float c = below[xl] - 2.f * below[x] + below[xr];
+    return weight[x] * std::abs(a - 2.f * b + c);
+  };
+  constexpr int kLanes = 8;  // independent partial sums, so that the loop vectorises
+  float acc[kLanes] = {}, n[kLanes] = {};
+  double total = cols > 0 ? at(0) : 0.0, total_n = cols > 0 ? weight[0] : 0.0;
+  if (cols > 1) {
+    total += at(cols - 1);
+    total_n += weight[cols - 1];
+  }
+  int x = 1;
+  for (; x + kLanes <= cols - 1; x += kLanes) {
+    for (int k = 0; k < kLanes; ++k) {
+      const int i = x + k;
+      const float a = above[i - 1] - 2.f * above[i] + above[i + 1];
+      const float b = row[i - 1] - 2.f * row[i] + row[i + 1];
+      const float c = below[i - 1] - 2.f * below[i] + below[i + 1];
+      acc[k] += weight[i] * std::abs(a - 2.f * b + c);
+      n[k] += weight[i];
+    }
+  }
+  for (; x < cols - 1; ++x) {
+    total += at(x);
+    total_n += weight[x];
+  }
+  for (int k = 0; k < kLanes; ++k) {
+    total += acc[k];
+    total_n += n[k];
+  }
+  *sum += total;
+  *count += total_n;
 }
 
-GlcmFeatures ComputeGlcm(const cv::Mat& quantised, const cv::Mat& mask, int distance,
-                         int levels) {
-  CV_Assert(quantised.type() == CV_8UC1 && mask.type() == CV_8UC1 && levels >= 2);
+double ImmerkaerNoiseSigma(const cv::Mat& image, const cv::Mat& mask) {
+  CV_Assert(image.type() == CV_32FC1 && mask.type() == CV_8UC1 && mask.size() == image.size());
+  double sum = 0.0, n = 0.0;
+  std::vector<float> weight(static_cast<size_t>(image.cols));
+  for (int y = 0; y < image.rows; ++y) {
+    const int ya = y > 0 ? y - 1 : 0, yb = y + 1 < image.rows ? y + 1 : image.rows - 1;
+    const uchar* m = mask.ptr<uchar>(y);
+    for (int x = 0; x < image.cols; ++x) weight[static_cast<size_t>(x)] = m[x] ? 1.f : 0.f;
+    ImmerkaerRow(image.ptr<float>(ya), image.ptr<float>(y), image.ptr<float>(yb), weight.data(),
+                 image.cols, &sum, &n);
+  }
+  return n > 0 ? kImmerkaerScale * sum / n : 0.0;
+}
+
+GlcmCounts::GlcmCounts(int levels_, int distance) : levels(levels_) {
   const int d = std::max(1, distance);
-  std::array<cv::Point, 4> offsets;
   for (int k = 0; k < 4; ++k) {
     const double a = k * kPi / 4.0;
-    offsets[static_cast<size_t>(k)] = cv::Point(static_cast<int>(std::lround(d * std::cos(a))),
-                                                -static_cast<int>(std::lround(d * std::sin(a))));
+    offsets[k] = cv::Point(static_cast<int>(std::lround(d * std::cos(a))),
+                           -static_cast<int>(std::lround(d * std::sin(a))));
+    counts[k].assign(static_cast<size_t>(levels * levels), 0);
   }
-  std::array<GlcmFeatures, 4> per_direction{};
-  std::array<bool, 4> valid{};
-  cv::parallel_for_(cv::Range(0, 4), [&](const cv::Range& range) {
-    for (int k = range.start; k < range.end; ++k) {
-      const cv::Point o = offsets[static_cast<size_t>(k)];
-      std::vector<double> counts(static_cast<size_t>(levels * levels), 0.0);
-      double total = 0;
-      const int y0 = std::max(0, -o.y), y1 = std::min(quantised.rows, quantised.rows - o.y);
-      const int x0 = std::max(0, -o.x), x1 = std::min(quantised.cols, quantised.cols - o.x);
-      for (int y = y0; y < y1; ++y) {
-        const uchar* q = quantised.ptr<uchar>(y);
-        const uchar* m = mask.ptr<uchar>(y);
-        const uchar* q2 = quantised.ptr<uchar>(y + o.y) + o.x;
-        const uchar* m2 = mask.ptr<uchar>(y + o.y) + o.x;
-        for (int x = x0; x < x1; ++x) {
-          if (!m[x] || !m2[x]) continue;
-          counts[static_cast<size_t>(q[x] * levels + q2[x])] += 1.0;
-          total += 1.0;
-        }
-      }
-      if (total <= 0) continue;
-      GlcmFeatures f;
-      for (int i = 0; i < levels; ++i) {
-        for (int j = 0; j < levels; ++j) {
-          // Symmetric: P(i,j) = (C(i,j) + C(j,i)) / (2 total).
-          const double p = (counts[static_cast<size_t>(i * levels + j)] +
-                            counts[static_cast<size_t>(j * levels + i)]) /
-                           (2.0 * total);
-          if (p <= 0) continue;
-          const double dij = i - j;
-          f.contrast += p * dij * dij;
-          f.homogeneity += p / (1.0 + dij * dij);
-          f.entropy -= p * std::log2(p);
-        }
-      }
-      per_direction[static_cast<size_t>(k)] = f;
-      valid[static_cast<size_t>(k)] = true;
-    }
-  });
-  GlcmFeatures mean;
-  int n = 0;
+}
+
+void GlcmCounts::Add(const GlcmCounts& other) {
   for (int k = 0; k < 4; ++k) {
-    if (!valid[static_cast<size_t>(k)]) continue;
-    mean.contrast += per_direction[static_cast<size_t>(k)].contrast;
-    mean.homogeneity += per_direction[static_cast<size_t>(k)].homogeneity;
-    mean.entropy += per_direction[static_cast<size_t>(k)].entropy;
-    ++n;
+    for (size_t i = 0; i < counts[k].size(); ++i) counts[k][i] += other.counts[k][i];
+    totals[k] += other.totals[k];
   }
-  if (n > 0) {
-    mean.contrast /= n;
-    mean.homogeneity /= n;
-    mean.entropy /= n;
+}
+
+void GlcmCounts::CountRows(const cv::Mat& quantised, int row_begin, int row_end, int row_offset,
+                           int step) {
+  const auto up = [step](int v) { return (v + step - 1) / step * step; };  // v >= 0
+  for (int k = 0; k < 4; ++k) {
+    const cv::Point o = offsets[k];
+    const int y0 = std::max(row_begin, -o.y), y1 = std::min(row_end, quantised.rows - o.y);
+    const int x0 = up(std::max(0, -o.x)), x1 = std::min(quantised.cols, quantised.cols - o.x);
+    std::uint32_t* c = counts[k].data();
+    std::uint64_t n = 0;
+    for (int y = up(y0 + row_offset) - row_offset; y < y1; y += step) {
+      const std::uint16_t* q = quantised.ptr<std::uint16_t>(y);
+      const std::uint16_t* q2 = quantised.ptr<std::uint16_t>(y + o.y) + o.x;
+      for (int x = x0; x < x1; x += step) {
+        const int a = q[x], b = q2[x];
+        if (a == kGlcmOutside || b == kGlcmOutside) continue;
+        ++c[a * levels + b];
+        ++n;
+      }
+    }
+    totals[k] += static_cast<double>(n);
+  }
+}
+
+GlcmFeatures GlcmCounts::Features() const {
+  GlcmFeatures mean;
+  int used = 0;
+  for (int k = 0; k < 4; ++k) {
+    if (totals[k] <= 0) continue;
+    for (int i = 0; i < levels; ++i) {
+      for (int j = 0; j < levels; ++j) {
+        const double p = (static_cast<double>(counts[k][static_cast<size_t>(i * levels + j)]) +
+                          counts[k][static_cast<size_t>(j * levels + i)]) /
+                         (2.0 * totals[k]);
+        if (p <= 0) continue;
+        const double dij = i - j;
+        mean.contrast += p * dij * dij;
+        mean.homogeneity += p / (1.0 + dij * dij);
+        mean.entropy -= p * std::log2(p);
+      }
+    }
+    ++used;
+  }
+  if (used > 0) {
+    mean.contrast /= used;
+    mean.homogeneity /= used;
+    mean.entropy /= used;
   }
   return mean;
+}
+
+GlcmFeatures ComputeGlcm(const cv::Mat& quantised, const cv::Mat& mask, int distance, int levels,
+                         int step) {
+  CV_Assert(quantised.type() == CV_8UC1 && mask.type() == CV_8UC1 && levels >= 2 &&
+            mask.size() == quantised.size());
+  cv::Mat q;
+  quantised.convertTo(q, CV_16U);
+  q.setTo(kGlcmOutside, mask == 0);
+  GlcmCounts counts(levels, distance);
+  counts.CountRows(q, 0, q.rows, 0, std::max(1, step));
+  return counts.Features();
 }
 
 }  // namespace skintrack::metrics::internal

@@ -2,10 +2,10 @@
 // definition, the DoG gains, the Immerkaer noise estimate and the GLCM features.
 #pragma once
 
+#include <cstdint>
+#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/core.hpp>
 
 namespace skintrack::metrics::internal {
 
@@ -37,26 +37,56 @@ std::vector<TextureBand> TextureBands(const std::vector<double>& edges_mm, doubl
 // r = 2: 0.4725 at wavelength 6.54 s.
 double DogPeakGain(double ratio);
 
-// Sum of squared coefficients of the discrete 2-D DoG kernel GaussianBlur(s1) - GaussianBlur(s2)
-// (OpenCV's CV_32F kernel sizes): the variance gain of the DoG for white noise.
+// The sampled, normalised 1-D Gaussian of the texture filters: 2 ceil(3 sigma) + 1 taps
+// (CV_64F column; the mass beyond 3 sigma, 0.27 %, is dropped and the rest renormalised).
+cv::Mat TextureKernel(double sigma_px);
+
+// Sum of squared coefficients of the 2-D DoG kernel k(s1) k(s1)^T - k(s2) k(s2)^T (k =
+// TextureKernel): the variance gain of the DoG for white noise.
 double DogNoiseGain(double sigma1_px, double sigma2_px);
 
-// Immerkaer (1996) noise sd of `image` (CV_32FC1) over the pixels of `mask` (CV_8UC1; those
-// with a full 3x3 neighbourhood inside the image are used):
-//   sigma = sqrt(pi / 2) / 6 * mean |I * N|,  N = [1 -2 1]^T [1 -2 1].
-// N cancels planes and (separably) any signal constant along x or along y; texture finer than
-// ~4 px leaks into the estimate (an upper bound on the noise).
+// Immerkaer (1996) noise sd of `image` (CV_32FC1) over the pixels of `mask` (CV_8UC1):
+//   sigma = sqrt(pi / 2) / 6 * mean |I * N|,  N = [1 -2 1]^T [1 -2 1]
+// (replicated border). N cancels planes and (separably) any signal constant along x or along
+// y; texture finer than ~4 px leaks into the estimate (an upper bound on the noise).
 double ImmerkaerNoiseSigma(const cv::Mat& image, const cv::Mat& mask);
+// Adds to *sum the sum of weight[x] |I * N|(x) over one row (replicated at its ends), given the
+// rows above and below (the same row at the image border), and to *count the sum of weights.
+void ImmerkaerRow(const float* above, const float* row, const float* below, const float* weight,
+                  int cols, double* sum, double* count);
+inline constexpr double kImmerkaerScale = 0.20888568955258335;  // sqrt(pi / 2) / 6
 
 struct GlcmFeatures {
   double contrast = 0, homogeneity = 0, entropy = 0;
 };
 
-// Symmetric GLCM of a quantised image (CV_8UC1, values < levels) over pixel pairs with both
-// pixels in `mask`, offset `distance` px in directions 0, 45, 90, 135 degrees (offsets
-// (round(d cos a), -round(d sin a))), features averaged over the four directions:
-// contrast = sum P(i,j) (i-j)^2, homogeneity = sum P(i,j) / (1 + (i-j)^2),
-// entropy = -sum P(i,j) log2 P(i,j) (bits). All zero when no pair is found.
-GlcmFeatures ComputeGlcm(const cv::Mat& quantised, const cv::Mat& mask, int distance, int levels);
+// Quantised value (CV_16UC1) of a pixel outside the mask.
+inline constexpr std::uint16_t kGlcmOutside = 65535;
+
+// Co-occurrence counts in the 4 directions 0, 45, 90, 135 degrees, offsets
+// (round(d cos a), -round(d sin a)) px.
+struct GlcmCounts {
+  explicit GlcmCounts(int levels_, int distance);
+  void Add(const GlcmCounts& other);
+  // Counts the pairs (x, y) -> (x + o.x, y + o.y) anchored at the pixels of the rows
+  // [row_begin, row_end) of `quantised` (CV_16UC1, values < levels, or kGlcmOutside for pixels
+  // outside the mask: pairs with such a pixel are skipped, as are partners outside the Mat)
+  // whose column and global row (row + row_offset) are multiples of `step`.
+  void CountRows(const cv::Mat& quantised, int row_begin, int row_end, int row_offset, int step);
+  // Symmetric P(i,j) = (C(i,j) + C(j,i)) / (2 total) per direction; features averaged over the
+  // directions with pairs: contrast = sum P (i-j)^2, homogeneity = sum P / (1 + (i-j)^2),
+  // entropy = -sum P log2 P (bits). All zero when no pair is found.
+  GlcmFeatures Features() const;
+
+  int levels;
+  cv::Point offsets[4];
+  std::vector<std::uint32_t> counts[4];
+  double totals[4] = {0, 0, 0, 0};
+};
+
+// Whole-image GLCM features of a quantised image (CV_8UC1, values < levels) over `mask`
+// (CV_8UC1, same size), offset `distance` px, anchors on a grid of `step` px.
+GlcmFeatures ComputeGlcm(const cv::Mat& quantised, const cv::Mat& mask, int distance, int levels,
+                         int step);
 
 }  // namespace skintrack::metrics::internal

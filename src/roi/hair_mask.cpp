@@ -1,65 +1,113 @@
 // Hair mask: thin, long, dark and sharp curvilinear structures.
 //
 // Definition (lengths from HairOptions, converted with px_per_mm; w = max_width_mm in px):
-//  1. Linear luminance Y of the image (Rec. 709). When w > 8 px the image is first reduced
-//     by an integer factor f = floor(w / 4) with area averaging (hairs stay >= 4 px wide).
+//  1. Linear luminance Y of the image (Rec. 709, sRGB decoded by a 16385-entry table). When
+//     w > 8 px, Y is first reduced by the integer factor f = floor(w / 4) with area averaging
+//     (hairs stay >= 4 px wide); the mask is enlarged back by pixel replication.
 //  2. Weber darkness against a closing: D = (C - Y) / (C + 0.01), C = morphological closing of
-//     Y with a disc of radius ceil(w / 2) + 1 px (the local background with every structure
-//     narrower than w removed; the offset 0.01 keeps near-black vignetting from turning noise
-//     into contrast). D is a black-hat in Weber units: a hair of darkness c reads c on its
-//     centre line, a broad dark region (lesion, shadow) reads ~0, and a shallow wrinkle reads at
-//     most its own Weber depth (< 0.2), below min_contrast.
-//  3. Cores: 8-connected components of D >= min_contrast. A core is a hair when its skeleton
-//     (Zhang-Suen thinning) is at least min_length_mm long (links weighted 1 or sqrt 2) and
-//     its mean width area / length is at most 1.5 w + 1 px (thin).
+//     Y with a square of half-side ceil(w / 2) + 1 px (the local background with every
+//     structure narrower than w removed, whatever its direction; the offset 0.01 keeps near-black
+//     vignetting from turning noise into contrast). D is a black-hat in Weber units: a hair of
+//     darkness c reads c on its centre line, a broad dark region (lesion, shadow) reads ~0, and a
+//     shallow wrinkle reads at most its own Weber depth (< 0.2), below min_contrast.
+//  3. Cores: 8-connected components of D >= min_contrast (their outer contours). A core is a
+//     hair when its length, half the perimeter of its outer contour (a thin curve's contour runs
+//     along both of its sides), is at least min_length_mm, and its mean width, pixel area /
+//     length, is at most 1.5 w + 1 px (thin; a compact blob of length L has width ~L / 3).
 //  4. Hair pixels: the kept cores, grown by up to ceil(w / 2) px into pixels with
 //     D >= min_contrast / 2 (the soft edges of the hair), then dilated by dilate_mm.
 // Invariance: D is a ratio of linear luminances at the same place, so exposure, white balance
 // (through Y) and smooth side light do not change it.
 #include <algorithm>
 #include <cmath>
-#include <string>
-
+#include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
-#include "/tmp/m1prof/prof.h"
-#include <opencv2/ximgproc.hpp>
+#include <string>
+#include <vector>
 
 #include "skintrack/core/image.h"
-#include "skintrack/photometric/bandpass.h"
 #include "skintrack/roi/roi.h"
 
 namespace skintrack::roi {
 namespace {
 
-constexpr double kYOffset = 0.01;     // added to the background in the Weber ratio
+constexpr double kYOffset = 0.01;        // added to the background in the Weber ratio
 constexpr double kMaxWorkWidthPx = 8.0;  // above this hair width the image is reduced
 
 cv::Mat Disc(int radius) {
   return cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * radius + 1, 2 * radius + 1));
 }
 
-// Skeleton length of a binary crop (CV_8UC1 0/255), px: 8-connected links between skeleton
-// pixels, weighted 1 (axial) or sqrt(2) (diagonal), each link counted once.
-double SkeletonLength(const cv::Mat& binary) {
-  cv::Mat padded, skel;
-  cv::copyMakeBorder(binary, padded, 1, 1, 1, 1, cv::BORDER_CONSTANT, 0);
-  cv::ximgproc::thinning(padded, skel, cv::ximgproc::THINNING_ZHANGSUEN);
-  double length = 0.0;
-  int count = 0;
-  for (int y = 1; y + 1 < skel.rows; ++y) {
-    const uchar* row = skel.ptr<uchar>(y);
-    const uchar* below = skel.ptr<uchar>(y + 1);
-    for (int x = 1; x + 1 < skel.cols; ++x) {
-      if (!row[x]) continue;
-      ++count;
-      const bool right = row[x + 1] != 0, down = below[x] != 0;
-      length += (right ? 1.0 : 0.0) + (down ? 1.0 : 0.0);
-      // A diagonal link only when no axial path already joins the two pixels.
-      if (below[x + 1] && !right && !down) length += std::sqrt(2.0);
-      if (below[x - 1] && !row[x - 1] && !down) length += std::sqrt(2.0);
+// sRGB-encoded [0,1] -> linear light from a 16385-entry table of the IEC 61966-2-1 curve,
+// nearest entry (relative error < 1e-4 above sRGB 0.1; ample for a contrast threshold).
+class SrgbTable {
+ public:
+  SrgbTable() {
+    for (int i = 0; i <= kSize; ++i) {
+      const double v = static_cast<double>(i) / kSize;
+      lut_[i] = static_cast<float>(v <= 0.04045 ? v / 12.92 : std::pow((v + 0.055) / 1.055, 2.4));
     }
   }
-  return count > 0 ? std::max(length, 1.0) : 0.0;
+  float operator()(float v) const {
+    const float t = std::min(std::max(v, 0.f), 1.f) * kSize + 0.5f;
+    return lut_[static_cast<int>(t)];
+  }
+
+ private:
+  static constexpr int kSize = 16384;
+  float lut_[kSize + 1];
+};
+
+// Rows [a, b) of the linear luminance Y = 0.2126 R + 0.7152 G + 0.0722 B (Rec. 709).
+void LuminanceRows(const cv::Mat& image, int a, int b, cv::Mat* y) {
+  static const SrgbTable table;
+  y->create(b - a, image.cols, CV_32FC1);
+  for (int r = a; r < b; ++r) {
+    const cv::Vec3f* p = image.ptr<cv::Vec3f>(r);
+    float* out = y->ptr<float>(r - a);
+    for (int x = 0; x < image.cols; ++x)
+      out[x] = 0.0722f * table(p[x][0]) + 0.7152f * table(p[x][1]) + 0.2126f * table(p[x][2]);
+  }
+}
+
+// Steps 1-2 in row tiles (halo = the closing's reach, replicated at the image's own borders,
+// so the result equals whole-image processing): Y, its closing, and the thresholded darkness.
+void DarknessMasks(const cv::Mat& y_or_image, bool is_image, int close_r, double min_contrast,
+                   cv::Mat* core, cv::Mat* soft) {
+  const int rows = y_or_image.rows, cols = y_or_image.cols;
+  core->create(rows, cols, CV_8UC1);
+  soft->create(rows, cols, CV_8UC1);
+  constexpr int kTile = 256;
+  const int halo = 2 * close_r + 1;
+  const cv::Mat se =
+      cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * close_r + 1, 2 * close_r + 1));
+  const float c_core = static_cast<float>(min_contrast), c_soft = 0.5f * c_core;
+  const float offset = static_cast<float>(kYOffset);
+  cv::parallel_for_(cv::Range(0, (rows + kTile - 1) / kTile), [&](const cv::Range& range) {
+    cv::Mat y, closed;
+    for (int t = range.start; t < range.end; ++t) {
+      const int y0 = t * kTile, y1 = std::min(rows, y0 + kTile);
+      const int ya = std::max(0, y0 - halo), yb = std::min(rows, y1 + halo);
+      if (is_image) {
+        LuminanceRows(y_or_image, ya, yb, &y);
+      } else {
+        y = y_or_image.rowRange(ya, yb);
+      }
+      cv::morphologyEx(y, closed, cv::MORPH_CLOSE, se, cv::Point(-1, -1), 1, cv::BORDER_REPLICATE);
+      for (int r = y0; r < y1; ++r) {
+        const float* yr = y.ptr<float>(r - ya);
+        const float* cr = closed.ptr<float>(r - ya);
+        uchar* co = core->ptr<uchar>(r);
+        uchar* so = soft->ptr<uchar>(r);
+        for (int x = 0; x < cols; ++x) {
+          // D >= c  <=>  C - Y >= c (C + offset), as C + offset > 0.
+          const float dark = cr[x] - yr[x], bg = cr[x] + offset;
+          co[x] = dark >= c_core * bg ? 255 : 0;
+          so[x] = dark >= c_soft * bg ? 255 : 0;
+        }
+      }
+    }
+  });
 }
 
 }  // namespace
@@ -77,71 +125,74 @@ Status HairOptions::Check() const {
   return Status::Ok();
 }
 
-Status HairMask(const cv::Mat& image, double px_per_mm, const HairOptions& options,
-                cv::Mat* mask) {
-  TmpProf prof_("HairMask");
+Status HairMask(const cv::Mat& image, double px_per_mm, const HairOptions& options, cv::Mat* mask) {
   SKINTRACK_RETURN_IF_ERROR(options.Check());
-  SKINTRACK_RETURN_IF_ERROR(CheckImage(image, kImageType, 16, "HairMask: image"));
+  if (image.type() != kImageType || image.rows < 16 || image.cols < 16)
+    return Status::InvalidArgument("HairMask: image must be CV_32FC3 and >= 16 px on a side");
   if (!(std::isfinite(px_per_mm) && px_per_mm > 0.0 && px_per_mm < 1e5))
     return Status::InvalidArgument("HairMask: px_per_mm must be in (0, 1e5)");
   if (mask == nullptr) return Status::InvalidArgument("HairMask: mask is null");
 
-  prof_.Lap("// 1. Luminanc");
-  // 1. Luminance at the working scale.
+  // 1-2. Luminance at the working scale; thresholded Weber darkness against the closing.
   const double width_full = options.max_width_mm * px_per_mm;
   const int f = width_full > kMaxWorkWidthPx ? static_cast<int>(std::floor(width_full / 4.0)) : 1;
-  cv::Mat y = photometric::LuminanceOf(image);
-  if (f > 1) cv::resize(y, y, cv::Size(), 1.0 / f, 1.0 / f, cv::INTER_AREA);
-  const double ppmm = px_per_mm * y.cols / image.cols;
+  const double ppmm = px_per_mm / f;
   const double w = options.max_width_mm * ppmm;
-
-  prof_.Lap("// 2. Weber");
-  // 2. Weber darkness against the closing.
   const int close_r = static_cast<int>(std::ceil(w / 2.0)) + 1;
-  cv::Mat closed;
-  cv::morphologyEx(y, closed, cv::MORPH_CLOSE, Disc(close_r), cv::Point(-1, -1), 1,
-                   cv::BORDER_REPLICATE);
-  prof_.Lap("cv::Mat darkne");
-  cv::Mat darkness = (closed - y) / (closed + kYOffset);
+  cv::Mat core, soft;
+  if (f > 1) {
+    cv::Mat y, small;
+    LuminanceRows(image, 0, image.rows, &y);
+    cv::resize(y(cv::Rect(0, 0, y.cols / f * f, y.rows / f * f)), small,
+               cv::Size(y.cols / f, y.rows / f), 0, 0, cv::INTER_AREA);
+    DarknessMasks(small, false, close_r, options.min_contrast, &core, &soft);
+  } else {
+    DarknessMasks(image, true, close_r, options.min_contrast, &core, &soft);
+  }
 
-  prof_.Lap("// 3. Cores");
-  // 3. Cores kept by skeleton length and mean width.
-  const cv::Mat core = darkness >= options.min_contrast;
-  cv::Mat labels, stats, centroids;
-  const int n = cv::connectedComponentsWithStats(core, labels, stats, centroids, 8, CV_32S);
+  // 3. Cores kept by length and mean width, from their outer contours: a thin curve's outer
+  // contour runs along both sides, so its length is half the perimeter.
+  std::vector<std::vector<cv::Point>> contours;
+  cv::findContours(core, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
   const double min_length = options.min_length_mm * ppmm;
   const double max_mean_width = 1.5 * w + 1.0;
-  prof_.Lap("cv::Mat kept =");
-  cv::Mat kept = cv::Mat::zeros(y.size(), CV_8UC1);
-  for (int i = 1; i < n; ++i) {
-    const cv::Rect box(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
-                       stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
-    const double area = stats.at<int>(i, cv::CC_STAT_AREA);
-    // Cheap rejections: a curve of length L spans at least ~L / 2 and has area <= L * width.
-    if (std::hypot(box.width, box.height) < 0.5 * min_length) continue;
-    if (area < 0.5 * min_length) continue;
-    const cv::Mat component = labels(box) == i;
-    const double length = SkeletonLength(component);
-    if (length < min_length || area > max_mean_width * length) continue;
-    kept(box).setTo(255, component);
-  }
-
-  prof_.Lap("// 4. Soft");
-  // 4. Soft edges and margin.
+  // 4. Each kept core grown by up to ceil(w / 2) px into its soft edges, then dilated by
+  // dilate_mm, inside its own box (dilation distributes over the union of the cores).
   const int grow_r = static_cast<int>(std::ceil(w / 2.0));
-  if (cv::countNonZero(kept) > 0 && grow_r > 0) {
-    cv::Mat reach;
-    cv::dilate(kept, reach, Disc(grow_r));
-    kept |= reach & (darkness >= 0.5 * options.min_contrast);
-  }
-  prof_.Lap("const int dila");
   const int dilate_r = static_cast<int>(std::lround(options.dilate_mm * ppmm));
-  if (dilate_r > 0) cv::dilate(kept, kept, Disc(dilate_r));
-  if (f > 1) {
-    cv::resize(kept, kept, image.size(), 0, 0, cv::INTER_LINEAR);
-    cv::threshold(kept, kept, 0, 255, cv::THRESH_BINARY);
+  const cv::Rect frame(0, 0, core.cols, core.rows);
+  cv::Mat kept = cv::Mat::zeros(core.size(), CV_8UC1);
+  for (size_t i = 0; i < contours.size(); ++i) {
+    const cv::Rect box = cv::boundingRect(contours[i]);
+    if (std::hypot(box.width, box.height) < 0.5 * min_length) continue;  // cannot be long
+    const double perimeter = cv::arcLength(contours[i], true);
+    const double length = 0.5 * perimeter;
+    if (length < min_length) continue;
+    // Pixels of the region: polygon area through the boundary pixel centres plus the half of
+    // the boundary pixels outside it (Pick).
+    const double pixels = cv::contourArea(contours[i]) + 0.5 * perimeter + 1.0;
+    if (pixels > max_mean_width * length) continue;
+    const int margin = grow_r + dilate_r + 1;
+    const cv::Rect outer =
+        (box - cv::Point(margin, margin) + cv::Size(2 * margin, 2 * margin)) & frame;
+    cv::Mat hair = cv::Mat::zeros(outer.size(), CV_8UC1);
+    cv::drawContours(hair, contours, static_cast<int>(i), cv::Scalar(255), cv::FILLED, cv::LINE_8,
+                     cv::noArray(), 0, -outer.tl());
+    hair &= core(outer);
+    if (grow_r > 0) {
+      cv::Mat reach;
+      cv::dilate(hair, reach, Disc(grow_r));
+      hair |= reach & soft(outer);
+    }
+    if (dilate_r > 0) cv::dilate(hair, hair, Disc(dilate_r));
+    kept(outer) |= hair;
   }
-  prof_.Lap("*mask = kept");
+  if (f > 1) {
+    cv::Mat full = cv::Mat::zeros(image.size(), CV_8UC1);
+    cv::resize(kept, full(cv::Rect(0, 0, kept.cols * f, kept.rows * f)),
+               cv::Size(kept.cols * f, kept.rows * f), 0, 0, cv::INTER_NEAREST);
+    kept = full;
+  }
   *mask = kept;
   return Status::Ok();
 }

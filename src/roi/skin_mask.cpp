@@ -3,25 +3,28 @@
 // full resolution.
 //
 // Definition (all thresholds from SkinMaskOptions):
-//  1. Working copy: the image reduced with area averaging so that its long side is at most
-//     kWorkLongSide px (never enlarged), then blurred with a Gaussian of sigma 1 working px.
+//  1. Working copy: the image reduced by the integer factor f = ceil(long side / 1024) with
+//     area averaging (f x f blocks; a partial last block row/column is dropped), then blurred
+//     with a Gaussian of sigma 1 working px.
 //  2. Colour gate per working pixel, OpenCV float CIELAB (D65) of the sRGB values:
 //       min_l <= L* <= max_l,  C* = hypot(a*, b*) >= min_chroma,  a* <= max_lip_a,
 //       hue h = atan2(b*, a*) in degrees within [min_hue_deg, max_hue_deg] (modulo 360).
 //  3. Cleanup: opening then closing with a disc of radius max(1, 0.5 % of the working short
 //     side); skin components smaller than min_component_fraction of the image are dropped and
 //     non-skin holes (not touching the border) smaller than that are filled.
-//  4. Back to full resolution (bilinear, threshold at half), then glare removed: full-resolution
-//     pixels with L* > glare_l and C* < glare_chroma, dilated by kGlareDilatePx px.
+//  4. Back to full resolution (nearest working pixel; the dropped partial blocks copy their
+//     neighbours), then glare removed: full-resolution pixels with L* > glare_l and
+//     C* < glare_chroma, dilated by 2 px (5x5 ellipse).
 // Invariance: none by design (an absolute colour gate); exposure changes of +-30 % and white
-// balance of +-8 % move typical skin (L* 30-85, hue 30-70 deg, C* 10-40) well inside the gate.
+// balance of +-8 % keep typical skin (L* 30-85, hue 30-70 deg, C* 10-40) inside the gate, but
+// dermoscope colour casts (bluish, or near-neutral C* ~ 4) can fall outside it: widen the
+// gate (min_hue_deg, min_chroma) for such images.
 #include <algorithm>
 #include <cmath>
+#include <opencv2/core/utility.hpp>
+#include <opencv2/imgproc.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/imgproc.hpp>
-#include "/tmp/m1prof/prof.h"
 
 #include "skintrack/core/image.h"
 #include "skintrack/roi/roi.h"
@@ -29,8 +32,8 @@
 namespace skintrack::roi {
 namespace {
 
-constexpr int kWorkLongSide = 1024;     // long side of the working copy, px
-constexpr int kGlareDilatePx = 2;       // glare halo added around specular pixels, full-res px
+constexpr int kWorkLongSide = 1024;      // long side of the working copy, px
+constexpr int kGlareDilatePx = 2;        // glare halo added around specular pixels, full-res px
 constexpr float kGlareCandidate = 0.8f;  // min sRGB channel below which a pixel cannot be glare
 
 bool Finite(double v) { return std::isfinite(v); }
@@ -69,31 +72,64 @@ void ReplaceSmall(cv::Mat* binary, int min_area, bool skip_border, uchar value) 
   }
 }
 
-// Full-resolution glare: L* > glare_l and C* < glare_chroma. Only pixels whose smallest sRGB
-// channel exceeds kGlareCandidate can qualify (L* > 80 and near neutral needs all three high),
-// so Lab is evaluated on those few pixels only.
-cv::Mat GlareMask(const cv::Mat& image, const SkinMaskOptions& o) {
-  cv::Mat glare = cv::Mat::zeros(image.size(), CV_8UC1);
-  std::vector<cv::Point> where;
-  for (int y = 0; y < image.rows; ++y) {
-    const cv::Vec3f* p = image.ptr<cv::Vec3f>(y);
-    for (int x = 0; x < image.cols; ++x) {
-      if (std::min(p[x][0], std::min(p[x][1], p[x][2])) > kGlareCandidate) where.emplace_back(x, y);
+// One parallel pass over the image: the f x f block means (working copy, partial blocks at
+// the right / bottom dropped) and the full-resolution glare pixels: L* > glare_l and
+// C* < glare_chroma. Only pixels whose three sRGB channels all exceed kGlareCandidate can
+// qualify (L* > 80 and near neutral needs all three high), so Lab is evaluated on those only.
+void WorkingCopyAndGlare(const cv::Mat& image, int f, const SkinMaskOptions& o, cv::Mat* work,
+                         cv::Mat* glare) {
+  const int bw = image.cols / f, bh = image.rows / f, groups = (image.rows + f - 1) / f;
+  work->create(bh, bw, CV_32FC3);
+  *glare = cv::Mat::zeros(image.size(), CV_8UC1);
+  std::vector<std::vector<cv::Point>> found(static_cast<size_t>(groups));
+  cv::parallel_for_(cv::Range(0, groups), [&](const cv::Range& range) {
+    std::vector<float> acc(static_cast<size_t>(3 * bw));
+    for (int g = range.start; g < range.end; ++g) {
+      std::fill(acc.begin(), acc.end(), 0.f);
+      for (int y = g * f; y < std::min(image.rows, (g + 1) * f); ++y) {
+        const float* p = image.ptr<float>(y);
+        for (int x = 0; x < image.cols; ++x) {
+          if (p[3 * x + 1] > kGlareCandidate && p[3 * x] > kGlareCandidate &&
+              p[3 * x + 2] > kGlareCandidate)
+            found[static_cast<size_t>(g)].emplace_back(x, y);
+        }
+        for (int bx = 0; bx < bw; ++bx) {
+          const float* q = p + 3 * bx * f;
+          for (int k = 0; k < f; ++k) {
+            acc[static_cast<size_t>(3 * bx)] += q[3 * k];
+            acc[static_cast<size_t>(3 * bx + 1)] += q[3 * k + 1];
+            acc[static_cast<size_t>(3 * bx + 2)] += q[3 * k + 2];
+          }
+        }
+      }
+      if (g >= bh) continue;
+      float* out = work->ptr<float>(g);
+      const float inv = 1.f / static_cast<float>(f * f);
+      for (int i = 0; i < 3 * bw; ++i) out[i] = acc[static_cast<size_t>(i)] * inv;
     }
-  }
-  if (where.empty()) return glare;
+  });
+  std::vector<cv::Point> where;
+  for (const auto& v : found) where.insert(where.end(), v.begin(), v.end());
+  if (where.empty()) return;
   cv::Mat candidates(static_cast<int>(where.size()), 1, CV_32FC3), lab;
   for (size_t i = 0; i < where.size(); ++i)
     candidates.at<cv::Vec3f>(static_cast<int>(i)) = image.at<cv::Vec3f>(where[i]);
   cv::cvtColor(candidates, lab, cv::COLOR_BGR2Lab);
   for (size_t i = 0; i < where.size(); ++i) {
     const cv::Vec3f v = lab.at<cv::Vec3f>(static_cast<int>(i));
-    if (v[0] > o.glare_l && std::hypot(v[1], v[2]) < o.glare_chroma) glare.at<uchar>(where[i]) = 255;
+    if (v[0] > o.glare_l && std::hypot(v[1], v[2]) < o.glare_chroma)
+      glare->at<uchar>(where[i]) = 255;
   }
-  cv::dilate(glare, glare,
+  // Dilate only around the candidates found.
+  const cv::Rect area =
+      (cv::boundingRect(where) + cv::Size(2 * kGlareDilatePx, 2 * kGlareDilatePx) -
+       cv::Point(kGlareDilatePx, kGlareDilatePx)) &
+      cv::Rect(0, 0, image.cols, image.rows);
+  cv::Mat part = (*glare)(area);
+  cv::dilate(part, part,
              cv::getStructuringElement(cv::MORPH_ELLIPSE,
-                                       cv::Size(2 * kGlareDilatePx + 1, 2 * kGlareDilatePx + 1)));
-  return glare;
+                                       cv::Size(2 * kGlareDilatePx + 1, 2 * kGlareDilatePx + 1)),
+             cv::Point(-1, -1), 1, cv::BORDER_CONSTANT, cv::Scalar(0));
 }
 
 }  // namespace
@@ -119,27 +155,20 @@ Status SkinMaskOptions::Check() const {
 }
 
 Status SkinMask(const cv::Mat& image, const SkinMaskOptions& options, cv::Mat* mask) {
-  TmpProf prof_("SkinMask");
   SKINTRACK_RETURN_IF_ERROR(options.Check());
-  SKINTRACK_RETURN_IF_ERROR(CheckImage(image, kImageType, 16, "SkinMask: image"));
+  if (image.type() != kImageType || image.rows < 16 || image.cols < 16)
+    return Status::InvalidArgument("SkinMask: image must be CV_32FC3 and >= 16 px on a side");
   if (mask == nullptr) return Status::InvalidArgument("SkinMask: mask is null");
 
-  prof_.Lap("// 1. Working");
   // 1. Working copy.
   const int long_side = std::max(image.cols, image.rows);
-  const double scale = std::min(1.0, static_cast<double>(kWorkLongSide) / long_side);
-  cv::Mat work;
-  if (scale < 1.0) {
-    cv::resize(image, work, cv::Size(), scale, scale, cv::INTER_AREA);
-  } else {
-    work = image.clone();
-  }
+  const int f = (long_side + kWorkLongSide - 1) / kWorkLongSide;
+  cv::Mat work, glare;
+  WorkingCopyAndGlare(image, f, options, &work, &glare);
   cv::GaussianBlur(work, work, cv::Size(), 1.0, 1.0, cv::BORDER_REFLECT);
-  prof_.Lap("cv::Mat lab;");
   cv::Mat lab;
   cv::cvtColor(work, lab, cv::COLOR_BGR2Lab);
 
-  prof_.Lap("// 2. Colour");
   // 2. Colour gate.
   cv::Mat skin(work.size(), CV_8UC1);
   constexpr double kDeg = 180.0 / 3.14159265358979323846;
@@ -155,7 +184,6 @@ Status SkinMask(const cv::Mat& image, const SkinMaskOptions& options, cv::Mat* m
     }
   }
 
-  prof_.Lap("// 3. Cleanup");
   // 3. Cleanup.
   const int r = std::max(1, static_cast<int>(std::lround(0.005 * std::min(work.cols, work.rows))));
   const cv::Mat disc = cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * r + 1, 2 * r + 1));
@@ -170,15 +198,14 @@ Status SkinMask(const cv::Mat& image, const SkinMaskOptions& options, cv::Mat* m
     skin = ~holes;
   }
 
-  prof_.Lap("// 4. Full");
   // 4. Full resolution, minus glare.
-  if (skin.size() != image.size()) {
-    cv::resize(skin, skin, image.size(), 0, 0, cv::INTER_LINEAR);
-    cv::threshold(skin, skin, 127, 255, cv::THRESH_BINARY);
+  if (f > 1) {
+    cv::Mat full;
+    cv::resize(skin, full, cv::Size(skin.cols * f, skin.rows * f), 0, 0, cv::INTER_NEAREST);
+    cv::copyMakeBorder(full, skin, 0, image.rows - full.rows, 0, image.cols - full.cols,
+                       cv::BORDER_REPLICATE);
   }
-  prof_.Lap("skin.setTo(0");
-  skin.setTo(0, GlareMask(image, options));
-  prof_.Lap("*mask = skin");
+  skin.setTo(0, glare);
   *mask = skin;
   return Status::Ok();
 }
