@@ -17,31 +17,35 @@
 //                         CompareToJson (no process start-up, no file write)
 //   BM_CompareFilesImages in-process `compare --out-dir`: LoadPair (full size) + ComparePair +
 //                         CompareToJson + report::WriteCompareImages
+//   BM_CompareMetrics     compare::CompareMetrics (skin metrics of both sessions over the common
+//                         region, default MetricsOptions) on an aligned pair; what `compare`
+//                         adds to registration unless --no-metrics
 //   BM_WarpAfterToBefore  align::WarpAfterToBefore at full resolution (the --out-dir warp)
 //   BM_WriteCompareImages report::WriteCompareImages (warp + PNG/JPEG writes of --out-dir)
 //   BM_RenderPair         phantom::RenderPair itself (phantom generation cost)
 //
 // Run through scripts/bench.sh (docs/performance.md has results); e.g.
 //   build-bench/bench/align_bench --benchmark_filter='BM_Align/' --benchmark_min_time=0.1
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
 #include <cstdint>
 #include <cstdlib>
-#include <initializer_list>
 #include <filesystem>
+#include <initializer_list>
 #include <map>
 #include <memory>
+#include <opencv2/core.hpp>
+#include <optional>
 #include <random>
 #include <string>
 #include <system_error>
 #include <utility>
 
-#include <benchmark/benchmark.h>
-#include <opencv2/core.hpp>
-
-#include <unistd.h>
-
 #include "skintrack/align/align.h"
 #include "skintrack/compare/compare.h"
 #include "skintrack/io/image_io.h"
+#include "skintrack/metrics/metrics.h"
 #include "skintrack/phantom/phantom.h"
 #include "skintrack/report/compare_report.h"
 
@@ -124,8 +128,7 @@ void SetPixelCounters(benchmark::State& state, int width, int height) {
                                               benchmark::Counter::kIsIterationInvariantRate);
 }
 
-void RunAlign(benchmark::State& state, const align::AlignOptions& options, int width,
-              int height) {
+void RunAlign(benchmark::State& state, const align::AlignOptions& options, int width, int height) {
   std::string error;
   const phantom::PhantomPair* pair = CachedPair(width, height, &error);
   if (pair == nullptr) {
@@ -178,8 +181,8 @@ const PairFiles* CachedFiles(int width, int height, std::string* error) {
     auto files = std::make_unique<PairFiles>();
     files->before = (BenchDir() / ("before_" + stem + ".jpg")).string();
     files->after = (BenchDir() / ("after_" + stem + ".jpg")).string();
-    for (const auto& [path, image] : {std::pair{files->before, &pair->before},
-                                      std::pair{files->after, &pair->after}}) {
+    for (const auto& [path, image] :
+         {std::pair{files->before, &pair->before}, std::pair{files->after, &pair->after}}) {
       if (const Status st = io::WriteImage(path, *image, kJpegQuality); !st.ok()) {
         *error = st.ToString();
         return nullptr;
@@ -265,8 +268,8 @@ void RunCompareFiles(benchmark::State& state, bool with_images) {
     const std::string json = skintrack::report::CompareToJson(result).dump(2);
     benchmark::DoNotOptimize(json.data());
     if (with_images && result.alignment.status != align::AlignmentStatus::kFailed) {
-      st = skintrack::report::WriteCompareImages(out_dir, loaded.before.image,
-                                                 loaded.after.image, result);
+      st = skintrack::report::WriteCompareImages(out_dir, loaded.before.image, loaded.after.image,
+                                                 result);
       if (!st.ok()) {
         state.SkipWithError(st.ToString().c_str());
         return;
@@ -282,8 +285,8 @@ void BM_CompareFiles(benchmark::State& state) { RunCompareFiles(state, false); }
 void BM_CompareFilesImages(benchmark::State& state) { RunCompareFiles(state, true); }
 
 // The aligned result of a pair at this size (computed once, untimed).
-const align::AlignmentResult* CachedResult(const phantom::PhantomPair& pair, int width,
-                                           int height, std::string* error) {
+const align::AlignmentResult* CachedResult(const phantom::PhantomPair& pair, int width, int height,
+                                           std::string* error) {
   static std::map<std::pair<int, int>, std::unique_ptr<align::AlignmentResult>> cache;
   auto& slot = cache[{width, height}];
   if (!slot) {
@@ -300,6 +303,30 @@ const align::AlignmentResult* CachedResult(const phantom::PhantomPair& pair, int
     slot = std::move(result);
   }
   return slot.get();
+}
+
+void BM_CompareMetrics(benchmark::State& state) {
+  const int width = static_cast<int>(state.range(0)), height = static_cast<int>(state.range(1));
+  std::string error;
+  const phantom::PhantomPair* pair = CachedPair(width, height, &error);
+  const align::AlignmentResult* result =
+      pair == nullptr ? nullptr : CachedResult(*pair, width, height, &error);
+  if (result == nullptr) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  const skintrack::metrics::MetricsOptions options;
+  for (auto _ : state) {
+    skintrack::compare::SessionMetrics metrics;
+    const Status st = skintrack::compare::CompareMetrics(
+        pair->before, pair->after, *result, cv::Mat(), std::nullopt, options, &metrics);
+    if (!st.ok()) {
+      state.SkipWithError(st.ToString().c_str());
+      return;
+    }
+    benchmark::DoNotOptimize(metrics.region.data);
+  }
+  SetPixelCounters(state, width, height);
 }
 
 void BM_WarpAfterToBefore(benchmark::State& state) {
@@ -401,10 +428,12 @@ BENCHMARK(BM_LoadImage)
     ->Apply([](benchmark::internal::Benchmark* b) { SizeGridTimes(b, "reduction", {1}); })
     ->Args({4000, 3000, 2})
     ->Args({4000, 3000, 4});
-BENCHMARK(BM_LoadPair)->Apply(
-    [](benchmark::internal::Benchmark* b) { SizeGridTimes(b, "full_resolution", {0, 1}); });
+BENCHMARK(BM_LoadPair)->Apply([](benchmark::internal::Benchmark* b) {
+  SizeGridTimes(b, "full_resolution", {0, 1});
+});
 BENCHMARK(BM_CompareFiles)->Apply(SizeGrid);
 BENCHMARK(BM_CompareFilesImages)->Apply(SizeGrid);
+BENCHMARK(BM_CompareMetrics)->Apply(SizeGrid);
 BENCHMARK(BM_WarpAfterToBefore)->Apply(SizeGrid);
 BENCHMARK(BM_WriteCompareImages)->Apply(SizeGrid);
 BENCHMARK(BM_RenderPair)->Apply(SizeGrid);

@@ -86,10 +86,11 @@ cv::Mat DistanceTo(const cv::Mat& mask) {
 }
 
 struct Counts {
-  long long det = 0, det_ok = 0, truth = 0, truth_ok = 0, vis = 0, vis_ok = 0, hair_fp = 0;
+  long long det = 0, det_ok = 0, det_ok5 = 0, truth = 0, truth_ok = 0, vis = 0, vis_ok = 0,
+            hair_fp = 0;
   void Add(const Counts& o) {
-    det += o.det, det_ok += o.det_ok, truth += o.truth, truth_ok += o.truth_ok;
-    vis += o.vis, vis_ok += o.vis_ok, hair_fp += o.hair_fp;
+    det += o.det, det_ok += o.det_ok, det_ok5 += o.det_ok5, truth += o.truth;
+    truth_ok += o.truth_ok, vis += o.vis, vis_ok += o.vis_ok, hair_fp += o.hair_fp;
   }
   double P() const { return det ? static_cast<double>(det_ok) / det : 1.0; }
   double R() const { return truth ? static_cast<double>(truth_ok) / truth : 1.0; }
@@ -125,6 +126,7 @@ Counts Score(const std::vector<Line>& det, const std::vector<phantom::TruthLine>
         ++c.det;
         const bool ok = d_truth.at<float>(y, x) <= kTolPx;
         c.det_ok += ok;
+        c.det_ok5 += d_truth.at<float>(y, x) <= 5.0;
         c.hair_fp += !ok && d_hair.at<float>(y, x) <= kTolPx;
       }
       if (tm.at<unsigned char>(y, x)) {
@@ -189,8 +191,10 @@ double RelChange(double a, double b) {
 }
 
 void PrintCounts(const char* name, const Counts& c) {
-  std::printf("%-34s P %.3f  R %.3f  F1 %.3f  (visible R %.3f; det %lld px, truth %lld px)\n",
-              name, c.P(), c.R(), c.F1(), c.Rv(), c.det, c.truth);
+  std::printf("%-34s P %.3f  R %.3f  F1 %.3f  (visible R %.3f; P within 5 px %.3f; det %lld px, "
+              "truth %lld px)\n",
+              name, c.P(), c.R(), c.F1(), c.Rv(), c.det ? double(c.det_ok5) / c.det : 1.0, c.det,
+              c.truth);
 }
 
 // Accuracy, treatment and invariance for one family (wrinkles or striae).
@@ -228,6 +232,14 @@ void RunFamily(bool striae, int seeds) {
     if (!BuildCtx(pi.after, pi.truth.px_per_mm_before, &ci)) return;
     const Both mi = Measure(ci);
     const Both& m0 = mb;  // same skin and before capture as oi's before
+    if (std::getenv("RV")) {
+      for (const auto* v : {&m0.wl, &mi.wl}) {
+        for (const Line& l : *v)
+          std::printf(" [%.0f %.3f (%.0f,%.0f)]", l.length_px, l.contrast, l.polyline[0].x,
+                      l.polyline[0].y);
+        std::printf("\n");
+      }
+    }
     if (striae) {
       inv_count.push_back(RelChange(m0.s.count, mi.s.count));
       inv_area.push_back(RelChange(m0.s.area_fraction, mi.s.area_fraction));
@@ -241,11 +253,12 @@ void RunFamily(bool striae, int seeds) {
       inv_depth.push_back(RelChange(m0.w.mean_depth, mi.w.mean_depth));
       inv_width.push_back(RelChange(m0.w.mean_width_mm.value_or(0), mi.w.mean_width_mm.value_or(0)));
     }
-    std::printf("%s seed %2d: P %.3f R %.3f F1 %.3f  count %d (truth %zu)  depth %.4f -> %.4f "
-                "(ratio %.3f)  inv: count %.3f len %.3f depth %.3f width %.3f area %.3f\n",
-                fam, s, c.P(), c.R(), c.F1(), striae ? mb.s.count : mb.w.count, truth.size(), db,
-                da, ratio.back(), inv_count.back(), inv_len.back(), inv_depth.back(),
-                inv_width.back(), inv_area.back());
+    std::printf("%s seed %2d: P %.3f R %.3f F1 %.3f  count %d (truth %zu, other capture %d)  "
+                "depth %.4f -> %.4f (ratio %.3f)  inv: count %.3f len %.3f depth %.3f width %.3f "
+                "area %.3f\n",
+                fam, s, c.P(), c.R(), c.F1(), striae ? mb.s.count : mb.w.count, truth.size(),
+                striae ? mi.s.count : mi.w.count, db, da, ratio.back(), inv_count.back(),
+                inv_len.back(), inv_depth.back(), inv_width.back(), inv_area.back());
   }
   PrintCounts((std::string(fam) + " pooled").c_str(), all);
   std::printf("%s per-seed F1: median %.3f min %.3f\n", fam, Median(f1s),

@@ -7,9 +7,13 @@
 #     the tree.
 #  2. Renders a 4000x3000 phantom pair, JPEG q92 (`skintrack phantom --seed 1`), into a
 #     temporary directory (removed on exit, also on error or Ctrl-C).
-#  3. Times the CLI end to end, each mode --runs times (default 5) after one untimed warm-up:
-#       json     skintrack compare BEFORE AFTER --json FILE
-#       out-dir  skintrack compare BEFORE AFTER --json FILE --out-dir DIR   (writes images)
+#  3. Times the CLI end to end, each mode --runs times (default 5; no warm-up by default: the
+#     phantom step has just loaded the same binary and written the input files, so the page
+#     cache is warm; --warmup N adds untimed runs first):
+#       json       skintrack compare BEFORE AFTER --json FILE
+#       nometrics  ... --json FILE --no-metrics (only when the CLI has that option: compare
+#                  then measures skin metrics by default; this times registration alone)
+#       outdir     ... --json FILE --out-dir DIR   (also writes the images)
 #     with /usr/bin/time -f "%e %M %U %S": wall median and min, peak RSS (max over the runs),
 #     CPU (user+sys) median; and checks the targets for a 4000x3000 pair: median wall
 #     <= 1.5 s on 2 cores, peak RSS <= 1 GB (1024 MiB).
@@ -19,9 +23,10 @@
 #     the markers <!-- bench.sh:begin --> and <!-- bench.sh:end --> (the rest of the file, the
 #     hand-written analysis, is kept; the file is created when missing).
 #
-# Usage: scripts/bench.sh [--write-doc] [--runs N] [--min-time SECONDS] [--build-dir DIR]
-#                         [--filter REGEX] [--no-gbench] [--strict]
+# Usage: scripts/bench.sh [--write-doc] [--runs N] [--warmup N] [--min-time SECONDS]
+#                         [--build-dir DIR] [--filter REGEX] [--no-gbench] [--strict]
 #   --runs N         timed CLI runs per mode (default 5, odd numbers give a true median)
+#   --warmup N       untimed CLI runs per mode before those (default 0)
 #   --min-time S     Google Benchmark --benchmark_min_time (default 0.1; every benchmark runs at
 #                    least one iteration, so the 12 MP cases are single runs)
 #   --filter REGEX   only these Google Benchmark cases (--benchmark_filter)
@@ -38,6 +43,7 @@ repo_root=$(pwd)
 
 write_doc=0
 runs=5
+warmup=0
 min_time=0.1
 build_dir=build-bench
 filter=""
@@ -48,6 +54,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --write-doc) write_doc=1; shift ;;
     --runs) [ $# -ge 2 ] || die "--runs needs a value"; runs="$2"; shift 2 ;;
+    --warmup) [ $# -ge 2 ] || die "--warmup needs a value"; warmup="$2"; shift 2 ;;
     --min-time) [ $# -ge 2 ] || die "--min-time needs a value"; min_time="$2"; shift 2 ;;
     --build-dir) [ $# -ge 2 ] || die "--build-dir needs a value"; build_dir="$2"; shift 2 ;;
     --filter) [ $# -ge 2 ] || die "--filter needs a value"; filter="$2"; shift 2 ;;
@@ -58,6 +65,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [[ "$runs" =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer, got '$runs'"
+[[ "$warmup" =~ ^[0-9]+$ ]] || die "--warmup must be a non-negative integer, got '$warmup'"
 [[ "$min_time" =~ ^[0-9]*\.?[0-9]+$ ]] || die "--min-time must be a number of seconds, got '$min_time'"
 
 # Targets (4000x3000 pair, 2 cores).
@@ -130,13 +138,13 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1;
 minimum() { sort -g | head -n 1; }
 maximum() { sort -g | tail -n 1; }
 
-# run_mode NAME ARGS...: one warm-up, then $runs timed runs; results in $tmp/NAME.runs
+# run_mode NAME ARGS...: $warmup untimed runs, then $runs timed runs; results in $tmp/NAME.runs
 # (lines: wall_s rss_kib user_s sys_s align_s).
 run_mode() {
   local name="$1"; shift
   local i out_dir
   : >"$tmp/$name.runs"
-  for ((i = 0; i <= runs; i++)); do
+  for ((i = 1 - warmup; i <= runs; i++)); do
     out_dir="$tmp/out_${name}_$i"
     local args=("$@")
     args=("${args[@]//@OUT@/$out_dir}")
@@ -152,7 +160,7 @@ run_mode() {
       || die "unexpected compare summary: '$summary'"
     [ "${BASH_REMATCH[1]}" = "ok" ] || die "alignment was '${BASH_REMATCH[1]}', not ok: $summary"
     printf -v "${name}_method" '%s' "${BASH_REMATCH[2]}"
-    if [ "$i" -gt 0 ]; then  # run 0 is the warm-up
+    if [ "$i" -ge 1 ]; then  # i < 1: warm-up
       echo "$(cat "$tmp/run.time") ${BASH_REMATCH[3]}" >>"$tmp/$name.runs"
     fi
     rm -rf -- "$out_dir"
@@ -161,9 +169,22 @@ run_mode() {
   printf ' %s done\n' "$name" >&2
 }
 
-echo "bench: timing the CLI ($runs runs per mode after a warm-up)" >&2
-json_method="" ; outdir_method=""
+echo "bench: timing the CLI ($runs runs per mode, $warmup warm-up)" >&2
+# Modes: name, then the label for the table; arguments follow in run_mode calls below.
+modes=(json)
+# shellcheck disable=SC2016 # (backticks are Markdown)
+declare -A mode_label=(
+  [json]='`compare --json`'
+  [nometrics]='`compare --json --no-metrics` (registration only)'
+  [outdir]='`compare --json --out-dir` (images)'
+)
 run_mode json --json "$tmp/compare.json"
+# Builds whose compare also measures skin metrics have --no-metrics: time registration alone too.
+if "$cli" compare --help 2>&1 | grep -q -- '--no-metrics'; then
+  modes+=(nometrics)
+  run_mode nometrics --json "$tmp/compare_nm.json" --no-metrics
+fi
+modes+=(outdir)
 run_mode outdir --json "$tmp/compare_out.json" --out-dir @OUT@
 
 # stats NAME -> "wall_med wall_min rss_max_mib cpu_med align_med"
@@ -185,13 +206,13 @@ verdict() {  # wall_med rss_kib
 }
 missed=0
 table_rows=""
-for mode in json outdir; do
+for mode in "${modes[@]}"; do
   read -r wall_med wall_min rss_max cpu_med align_med <<<"$(stats "$mode")"
   v=$(verdict "$wall_med" "$rss_max")
   [[ "$v" == *MISSED* ]] && missed=1
-  # shellcheck disable=SC2016 # (backticks are Markdown)
-  if [ "$mode" = json ]; then label='`compare --json`'; method="$json_method"
-  else label='`compare --json --out-dir` (images)'; method="$outdir_method"; fi
+  label="${mode_label[$mode]}"
+  method_var="${mode}_method"
+  method="${!method_var}"
   table_rows+=$(awk -v l="$label" -v wm="$wall_med" -v wn="$wall_min" -v r="$rss_max" \
     -v c="$cpu_med" -v a="$align_med" -v m="$method" -v v="$v" 'BEGIN {
       printf "| %s | %.2f | %.2f | %.2f | %.2f | %d | %s | %s |\n", l, wm, wn, c, a, r / 1024, m, v }')
@@ -257,7 +278,7 @@ summary=$(
   echo
   echo "### CLI end to end, ${width}x${height} (targets: median wall <= ${target_wall_s} s on 2 cores, peak RSS <= 1 GB)"
   echo
-  echo "$runs timed runs per mode after one warm-up; \`/usr/bin/time -f \"%e %M %U %S\"\`. CPU = user + sys"
+  echo "$runs timed runs per mode ($warmup untimed warm-up); \`/usr/bin/time -f \"%e %M %U %S\"\`. CPU = user + sys"
   echo "(CPU / wall > 1 means both cores were busy). Align = the \`seconds\` compare reports for"
   echo "registration alone (median)."
   echo

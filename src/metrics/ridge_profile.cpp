@@ -4,12 +4,13 @@
 #include <algorithm>
 #include <cmath>
 
-#include "metrics/ridge_filter.h"
 
 namespace skintrack::metrics::internal {
 namespace {
 
-constexpr double kStep = 0.5;  // profile sampling step, px
+// Profile sampling step: max(0.5 px, width guess / kStepsPerWidth).
+constexpr double kStepsPerWidth = 10.0;
+constexpr int kPasses = 3;     // side windows placed from the previous pass's width
 
 double Median(std::vector<double>* v) {
   const size_t m = v->size() / 2;
@@ -19,11 +20,54 @@ double Median(std::vector<double>* v) {
 
 }  // namespace
 
+std::vector<ProfileSample> CentreLine(const RidgeMap& map, const std::vector<cv::Point>& path,
+                                      int smooth) {
+  const int n = static_cast<int>(path.size());
+  std::vector<cv::Point2d> c(path.size());
+  for (int i = 0; i < n; ++i) {
+    const cv::Point& p = path[static_cast<size_t>(i)];
+    c[static_cast<size_t>(i)] = cv::Point2d(p) + map.Normal(p.x, p.y) * CentreOffset(map, p.x, p.y);
+  }
+  std::vector<ProfileSample> out(path.size());
+  for (int i = 0; i < n; ++i) {
+    const int k = std::min({smooth, i, n - 1 - i});  // symmetric window, shrinking at the ends
+    cv::Point2d m(0.0, 0.0);
+    for (int j = i - k; j <= i + k; ++j) m += c[static_cast<size_t>(j)];
+    out[static_cast<size_t>(i)].centre = m / (2 * k + 1);
+  }
+  for (int i = 0; i < n; ++i) {
+    const int a = std::max(0, i - std::max(smooth, 1)), b = std::min(n - 1, i + std::max(smooth, 1));
+    const cv::Point2d t = out[static_cast<size_t>(b)].centre - out[static_cast<size_t>(a)].centre;
+    const double len = cv::norm(t);
+    const cv::Point p = path[static_cast<size_t>(i)];
+    out[static_cast<size_t>(i)].normal = len > 1e-9 ? cv::Point2d(-t.y / len, t.x / len)
+                                                    : map.Normal(p.x, p.y);
+  }
+  return out;
+}
+
 ProfileResult MeasureProfile(const cv::Mat& log_image, double offset,
-                             const std::vector<ProfileSample>& samples, double fwhm_guess_px) {
+                             const std::vector<ProfileSample>& all, double fwhm_guess_px,
+                             double side_start, const cv::Mat& exclude) {
   ProfileResult r;
-  if (samples.empty() || !(fwhm_guess_px > 0.0)) return r;
-  const double reach = 3.5 * fwhm_guess_px + 2.0;
+  if (all.empty() || !(fwhm_guess_px > 0.0)) return r;
+  const double kStep = std::max(0.5, fwhm_guess_px / kStepsPerWidth);
+  std::vector<ProfileSample> kept;
+  if (!exclude.empty()) {
+    const int kc = static_cast<int>(0.75 * fwhm_guess_px / kStep);
+    for (const ProfileSample& s : all) {
+      bool hit = false;
+      for (int k = -kc; k <= kc && !hit; ++k) {
+        const cv::Point2d p = s.centre + s.normal * (k * kStep);
+        const int x = static_cast<int>(std::lround(p.x)), y = static_cast<int>(std::lround(p.y));
+        hit = x >= 0 && y >= 0 && x < exclude.cols && y < exclude.rows &&
+              exclude.at<unsigned char>(y, x) != 0;
+      }
+      if (!hit) kept.push_back(s);
+    }
+  }
+  const std::vector<ProfileSample>& samples = 4 * kept.size() >= all.size() ? kept : all;
+  const double reach = (side_start + 1.0) * 1.5 * fwhm_guess_px + 2.0;
   const int k_max = static_cast<int>(std::ceil(reach / kStep));
   const int n = 2 * k_max + 1;
   const size_t count = samples.size();
@@ -37,10 +81,10 @@ ProfileResult MeasureProfile(const cv::Mat& log_image, double offset,
   }
   std::vector<double> med(static_cast<size_t>(n)), col(count), base(count);
   double width = fwhm_guess_px;
-  for (int pass = 0; pass < 2; ++pass) {
+  for (int pass = 0; pass < kPasses; ++pass) {
     const double w = std::min(std::max(width, 0.5 * fwhm_guess_px), 1.5 * fwhm_guess_px);
-    const int ka = static_cast<int>(std::ceil(1.3 * w / kStep));
-    const int kb = std::min(k_max, static_cast<int>((1.3 * w + std::max(w, 2.0)) / kStep));
+    const int ka = static_cast<int>(std::ceil(side_start * w / kStep));
+    const int kb = std::min(k_max, static_cast<int>((side_start * w + std::max(w, 2.0)) / kStep));
     const double dmid = 0.5 * (ka + kb) * kStep;
     std::vector<double> slope(count);
     for (size_t i = 0; i < count; ++i) {
@@ -89,6 +133,11 @@ ProfileResult MeasureProfile(const cv::Mat& log_image, double offset,
       }
     }
     r.ok = found_l && found_r;
+    for (size_t i = 0; i < count; ++i)
+      col[i] = prof[i * n + static_cast<size_t>(kc)] - base[i] - slope[i] * (kc - k_max) * kStep;
+    const double mc = Median(&col);
+    for (double& v : col) v = std::abs(v - mc);
+    r.spread = 1.4826 * Median(&col);
     if (!r.ok) return r;
     width = tr - tl;
     r.width_px = width;

@@ -219,7 +219,7 @@ std::vector<RidgeSkeleton> TraceRidges(const cv::Mat& centres, const cv::Mat& st
   const int n = cv::connectedComponentsWithStats(centres, labels, stats, centroids, 8, CV_32S);
   std::vector<float> peak(static_cast<size_t>(n), 0.0f);
   const int min_pixels = static_cast<int>(min_length_px / kSqrt2);
-  for (int y = 0; y < labels.rows; ++y) {
+  for (int y = 0; y < labels.rows && !strength.empty(); ++y) {
     const int* l = labels.ptr<int>(y);
     const float* s = strength.ptr<float>(y);
     for (int x = 0; x < labels.cols; ++x)
@@ -228,7 +228,7 @@ std::vector<RidgeSkeleton> TraceRidges(const cv::Mat& centres, const cv::Mat& st
   }
   std::vector<RidgeSkeleton> out;
   for (int i = 1; i < n; ++i) {
-    if (peak[static_cast<size_t>(i)] < high || stats.at<int>(i, cv::CC_STAT_AREA) < min_pixels)
+    if ((!strength.empty() && peak[static_cast<size_t>(i)] < high) || stats.at<int>(i, cv::CC_STAT_AREA) < min_pixels)
       continue;
     const cv::Rect box(stats.at<int>(i, cv::CC_STAT_LEFT) - 1, stats.at<int>(i, cv::CC_STAT_TOP) - 1,
                        stats.at<int>(i, cv::CC_STAT_WIDTH) + 2,

@@ -1,0 +1,204 @@
+// Line search shared by the wrinkle and stretch-mark metrics (see ridge_lines.h).
+#include "metrics/ridge_lines.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <opencv2/imgproc.hpp>
+
+#include "metrics/ridge_trace.h"
+#include "metrics/ridge_track.h"
+
+namespace skintrack::metrics::internal {
+namespace {
+
+// Blobs (pores, spots, scar floors): both curvatures agree; s^2 m >= this (a Gaussian blob of
+// log depth 0.16, Weber ~0.15) keeps its pixels out of the oriented templates.
+constexpr float kBlobMin = 0.04f;
+// Thresholds on the oriented contrast, in units of kLineContrastGain x the minimum log depth
+// (what a line of exactly the minimum contrast gives) and of the texture floor (robust noise of
+// the finest-scale template over the image): seeds need both, growth needs both.
+constexpr double kSeedUnits = 1.5, kGrowUnits = 1.0;
+constexpr double kSeedNoise = 4.5, kGrowNoise = 2.0;
+// Seed candidates: block maxima of the Hessian strength above this fraction of what a seed-level
+// Gaussian valley gives (a cheap pre-filter).
+constexpr double kSeedStrengthFraction = 0.7;
+constexpr int kWindowSteps = 8;     // tracking: mean over the last steps >= grow
+constexpr double kTurnPerPx = 1.5;  // tracking: max turn, degrees per px of step
+constexpr double kMinBranchPx = 10.0;  // shorter branches are not tested on their own
+constexpr int kSmooth = 4;             // centre line: +-points averaged
+constexpr double kMaxLinkTurnDeg = 35.0;
+// A line must stand out of the texture: |log contrast| >= this x its standard error.
+constexpr double kMinSignificance = 7.0;  // fragments joined when their ends face each other
+
+// Moves every sample to the midpoint of the half-contrast crossings of the median profile of its
+// +-k neighbours (a flat-topped band's Hessian maximum wanders with the texture), then smooths
+// the positions over +-k.
+void Recentre(const cv::Mat& log_image, double log_offset, const cv::Mat& exclude, int k,
+              double fwhm, double side, std::vector<ProfileSample>* samples) {
+  const int n = static_cast<int>(samples->size());
+  // Shifts measured every `every` points (the windows overlap a lot), interpolated between.
+  const int every = std::max(1, k / 3);
+  std::vector<int> at;
+  std::vector<double> shift;
+  for (int i = 0; i < n; i += every) at.push_back(i);
+  if (at.back() != n - 1) at.push_back(n - 1);
+  for (int i : at) {
+    const int a = std::max(0, i - k), b = std::min(n - 1, i + k);
+    const std::vector<ProfileSample> part(samples->begin() + a, samples->begin() + b + 1);
+    const ProfileResult r = MeasureProfile(log_image, log_offset, part, fwhm, side, exclude);
+    shift.push_back(r.ok ? r.shift_px : 0.0);
+  }
+  std::vector<cv::Point2d> moved(samples->size());
+  for (size_t j = 0; j + 1 < at.size() || j == 0; ++j) {
+    const int i0 = at[j], i1 = at[std::min(j + 1, at.size() - 1)];
+    for (int i = i0; i <= i1; ++i) {
+      const double u = i1 > i0 ? static_cast<double>(i - i0) / (i1 - i0) : 0.0;
+      const double sh = (1.0 - u) * shift[j] + u * shift[std::min(j + 1, at.size() - 1)];
+      const ProfileSample& s = (*samples)[static_cast<size_t>(i)];
+      moved[static_cast<size_t>(i)] = s.centre + s.normal * sh;
+    }
+    if (at.size() == 1) break;
+  }
+  for (int i = 0; i < n; ++i) {
+    const int h = std::min({k, i, n - 1 - i});
+    cv::Point2d m(0.0, 0.0);
+    for (int j = i - h; j <= i + h; ++j) m += moved[static_cast<size_t>(j)];
+    (*samples)[static_cast<size_t>(i)].centre = m / (2 * h + 1);
+  }
+}
+
+// Unit direction leaving a polyline at its start (towards = false) or end, over ~5 points.
+cv::Point2d EndDirection(const std::vector<cv::Point2d>& c, bool at_end) {
+  const size_t k = std::min<size_t>(5, c.size() - 1);
+  const cv::Point2d d = at_end ? c.back() - c[c.size() - 1 - k] : c.front() - c[k];
+  const double n = cv::norm(d);
+  return n > 0.0 ? d / n : cv::Point2d(0.0, 0.0);
+}
+
+// Joins fragments of one line: an end of A within max_gap px of an end of B, the ends facing
+// each other within kMaxLinkTurnDeg and in line (sideways offset <= max(4 px, width)). Contrast
+// and width become length-weighted means.
+void LinkFragments(double max_gap, std::vector<FoundLine>* lines) {
+  const double cos_max = std::cos(kMaxLinkTurnDeg * 3.14159265358979323846 / 180.0);
+  for (bool merged = true; merged;) {
+    merged = false;
+    for (size_t a = 0; a < lines->size() && !merged; ++a) {
+      for (size_t b = a + 1; b < lines->size() && !merged; ++b) {
+        FoundLine& la = (*lines)[a];
+        FoundLine& lb = (*lines)[b];
+        if (la.centre.size() < 2 || lb.centre.size() < 2) continue;
+        for (int ea = 0; ea < 2 && !merged; ++ea) {
+          for (int eb = 0; eb < 2 && !merged; ++eb) {
+            const cv::Point2d pa = ea ? la.centre.back() : la.centre.front();
+            const cv::Point2d pb = eb ? lb.centre.back() : lb.centre.front();
+            const cv::Point2d gap = pb - pa;
+            const double g = cv::norm(gap);
+            if (g > max_gap) continue;
+            const cv::Point2d da = EndDirection(la.centre, ea == 1);
+            const cv::Point2d db = EndDirection(lb.centre, eb == 1);
+            if (-da.dot(db) < cos_max) continue;  // ends must face each other
+            // ... and be in line: little sideways offset, B not behind A's end.
+            const double w = std::max({4.0, la.profile.width_px, lb.profile.width_px});
+            if (std::abs(da.cross(gap)) > w || da.dot(gap) < -w) continue;
+            // A oriented to end at pa, B to start at pb.
+            if (!ea) std::reverse(la.centre.begin(), la.centre.end());
+            if (eb) std::reverse(lb.centre.begin(), lb.centre.end());
+            const double wa = la.length_px, wb = lb.length_px, sum = wa + wb;
+            la.profile.contrast = (la.profile.contrast * wa + lb.profile.contrast * wb) / sum;
+            la.profile.width_px = (la.profile.width_px * wa + lb.profile.width_px * wb) / sum;
+            la.length_px = sum + g;
+            la.centre.insert(la.centre.end(), lb.centre.begin(), lb.centre.end());
+            lines->erase(lines->begin() + static_cast<long>(b));
+            merged = true;
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<FoundLine> FindLines(const cv::Mat& log_image, double log_offset, const cv::Mat& roi,
+                                 const LineSearchOptions& o) {
+  std::vector<FoundLine> found;
+  if (o.sigmas.empty() || log_image.empty()) return found;
+  RidgeFilterOptions fo;
+  fo.sigmas = o.sigmas;
+  fo.polarity = o.polarity;
+  fo.blob_max_sigma = o.sigmas.back();
+  RidgeMap map;
+  ComputeRidgeMap(log_image, fo, &map);
+  cv::Mat exclude = map.blob >= kBlobMin;
+  cv::dilate(exclude, exclude, cv::Mat());
+  const LineTemplates lt(map, exclude, o.template_half_px, 3.0);
+
+  // Thresholds: the minimum contrast, raised to the texture floor of this image.
+  const double unit = kLineContrastGain * -std::log(1.0 - o.min_contrast);
+  const double noise = TemplateNoise(lt, roi, log_image.size(), 0);
+  TrackOptions to;
+  to.seed.assign(o.sigmas.size(), static_cast<float>(std::max(kSeedUnits * unit, kSeedNoise * noise)));
+  to.grow.assign(o.sigmas.size(), static_cast<float>(std::max(kGrowUnits * unit, kGrowNoise * noise)));
+  to.step_px = o.step_px;
+  to.window_steps = kWindowSteps;
+  to.max_turn_deg = kTurnPerPx * o.step_px;
+  to.min_length_px = o.min_length_px;
+  to.end_fraction = o.end_fraction;
+  to.seed_block_px = o.seed_block_px;
+  to.seed_strength = static_cast<float>(kSeedStrengthFraction * kGaussianValleyGain /
+                                        kLineContrastGain * to.seed[0]);
+  cv::Mat tracks;
+  for (int sign : {1, -1}) {
+    if ((sign > 0 && o.polarity == Polarity::kBright) || (sign < 0 && o.polarity == Polarity::kDark))
+      continue;
+    to.sign = sign;
+    const cv::Mat t = TrackLines(lt, roi, to, &map);
+    tracks = tracks.empty() ? t : (tracks | t);
+  }
+  const double spur = std::max(3.0, 2.0 * o.sigmas.front());
+  std::vector<RidgeSkeleton> skeletons = TraceRidges(tracks, cv::Mat(), 0.0f, o.min_length_px, spur);
+
+  auto profile = [&](const std::vector<cv::Point>& pixels) {
+    const std::vector<ProfileSample> samples = CentreLine(map, pixels, kSmooth);
+    std::vector<int> scales;
+    for (const cv::Point& p : pixels) scales.push_back(map.ScaleIndex(p.x, p.y));
+    std::nth_element(scales.begin(), scales.begin() + static_cast<long>(scales.size() / 2),
+                     scales.end());
+    const double s_med = map.Sigma(scales[scales.size() / 2]);
+    return MeasureProfile(log_image, log_offset, samples, o.fwhm_per_scale * s_med, o.side_start,
+                          exclude);
+  };
+  const double inf = std::numeric_limits<double>::infinity();
+  for (RidgeSkeleton& sk : skeletons) {
+    // Branch by branch: drop the ones that are not lines of this family (edges, hair, ...).
+    for (const std::vector<cv::Point>& b : SkeletonBranches(sk)) {
+      if (static_cast<double>(b.size()) < kMinBranchPx || o.accept(profile(b), inf)) continue;
+      for (size_t i = 1; i + 1 < b.size(); ++i) sk.thin.at<unsigned char>(b[i] - sk.origin) = 0;
+    }
+    for (const RidgeComponent& c : SkeletonPaths(sk, o.min_length_px)) {
+      // The reported profile: the central part (a line fades towards its ends).
+      const auto cut = static_cast<long>(o.central_fraction * static_cast<double>(c.path.size()));
+      const std::vector<cv::Point> mid(c.path.begin() + cut, c.path.end() - cut);
+      FoundLine line;
+      line.profile = profile(mid.size() >= 3 ? mid : c.path);
+      line.length_px = c.length_px;
+      if (!o.accept(line.profile, c.length_px)) continue;
+      // Significance against the texture: log contrast / its standard error over the samples
+      // (neighbouring samples, 1 px apart, counted as one half).
+      const double se = line.profile.spread / std::sqrt(0.5 * static_cast<double>(mid.size()));
+      if (std::abs(std::log1p(line.profile.contrast)) < kMinSignificance * se) continue;
+      std::vector<ProfileSample> cl = CentreLine(map, c.path, kSmooth);
+      for (int pass = 0; pass < 2 && o.refine_points > 0; ++pass)
+        Recentre(log_image, log_offset, exclude, o.refine_points, line.profile.width_px,
+                 o.side_start, &cl);
+      for (const ProfileSample& q : cl) line.centre.push_back(q.centre);
+      found.push_back(std::move(line));
+    }
+  }
+  LinkFragments(o.link_gap_px, &found);
+  return found;
+}
+
+}  // namespace skintrack::metrics::internal

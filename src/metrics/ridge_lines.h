@@ -1,0 +1,50 @@
+// Line search shared by the wrinkle and stretch-mark metrics (private): Hessian ridge map,
+// oriented-template tracking above the texture floor, skeleton (ximgproc thinning), and the
+// measured cross-profile of every line. See docs/metrics.md.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "metrics/ridge_filter.h"
+#include "metrics/ridge_profile.h"
+
+namespace skintrack::metrics::internal {
+
+struct LineSearchOptions {
+  Polarity polarity = Polarity::kDark;
+  std::vector<double> sigmas;       // Hessian scales, px of the searched image
+  double min_contrast = 0.04;       // Weber contrast a line needs (> 0)
+  double min_length_px = 20.0;      // skeleton length a line needs
+  double fwhm_per_scale = 1.665;    // width guess per best scale (Gaussian valley: 2.355/sqrt 2)
+  double side_start = 1.6;          // profile side windows start at this x the width
+  double template_half_px = 8.0;    // oriented templates: half length >= this and >= 3 sigma
+  double step_px = 2.0;             // tracking step
+  double seed_block_px = 6.0;       // one seed candidate per block of this size
+  double central_fraction = 0.15;   // trimmed off each end of a line for its reported profile
+  double end_fraction = 0.5;        // tracks end where the contrast falls below this x theirs
+  // Wide lines: each centre point is moved to the midpoint of the half-contrast crossings of
+  // the median profile over +-refine_points neighbours (0: off), then the line re-smoothed.
+  int refine_points = 0;
+  // Fragments of one line (broken at a pore, a crossing or a faint stretch) whose ends face each
+  // other within this gap are joined into one line.
+  double link_gap_px = 0.0;
+  // Family test on a measured profile (the central part for a whole line; the whole branch
+  // with length_px = infinity when pruning branches).
+  std::function<bool(const ProfileResult&, double length_px)> accept;
+};
+
+struct FoundLine {
+  std::vector<cv::Point2d> centre;  // smoothed centre line, px of the searched image
+  double length_px = 0.0;           // skeleton length (steps of 1 or sqrt 2)
+  ProfileResult profile;            // of the central part (contrast: Weber, > 0 brighter)
+};
+
+// Finds the lines of `log_image` = log(Y + log_offset) (CV_32FC1) inside `roi` (CV_8UC1, empty =
+// all).
+std::vector<FoundLine> FindLines(const cv::Mat& log_image, double log_offset, const cv::Mat& roi,
+                                 const LineSearchOptions& options);
+
+}  // namespace skintrack::metrics::internal
