@@ -236,20 +236,37 @@ if [ "$gbench" -eq 1 ]; then
     gbench_md=$(python3 - "$tmp/gbench.json" <<'PY'
 import json, re, sys
 data = json.load(open(sys.argv[1]))
-print("| Benchmark | Case | Wall (ms) | Process CPU (ms) | Iterations | Note |")
-print("|---|---|---:|---:|---:|---|")
+print("| Benchmark | Case | Wall (ms) | Process CPU (ms) | Runs | Note |")
+print("|---|---|---:|---:|---|---|")
+rows, order = {}, []
 for b in data["benchmarks"]:
-    if b.get("run_type") == "aggregate":
+    run = b.get("run_name", b["name"])
+    agg = b.get("aggregate_name", "") if b.get("run_type") == "aggregate" else ""
+    if agg not in ("", "median", "min"):
         continue
-    name = b["name"].replace("/process_time", "").replace("/real_time", "")
+    if run not in rows:
+        rows[run] = {}
+        order.append(run)
+    rows[run][agg or "single"] = b
+for run in order:
+    r = rows[run]
+    b = r.get("median") or r.get("single")
+    if b is None:
+        continue
+    name = re.sub(r"/(repeats:\d+|process_time|real_time)", "", run)
     base, _, case = name.partition("/")
     case = re.sub(r"w:(\d+)/h:(\d+)", r"\1x\2", case)
     unit = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}[b.get("time_unit", "ns")]
     note = b.get("label", "")
     if "file_MB" in b:
-        note = (note + " " if note else "") + "file %.1f MB" % b["file_MB"]
-    print("| %s | %s | %.1f | %.1f | %d | %s |" % (base, case, b["real_time"] * unit,
-          b["cpu_time"] * unit, b["iterations"], note))
+        note = (note + "; " if note else "") + "file %.1f MB" % b["file_MB"]
+    if "median" in r:
+        runs = "median of %d, min %.0f ms" % (b.get("repetitions", 0), r["min"]["real_time"] * unit) \
+            if "min" in r else "median of %d" % b.get("repetitions", 0)
+    else:
+        runs = "%d iteration%s" % (b["iterations"], "" if b["iterations"] == 1 else "s")
+    print("| %s | %s | %.1f | %.1f | %s | %s |" % (base, case, b["real_time"] * unit,
+          b["cpu_time"] * unit, runs, note))
 PY
     ) || die "could not summarise $tmp/gbench.json"
   else
@@ -290,7 +307,9 @@ summary=$(
     echo "### Google Benchmark (\`bench/align_bench.cpp\`)"
     echo
     echo "Command: \`$gbench_cmd\`. Wall = real time per iteration; process CPU = CPU time of"
-    echo "the whole process (both cores) per iteration. Pairs are rendered once per size, untimed."
+    echo "the whole process (both cores) per iteration. Registration cases run 3 repetitions (the"
+    echo "median is shown, and the fastest); the others are single runs of one or more iterations."
+    echo "Pairs are rendered once per size, untimed."
     echo
     echo "$gbench_md"
   fi

@@ -3,17 +3,13 @@
 
 #include <algorithm>
 #include <cmath>
-
-#include <opencv2/core/hal/hal.hpp>
+#include <opencv2/core/hal/intrin.hpp>
 #include <opencv2/imgproc.hpp>
 
 namespace skintrack::metrics::internal {
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
-// A scale is computed on the coarsest pyramid level where its residual Gaussian is still at
-// least this wide (level px), so that 3-point second differences stay accurate.
-constexpr double kMinLevelSigma = 1.25;
 constexpr int kMaxLevels = 8;
 
 // Gaussian blur split into row strips run in parallel (each strip reads its neighbours' rows,
@@ -31,68 +27,99 @@ cv::Mat ParallelBlur(const cv::Mat& src, double sigma) {
   return dst;
 }
 
+// Line (and blob) strength of one pixel from its 3x3 neighbourhood (columns xm, x, xp of the rows
+// above, at and below); scalar version of the SIMD loop below.
+template <Polarity P>
+inline void PixelStrength(const float* g0, const float* g1, const float* g2, int xm, int x, int xp,
+                          float s2, float* v, float* blob) {
+  const float hxx = g1[xp] - 2.0f * g1[x] + g1[xm];
+  const float hyy = g2[x] - 2.0f * g1[x] + g0[x];
+  const float hxy = 0.25f * (g2[xp] - g2[xm] - g0[xp] + g0[xm]);
+  const float tr = hxx + hyy, dd = hxx - hyy;
+  const float d = std::sqrt(dd * dd + 4.0f * hxy * hxy);
+  const float m2 = 0.5f * (tr + d), m1 = 0.5f * (tr - d);
+  const float dark = s2 * (std::max(m2, 0.0f) - std::max(m1, 0.0f));
+  const float bright = s2 * (std::max(-m1, 0.0f) - std::max(-m2, 0.0f));
+  const float dark_blob = s2 * std::max(m1, 0.0f), bright_blob = s2 * std::max(-m2, 0.0f);
+  if constexpr (P == Polarity::kDark) {
+    *v = dark;
+    *blob = dark_blob;
+  } else if constexpr (P == Polarity::kBright) {
+    *v = -bright;
+    *blob = bright_blob;
+  } else {
+    *v = dark >= bright ? dark : -bright;
+    *blob = std::max(dark_blob, bright_blob);
+  }
+}
+
 // Folds scale `index` (smoothed image g, scale normalisation s2 = sigma^2 in g's px) into the
 // running best strength and scale maps, and the blob map when given (all of g's size).
 template <Polarity P>
-void AccumulateScale(const cv::Mat& g, float s2, unsigned char index, cv::Mat* best,
-                     cv::Mat* scale, cv::Mat* blob) {
+void AccumulateScale(const cv::Mat& g, float s2, unsigned char index, cv::Mat* best, cv::Mat* scale,
+                     cv::Mat* blob) {
   const int h = g.rows;
   cv::parallel_for_(cv::Range(0, h), [&g, s2, index, best, scale, blob, h](const cv::Range& r) {
     const int w = g.cols;  // local: the byte stores below could alias a captured reference
-    std::vector<float> hxx(static_cast<size_t>(w)), hyy(hxx), hxy(hxx), q(hxx), d(hxx);
+    std::vector<float> sf(static_cast<size_t>(w));  // this row's scale index, as float
+    const float fidx = index;
     for (int y = r.start; y < r.end; ++y) {
       const float* g0 = g.ptr<float>(y > 0 ? y - 1 : std::min(1, h - 1));
       const float* g1 = g.ptr<float>(y);
       const float* g2 = g.ptr<float>(y + 1 < h ? y + 1 : std::max(0, h - 2));
-      auto second = [&](int x, int xm, int xp) {
-        hxx[x] = g1[xp] - 2.0f * g1[x] + g1[xm];
-        hyy[x] = g2[x] - 2.0f * g1[x] + g0[x];
-        hxy[x] = 0.25f * (g2[xp] - g2[xm] - g0[xp] + g0[xm]);
-      };
-      for (int x = 1; x + 1 < w; ++x) second(x, x - 1, x + 1);
-      second(0, std::min(1, w - 1), std::min(1, w - 1));
-      if (w > 1) second(w - 1, w - 2, w - 2);
-      for (int x = 0; x < w; ++x) {
-        const float dd = hxx[x] - hyy[x];
-        q[x] = dd * dd + 4.0f * hxy[x] * hxy[x];
-      }
-      cv::hal::sqrt32f(q.data(), d.data(), w);
       float* b = best->ptr<float>(y);
       unsigned char* sc = scale->ptr<unsigned char>(y);
       float* bl = blob != nullptr ? blob->ptr<float>(y) : nullptr;
-      for (int x = 0; x < w; ++x) {  // q <- this scale's strength
-        const float tr = hxx[x] + hyy[x];
-        const float m2 = 0.5f * (tr + d[x]), m1 = 0.5f * (tr - d[x]);
-        const float dark = s2 * (std::max(m2, 0.0f) - std::max(m1, 0.0f));
-        const float bright = s2 * (std::max(-m1, 0.0f) - std::max(-m2, 0.0f));
-        if constexpr (P == Polarity::kDark) {
-          q[x] = dark;
-        } else if constexpr (P == Polarity::kBright) {
-          q[x] = -bright;
-        } else {
-          q[x] = dark >= bright ? dark : -bright;
+      for (int x = 0; x < w; ++x) sf[static_cast<size_t>(x)] = sc[x];
+      auto scalar = [&](int xm, int x, int xp) {
+        float v, bv;
+        PixelStrength<P>(g0, g1, g2, xm, x, xp, s2, &v, &bv);
+        if (std::abs(v) > std::abs(b[x])) {
+          b[x] = v;
+          sf[static_cast<size_t>(x)] = fidx;
         }
-      }
-      for (int x = 0; x < w; ++x) {
-        const unsigned char better = std::abs(q[x]) > std::abs(b[x]) ? 0xFF : 0;
-        sc[x] = static_cast<unsigned char>((sc[x] & ~better) | (index & better));
-      }
-      for (int x = 0; x < w; ++x) b[x] = std::abs(q[x]) > std::abs(b[x]) ? q[x] : b[x];
-      if (bl == nullptr) continue;
-      for (int x = 0; x < w; ++x) {
-        const float tr = hxx[x] + hyy[x];
-        const float dark_blob = s2 * std::max(0.5f * (tr - d[x]), 0.0f);
-        const float bright_blob = s2 * std::max(-0.5f * (tr + d[x]), 0.0f);
-        float v;
+        if (bl != nullptr) bl[x] = std::max(bl[x], bv);
+      };
+      scalar(std::min(1, w - 1), 0, std::min(1, w - 1));
+      int x = 1;
+#if CV_SIMD128
+      using cv::v_float32x4;
+      const v_float32x4 vs2 = cv::v_setall_f32(s2), vidx = cv::v_setall_f32(fidx);
+      const v_float32x4 two = cv::v_setall_f32(2.0f), four = cv::v_setall_f32(4.0f);
+      const v_float32x4 half = cv::v_setall_f32(0.5f), quarter = cv::v_setall_f32(0.25f);
+      const v_float32x4 zero = cv::v_setzero_f32();
+      for (; x + 4 < w; x += 4) {
+        const v_float32x4 c = cv::v_load(g1 + x);
+        const v_float32x4 hxx = cv::v_load(g1 + x - 1) + cv::v_load(g1 + x + 1) - two * c;
+        const v_float32x4 hyy = cv::v_load(g0 + x) + cv::v_load(g2 + x) - two * c;
+        const v_float32x4 hxy = quarter * (cv::v_load(g2 + x + 1) - cv::v_load(g2 + x - 1) -
+                                           cv::v_load(g0 + x + 1) + cv::v_load(g0 + x - 1));
+        const v_float32x4 tr = hxx + hyy, dd = hxx - hyy;
+        const v_float32x4 d = cv::v_sqrt(dd * dd + four * hxy * hxy);
+        const v_float32x4 m2 = half * (tr + d), m1 = half * (tr - d);
+        const v_float32x4 dark = vs2 * (cv::v_max(m2, zero) - cv::v_max(m1, zero));
+        const v_float32x4 bright = vs2 * (cv::v_max(zero - m1, zero) - cv::v_max(zero - m2, zero));
+        v_float32x4 v, bv;
         if constexpr (P == Polarity::kDark) {
-          v = dark_blob;
+          v = dark;
+          bv = vs2 * cv::v_max(m1, zero);
         } else if constexpr (P == Polarity::kBright) {
-          v = bright_blob;
+          v = zero - bright;
+          bv = vs2 * cv::v_max(zero - m2, zero);
         } else {
-          v = std::max(dark_blob, bright_blob);
+          v = cv::v_select(dark >= bright, dark, zero - bright);
+          bv = vs2 * cv::v_max(cv::v_max(m1, zero), cv::v_max(zero - m2, zero));
         }
-        bl[x] = std::max(bl[x], v);
+        const v_float32x4 vb = cv::v_load(b + x);
+        const v_float32x4 better = cv::v_abs(v) > cv::v_abs(vb);
+        cv::v_store(b + x, cv::v_select(better, v, vb));
+        cv::v_store(sf.data() + x, cv::v_select(better, vidx, cv::v_load(sf.data() + x)));
+        if (bl != nullptr) cv::v_store(bl + x, cv::v_max(cv::v_load(bl + x), bv));
       }
+#endif
+      for (; x + 1 < w; ++x) scalar(x - 1, x, x + 1);
+      if (w > 1) scalar(w - 2, w - 1, w - 2);
+      for (int i = 0; i < w; ++i) sc[i] = static_cast<unsigned char>(sf[static_cast<size_t>(i)]);
     }
   });
 }
@@ -179,14 +206,14 @@ void ComputeRidgeMap(const cv::Mat& image, const RidgeFilterOptions& options, Ri
   map->polarity = options.polarity;
   map->sigmas = sigmas;
   map->smoothed.assign(sigmas.size(), cv::Mat());
-  // Level of each scale: the coarsest whose residual sigma is >= kMinLevelSigma.
+  // Level of each scale: the coarsest whose residual sigma is >= min_level_sigma.
   std::vector<int> level(sigmas.size(), 0);
   int top = 0;
   for (size_t i = 0; i < sigmas.size(); ++i) {
     for (int l = kMaxLevels; l > 0; --l) {
       const double pre = (std::pow(4.0, l) - 1.0) / 3.0;  // pyrDown variance, input px^2
       const double rest = sigmas[i] * sigmas[i] - pre;
-      if (rest > 0.0 && std::sqrt(rest) / std::pow(2.0, l) >= kMinLevelSigma &&
+      if (rest > 0.0 && std::sqrt(rest) / std::pow(2.0, l) >= options.min_level_sigma &&
           (image.cols >> l) >= 8 && (image.rows >> l) >= 8) {
         level[i] = l;
         break;

@@ -10,9 +10,8 @@
 // normalised by an image maximum. Coarse scales are computed on a Gaussian pyramid.
 #pragma once
 
-#include <vector>
-
 #include <opencv2/core.hpp>
+#include <vector>
 
 namespace skintrack::metrics::internal {
 
@@ -29,9 +28,9 @@ struct RidgeMap {
   Polarity polarity = Polarity::kDark;
   // CV_32FC1: max over scales of the line strength; > 0 dark valley, < 0 bright ridge.
   cv::Mat strength;
-  cv::Mat scale;               // CV_8UC1: index of the best scale
-  std::vector<double> sigmas;  // scales, px of the filtered image, increasing
-  std::vector<int> levels;     // per scale: its pyramid level (level px = 2^level input px)
+  cv::Mat scale;                  // CV_8UC1: index of the best scale
+  std::vector<double> sigmas;     // scales, px of the filtered image, increasing
+  std::vector<int> levels;        // per scale: its pyramid level (level px = 2^level input px)
   std::vector<cv::Mat> smoothed;  // per scale: the level image smoothed at that scale
   // CV_32FC1 blob strength: max over scales <= blob_max_sigma of s^2 max(m1, 0) (dark) or
   // s^2 max(-m2, 0) (bright), the polarity's. A Gaussian blob of log depth D gives D / 4 at its
@@ -57,6 +56,9 @@ struct RidgeFilterOptions {
   std::vector<double> sigmas;  // px of the filtered image
   Polarity polarity = Polarity::kDark;
   double blob_max_sigma = 0.0;  // blob map over the scales <= this (0: none)
+  // A scale is computed on the coarsest pyramid level where its residual Gaussian is at least
+  // this wide (level px): smaller is faster, larger keeps more resolution for thin lines.
+  double min_level_sigma = 1.25;
 };
 
 // Computes the strength map of `image` (CV_32FC1).

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-
 #include <opencv2/imgproc.hpp>
 
 #include "metrics/ridge_trace.h"
@@ -16,21 +15,22 @@ namespace {
 // Blobs (pores, spots, scar floors): both curvatures agree; s^2 m >= this (a Gaussian blob of
 // log depth 0.16, Weber ~0.15) keeps its pixels out of the oriented templates.
 constexpr float kBlobMin = 0.04f;
-// Thresholds on the oriented contrast, in units of kLineContrastGain x the minimum log depth
-// (what a line of exactly the minimum contrast gives) and of the texture floor (robust noise of
-// the finest-scale template over the image): seeds need both, growth needs both.
-constexpr double kSeedUnits = 1.5, kGrowUnits = 1.0;
-constexpr double kSeedNoise = 4.5, kGrowNoise = 2.0;
+// Thresholds on the oriented contrast: the larger of (units x kLineContrastGain x the minimum log
+// depth, i.e. what a line of the minimum contrast gives) and (noise x the texture floor, the
+// robust noise of the finest-scale template over the image). Fixed constants in contrast units;
+// the floor only raises them on textured skin.
+constexpr double kSeedUnits = 1.0, kGrowUnits = 0.7;
+constexpr double kSeedNoise = 4.0, kGrowNoise = 2.0;
 // Seed candidates: block maxima of the Hessian strength above this fraction of what a seed-level
 // Gaussian valley gives (a cheap pre-filter).
 constexpr double kSeedStrengthFraction = 0.7;
-constexpr int kWindowSteps = 8;     // tracking: mean over the last steps >= grow
-constexpr double kTurnPerPx = 1.5;  // tracking: max turn, degrees per px of step
-constexpr double kMinBranchPx = 10.0;  // shorter branches are not tested on their own
-constexpr int kSmooth = 4;             // centre line: +-points averaged
-constexpr double kMaxLinkTurnDeg = 35.0;
+constexpr int kWindowSteps = 8;           // tracking: mean over the last steps >= grow
+constexpr double kTurnPerPx = 1.5;        // tracking: max turn, degrees per px of step
+constexpr double kMinBranchPx = 10.0;     // shorter branches are not tested on their own
+constexpr int kSmooth = 4;                // centre line: +-points averaged
+constexpr double kMaxLinkTurnDeg = 35.0;  // fragments joined when their ends face each other
 // A line must stand out of the texture: |log contrast| >= this x its standard error.
-constexpr double kMinSignificance = 7.0;  // fragments joined when their ends face each other
+constexpr double kMinSignificance = 6.0;
 
 // Moves every sample to the midpoint of the half-contrast crossings of the median profile of its
 // +-k neighbours (a flat-topped band's Hessian maximum wanders with the texture), then smooths
@@ -38,6 +38,7 @@ constexpr double kMinSignificance = 7.0;  // fragments joined when their ends fa
 void Recentre(const cv::Mat& log_image, double log_offset, const cv::Mat& exclude, int k,
               double fwhm, double side, std::vector<ProfileSample>* samples) {
   const int n = static_cast<int>(samples->size());
+  if (n == 0) return;
   // Shifts measured every `every` points (the windows overlap a lot), interpolated between.
   const int every = std::max(1, k / 3);
   std::vector<int> at;
@@ -47,7 +48,7 @@ void Recentre(const cv::Mat& log_image, double log_offset, const cv::Mat& exclud
   for (int i : at) {
     const int a = std::max(0, i - k), b = std::min(n - 1, i + k);
     const std::vector<ProfileSample> part(samples->begin() + a, samples->begin() + b + 1);
-    const ProfileResult r = MeasureProfile(log_image, log_offset, part, fwhm, side, exclude);
+    const ProfileResult r = MeasureProfile(log_image, log_offset, part, fwhm, side, exclude, 2);
     shift.push_back(r.ok ? r.shift_px : 0.0);
   }
   std::vector<cv::Point2d> moved(samples->size());
@@ -69,7 +70,7 @@ void Recentre(const cv::Mat& log_image, double log_offset, const cv::Mat& exclud
   }
 }
 
-// Unit direction leaving a polyline at its start (towards = false) or end, over ~5 points.
+// Unit direction leaving a polyline at its end (at_end) or its start, over ~5 points.
 cv::Point2d EndDirection(const std::vector<cv::Point2d>& c, bool at_end) {
   const size_t k = std::min<size_t>(5, c.size() - 1);
   const cv::Point2d d = at_end ? c.back() - c[c.size() - 1 - k] : c.front() - c[k];
@@ -125,22 +126,29 @@ std::vector<FoundLine> FindLines(const cv::Mat& log_image, double log_offset, co
                                  const LineSearchOptions& o) {
   std::vector<FoundLine> found;
   if (o.sigmas.empty() || log_image.empty()) return found;
+
   RidgeFilterOptions fo;
   fo.sigmas = o.sigmas;
   fo.polarity = o.polarity;
   fo.blob_max_sigma = o.sigmas.back();
+  fo.min_level_sigma = o.min_level_sigma;
   RidgeMap map;
   ComputeRidgeMap(log_image, fo, &map);
+  // Excluded from templates and profile centres: blobs, and what is not measured (outside the
+  // roi, e.g. hair).
   cv::Mat exclude = map.blob >= kBlobMin;
   cv::dilate(exclude, exclude, cv::Mat());
+  if (!roi.empty()) exclude |= roi == 0;
   const LineTemplates lt(map, exclude, o.template_half_px, 3.0);
 
   // Thresholds: the minimum contrast, raised to the texture floor of this image.
   const double unit = kLineContrastGain * -std::log(1.0 - o.min_contrast);
   const double noise = TemplateNoise(lt, roi, log_image.size(), 0);
   TrackOptions to;
-  to.seed.assign(o.sigmas.size(), static_cast<float>(std::max(kSeedUnits * unit, kSeedNoise * noise)));
-  to.grow.assign(o.sigmas.size(), static_cast<float>(std::max(kGrowUnits * unit, kGrowNoise * noise)));
+  to.seed.assign(o.sigmas.size(),
+                 static_cast<float>(std::max(kSeedUnits * unit, kSeedNoise * noise)));
+  to.grow.assign(o.sigmas.size(),
+                 static_cast<float>(std::max(kGrowUnits * unit, kGrowNoise * noise)));
   to.step_px = o.step_px;
   to.window_steps = kWindowSteps;
   to.max_turn_deg = kTurnPerPx * o.step_px;
@@ -151,14 +159,16 @@ std::vector<FoundLine> FindLines(const cv::Mat& log_image, double log_offset, co
                                         kLineContrastGain * to.seed[0]);
   cv::Mat tracks;
   for (int sign : {1, -1}) {
-    if ((sign > 0 && o.polarity == Polarity::kBright) || (sign < 0 && o.polarity == Polarity::kDark))
+    if ((sign > 0 && o.polarity == Polarity::kBright) ||
+        (sign < 0 && o.polarity == Polarity::kDark))
       continue;
     to.sign = sign;
     const cv::Mat t = TrackLines(lt, roi, to, &map);
     tracks = tracks.empty() ? t : (tracks | t);
   }
   const double spur = std::max(3.0, 2.0 * o.sigmas.front());
-  std::vector<RidgeSkeleton> skeletons = TraceRidges(tracks, cv::Mat(), 0.0f, o.min_length_px, spur);
+  std::vector<RidgeSkeleton> skeletons =
+      TraceRidges(tracks, cv::Mat(), 0.0f, o.min_length_px, spur);
 
   auto profile = [&](const std::vector<cv::Point>& pixels) {
     const std::vector<ProfileSample> samples = CentreLine(map, pixels, kSmooth);
@@ -171,32 +181,40 @@ std::vector<FoundLine> FindLines(const cv::Mat& log_image, double log_offset, co
                           exclude);
   };
   const double inf = std::numeric_limits<double>::infinity();
-  for (RidgeSkeleton& sk : skeletons) {
-    // Branch by branch: drop the ones that are not lines of this family (edges, hair, ...).
-    for (const std::vector<cv::Point>& b : SkeletonBranches(sk)) {
-      if (static_cast<double>(b.size()) < kMinBranchPx || o.accept(profile(b), inf)) continue;
-      for (size_t i = 1; i + 1 < b.size(); ++i) sk.thin.at<unsigned char>(b[i] - sk.origin) = 0;
+  // Skeletons are measured in parallel, the lines collected in skeleton order (deterministic).
+  std::vector<std::vector<FoundLine>> per(skeletons.size());
+  cv::parallel_for_(cv::Range(0, static_cast<int>(skeletons.size())), [&](const cv::Range& range) {
+    for (int k = range.start; k < range.end; ++k) {
+      RidgeSkeleton& sk = skeletons[static_cast<size_t>(k)];
+      // Branch by branch: drop the ones that are not lines of this family (edges, hair, ...).
+      for (const std::vector<cv::Point>& b : SkeletonBranches(sk)) {
+        if (static_cast<double>(b.size()) < kMinBranchPx || o.accept(profile(b), inf)) continue;
+        for (size_t i = 1; i + 1 < b.size(); ++i) sk.thin.at<unsigned char>(b[i] - sk.origin) = 0;
+      }
+      for (const RidgeComponent& c : SkeletonPaths(sk, o.min_length_px)) {
+        // The reported profile: the central part (a line fades towards its ends).
+        const auto cut = static_cast<long>(o.central_fraction * static_cast<double>(c.path.size()));
+        const std::vector<cv::Point> mid(c.path.begin() + cut, c.path.end() - cut);
+        FoundLine line;
+        line.profile = profile(mid.size() >= 3 ? mid : c.path);
+        line.length_px = c.length_px;
+        if (!o.accept(line.profile, c.length_px)) continue;
+        // Significance against the texture: log contrast / its standard error, more for short
+        // lines (many more chance alignments of the texture are short than long).
+        const double need =
+            kMinSignificance * std::sqrt(std::max(1.0, o.significance_length_px / c.length_px));
+        if (std::abs(std::log1p(line.profile.contrast)) < need * line.profile.std_error) continue;
+        std::vector<ProfileSample> cl = CentreLine(map, c.path, kSmooth);
+        for (int pass = 0; pass < 2 && o.refine_points > 0; ++pass)
+          Recentre(log_image, log_offset, exclude, o.refine_points, line.profile.width_px,
+                   o.side_start, &cl);
+        for (const ProfileSample& q : cl) line.centre.push_back(q.centre);
+        per[static_cast<size_t>(k)].push_back(std::move(line));
+      }
     }
-    for (const RidgeComponent& c : SkeletonPaths(sk, o.min_length_px)) {
-      // The reported profile: the central part (a line fades towards its ends).
-      const auto cut = static_cast<long>(o.central_fraction * static_cast<double>(c.path.size()));
-      const std::vector<cv::Point> mid(c.path.begin() + cut, c.path.end() - cut);
-      FoundLine line;
-      line.profile = profile(mid.size() >= 3 ? mid : c.path);
-      line.length_px = c.length_px;
-      if (!o.accept(line.profile, c.length_px)) continue;
-      // Significance against the texture: log contrast / its standard error over the samples
-      // (neighbouring samples, 1 px apart, counted as one half).
-      const double se = line.profile.spread / std::sqrt(0.5 * static_cast<double>(mid.size()));
-      if (std::abs(std::log1p(line.profile.contrast)) < kMinSignificance * se) continue;
-      std::vector<ProfileSample> cl = CentreLine(map, c.path, kSmooth);
-      for (int pass = 0; pass < 2 && o.refine_points > 0; ++pass)
-        Recentre(log_image, log_offset, exclude, o.refine_points, line.profile.width_px,
-                 o.side_start, &cl);
-      for (const ProfileSample& q : cl) line.centre.push_back(q.centre);
-      found.push_back(std::move(line));
-    }
-  }
+  });
+  for (std::vector<FoundLine>& v : per)
+    for (FoundLine& l : v) found.push_back(std::move(l));
   LinkFragments(o.link_gap_px, &found);
   return found;
 }

@@ -4,9 +4,8 @@
 #pragma once
 
 #include <functional>
-#include <vector>
-
 #include <opencv2/core.hpp>
+#include <vector>
 
 #include "metrics/ridge_filter.h"
 #include "metrics/ridge_profile.h"
@@ -15,22 +14,25 @@ namespace skintrack::metrics::internal {
 
 struct LineSearchOptions {
   Polarity polarity = Polarity::kDark;
-  std::vector<double> sigmas;       // Hessian scales, px of the searched image
-  double min_contrast = 0.04;       // Weber contrast a line needs (> 0)
-  double min_length_px = 20.0;      // skeleton length a line needs
-  double fwhm_per_scale = 1.665;    // width guess per best scale (Gaussian valley: 2.355/sqrt 2)
-  double side_start = 1.6;          // profile side windows start at this x the width
-  double template_half_px = 8.0;    // oriented templates: half length >= this and >= 3 sigma
-  double step_px = 2.0;             // tracking step
-  double seed_block_px = 6.0;       // one seed candidate per block of this size
-  double central_fraction = 0.15;   // trimmed off each end of a line for its reported profile
-  double end_fraction = 0.5;        // tracks end where the contrast falls below this x theirs
+  std::vector<double> sigmas;      // Hessian scales, px of the searched image
+  double min_level_sigma = 1.25;   // RidgeFilterOptions::min_level_sigma
+  double min_contrast = 0.04;      // Weber contrast a line needs (> 0)
+  double min_length_px = 20.0;     // skeleton length a line needs
+  double fwhm_per_scale = 1.665;   // width guess per best scale (Gaussian valley: 2.355/sqrt 2)
+  double side_start = 1.6;         // profile side windows start at this x the width
+  double template_half_px = 8.0;   // oriented templates: half length >= this and >= 3 sigma
+  double step_px = 2.0;            // tracking step
+  double seed_block_px = 6.0;      // one seed candidate per block of this size
+  double central_fraction = 0.15;  // trimmed off each end of a line for its reported profile
+  double end_fraction = 0.5;       // tracks end where the contrast falls below this x theirs
   // Wide lines: each centre point is moved to the midpoint of the half-contrast crossings of
   // the median profile over +-refine_points neighbours (0: off), then the line re-smoothed.
   int refine_points = 0;
   // Fragments of one line (broken at a pore, a crossing or a faint stretch) whose ends face each
   // other within this gap are joined into one line.
   double link_gap_px = 0.0;
+  // Lines shorter than this need a proportionally higher significance (x sqrt(this / length)).
+  double significance_length_px = 0.0;
   // Family test on a measured profile (the central part for a whole line; the whole branch
   // with length_px = infinity when pruning branches).
   std::function<bool(const ProfileResult&, double length_px)> accept;

@@ -4,13 +4,14 @@
 #include <algorithm>
 #include <cmath>
 
-
 namespace skintrack::metrics::internal {
 namespace {
 
 // Profile sampling step: max(0.5 px, width guess / kStepsPerWidth).
 constexpr double kStepsPerWidth = 10.0;
-constexpr int kPasses = 3;     // side windows placed from the previous pass's width
+constexpr size_t kMaxLag = 32;  // autocorrelation of the centre residuals: up to
+constexpr double kMinCorrelation =
+    0.05;  // this lag, while above this     // side windows placed from the previous pass's width
 
 double Median(std::vector<double>* v) {
   const size_t m = v->size() / 2;
@@ -36,19 +37,20 @@ std::vector<ProfileSample> CentreLine(const RidgeMap& map, const std::vector<cv:
     out[static_cast<size_t>(i)].centre = m / (2 * k + 1);
   }
   for (int i = 0; i < n; ++i) {
-    const int a = std::max(0, i - std::max(smooth, 1)), b = std::min(n - 1, i + std::max(smooth, 1));
+    const int a = std::max(0, i - std::max(smooth, 1)),
+              b = std::min(n - 1, i + std::max(smooth, 1));
     const cv::Point2d t = out[static_cast<size_t>(b)].centre - out[static_cast<size_t>(a)].centre;
     const double len = cv::norm(t);
     const cv::Point p = path[static_cast<size_t>(i)];
-    out[static_cast<size_t>(i)].normal = len > 1e-9 ? cv::Point2d(-t.y / len, t.x / len)
-                                                    : map.Normal(p.x, p.y);
+    out[static_cast<size_t>(i)].normal =
+        len > 1e-9 ? cv::Point2d(-t.y / len, t.x / len) : map.Normal(p.x, p.y);
   }
   return out;
 }
 
 ProfileResult MeasureProfile(const cv::Mat& log_image, double offset,
                              const std::vector<ProfileSample>& all, double fwhm_guess_px,
-                             double side_start, const cv::Mat& exclude) {
+                             double side_start, const cv::Mat& exclude, int passes) {
   ProfileResult r;
   if (all.empty() || !(fwhm_guess_px > 0.0)) return r;
   const double kStep = std::max(0.5, fwhm_guess_px / kStepsPerWidth);
@@ -81,7 +83,7 @@ ProfileResult MeasureProfile(const cv::Mat& log_image, double offset,
   }
   std::vector<double> med(static_cast<size_t>(n)), col(count), base(count);
   double width = fwhm_guess_px;
-  for (int pass = 0; pass < kPasses; ++pass) {
+  for (int pass = 0; pass < passes; ++pass) {
     const double w = std::min(std::max(width, 0.5 * fwhm_guess_px), 1.5 * fwhm_guess_px);
     const int ka = static_cast<int>(std::ceil(side_start * w / kStep));
     const int kb = std::min(k_max, static_cast<int>((side_start * w + std::max(w, 2.0)) / kStep));
@@ -136,8 +138,23 @@ ProfileResult MeasureProfile(const cv::Mat& log_image, double offset,
     for (size_t i = 0; i < count; ++i)
       col[i] = prof[i * n + static_cast<size_t>(kc)] - base[i] - slope[i] * (kc - k_max) * kStep;
     const double mc = Median(&col);
+    std::vector<double> e(count);  // centre residuals in line order (col is reordered below)
+    for (size_t i = 0; i < count; ++i)
+      e[i] = prof[i * n + static_cast<size_t>(kc)] - base[i] - slope[i] * (kc - k_max) * kStep - mc;
     for (double& v : col) v = std::abs(v - mc);
     r.spread = 1.4826 * Median(&col);
+    // Effective number of independent samples from the residuals' autocorrelation along the
+    // line (summed until it first drops below kMinCorrelation).
+    double e2 = 0.0, rho_sum = 0.0;
+    for (double v : e) e2 += v * v;
+    for (size_t lag = 1; lag < std::min<size_t>(kMaxLag, count / 4 + 1) && e2 > 0.0; ++lag) {
+      double cov = 0.0;
+      for (size_t i = 0; i + lag < count; ++i) cov += e[i] * e[i + lag];
+      const double rho = cov / e2;
+      if (rho < kMinCorrelation) break;
+      rho_sum += rho;
+    }
+    r.std_error = r.spread / std::sqrt(static_cast<double>(count) / (1.0 + 2.0 * rho_sum));
     if (!r.ok) return r;
     width = tr - tl;
     r.width_px = width;

@@ -2,9 +2,8 @@
 // on log luminance (private to the wrinkle and stretch-mark metrics).
 #pragma once
 
-#include <vector>
-
 #include <opencv2/core.hpp>
+#include <vector>
 
 #include "metrics/ridge_filter.h"
 
@@ -26,6 +25,9 @@ struct ProfileResult {
   // Robust spread (1.4826 MAD) over the samples of the detrended log value at the centre: the
   // texture noise of one sample, for significance tests.
   double spread = 0.0;
+  // Standard error of the centre value: spread / sqrt(effective number of samples), the samples
+  // counted as independent as their autocorrelation along the line allows.
+  double std_error = 0.0;
 };
 
 // Centre line of an ordered pixel path: each pixel moved across the line to the sub-pixel
@@ -42,9 +44,11 @@ std::vector<ProfileSample> CentreLine(const RidgeMap& map, const std::vector<cv:
 // measured width) and are max(width, 2 px) long. The contrast is read at the extremum within
 // +-0.5 px of the centre and converted to Weber contrast in linear Y. Samples whose centre part
 // (+-0.75 x the width guess) touches `exclude` (CV_8UC1, e.g. pores and spots; may be empty)
-// are left out unless fewer than a quarter would remain.
+// are left out unless fewer than a quarter would remain. `passes`: side windows placed from the
+// guess, then from the previous pass's measured width.
 ProfileResult MeasureProfile(const cv::Mat& log_image, double offset,
                              const std::vector<ProfileSample>& samples, double fwhm_guess_px,
-                             double side_start = 1.6, const cv::Mat& exclude = cv::Mat());
+                             double side_start = 1.6, const cv::Mat& exclude = cv::Mat(),
+                             int passes = 3);
 
 }  // namespace skintrack::metrics::internal

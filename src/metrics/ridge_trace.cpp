@@ -4,11 +4,10 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <queue>
-#include <utility>
-
 #include <opencv2/imgproc.hpp>
 #include <opencv2/ximgproc.hpp>
+#include <queue>
+#include <utility>
 
 namespace skintrack::metrics::internal {
 namespace {
@@ -138,12 +137,6 @@ std::vector<int> LongestPath(const Graph& g, int start, double* length) {
 
 }  // namespace
 
-double PolylineLength(const std::vector<cv::Point2d>& polyline) {
-  double sum = 0.0;
-  for (size_t i = 1; i < polyline.size(); ++i) sum += cv::norm(polyline[i] - polyline[i - 1]);
-  return sum;
-}
-
 double SkeletonLength(const cv::Mat& thin) { return Graph(thin).Length(); }
 
 std::vector<std::vector<cv::Point>> SkeletonBranches(const RidgeSkeleton& skeleton) {
@@ -213,8 +206,8 @@ std::vector<RidgeComponent> SkeletonPaths(const RidgeSkeleton& skeleton, double 
   return out;
 }
 
-std::vector<RidgeSkeleton> TraceRidges(const cv::Mat& centres, const cv::Mat& strength,
-                                       float high, double min_length_px, double spur_px) {
+std::vector<RidgeSkeleton> TraceRidges(const cv::Mat& centres, const cv::Mat& strength, float high,
+                                       double min_length_px, double spur_px) {
   cv::Mat labels, stats, centroids;
   const int n = cv::connectedComponentsWithStats(centres, labels, stats, centroids, 8, CV_32S);
   std::vector<float> peak(static_cast<size_t>(n), 0.0f);
@@ -228,11 +221,12 @@ std::vector<RidgeSkeleton> TraceRidges(const cv::Mat& centres, const cv::Mat& st
   }
   std::vector<RidgeSkeleton> out;
   for (int i = 1; i < n; ++i) {
-    if ((!strength.empty() && peak[static_cast<size_t>(i)] < high) || stats.at<int>(i, cv::CC_STAT_AREA) < min_pixels)
+    if ((!strength.empty() && peak[static_cast<size_t>(i)] < high) ||
+        stats.at<int>(i, cv::CC_STAT_AREA) < min_pixels)
       continue;
-    const cv::Rect box(stats.at<int>(i, cv::CC_STAT_LEFT) - 1, stats.at<int>(i, cv::CC_STAT_TOP) - 1,
-                       stats.at<int>(i, cv::CC_STAT_WIDTH) + 2,
-                       stats.at<int>(i, cv::CC_STAT_HEIGHT) + 2);
+    const cv::Rect box(
+        stats.at<int>(i, cv::CC_STAT_LEFT) - 1, stats.at<int>(i, cv::CC_STAT_TOP) - 1,
+        stats.at<int>(i, cv::CC_STAT_WIDTH) + 2, stats.at<int>(i, cv::CC_STAT_HEIGHT) + 2);
     const cv::Rect inside = box & cv::Rect(0, 0, labels.cols, labels.rows);
     cv::Mat mask = cv::Mat::zeros(box.size(), CV_8UC1);
     cv::Mat sub = mask(cv::Rect(inside.tl() - box.tl(), inside.size()));

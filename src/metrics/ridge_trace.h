@@ -1,9 +1,8 @@
 // Centre-line skeletons of ridge candidates (private to the wrinkle and stretch-mark metrics).
 #pragma once
 
-#include <vector>
-
 #include <opencv2/core.hpp>
+#include <vector>
 
 namespace skintrack::metrics::internal {
 
@@ -19,12 +18,12 @@ struct RidgeSkeleton {
   cv::Point origin;
 };
 
-// Hysteresis and skeletons: the 8-connected components of `centres` (CV_8UC1) whose maximum
-// |strength| (CV_32FC1) reaches `high` are thinned (ximgproc Zhang-Suen), stripped of spurs
-// (end branches shorter than spur_px), and kept when their skeleton is at least min_length_px
-// long.
-std::vector<RidgeSkeleton> TraceRidges(const cv::Mat& centres, const cv::Mat& strength,
-                                       float high, double min_length_px, double spur_px);
+// Skeletons: the 8-connected components of `centres` (CV_8UC1) whose maximum |strength|
+// (CV_32FC1; empty = no such test) reaches `high` are thinned (ximgproc Zhang-Suen), stripped
+// of spurs (end branches shorter than spur_px), and kept when their skeleton is at least
+// min_length_px long.
+std::vector<RidgeSkeleton> TraceRidges(const cv::Mat& centres, const cv::Mat& strength, float high,
+                                       double min_length_px, double spur_px);
 
 // Branches of a skeleton: maximal paths whose inner pixels have two neighbours, ordered, in
 // image px; a junction pixel (three or more neighbours) ends, and belongs to, every branch
@@ -37,8 +36,5 @@ std::vector<RidgeComponent> SkeletonPaths(const RidgeSkeleton& skeleton, double 
 
 // Skeleton length (steps of 1 or sqrt 2 between neighbours, corners not counted twice).
 double SkeletonLength(const cv::Mat& thin);
-
-// Polyline length (px).
-double PolylineLength(const std::vector<cv::Point2d>& polyline);
 
 }  // namespace skintrack::metrics::internal

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 #include <mutex>
-
 #include <opencv2/imgproc.hpp>
 
 namespace skintrack::metrics::internal {
@@ -12,6 +11,8 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 constexpr int kBins = kAngleBins;
+// Seed candidates are first tested on every 4th template point against this x the seed level.
+constexpr float kQuickSeedFraction = 0.6f;
 
 int NormalBin(double direction) {  // direction of travel (radians) -> normal angle bin
   double t = std::fmod(direction + 0.5 * kPi, kPi);
@@ -54,6 +55,9 @@ LineTemplates::LineTemplates(const RidgeMap& map, const cv::Mat& exclude, double
           tap.ex[m] = static_cast<int>(std::lround(s[m].x));
           tap.ey[m] = static_cast<int>(std::lround(s[m].y));
           reach_[i] = std::max({reach_[i], std::abs(tap.ex[m]), std::abs(tap.ey[m])});
+          tap.goff[m] = tap.dy[m] * static_cast<int>(map.smoothed[i].step1()) + tap.dx[m];
+          tap.eoff[m] =
+              exclude.empty() ? 0 : tap.ey[m] * static_cast<int>(exclude.step1()) + tap.ex[m];
         }
         taps.push_back(tap);
       }
@@ -79,12 +83,12 @@ float LineTemplates::Contrast(int scale, int angle, int x, int y) const {
   return static_cast<float>(sum);
 }
 
-float LineTemplates::ContrastNearest(int scale, int angle, int x, int y) const {
+float LineTemplates::ContrastNearest(int scale, int angle, int x, int y, int stride) const {
   const int level = map_.levels[static_cast<size_t>(scale)], half = (1 << level) >> 1;
-  return At(scale, angle, x, y, (x + half) >> level, (y + half) >> level);
+  return At(scale, angle, x, y, (x + half) >> level, (y + half) >> level, stride);
 }
 
-float LineTemplates::At(int scale, int angle, int x, int y, int xl, int yl) const {
+float LineTemplates::At(int scale, int angle, int x, int y, int xl, int yl, int stride) const {
   const size_t i = static_cast<size_t>(scale);
   const cv::Mat& g = map_.smoothed[i];
   const int level = map_.levels[i];
@@ -95,26 +99,33 @@ float LineTemplates::At(int scale, int angle, int x, int y, int xl, int yl) cons
   const bool inside = x >= r && y >= r && x + r < cols && y + r < rows;
   double sum = 0.0;
   int used = 0;
+  if (inside) {  // fast path: precomputed linear offsets
+    const float* gp = g.ptr<float>(yl) + xl;
+    const unsigned char* ep = exclude_.empty() ? nullptr : exclude_.ptr<unsigned char>(y) + x;
+    int tried = 0;
+    for (size_t j = (taps.size() / 2) % static_cast<size_t>(stride); j < taps.size();
+         j += static_cast<size_t>(stride), ++tried) {
+      const Tap& t = taps[j];
+      if (ep != nullptr && (ep[t.eoff[0]] | ep[t.eoff[1]] | ep[t.eoff[2]])) continue;
+      sum += 0.5f * (gp[t.goff[1]] + gp[t.goff[2]]) - gp[t.goff[0]];
+      ++used;
+    }
+    return 2 * used >= tried ? static_cast<float>(sum / used) : 0.0f;
+  }
   for (const Tap& t : taps) {
     if (!exclude_.empty()) {
       bool skip = false;
       for (int m = 0; m < 3 && !skip; ++m) {
-        int ex = x + t.ex[m], ey = y + t.ey[m];
-        if (!inside) {
-          ex = std::min(std::max(ex, 0), exclude_.cols - 1);
-          ey = std::min(std::max(ey, 0), exclude_.rows - 1);
-        }
+        const int ex = std::min(std::max(x + t.ex[m], 0), exclude_.cols - 1);
+        const int ey = std::min(std::max(y + t.ey[m], 0), exclude_.rows - 1);
         skip = exclude_.at<unsigned char>(ey, ex) != 0;
       }
       if (skip) continue;
     }
     float v[3];
     for (int m = 0; m < 3; ++m) {
-      int gx = xl + t.dx[m], gy = yl + t.dy[m];
-      if (!inside) {
-        gx = std::min(std::max(gx, 0), g.cols - 1);
-        gy = std::min(std::max(gy, 0), g.rows - 1);
-      }
+      const int gx = std::min(std::max(xl + t.dx[m], 0), g.cols - 1);
+      const int gy = std::min(std::max(yl + t.dy[m], 0), g.rows - 1);
       v[m] = g.at<float>(gy, gx);
     }
     sum += 0.5 * (v[1] + v[2]) - v[0];
@@ -163,11 +174,13 @@ cv::Mat TrackLines(const LineTemplates& lt, const cv::Mat& roi, const TrackOptio
       at.assign(static_cast<size_t>(nb), -1);
       for (int y = br * b; y < std::min(br * b + b, h); ++y) {
         const float* srow = strength.ptr<float>(y);
-        for (int x = 0; x < w; ++x) {
-          const size_t k = static_cast<size_t>(x / b);
-          if (sign * srow[x] >= best[k]) {
-            best[k] = sign * srow[x];
-            at[k] = y * w + x;
+        for (int k = 0; k < nb; ++k) {
+          const size_t kk = static_cast<size_t>(k);
+          for (int x = k * b; x < std::min(w, k * b + b); ++x) {
+            if (sign * srow[x] >= best[kk]) {
+              best[kk] = sign * srow[x];
+              at[kk] = y * w + x;
+            }
           }
         }
       }
@@ -176,8 +189,12 @@ cv::Mat TrackLines(const LineTemplates& lt, const cv::Mat& roi, const TrackOptio
         const int sx = at[static_cast<size_t>(k)] % w, sy = at[static_cast<size_t>(k)] / w;
         if (!roi.empty() && !roi.at<unsigned char>(sy, sx)) continue;
         const int sc = map->ScaleIndex(sx, sy);
-        const float lc = sign * lt.ContrastNearest(sc, map->AngleBin(sx, sy), sx, sy);
-        if (lc >= o.seed[static_cast<size_t>(sc)]) local.push_back({lc, sx, sy});
+        // A quick look (every 4th template point) before the full template.
+        const int bin = map->AngleBin(sx, sy);
+        const float seed = o.seed[static_cast<size_t>(sc)];
+        if (sign * lt.ContrastNearest(sc, bin, sx, sy, 4) < kQuickSeedFraction * seed) continue;
+        const float lc = sign * lt.ContrastNearest(sc, bin, sx, sy, 1);
+        if (lc >= seed) local.push_back({lc, sx, sy});
       }
     }
     const std::lock_guard<std::mutex> lock(mutex);
@@ -212,7 +229,7 @@ cv::Mat TrackLines(const LineTemplates& lt, const cv::Mat& roi, const TrackOptio
       for (int j = -1; j <= 1; ++j) {
         const cv::Point2d c = q + n * static_cast<double>(j);
         lc[j + 1] = usable(c) ? sign * lt.Contrast(scale, bin, static_cast<int>(std::lround(c.x)),
-                                                    static_cast<int>(std::lround(c.y)))
+                                                   static_cast<int>(std::lround(c.y)))
                               : -1e9f;
       }
       int jb = 1;
@@ -236,7 +253,8 @@ cv::Mat TrackLines(const LineTemplates& lt, const cv::Mat& roi, const TrackOptio
       }
       if (!usable(next)) break;
       pts.push_back({next, direction, scale, best});
-      const cv::Point ip(static_cast<int>(std::lround(next.x)), static_cast<int>(std::lround(next.y)));
+      const cv::Point ip(static_cast<int>(std::lround(next.x)),
+                         static_cast<int>(std::lround(next.y)));
       if (claimed.at<unsigned char>(ip)) {
         *joined = true;
         break;
@@ -264,7 +282,7 @@ cv::Mat TrackLines(const LineTemplates& lt, const cv::Mat& roi, const TrackOptio
     bool jf = false, jb = false;
     std::vector<TrackPoint> fwd = walk(p0, dir, scale, &jf);
     std::vector<TrackPoint> bwd = walk(p0, dir + kPi, scale, &jb);
-    // Ends: trimmed to where the contrast reaches end_fraction x the track's median (the
+    // Ends: trimmed to where the contrast reaches end_fraction x the track's upper quartile (the
     // template reaches past a line's end), unless they joined another track.
     std::vector<float> lcs{s.lc};
     for (const TrackPoint& t : fwd) lcs.push_back(t.lc);
@@ -272,12 +290,28 @@ cv::Mat TrackLines(const LineTemplates& lt, const cv::Mat& roi, const TrackOptio
     const size_t uq = lcs.size() * 3 / 4;  // upper quartile: the line's own level
     std::nth_element(lcs.begin(), lcs.begin() + static_cast<long>(uq), lcs.end());
     const float end_level = static_cast<float>(o.end_fraction) * lcs[uq];
-    if (!jf)
-      while (!fwd.empty() && fwd.back().lc < end_level) fwd.pop_back();
-    if (!jb)
-      while (!bwd.empty() && bwd.back().lc < end_level) bwd.pop_back();
+    // The end point is interpolated between the last point above the level and the first below.
+    const TrackPoint start{p0, dir, scale, s.lc};
+    auto trim = [&](std::vector<TrackPoint>* half) {
+      TrackPoint beyond{};
+      bool cut = false;
+      while (!half->empty() && half->back().lc < end_level) {
+        beyond = half->back();
+        half->pop_back();
+        cut = true;
+      }
+      if (!cut) return;
+      const TrackPoint& last = half->empty() ? start : half->back();
+      const double u = (last.lc - end_level) / std::max(1e-9f, last.lc - beyond.lc);
+      TrackPoint end = last;
+      end.p = last.p + (beyond.p - last.p) * std::min(1.0, std::max(0.0, u));
+      end.lc = end_level;
+      half->push_back(end);
+    };
+    if (!jf) trim(&fwd);
+    if (!jb) trim(&bwd);
     std::vector<TrackPoint> track(bwd.rbegin(), bwd.rend());
-    track.push_back({p0, dir, scale, s.lc});
+    track.push_back(start);
     track.insert(track.end(), fwd.begin(), fwd.end());
     double length = 0.0;
     for (size_t i = 1; i < track.size(); ++i) length += cv::norm(track[i].p - track[i - 1].p);
@@ -296,23 +330,24 @@ cv::Mat TrackLines(const LineTemplates& lt, const cv::Mat& roi, const TrackOptio
     }
     std::vector<std::pair<cv::Point, cv::Point>> links;
     if (keep) {
-    // Connect an end that ran into another track to its nearest pixel.
-    for (int end = 0; end < 2; ++end) {
-      if (!(end == 0 ? jb : jf)) continue;
-      const cv::Point e = end == 0 ? ip.front() : ip.back();
-      cv::Point best(-1, -1);
-      int best_d = 1 << 30;
-      for (int dy = -3; dy <= 3; ++dy)
-        for (int dx = -3; dx <= 3; ++dx) {
-          const cv::Point q(e.x + dx, e.y + dy);
-          if (q.x < 0 || q.y < 0 || q.x >= w || q.y >= h || !claimed.at<unsigned char>(q)) continue;
-          if (out.at<unsigned char>(q) && dx * dx + dy * dy < best_d) {
-            best_d = dx * dx + dy * dy;
-            best = q;
+      // Connect an end that ran into another track to its nearest pixel.
+      for (int end = 0; end < 2; ++end) {
+        if (!(end == 0 ? jb : jf)) continue;
+        const cv::Point e = end == 0 ? ip.front() : ip.back();
+        cv::Point best(-1, -1);
+        int best_d = 1 << 30;
+        for (int dy = -3; dy <= 3; ++dy)
+          for (int dx = -3; dx <= 3; ++dx) {
+            const cv::Point q(e.x + dx, e.y + dy);
+            if (q.x < 0 || q.y < 0 || q.x >= w || q.y >= h || !claimed.at<unsigned char>(q))
+              continue;
+            if (out.at<unsigned char>(q) && dx * dx + dy * dy < best_d) {
+              best_d = dx * dx + dy * dy;
+              best = q;
+            }
           }
-        }
-      if (best.x >= 0) links.emplace_back(e, best);
-    }
+        if (best.x >= 0) links.emplace_back(e, best);
+      }
     }
     for (size_t i = 0; i < track.size(); ++i) {
       cv::LineIterator it(target, ip[i], i + 1 < ip.size() ? ip[i + 1] : ip[i], 8);
@@ -326,7 +361,8 @@ cv::Mat TrackLines(const LineTemplates& lt, const cv::Mat& roi, const TrackOptio
     for (const auto& l : links) cv::line(out, l.first, l.second, 255, 1, cv::LINE_8);
     // The claimed band: the track widened by max(2 px, 1.5 sigma) each side.
     const int band = std::max(2, static_cast<int>(std::lround(1.5 * map->Sigma(scale))));
-    for (size_t i = 0; i + 1 < ip.size(); ++i) cv::line(claimed, ip[i], ip[i + 1], 255, 2 * band + 1);
+    for (size_t i = 0; i + 1 < ip.size(); ++i)
+      cv::line(claimed, ip[i], ip[i + 1], 255, 2 * band + 1);
     if (ip.size() == 1) cv::circle(claimed, ip[0], band, 255, -1);
   }
   return out;

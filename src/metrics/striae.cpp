@@ -3,7 +3,6 @@
 // scales striae_sigma_min..max, with both polarities. See docs/metrics.md ("Stretch marks").
 #include <algorithm>
 #include <cmath>
-
 #include <opencv2/imgproc.hpp>
 
 #include "metrics/families.h"
@@ -23,7 +22,10 @@ constexpr double kFwhmPerScale = 2.0;
 constexpr double kSideStart = 1.1;
 // Band centres: re-centred on the median profile of a stretch this long either side (mm).
 constexpr double kRefineMm = 3.0;
-constexpr double kMaxAsymmetry = 0.3;  // an edge is not a band
+// Tracks end where the template contrast falls below this x the band's own: below one half, so
+// that a band fading out (the phantom tapers the last 20 %) is followed further.
+constexpr double kEndFraction = 0.4;
+constexpr double kMaxAsymmetry = 0.3;   // an edge is not a band
 constexpr double kMinElongation = 4.0;  // length >= this x width
 // Width range (full width at half contrast) relative to the scale range: narrower lines are
 // wrinkles or hairs, wider ones skin tone.
@@ -116,7 +118,7 @@ Status MeasureStriae(const Context& ctx, const MetricsOptions& o, StriaeMetrics*
   s.template_half_px = std::max(2.0, ctx.Px(1.0) / scale);
   s.step_px = 1.0;
   s.seed_block_px = std::max(3.0, ctx.Px(1.0) / scale);
-  s.end_fraction = 0.3;
+  s.end_fraction = kEndFraction;
   s.link_gap_px = ctx.Px(2.0) / scale;
   s.refine_points = static_cast<int>(std::max(2.0, ctx.Px(kRefineMm) / scale));
   s.accept = [&](const ProfileResult& p, double length) {
@@ -127,6 +129,17 @@ Status MeasureStriae(const Context& ctx, const MetricsOptions& o, StriaeMetrics*
     return length >= kMinElongation * p.width_px;
   };
   std::vector<FoundLine> lines = DropGaps(FindLines(log_y, kLogOffset, roi, s), small);
+
+  // One kind per region: the polarity with the larger sum of length x |contrast| is kept (the
+  // skin between bands of one kind looks like a weak band of the other).
+  double weight[2] = {0.0, 0.0};
+  for (const FoundLine& l : lines)
+    weight[l.profile.contrast > 0.0 ? 1 : 0] += l.length_px * std::abs(l.profile.contrast);
+  const bool lighter = weight[1] >= weight[0];
+  lines.erase(
+      std::remove_if(lines.begin(), lines.end(),
+                     [&](const FoundLine& l) { return (l.profile.contrast > 0.0) != lighter; }),
+      lines.end());
 
   // Roughly parallel: drop bands far from the dominant direction (doubled-angle mean).
   if (lines.size() >= 3) {

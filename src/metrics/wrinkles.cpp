@@ -39,6 +39,7 @@ Status MeasureWrinkles(const Context& ctx, const MetricsOptions& o, WrinkleMetri
   s.polarity = Polarity::kDark;
   const double s_lo = std::max(0.8, ctx.Px(o.wrinkle_sigma_min_mm));
   s.sigmas = RidgeScales(s_lo, std::max(s_lo, ctx.Px(o.wrinkle_sigma_max_mm)));
+  s.min_level_sigma = 0.85;  // 4x cheaper above sigma ~1.7 px; depths are measured at full res
   s.min_contrast = o.wrinkle_min_contrast;
   s.min_length_px = ctx.Px(o.wrinkle_min_length_mm);
   s.fwhm_per_scale = kFwhmPerScale;
@@ -46,6 +47,7 @@ Status MeasureWrinkles(const Context& ctx, const MetricsOptions& o, WrinkleMetri
   s.step_px = std::max(1.0, ctx.Px(0.1));
   s.seed_block_px = std::max(3.0, ctx.Px(0.3));
   s.link_gap_px = ctx.Px(1.5);
+  s.significance_length_px = ctx.Px(4.0);
   const double hair_width = ctx.Px(o.hair.max_width_mm);
   s.accept = [&](const ProfileResult& p, double length) {
     const double depth = -p.contrast;  // Weber darkness

@@ -1,0 +1,214 @@
+// Wrinkles: hand-made valleys of known length, width and depth; flat, noise and hair images;
+// phantom detection, treatment and capture invariance (figures over more seeds:
+// bench/ridge_accuracy_eval).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <opencv2/imgproc.hpp>
+#include <optional>
+#include <vector>
+
+#include "metrics/families.h"
+#include "skintrack/phantom/phantom.h"
+#include "skintrack/photometric/color.h"
+
+namespace skintrack::metrics::internal {
+namespace {
+
+constexpr double kPxPerMm = 20.0;
+constexpr double kY0 = 0.35;  // background linear luminance
+
+// A line in an image of linear luminance: factor f(d) of the distance d to the segment a-b.
+struct Feature {
+  cv::Point2d a, b;
+  double contrast;  // Weber darkness at the centre (> 0 darker)
+  double fwhm_px;
+  bool sharp;  // hair: flat darkness inside fwhm / 2, 1-px linear edge
+};
+
+// Linear Y with the features (multiplied), optional multiplicative log-normal noise.
+cv::Mat Render(cv::Size size, const std::vector<Feature>& features, double noise = 0.0,
+               int seed = 1) {
+  cv::Mat y(size, CV_32FC1);
+  cv::RNG rng(static_cast<uint64_t>(seed));
+  for (int r = 0; r < size.height; ++r) {
+    for (int c = 0; c < size.width; ++c) {
+      double v = kY0;
+      for (const Feature& f : features) {
+        const cv::Point2d ab = f.b - f.a, ap = cv::Point2d(c, r) - f.a;
+        const double t = ap.dot(ab) / ab.dot(ab);
+        if (t < 0.0 || t > 1.0) continue;
+        const double d = cv::norm(ap - ab * t);
+        if (f.sharp) {
+          v *= 1.0 - f.contrast * std::min(1.0, std::max(0.0, f.fwhm_px / 2 + 0.5 - d));
+        } else {
+          const double s = f.fwhm_px / 2.3548200450309493;
+          v *= 1.0 - f.contrast * std::exp(-0.5 * d * d / (s * s));
+        }
+      }
+      if (noise > 0.0) v *= std::exp(noise * rng.gaussian(1.0));
+      y.at<float>(r, c) = static_cast<float>(v);
+    }
+  }
+  return y;
+}
+
+cv::Mat ToImage(const cv::Mat& linear_y) {
+  cv::Mat bgr;
+  cv::merge(std::vector<cv::Mat>{linear_y, linear_y, linear_y}, bgr);
+  return photometric::LinearToSrgb(bgr);
+}
+
+struct Result {
+  WrinkleMetrics m;
+  std::vector<Line> lines;
+};
+
+Result Measure(const cv::Mat& image, bool scale_known = true, const cv::Mat& roi = cv::Mat()) {
+  Context ctx;
+  const cv::Mat full(image.size(), CV_8UC1, cv::Scalar(255));
+  std::optional<double> mm_per_px;
+  if (scale_known) mm_per_px = 1.0 / kPxPerMm;
+  EXPECT_TRUE(
+      BuildContext(image, roi.empty() ? full : roi, mm_per_px, MetricsOptions(), &ctx).ok());
+  ctx.hair = cv::Mat::zeros(image.size(), CV_8UC1);  // the detector alone (no hair mask)
+  ctx.roi = roi.empty() ? full : roi;
+  ctx.roi_area_px = cv::countNonZero(ctx.roi);
+  Result r;
+  EXPECT_TRUE(MeasureWrinkles(ctx, MetricsOptions(), &r.m, &r.lines).ok());
+  return r;
+}
+
+TEST(WrinklesTest, StraightValleyHasItsLengthDepthAndWidth) {
+  // Horizontal valleys x = 80..320 (length 240 px), FWHM 0.1-0.4 mm, Weber darkness 0.15.
+  for (double fwhm : {2.0, 4.0, 8.0}) {
+    const Result r =
+        Measure(ToImage(Render({400, 300}, {{{80, 150}, {320, 150}, 0.15, fwhm, false}})));
+    ASSERT_EQ(r.m.count, 1) << fwhm;
+    EXPECT_NEAR(r.m.length_px, 240.0, 2.0) << fwhm;
+    EXPECT_NEAR(r.m.mean_depth, 0.15, 0.015) << fwhm;
+    ASSERT_TRUE(r.m.mean_width_mm.has_value());
+    EXPECT_NEAR(*r.m.mean_width_mm, fwhm / kPxPerMm, 0.1 * fwhm / kPxPerMm) << fwhm;
+    for (const cv::Point2d& p : r.lines[0].polyline) EXPECT_NEAR(p.y, 150.0, 1.0) << fwhm;
+    // Area: length x width over the roi; length density in mm per cm^2.
+    EXPECT_NEAR(r.m.area_fraction, 240.0 * fwhm / (400.0 * 300.0), 0.15 * 240 * fwhm / 120000);
+    const double cm2 = 400.0 * 300.0 / (kPxPerMm * kPxPerMm) / 100.0;
+    EXPECT_NEAR(*r.m.length_density_mm_per_cm2, 240.0 / kPxPerMm / cm2, 0.1 / cm2);
+  }
+}
+
+TEST(WrinklesTest, DiagonalValleyLengthCountsDiagonalSteps) {
+  // 45 degrees: 240 px long; the skeleton's diagonal steps count sqrt 2 each.
+  const cv::Point2d a(200 - 120 / std::sqrt(2.0), 150 - 120 / std::sqrt(2.0));
+  const cv::Point2d b(200 + 120 / std::sqrt(2.0), 150 + 120 / std::sqrt(2.0));
+  const Result r = Measure(ToImage(Render({400, 300}, {{a, b, 0.15, 3.0, false}})));
+  ASSERT_EQ(r.m.count, 1);
+  EXPECT_NEAR(r.m.length_px, 240.0, 3.0);
+  EXPECT_NEAR(r.m.mean_depth, 0.15, 0.015);
+}
+
+TEST(WrinklesTest, ShallowValleyDepthIsLinearInContrast) {
+  // Depth is measured, not thresholded: half the contrast reads half the depth.
+  const auto img = [](double c) {
+    return ToImage(Render({400, 300}, {{{80, 150}, {320, 150}, c, 4.0, false}}, 0.02, 3));
+  };
+  const Result full = Measure(img(0.15)), half = Measure(img(0.075));
+  ASSERT_EQ(full.m.count, 1);
+  ASSERT_EQ(half.m.count, 1);
+  EXPECT_NEAR(full.m.mean_depth, 0.15, 0.015);
+  EXPECT_NEAR(half.m.mean_depth / full.m.mean_depth, 0.5, 0.05);
+}
+
+TEST(WrinklesTest, NothingOnFlatOrNoiseImages) {
+  EXPECT_EQ(Measure(ToImage(Render({400, 300}, {}))).m.count, 0);
+  // Pixel noise (RMS 0.05 in log), and band-limited noise at wrinkle scales (Gaussian-blurred
+  // 1.5 px, RMS 0.02 in log; from ~0.025 on, chance valleys of 2-3 mm pass the 0.04 minimum
+  // contrast and the significance test: that texture has real shallow lines).
+  for (int seed = 1; seed <= 3; ++seed) {
+    EXPECT_EQ(Measure(ToImage(Render({400, 300}, {}, 0.05, seed))).m.count, 0) << seed;
+    cv::Mat n(300, 400, CV_32FC1);
+    cv::RNG rng(static_cast<uint64_t>(seed));
+    rng.fill(n, cv::RNG::NORMAL, 0.0, 1.0);
+    cv::GaussianBlur(n, n, cv::Size(), 1.5);
+    cv::Scalar mean, sd;
+    cv::meanStdDev(n, mean, sd);
+    cv::Mat y;
+    cv::exp(n * (0.02 / sd[0]), y);
+    y *= kY0;
+    const Result r = Measure(ToImage(y));
+    EXPECT_EQ(r.m.count, 0) << seed;
+    EXPECT_EQ(r.m.length_px, 0.0);
+    EXPECT_EQ(r.m.mean_depth, 0.0);
+  }
+}
+
+TEST(WrinklesTest, DarkSharpHairIsNotAWrinkle) {
+  // A hair (0.08 mm, Weber 0.6, sharp edges) beside a wrinkle: only the wrinkle is counted.
+  const Feature hair{{60, 80}, {340, 110}, 0.6, 1.6, true};
+  const Feature wrinkle{{80, 220}, {320, 220}, 0.15, 4.0, false};
+  EXPECT_EQ(Measure(ToImage(Render({400, 300}, {hair}))).m.count, 0);
+  const Result r = Measure(ToImage(Render({400, 300}, {hair, wrinkle})));
+  ASSERT_EQ(r.m.count, 1);
+  EXPECT_NEAR(r.lines[0].polyline.front().y, 220.0, 1.0);
+  EXPECT_NEAR(r.m.mean_depth, 0.15, 0.015);
+}
+
+TEST(WrinklesTest, PhysicalUnitsNeedAKnownScaleAndTheRoiIsRespected) {
+  const cv::Mat img = ToImage(Render({400, 300}, {{{80, 150}, {320, 150}, 0.15, 4.0, false}}));
+  const Result unknown = Measure(img, false);
+  EXPECT_EQ(unknown.m.count, 1);
+  EXPECT_FALSE(unknown.m.mean_width_mm.has_value());
+  EXPECT_FALSE(unknown.m.length_density_mm_per_cm2.has_value());
+  cv::Mat roi(img.size(), CV_8UC1, cv::Scalar(255));
+  roi(cv::Rect(0, 100, 400, 100)).setTo(0);  // the valley lies outside the roi
+  EXPECT_EQ(Measure(img, true, roi).m.count, 0);
+}
+
+// Phantom (default skin, 8 wrinkles): detection by skeleton within 2 px, treatment, capture.
+double SkeletonF1(const std::vector<Line>& det, const std::vector<phantom::TruthLine>& truth,
+                  cv::Size size) {
+  cv::Mat dm = cv::Mat::zeros(size, CV_8UC1), tm = dm.clone();
+  for (const Line& l : det)
+    for (size_t i = 1; i < l.polyline.size(); ++i)
+      cv::line(dm, l.polyline[i - 1], l.polyline[i], 255);
+  for (const phantom::TruthLine& l : truth)
+    for (size_t i = 1; i < l.polyline.size(); ++i)
+      cv::line(tm, l.polyline[i - 1], l.polyline[i], 255);
+  cv::Mat dt, dd;
+  cv::distanceTransform(tm == 0, dt, cv::DIST_L2, cv::DIST_MASK_PRECISE);
+  cv::distanceTransform(dm == 0, dd, cv::DIST_L2, cv::DIST_MASK_PRECISE);
+  const double p = cv::countNonZero((dt <= 2.0) & dm) / std::max(1.0, 1.0 * cv::countNonZero(dm));
+  const double r = cv::countNonZero((dd <= 2.0) & tm) / std::max(1.0, 1.0 * cv::countNonZero(tm));
+  return p + r > 0.0 ? 2.0 * p * r / (p + r) : 0.0;
+}
+
+TEST(WrinklesTest, PhantomDetectionTreatmentAndCaptureInvariance) {
+  phantom::PhantomOptions o;
+  o.seed = 3;
+  o.skin.wrinkle_count = 8;
+  o.before_capture.noise_sigma = o.after_capture.noise_sigma = 0.003;
+  o.treatment.wrinkle_contrast_scale = 0.5;
+  phantom::PhantomPair pair;
+  ASSERT_TRUE(phantom::RenderPair(o, &pair).ok());
+  const Result before = Measure(pair.before), after = Measure(pair.after);
+  EXPECT_GE(SkeletonF1(before.lines, pair.truth.wrinkles, pair.before.size()), 0.8);
+  EXPECT_NEAR(before.m.mean_depth, 0.15, 0.03);
+  EXPECT_NEAR(after.m.mean_depth / before.m.mean_depth, 0.5, 0.15);
+
+  // Same skin photographed with other exposure, white balance, side light and JPEG q85.
+  o.treatment = phantom::TreatmentOptions();
+  o.after_capture.exposure = 0.75;
+  o.after_capture.white_balance = {1.06, 0.97, 0.93};
+  o.after_capture.side_light_strength = 0.25;
+  o.after_capture.side_light_angle_deg = 30.0;
+  o.after_capture.jpeg_quality = 85;
+  ASSERT_TRUE(phantom::RenderPair(o, &pair).ok());
+  const Result other = Measure(pair.after);
+  EXPECT_NEAR(other.m.length_px / before.m.length_px, 1.0, 0.06);
+  EXPECT_NEAR(other.m.mean_depth / before.m.mean_depth, 1.0, 0.06);
+  EXPECT_NEAR(*other.m.mean_width_mm / *before.m.mean_width_mm, 1.0, 0.06);
+}
+
+}  // namespace
+}  // namespace skintrack::metrics::internal
