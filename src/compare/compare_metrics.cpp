@@ -1,9 +1,35 @@
+#include <array>
+#include <functional>
 #include <opencv2/imgproc.hpp>
 
 #include "skintrack/compare/compare.h"
 #include "skintrack/roi/roi.h"
 
 namespace skintrack::compare {
+
+namespace {
+
+// Runs task(0) and task(1) at once on OpenCV's thread pool (OpenCV calls inside a task run
+// serially, so each session keeps one core). Exceptions become a Status.
+Status RunTwo(const std::function<Status(int)>& task) {
+  std::array<Status, 2> st;
+  cv::parallel_for_(
+      cv::Range(0, 2),
+      [&](const cv::Range& r) {
+        for (int i = r.start; i < r.end; ++i) {
+          try {
+            st[static_cast<size_t>(i)] = task(i);
+          } catch (const std::exception& e) {
+            st[static_cast<size_t>(i)] = Status::Internal(std::string("compare: ") + e.what());
+          }
+        }
+      },
+      2);
+  SKINTRACK_RETURN_IF_ERROR(st[0]);
+  return st[1];
+}
+
+}  // namespace
 
 Status CompareMetrics(const cv::Mat& before, const cv::Mat& after,
                       const align::AlignmentResult& alignment, const cv::Mat& roi,
@@ -15,37 +41,42 @@ Status CompareMetrics(const cv::Mat& before, const cv::Mat& after,
     return Status::AlignmentFailed("compare: cannot measure a pair that is not aligned");
   if (!roi.empty() && (roi.type() != CV_8UC1 || roi.size() != before.size()))
     return Status::InvalidArgument("compare: roi must be CV_8UC1 of the before image's size");
-  cv::Mat overlap;
-  SKINTRACK_RETURN_IF_ERROR(align::WarpAfterToBefore(
-      after, alignment, before.size(), &out->aligned_after, &overlap, cv::INTER_LANCZOS4));
-  // Lanczos overshoots a little: keep the internal form's range.
-  out->aligned_after = cv::min(cv::max(out->aligned_after, 0.0), 1.0);
-  cv::erode(overlap, overlap, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(7, 7)));
+  const double px_per_mm = mm_per_px ? 1.0 / *mm_per_px : options.assumed_px_per_mm;
+  // Per session (both at once): the after photo warped into the before frame, and each
+  // photo's hair mask and (without a user roi) skin mask.
+  cv::Mat overlap, hair[2], skin[2];
+  const Status prepared = RunTwo([&](int i) -> Status {
+    if (i == 1) {
+      SKINTRACK_RETURN_IF_ERROR(align::WarpAfterToBefore(
+          after, alignment, before.size(), &out->aligned_after, &overlap, cv::INTER_CUBIC));
+      // Cubic interpolation overshoots a little: keep the internal form's range.
+      out->aligned_after = cv::min(cv::max(out->aligned_after, 0.0), 1.0);
+      cv::erode(overlap, overlap, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(7, 7)));
+    }
+    const cv::Mat& image = i == 0 ? before : out->aligned_after;
+    SKINTRACK_RETURN_IF_ERROR(roi::HairMask(image, px_per_mm, options.hair, &hair[i]));
+    if (roi.empty())
+      SKINTRACK_RETURN_IF_ERROR(roi::SkinMask(image, roi::SkinMaskOptions(), &skin[i]));
+    return Status::Ok();
+  });
+  SKINTRACK_RETURN_IF_ERROR(prepared);
   cv::Mat region = overlap;
   if (!roi.empty()) {
     region &= roi;
   } else {
-    cv::Mat skin_b, skin_a;
-    SKINTRACK_RETURN_IF_ERROR(roi::SkinMask(before, roi::SkinMaskOptions(), &skin_b));
-    SKINTRACK_RETURN_IF_ERROR(roi::SkinMask(out->aligned_after, roi::SkinMaskOptions(), &skin_a));
-    region &= skin_b & skin_a;
+    region &= skin[0] & skin[1];
   }
-  const double px_per_mm = mm_per_px ? 1.0 / *mm_per_px : options.assumed_px_per_mm;
-  cv::Mat hair_b, hair_a;
-  SKINTRACK_RETURN_IF_ERROR(roi::HairMask(before, px_per_mm, options.hair, &hair_b));
-  SKINTRACK_RETURN_IF_ERROR(roi::HairMask(out->aligned_after, px_per_mm, options.hair, &hair_a));
-  out->region = region & ~(hair_b | hair_a);
-  SKINTRACK_RETURN_IF_ERROR(
-      metrics::Analyze(before, out->region, mm_per_px, options, &out->before));
-  SKINTRACK_RETURN_IF_ERROR(
-      metrics::Analyze(out->aligned_after, out->region, mm_per_px, options, &out->after));
+  out->region = region & ~(hair[0] | hair[1]);
+  SKINTRACK_RETURN_IF_ERROR(RunTwo([&](int i) {
+    return metrics::Analyze(i == 0 ? before : out->aligned_after, out->region, hair[i],
+                            mm_per_px, options, i == 0 ? &out->before : &out->after);
+  }));
   // Hair is reported per session over the common region (before it was removed).
-  auto fraction = [&](const cv::Mat& hair) {
-    const int n = cv::countNonZero(region);
-    return n > 0 ? static_cast<double>(cv::countNonZero(hair & region)) / n : 0.0;
-  };
-  out->before.hair_area_fraction = fraction(hair_b);
-  out->after.hair_area_fraction = fraction(hair_a);
+  const int n = cv::countNonZero(region);
+  for (int i = 0; i < 2; ++i) {
+    (i == 0 ? out->before : out->after).hair_area_fraction =
+        n > 0 ? static_cast<double>(cv::countNonZero(hair[i] & region)) / n : 0.0;
+  }
   return Status::Ok();
 }
 

@@ -131,16 +131,16 @@ Status ParsePreset(const std::string& text, MetricsOptions* o) {
 namespace internal {
 
 Status BuildContext(const cv::Mat& image, const cv::Mat& roi, std::optional<double> mm_per_px,
-                    const MetricsOptions& options, Context* ctx) {
+                    const MetricsOptions& options, Context* ctx, const cv::Mat& hair) {
   SKINTRACK_RETURN_IF_ERROR(CheckImage(image, kImageType, 16, "metrics: image"));
   if (!roi.empty() && (roi.type() != CV_8UC1 || roi.size() != image.size()))
     return Status::InvalidArgument("metrics: roi must be CV_8UC1 of the image's size");
   if (mm_per_px && !(*mm_per_px > 0.0))
     return Status::InvalidArgument("metrics: mm_per_px must be > 0");
+  if (!hair.empty() && (hair.type() != CV_8UC1 || hair.size() != image.size()))
+    return Status::InvalidArgument("metrics: hair mask must be CV_8UC1 of the image's size");
   ctx->srgb = image;
-  ctx->linear_bgr = photometric::SrgbToLinear(image);
-  ctx->linear_y = photometric::LinearLuminance(ctx->linear_bgr);
-  cv::cvtColor(image, ctx->lab, cv::COLOR_BGR2Lab);  // float input: sRGB-encoded -> L*a*b*
+  ctx->linear_y = photometric::SrgbToLinearLuminance(image);
   ctx->scale_known = mm_per_px.has_value();
   ctx->px_per_mm = mm_per_px ? 1.0 / *mm_per_px : options.assumed_px_per_mm;
   cv::Mat mask;
@@ -149,7 +149,11 @@ Status BuildContext(const cv::Mat& image, const cv::Mat& roi, std::optional<doub
   } else {
     mask = roi > 0;
   }
-  SKINTRACK_RETURN_IF_ERROR(roi::HairMask(image, ctx->px_per_mm, options.hair, &ctx->hair));
+  if (hair.empty()) {
+    SKINTRACK_RETURN_IF_ERROR(roi::HairMask(image, ctx->px_per_mm, options.hair, &ctx->hair));
+  } else {
+    ctx->hair = hair > 0;
+  }
   ctx->roi = mask & ~ctx->hair;
   ctx->roi_area_px = cv::countNonZero(ctx->roi);
   return Status::Ok();
@@ -159,11 +163,17 @@ Status BuildContext(const cv::Mat& image, const cv::Mat& roi, std::optional<doub
 
 Status Analyze(const cv::Mat& image, const cv::Mat& roi, std::optional<double> mm_per_px,
                const MetricsOptions& options, MetricsResult* result) {
+  return Analyze(image, roi, cv::Mat(), mm_per_px, options, result);
+}
+
+Status Analyze(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
+               std::optional<double> mm_per_px, const MetricsOptions& options,
+               MetricsResult* result) {
   SKINTRACK_RETURN_IF_ERROR(options.Check());
   if (result == nullptr) return Status::InvalidArgument("metrics: result is null");
   *result = MetricsResult();
   internal::Context ctx;
-  SKINTRACK_RETURN_IF_ERROR(internal::BuildContext(image, roi, mm_per_px, options, &ctx));
+  SKINTRACK_RETURN_IF_ERROR(internal::BuildContext(image, roi, mm_per_px, options, &ctx, hair));
   result->effective = options;
   result->roi_area_px = ctx.roi_area_px;
   const double mm2_per_px = 1.0 / (ctx.px_per_mm * ctx.px_per_mm);

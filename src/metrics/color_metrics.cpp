@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "metrics/families.h"
+#include "skintrack/photometric/color.h"
 
 namespace skintrack::metrics::internal {
 namespace {
@@ -145,6 +146,13 @@ double MaskedMedian(const cv::Mat& values, const cv::Mat& mask) {
   return 0.0;
 }
 
+// CIELAB (D65; L* in [0, 100]) of row y of an internal-form image (float sRGB-encoded BGR).
+cv::Mat LabRow(const cv::Mat& srgb, int y) {
+  cv::Mat lab;
+  cv::cvtColor(srgb.row(y), lab, cv::COLOR_BGR2Lab);
+  return lab;
+}
+
 int WorkFactor(double px_per_mm, double target) {
   return std::max(1, static_cast<int>(std::floor(px_per_mm / target)));
 }
@@ -154,16 +162,16 @@ int WorkFactor(double px_per_mm, double target) {
 Status MeasureRedness(const Context& ctx, const MetricsOptions& o, RednessMetrics* out) {
   if (out == nullptr) return Status::InvalidArgument("redness: out is null");
   *out = RednessMetrics();
-  if (ctx.linear_bgr.type() != CV_32FC3 || ctx.lab.type() != CV_32FC3 ||
-      ctx.roi.type() != CV_8UC1 || ctx.roi.size() != ctx.linear_bgr.size() ||
-      ctx.lab.size() != ctx.linear_bgr.size())
-    return Status::InvalidArgument("redness: context needs linear_bgr, lab and roi of one size");
+  if (ctx.srgb.type() != CV_32FC3 || ctx.roi.type() != CV_8UC1 || ctx.roi.size() != ctx.srgb.size())
+    return Status::InvalidArgument("redness: context needs srgb and roi of one size");
   // One pass: sums of ln(R / G) and a* over the ROI; block means of R and G.
   const int f = WorkFactor(ctx.px_per_mm, kRednessPxPerMm);
   const Pass pass =
       RunPass(ctx.roi, f, 2, 2, [&](int y, const float* w, double* sums, float* const* values) {
-        const float* p = ctx.linear_bgr.ptr<float>(y);
-        const float* lab = ctx.lab.ptr<float>(y);
+        const cv::Mat linear = photometric::SrgbToLinear(ctx.srgb.row(y));
+        const cv::Mat lab_row = LabRow(ctx.srgb, y);
+        const float* p = linear.ptr<float>(0);
+        const float* lab = lab_row.ptr<float>(0);
         float* r = values[0];
         float* g = values[1];
         float* ratio = values[2];  // scratch, overwritten by the cover
@@ -208,15 +216,16 @@ Status MeasureRedness(const Context& ctx, const MetricsOptions& o, RednessMetric
 Status MeasureTone(const Context& ctx, const MetricsOptions& o, ToneMetrics* out) {
   if (out == nullptr) return Status::InvalidArgument("tone: out is null");
   *out = ToneMetrics();
-  if (ctx.lab.type() != CV_32FC3 || ctx.roi.type() != CV_8UC1 || ctx.roi.size() != ctx.lab.size())
-    return Status::InvalidArgument("tone: context needs lab and roi of one size");
+  if (ctx.srgb.type() != CV_32FC3 || ctx.roi.type() != CV_8UC1 || ctx.roi.size() != ctx.srgb.size())
+    return Status::InvalidArgument("tone: context needs srgb and roi of one size");
   // One pass: sums of L*, L*^2 (about 50, for precision) and b* over the ROI; block means of
   // L*.
   const int f = WorkFactor(ctx.px_per_mm, kWorkPxPerMm);
   const double ppmm = ctx.px_per_mm / f;
   const Pass pass =
       RunPass(ctx.roi, f, 3, 1, [&](int y, const float* w, double* sums, float* const* values) {
-        const float* p = ctx.lab.ptr<float>(y);
+        const cv::Mat lab_row = LabRow(ctx.srgb, y);
+        const float* p = lab_row.ptr<float>(0);
         double s0 = 0, s1 = 0, s2 = 0;
         for (int x = 0; x < ctx.roi.cols; ++x) {
           const float l = p[3 * x];

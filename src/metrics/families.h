@@ -10,10 +10,10 @@ namespace skintrack::metrics::internal {
 
 // Precomputed once per image by the orchestrator.
 struct Context {
+  // Linear light and CIELAB are not stored (144 MB each at 12 MP): families convert the rows
+  // or windows they read (photometric::SrgbToLinear, cv::cvtColor BGR2Lab of float sRGB).
   cv::Mat srgb;              // CV_32FC3 internal form (BGR, sRGB-encoded [0,1])
-  cv::Mat linear_bgr;        // CV_32FC3 linear light
   cv::Mat linear_y;          // CV_32FC1 linear luminance Y (Rec. 709)
-  cv::Mat lab;               // CV_32FC3 CIELAB (D65): L* in [0,100], a*, b*
   cv::Mat roi;               // CV_8UC1 255 = measure (skin AND user ROI AND overlap, minus hair)
   cv::Mat hair;              // CV_8UC1 255 = hair (excluded from roi already)
   double px_per_mm = 20.0;   // the image's scale, or options.assumed_px_per_mm
@@ -24,9 +24,11 @@ struct Context {
 };
 
 // Builds the Context of an internal-form image: colour conversions, the measurement mask
-// (user roi, or the automatic skin mask when roi is empty; minus hair) and the scale.
+// (user roi, or the automatic skin mask when roi is empty; minus hair) and the scale. `hair`:
+// a precomputed hair mask (CV_8UC1, image size), or empty to compute it here.
 Status BuildContext(const cv::Mat& image, const cv::Mat& roi, std::optional<double> mm_per_px,
-                    const MetricsOptions& options, Context* ctx);
+                    const MetricsOptions& options, Context* ctx,
+                    const cv::Mat& hair = cv::Mat());
 
 Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetrics* out);
 Status MeasurePores(const Context& ctx, const MetricsOptions& o, PoreMetrics* out,

@@ -33,6 +33,7 @@
 
 #include "metrics/blob_detect.h"
 #include "metrics/families.h"
+#include "skintrack/photometric/color.h"
 
 namespace skintrack::metrics::internal {
 namespace {
@@ -178,9 +179,10 @@ void Measure(const Context& ctx, const MetricsOptions& o, const std::vector<Blob
   cv::Vec3d bgr_in(0, 0, 0), bgr_out(0, 0, 0);
   double y_in = 0, y_out = 0;
   std::vector<float> v_in, v_out;
+  const cv::Mat linear_bgr = photometric::SrgbToLinear(ctx.srgb(w));
   for (int i = 0; i < w.height; ++i) {
     const float* yr = ctx.linear_y.ptr<float>(w.y + i) + w.x;
-    const cv::Vec3f* cr = ctx.linear_bgr.ptr<cv::Vec3f>(w.y + i) + w.x;
+    const cv::Vec3f* cr = linear_bgr.ptr<cv::Vec3f>(i);
     for (int j = 0; j < w.width; ++j) {
       if (blob->mask(i, j) != 0) {
         y_in += yr[j];

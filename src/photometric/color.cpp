@@ -1,5 +1,6 @@
 #include "skintrack/photometric/color.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <opencv2/imgproc.hpp>
@@ -72,6 +73,23 @@ cv::Mat LinearLuminance(const cv::Mat& linear_bgr) {
   cv::Mat y;
   // Rec. 709 / sRGB primaries: Y = 0.2126 R + 0.7152 G + 0.0722 B; channels are B, G, R.
   cv::transform(linear_bgr, y, cv::Matx13f(0.0722f, 0.7152f, 0.2126f));
+  return y;
+}
+
+cv::Mat SrgbToLinearLuminance(const cv::Mat& srgb_bgr) {
+  CV_Assert(srgb_bgr.type() == CV_32FC3);
+  cv::Mat y(srgb_bgr.size(), CV_32FC1);
+  // Bands of rows: the linear-light copy of a band is small; no full-size temporary.
+  constexpr int kBand = 64;
+  const int bands = (srgb_bgr.rows + kBand - 1) / kBand;
+  cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& r) {
+    for (int b = r.start; b < r.end; ++b) {
+      const cv::Range rows(b * kBand, std::min(srgb_bgr.rows, (b + 1) * kBand));
+      cv::Mat band_y = y.rowRange(rows);
+      cv::transform(SrgbToLinear(srgb_bgr.rowRange(rows)), band_y,
+                    cv::Matx13f(0.0722f, 0.7152f, 0.2126f));
+    }
+  });
   return y;
 }
 

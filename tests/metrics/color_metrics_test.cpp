@@ -26,6 +26,13 @@ cv::Mat UniformLab(cv::Size size, double l, double a, double b) {
   return cv::Mat(size, CV_32FC3, cv::Scalar(l, a, b));
 }
 
+// CIELAB of pixel (x, y) of an internal-form image.
+cv::Vec3f LabAt(const cv::Mat& srgb, int x, int y) {
+  cv::Mat lab;
+  cv::cvtColor(srgb(cv::Rect(x, y, 1, 1)), lab, cv::COLOR_BGR2Lab);
+  return lab.at<cv::Vec3f>(0, 0);
+}
+
 Context ContextOf(const cv::Mat& image, cv::Mat roi = cv::Mat()) {
   Context c;
   const cv::Mat full = roi.empty() ? cv::Mat(image.size(), CV_8UC1, cv::Scalar(255)) : roi;
@@ -49,7 +56,7 @@ TEST(ColorMetricsTest, UniformColourByHand) {
   const Context c = ContextOf(image);
   const cv::Vec3f lin = photometric::SrgbToLinear(image)(cv::Rect(0, 0, 1, 1)).at<cv::Vec3f>(0);
   // The pixel's own CIELAB (OpenCV's float conversion round-trips L*a*b* to ~0.1).
-  const cv::Vec3f lab = c.lab.at<cv::Vec3f>(0, 0);
+  const cv::Vec3f lab = LabAt(c.srgb, 0, 0);
   ASSERT_NEAR(lab[1], 20.0, 0.2);
   const RednessMetrics r = Redness(c);
   EXPECT_NEAR(r.erythema_index_mean, 100 * std::log10(lin[2] / lin[1]), 1e-3);
@@ -76,7 +83,7 @@ TEST(ColorMetricsTest, RedAreaAboveMedianPlusMargin) {
   // The threshold (median + 5) sits at 5 / 22.7 of the step, so the 0.25 mm smoothing moves
   // the contour ~1 working px (0.2 mm) outwards: (60 + 2) (50 + 2) / (60 x 50) x 0.1 = 0.1075.
   EXPECT_NEAR(r.area_fraction, 0.1075, 0.003);
-  const double a_out = c.lab.at<cv::Vec3f>(0, 0)[1], a_in = c.lab.at<cv::Vec3f>(150, 150)[1];
+  const double a_out = LabAt(c.srgb, 0, 0)[1], a_in = LabAt(c.srgb, 150, 150)[1];
   EXPECT_NEAR(r.a_star_mean, 0.9 * a_out + 0.1 * a_in, 1e-3);
   // A margin above the step finds nothing.
   MetricsOptions wide;

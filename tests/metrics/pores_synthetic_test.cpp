@@ -35,10 +35,10 @@ cv::Mat1f DiscImage(cv::Size size, float level, const std::vector<Disc>& discs) 
 // The measurement context of a neutral (grey) linear luminance image.
 Context GreyContext(const cv::Mat1f& y, const cv::Mat& roi, bool scale_known) {
   Context ctx;
-  cv::merge(std::vector<cv::Mat>{y, y, y}, ctx.linear_bgr);
-  ctx.linear_y = photometric::LinearLuminance(ctx.linear_bgr);
-  ctx.srgb = photometric::LinearToSrgb(ctx.linear_bgr);
-  cv::cvtColor(ctx.srgb, ctx.lab, cv::COLOR_BGR2Lab);
+  cv::Mat linear_bgr;
+  cv::merge(std::vector<cv::Mat>{y, y, y}, linear_bgr);
+  ctx.linear_y = photometric::LinearLuminance(linear_bgr);
+  ctx.srgb = photometric::LinearToSrgb(linear_bgr);
   ctx.roi = roi.empty() ? cv::Mat(y.size(), CV_8UC1, cv::Scalar(255)) : roi;
   ctx.hair = cv::Mat::zeros(y.size(), CV_8UC1);
   ctx.px_per_mm = kPxPerMm;

@@ -42,10 +42,8 @@ void AddScar(cv::Mat3f* img, cv::Point2d centre, double radius, double c) {
 
 Context ColourContext(const cv::Mat3f& linear_bgr, bool scale_known = true) {
   Context ctx;
-  ctx.linear_bgr = linear_bgr;
   ctx.linear_y = photometric::LinearLuminance(linear_bgr);
   ctx.srgb = photometric::LinearToSrgb(linear_bgr);
-  cv::cvtColor(ctx.srgb, ctx.lab, cv::COLOR_BGR2Lab);
   ctx.roi = cv::Mat(linear_bgr.size(), CV_8UC1, cv::Scalar(255));
   ctx.hair = cv::Mat::zeros(linear_bgr.size(), CV_8UC1);
   ctx.px_per_mm = kPxPerMm;

@@ -131,3 +131,22 @@ TEST(ColorTest, LinearLuminanceKeepsTheImageSize) {
 
 }  // namespace
 }  // namespace skintrack::photometric
+
+namespace skintrack::photometric {
+namespace {
+
+// The banded fused conversion equals the two-step one on an image taller than one band, with
+// a random (seeded) content and an odd height.
+TEST(ColorTest, SrgbToLinearLuminanceEqualsTheTwoStepConversion) {
+  cv::Mat srgb(203, 37, CV_32FC3);
+  cv::RNG rng(7);
+  rng.fill(srgb, cv::RNG::UNIFORM, 0.0, 1.0);
+  const cv::Mat fused = SrgbToLinearLuminance(srgb);
+  const cv::Mat two_step = LinearLuminance(SrgbToLinear(srgb));
+  ASSERT_EQ(fused.type(), CV_32FC1);
+  ASSERT_EQ(fused.size(), srgb.size());
+  EXPECT_EQ(cv::norm(fused, two_step, cv::NORM_INF), 0.0);
+}
+
+}  // namespace
+}  // namespace skintrack::photometric

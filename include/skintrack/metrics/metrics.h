@@ -150,4 +150,11 @@ struct MetricsResult {
 Status Analyze(const cv::Mat& image, const cv::Mat& roi, std::optional<double> mm_per_px,
                const MetricsOptions& options, MetricsResult* result);
 
+// As above with the hair mask already computed: `hair` is CV_8UC1 of the image's size, 255 =
+// hair (roi::HairMask with options.hair at this scale), or empty to compute it. For callers
+// that measured hair already (compare: the common region excludes hair of both photos).
+Status Analyze(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
+               std::optional<double> mm_per_px, const MetricsOptions& options,
+               MetricsResult* result);
+
 }  // namespace skintrack::metrics

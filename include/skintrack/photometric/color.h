@@ -13,5 +13,8 @@ cv::Mat SrgbToLinear(const cv::Mat& srgb);
 cv::Mat LinearToSrgb(const cv::Mat& linear);
 // Relative luminance Y (Rec. 709 weights) of a linear-light BGR CV_32FC3 image -> CV_32FC1.
 cv::Mat LinearLuminance(const cv::Mat& linear_bgr);
+// LinearLuminance(SrgbToLinear(srgb_bgr)) without the full-size linear-light temporary:
+// internal-form CV_32FC3 -> linear Y CV_32FC1 (same values).
+cv::Mat SrgbToLinearLuminance(const cv::Mat& srgb_bgr);
 
 }  // namespace skintrack::photometric
