@@ -71,7 +71,7 @@ void SuiteRelief() {
   for (int skin = 0; skin < 2; ++skin) {
     for (int noisy = 0; noisy < 2; ++noisy) {
       for (double k : {0.5, 0.8}) {
-        std::vector<double> ratios;
+        std::vector<double> ratios, robust;
         for (int seed = 1; seed <= 3; ++seed) {
           phantom::PhantomOptions o = skin == 0 ? ReliefOnly() : phantom::PhantomOptions();
           o.seed = static_cast<std::uint64_t>(seed);
@@ -84,15 +84,21 @@ void SuiteRelief() {
           }
           phantom::PhantomPair p;
           if (!phantom::RenderPair(o, &p).ok()) return;
-          const double b = Run(p.before, 20).texture.roughness;
-          const double a = Run(p.after, 20).texture.roughness;
+          const auto tb = Run(p.before, 20).texture, ta = Run(p.after, 20).texture;
+          const double b = tb.roughness, a = ta.roughness;
           ratios.push_back(a / b);
+          robust.push_back(ta.micro_relief / tb.micro_relief);
           if (seed == 1 && k == 0.5) std::printf("   (seed 1 roughness before %.5f)\n", b);
         }
         std::printf("  %-12s %-12s k=%.2f ratio median %.4f (error %+.1f %%), seeds:",
                     skin == 0 ? "relief-only" : "default-skin", noisy ? "noise+jpeg85" : "clean", k,
                     Median(ratios), 100 * (Median(ratios) / k - 1));
         for (double r : ratios) std::printf(" %.4f", r);
+        std::printf("\n");
+        std::printf("  %-12s %-12s k=%.2f micro_relief ratio median %.4f (error %+.1f %%), seeds:",
+                    skin == 0 ? "relief-only" : "default-skin", noisy ? "noise+jpeg85" : "clean", k,
+                    Median(robust), 100 * (Median(robust) / k - 1));
+        for (double r : robust) std::printf(" %.4f", r);
         std::printf("\n");
       }
     }
@@ -101,7 +107,7 @@ void SuiteRelief() {
 
 void SuiteInvariance(int pairs) {
   std::printf("== invariance: same skin, photometric capture change only (%d pairs)\n", pairs);
-  std::vector<double> dr, dband[3], dcon, dhom, dent;
+  std::vector<double> dr, dmicro, dband[3], dcon, dhom, dent;
   std::mt19937_64 rng(7);
   phantom::RandomCaptureOptions rc;
   rc.max_rotation_deg = rc.max_scale_change = rc.max_translation_fraction = rc.max_perspective = 0;
@@ -115,6 +121,7 @@ void SuiteInvariance(int pairs) {
     if (!phantom::RenderPair(o, &p).ok()) return;
     const auto b = Run(p.before, 20).texture, a = Run(p.after, 20).texture;
     dr.push_back(std::abs(a.roughness / b.roughness - 1) * 100);
+    dmicro.push_back(std::abs(a.micro_relief / b.micro_relief - 1) * 100);
     int k = 0;
     for (const auto& kv : b.roughness_bands)
       if (k < 3)
@@ -127,6 +134,7 @@ void SuiteInvariance(int pairs) {
                 a.roughness, (a.roughness / b.roughness - 1) * 100);
   }
   std::printf("  |d roughness| median %.2f %% max %.2f %%\n", Median(dr), Max(dr));
+  std::printf("  |d micro_relief| median %.2f %% max %.2f %%\n", Median(dmicro), Max(dmicro));
   for (int k = 0; k < 3; ++k)
     if (!dband[k].empty())
       std::printf("  |d band %d| median %.2f %% max %.2f %%\n", k, Median(dband[k]), Max(dband[k]));

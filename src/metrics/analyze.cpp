@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "metrics/families.h"
+#include "metrics/texture_bands.h"
 #include "skintrack/core/image.h"
 #include "skintrack/photometric/color.h"
 
@@ -183,12 +184,17 @@ Status Analyze(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
       measured > 0 ? static_cast<double>(cv::countNonZero(ctx.hair)) / measured : 0.0;
   if (ctx.roi_area_px == 0) return Status::Ok();  // nothing to measure: all zero
   Detections& d = result->detections;
-  SKINTRACK_RETURN_IF_ERROR(internal::MeasureTexture(ctx, options, &result->texture));
   SKINTRACK_RETURN_IF_ERROR(internal::MeasurePores(ctx, options, &result->pores, &d.pores));
   SKINTRACK_RETURN_IF_ERROR(internal::MeasureScars(ctx, options, &result->scars, &d.scars));
   SKINTRACK_RETURN_IF_ERROR(
       internal::MeasureWrinkles(ctx, options, &result->wrinkles, &d.wrinkles));
   SKINTRACK_RETURN_IF_ERROR(internal::MeasureStriae(ctx, options, &result->striae, &d.striae));
+  // Texture last: its micro_relief leaves out the features found above (and their filter reach).
+  const std::vector<internal::TextureBand> bands =
+      internal::TextureBands(options.texture_band_edges_mm, ctx.px_per_mm);
+  const double reach = bands.empty() ? 0.0 : 3.0 * bands.back().sigma_hi_px;
+  SKINTRACK_RETURN_IF_ERROR(internal::MeasureTexture(
+      ctx, options, &result->texture, internal::FeatureMask(image.size(), d, reach)));
   SKINTRACK_RETURN_IF_ERROR(internal::MeasureRedness(ctx, options, &result->redness));
   SKINTRACK_RETURN_IF_ERROR(internal::MeasureTone(ctx, options, &result->tone));
   return Status::Ok();

@@ -30,7 +30,13 @@ Status BuildContext(const cv::Mat& image, const cv::Mat& roi, std::optional<doub
                     const MetricsOptions& options, Context* ctx,
                     const cv::Mat& hair = cv::Mat());
 
-Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetrics* out);
+// `features`: CV_8UC1 of the image's size, 255 = a detected feature's neighbourhood (pores,
+// scars, wrinkles, striae; FeatureMask), left out of micro_relief only; empty = none.
+Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetrics* out,
+                      const cv::Mat& features = cv::Mat());
+// The neighbourhoods of the detected features: each pore's disc, scar's contour, wrinkle's and
+// stretch mark's band, grown by margin_px (the texture filters' reach), CV_8UC1 255 = feature.
+cv::Mat FeatureMask(cv::Size size, const Detections& d, double margin_px);
 Status MeasurePores(const Context& ctx, const MetricsOptions& o, PoreMetrics* out,
                     std::vector<Pore>* detections);
 Status MeasureScars(const Context& ctx, const MetricsOptions& o, ScarMetrics* out,

@@ -17,6 +17,12 @@
 //    variance (floored at 0). Texture finer than ~4 px inflates sigma_n (an upper bound), but
 //    ||h||^2 is small for bands >= 3 px, so the correction is a small fraction of the signal.
 //  * roughness_bands[key] = sqrt(var_b - noise_b); roughness = sqrt(sum over kept bands).
+//  * micro_relief: the same with var_b replaced by a robust variance (1.4826 median |B|)^2,
+//    the median from a histogram of |B| in kHistBin-wide bins (linear within the bin): the
+//    surface between sparse features (pores, wrinkles, scars are the tails), so that a
+//    treatment scaling the micro-relief by k reads as k on skin that has features too. Pixels
+//    near a detected feature (FeatureMask: pores, scars, wrinkles, striae grown by the coarsest
+//    band's 3 s_hi) are left out of it when the caller passes the mask (Analyze does).
 //  * GLCM (secondary): g = (G(s_lo,first) - G(s_hi,last)) * l (all kept bands), quantised
 //    with the FIXED map level = floor((g / 0.25 + 1) / 2 * levels) clamped to [0, levels-1];
 //    offset max(1, round(glcm_offset_mm * px_per_mm)) px; symmetric; 4 directions averaged;
@@ -28,6 +34,7 @@
 //    summed in tile order (deterministic).
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 #include <vector>
@@ -40,24 +47,84 @@ namespace {
 
 constexpr int kTileRows = 256;
 
+// |B| histogram of the robust estimate: bins of kHistBin ln units up to kHistBins * kHistBin
+// (the last bin takes the rest; only the median, well below, is read).
+constexpr double kHistBin = 2e-5;
+constexpr int kHistBins = 8192;
+
 struct TileSums {
   std::vector<double> sum, sum2;      // per band, over the mask
   double noise_sum = 0, noise_n = 0;  // Immerkaer: sum |I * N| and the pixels summed
   GlcmCounts glcm;
+  std::vector<std::vector<std::uint32_t>> hist;  // per band: |B| (gain-normalised) histogram
   TileSums(size_t bands, int levels, int distance)
-      : sum(bands, 0.0), sum2(bands, 0.0), glcm(levels, distance) {}
+      : sum(bands, 0.0),
+        sum2(bands, 0.0),
+        glcm(levels, distance),
+        hist(bands, std::vector<std::uint32_t>(kHistBins, 0)) {}
 };
 
-constexpr int kGlcmStep = 2;  // GLCM anchors on a 2-px grid (a quarter of the pixels)
+// Quantile q of a histogram of kHistBin-wide bins, linear within the bin.
+double HistQuantile(const std::vector<std::uint64_t>& h, double q) {
+  std::uint64_t n = 0;
+  for (auto c : h) n += c;
+  if (n == 0) return 0.0;
+  const double half = q * static_cast<double>(n);
+  double seen = 0;
+  for (size_t i = 0; i < h.size(); ++i) {
+    const double c = static_cast<double>(h[i]);
+    if (seen + c >= half && c > 0) return (static_cast<double>(i) + (half - seen) / c) * kHistBin;
+    seen += c;
+  }
+  return static_cast<double>(h.size()) * kHistBin;
+}
+
+constexpr int kGlcmStep = 2;
+// The robust sd: quantile kRobustQuantile of |B|, which is kRobustQuantileOfSd sd for a
+// zero-mean Gaussian (Phi^-1((1 + q) / 2)).
+constexpr double kRobustQuantile = 0.25;
+constexpr double kRobustQuantileOfSd = 0.318639363964375;  // GLCM anchors on a 2-px grid (a quarter of the pixels)
 
 }  // namespace
 
-Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetrics* out) {
+cv::Mat FeatureMask(cv::Size size, const Detections& d, double margin_px) {
+  cv::Mat mask(size, CV_8UC1, cv::Scalar(0));
+  const int m = static_cast<int>(std::ceil(margin_px));
+  for (const Pore& p : d.pores)
+    cv::circle(mask, cv::Point(static_cast<int>(std::lround(p.x)), static_cast<int>(std::lround(p.y))),
+               static_cast<int>(std::ceil(0.5 * p.diameter_px)) + m, cv::Scalar(255), cv::FILLED);
+  for (const Scar& s : d.scars) {
+    if (s.contour.size() >= 3) {
+      cv::drawContours(mask, std::vector<std::vector<cv::Point>>{s.contour}, 0, cv::Scalar(255),
+                       cv::FILLED);
+      cv::drawContours(mask, std::vector<std::vector<cv::Point>>{s.contour}, 0, cv::Scalar(255),
+                       2 * m + 1);
+    } else {
+      cv::rectangle(mask, s.bbox, cv::Scalar(255), cv::FILLED);
+    }
+  }
+  for (const auto* lines : {&d.wrinkles, &d.striae}) {
+    for (const Line& l : *lines) {
+      std::vector<cv::Point> pts;
+      for (const cv::Point2d& q : l.polyline)
+        pts.emplace_back(static_cast<int>(std::lround(q.x)), static_cast<int>(std::lround(q.y)));
+      if (pts.empty()) continue;
+      cv::polylines(mask, pts, false, cv::Scalar(255),
+                    std::max(1, static_cast<int>(std::ceil(l.width_px)) + 2 * m));
+    }
+  }
+  return mask;
+}
+
+Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetrics* out,
+                      const cv::Mat& features) {
   if (out == nullptr) return Status::InvalidArgument("texture: out is null");
   *out = TextureMetrics();
   if (ctx.linear_y.empty() || ctx.linear_y.type() != CV_32FC1 || ctx.roi.type() != CV_8UC1 ||
       ctx.roi.size() != ctx.linear_y.size())
     return Status::InvalidArgument("texture: context needs linear_y and roi of one size");
+  if (!features.empty() && (features.type() != CV_8UC1 || features.size() != ctx.roi.size()))
+    return Status::InvalidArgument("texture: feature mask must be CV_8UC1 of the roi's size");
   const std::vector<TextureBand> bands = TextureBands(o.texture_band_edges_mm, ctx.px_per_mm);
   if (bands.empty() || cv::countNonZero(ctx.roi) == 0) return Status::Ok();
 
@@ -105,6 +172,7 @@ Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetric
       for (int y = y0 - ya; y < y1 - ya; ++y) {
         const uchar* mr = m.ptr<uchar>(y);
         for (int x = 0; x < cols; ++x) weight[x] = mr[x] ? 1.f : 0.f;
+        const uchar* fr = features.empty() ? nullptr : features.ptr<uchar>(ya + y);
         for (size_t b = 0; b < pairs.size(); ++b) {
           const float* lo = blurred[pairs[b].first].ptr<float>(y);
           const float* hi = blurred[pairs[b].second].ptr<float>(y);
@@ -118,6 +186,13 @@ Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetric
               acc[k] += v;
               acc2[k] += v * v;
             }
+          }
+          const float to_bin = static_cast<float>(1.0 / (bands[b].gain * kHistBin));
+          std::uint32_t* hist = s.hist[b].data();
+          for (int xx = 0; xx < cols; ++xx) {
+            if (weight[static_cast<size_t>(xx)] == 0.f || (fr != nullptr && fr[xx] != 0)) continue;
+            const float a = std::abs(lo[xx] - hi[xx]) * to_bin;
+            ++hist[a < kHistBins - 1 ? static_cast<int>(a) : kHistBins - 1];
           }
           double row_sum = 0, row_sum2 = 0;
           for (; x < cols; ++x) {
@@ -158,10 +233,13 @@ Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetric
 
   // Reduce in tile order.
   TileSums total(bands.size(), levels, distance);
+  std::vector<std::vector<std::uint64_t>> hist(bands.size(),
+                                               std::vector<std::uint64_t>(kHistBins, 0));
   for (const TileSums& s : sums) {
     for (size_t b = 0; b < bands.size(); ++b) {
       total.sum[b] += s.sum[b];
       total.sum2[b] += s.sum2[b];
+      for (int i = 0; i < kHistBins; ++i) hist[b][static_cast<size_t>(i)] += s.hist[b][static_cast<size_t>(i)];
     }
     total.noise_sum += s.noise_sum;
     total.noise_n += s.noise_n;
@@ -170,7 +248,7 @@ Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetric
   const double n = total.noise_n;  // masked pixels (each counted once per row)
   if (n <= 0) return Status::Ok();
   const double noise_sd = kImmerkaerScale * total.noise_sum / n;
-  double variance_sum = 0.0;
+  double variance_sum = 0.0, robust_sum = 0.0;
   for (size_t b = 0; b < bands.size(); ++b) {
     const TextureBand& band = bands[b];
     const double mean = total.sum[b] / n;
@@ -180,8 +258,11 @@ Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetric
     const double v = std::max(0.0, var - noise);
     out->roughness_bands[band.key] = std::sqrt(v);
     variance_sum += v;
+    const double robust_sd = HistQuantile(hist[b], kRobustQuantile) / kRobustQuantileOfSd;
+    robust_sum += std::max(0.0, robust_sd * robust_sd - noise);
   }
   out->roughness = std::sqrt(variance_sum);
+  out->micro_relief = std::sqrt(robust_sum);
   const GlcmFeatures f = total.glcm.Features();
   out->glcm_contrast = f.contrast;
   out->glcm_homogeneity = f.homogeneity;

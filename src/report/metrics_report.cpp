@@ -42,6 +42,7 @@ json MetricsToJson(const metrics::MetricsResult& r) {
       {"texture",
        {{"roughness", r.texture.roughness},
         {"roughness_bands", bands},
+        {"micro_relief", r.texture.micro_relief},
         {"glcm_contrast", r.texture.glcm_contrast},
         {"glcm_homogeneity", r.texture.glcm_homogeneity},
         {"glcm_entropy", r.texture.glcm_entropy}}},

@@ -93,6 +93,10 @@ struct Detections {
 struct TextureMetrics {
   double roughness = 0;                           // RMS band-passed log Y over all bands
   std::map<std::string, double> roughness_bands;  // "0.1-0.2mm" -> RMS
+  // Robust roughness of the skin surface between features: per band 1.4826 x the median of
+  // |band-passed log Y| (a Gaussian's sd; sparse pores, wrinkles and scars are outliers and do
+  // not move it), noise-corrected, combined like roughness. Natural-log units.
+  double micro_relief = 0;
   double glcm_contrast = 0, glcm_homogeneity = 0, glcm_entropy = 0;
 };
 struct PoreMetrics {
