@@ -56,7 +56,7 @@ Status CompareMetrics(const cv::Mat& before, const cv::Mat& after,
     const cv::Mat& image = i == 0 ? before : out->aligned_after;
     SKINTRACK_RETURN_IF_ERROR(roi::HairMask(image, px_per_mm, options.hair, &hair[i]));
     if (roi.empty())
-      SKINTRACK_RETURN_IF_ERROR(roi::SkinMask(image, roi::SkinMaskOptions(), &skin[i]));
+      SKINTRACK_RETURN_IF_ERROR(roi::SkinMask(image, options.skin, &skin[i]));
     return Status::Ok();
   });
   SKINTRACK_RETURN_IF_ERROR(prepared);

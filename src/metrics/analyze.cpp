@@ -44,6 +44,7 @@ Status MetricsOptions::Check() const {
   if (!(redness_ei_margin >= 0.0)) return bad("redness_ei_margin must be >= 0");
   if (!(spot_min_delta_l > 0.0 && spot_min_radius_mm > 0.0))
     return bad("spot thresholds must be > 0");
+  SKINTRACK_RETURN_IF_ERROR(skin.Check());
   return hair.Check();
 }
 
@@ -113,6 +114,12 @@ Status ParsePreset(const std::string& text, MetricsOptions* o) {
         {"hair_min_length_mm", &o->hair.min_length_mm},
         {"hair_min_contrast", &o->hair.min_contrast},
         {"hair_dilate_mm", &o->hair.dilate_mm},
+        {"skin_min_l", &o->skin.min_l},
+        {"skin_max_l", &o->skin.max_l},
+        {"skin_min_hue_deg", &o->skin.min_hue_deg},
+        {"skin_max_hue_deg", &o->skin.max_hue_deg},
+        {"skin_min_chroma", &o->skin.min_chroma},
+        {"skin_max_lip_a", &o->skin.max_lip_a},
     };
     for (const auto& f : fields)
       if (key == f.first) target = f.second;
@@ -146,7 +153,7 @@ Status BuildContext(const cv::Mat& image, const cv::Mat& roi, std::optional<doub
   ctx->px_per_mm = mm_per_px ? 1.0 / *mm_per_px : options.assumed_px_per_mm;
   cv::Mat mask;
   if (roi.empty()) {
-    SKINTRACK_RETURN_IF_ERROR(roi::SkinMask(image, roi::SkinMaskOptions(), &mask));
+    SKINTRACK_RETURN_IF_ERROR(roi::SkinMask(image, options.skin, &mask));
   } else {
     mask = roi > 0;
   }

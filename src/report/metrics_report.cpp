@@ -114,7 +114,13 @@ json ParametersToJson(const metrics::MetricsOptions& o) {
           {"hair_max_width_mm", o.hair.max_width_mm},
           {"hair_min_length_mm", o.hair.min_length_mm},
           {"hair_min_contrast", o.hair.min_contrast},
-          {"hair_dilate_mm", o.hair.dilate_mm}};
+          {"hair_dilate_mm", o.hair.dilate_mm},
+          {"skin_min_l", o.skin.min_l},
+          {"skin_max_l", o.skin.max_l},
+          {"skin_min_hue_deg", o.skin.min_hue_deg},
+          {"skin_max_hue_deg", o.skin.max_hue_deg},
+          {"skin_min_chroma", o.skin.min_chroma},
+          {"skin_max_lip_a", o.skin.max_lip_a}};
 }
 
 json ChangeToJson(const json& before_metrics, const json& after_metrics) {

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "skintrack/core/image.h"
+#include "skintrack/io/image_io.h"
 #include "skintrack/metrics/metrics.h"
 #include "test_util.h"
 
@@ -110,6 +111,36 @@ TEST(AnalyzeTest, BadInputsAreStatusesNotCrashes) {
   EXPECT_FALSE(Analyze(img, cv::Mat(50, 50, CV_8UC1), std::nullopt, MetricsOptions(), &r).ok());
   EXPECT_FALSE(Analyze(img, cv::Mat(), -1.0, MetricsOptions(), &r).ok());
   EXPECT_FALSE(Analyze(img, cv::Mat(), std::nullopt, MetricsOptions(), nullptr).ok());
+}
+
+}  // namespace
+}  // namespace skintrack::metrics
+
+namespace skintrack::metrics {
+namespace {
+
+// Colour-cast dermoscope photos (ISIC_0000035 blue cast, ISIC_0000134 near-neutral): the
+// default colour gate keeps little of the frame; the dermoscope preset's skin options keep
+// the field.
+TEST(SkinPresetTest, DermoscopePresetKeepsColourCastFields) {
+  const std::string dir = test::RealDataDir();
+  if (dir.empty()) GTEST_SKIP() << "../shared/data/real not found: skipping the ISIC skin-mask test";
+  MetricsOptions derm;
+  ASSERT_TRUE(ParsePreset(ReadPreset("dermoscope"), &derm).ok());
+  for (const char* name : {"ISIC_0000035", "ISIC_0000134"}) {
+    io::LoadOptions lo;
+    lo.reduction = 4;
+    io::LoadedImage im;
+    ASSERT_TRUE(io::LoadImage(dir + "/isic_cc0/" + name + ".jpg", lo, &im).ok()) << name;
+    cv::Mat def_mask, derm_mask;
+    ASSERT_TRUE(roi::SkinMask(im.image, roi::SkinMaskOptions(), &def_mask).ok());
+    ASSERT_TRUE(roi::SkinMask(im.image, derm.skin, &derm_mask).ok());
+    const double n = static_cast<double>(im.image.total());
+    const double def_fraction = cv::countNonZero(def_mask) / n;
+    const double derm_fraction = cv::countNonZero(derm_mask) / n;
+    EXPECT_GT(derm_fraction, 0.6) << name << " (default gate keeps " << def_fraction << ")";
+    EXPECT_GT(derm_fraction, def_fraction + 0.3) << name;
+  }
 }
 
 }  // namespace

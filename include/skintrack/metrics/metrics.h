@@ -63,6 +63,10 @@ struct MetricsOptions {
   double spot_min_radius_mm = 0.3;
 
   roi::HairOptions hair;
+  // Automatic skin mask (used without a user roi). Presets set it with skin_* keys; the
+  // dermoscope preset opens the colour gate (the whole field is skin, often colour-cast) and
+  // keeps the L* gate, which drops the dark vignette, and the glare test.
+  roi::SkinMaskOptions skin;
   Status Check() const;
 };
 
