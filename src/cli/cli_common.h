@@ -40,6 +40,7 @@ Status PrepareOutputs(const po::variables_map& vm, const std::string& default_na
 
 int RunAnalyze(const std::vector<std::string>& args);
 int RunCompare(const std::vector<std::string>& args);
+int RunMarker(const std::vector<std::string>& args);
 int RunPhantom(const std::vector<std::string>& args);
 
 }  // namespace skintrack::cli

@@ -2,9 +2,11 @@
 //                         [--detections FILE] [--out-dir DIR]
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 
 #include "cli/cli_common.h"
 #include "cli/metrics_cli.h"
+#include "skintrack/calib/marker.h"
 #include "skintrack/core/version.h"
 #include "skintrack/io/image_io.h"
 #include "skintrack/metrics/metrics.h"
@@ -23,7 +25,13 @@ int RunAnalyze(const std::vector<std::string>& args) {
       "write the JSON result to FILE ('-' = stdout); default: DIR/analyze.json with --out-dir, "
       "else stdout")("out-dir", po::value<std::string>(),
                      "write overlay.jpg and redness_map.jpg here")(
-      "mm-per-px", po::value<double>(), "physical scale of the photo, mm per pixel")(
+      "mm-per-px", po::value<double>(),
+      "physical scale of the photo, mm per pixel (overrides a marker)")(
+      "marker-mm", po::value<double>()->default_value(calib::MarkerOptions().side_mm),
+      "side of the ArUco scale marker in the photo (black border), mm")(
+      "marker-dictionary",
+      po::value<std::string>()->default_value(calib::MarkerOptions().dictionary),
+      "ArUco dictionary of the scale marker")(
       "max-megapixels", po::value<double>()->default_value(load_defaults.max_pixels / 1e6),
       "refuse images whose header claims more megapixels");
   AddMetricsOptions(&desc);
@@ -43,6 +51,10 @@ int RunAnalyze(const std::vector<std::string>& args) {
     if (!(*mm_per_px > 0.0 && *mm_per_px < 100.0))
       return Fail(cmd, Status::InvalidArgument("--mm-per-px must be in (0, 100) mm per px"));
   }
+  calib::MarkerOptions marker_options;
+  marker_options.side_mm = vm["marker-mm"].as<double>();
+  marker_options.dictionary = vm["marker-dictionary"].as<std::string>();
+  if (Status st = marker_options.Check(); !st.ok()) return Fail(cmd, st);
   io::LoadOptions load;
   load.max_pixels = static_cast<std::int64_t>(vm["max-megapixels"].as<double>() * 1e6);
   if (Status st = load.Check(); !st.ok()) return Fail(cmd, st);
@@ -59,6 +71,24 @@ int RunAnalyze(const std::vector<std::string>& args) {
         !st.ok())
       return Fail(cmd, st);
   }
+  // Scale: --mm-per-px, else a marker in the photo, else unknown.
+  std::string scale_source = mm_per_px ? "user" : "none";
+  std::string scale_reason = mm_per_px ? "given by the user (--mm-per-px)" : "";
+  calib::MarkerScale marker;
+  if (!mm_per_px) {
+    if (Status st = calib::DetectMarkerScale(image.image, marker_options, &marker); !st.ok())
+      return Fail(cmd, st);
+    std::ostringstream what_s;
+    what_s << marker_options.dictionary << " marker of " << marker_options.side_mm << " mm";
+    const std::string what = what_s.str();
+    if (marker.found) {
+      mm_per_px = marker.mm_per_px;
+      scale_source = "marker";
+      scale_reason = what + " (id " + std::to_string(marker.id) + ") in the photo";
+    } else {
+      scale_reason = "unknown: no --mm-per-px and no " + what + " found in the photo";
+    }
+  }
   metrics::MetricsResult result;
   if (Status st = metrics::Analyze(image.image, roi, mm_per_px, options, &result); !st.ok())
     return Fail(cmd, st);
@@ -67,8 +97,17 @@ int RunAnalyze(const std::vector<std::string>& args) {
   j["schema"] = report::kAnalyzeSchema;
   j["skintrack_version"] = kVersion;
   j["image"] = {{"path", image.path}, {"width", image.image.cols}, {"height", image.image.rows}};
+  const bool from_marker = scale_source == "marker";
+  const auto or_null = [from_marker](const nlohmann::json& v) {
+    return from_marker ? v : nlohmann::json(nullptr);
+  };
   j["scale"] = {{"mm_per_px", mm_per_px ? nlohmann::json(*mm_per_px) : nlohmann::json(nullptr)},
-                {"source", mm_per_px ? "user" : "none"}};
+                {"source", scale_source},
+                {"reason", scale_reason},
+                {"session", or_null("image")},
+                {"marker_id", or_null(marker.id)},
+                {"fit_residual_px", or_null(marker.fit_residual_px)},
+                {"marker_centre_px", or_null({marker.centre.x, marker.centre.y})}};
   j["parameters"] = report::ParametersToJson(result.effective);
   j["metrics"] = report::MetricsToJson(result);
   if (Status st = report::WriteTextFile(json_path, j.dump(2) + "\n"); !st.ok())

@@ -46,8 +46,13 @@ int RunCompare(const std::vector<std::string>& args) {
       "out-dir", po::value<std::string>(),
       "write after_aligned.png, overlap_mask.png, checkerboard.jpg, side_by_side.jpg (and "
       "metric overlays) here")("mm-per-px", po::value<double>(),
-                               "physical scale of the before photo, mm per pixel")(
-      "no-nonrigid", po::bool_switch(), "global homography only (no DIS flow residual)")(
+                               "physical scale of the before photo, mm per pixel (overrides a "
+                               "marker)")(
+      "marker-mm", po::value<double>()->default_value(defaults.marker.side_mm),
+      "side of the ArUco scale marker in the photos (black border), mm")(
+      "marker-dictionary", po::value<std::string>()->default_value(defaults.marker.dictionary),
+      "ArUco dictionary of the scale marker")("no-nonrigid", po::bool_switch(),
+                                              "global homography only (no DIS flow residual)")(
       "no-metrics", po::bool_switch(), "align only: no skin metrics (faster)")(
       "working-size", po::value<int>()->default_value(defaults.align.working_long_side),
       "long side (px) of the images registration runs on")(
@@ -68,6 +73,8 @@ int RunCompare(const std::vector<std::string>& args) {
   options.align.working_long_side = vm["working-size"].as<int>();
   options.align.nonrigid = !vm["no-nonrigid"].as<bool>();
   if (vm.count("mm-per-px")) options.mm_per_px = vm["mm-per-px"].as<double>();
+  options.marker.side_mm = vm["marker-mm"].as<double>();
+  options.marker.dictionary = vm["marker-dictionary"].as<std::string>();
   io::LoadOptions load;
   load.max_pixels = static_cast<std::int64_t>(vm["max-megapixels"].as<double>() * 1e6);
   if (Status st = options.Check(); !st.ok()) return Fail(cmd, st);
@@ -104,7 +111,7 @@ int RunCompare(const std::vector<std::string>& args) {
   compare::SessionMetrics session;
   if (with_metrics && aligned) {
     if (Status st = compare::CompareMetrics(pair.before.image, pair.after.image, a, roi,
-                                            options.mm_per_px, metric_options, &session);
+                                            result.scale.mm_per_px, metric_options, &session);
         !st.ok()) {
       return Fail(cmd, st);
     }
@@ -139,6 +146,9 @@ int RunCompare(const std::vector<std::string>& args) {
   if (!quiet) {
     std::cerr << "alignment " << align::AlignmentStatusName(a.status) << " (" << a.method << ", "
               << a.seconds << " s): " << a.reason << "\n";
+    std::cerr << "scale " << result.scale.source;
+    if (result.scale.mm_per_px) std::cerr << " (" << *result.scale.mm_per_px << " mm/px)";
+    std::cerr << ": " << result.scale.reason << "\n";
     if (json_path != "-") std::cerr << "wrote " << json_path << "\n";
     if (!out_dir.empty() && aligned) std::cerr << "wrote images to " << out_dir << "\n";
   }

@@ -79,7 +79,14 @@ int RunPhantom(const std::vector<std::string>& args) {
       "redness-scale", po::value<double>()->default_value(d.treatment.redness_scale),
       "treatment: redness factor")(
       "relief-scale", po::value<double>()->default_value(d.treatment.micro_relief_scale),
-      "treatment: micro-relief amplitude factor");
+      "treatment: micro-relief amplitude factor")(
+      "marker-mm", po::value<double>()->default_value(d.marker.side_mm),
+      "put a printed ArUco marker of this side (mm, black border) on the skin; 0 = none")(
+      "marker-in", po::value<std::string>()->default_value("both"),
+      "which capture shows the marker: before, after or both")(
+      "marker-id", po::value<int>()->default_value(d.marker.id), "marker id")(
+      "marker-dictionary", po::value<std::string>()->default_value(d.marker.dictionary),
+      "ArUco dictionary of the marker");
   po::positional_options_description pos;
   po::variables_map vm;
   bool help = false;
@@ -102,6 +109,18 @@ int RunPhantom(const std::vector<std::string>& args) {
   o.treatment.wrinkle_contrast_scale = vm["wrinkle-contrast-scale"].as<double>();
   o.treatment.redness_scale = vm["redness-scale"].as<double>();
   o.treatment.micro_relief_scale = vm["relief-scale"].as<double>();
+  o.marker.side_mm = vm["marker-mm"].as<double>();
+  o.marker.id = vm["marker-id"].as<int>();
+  o.marker.dictionary = vm["marker-dictionary"].as<std::string>();
+  const std::string marker_in = vm["marker-in"].as<std::string>();
+  if (marker_in != "before" && marker_in != "after" && marker_in != "both") {
+    return Fail(cmd, Status::InvalidArgument("--marker-in must be before, after or both, got '" +
+                                             marker_in + "'"));
+  }
+  o.marker.in_before = marker_in != "after";
+  o.marker.in_after = marker_in != "before";
+  if (o.marker.side_mm < 0.0)
+    return Fail(cmd, Status::InvalidArgument("--marker-mm must be >= 0 (0 = no marker)"));
 
   phantom::RandomCaptureOptions rc;
   rc.max_rotation_deg = vm["max-rotation-deg"].as<double>();
@@ -119,6 +138,11 @@ int RunPhantom(const std::vector<std::string>& args) {
   if (Status st = rc.Check(); !st.ok()) return Fail(cmd, st);
 
   const bool from_image = vm.count("from-image") > 0;
+  if (from_image && o.marker.side_mm > 0.0) {
+    return Fail(cmd,
+                Status::InvalidArgument(
+                    "--marker-mm needs a rendered skin (its mm scale); not with --from-image"));
+  }
   io::LoadedImage source;
   if (from_image) {
     if (Status st = io::LoadImage(vm["from-image"].as<std::string>(), io::LoadOptions(), &source);

@@ -21,6 +21,8 @@ const Command kCommands[] = {
      skintrack::cli::RunAnalyze},
     {"compare", "align an after photo onto a before photo and report the alignment",
      skintrack::cli::RunCompare},
+    {"marker", "write a printable ArUco scale marker (PNG/TIFF with its DPI)",
+     skintrack::cli::RunMarker},
     {"phantom", "render a synthetic before/after skin pair with exact ground truth",
      skintrack::cli::RunPhantom},
 };

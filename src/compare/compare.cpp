@@ -1,6 +1,9 @@
 #include "skintrack/compare/compare.h"
 
 #include <algorithm>
+#include <cmath>
+#include <exception>
+#include <sstream>
 #include <thread>
 
 namespace skintrack::compare {
@@ -10,24 +13,144 @@ Status CompareOptions::Check() const {
   if (mm_per_px && !(*mm_per_px > 0.0 && *mm_per_px < 100.0)) {
     return Status::InvalidArgument("--mm-per-px must be in (0, 100) mm per px");
   }
-  return Status::Ok();
+  return marker.Check();
 }
 
-Status ComparePair(const cv::Mat& before, const cv::Mat& after, const CompareOptions& options,
-                   CompareResult* result) {
+namespace {
+
+cv::Point2d Apply(const cv::Matx33d& h, const cv::Point2d& p) {
+  const cv::Vec3d q = h * cv::Vec3d(p.x, p.y, 1.0);
+  return {q[0] / q[2], q[1] / q[2]};
+}
+
+// sqrt(|det J|) of the homography h at p: output px per input px (isotropic, local).
+double LocalScale(const cv::Matx33d& h, const cv::Point2d& p) {
+  const double w = h(2, 0) * p.x + h(2, 1) * p.y + h(2, 2);
+  return std::sqrt(std::abs(cv::determinant(h) / (w * w * w)));
+}
+
+// A detection on an image resampled by `s` (image px per full-size px, centres kept)
+// re-expressed in the full-size frame.
+calib::MarkerScale ToFullFrame(calib::MarkerScale m, double s) {
+  if (!m.found || s == 1.0) return m;
+  const auto full = [s](const cv::Point2d& p) {
+    return cv::Point2d((p.x + 0.5) / s - 0.5, (p.y + 0.5) / s - 0.5);
+  };
+  for (cv::Point2d& c : m.corners) c = full(c);
+  m.centre = full(m.centre);
+  m.mm_per_px *= s;
+  m.fit_residual_px /= s;
+  m.side_px /= s;
+  const cv::Matx33d full_from_image(1 / s, 0, 0.5 / s - 0.5, 0, 1 / s, 0.5 / s - 0.5, 0, 0, 1);
+  m.image_from_marker_mm = full_from_image * m.image_from_marker_mm;
+  return m;
+}
+
+std::string Fixed(double v, int digits) {
+  std::ostringstream o;
+  o.setf(std::ios::fixed);
+  o.precision(digits);
+  o << v;
+  return o.str();
+}
+
+// Picks the scale (user > before marker > after marker carried > none); detections and the
+// alignment are in full-size frames.
+void ResolveScale(const CompareOptions& options, const align::AlignmentResult& alignment,
+                  ScaleInfo* scale) {
+  const calib::MarkerScale& b = scale->before_marker;
+  const calib::MarkerScale& a = scale->after_marker;
+  const bool aligned = alignment.status != align::AlignmentStatus::kFailed;
+  const auto carried = [&]() {
+    return a.mm_per_px / LocalScale(alignment.after_to_before, a.centre);
+  };
+  if (b.found && a.found && aligned) scale->mm_per_px_from_after = carried();
+  if (options.mm_per_px) {
+    scale->mm_per_px = options.mm_per_px;
+    scale->source = "user";
+    scale->reason = "given by the user (--mm-per-px)";
+    return;
+  }
+  if (!options.detect_marker) {
+    scale->reason = "unknown: no --mm-per-px and marker detection is off";
+    return;
+  }
+  const std::string what =
+      options.marker.dictionary + " marker of " + Fixed(options.marker.side_mm, 2) + " mm";
+  if (b.found) {
+    scale->mm_per_px = b.mm_per_px;
+    scale->source = "marker";
+    scale->session = "before";
+    scale->marker_id = b.id;
+    scale->fit_residual_px = b.fit_residual_px;
+    scale->marker_centre_before = b.centre;
+    scale->reason = what + " (id " + std::to_string(b.id) + ") in the before photo";
+    return;
+  }
+  if (a.found && aligned) {
+    scale->mm_per_px = carried();
+    scale->source = "marker";
+    scale->session = "after";
+    scale->marker_id = a.id;
+    scale->fit_residual_px = a.fit_residual_px;
+    scale->marker_centre_before = Apply(alignment.after_to_before, a.centre);
+    scale->reason = what + " (id " + std::to_string(a.id) +
+                    ") in the after photo, carried to the before photo through the alignment";
+    return;
+  }
+  if (a.found) {
+    scale->reason = "unknown: a " + what +
+                    " is only in the after photo and the alignment failed, so it cannot be "
+                    "carried to the before photo";
+    return;
+  }
+  scale->reason = "unknown: no --mm-per-px and no " + what + " found in either photo";
+}
+
+// Aligns and finds the scale; `before_scale` / `after_scale` are image px per full-size px of
+// the given images, the result is in full-size frames.
+Status CompareImpl(const cv::Mat& before, const cv::Mat& after, bool resampled, double before_scale,
+                   double after_scale, const CompareOptions& options, CompareResult* result) {
   SKINTRACK_RETURN_IF_ERROR(options.Check());
   if (result == nullptr) return Status::InvalidArgument("compare: result is null");
-  SKINTRACK_RETURN_IF_ERROR(align::Align(before, after, options.align, &result->alignment));
+  result->scale = ScaleInfo();
+  // The user's scale overrides: no detection then.
+  const bool detect = options.detect_marker && !options.mm_per_px;
+  Status st_before_marker, st_after_marker;
+  std::thread detector;
+  if (detect) {
+    detector = std::thread([&] {
+      try {
+        st_before_marker =
+            calib::DetectMarkerScale(before, options.marker, &result->scale.before_marker);
+        st_after_marker =
+            calib::DetectMarkerScale(after, options.marker, &result->scale.after_marker);
+      } catch (const std::exception& e) {  // never let an exception escape the thread
+        st_before_marker = Status::Internal(std::string("marker detection: ") + e.what());
+      }
+    });
+  }
+  const Status st = align::Align(before, after, options.align, &result->alignment);
+  if (detector.joinable()) detector.join();
+  SKINTRACK_RETURN_IF_ERROR(st);
+  SKINTRACK_RETURN_IF_ERROR(st_before_marker);
+  SKINTRACK_RETURN_IF_ERROR(st_after_marker);
+  if (resampled) align::ToOriginalFrames(before_scale, after_scale, &result->alignment);
+  result->scale.before_marker = ToFullFrame(result->scale.before_marker, before_scale);
+  result->scale.after_marker = ToFullFrame(result->scale.after_marker, after_scale);
+  ResolveScale(options, result->alignment, &result->scale);
   result->before.width = before.cols;
   result->before.height = before.rows;
   result->after.width = after.cols;
   result->after.height = after.rows;
-  result->scale = ScaleInfo();
-  if (options.mm_per_px) {
-    result->scale.mm_per_px = options.mm_per_px;
-    result->scale.source = "user";
-  }
   return Status::Ok();
+}
+
+}  // namespace
+
+Status ComparePair(const cv::Mat& before, const cv::Mat& after, const CompareOptions& options,
+                   CompareResult* result) {
+  return CompareImpl(before, after, false, 1.0, 1.0, options, result);
 }
 
 namespace {
@@ -63,8 +186,8 @@ Status LoadPair(const std::string& before_path, const std::string& after_path,
 }
 
 Status ComparePair(const LoadedPair& pair, const CompareOptions& options, CompareResult* result) {
-  SKINTRACK_RETURN_IF_ERROR(ComparePair(pair.before.image, pair.after.image, options, result));
-  align::ToOriginalFrames(pair.before.scale, pair.after.scale, &result->alignment);
+  SKINTRACK_RETURN_IF_ERROR(CompareImpl(pair.before.image, pair.after.image, true,
+                                        pair.before.scale, pair.after.scale, options, result));
   result->before = {pair.before.path, pair.before.full_size.width, pair.before.full_size.height};
   result->after = {pair.after.path, pair.after.full_size.width, pair.after.full_size.height};
   return Status::Ok();

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "phantom/phantom_internal.h"
+#include "skintrack/calib/marker.h"
 #include "skintrack/phantom/phantom.h"
 
 namespace skintrack::phantom {
@@ -159,6 +160,27 @@ Status RandomCaptureOptions::Check() const {
   return Status::Ok();
 }
 
+Status MarkerSceneOptions::Check() const {
+  const std::string p = "MarkerSceneOptions.";
+  if (side_mm == 0.0) return Status::Ok();  // no marker: nothing else is used
+  SKINTRACK_RETURN_IF_ERROR(InRangeOpenLow(side_mm, 0.0, 200.0, p + "side_mm"));
+  if (!in_before && !in_after) {
+    return Status::InvalidArgument(p + "in_before and in_after are both false with side_mm > 0");
+  }
+  calib::MarkerOptions mo;
+  mo.dictionary = dictionary;
+  cv::Mat cells;
+  SKINTRACK_RETURN_IF_ERROR(Prefixed(calib::MarkerCells(id, mo, &cells), p));
+  SKINTRACK_RETURN_IF_ERROR(InRange(quiet_zone_cells, 0.0, 10.0, p + "quiet_zone_cells"));
+  SKINTRACK_RETURN_IF_ERROR(InRange(centre_x_fraction, 0.0, 1.0, p + "centre_x_fraction"));
+  SKINTRACK_RETURN_IF_ERROR(InRange(centre_y_fraction, 0.0, 1.0, p + "centre_y_fraction"));
+  SKINTRACK_RETURN_IF_ERROR(InRange(rotation_deg, -180.0, 180.0, p + "rotation_deg"));
+  SKINTRACK_RETURN_IF_ERROR(InRange(paper_reflectance, 0.0, 1.0, p + "paper_reflectance"));
+  SKINTRACK_RETURN_IF_ERROR(InRange(ink_reflectance, 0.0, 1.0, p + "ink_reflectance"));
+  return Ordered(ink_reflectance, paper_reflectance, p + "ink_reflectance",
+                 p + "paper_reflectance");
+}
+
 Status PhantomOptions::Check() const {
   const std::string p = "PhantomOptions.";
   if (width < 16 || width > 20000) {
@@ -173,6 +195,7 @@ Status PhantomOptions::Check() const {
   SKINTRACK_RETURN_IF_ERROR(Prefixed(treatment.Check(), p + "treatment: "));
   SKINTRACK_RETURN_IF_ERROR(Prefixed(before_capture.Check(), p + "before_capture: "));
   SKINTRACK_RETURN_IF_ERROR(Prefixed(after_capture.Check(), p + "after_capture: "));
+  SKINTRACK_RETURN_IF_ERROR(Prefixed(marker.Check(), p + "marker: "));
   // Treated contrasts must stay physical (a Weber darkness above 1 is a negative luminance).
   if (skin.scar_contrast * treatment.scar_contrast_scale > 1.0) {
     return Status::InvalidArgument(

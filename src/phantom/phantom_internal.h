@@ -109,6 +109,19 @@ void RenderSkin(const SkinModel& model, const TreatmentOptions* treatment, cv::M
 // Linear sRGB (B, G, R) of a CIELAB (D65) colour, negative components clamped to 0.
 cv::Vec3f LabToLinearBgr(double l, double a, double b);
 
+// ---- Marker (marker_scene.cpp) -------------------------------------------------------------
+
+// Similarity mapping marker-frame mm (calib/marker.h: origin at the top-left outer corner of
+// the black border, x right, y down) to skin-frame px, for a marker centred on the skin point
+// that `before_from_skin` shows at the options' centre fractions of an image of `size`.
+cv::Matx33d SkinFromMarkerMm(const MarkerSceneOptions& marker, double px_per_mm,
+                             const cv::Matx33d& before_from_skin, cv::Size size);
+
+// Paints the marker (paper and ink, linear reflectances) into `linear` (CV_32FC3 linear BGR)
+// whose pixel (0, 0) is skin-frame px canvas.tl(); 4x4 supersampling per px.
+Status PaintMarker(const MarkerSceneOptions& marker, const cv::Matx33d& skin_from_marker_mm,
+                   const cv::Rect& canvas, cv::Mat* linear);
+
 // ---- Capture ------------------------------------------------------------------------------
 
 // Photographs a linear-light source image: anti-alias, warp by image_from_src (border_mode

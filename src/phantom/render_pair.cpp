@@ -94,6 +94,30 @@ PhantomTruth MakeTruth(const internal::SkinModel& m, const PhantomOptions& o) {
   return truth;
 }
 
+TruthMarker MarkerTruth(const MarkerSceneOptions& mk, const cv::Matx33d& skin_from_marker_mm,
+                        const PhantomOptions& o) {
+  TruthMarker t;
+  t.in_before = mk.in_before;
+  t.in_after = mk.in_after;
+  t.id = mk.id;
+  t.side_mm = mk.side_mm;
+  const double s = mk.side_mm;
+  const cv::Point2d ideal[4] = {{0, 0}, {s, 0}, {s, s}, {0, s}};
+  const cv::Point2d centre_skin = Apply(skin_from_marker_mm, cv::Point2d(0.5 * s, 0.5 * s));
+  const cv::Matx33d& hb = o.before_capture.image_from_skin;
+  const cv::Matx33d& ha = o.after_capture.image_from_skin;
+  for (int k = 0; k < 4; ++k) {
+    t.corners_before[k] = Apply(hb * skin_from_marker_mm, ideal[k]);
+    t.corners_after[k] = Apply(ha * skin_from_marker_mm, ideal[k]);
+  }
+  t.centre_before = Apply(hb, centre_skin);
+  t.centre_after = Apply(ha, centre_skin);
+  const double px_per_mm = internal::EffectiveSkin(o.skin).px_per_mm;
+  t.px_per_mm_before = px_per_mm * LocalScale(hb, centre_skin);
+  t.px_per_mm_after = px_per_mm * LocalScale(ha, centre_skin);
+  return t;
+}
+
 }  // namespace
 
 Status RenderPair(const PhantomOptions& options, PhantomPair* pair) {
@@ -114,18 +138,28 @@ Status RenderPair(const PhantomOptions& options, PhantomPair* pair) {
                                  options.before_capture.image_from_skin, size);
     const cv::Matx33d skin_from_canvas = internal::Translation(canvas.x, canvas.y);
     PhantomPair result;
+    const MarkerSceneOptions& mk = options.marker;
+    const cv::Matx33d skin_from_marker_mm = internal::SkinFromMarkerMm(
+        mk, model.skin.px_per_mm, options.before_capture.image_from_skin, size);
     cv::Mat skin;  // one buffer for both states
     internal::RenderSkin(model, nullptr, &skin);
+    if (mk.side_mm > 0.0 && mk.in_before) {
+      SKINTRACK_RETURN_IF_ERROR(internal::PaintMarker(mk, skin_from_marker_mm, canvas, &skin));
+    }
     result.before = internal::CaptureLinear(
         &skin, options.before_capture.image_from_skin * skin_from_canvas, options.before_capture,
         size, internal::StreamSeed(options.seed, internal::Stream::kBeforeNoise),
         cv::BORDER_REFLECT);
     internal::RenderSkin(model, &options.treatment, &skin);
+    if (mk.side_mm > 0.0 && mk.in_after) {
+      SKINTRACK_RETURN_IF_ERROR(internal::PaintMarker(mk, skin_from_marker_mm, canvas, &skin));
+    }
     result.after = internal::CaptureLinear(
         &skin, options.after_capture.image_from_skin * skin_from_canvas, options.after_capture,
         size, internal::StreamSeed(options.seed, internal::Stream::kAfterNoise),
         cv::BORDER_REFLECT);
     result.truth = MakeTruth(model, options);
+    if (mk.side_mm > 0.0) result.truth.marker = MarkerTruth(mk, skin_from_marker_mm, options);
     *pair = std::move(result);
   } catch (const cv::Exception& e) {
     return Status::Internal(std::string("RenderPair: OpenCV error: ") + e.what());

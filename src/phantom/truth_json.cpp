@@ -87,6 +87,30 @@ json Lines(const std::vector<TruthLine>& lines) {
   return out;
 }
 
+json Points(const std::array<cv::Point2d, 4>& pts) {
+  json out = json::array();
+  for (const cv::Point2d& p : pts) out.push_back({p.x, p.y});
+  return out;
+}
+
+// The scene marker, null when the phantom has none.
+json Marker(const TruthMarker& m, const MarkerSceneOptions& o) {
+  if (o.side_mm <= 0.0) return nullptr;
+  return {{"id", m.id},
+          {"dictionary", o.dictionary},
+          {"side_mm", m.side_mm},
+          {"in_before", m.in_before},
+          {"in_after", m.in_after},
+          {"corners_before", Points(m.corners_before)},
+          {"corners_after", Points(m.corners_after)},
+          {"centre_before", {m.centre_before.x, m.centre_before.y}},
+          {"centre_after", {m.centre_after.x, m.centre_after.y}},
+          {"px_per_mm_before", m.px_per_mm_before},
+          {"px_per_mm_after", m.px_per_mm_after},
+          {"mm_per_px_before", 1.0 / m.px_per_mm_before},
+          {"mm_per_px_after", 1.0 / m.px_per_mm_after}};
+}
+
 }  // namespace
 
 nlohmann::json TruthToJson(const PhantomTruth& truth, const PhantomOptions& options) {
@@ -112,6 +136,7 @@ nlohmann::json TruthToJson(const PhantomTruth& truth, const PhantomOptions& opti
           {"after_capture", Capture(options.after_capture)},
           {"micro_relief_rms_before", truth.micro_relief_rms_before},
           {"micro_relief_rms_after", truth.micro_relief_rms_after},
+          {"marker", Marker(truth.marker, options.marker)},
           {"features",
            {{"pores", pores},
             {"scars", Blobs(truth.scars)},

@@ -25,6 +25,41 @@ nlohmann::json ImageJson(const compare::ImageDescription& d) {
   return {{"path", d.path}, {"width", d.width}, {"height", d.height}};
 }
 
+nlohmann::json Nullable(bool present, double v) {
+  return present ? nlohmann::json(v) : nlohmann::json(nullptr);
+}
+
+// One photo's marker detection (its own full-size frame), null when none was found.
+nlohmann::json MarkerJson(const calib::MarkerScale& m) {
+  if (!m.found) return nullptr;
+  nlohmann::json corners = nlohmann::json::array();
+  for (const cv::Point2d& c : m.corners) corners.push_back({c.x, c.y});
+  return {{"id", m.id},
+          {"mm_per_px", m.mm_per_px},
+          {"fit_residual_px", m.fit_residual_px},
+          {"side_px", m.side_px},
+          {"centre_px", {m.centre.x, m.centre.y}},
+          {"corners_px", corners},
+          {"n_markers", m.n_markers}};
+}
+
+nlohmann::json ScaleJson(const compare::ScaleInfo& s) {
+  const bool marker = s.source == "marker";
+  return {{"mm_per_px", Nullable(s.mm_per_px.has_value(), s.mm_per_px.value_or(0.0))},
+          {"source", s.source},
+          {"reason", s.reason},
+          {"session", marker ? nlohmann::json(s.session) : nlohmann::json(nullptr)},
+          {"marker_id", marker ? nlohmann::json(s.marker_id) : nlohmann::json(nullptr)},
+          {"fit_residual_px", Nullable(marker, s.fit_residual_px)},
+          {"marker_centre_px",
+           marker ? nlohmann::json({s.marker_centre_before.x, s.marker_centre_before.y})
+                  : nlohmann::json(nullptr)},
+          {"mm_per_px_from_after",
+           Nullable(s.mm_per_px_from_after.has_value(), s.mm_per_px_from_after.value_or(0.0))},
+          {"markers",
+           {{"before", MarkerJson(s.before_marker)}, {"after", MarkerJson(s.after_marker)}}}};
+}
+
 }  // namespace
 
 nlohmann::json CompareToJson(const compare::CompareResult& result) {
@@ -51,9 +86,7 @@ nlohmann::json CompareToJson(const compare::CompareResult& result) {
                     {"ncc_shift_px", a.ncc_shift_px},
                     {"overlap_fraction", a.overlap_fraction},
                     {"seconds", a.seconds}};
-  j["scale"] = {{"mm_per_px", result.scale.mm_per_px ? nlohmann::json(*result.scale.mm_per_px)
-                                                     : nlohmann::json(nullptr)},
-                {"source", result.scale.source}};
+  j["scale"] = ScaleJson(result.scale);
   return j;
 }
 

@@ -1,5 +1,8 @@
-// Comparing a before/after pair of photos of one skin area: alignment and scale.
-// (Metrics over the common region are added by the metrics issue.)
+// Comparing a before/after pair of photos of one skin area: alignment, scale and metrics.
+//
+// Scale (docs/scale.md): a user-given mm_per_px wins ("user"); else an ArUco marker in the
+// before photo ("marker", session "before"); else a marker in the after photo carried into the
+// before frame through the alignment ("marker", session "after"); else unknown ("none").
 #pragma once
 
 #include <opencv2/core.hpp>
@@ -7,6 +10,7 @@
 #include <string>
 
 #include "skintrack/align/align.h"
+#include "skintrack/calib/marker.h"
 #include "skintrack/core/status.h"
 #include "skintrack/io/image_io.h"
 #include "skintrack/metrics/metrics.h"
@@ -15,15 +19,35 @@ namespace skintrack::compare {
 
 struct CompareOptions {
   align::AlignOptions align;  // registration settings (see align.h for defaults)
-  // Physical scale of the BEFORE image in mm per px, from the user; unset = unknown.
+  // Physical scale of the BEFORE image in mm per px, from the user; unset = unknown (then a
+  // marker is looked for when detect_marker is true).
   std::optional<double> mm_per_px;
+  // Look for an ArUco marker in both photos when mm_per_px is unset. Default true.
+  bool detect_marker = true;
+  calib::MarkerOptions marker;  // dictionary and side of the marker (see calib/marker.h)
   Status Check() const;
 };
 
-// Where a physical scale came from: "user" (--mm-per-px) or "none".
+// Where the physical scale came from, with the evidence.
 struct ScaleInfo {
-  std::optional<double> mm_per_px;  // mm per before-image px; nullopt when unknown
-  std::string source = "none";
+  // mm per before-image px; nullopt when unknown. From a marker it is the local scale at the
+  // marker (exact there; elsewhere it varies with the photo's tilt).
+  std::optional<double> mm_per_px;
+  std::string source = "none";  // "user" (mm_per_px option), "marker" or "none"
+  std::string reason;           // one line: how the scale was obtained, or why there is none
+  // --- source "marker" only ---
+  std::string session;            // photo the marker was measured in: "before" or "after"
+  int marker_id = -1;             // ArUco id (-1 when not from a marker)
+  double fit_residual_px = -1.0;  // MarkerScale::fit_residual_px, px of that session's photo
+  // Marker centre in the BEFORE frame, px (an after-photo marker is mapped through the global
+  // after_to_before homography). (-1, -1) when not from a marker.
+  cv::Point2d marker_centre_before{-1.0, -1.0};
+  // Cross-check when both photos show a marker and the alignment did not fail: the after
+  // photo's marker carried into the before frame, mm per before px (at that marker's centre).
+  std::optional<double> mm_per_px_from_after;
+  // Raw detections, each in its own photo's full-size frame (found == false when not looked
+  // for or not found).
+  calib::MarkerScale before_marker, after_marker;
 };
 
 struct ImageDescription {

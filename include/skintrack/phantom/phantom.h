@@ -11,6 +11,7 @@
 // Deterministic for a given PhantomOptions (including seed).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
 #include <opencv2/core.hpp>
@@ -106,6 +107,28 @@ struct RandomCaptureOptions {
   Status Check() const;
 };
 
+// A printed ArUco marker (calib/marker.h) lying flat on the skin: white paper carrying the
+// black-bordered cell pattern, drawn into the SKIN FRAME so that it undergoes each capture's
+// warp, light, blur, noise and JPEG like the skin. It covers the skin (and any feature) under
+// it. Rendering uses 4x4 supersampling per skin px.
+struct MarkerSceneOptions {
+  double side_mm = 0.0;   // outer side of the black border, mm; 0 = no marker. Default 0.
+  bool in_before = true;  // present in the before capture. Default true.
+  bool in_after = true;   // present in the after capture. Default true.
+  int id = 0;             // marker id in the dictionary. Default 0.
+  std::string dictionary = "DICT_4X4_50";  // ArUco dictionary name. Default DICT_4X4_50.
+  double quiet_zone_cells = 1.0;           // white paper margin around the black border, in marker
+                                           // cells (side / (bits + 2)). Default 1 cell.
+  // Marker centre in the BEFORE image as fractions of (width - 1, height - 1); it is placed on
+  // the skin point seen there. Default (0.2, 0.25): upper left, clear of the centre.
+  double centre_x_fraction = 0.2;
+  double centre_y_fraction = 0.25;
+  double rotation_deg = 12.0;       // rotation of the marker on the skin, deg. Default 12.
+  double paper_reflectance = 0.80;  // linear reflectance of the paper (grey). Default 0.80.
+  double ink_reflectance = 0.04;    // linear reflectance of the black ink. Default 0.04.
+  Status Check() const;
+};
+
 struct PhantomOptions {
   int width = 1600;  // output image size, px. Default 1600x1200.
   int height = 1200;
@@ -114,6 +137,7 @@ struct PhantomOptions {
   TreatmentOptions treatment;
   CaptureOptions before_capture;  // default: identity geometry, neutral light
   CaptureOptions after_capture;
+  MarkerSceneOptions marker;  // default: no marker
   Status Check() const;
 };
 
@@ -131,10 +155,25 @@ struct TruthLine {  // wrinkles, striae, hair
   double width_px, before, after;
 };
 
+// Where the scene's marker is and the true scale at it (all zero / false without a marker).
+struct TruthMarker {
+  bool in_before = false, in_after = false;  // rendered in that capture
+  int id = -1;
+  double side_mm = 0.0;  // outer side of the black border, mm
+  // Outer corners (ArUco order: top-left, top-right, bottom-right, bottom-left of the marker as
+  // printed) and centre, image px of each capture (computed even where it is not rendered).
+  std::array<cv::Point2d, 4> corners_before{}, corners_after{};
+  cv::Point2d centre_before, centre_after;
+  // True local scale at the marker centre, image px per mm on the skin plane
+  // (px_per_mm * sqrt|det J| of that capture's image_from_skin at the marker centre).
+  double px_per_mm_before = 0.0, px_per_mm_after = 0.0;
+};
+
 struct PhantomTruth {
   cv::Matx33d after_to_before;  // after-image px -> before-image px (the registration truth)
   cv::Matx33d before_from_skin, after_from_skin;
   double px_per_mm_before = 0.0;  // image scale of the before photo at its centre
+  TruthMarker marker;             // the scene's marker (MarkerSceneOptions)
   std::vector<TruthPore> pores;
   std::vector<TruthBlob> scars, redness, spots;    // before/after: contrast, delta a*, delta L*
   std::vector<TruthLine> wrinkles, striae, hairs;  // before/after: contrast

@@ -1,0 +1,133 @@
+// skintrack marker --out marker.png [--mm 10] [--dpi 600] [--id 0] [--dictionary DICT_4X4_50]
+//                  [--margin-cells 1]
+// Writes a printable ArUco scale marker (calib::RenderMarker) with its print resolution in
+// the file: a pHYs chunk for PNG, resolution tags for TIFF.
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <opencv2/imgcodecs.hpp>
+#include <sstream>
+#include <vector>
+
+#include "cli/cli_common.h"
+#include "skintrack/calib/marker.h"
+
+namespace skintrack::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::uint32_t Crc32(const unsigned char* data, size_t n, std::uint32_t crc = 0xFFFFFFFFu) {
+  for (size_t i = 0; i < n; ++i) {
+    crc ^= data[i];
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+  }
+  return crc;
+}
+
+void PutBigEndian(std::uint32_t v, unsigned char* out) {
+  out[0] = static_cast<unsigned char>(v >> 24);
+  out[1] = static_cast<unsigned char>(v >> 16);
+  out[2] = static_cast<unsigned char>(v >> 8);
+  out[3] = static_cast<unsigned char>(v);
+}
+
+// Inserts a pHYs chunk (pixels per metre, both axes) right after IHDR of an encoded PNG.
+bool AddPngResolution(double dpi, std::vector<uchar>* png) {
+  constexpr size_t kAfterIhdr = 8 + 4 + 4 + 13 + 4;  // signature + IHDR chunk
+  if (png->size() < kAfterIhdr || std::string(png->begin() + 12, png->begin() + 16) != "IHDR")
+    return false;
+  const auto ppm = static_cast<std::uint32_t>(std::lround(dpi / 0.0254));
+  std::array<unsigned char, 4 + 4 + 9 + 4> chunk{};
+  PutBigEndian(9, chunk.data());
+  chunk[4] = 'p', chunk[5] = 'H', chunk[6] = 'Y', chunk[7] = 's';
+  PutBigEndian(ppm, chunk.data() + 8);
+  PutBigEndian(ppm, chunk.data() + 12);
+  chunk[16] = 1;  // unit: metre
+  PutBigEndian(Crc32(chunk.data() + 4, 4 + 9) ^ 0xFFFFFFFFu, chunk.data() + 17);
+  png->insert(png->begin() + kAfterIhdr, chunk.begin(), chunk.end());
+  return true;
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+int RunMarker(const std::vector<std::string>& args) {
+  const std::string cmd = "marker";
+  const calib::MarkerOptions d;
+  po::options_description desc("Options");
+  desc.add_options()("out", po::value<std::string>()->required(),
+                     "output image: .png (DPI in a pHYs chunk) or .tif/.tiff (DPI tags)")(
+      "mm", po::value<double>()->default_value(d.side_mm),
+      "side of the black square when printed, mm")("dpi", po::value<double>()->default_value(600.0),
+                                                   "print resolution, dots per inch")(
+      "id", po::value<int>()->default_value(0), "marker id in the dictionary")(
+      "dictionary", po::value<std::string>()->default_value(d.dictionary), "ArUco dictionary")(
+      "margin-cells", po::value<double>()->default_value(d.quiet_zone_cells),
+      "white margin around the black square, in marker cells");
+  po::positional_options_description pos;
+  po::variables_map vm;
+  bool help = false;
+  if (int rc = ParseCommandLine(cmd, "--out FILE.png [options]", desc, pos, args, &vm, &help);
+      rc != kExitOk || help) {
+    return rc;
+  }
+  const std::string out = vm["out"].as<std::string>();
+  const double mm = vm["mm"].as<double>(), dpi = vm["dpi"].as<double>();
+  calib::MarkerOptions options;
+  options.dictionary = vm["dictionary"].as<std::string>();
+  options.quiet_zone_cells = vm["margin-cells"].as<double>();
+  if (Status st = options.Check(); !st.ok()) return Fail(cmd, st);
+  const std::string ext = Lower(fs::path(out).extension().string());
+  const bool png = ext == ".png", tiff = ext == ".tif" || ext == ".tiff";
+  if (!png && !tiff) {
+    return Fail(cmd, Status::InvalidArgument(
+                         out + ": --out must end in .png, .tif or .tiff (lossless, with DPI)"));
+  }
+  cv::Mat image;
+  if (Status st = calib::RenderMarker(vm["id"].as<int>(), mm, dpi, options, &image); !st.ok())
+    return Fail(cmd, st);
+
+  std::vector<uchar> bytes;
+  try {
+    std::vector<int> params;
+    if (tiff) {
+      const int idpi = static_cast<int>(std::lround(dpi));
+      params = {cv::IMWRITE_TIFF_RESUNIT, 2,   cv::IMWRITE_TIFF_XDPI, idpi,
+                cv::IMWRITE_TIFF_YDPI,    idpi};
+    }
+    if (!cv::imencode(ext, image, bytes, params))
+      return Fail(cmd, Status::IoError(out + ": cannot encode the image"));
+  } catch (const cv::Exception& e) {
+    return Fail(cmd, Status::IoError(out + ": cannot encode the image (" + e.what() + ")"));
+  }
+  if (png && !AddPngResolution(dpi, &bytes))
+    return Fail(cmd, Status::Internal(out + ": unexpected PNG layout, cannot add pHYs"));
+  {
+    std::ofstream f(out, std::ios::binary | std::ios::trunc);
+    if (!f) return Fail(cmd, Status::IoError(out + ": cannot open for writing"));
+    f.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
+    f.close();
+    if (!f) return Fail(cmd, Status::IoError(out + ": write failed"));
+  }
+  const int side = calib::MarkerSidePx(mm, dpi);
+  const double printed_mm = side / dpi * 25.4;
+  std::ostringstream msg;
+  msg.precision(4);
+  msg << "wrote " << out << ": " << options.dictionary << " id " << vm["id"].as<int>()
+      << ", black square " << side << " px = " << printed_mm << " mm at " << dpi << " dpi (image "
+      << image.cols << " px with the white margin). Print at 100 % (no fit-to-page), measure the "
+      << "black square and pass its side to compare/analyze with --marker-mm.\n";
+  std::cerr << msg.str();
+  return kExitOk;
+}
+
+}  // namespace skintrack::cli

@@ -1,0 +1,561 @@
+// Change statistics (include/skintrack/compare/change_stats.h, docs/statistics.md).
+//
+// Per-tile sums, per metric family, over the common region (SessionMetrics::region, which is
+// each session's measured ROI: CompareMetrics passes it as the roi of both sessions):
+//  * pores (detections, centre -> tile): count, sum of pi d^2 / 4, sum of d; region px.
+//  * scars: each scar's area_px spread over the tiles in proportion to its filled contour's
+//    region pixels in each tile; contrast x area.
+//  * wrinkles: each polyline segment's length goes to the tile of its midpoint, scaled so that
+//    the line's segments add up to its length_px; width x length, depth x length.
+//  * texture: the texture metric's octave bands (metrics/texture_bands.h, the same filters and
+//    erosion as MeasureTexture): per tile sum of B_b^2 / gain_b^2 and the pixel count; the
+//    noise floor (Immerkaer over the whole measured mask) is a per-session offset.
+//  * colour: per tile sums of EI = 100 log10(R_lin / G_lin) (channels floored at 1e-4), a*
+//    and L* (OpenCV float CIELAB of the sRGB-encoded image), and the region pixel count.
+#include "skintrack/compare/change_stats.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <opencv2/core/utility.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "metrics/texture_bands.h"
+#include "skintrack/photometric/color.h"
+
+namespace skintrack::compare {
+namespace {
+
+namespace mi = metrics::internal;
+using stats::RatioForm;
+using stats::RatioMetric;
+
+constexpr double kEiPerLn = 43.429448190325182;  // 100 / ln 10
+constexpr float kChannelFloor = 1e-4f;
+constexpr int kStripRows = 256;
+constexpr int kMinTilePx = 8;
+const double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+struct Grid {
+  int tile_px = 0, cols = 0, rows = 0;
+  double tile_mm = 0.0;
+  int Cell(double x, double y) const {
+    const int c = std::clamp(static_cast<int>(std::floor((x + 0.5) / tile_px)), 0, cols - 1);
+    const int r = std::clamp(static_cast<int>(std::floor((y + 0.5) / tile_px)), 0, rows - 1);
+    return r * cols + c;
+  }
+  int Cells() const { return rows * cols; }
+};
+
+Grid MakeGrid(cv::Size size, double tile_mm, double px_per_mm) {
+  Grid g;
+  g.tile_mm = tile_mm;
+  g.tile_px = std::max(kMinTilePx, static_cast<int>(std::lround(tile_mm * px_per_mm)));
+  g.cols = (size.width + g.tile_px - 1) / g.tile_px;
+  g.rows = (size.height + g.tile_px - 1) / g.tile_px;
+  return g;
+}
+
+// Region pixels and pixel count of each cell.
+void CellCounts(const cv::Mat& region, const Grid& g, std::vector<double>* inside,
+                std::vector<double>* total) {
+  inside->assign(static_cast<size_t>(g.Cells()), 0.0);
+  total->assign(static_cast<size_t>(g.Cells()), 0.0);
+  for (int r = 0; r < g.rows; ++r)
+    for (int c = 0; c < g.cols; ++c) {
+      const cv::Rect cell = cv::Rect(c * g.tile_px, r * g.tile_px, g.tile_px, g.tile_px) &
+                            cv::Rect(0, 0, region.cols, region.rows);
+      (*inside)[static_cast<size_t>(r * g.cols + c)] = cv::countNonZero(region(cell));
+      (*total)[static_cast<size_t>(r * g.cols + c)] = cell.area();
+    }
+}
+
+// Runs fn(y0, y1, strip) over strips of kStripRows rows in parallel.
+template <typename Fn>
+void ForStrips(int rows, const Fn& fn) {
+  const int strips = (rows + kStripRows - 1) / kStripRows;
+  cv::parallel_for_(cv::Range(0, strips), [&](const cv::Range& range) {
+    for (int s = range.start; s < range.end; ++s)
+      fn(s * kStripRows, std::min(rows, (s + 1) * kStripRows), s);
+  });
+}
+
+// Per-cell accumulators of one family in one session.
+struct CellSums {
+  std::vector<std::vector<double>> v;  // [quantity][cell]
+  CellSums(size_t quantities, int cells)
+      : v(quantities, std::vector<double>(static_cast<size_t>(cells), 0.0)) {}
+  void Add(const CellSums& o) {
+    for (size_t q = 0; q < v.size(); ++q)
+      for (size_t i = 0; i < v[q].size(); ++i) v[q][i] += o.v[q][i];
+  }
+};
+
+// ---- texture ----
+struct TextureSession {
+  CellSums sums;                // [band] sum of B^2 / gain^2; [bands] pixel count
+  double noise_variance = 0.0;  // summed over bands (ln units^2)
+  std::vector<double> band_noise;
+  TextureSession(size_t bands, int cells) : sums(bands + 1, cells) {}
+};
+
+TextureSession TextureSums(const cv::Mat& srgb, const cv::Mat& mask,
+                           const std::vector<mi::TextureBand>& bands, const Grid& g) {
+  TextureSession out(bands.size(), g.Cells());
+  std::vector<double> sigmas;
+  std::vector<std::pair<size_t, size_t>> pairs;
+  for (const mi::TextureBand& b : bands) {
+    if (sigmas.empty() || std::abs(sigmas.back() - b.sigma_lo_px) > 1e-9)
+      sigmas.push_back(b.sigma_lo_px);
+    sigmas.push_back(b.sigma_hi_px);
+    pairs.emplace_back(sigmas.size() - 2, sigmas.size() - 1);
+  }
+  std::vector<cv::Mat> kernels;
+  for (double s : sigmas) kernels.push_back(mi::TextureKernel(s));
+  const int halo = kernels.back().rows / 2 + 1;
+  const int rows = srgb.rows, cols = srgb.cols;
+  const int strips = (rows + kStripRows - 1) / kStripRows;
+  std::vector<CellSums> strip_sums(static_cast<size_t>(strips),
+                                   CellSums(bands.size() + 1, g.Cells()));
+  std::vector<double> noise_sum(static_cast<size_t>(strips), 0.0),
+      noise_n(static_cast<size_t>(strips), 0.0);
+  ForStrips(rows, [&](int y0, int y1, int s) {
+    const int ya = std::max(0, y0 - halo), yb = std::min(rows, y1 + halo);
+    cv::Mat l = photometric::SrgbToLinearLuminance(srgb.rowRange(ya, yb));
+    cv::add(l, cv::Scalar(mi::kTextureLogOffset), l);
+    cv::log(l, l);
+    std::vector<cv::Mat> blurred(sigmas.size());
+    for (size_t i = 0; i < sigmas.size(); ++i)
+      cv::sepFilter2D(l, blurred[i], CV_32F, kernels[i], kernels[i], cv::Point(-1, -1), 0.0,
+                      cv::BORDER_REFLECT);
+    CellSums& cs = strip_sums[static_cast<size_t>(s)];
+    std::vector<float> weight(static_cast<size_t>(cols));
+    for (int y = y0; y < y1; ++y) {
+      const int ly = y - ya;
+      const uchar* m = mask.ptr<uchar>(y);
+      for (int x = 0; x < cols; ++x) weight[static_cast<size_t>(x)] = m[x] ? 1.f : 0.f;
+      const int cell_row = std::min(g.rows - 1, y / g.tile_px) * g.cols;
+      for (size_t b = 0; b < pairs.size(); ++b) {
+        const float* lo = blurred[pairs[b].first].ptr<float>(ly);
+        const float* hi = blurred[pairs[b].second].ptr<float>(ly);
+        const double inv_gain2 = 1.0 / (bands[b].gain * bands[b].gain);
+        std::vector<double>& acc = cs.v[b];
+        for (int x0 = 0; x0 < cols; x0 += g.tile_px) {
+          const int x1 = std::min(cols, x0 + g.tile_px);
+          double sum = 0.0;
+          for (int x = x0; x < x1; ++x) {
+            const float v = (lo[x] - hi[x]) * weight[static_cast<size_t>(x)];
+            sum += static_cast<double>(v) * v;
+          }
+          acc[static_cast<size_t>(cell_row + x0 / g.tile_px)] += sum * inv_gain2;
+        }
+      }
+      std::vector<double>& n = cs.v[bands.size()];
+      for (int x0 = 0; x0 < cols; x0 += g.tile_px) {
+        const int x1 = std::min(cols, x0 + g.tile_px);
+        double count = 0.0;
+        for (int x = x0; x < x1; ++x) count += weight[static_cast<size_t>(x)];
+        n[static_cast<size_t>(cell_row + x0 / g.tile_px)] += count;
+      }
+      const int up = ly > 0 ? ly - 1 : ly, down = ly + 1 < l.rows ? ly + 1 : ly;
+      mi::ImmerkaerRow(l.ptr<float>(up), l.ptr<float>(ly), l.ptr<float>(down), weight.data(), cols,
+                       &noise_sum[static_cast<size_t>(s)], &noise_n[static_cast<size_t>(s)]);
+    }
+  });
+  double ns = 0.0, nn = 0.0;
+  for (int s = 0; s < strips; ++s) {
+    out.sums.Add(strip_sums[static_cast<size_t>(s)]);
+    ns += noise_sum[static_cast<size_t>(s)];
+    nn += noise_n[static_cast<size_t>(s)];
+  }
+  const double sd = nn > 0 ? mi::kImmerkaerScale * ns / nn : 0.0;
+  for (const mi::TextureBand& b : bands) {
+    const double v = sd * sd * mi::DogNoiseGain(b.sigma_lo_px, b.sigma_hi_px) / (b.gain * b.gain);
+    out.band_noise.push_back(v);
+    out.noise_variance += v;
+  }
+  return out;
+}
+
+// ---- colour ----
+// [0] sum EI, [1] sum a*, [2] sum L*, [3] pixel count.
+CellSums ColourSums(const cv::Mat& srgb, const cv::Mat& region, const Grid& g) {
+  const int rows = srgb.rows, cols = srgb.cols;
+  const int strips = (rows + kStripRows - 1) / kStripRows;
+  std::vector<CellSums> strip_sums(static_cast<size_t>(strips), CellSums(4, g.Cells()));
+  ForStrips(rows, [&](int y0, int y1, int s) {
+    CellSums& cs = strip_sums[static_cast<size_t>(s)];
+    std::vector<float> ratio(static_cast<size_t>(cols));
+    for (int y = y0; y < y1; ++y) {
+      const cv::Mat linear = photometric::SrgbToLinear(srgb.row(y));
+      cv::Mat lab;
+      cv::cvtColor(srgb.row(y), lab, cv::COLOR_BGR2Lab);
+      const float* p = linear.ptr<float>(0);
+      for (int x = 0; x < cols; ++x)
+        ratio[static_cast<size_t>(x)] =
+            std::max(p[3 * x + 2], kChannelFloor) / std::max(p[3 * x + 1], kChannelFloor);
+      cv::Mat header(1, cols, CV_32FC1, ratio.data());
+      cv::log(header, header);
+      const float* lb = lab.ptr<float>(0);
+      const uchar* m = region.ptr<uchar>(y);
+      const int cell_row = std::min(g.rows - 1, y / g.tile_px) * g.cols;
+      for (int x0 = 0; x0 < cols; x0 += g.tile_px) {
+        const int x1 = std::min(cols, x0 + g.tile_px);
+        double ei = 0, a = 0, l = 0, n = 0;
+        for (int x = x0; x < x1; ++x) {
+          if (!m[x]) continue;
+          ei += ratio[static_cast<size_t>(x)];
+          a += lb[3 * x + 1];
+          l += lb[3 * x];
+          n += 1.0;
+        }
+        const size_t cell = static_cast<size_t>(cell_row + x0 / g.tile_px);
+        cs.v[0][cell] += kEiPerLn * ei;
+        cs.v[1][cell] += a;
+        cs.v[2][cell] += l;
+        cs.v[3][cell] += n;
+      }
+    }
+  });
+  CellSums out(4, g.Cells());
+  for (const CellSums& s : strip_sums) out.Add(s);
+  return out;
+}
+
+// ---- detections ----
+// [0] count, [1] sum pi d^2 / 4, [2] sum d (px).
+CellSums PoreSums(const std::vector<metrics::Pore>& pores, const Grid& g) {
+  CellSums out(3, g.Cells());
+  for (const metrics::Pore& p : pores) {
+    const size_t c = static_cast<size_t>(g.Cell(p.x, p.y));
+    out.v[0][c] += 1.0;
+    out.v[1][c] += CV_PI * 0.25 * p.diameter_px * p.diameter_px;
+    out.v[2][c] += p.diameter_px;
+  }
+  return out;
+}
+
+// [0] area (px), [1] contrast x area.
+CellSums ScarSums(const std::vector<metrics::Scar>& scars, const cv::Mat& region, const Grid& g) {
+  CellSums out(2, g.Cells());
+  const cv::Rect image(0, 0, region.cols, region.rows);
+  for (const metrics::Scar& s : scars) {
+    std::vector<double> share(static_cast<size_t>(g.Cells()), 0.0);
+    double total = 0.0;
+    const cv::Rect box = s.bbox & image;
+    if (box.area() > 0 && !s.contour.empty()) {
+      cv::Mat local = cv::Mat::zeros(box.size(), CV_8UC1);
+      std::vector<std::vector<cv::Point>> poly(1);
+      for (const cv::Point& p : s.contour) poly[0].push_back(p - box.tl());
+      cv::fillPoly(local, poly, cv::Scalar(255));
+      local &= region(box);
+      for (int y = 0; y < local.rows; ++y) {
+        const uchar* m = local.ptr<uchar>(y);
+        for (int x = 0; x < local.cols; ++x) {
+          if (!m[x]) continue;
+          share[static_cast<size_t>(g.Cell(box.x + x, box.y + y))] += 1.0;
+          total += 1.0;
+        }
+      }
+    }
+    if (total <= 0.0) {  // degenerate outline: all of it at the box centre
+      share[static_cast<size_t>(
+          g.Cell(s.bbox.x + 0.5 * (s.bbox.width - 1), s.bbox.y + 0.5 * (s.bbox.height - 1)))] = 1.0;
+      total = 1.0;
+    }
+    for (size_t c = 0; c < share.size(); ++c) {
+      if (share[c] <= 0.0) continue;
+      const double area = s.area_px * share[c] / total;
+      out.v[0][c] += area;
+      out.v[1][c] += s.contrast * area;
+    }
+  }
+  return out;
+}
+
+// [0] length (px), [1] width x length (px^2), [2] depth x length (px).
+CellSums LineSums(const std::vector<metrics::Line>& lines, const Grid& g) {
+  CellSums out(3, g.Cells());
+  for (const metrics::Line& l : lines) {
+    double poly_len = 0.0;
+    for (size_t i = 1; i < l.polyline.size(); ++i)
+      poly_len += cv::norm(l.polyline[i] - l.polyline[i - 1]);
+    auto add = [&](size_t cell, double len) {
+      out.v[0][cell] += len;
+      out.v[1][cell] += l.width_px * len;
+      out.v[2][cell] += l.contrast * len;
+    };
+    if (poly_len <= 0.0) {
+      if (!l.polyline.empty())
+        add(static_cast<size_t>(g.Cell(l.polyline[0].x, l.polyline[0].y)), l.length_px);
+      continue;
+    }
+    const double k = l.length_px / poly_len;
+    for (size_t i = 1; i < l.polyline.size(); ++i) {
+      const cv::Point2d a = l.polyline[i - 1], b = l.polyline[i];
+      add(static_cast<size_t>(g.Cell(0.5 * (a.x + b.x), 0.5 * (a.y + b.y))), k * cv::norm(b - a));
+    }
+  }
+  return out;
+}
+
+// A metric from per-cell sums: keeps cells with region pixels or any non-zero sum.
+MetricTiles Collect(const std::string& key, const std::string& unit, const RatioMetric& metric,
+                    const Grid& g, const std::vector<double>& inside,
+                    const std::vector<double>& total, const std::vector<double>& nb,
+                    const std::vector<double>& db, const std::vector<double>& na,
+                    const std::vector<double>& da) {
+  MetricTiles t;
+  t.key = key;
+  t.unit = unit;
+  t.metric = metric;
+  t.tile_mm = g.tile_mm;
+  t.tile_px = g.tile_px;
+  t.grid = cv::Size(g.cols, g.rows);
+  for (int i = 0; i < g.Cells(); ++i) {
+    const size_t c = static_cast<size_t>(i);
+    if (inside[c] <= 0.0 && nb[c] == 0.0 && db[c] == 0.0 && na[c] == 0.0 && da[c] == 0.0) continue;
+    t.tiles.push_back({nb[c], db[c], na[c], da[c]});
+    t.cells.emplace_back(i % g.cols, i / g.cols);
+    t.coverage.push_back(total[c] > 0 ? inside[c] / total[c] : 0.0);
+  }
+  return t;
+}
+
+std::vector<double> Scaled(const std::vector<double>& v, double k) {
+  std::vector<double> out(v);
+  for (double& x : out) x *= k;
+  return out;
+}
+
+// Tile grid of the change of `t` with per-tile metric `per_tile`.
+ChangeGrid MakeChangeGrid(const MetricTiles& t, const RatioMetric& per_tile, const std::string& key,
+                          const std::string& unit, double min_coverage, bool nan_without_support) {
+  ChangeGrid grid;
+  grid.key = key;
+  grid.unit = unit;
+  grid.tile_mm = t.tile_mm;
+  grid.tile_px = t.tile_px;
+  grid.change = cv::Mat(t.grid.height, t.grid.width, CV_64FC1, cv::Scalar(kNaN));
+  for (size_t i = 0; i < t.tiles.size(); ++i) {
+    const stats::TileSums& s = t.tiles[i];
+    if (t.coverage[i] < min_coverage) continue;
+    if (nan_without_support && s.denominator_before <= 0.0 && s.denominator_after <= 0.0) continue;
+    grid.change.at<double>(t.cells[i]) =
+        stats::RatioValue(per_tile, s.numerator_after, s.denominator_after, true) -
+        stats::RatioValue(per_tile, s.numerator_before, s.denominator_before, false);
+  }
+  return grid;
+}
+
+const MetricTiles* Find(const std::vector<MetricTiles>& all, const std::string& key) {
+  for (const MetricTiles& t : all)
+    if (t.key == key) return &t;
+  return nullptr;
+}
+
+}  // namespace
+
+Status ChangeStatsOptions::Check() const {
+  for (double t :
+       {texture_tile_mm, pores_tile_mm, redness_tile_mm, scars_tile_mm, wrinkles_tile_mm}) {
+    if (!(t > 0.0 && t <= 100.0))
+      return Status::InvalidArgument("change stats: tile sizes must be in (0, 100] mm");
+  }
+  if (!(map_min_coverage >= 0.0 && map_min_coverage <= 1.0))
+    return Status::InvalidArgument("change stats: map_min_coverage must be in [0, 1]");
+  return bootstrap.Check();
+}
+
+Status ComputeTileSums(const cv::Mat& before, const SessionMetrics& session,
+                       std::optional<double> mm_per_px,
+                       const metrics::MetricsOptions& metric_options,
+                       const ChangeStatsOptions& options, std::vector<MetricTiles>* out) {
+  SKINTRACK_RETURN_IF_ERROR(options.Check());
+  SKINTRACK_RETURN_IF_ERROR(metric_options.Check());
+  if (out == nullptr) return Status::InvalidArgument("change stats: output is null");
+  out->clear();
+  if (before.type() != CV_32FC3 || session.aligned_after.type() != CV_32FC3 ||
+      session.aligned_after.size() != before.size() || session.region.type() != CV_8UC1 ||
+      session.region.size() != before.size())
+    return Status::InvalidArgument(
+        "change stats: before, aligned after (CV_32FC3) and region (CV_8UC1) must share a size");
+  if (mm_per_px && !(*mm_per_px > 0.0))
+    return Status::InvalidArgument("change stats: mm_per_px must be > 0");
+  const double ppmm = mm_per_px ? 1.0 / *mm_per_px : metric_options.assumed_px_per_mm;
+  const double cm2_per_px = 1.0 / (ppmm * ppmm) / 100.0;
+  const cv::Mat& region = session.region;
+  const metrics::Detections& db = session.before.detections;
+  const metrics::Detections& da = session.after.detections;
+  std::vector<double> inside, total;
+
+  // Texture.
+  {
+    const Grid g = MakeGrid(before.size(), options.texture_tile_mm, ppmm);
+    CellCounts(region, g, &inside, &total);
+    const std::vector<mi::TextureBand> bands =
+        mi::TextureBands(metric_options.texture_band_edges_mm, ppmm);
+    if (!bands.empty() && cv::countNonZero(region) > 0) {
+      const int support = static_cast<int>(std::ceil(3.0 * bands.back().sigma_hi_px));
+      cv::Mat mask;
+      cv::erode(
+          region, mask,
+          cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * support + 1, 2 * support + 1)),
+          cv::Point(-1, -1), 1, cv::BORDER_CONSTANT, cv::Scalar(0));
+      if (cv::countNonZero(mask) < 100) mask = region;
+      const TextureSession tb = TextureSums(before, mask, bands, g);
+      const TextureSession ta = TextureSums(session.aligned_after, mask, bands, g);
+      const size_t nb = bands.size();
+      std::vector<double> sum_b(static_cast<size_t>(g.Cells()), 0.0), sum_a = sum_b;
+      for (size_t b = 0; b < nb; ++b)
+        for (size_t c = 0; c < sum_b.size(); ++c) {
+          sum_b[c] += tb.sums.v[b][c];
+          sum_a[c] += ta.sums.v[b][c];
+        }
+      RatioMetric m;
+      m.form = RatioForm::kSqrtRatio;
+      m.offset_before = tb.noise_variance;
+      m.offset_after = ta.noise_variance;
+      out->push_back(Collect("texture.roughness", "ln units", m, g, inside, total, sum_b,
+                             tb.sums.v[nb], sum_a, ta.sums.v[nb]));
+      for (size_t b = 0; b < nb; ++b) {
+        RatioMetric mb = m;
+        mb.offset_before = tb.band_noise[b];
+        mb.offset_after = ta.band_noise[b];
+        out->push_back(Collect("texture.roughness_bands." + bands[b].key, "ln units", mb, g, inside,
+                               total, tb.sums.v[b], tb.sums.v[nb], ta.sums.v[b], ta.sums.v[nb]));
+      }
+    }
+  }
+  // Pores.
+  {
+    const Grid g = MakeGrid(before.size(), options.pores_tile_mm, ppmm);
+    CellCounts(region, g, &inside, &total);
+    const CellSums pb = PoreSums(db.pores, g), pa = PoreSums(da.pores, g);
+    double region_px = 0.0;
+    for (double v : inside) region_px += v;
+    RatioMetric count;
+    count.scale = region_px;
+    out->push_back(
+        Collect("pores.count", "", count, g, inside, total, pb.v[0], inside, pa.v[0], inside));
+    if (mm_per_px) {
+      const std::vector<double> cm2 = Scaled(inside, cm2_per_px);
+      out->push_back(Collect("pores.density_per_cm2", "per cm^2", RatioMetric(), g, inside, total,
+                             pb.v[0], cm2, pa.v[0], cm2));
+    }
+    out->push_back(Collect("pores.area_fraction", "", RatioMetric(), g, inside, total, pb.v[1],
+                           inside, pa.v[1], inside));
+    out->push_back(Collect("pores.mean_diameter_px", "px", RatioMetric(), g, inside, total, pb.v[2],
+                           pb.v[0], pa.v[2], pa.v[0]));
+    if (mm_per_px) {
+      RatioMetric mm;
+      mm.scale = *mm_per_px;
+      out->push_back(Collect("pores.mean_diameter_mm", "mm", mm, g, inside, total, pb.v[2], pb.v[0],
+                             pa.v[2], pa.v[0]));
+    }
+  }
+  // Scars.
+  {
+    const Grid g = MakeGrid(before.size(), options.scars_tile_mm, ppmm);
+    CellCounts(region, g, &inside, &total);
+    const CellSums sb = ScarSums(db.scars, region, g), sa = ScarSums(da.scars, region, g);
+    out->push_back(Collect("scars.area_fraction", "", RatioMetric(), g, inside, total, sb.v[0],
+                           inside, sa.v[0], inside));
+    if (mm_per_px) {
+      double region_px = 0.0;
+      for (double v : inside) region_px += v;
+      RatioMetric mm2;
+      mm2.scale = region_px * (*mm_per_px) * (*mm_per_px);
+      out->push_back(Collect("scars.total_area_mm2", "mm^2", mm2, g, inside, total, sb.v[0], inside,
+                             sa.v[0], inside));
+    }
+    out->push_back(Collect("scars.mean_contrast", "Weber", RatioMetric(), g, inside, total, sb.v[1],
+                           sb.v[0], sa.v[1], sa.v[0]));
+  }
+  // Wrinkles.
+  {
+    const Grid g = MakeGrid(before.size(), options.wrinkles_tile_mm, ppmm);
+    CellCounts(region, g, &inside, &total);
+    const CellSums wb = LineSums(db.wrinkles, g), wa = LineSums(da.wrinkles, g);
+    double region_px = 0.0;
+    for (double v : inside) region_px += v;
+    RatioMetric length;
+    length.scale = region_px;
+    out->push_back(Collect("wrinkles.length_px", "px", length, g, inside, total, wb.v[0], inside,
+                           wa.v[0], inside));
+    if (mm_per_px) {
+      RatioMetric density;
+      density.scale = *mm_per_px;
+      const std::vector<double> cm2 = Scaled(inside, cm2_per_px);
+      out->push_back(Collect("wrinkles.length_density_mm_per_cm2", "mm per cm^2", density, g,
+                             inside, total, wb.v[0], cm2, wa.v[0], cm2));
+    }
+    out->push_back(Collect("wrinkles.area_fraction", "", RatioMetric(), g, inside, total, wb.v[1],
+                           inside, wa.v[1], inside));
+    out->push_back(Collect("wrinkles.mean_depth", "Weber", RatioMetric(), g, inside, total, wb.v[2],
+                           wb.v[0], wa.v[2], wa.v[0]));
+  }
+  // Colour.
+  {
+    const Grid g = MakeGrid(before.size(), options.redness_tile_mm, ppmm);
+    CellCounts(region, g, &inside, &total);
+    const CellSums cb = ColourSums(before, region, g);
+    const CellSums ca = ColourSums(session.aligned_after, region, g);
+    out->push_back(Collect("redness.erythema_index_mean", "EI units", RatioMetric(), g, inside,
+                           total, cb.v[0], cb.v[3], ca.v[0], ca.v[3]));
+    out->push_back(Collect("redness.a_star_mean", "a*", RatioMetric(), g, inside, total, cb.v[1],
+                           cb.v[3], ca.v[1], ca.v[3]));
+    out->push_back(Collect("tone.l_star_mean", "L*", RatioMetric(), g, inside, total, cb.v[2],
+                           cb.v[3], ca.v[2], ca.v[3]));
+  }
+  return Status::Ok();
+}
+
+Status ComputeChangeStats(const cv::Mat& before, const SessionMetrics& session,
+                          std::optional<double> mm_per_px,
+                          const metrics::MetricsOptions& metric_options,
+                          const stats::RepeatabilityModel& model, const ChangeStatsOptions& options,
+                          ChangeStats* out) {
+  if (out == nullptr) return Status::InvalidArgument("change stats: output is null");
+  *out = ChangeStats();
+  std::vector<MetricTiles> all;
+  SKINTRACK_RETURN_IF_ERROR(
+      ComputeTileSums(before, session, mm_per_px, metric_options, options, &all));
+  out->scale_known = mm_per_px.has_value();
+  out->px_per_mm = mm_per_px ? 1.0 / *mm_per_px : metric_options.assumed_px_per_mm;
+  for (const MetricTiles& t : all) {
+    if (t.tiles.empty()) continue;
+    stats::BootstrapResult b;
+    SKINTRACK_RETURN_IF_ERROR(stats::PairedTileBootstrap(t.tiles, t.metric, options.bootstrap, &b));
+    MetricChangeStats m;
+    m.before = b.before;
+    m.after = b.after;
+    m.delta = b.delta;
+    m.ci_valid = b.ci_valid;
+    m.ci_lo = b.ci_lo;
+    m.ci_hi = b.ci_hi;
+    m.mdc = model.Mdc(t.key, b.before);
+    m.significant = b.ExcludesZero() && m.mdc && std::abs(b.delta) > *m.mdc;
+    m.tiles = b.tiles;
+    m.tile_mm = t.tile_mm;
+    out->metrics[t.key] = m;
+  }
+  // Change maps.
+  const double min_cov = options.map_min_coverage;
+  if (const MetricTiles* t = Find(all, "texture.roughness"))
+    out->grids.push_back(
+        MakeChangeGrid(*t, t->metric, t->key, t->unit, min_cov, /*nan_without_support=*/false));
+  if (const MetricTiles* t = Find(all, "pores.count")) {
+    RatioMetric density;  // count / region px -> per cm^2
+    density.scale = 100.0 * out->px_per_mm * out->px_per_mm;
+    out->grids.push_back(
+        MakeChangeGrid(*t, density, "pores.density_per_cm2", "per cm^2", min_cov, false));
+  }
+  if (const MetricTiles* t = Find(all, "redness.erythema_index_mean"))
+    out->grids.push_back(MakeChangeGrid(*t, t->metric, t->key, t->unit, min_cov, false));
+  if (const MetricTiles* t = Find(all, "scars.mean_contrast"))
+    out->grids.push_back(MakeChangeGrid(*t, t->metric, t->key, t->unit, min_cov, true));
+  return Status::Ok();
+}
+
+}  // namespace skintrack::compare

@@ -1,0 +1,287 @@
+// The per-photo quality gate: sharpness, clipping, glare, noise and resolution.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <opencv2/imgproc.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "metrics/texture_bands.h"
+#include "skintrack/core/image.h"
+#include "skintrack/photometric/color.h"
+#include "skintrack/quality/quality.h"
+
+namespace skintrack::quality {
+namespace {
+
+constexpr long long kMinRoiPx = 1000;
+
+std::string Format(const char* fmt, double a, double b = 0.0, double c = 0.0) {
+  char buf[256];
+  std::snprintf(buf, sizeof(buf), fmt, a, b, c);
+  return buf;
+}
+
+// Verdict of a value against caution/fail thresholds (lower is better unless stated).
+Verdict Grade(double value, double caution, double fail, bool higher_is_better) {
+  if (higher_is_better) {
+    if (value < fail) return Verdict::kFail;
+    if (value < caution) return Verdict::kCaution;
+    return Verdict::kPass;
+  }
+  if (value > fail) return Verdict::kFail;
+  if (value > caution) return Verdict::kCaution;
+  return Verdict::kPass;
+}
+
+int Severity(Verdict v) {
+  switch (v) {
+    case Verdict::kFail:
+      return 2;
+    case Verdict::kCaution:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+QualityCheck MakeCheck(const std::string& name, const std::string& unit, double caution,
+                       double fail, bool higher_is_better) {
+  QualityCheck c;
+  c.name = name;
+  c.unit = unit;
+  c.caution_threshold = caution;
+  c.threshold = fail;
+  c.higher_is_better = higher_is_better;
+  return c;
+}
+
+QualityCheck SharpnessCheck(const cv::Mat& y, const cv::Mat& roi, double px_per_mm,
+                            bool scale_known, double noise_sd, const PhotoQualityOptions& o,
+                            Status* status) {
+  QualityCheck c = MakeCheck("sharpness", "mm", o.sharpness_caution_mm, o.sharpness_fail_mm, false);
+  const double probe_px = std::max(1.0, o.blur_probe_sigma_mm * px_per_mm);
+  BlurEstimate blur;
+  *status = EstimateBlur(y, roi, probe_px, noise_sd, o, &blur);
+  if (!status->ok()) return c;
+  if (blur.edges == 0) {
+    c.verdict = Verdict::kUnknown;
+    c.message = "no edge stands out of the noise in the region: sharpness not measurable";
+    return c;
+  }
+  const double sigma_mm = blur.sigma_px / px_per_mm;
+  c.value = sigma_mm;
+  c.verdict = Grade(sigma_mm, o.sharpness_caution_mm, o.sharpness_fail_mm, false);
+  std::string msg = Format("blur sigma of the sharpest edges %.3f mm (%.2f px at %.1f px/mm",
+                           sigma_mm, blur.sigma_px, px_per_mm);
+  msg += scale_known ? ")" : ", assumed scale)";
+  if (c.verdict == Verdict::kFail) {
+    c.meaningless = {"pores", "texture", "wrinkles"};
+    if (sigma_mm > o.sharpness_coarse_fail_mm) {
+      c.meaningless.push_back("scars");
+      c.meaningless.push_back("striae");
+    }
+    msg += Format(": too blurred (> %.3f mm) for fine structure", o.sharpness_fail_mm);
+  } else if (c.verdict == Verdict::kCaution) {
+    msg += Format(": softer than %.3f mm, fine structure reads weaker", o.sharpness_caution_mm);
+  }
+  c.message = msg;
+  return c;
+}
+
+// Clipping and glare fractions over the ROI.
+void ClippingAndGlare(const cv::Mat& image, const cv::Mat& roi, const PhotoQualityOptions& o,
+                      long long* roi_px, long long* clipped, long long* glare) {
+  *roi_px = *clipped = *glare = 0;
+  const float lo = static_cast<float>(o.clip_low), hi = static_cast<float>(o.clip_high);
+  const float glare_l = static_cast<float>(o.glare_l);
+  const float glare_c2 = static_cast<float>(o.glare_chroma * o.glare_chroma);
+  cv::Mat lab;
+  for (int r = 0; r < image.rows; ++r) {
+    const uchar* m = roi.empty() ? nullptr : roi.ptr<uchar>(r);
+    cv::cvtColor(image.row(r), lab, cv::COLOR_BGR2Lab);
+    const cv::Vec3f* px = image.ptr<cv::Vec3f>(r);
+    const cv::Vec3f* lp = lab.ptr<cv::Vec3f>(0);
+    for (int x = 0; x < image.cols; ++x) {
+      if (m && !m[x]) continue;
+      ++*roi_px;
+      const cv::Vec3f v = px[x];
+      const bool any_low = v[0] <= lo || v[1] <= lo || v[2] <= lo;
+      const bool any_high = v[0] >= hi || v[1] >= hi || v[2] >= hi;
+      const bool all_high = v[0] >= hi && v[1] >= hi && v[2] >= hi;
+      if (any_low || any_high) ++*clipped;
+      const float c2 = lp[x][1] * lp[x][1] + lp[x][2] * lp[x][2];
+      if (all_high || (lp[x][0] >= glare_l && c2 <= glare_c2)) ++*glare;
+    }
+  }
+}
+
+double MedianOver(const cv::Mat& y, const cv::Mat& roi) {
+  // Histogram median on [0, 1] with 4096 bins (resolution 2.4e-4).
+  constexpr int kBins = 4096;
+  std::vector<long long> hist(kBins, 0);
+  long long n = 0;
+  for (int r = 0; r < y.rows; ++r) {
+    const uchar* m = roi.empty() ? nullptr : roi.ptr<uchar>(r);
+    const float* v = y.ptr<float>(r);
+    for (int x = 0; x < y.cols; ++x) {
+      if (m && !m[x]) continue;
+      const int b = std::clamp(static_cast<int>(v[x] * kBins), 0, kBins - 1);
+      ++hist[static_cast<size_t>(b)];
+      ++n;
+    }
+  }
+  long long acc = 0;
+  for (int b = 0; b < kBins; ++b) {
+    acc += hist[static_cast<size_t>(b)];
+    if (2 * acc >= n) return (b + 0.5) / kBins;
+  }
+  return 0.0;
+}
+
+}  // namespace
+
+Status AssessPhoto(const cv::Mat& image, const cv::Mat& roi, std::optional<double> px_per_mm,
+                   const PhotoQualityOptions& options, PhotoQuality* quality) {
+  SKINTRACK_RETURN_IF_ERROR(options.Check());
+  if (quality == nullptr) return Status::InvalidArgument("AssessPhoto: null output");
+  {
+    const Status s = CheckImage(image, kImageType, 16, "quality: image");
+    if (!s.ok()) return Status::InvalidArgument(s.message());
+  }
+  if (!roi.empty() && (roi.type() != CV_8UC1 || roi.size() != image.size()))
+    return Status::InvalidInput("quality: ROI must be CV_8UC1 of the image's size");
+  if (px_per_mm && !(*px_per_mm > 0.0 && std::isfinite(*px_per_mm)))
+    return Status::InvalidArgument("quality: px_per_mm must be > 0");
+  const long long roi_count =
+      roi.empty() ? static_cast<long long>(image.total()) : cv::countNonZero(roi);
+  if (roi_count < kMinRoiPx)
+    return Status::InvalidInput("quality: ROI has " + std::to_string(roi_count) +
+                                " px, need >= " + std::to_string(kMinRoiPx));
+
+  PhotoQuality q;
+  q.px_per_mm = px_per_mm;
+  q.px_per_mm_used = px_per_mm ? *px_per_mm : options.assumed_px_per_mm;
+  const cv::Mat y = photometric::SrgbToLinearLuminance(image);
+  q.roi_median_y = MedianOver(y, roi);
+
+  const cv::Mat full_roi = roi.empty() ? cv::Mat(image.size(), CV_8UC1, cv::Scalar(255)) : roi;
+  const double noise_sd = metrics::internal::ImmerkaerNoiseSigma(y, full_roi);
+
+  // Sharpness, away from clipped highlights (glare flanks are wide, bright edges that would
+  // read as blur): the ROI minus clipped-white pixels dilated by sharpness_glare_margin_mm.
+  cv::Mat sharp_roi = full_roi.clone();
+  {
+    cv::Mat hi;
+    cv::inRange(image, cv::Scalar::all(-1e9), cv::Scalar::all(options.clip_high), hi);
+    // hi = 255 where every channel < clip_high; clipped = the rest.
+    cv::Mat clipped = 255 - hi;
+    const int r = std::max(
+        1, static_cast<int>(std::lround(options.sharpness_glare_margin_mm * q.px_per_mm_used)));
+    cv::dilate(clipped, clipped,
+               cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * r + 1, 2 * r + 1)));
+    sharp_roi.setTo(0, clipped);
+  }
+  Status status;
+  q.checks.push_back(SharpnessCheck(y, sharp_roi, q.px_per_mm_used, px_per_mm.has_value(), noise_sd,
+                                    options, &status));
+  SKINTRACK_RETURN_IF_ERROR(status);
+
+  // Clipping and glare.
+  long long roi_px = 0, clipped = 0, glare = 0;
+  ClippingAndGlare(image, roi, options, &roi_px, &clipped, &glare);
+  q.roi_px = roi_px;
+  {
+    QualityCheck c =
+        MakeCheck("clipping", "fraction", options.clipping_caution, options.clipping_fail, false);
+    const double f = static_cast<double>(clipped) / static_cast<double>(roi_px);
+    c.value = f;
+    c.verdict = Grade(f, options.clipping_caution, options.clipping_fail, false);
+    c.message = Format("%.2f %% of the region has a channel at 0 or 1", 100.0 * f);
+    if (c.verdict == Verdict::kFail) {
+      c.meaningless = {"redness", "tone"};
+      c.message += ": colour is lost where clipped";
+    }
+    q.checks.push_back(c);
+  }
+  {
+    QualityCheck c =
+        MakeCheck("glare", "fraction", options.glare_caution, options.glare_fail, false);
+    const double f = static_cast<double>(glare) / static_cast<double>(roi_px);
+    c.value = f;
+    c.verdict = Grade(f, options.glare_caution, options.glare_fail, false);
+    c.message = Format("%.2f %% of the region is specular glare (L* >= %.0f, C* <= %.0f)",
+                       100.0 * f, options.glare_l, options.glare_chroma);
+    if (c.verdict == Verdict::kFail) {
+      c.meaningless = {"texture", "redness", "tone"};
+      c.message += ": surface reflection hides the skin there";
+    }
+    q.checks.push_back(c);
+  }
+
+  // Noise.
+  {
+    QualityCheck c = MakeCheck("noise", "linear", options.noise_caution, options.noise_fail, false);
+    const double sd = noise_sd;
+    c.value = sd;
+    c.verdict = Grade(sd, options.noise_caution, options.noise_fail, false);
+    c.message = Format("noise sd %.4f of linear Y (%.1f %% of the median Y %.3f)", sd,
+                       q.roi_median_y > 0 ? 100.0 * sd / q.roi_median_y : 0.0, q.roi_median_y);
+    if (c.verdict == Verdict::kFail) {
+      c.meaningless = {"pores", "texture", "wrinkles"};
+      c.message += ": fine low-contrast structure drowns in noise";
+    }
+    q.checks.push_back(c);
+  }
+
+  // Resolution.
+  {
+    QualityCheck c = MakeCheck("resolution", "px/mm", options.resolution_caution_px_per_mm,
+                               options.resolution_fail_px_per_mm, true);
+    if (!px_per_mm) {
+      c.verdict = Verdict::kUnknown;
+      c.message = "scale unknown: resolution cannot be checked (give the scale)";
+    } else {
+      c.value = *px_per_mm;
+      c.verdict = Grade(*px_per_mm, options.resolution_caution_px_per_mm,
+                        options.resolution_fail_px_per_mm, true);
+      for (const std::string& f : AllFamilies()) {
+        const auto it = options.family_min_px_per_mm.find(f);
+        if (it != options.family_min_px_per_mm.end() && *px_per_mm < it->second)
+          c.meaningless.push_back(f);
+      }
+      c.message = Format("%.1f px/mm", *px_per_mm);
+      if (c.meaningless.empty()) {
+        c.message += c.verdict == Verdict::kPass
+                         ? ": enough for every metric family"
+                         : ": every family measurable, small pores (< 0.25 mm) under 5 px";
+      } else {
+        c.message += ": too coarse for";
+        for (const std::string& f : c.meaningless) c.message += " " + f;
+      }
+    }
+    q.checks.push_back(c);
+  }
+
+  // Overall verdict and families.
+  int worst = 0;
+  bool any_known = false;
+  std::set<std::string> lost;
+  for (const QualityCheck& c : q.checks) {
+    if (c.verdict != Verdict::kUnknown) any_known = true;
+    worst = std::max(worst, Severity(c.verdict));
+    lost.insert(c.meaningless.begin(), c.meaningless.end());
+  }
+  q.overall = !any_known   ? Verdict::kUnknown
+              : worst == 2 ? Verdict::kFail
+              : worst == 1 ? Verdict::kCaution
+                           : Verdict::kPass;
+  for (const std::string& f : AllFamilies()) {
+    (lost.count(f) ? q.meaningless_families : q.meaningful_families).push_back(f);
+  }
+  *quality = std::move(q);
+  return Status::Ok();
+}
+
+}  // namespace skintrack::quality

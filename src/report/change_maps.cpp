@@ -1,0 +1,104 @@
+#include "skintrack/report/change_maps.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <opencv2/imgproc.hpp>
+#include <vector>
+
+#include "skintrack/core/image.h"
+#include "skintrack/io/image_io.h"
+
+namespace skintrack::report {
+namespace {
+
+// Diverging colour (BGR) for t in [-1, 1]: blue - white - red.
+cv::Vec3b Diverging(double t) {
+  t = std::clamp(t, -1.0, 1.0);
+  const cv::Vec3d white(245, 245, 245), blue(180, 90, 30), red(35, 40, 200);
+  const cv::Vec3d end = t < 0 ? blue : red;
+  const double a = std::abs(t);
+  const cv::Vec3d c = white * (1.0 - a) + end * a;
+  return cv::Vec3b(cv::saturate_cast<uchar>(c[0]), cv::saturate_cast<uchar>(c[1]),
+                   cv::saturate_cast<uchar>(c[2]));
+}
+
+}  // namespace
+
+std::string ChangeMapFileName(const compare::ChangeGrid& grid) {
+  const std::string family = grid.key.substr(0, grid.key.find('.'));
+  return "change_map_" + family + ".png";
+}
+
+cv::Mat ChangeMapImage(const cv::Mat& before, const cv::Mat& region,
+                       const compare::ChangeGrid& grid, double range) {
+  const cv::Mat photo = ToBgr8(before);
+  cv::Mat out;
+  photo.convertTo(out, -1, 0.45);
+  if (range <= 0.0) {
+    std::vector<double> mags;
+    for (int r = 0; r < grid.change.rows; ++r)
+      for (int c = 0; c < grid.change.cols; ++c) {
+        const double v = grid.change.at<double>(r, c);
+        if (std::isfinite(v)) mags.push_back(std::abs(v));
+      }
+    if (!mags.empty()) {
+      const size_t k = std::min(mags.size() - 1, static_cast<size_t>(0.98 * mags.size()));
+      std::nth_element(mags.begin(), mags.begin() + static_cast<long>(k), mags.end());
+      range = mags[k];
+    }
+    if (!(range > 0.0)) range = 1e-12;
+  }
+  const cv::Rect image(0, 0, photo.cols, photo.rows);
+  for (int r = 0; r < grid.change.rows; ++r) {
+    for (int c = 0; c < grid.change.cols; ++c) {
+      const double v = grid.change.at<double>(r, c);
+      if (!std::isfinite(v)) continue;
+      const cv::Rect cell =
+          cv::Rect(c * grid.tile_px, r * grid.tile_px, grid.tile_px, grid.tile_px) & image;
+      cv::Mat tint(cell.size(), CV_8UC3, cv::Scalar(Diverging(v / range)));
+      cv::Mat blended;
+      cv::addWeighted(photo(cell), 0.45, tint, 0.55, 0.0, blended);
+      if (region.empty()) {
+        blended.copyTo(out(cell));
+      } else {
+        blended.copyTo(out(cell), region(cell));
+      }
+    }
+  }
+  // Tile borders, thin and dark, so that the grid reads as tiles.
+  for (int x = grid.tile_px; x < out.cols; x += grid.tile_px)
+    cv::line(out, {x, 0}, {x, out.rows - 1}, cv::Scalar(60, 60, 60), 1);
+  for (int y = grid.tile_px; y < out.rows; y += grid.tile_px)
+    cv::line(out, {0, y}, {out.cols - 1, y}, cv::Scalar(60, 60, 60), 1);
+  // Legend: a bar from -range to +range and the metric's name.
+  const int bar_w = std::max(100, out.cols / 5), bar_h = std::max(10, out.rows / 60);
+  const int x0 = 10, y0 = 10 + bar_h;
+  if (x0 + bar_w < out.cols && y0 + 3 * bar_h < out.rows) {
+    cv::rectangle(out, {x0 - 6, 4}, {x0 + bar_w + 6, y0 + 3 * bar_h}, cv::Scalar(0, 0, 0),
+                  cv::FILLED);
+    for (int i = 0; i < bar_w; ++i)
+      cv::line(out, {x0 + i, y0}, {x0 + i, y0 + bar_h},
+               cv::Scalar(Diverging(2.0 * i / (bar_w - 1) - 1.0)), 1);
+    char text[160];
+    std::snprintf(text, sizeof(text), "%s  +-%.3g %s", grid.key.c_str(), range, grid.unit.c_str());
+    const double scale = std::max(0.35, bar_h / 22.0);
+    cv::putText(out, text, {x0, y0 - 4}, cv::FONT_HERSHEY_SIMPLEX, scale, cv::Scalar(255, 255, 255),
+                1, cv::LINE_AA);
+    cv::putText(out, "decrease  |  increase", {x0, y0 + 2 * bar_h + 2}, cv::FONT_HERSHEY_SIMPLEX,
+                scale, cv::Scalar(255, 255, 255), 1, cv::LINE_AA);
+  }
+  return out;
+}
+
+Status WriteChangeMaps(const std::string& dir, const cv::Mat& before, const cv::Mat& region,
+                       const compare::ChangeStats& stats) {
+  for (const compare::ChangeGrid& g : stats.grids) {
+    const std::string path = (std::filesystem::path(dir) / ChangeMapFileName(g)).string();
+    SKINTRACK_RETURN_IF_ERROR(io::WriteImage(path, ChangeMapImage(before, region, g)));
+  }
+  return Status::Ok();
+}
+
+}  // namespace skintrack::report

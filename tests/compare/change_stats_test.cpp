@@ -1,0 +1,220 @@
+// Change statistics over phantom pairs seen through identical captures: per-tile sums
+// reproduce the session metrics, no change gives zero-width intervals, a known treatment is
+// significant with the right sign, and the verdict needs both the interval and the MDC.
+#include "skintrack/compare/change_stats.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "skintrack/phantom/phantom.h"
+
+namespace skintrack::compare {
+namespace {
+
+struct Measured {
+  cv::Mat before;
+  SessionMetrics session;
+  double mm_per_px = 0.05;
+};
+
+Measured Measure(const phantom::TreatmentOptions& treatment) {
+  phantom::PhantomOptions o;
+  o.width = 1000;
+  o.height = 800;
+  o.seed = 11;
+  o.treatment = treatment;
+  phantom::PhantomPair pair;
+  EXPECT_TRUE(phantom::RenderPair(o, &pair).ok());
+  align::AlignmentResult identity;
+  identity.status = align::AlignmentStatus::kOk;
+  Measured m;
+  m.before = pair.before;
+  m.mm_per_px = 1.0 / pair.truth.px_per_mm_before;
+  const Status st = CompareMetrics(pair.before, pair.after, identity, cv::Mat(), m.mm_per_px,
+                                   metrics::MetricsOptions(), &m.session);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  return m;
+}
+
+// A model with the same relative MDC for every metric.
+stats::RepeatabilityModel Model(double mdc_percent) {
+  stats::RepeatabilityModel model;
+  for (const char* key :
+       {"texture.roughness", "pores.count", "pores.density_per_cm2", "pores.area_fraction",
+        "redness.erythema_index_mean", "scars.mean_contrast", "wrinkles.length_px"}) {
+    stats::MetricRepeatability e;
+    e.mdc95_percent = mdc_percent;
+    e.mdc95 = 1e-12;
+    model.metrics[key] = e;
+  }
+  return model;
+}
+
+class ChangeStatsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    unchanged_ = new Measured(Measure(phantom::TreatmentOptions()));
+    phantom::TreatmentOptions t;
+    t.pore_close_fraction = 0.3;
+    treated_ = new Measured(Measure(t));
+  }
+  static void TearDownTestSuite() {
+    delete unchanged_;
+    delete treated_;
+  }
+  static Measured* unchanged_;
+  static Measured* treated_;
+};
+Measured* ChangeStatsTest::unchanged_ = nullptr;
+Measured* ChangeStatsTest::treated_ = nullptr;
+
+TEST_F(ChangeStatsTest, TileSumsReproduceTheSessionMetrics) {
+  const Measured& m = *unchanged_;
+  ChangeStats s;
+  ASSERT_TRUE(ComputeChangeStats(m.before, m.session, m.mm_per_px, metrics::MetricsOptions(),
+                                 Model(1.0), ChangeStatsOptions(), &s)
+                  .ok());
+  const metrics::MetricsResult& b = m.session.before;
+  ASSERT_GT(b.pores.count, 50);
+  ASSERT_GT(b.scars.count, 0);
+  EXPECT_NEAR(s.metrics.at("pores.count").before, b.pores.count, 1e-6);
+  EXPECT_NEAR(s.metrics.at("pores.density_per_cm2").before, *b.pores.density_per_cm2,
+              1e-9 * *b.pores.density_per_cm2);
+  EXPECT_NEAR(s.metrics.at("pores.area_fraction").before, b.pores.area_fraction, 1e-12);
+  EXPECT_NEAR(s.metrics.at("pores.mean_diameter_px").before, b.pores.mean_diameter_px, 1e-9);
+  EXPECT_NEAR(s.metrics.at("scars.area_fraction").before, b.scars.area_fraction, 1e-12);
+  EXPECT_NEAR(s.metrics.at("scars.mean_contrast").before, b.scars.mean_contrast, 1e-12);
+  EXPECT_NEAR(s.metrics.at("wrinkles.length_px").before, b.wrinkles.length_px, 1e-6);
+  EXPECT_NEAR(s.metrics.at("wrinkles.mean_depth").before, b.wrinkles.mean_depth, 1e-12);
+  EXPECT_NEAR(s.metrics.at("redness.erythema_index_mean").before, b.redness.erythema_index_mean,
+              1e-4);
+  EXPECT_NEAR(s.metrics.at("redness.a_star_mean").before, b.redness.a_star_mean, 1e-4);
+  EXPECT_NEAR(s.metrics.at("tone.l_star_mean").before, b.tone.l_star_mean, 1e-4);
+  // Texture: per-band mean not subtracted, noise floor on the sum: within 1 %.
+  EXPECT_NEAR(s.metrics.at("texture.roughness").before, b.texture.roughness,
+              0.01 * b.texture.roughness);
+  for (const auto& [k, v] : b.texture.roughness_bands)
+    EXPECT_NEAR(s.metrics.at("texture.roughness_bands." + k).before, v, 0.01 * v) << k;
+  // Tile sizes: texture 3 mm = 60 px at 20 px/mm.
+  EXPECT_DOUBLE_EQ(s.metrics.at("texture.roughness").tile_mm, 3.0);
+  EXPECT_GE(s.metrics.at("scars.area_fraction").tiles, 5);
+}
+
+TEST_F(ChangeStatsTest, NoChangeGivesZeroIntervalsAndNothingSignificant) {
+  const Measured& m = *unchanged_;
+  ChangeStats s;
+  ASSERT_TRUE(ComputeChangeStats(m.before, m.session, m.mm_per_px, metrics::MetricsOptions(),
+                                 Model(1e-6), ChangeStatsOptions(), &s)
+                  .ok());
+  ASSERT_FALSE(s.metrics.empty());
+  for (const auto& [key, c] : s.metrics) {
+    EXPECT_NEAR(c.delta, 0.0, 1e-9) << key;
+    EXPECT_TRUE(c.ci_valid) << key;
+    EXPECT_NEAR(c.ci_lo, 0.0, 1e-9) << key;
+    EXPECT_NEAR(c.ci_hi, 0.0, 1e-9) << key;
+    EXPECT_FALSE(c.significant) << key;
+  }
+  ASSERT_EQ(s.grids.size(), 4u);
+  for (const ChangeGrid& g : s.grids) {
+    EXPECT_EQ(g.change.type(), CV_64FC1);
+    int finite = 0;
+    for (int r = 0; r < g.change.rows; ++r)
+      for (int c = 0; c < g.change.cols; ++c) {
+        const double v = g.change.at<double>(r, c);
+        if (!std::isfinite(v)) continue;
+        ++finite;
+        EXPECT_NEAR(v, 0.0, 1e-9) << g.key;
+      }
+    EXPECT_GT(finite, 0) << g.key;
+  }
+}
+
+TEST_F(ChangeStatsTest, ClosedPoresAreSignificantDecreaseOnlyAboveTheMdc) {
+  const Measured& m = *treated_;
+  ChangeStats small, large;
+  ASSERT_TRUE(ComputeChangeStats(m.before, m.session, m.mm_per_px, metrics::MetricsOptions(),
+                                 Model(5.0), ChangeStatsOptions(), &small)
+                  .ok());
+  const MetricChangeStats& c = small.metrics.at("pores.count");
+  // 30 % of the pores closed.
+  EXPECT_LT(c.delta, -0.2 * c.before);
+  EXPECT_GT(c.delta, -0.4 * c.before);
+  EXPECT_LT(c.ci_hi, 0.0);
+  EXPECT_LE(c.ci_lo, c.delta);
+  EXPECT_GE(c.ci_hi, c.delta);
+  ASSERT_TRUE(c.mdc.has_value());
+  EXPECT_NEAR(*c.mdc, 0.05 * c.before, 1e-9);
+  EXPECT_TRUE(c.significant);
+  EXPECT_TRUE(small.metrics.at("pores.density_per_cm2").significant);
+  // Same interval, an MDC above |delta|: not significant.
+  ASSERT_TRUE(ComputeChangeStats(m.before, m.session, m.mm_per_px, metrics::MetricsOptions(),
+                                 Model(60.0), ChangeStatsOptions(), &large)
+                  .ok());
+  EXPECT_FALSE(large.metrics.at("pores.count").significant);
+  // A metric without a model entry is never significant.
+  EXPECT_FALSE(small.metrics.at("pores.mean_diameter_px").mdc.has_value());
+  EXPECT_FALSE(small.metrics.at("pores.mean_diameter_px").significant);
+  // The pore-density map shows the decrease in most tiles.
+  const ChangeGrid* density = nullptr;
+  for (const ChangeGrid& g : small.grids)
+    if (g.key == "pores.density_per_cm2") density = &g;
+  ASSERT_NE(density, nullptr);
+  int negative = 0, finite = 0;
+  for (int r = 0; r < density->change.rows; ++r)
+    for (int col = 0; col < density->change.cols; ++col) {
+      const double v = density->change.at<double>(r, col);
+      if (!std::isfinite(v)) continue;
+      ++finite;
+      negative += v < 0;
+    }
+  EXPECT_GT(negative, finite / 2);
+}
+
+TEST_F(ChangeStatsTest, DeterministicForASeed) {
+  const Measured& m = *treated_;
+  ChangeStats a, b;
+  ChangeStatsOptions o;
+  ASSERT_TRUE(ComputeChangeStats(m.before, m.session, m.mm_per_px, metrics::MetricsOptions(),
+                                 Model(5.0), o, &a)
+                  .ok());
+  ASSERT_TRUE(ComputeChangeStats(m.before, m.session, m.mm_per_px, metrics::MetricsOptions(),
+                                 Model(5.0), o, &b)
+                  .ok());
+  for (const auto& [key, c] : a.metrics) {
+    EXPECT_EQ(c.ci_lo, b.metrics.at(key).ci_lo) << key;
+    EXPECT_EQ(c.ci_hi, b.metrics.at(key).ci_hi) << key;
+  }
+}
+
+TEST_F(ChangeStatsTest, WithoutScalePhysicalMetricsAreOmitted) {
+  const Measured& m = *unchanged_;
+  ChangeStats s;
+  ASSERT_TRUE(ComputeChangeStats(m.before, m.session, std::nullopt, metrics::MetricsOptions(),
+                                 Model(1.0), ChangeStatsOptions(), &s)
+                  .ok());
+  EXPECT_EQ(s.metrics.count("pores.density_per_cm2"), 0u);
+  EXPECT_EQ(s.metrics.count("wrinkles.length_density_mm_per_cm2"), 0u);
+  EXPECT_EQ(s.metrics.count("pores.count"), 1u);
+  EXPECT_FALSE(s.scale_known);
+}
+
+TEST_F(ChangeStatsTest, RejectsBadInputs) {
+  const Measured& m = *unchanged_;
+  ChangeStats s;
+  SessionMetrics bad = m.session;
+  bad.region = cv::Mat::zeros(10, 10, CV_8UC1);
+  EXPECT_EQ(ComputeChangeStats(m.before, bad, m.mm_per_px, metrics::MetricsOptions(), Model(1.0),
+                               ChangeStatsOptions(), &s)
+                .code(),
+            StatusCode::kInvalidArgument);
+  ChangeStatsOptions o;
+  o.pores_tile_mm = 0.0;
+  EXPECT_FALSE(o.Check().ok());
+  o = ChangeStatsOptions();
+  o.bootstrap.resamples = 5;
+  EXPECT_FALSE(o.Check().ok());
+}
+
+}  // namespace
+}  // namespace skintrack::compare

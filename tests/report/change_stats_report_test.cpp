@@ -1,0 +1,108 @@
+// Change statistics JSON, merge into change entries, change maps and the model file.
+#include "skintrack/report/change_stats_report.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "skintrack/report/change_maps.h"
+#include "test_util.h"
+
+namespace skintrack::report {
+namespace {
+
+compare::ChangeStats Example() {
+  compare::ChangeStats s;
+  compare::MetricChangeStats m;
+  m.before = 10;
+  m.after = 8;
+  m.delta = -2;
+  m.ci_valid = true;
+  m.ci_lo = -2.5;
+  m.ci_hi = -1.5;
+  m.mdc = 1.0;
+  m.significant = true;
+  m.tiles = 12;
+  m.tile_mm = 5;
+  s.metrics["pores.count"] = m;
+  compare::MetricChangeStats few;
+  few.tiles = 2;
+  s.metrics["scars.mean_contrast"] = few;
+  compare::ChangeGrid g;
+  g.key = "pores.density_per_cm2";
+  g.unit = "per cm^2";
+  g.tile_mm = 5;
+  g.tile_px = 50;
+  g.change = (cv::Mat_<double>(2, 3) << 1, -2, NAN, 0, 3, -1);
+  s.grids.push_back(g);
+  return s;
+}
+
+TEST(ChangeStatsReportTest, EntriesHaveCiMdcAndVerdict) {
+  const nlohmann::json j = ChangeStatsToJson(Example());
+  EXPECT_EQ(j["pores.count"]["ci95"], nlohmann::json::array({-2.5, -1.5}));
+  EXPECT_EQ(j["pores.count"]["mdc"], 1.0);
+  EXPECT_EQ(j["pores.count"]["significant"], true);
+  EXPECT_TRUE(j["scars.mean_contrast"]["ci95"].is_null());
+  EXPECT_TRUE(j["scars.mean_contrast"]["mdc"].is_null());
+  EXPECT_EQ(j["scars.mean_contrast"]["significant"], false);
+}
+
+TEST(ChangeStatsReportTest, MergeFillsEveryChangeEntry) {
+  nlohmann::json change = {{"pores.count", {{"before", 10}, {"after", 8}, {"delta", -2}}},
+                           {"texture.glcm_entropy", {{"before", 1}, {"after", 1}}}};
+  MergeChangeStats(Example(), &change);
+  EXPECT_EQ(change["pores.count"]["delta"], -2);
+  EXPECT_EQ(change["pores.count"]["significant"], true);
+  EXPECT_TRUE(change["texture.glcm_entropy"]["ci95"].is_null());
+  EXPECT_EQ(change["texture.glcm_entropy"]["significant"], false);
+}
+
+TEST(ChangeStatsReportTest, GridsAsArraysWithNullForUnmeasuredTiles) {
+  const nlohmann::json j = ChangeGridsToJson(Example());
+  const auto& g = j["pores.density_per_cm2"];
+  EXPECT_EQ(g["rows"], 2);
+  EXPECT_EQ(g["cols"], 3);
+  EXPECT_EQ(g["change"][0][1], -2.0);
+  EXPECT_TRUE(g["change"][0][2].is_null());
+}
+
+TEST(ChangeMapsTest, HeatMapTintsMeasuredTilesOnly) {
+  const cv::Mat before(100, 150, CV_32FC3, cv::Scalar(0.5, 0.5, 0.5));
+  const compare::ChangeGrid g = Example().grids[0];
+  const cv::Mat img = ChangeMapImage(before, cv::Mat(), g, 3.0);
+  ASSERT_EQ(img.size(), before.size());
+  ASSERT_EQ(img.type(), CV_8UC3);
+  // Tile (1, 1) = +3 -> red dominant; tile (0, 2) unmeasured -> grey (dimmed photo).
+  const cv::Vec3b inc = img.at<cv::Vec3b>(75, 75), none = img.at<cv::Vec3b>(25, 125);
+  EXPECT_GT(inc[2], inc[0] + 40);
+  EXPECT_NEAR(none[0], none[2], 2);
+  EXPECT_EQ(ChangeMapFileName(g), "change_map_pores.png");
+  const std::string dir = test::MakeTempDir("change_maps");
+  compare::ChangeStats s = Example();
+  ASSERT_TRUE(WriteChangeMaps(dir, before, cv::Mat(), s).ok());
+  EXPECT_TRUE(std::filesystem::exists(dir + "/change_map_pores.png"));
+  EXPECT_EQ(WriteChangeMaps(dir + "/missing/dir", before, cv::Mat(), s).code(),
+            StatusCode::kIoError);
+}
+
+TEST(RepeatabilityModelFileTest, ShippedModelLoadsAndBadFilesNameThePath) {
+  stats::RepeatabilityModel model;
+  const std::string shipped = test::SourceDir() + "/models/repeatability.json";
+  const Status st = LoadRepeatabilityModel(shipped, &model);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_TRUE(model.metrics.count("pores.count"));
+  EXPECT_TRUE(model.metrics.count("texture.roughness"));
+  const std::string dir = test::MakeTempDir("model");
+  const std::string bad = dir + "/bad.json";
+  std::ofstream(bad) << "{not json";
+  const Status b = LoadRepeatabilityModel(bad, &model);
+  EXPECT_EQ(b.code(), StatusCode::kInvalidInput);
+  EXPECT_NE(b.message().find(bad), std::string::npos);
+  EXPECT_FALSE(LoadRepeatabilityModel(dir + "/absent.json", &model).ok());
+}
+
+}  // namespace
+}  // namespace skintrack::report
