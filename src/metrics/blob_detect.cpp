@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstring>
 #include <mutex>
+#include <vector>
+#include <opencv2/core/hal/intrin.hpp>
 #include <opencv2/imgproc.hpp>
 
 namespace skintrack::metrics::internal {
@@ -28,8 +30,24 @@ void Blur(const cv::Mat1f& src, cv::Mat1f& dst, double sigma) {
   }
   cv::Mat kernel;
   if (sigma <= 0.8) {
-    const float a = static_cast<float>(0.5 * sigma * sigma);
-    kernel = (cv::Mat_<float>(3, 1) << a, 1.0f - 2.0f * a, a);
+    // [a, 1 - 2a, a] down the columns, then along the rows (border reflected), in one pass.
+    const float a = static_cast<float>(0.5 * sigma * sigma), c = 1.0f - 2.0f * a;
+    const int h = src.rows, w = src.cols;
+    dst.create(src.size());
+    thread_local std::vector<float> tmp;
+    tmp.resize(static_cast<size_t>(w) + 2);
+    float* t = tmp.data() + 1;
+    for (int i = 0; i < h; ++i) {
+      const float* r0 = src.ptr<float>(std::max(i - 1, 0));
+      const float* r1 = src.ptr<float>(i);
+      const float* r2 = src.ptr<float>(std::min(i + 1, h - 1));
+      for (int j = 0; j < w; ++j) t[j] = a * (r0[j] + r2[j]) + c * r1[j];
+      t[-1] = t[0];
+      t[w] = t[w - 1];
+      float* d = dst.ptr<float>(i);
+      for (int j = 0; j < w; ++j) d[j] = a * (t[j - 1] + t[j + 1]) + c * t[j];
+    }
+    return;
   } else {
     kernel = cv::getGaussianKernel(2 * static_cast<int>(std::ceil(3.0 * sigma)) + 1, sigma, CV_32F);
   }
@@ -139,8 +157,7 @@ std::vector<BlobCandidate> DetectDarkBlobs(const cv::Mat& y, const CoarseField& 
       std::vector<float> samples;
       // Buffers reused from tile to tile (same sizes: no allocation, no page faults).
       std::vector<cv::Mat1f> gauss(p.d_end + 3 - p.g_begin);
-      cv::Mat1f base, diff;
-      cv::Mat1b flags;
+      cv::Mat1f base;
       for (int t = range.start; t < range.end; ++t) {
         const cv::Rect core = cv::Rect((t % tiles_x) * kTile, (t / tiles_x) * kTile, kTile, kTile) &
                               cv::Rect({}, size);
@@ -149,8 +166,11 @@ std::vector<BlobCandidate> DetectDarkBlobs(const cv::Mat& y, const CoarseField& 
                              cv::Rect({}, size);
         if (oct == 0) {  // Weber darkness D = 1 - Y / B of the tile
           background.Fill(ext, &base);
-          cv::divide(y(ext), base, base);
-          cv::subtract(cv::Scalar::all(1.0), base, base);
+          for (int i = 0; i < ext.height; ++i) {
+            const float* yr = y.ptr<float>(ext.y + i) + ext.x;
+            float* br = base.ptr<float>(i);
+            for (int j = 0; j < ext.width; ++j) br[j] = 1.0f - yr[j] / br[j];
+          }
         } else {
           input(ext).copyTo(base);
         }
@@ -183,22 +203,23 @@ std::vector<BlobCandidate> DetectDarkBlobs(const cv::Mat& y, const CoarseField& 
           const float spread = Spread(samples);
           const float thr = std::max(static_cast<float>(o.min_response),
                                      static_cast<float>(o.significance) * spread);
-          // Pixels above the threshold: vectorised difference and comparison, then a scan of
-          // the flags 8 bytes at a time.
-          cv::subtract(gauss[l], gauss[l + 1], diff);
-          cv::compare(diff, thr / norm, flags, cv::CMP_GE);
+          // Pixels above the threshold: difference and comparison 4 pixels at a time, the
+          // few that pass tested for a maximum.
+          const float lim = thr / norm;
           for (int i = i0; i < i1; ++i) {
-            const uchar* f = flags.ptr<uchar>(i);
+            const float* ga = gauss[l].ptr<float>(i);
+            const float* gb = gauss[l + 1].ptr<float>(i);
             for (int j = j0; j < j1; ++j) {
-              if ((j & 7) == 0 && j + 8 <= j1) {
-                std::uint64_t word;
-                std::memcpy(&word, f + j, 8);
-                if (word == 0) {
-                  j += 7;
+#if CV_SIMD128
+              if (j + 4 <= j1) {
+                const cv::v_float32x4 dv = cv::v_load(ga + j) - cv::v_load(gb + j);
+                if (!cv::v_check_any(dv >= cv::v_setall_f32(lim))) {
+                  j += 3;
                   continue;
                 }
               }
-              if (f[j] == 0 || !dog.IsMaximum(l, i, j) || !in_mask(i, j)) continue;
+#endif
+              if (!(ga[j] - gb[j] >= lim) || !dog.IsMaximum(l, i, j) || !in_mask(i, j)) continue;
               const float v = dog(l, i, j);
               const double ox = ParabolaPeak(dog(l, i, j - 1), v, dog(l, i, j + 1));
               const double oy = ParabolaPeak(dog(l, i - 1, j), v, dog(l, i + 1, j));

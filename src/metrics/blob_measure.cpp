@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <opencv2/core.hpp>
+#include <opencv2/core/hal/intrin.hpp>
 #include <vector>
 
 namespace skintrack::metrics::internal {
@@ -23,7 +24,7 @@ constexpr double kSmallArea = CV_PI * 4.0;
 // overestimates the size (by ~16 % at R = 0.9 px); the fit uses all the pixels instead.
 void FitSmallDisc(const cv::Mat& y, float ys, BlobFit* fit) {
   constexpr double kReach = 3.5;
-  float d[64], v[64];
+  float d[68], v[68];
   int n = 0;
   const int x0 = static_cast<int>(std::floor(fit->x - kReach));
   const int y0 = static_cast<int>(std::floor(fit->y - kReach));
@@ -37,14 +38,31 @@ void FitSmallDisc(const cv::Mat& y, float ys, BlobFit* fit) {
     }
   }
   // Residual sum of squares at radius R with the best contrast c(R) = <D, m> / <m, m>.
+  // Padded to a multiple of 4 with pixels that never count (m = 0, D = 0).
+  for (int i = n; i < ((n + 3) & ~3); ++i) d[i] = 1e3f, v[i] = 0.0f;
+  const int n4 = (n + 3) & ~3;
+  float sdd = 0;
+  for (int i = 0; i < n; ++i) sdd += v[i] * v[i];
   auto residual = [&](float radius, float* contrast) {
-    float sdm = 0, smm = 0, sdd = 0;
-    for (int i = 0; i < n; ++i) {
+    float sdm = 0, smm = 0;
+#if CV_SIMD128
+    const cv::v_float32x4 r = cv::v_setall_f32(radius + 0.5f), zero = cv::v_setzero_f32(),
+                          one = cv::v_setall_f32(1.0f);
+    cv::v_float32x4 adm = zero, amm = zero;
+    for (int i = 0; i < n4; i += 4) {
+      const cv::v_float32x4 m = cv::v_min(cv::v_max(r - cv::v_load(d + i), zero), one);
+      adm = cv::v_fma(cv::v_load(v + i), m, adm);
+      amm = cv::v_fma(m, m, amm);
+    }
+    sdm = cv::v_reduce_sum(adm);
+    smm = cv::v_reduce_sum(amm);
+#else
+    for (int i = 0; i < n4; ++i) {
       const float m = std::clamp(radius + 0.5f - d[i], 0.0f, 1.0f);
       sdm += v[i] * m;
       smm += m * m;
-      sdd += v[i] * v[i];
     }
+#endif
     if (!(smm > 0.0f)) return sdd;
     *contrast = sdm / smm;
     return sdd - sdm * sdm / smm;

@@ -53,101 +53,135 @@ inline void PixelStrength(const float* g0, const float* g1, const float* g2, int
   }
 }
 
-// Folds scale `index` (smoothed image g, scale normalisation s2 = sigma^2 in g's px) into the
-// running best strength and scale maps, and the blob map when given (all of g's size).
+// Folds scale `index` (smoothed image g, scale normalisation s2 = sigma^2 in g's px) into row y
+// of the running best strength b and scale sf (as float), and the blob row bl when given (all
+// of g's width).
 template <Polarity P>
-void AccumulateScale(const cv::Mat& g, float s2, unsigned char index, cv::Mat* best, cv::Mat* scale,
-                     cv::Mat* blob) {
-  const int h = g.rows;
-  cv::parallel_for_(cv::Range(0, h), [&g, s2, index, best, scale, blob, h](const cv::Range& r) {
-    const int w = g.cols;  // local: the byte stores below could alias a captured reference
-    std::vector<float> sf(static_cast<size_t>(w));  // this row's scale index, as float
-    const float fidx = index;
-    for (int y = r.start; y < r.end; ++y) {
-      const float* g0 = g.ptr<float>(y > 0 ? y - 1 : std::min(1, h - 1));
-      const float* g1 = g.ptr<float>(y);
-      const float* g2 = g.ptr<float>(y + 1 < h ? y + 1 : std::max(0, h - 2));
-      float* b = best->ptr<float>(y);
-      unsigned char* sc = scale->ptr<unsigned char>(y);
-      float* bl = blob != nullptr ? blob->ptr<float>(y) : nullptr;
-      for (int x = 0; x < w; ++x) sf[static_cast<size_t>(x)] = sc[x];
-      auto scalar = [&](int xm, int x, int xp) {
-        float v, bv;
-        PixelStrength<P>(g0, g1, g2, xm, x, xp, s2, &v, &bv);
-        if (std::abs(v) > std::abs(b[x])) {
-          b[x] = v;
-          sf[static_cast<size_t>(x)] = fidx;
-        }
-        if (bl != nullptr) bl[x] = std::max(bl[x], bv);
-      };
-      scalar(std::min(1, w - 1), 0, std::min(1, w - 1));
-      int x = 1;
-#if CV_SIMD128
-      using cv::v_float32x4;
-      const v_float32x4 vs2 = cv::v_setall_f32(s2), vidx = cv::v_setall_f32(fidx);
-      const v_float32x4 two = cv::v_setall_f32(2.0f), four = cv::v_setall_f32(4.0f);
-      const v_float32x4 half = cv::v_setall_f32(0.5f), quarter = cv::v_setall_f32(0.25f);
-      const v_float32x4 zero = cv::v_setzero_f32();
-      for (; x + 4 < w; x += 4) {
-        const v_float32x4 c = cv::v_load(g1 + x);
-        const v_float32x4 hxx = cv::v_load(g1 + x - 1) + cv::v_load(g1 + x + 1) - two * c;
-        const v_float32x4 hyy = cv::v_load(g0 + x) + cv::v_load(g2 + x) - two * c;
-        const v_float32x4 hxy = quarter * (cv::v_load(g2 + x + 1) - cv::v_load(g2 + x - 1) -
-                                           cv::v_load(g0 + x + 1) + cv::v_load(g0 + x - 1));
-        const v_float32x4 tr = hxx + hyy, dd = hxx - hyy;
-        const v_float32x4 d = cv::v_sqrt(dd * dd + four * hxy * hxy);
-        const v_float32x4 m2 = half * (tr + d), m1 = half * (tr - d);
-        const v_float32x4 dark = vs2 * (cv::v_max(m2, zero) - cv::v_max(m1, zero));
-        const v_float32x4 bright = vs2 * (cv::v_max(zero - m1, zero) - cv::v_max(zero - m2, zero));
-        v_float32x4 v, bv;
-        if constexpr (P == Polarity::kDark) {
-          v = dark;
-          bv = vs2 * cv::v_max(m1, zero);
-        } else if constexpr (P == Polarity::kBright) {
-          v = zero - bright;
-          bv = vs2 * cv::v_max(zero - m2, zero);
-        } else {
-          v = cv::v_select(dark >= bright, dark, zero - bright);
-          bv = vs2 * cv::v_max(cv::v_max(m1, zero), cv::v_max(zero - m2, zero));
-        }
-        const v_float32x4 vb = cv::v_load(b + x);
-        const v_float32x4 better = cv::v_abs(v) > cv::v_abs(vb);
-        cv::v_store(b + x, cv::v_select(better, v, vb));
-        cv::v_store(sf.data() + x, cv::v_select(better, vidx, cv::v_load(sf.data() + x)));
-        if (bl != nullptr) cv::v_store(bl + x, cv::v_max(cv::v_load(bl + x), bv));
-      }
-#endif
-      for (; x + 1 < w; ++x) scalar(x - 1, x, x + 1);
-      if (w > 1) scalar(w - 2, w - 1, w - 2);
-      for (int i = 0; i < w; ++i) sc[i] = static_cast<unsigned char>(sf[static_cast<size_t>(i)]);
+void AccumulateRow(const cv::Mat& g, int y, float s2, float fidx, float* b, float* sf, float* bl) {
+  const int w = g.cols, h = g.rows;
+  const float* g0 = g.ptr<float>(y > 0 ? y - 1 : std::min(1, h - 1));
+  const float* g1 = g.ptr<float>(y);
+  const float* g2 = g.ptr<float>(y + 1 < h ? y + 1 : std::max(0, h - 2));
+  auto scalar = [&](int xm, int x, int xp) {
+    float v, bv;
+    PixelStrength<P>(g0, g1, g2, xm, x, xp, s2, &v, &bv);
+    if (std::abs(v) > std::abs(b[x])) {
+      b[x] = v;
+      sf[x] = fidx;
     }
-  });
+    if (bl != nullptr) bl[x] = std::max(bl[x], bv);
+  };
+  scalar(std::min(1, w - 1), 0, std::min(1, w - 1));
+  int x = 1;
+#if CV_SIMD128
+  using cv::v_float32x4;
+  const v_float32x4 vs2 = cv::v_setall_f32(s2), vidx = cv::v_setall_f32(fidx);
+  const v_float32x4 two = cv::v_setall_f32(2.0f), four = cv::v_setall_f32(4.0f);
+  const v_float32x4 half = cv::v_setall_f32(0.5f), quarter = cv::v_setall_f32(0.25f);
+  const v_float32x4 zero = cv::v_setzero_f32();
+  for (; x + 4 < w; x += 4) {
+    const v_float32x4 c = cv::v_load(g1 + x);
+    const v_float32x4 hxx = cv::v_load(g1 + x - 1) + cv::v_load(g1 + x + 1) - two * c;
+    const v_float32x4 hyy = cv::v_load(g0 + x) + cv::v_load(g2 + x) - two * c;
+    const v_float32x4 hxy = quarter * (cv::v_load(g2 + x + 1) - cv::v_load(g2 + x - 1) -
+                                       cv::v_load(g0 + x + 1) + cv::v_load(g0 + x - 1));
+    const v_float32x4 tr = hxx + hyy, dd = hxx - hyy;
+    const v_float32x4 d = cv::v_sqrt(dd * dd + four * hxy * hxy);
+    const v_float32x4 m2 = half * (tr + d), m1 = half * (tr - d);
+    const v_float32x4 dark = vs2 * (cv::v_max(m2, zero) - cv::v_max(m1, zero));
+    const v_float32x4 bright = vs2 * (cv::v_max(zero - m1, zero) - cv::v_max(zero - m2, zero));
+    v_float32x4 v, bv;
+    if constexpr (P == Polarity::kDark) {
+      v = dark;
+      bv = vs2 * cv::v_max(m1, zero);
+    } else if constexpr (P == Polarity::kBright) {
+      v = zero - bright;
+      bv = vs2 * cv::v_max(zero - m2, zero);
+    } else {
+      v = cv::v_select(dark >= bright, dark, zero - bright);
+      bv = vs2 * cv::v_max(cv::v_max(m1, zero), cv::v_max(zero - m2, zero));
+    }
+    const v_float32x4 vb = cv::v_load(b + x);
+    const v_float32x4 better = cv::v_abs(v) > cv::v_abs(vb);
+    cv::v_store(b + x, cv::v_select(better, v, vb));
+    cv::v_store(sf + x, cv::v_select(better, vidx, cv::v_load(sf + x)));
+    if (bl != nullptr) cv::v_store(bl + x, cv::v_max(cv::v_load(bl + x), bv));
+  }
+#endif
+  for (; x + 1 < w; ++x) scalar(x - 1, x, x + 1);
+  if (w > 1) scalar(w - 2, w - 1, w - 2);
 }
 
-// Upsamples a coarse level's map onto the next finer level (fine px x <-> coarse x / 2, the
-// pyrDown geometry): CV_32FC1 bilinear, CV_8UC1 nearest.
-cv::Mat Upsample(const cv::Mat& c, cv::Size size) {
-  cv::Mat f(size, c.type());
-  const bool linear = c.type() == CV_32FC1;
+// One scale of a pyramid level: its smoothed image and how it is folded in.
+struct LevelScale {
+  const cv::Mat* g;
+  float s2;             // scale normalisation, level px^2
+  unsigned char index;  // scale index
+  bool blob;            // contributes to the blob map
+};
+
+// One pass over a pyramid level: the coarser level's maps (empty at the top) upsampled onto
+// this level (fine px x <-> coarse x / 2, the pyrDown geometry: strength and blob bilinear,
+// scale nearest), then every scale of the level folded in, row by row. With blob_mask > 0 the
+// blob map comes out as CV_8UC1 (255 where >= blob_mask) instead of CV_32FC1.
+template <Polarity P>
+void AccumulateLevel(cv::Size size, const std::vector<LevelScale>& scales, bool want_blob,
+                     float blob_mask, const cv::Mat& c_best, const cv::Mat& c_scale,
+                     const cv::Mat& c_blob, cv::Mat* best, cv::Mat* scale, cv::Mat* blob) {
+  const bool top = c_best.empty();
+  best->create(size, CV_32FC1);
+  scale->create(size, CV_8UC1);
+  if (want_blob) blob->create(size, blob_mask > 0.0f ? CV_8UC1 : CV_32FC1);
+  const int w = size.width;
   cv::parallel_for_(cv::Range(0, size.height), [&](const cv::Range& r) {
+    std::vector<float> sf(static_cast<size_t>(w)), bl_buf;
+    if (want_blob && blob_mask > 0.0f) bl_buf.resize(static_cast<size_t>(w));
     for (int y = r.start; y < r.end; ++y) {
-      const int y0 = std::min(y / 2, c.rows - 1), y1 = std::min(y0 + (y & 1), c.rows - 1);
-      if (!linear) {
-        const unsigned char* s = c.ptr<unsigned char>(y0);
-        unsigned char* o = f.ptr<unsigned char>(y);
-        for (int x = 0; x < size.width; ++x) o[x] = s[std::min(x / 2, c.cols - 1)];
-        continue;
+      float* b = best->ptr<float>(y);
+      unsigned char* sc = scale->ptr<unsigned char>(y);
+      float* bl = !want_blob ? nullptr : blob_mask > 0.0f ? bl_buf.data() : blob->ptr<float>(y);
+      if (top) {
+        std::fill(b, b + w, 0.0f);
+        std::fill(sf.begin(), sf.end(), 0.0f);
+        if (bl != nullptr) std::fill(bl, bl + w, 0.0f);
+      } else {
+        const int y0 = std::min(y / 2, c_best.rows - 1);
+        const int y1 = std::min(y0 + (y & 1), c_best.rows - 1);
+        const int cw = c_best.cols;
+        const float* a0 = c_best.ptr<float>(y0);
+        const float* a1 = c_best.ptr<float>(y1);
+        const unsigned char* s0 = c_scale.ptr<unsigned char>(y0);
+        const float* l0 = bl != nullptr ? c_blob.ptr<float>(y0) : nullptr;
+        const float* l1 = bl != nullptr ? c_blob.ptr<float>(y1) : nullptr;
+        // Pairs of fine pixels (2i, 2i + 1) inside the coarse map first, then the rest.
+        const int pairs = std::min(w / 2, cw - 1);
+        for (int i = 0; i < pairs; ++i) {
+          b[2 * i] = 0.25f * (a0[i] + a0[i] + a1[i] + a1[i]);
+          b[2 * i + 1] = 0.25f * (a0[i] + a0[i + 1] + a1[i] + a1[i + 1]);
+          sf[2 * static_cast<size_t>(i)] = sf[2 * static_cast<size_t>(i) + 1] = s0[i];
+        }
+        if (bl != nullptr) {
+          for (int i = 0; i < pairs; ++i) {
+            bl[2 * i] = 0.25f * (l0[i] + l0[i] + l1[i] + l1[i]);
+            bl[2 * i + 1] = 0.25f * (l0[i] + l0[i + 1] + l1[i] + l1[i + 1]);
+          }
+        }
+        for (int x = 2 * pairs; x < w; ++x) {
+          const int x0 = std::min(x / 2, cw - 1), x1 = std::min(x0 + (x & 1), cw - 1);
+          b[x] = 0.25f * (a0[x0] + a0[x1] + a1[x0] + a1[x1]);
+          sf[static_cast<size_t>(x)] = s0[x0];
+          if (bl != nullptr) bl[x] = 0.25f * (l0[x0] + l0[x1] + l1[x0] + l1[x1]);
+        }
       }
-      const float* a0 = c.ptr<float>(y0);
-      const float* a1 = c.ptr<float>(y1);
-      float* o = f.ptr<float>(y);
-      for (int x = 0; x < size.width; ++x) {
-        const int x0 = std::min(x / 2, c.cols - 1), x1 = std::min(x0 + (x & 1), c.cols - 1);
-        o[x] = 0.25f * (a0[x0] + a0[x1] + a1[x0] + a1[x1]);
+      for (const LevelScale& ls : scales)
+        AccumulateRow<P>(*ls.g, y, ls.s2, ls.index, b, sf.data(), ls.blob ? bl : nullptr);
+      for (int i = 0; i < w; ++i) sc[i] = static_cast<unsigned char>(sf[static_cast<size_t>(i)]);
+      if (bl != nullptr && blob_mask > 0.0f) {
+        unsigned char* m = blob->ptr<unsigned char>(y);
+        for (int i = 0; i < w; ++i) m[i] = bl[i] >= blob_mask ? 255 : 0;
       }
     }
   });
-  return f;
 }
 
 }  // namespace
@@ -231,33 +265,34 @@ void ComputeRidgeMap(const cv::Mat& image, const RidgeFilterOptions& options, Ri
   const bool want_blob = options.blob_max_sigma > 0.0;
   cv::Mat best, scale, blob;
   for (int l = top; l >= 0; --l) {
-    if (l == top) {
-      best = cv::Mat::zeros(pyr[l].size(), CV_32FC1);
-      scale = cv::Mat::zeros(pyr[l].size(), CV_8UC1);
-      if (want_blob) blob = cv::Mat::zeros(pyr[l].size(), CV_32FC1);
-    } else {
-      best = Upsample(best, pyr[l].size());
-      scale = Upsample(scale, pyr[l].size());
-      if (want_blob) blob = Upsample(blob, pyr[l].size());
-    }
+    std::vector<LevelScale> here;
     for (size_t i = 0; i < sigmas.size(); ++i) {
       if (level[i] != l) continue;
       const double pre = (std::pow(4.0, l) - 1.0) / 3.0;
       const double s = std::sqrt(std::max(sigmas[i] * sigmas[i] - pre, 0.0)) / std::pow(2.0, l);
       const double s_total = sigmas[i] / std::pow(2.0, l);  // effective scale, level px
-      const cv::Mat g = s > 0.05 ? ParallelBlur(pyr[l], s) : pyr[l];
-      map->smoothed[i] = g;
-      cv::Mat* b = want_blob && sigmas[i] <= options.blob_max_sigma * 1.001 ? &blob : nullptr;
-      const auto s2 = static_cast<float>(s_total * s_total);
-      const auto idx = static_cast<unsigned char>(i);
-      if (options.polarity == Polarity::kDark) {
-        AccumulateScale<Polarity::kDark>(g, s2, idx, &best, &scale, b);
-      } else if (options.polarity == Polarity::kBright) {
-        AccumulateScale<Polarity::kBright>(g, s2, idx, &best, &scale, b);
-      } else {
-        AccumulateScale<Polarity::kBoth>(g, s2, idx, &best, &scale, b);
-      }
+      map->smoothed[i] = s > 0.05 ? ParallelBlur(pyr[l], s) : pyr[l];
+      here.push_back({&map->smoothed[i], static_cast<float>(s_total * s_total),
+                      static_cast<unsigned char>(i),
+                      want_blob && sigmas[i] <= options.blob_max_sigma * 1.001});
     }
+    // The coarser level's maps are released as soon as this level's are built.
+    cv::Mat c_best = best, c_scale = scale, c_blob = blob;
+    best = cv::Mat();
+    scale = cv::Mat();
+    blob = cv::Mat();
+    const float mask = l == 0 ? static_cast<float>(options.blob_mask) : 0.0f;
+    if (options.polarity == Polarity::kDark) {
+      AccumulateLevel<Polarity::kDark>(pyr[l].size(), here, want_blob, mask, c_best, c_scale,
+                                       c_blob, &best, &scale, &blob);
+    } else if (options.polarity == Polarity::kBright) {
+      AccumulateLevel<Polarity::kBright>(pyr[l].size(), here, want_blob, mask, c_best, c_scale,
+                                         c_blob, &best, &scale, &blob);
+    } else {
+      AccumulateLevel<Polarity::kBoth>(pyr[l].size(), here, want_blob, mask, c_best, c_scale,
+                                       c_blob, &best, &scale, &blob);
+    }
+    if (l > 0) pyr[l] = cv::Mat();  // only the smoothed images of a level are kept
   }
   map->strength = best;
   map->scale = scale;

@@ -34,7 +34,8 @@ struct RidgeMap {
   std::vector<cv::Mat> smoothed;  // per scale: the level image smoothed at that scale
   // CV_32FC1 blob strength: max over scales <= blob_max_sigma of s^2 max(m1, 0) (dark) or
   // s^2 max(-m2, 0) (bright), the polarity's. A Gaussian blob of log depth D gives D / 4 at its
-  // best scale, a line ~0. Empty when not asked for.
+  // best scale, a line ~0. Empty when not asked for; CV_8UC1 (255 = at least
+  // RidgeFilterOptions::blob_mask) when that is set.
   cv::Mat blob;
   // CV_16UC1, set by the tracker on traced lines: (scale << 8) | angle bin, or kUnset.
   cv::Mat traced;
@@ -56,6 +57,9 @@ struct RidgeFilterOptions {
   std::vector<double> sigmas;  // px of the filtered image
   Polarity polarity = Polarity::kDark;
   double blob_max_sigma = 0.0;  // blob map over the scales <= this (0: none)
+  // > 0: the blob map is returned as a CV_8UC1 mask of blob strength >= this (saves the float
+  // map at full resolution).
+  double blob_mask = 0.0;
   // A scale is computed on the coarsest pyramid level where its residual Gaussian is at least
   // this wide (level px): smaller is faster, larger keeps more resolution for thin lines.
   double min_level_sigma = 1.25;

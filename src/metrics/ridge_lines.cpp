@@ -132,11 +132,12 @@ std::vector<FoundLine> FindLines(const cv::Mat& log_image, double log_offset, co
   fo.polarity = o.polarity;
   fo.blob_max_sigma = o.sigmas.back();
   fo.min_level_sigma = o.min_level_sigma;
+  fo.blob_mask = kBlobMin;
   RidgeMap map;
   ComputeRidgeMap(log_image, fo, &map);
   // Excluded from templates and profile centres: blobs, and what is not measured (outside the
   // roi, e.g. hair).
-  cv::Mat exclude = map.blob >= kBlobMin;
+  cv::Mat exclude = map.blob;
   cv::dilate(exclude, exclude, cv::Mat());
   if (!roi.empty()) exclude |= roi == 0;
   const LineTemplates lt(map, exclude, o.template_half_px, 3.0);

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/ximgproc.hpp>
@@ -208,29 +210,92 @@ std::vector<RidgeComponent> SkeletonPaths(const RidgeSkeleton& skeleton, double 
 
 std::vector<RidgeSkeleton> TraceRidges(const cv::Mat& centres, const cv::Mat& strength, float high,
                                        double min_length_px, double spur_px) {
-  cv::Mat labels, stats, centroids;
-  const int n = cv::connectedComponentsWithStats(centres, labels, stats, centroids, 8, CV_32S);
-  std::vector<float> peak(static_cast<size_t>(n), 0.0f);
-  const int min_pixels = static_cast<int>(min_length_px / kSqrt2);
-  for (int y = 0; y < labels.rows && !strength.empty(); ++y) {
-    const int* l = labels.ptr<int>(y);
-    const float* s = strength.ptr<float>(y);
-    for (int x = 0; x < labels.cols; ++x)
-      if (l[x] > 0)
-        peak[static_cast<size_t>(l[x])] = std::max(peak[static_cast<size_t>(l[x])], std::abs(s[x]));
+  // 8-connected components from row runs (the centres are sparse: no label image). Runs of
+  // adjacent rows are joined when they overlap or touch diagonally (union-find).
+  struct Run {
+    int y, x0, x1;  // [x0, x1)
+  };
+  std::vector<Run> runs;
+  std::vector<int> row_start(static_cast<size_t>(centres.rows) + 1, 0);
+  for (int y = 0; y < centres.rows; ++y) {
+    row_start[static_cast<size_t>(y)] = static_cast<int>(runs.size());
+    const unsigned char* r = centres.ptr<unsigned char>(y);
+    const int w = centres.cols;
+    for (int x = 0; x < w;) {
+      if (x + 8 <= w) {
+        std::uint64_t word;
+        std::memcpy(&word, r + x, 8);
+        if (word == 0) {
+          x += 8;
+          continue;
+        }
+      }
+      if (r[x] == 0) {
+        ++x;
+        continue;
+      }
+      const int x0 = x;
+      while (x < w && r[x] != 0) ++x;
+      runs.push_back({y, x0, x});
+    }
   }
+  row_start[static_cast<size_t>(centres.rows)] = static_cast<int>(runs.size());
+  std::vector<int> parent(runs.size());
+  for (size_t i = 0; i < runs.size(); ++i) parent[i] = static_cast<int>(i);
+  auto find = [&](int i) {
+    while (parent[static_cast<size_t>(i)] != i) {
+      parent[static_cast<size_t>(i)] = parent[static_cast<size_t>(parent[static_cast<size_t>(i)])];
+      i = parent[static_cast<size_t>(i)];
+    }
+    return i;
+  };
+  for (int y = 1; y < centres.rows; ++y) {
+    int j = row_start[static_cast<size_t>(y - 1)];
+    const int j_end = row_start[static_cast<size_t>(y)];
+    for (int i = row_start[static_cast<size_t>(y)]; i < row_start[static_cast<size_t>(y) + 1];
+         ++i) {
+      const Run& cur = runs[static_cast<size_t>(i)];
+      while (j < j_end && runs[static_cast<size_t>(j)].x1 < cur.x0) ++j;  // ends left of x0 - 1
+      for (int k = j; k < j_end && runs[static_cast<size_t>(k)].x0 <= cur.x1; ++k) {
+        const int a = find(i), b = find(k);
+        if (a != b) parent[static_cast<size_t>(std::max(a, b))] = std::min(a, b);
+      }
+    }
+  }
+  // Components in raster order of their first pixel (the root is the first run).
+  std::vector<int> comp(runs.size(), -1);
+  std::vector<std::vector<int>> members;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const int root = find(static_cast<int>(i));
+    if (comp[static_cast<size_t>(root)] < 0) {
+      comp[static_cast<size_t>(root)] = static_cast<int>(members.size());
+      members.emplace_back();
+    }
+    members[static_cast<size_t>(comp[static_cast<size_t>(root)])].push_back(static_cast<int>(i));
+  }
+  const int min_pixels = static_cast<int>(min_length_px / kSqrt2);
   std::vector<RidgeSkeleton> out;
-  for (int i = 1; i < n; ++i) {
-    if ((!strength.empty() && peak[static_cast<size_t>(i)] < high) ||
-        stats.at<int>(i, cv::CC_STAT_AREA) < min_pixels)
-      continue;
-    const cv::Rect box(
-        stats.at<int>(i, cv::CC_STAT_LEFT) - 1, stats.at<int>(i, cv::CC_STAT_TOP) - 1,
-        stats.at<int>(i, cv::CC_STAT_WIDTH) + 2, stats.at<int>(i, cv::CC_STAT_HEIGHT) + 2);
-    const cv::Rect inside = box & cv::Rect(0, 0, labels.cols, labels.rows);
+  for (const std::vector<int>& m : members) {
+    int area = 0, x0 = centres.cols, x1 = 0, y0 = centres.rows, y1 = 0;
+    float peak = 0.0f;
+    for (int i : m) {
+      const Run& r = runs[static_cast<size_t>(i)];
+      area += r.x1 - r.x0;
+      x0 = std::min(x0, r.x0), x1 = std::max(x1, r.x1);
+      y0 = std::min(y0, r.y), y1 = std::max(y1, r.y + 1);
+      if (!strength.empty()) {
+        const float* s = strength.ptr<float>(r.y);
+        for (int x = r.x0; x < r.x1; ++x) peak = std::max(peak, std::abs(s[x]));
+      }
+    }
+    if ((!strength.empty() && peak < high) || area < min_pixels) continue;
+    const cv::Rect box(x0 - 1, y0 - 1, x1 - x0 + 2, y1 - y0 + 2);
     cv::Mat mask = cv::Mat::zeros(box.size(), CV_8UC1);
-    cv::Mat sub = mask(cv::Rect(inside.tl() - box.tl(), inside.size()));
-    sub.setTo(255, labels(inside) == i);
+    for (int i : m) {
+      const Run& r = runs[static_cast<size_t>(i)];
+      std::memset(mask.ptr<unsigned char>(r.y - box.y) + (r.x0 - box.x), 255,
+                  static_cast<size_t>(r.x1 - r.x0));
+    }
     RidgeSkeleton sk;
     cv::ximgproc::thinning(mask, sk.thin, cv::ximgproc::THINNING_ZHANGSUEN);
     sk.origin = box.tl();

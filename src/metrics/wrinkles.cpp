@@ -31,9 +31,16 @@ Status MeasureWrinkles(const Context& ctx, const MetricsOptions& o, WrinkleMetri
   if (ctx.linear_y.type() != CV_32FC1 || ctx.roi.size() != ctx.linear_y.size())
     return Status::InvalidArgument("wrinkles: context needs CV_32FC1 linear_y and a same-size roi");
 
-  cv::Mat log_y;
-  cv::add(ctx.linear_y, cv::Scalar(kLogOffset), log_y);
-  cv::log(log_y, log_y);
+  // log(Y + offset) in parallel row bands (each band's sum and log while it is in cache).
+  cv::Mat log_y(ctx.linear_y.size(), CV_32FC1);
+  cv::parallel_for_(cv::Range(0, (log_y.rows + 31) / 32), [&](const cv::Range& r) {
+    for (int band = r.start; band < r.end; ++band) {
+      const cv::Range rows(band * 32, std::min(log_y.rows, band * 32 + 32));
+      cv::Mat band_out = log_y.rowRange(rows);
+      cv::add(ctx.linear_y.rowRange(rows), cv::Scalar(kLogOffset), band_out);
+      cv::log(band_out, band_out);
+    }
+  });
 
   LineSearchOptions s;
   s.polarity = Polarity::kDark;
