@@ -6,6 +6,7 @@
 
 #include "cli/cli_common.h"
 #include "cli/metrics_cli.h"
+#include "cli/session_cli.h"
 #include "skintrack/calib/marker.h"
 #include "skintrack/core/version.h"
 #include "skintrack/io/image_io.h"
@@ -35,6 +36,7 @@ int RunAnalyze(const std::vector<std::string>& args) {
       "max-megapixels", po::value<double>()->default_value(load_defaults.max_pixels / 1e6),
       "refuse images whose header claims more megapixels");
   AddMetricsOptions(&desc);
+  AddSessionOptions(&desc, false);
   po::positional_options_description pos;
   pos.add("image", 1);
   po::variables_map vm;
@@ -71,6 +73,9 @@ int RunAnalyze(const std::vector<std::string>& args) {
         !st.ok())
       return Fail(cmd, st);
   }
+  ColourInfo colour;
+  if (Status st = PrepareColour(vm, load, "image", &image.image, &colour); !st.ok())
+    return Fail(cmd, st);
   // Scale: --mm-per-px, else a marker in the photo, else unknown.
   std::string scale_source = mm_per_px ? "user" : "none";
   std::string scale_reason = mm_per_px ? "given by the user (--mm-per-px)" : "";
@@ -110,6 +115,14 @@ int RunAnalyze(const std::vector<std::string>& args) {
                 {"marker_centre_px", or_null({marker.centre.x, marker.centre.y})}};
   j["parameters"] = report::ParametersToJson(result.effective);
   j["metrics"] = report::MetricsToJson(result);
+  j["colour"] = colour.json;
+  quality::PhotoQuality photo_quality;
+  nlohmann::json quality_json;
+  if (Status st = AssessPhotoJson(image.image, roi, mm_per_px, &photo_quality, &quality_json);
+      !st.ok())
+    return Fail(cmd, st);
+  j["quality"] = quality_json;
+  MarkNotMeaningful(photo_quality.meaningless_families, &j["metrics"]);
   if (Status st = report::WriteTextFile(json_path, j.dump(2) + "\n"); !st.ok())
     return Fail(cmd, st);
   if (vm.count("detections")) {

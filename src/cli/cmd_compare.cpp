@@ -1,10 +1,12 @@
 // skintrack compare BEFORE AFTER [--json FILE|-] [--out-dir DIR] [--mm-per-px X] [--no-nonrigid]
 //                   [--roi MASK] [--preset NAME] [--detections FILE] [--no-metrics]
+//                   [--flat-field CARD] [--chart] [--reference-roi MASK] [--no-stats]
 #include <filesystem>
 #include <iostream>
 
 #include "cli/cli_common.h"
 #include "cli/metrics_cli.h"
+#include "cli/session_cli.h"
 #include "skintrack/compare/compare.h"
 #include "skintrack/io/image_io.h"
 #include "skintrack/report/compare_report.h"
@@ -60,6 +62,7 @@ int RunCompare(const std::vector<std::string>& args) {
       "refuse images whose header claims more megapixels")("quiet,q", po::bool_switch(),
                                                            "no summary on stderr");
   AddMetricsOptions(&desc);
+  AddSessionOptions(&desc, true);
   po::positional_options_description pos;
   pos.add("before", 1).add("after", 1);
   po::variables_map vm;
@@ -102,12 +105,32 @@ int RunCompare(const std::vector<std::string>& args) {
         !st.ok())
       return Fail(cmd, st);
   }
+  // Colour: flat field and chart per photo (before the alignment: both are photometric).
+  ColourInfo colour_before, colour_after;
+  if (Status st = PrepareColour(vm, load, "before", &pair.before.image, &colour_before); !st.ok())
+    return Fail(cmd, st);
+  if (Status st = PrepareColour(vm, load, "after", &pair.after.image, &colour_after); !st.ok())
+    return Fail(cmd, st);
   compare::CompareResult result;
   if (Status st = compare::ComparePair(pair, options, &result); !st.ok()) return Fail(cmd, st);
   const auto& a = result.alignment;
   const bool aligned = a.status != align::AlignmentStatus::kFailed;
+  const bool chart_both = colour_before.state == "chart" && colour_after.state == "chart";
+  if (aligned && !chart_both) {
+    if (Status st = NormaliseAfterToReference(vm, load, pair.before.image, a, &pair.after.image,
+                                              &colour_after);
+        !st.ok())
+      return Fail(cmd, st);
+  }
+  const std::string colour_state = chart_both ? "chart"
+                                   : colour_after.state == "reference-normalised"
+                                       ? "reference-normalised"
+                                       : "uncalibrated";
 
   nlohmann::json j = report::CompareToJson(result);
+  j["colour"] = {{"state", colour_state},
+                 {"before", colour_before.json},
+                 {"after", colour_after.json}};
   compare::SessionMetrics session;
   if (with_metrics && aligned) {
     if (Status st = compare::CompareMetrics(pair.before.image, pair.after.image, a, roi,
@@ -119,6 +142,10 @@ int RunCompare(const std::vector<std::string>& args) {
     const nlohmann::json ma = report::MetricsToJson(session.after);
     j["parameters"] = report::ParametersToJson(metric_options);
     j["metrics"] = {{"before", mb}, {"after", ma}, {"change", report::ChangeToJson(mb, ma)}};
+    if (Status st = AddPairAssessment(vm, pair, result, roi, session, metric_options,
+                                      colour_state, out_dir, &j);
+        !st.ok())
+      return Fail(cmd, st);
   }
   if (Status st = report::WriteTextFile(json_path, j.dump(2) + "\n"); !st.ok()) {
     return Fail(cmd, st);

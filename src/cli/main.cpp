@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/cli_common.h"
+#include "cli/repeatability_cli.h"
 #include "skintrack/core/version.h"
 
 namespace {
@@ -19,19 +20,21 @@ struct Command {
 const Command kCommands[] = {
     {"analyze", "measure skin metrics of one photo (texture, pores, scars, wrinkles, ...)",
      skintrack::cli::RunAnalyze},
-    {"compare", "align an after photo onto a before photo and report the alignment",
+    {"compare", "align an after photo onto a before photo and measure the change",
      skintrack::cli::RunCompare},
     {"marker", "write a printable ArUco scale marker (PNG/TIFF with its DPI)",
      skintrack::cli::RunMarker},
     {"phantom", "render a synthetic before/after skin pair with exact ground truth",
      skintrack::cli::RunPhantom},
+    {"repeatability", "per-metric CV %, ICC, SEM and MDC95 from photos of unchanged skin",
+     skintrack::cli::RunRepeatability},
 };
 
 void PrintUsage(std::ostream& out) {
   out << "Usage: skintrack <command> [options]   (skintrack <command> --help for details)\n\n"
       << "Commands:\n";
   for (const Command& c : kCommands) {
-    out << "  " << c.name << std::string(10 - std::string(c.name).size(), ' ') << c.summary << "\n";
+    out << "  " << c.name << std::string(15 - std::string(c.name).size(), ' ') << c.summary << "\n";
   }
   out << "\nOptions:\n  --help      show this help\n  --version   show the version\n"
       << "\nExit codes: 0 success, 1 bad usage, 2 unreadable or invalid input,\n"

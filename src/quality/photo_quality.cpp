@@ -76,7 +76,13 @@ QualityCheck SharpnessCheck(const cv::Mat& y, const cv::Mat& roi, double px_per_
   std::string msg = Format("blur sigma of the sharpest edges %.3f mm (%.2f px at %.1f px/mm",
                            sigma_mm, blur.sigma_px, px_per_mm);
   msg += scale_known ? ")" : ", assumed scale)";
-  if (c.verdict == Verdict::kFail) {
+  if (c.verdict == Verdict::kFail && !scale_known) {
+    // Blur in mm needs the scale: with an assumed one the photo may simply be finer-sampled
+    // (a dermoscope at 40-150 px/mm). Caution, not a verdict that voids metrics.
+    c.verdict = Verdict::kCaution;
+    msg += Format(": softer than %.3f mm if the assumed scale is right; give --mm-per-px or "
+                  "a marker to judge", o.sharpness_fail_mm);
+  } else if (c.verdict == Verdict::kFail) {
     c.meaningless = {"pores", "texture", "wrinkles"};
     if (sigma_mm > o.sharpness_coarse_fail_mm) {
       c.meaningless.push_back("scars");

@@ -1,0 +1,178 @@
+#include "cli/session_cli.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "cli/metrics_cli.h"
+#include "skintrack/align/align.h"
+#include "skintrack/compare/change_stats.h"
+#include "skintrack/photometric/color.h"
+#include "skintrack/photometric/colour_calibration.h"
+#include "skintrack/photometric/flat_field.h"
+#include "skintrack/photometric/reference_normalise.h"
+#include "skintrack/report/change_maps.h"
+#include "skintrack/report/change_stats_report.h"
+#include "skintrack/report/quality_report.h"
+
+namespace skintrack::cli {
+
+using nlohmann::json;
+
+void AddSessionOptions(po::options_description* desc, bool compare) {
+  desc->add_options()("flat-field", po::value<std::string>(),
+                      "photo of a uniform grey card taken with the same setup: divides out "
+                      "vignetting and uneven light (same size as the photos)")(
+      "chart", po::bool_switch(),
+      "detect a ColorChecker (Macbeth 24) in each photo and correct its colour (3x3 CCM on "
+      "linear RGB) before the colour metrics");
+  if (!compare) return;
+  desc->add_options()("reference-roi", po::value<std::string>(),
+                      "mask (before frame, non-zero = skin assumed unchanged) to normalise the "
+                      "after photo's colour to the before photo's when no chart calibrates both")(
+      "repeatability-model", po::value<std::string>(),
+      "repeatability model for the minimal detectable change (default: "
+      "models/repeatability.json)")("no-stats", po::bool_switch(),
+                                    "no change statistics (ci95, mdc, significant, change maps)");
+}
+
+Status PrepareColour(const po::variables_map& vm, const io::LoadOptions& load,
+                     const std::string& session, cv::Mat* image, ColourInfo* info) {
+  info->json = json::object();
+  if (vm.count("flat-field")) {
+    const std::string path = vm["flat-field"].as<std::string>();
+    io::LoadedImage card;
+    SKINTRACK_RETURN_IF_ERROR(io::LoadImage(path, load, &card));
+    photometric::FlatFieldResult ff;
+    const Status st =
+        photometric::FlatFieldCorrect(*image, card.image, photometric::FlatFieldOptions(), &ff);
+    if (!st.ok()) return Status(st.code(), path + ": flat field for the " + session + " photo: " + st.message());
+    *image = ff.image;
+    info->json["flat_field"] = {{"file", path},
+                                {"field_min", ff.field_min},
+                                {"field_max", ff.field_max},
+                                {"fit_residual", ff.fit_residual}};
+  }
+  if (vm.count("chart") && vm["chart"].as<bool>()) {
+    photometric::ColourCalibration cal;
+    SKINTRACK_RETURN_IF_ERROR(
+        photometric::CalibrateColour(*image, photometric::ColourOptions(), &cal));
+    json c = {{"found", cal.found}, {"message", cal.message}};
+    if (cal.found) {
+      *image = photometric::ApplyColourCalibration(*image, cal);
+      info->state = "chart";
+      c["mean_de2000"] = cal.mean_de2000;
+      c["max_de2000"] = cal.max_de2000;
+      c["patches_used"] = cal.patches_used;
+      json corners = json::array();
+      for (const cv::Point2f& p : cal.chart_corners) corners.push_back({p.x, p.y});
+      c["corners_px"] = corners;
+    }
+    info->json["chart"] = c;
+  }
+  info->json["state"] = info->state;
+  return Status::Ok();
+}
+
+Status AssessPhotoJson(const cv::Mat& image, const cv::Mat& roi, std::optional<double> mm_per_px,
+                       quality::PhotoQuality* q, json* out) {
+  std::optional<double> px_per_mm;
+  if (mm_per_px) px_per_mm = 1.0 / *mm_per_px;
+  SKINTRACK_RETURN_IF_ERROR(
+      quality::AssessPhoto(image, roi, px_per_mm, quality::PhotoQualityOptions(), q));
+  *out = report::PhotoQualityToJson(*q);
+  return Status::Ok();
+}
+
+void MarkNotMeaningful(const std::vector<std::string>& families, json* metrics) {
+  (*metrics)["not_meaningful"] = families;
+  if (!metrics->contains("change")) return;
+  for (auto it = (*metrics)["change"].begin(); it != (*metrics)["change"].end(); ++it) {
+    const std::string family = it.key().substr(0, it.key().find('.'));
+    const bool bad = std::find(families.begin(), families.end(), family) != families.end();
+    (*it)["meaningful"] = !bad;
+    if (bad) (*it)["significant"] = false;
+  }
+}
+
+Status NormaliseAfterToReference(const po::variables_map& vm, const io::LoadOptions& load,
+                                 const cv::Mat& before, const align::AlignmentResult& alignment,
+                                 cv::Mat* after, ColourInfo* after_info) {
+  if (!vm.count("reference-roi")) return Status::Ok();
+  const std::string path = vm["reference-roi"].as<std::string>();
+  cv::Mat reference;
+  SKINTRACK_RETURN_IF_ERROR(io::LoadMask(path, load, before.size(), &reference));
+  cv::Mat aligned, valid;
+  SKINTRACK_RETURN_IF_ERROR(
+      align::WarpAfterToBefore(*after, alignment, before.size(), &aligned, &valid));
+  photometric::ReferenceNormalisation n;
+  const Status st = photometric::NormaliseToReference(
+      before, aligned, reference, valid, photometric::ReferenceNormaliseOptions(), &n);
+  if (!st.ok()) return Status(st.code(), path + ": " + st.message());
+  // The gains are linear per channel: apply them to the after photo itself (the metrics warp
+  // it again).
+  cv::Mat linear = photometric::SrgbToLinear(*after);
+  cv::multiply(linear, cv::Scalar(n.gains_bgr[0], n.gains_bgr[1], n.gains_bgr[2]), linear);
+  *after = photometric::LinearToSrgb(linear);
+  after_info->state = "reference-normalised";
+  after_info->json["state"] = after_info->state;
+  after_info->json["reference"] = {{"file", path},
+                                   {"gains_bgr", {n.gains_bgr[0], n.gains_bgr[1], n.gains_bgr[2]}},
+                                   {"pixels_used", n.pixels_used}};
+  return Status::Ok();
+}
+
+Status AddPairAssessment(const po::variables_map& vm, const compare::LoadedPair& pair,
+                         const compare::CompareResult& result, const cv::Mat& roi,
+                         const compare::SessionMetrics& session,
+                         const metrics::MetricsOptions& metric_options,
+                         const std::string& colour_state, const std::string& out_dir, json* j) {
+  const align::AlignmentResult& a = result.alignment;
+  const std::optional<double> mm = result.scale.mm_per_px;
+  quality::PhotoQuality qb, qa;
+  json jb, ja;
+  SKINTRACK_RETURN_IF_ERROR(AssessPhotoJson(pair.before.image, roi, mm, &qb, &jb));
+  std::optional<double> mm_after;
+  const double ratio = quality::AfterPxPerBeforePx(
+      a, cv::Point2d(pair.before.image.cols / 2.0, pair.before.image.rows / 2.0));
+  if (mm && ratio > 0) mm_after = *mm / ratio;
+  SKINTRACK_RETURN_IF_ERROR(AssessPhotoJson(pair.after.image, cv::Mat(), mm_after, &qa, &ja));
+  quality::PairEvidence evidence;
+  evidence.overlap_fraction = a.overlap_fraction;
+  evidence.scale_ratio = ratio > 0 ? ratio : 1.0;
+  evidence.colour_calibration = colour_state;
+  if (cv::countNonZero(session.region) >= 100) {
+    quality::LightingDifference lighting;
+    if (quality::MeasureLightingDifference(pair.before.image, session.aligned_after,
+                                           session.region, quality::LightingOptions(), &lighting)
+            .ok())
+      evidence.lighting = lighting;
+  }
+  quality::PairComparability pc;
+  SKINTRACK_RETURN_IF_ERROR(quality::AssessPair(qb, qa, a, evidence,
+                                                quality::PairComparabilityOptions(),
+                                                quality::PhotoQualityOptions(), &pc));
+  (*j)["quality"] = {{"before", jb}, {"after", ja}, {"pair", report::ComparabilityToJson(pc)}};
+
+  json& m = (*j)["metrics"];
+  if (!(vm.count("no-stats") && vm["no-stats"].as<bool>())) {
+    const std::string model_path = vm.count("repeatability-model")
+                                       ? vm["repeatability-model"].as<std::string>()
+                                       : ModelsDir() + "/repeatability.json";
+    stats::RepeatabilityModel model;
+    SKINTRACK_RETURN_IF_ERROR(report::LoadRepeatabilityModel(model_path, &model));
+    compare::ChangeStats cs;
+    SKINTRACK_RETURN_IF_ERROR(compare::ComputeChangeStats(pair.before.image, session, mm,
+                                                          metric_options, model,
+                                                          compare::ChangeStatsOptions(), &cs));
+    report::MergeChangeStats(cs, &m["change"]);
+    m["change_maps"] = report::ChangeGridsToJson(cs);
+    m["repeatability_model"] = model_path;
+    if (!out_dir.empty())
+      SKINTRACK_RETURN_IF_ERROR(
+          report::WriteChangeMaps(out_dir, pair.before.image, session.region, cs));
+  }
+  MarkNotMeaningful(pc.not_meaningful, &m);
+  return Status::Ok();
+}
+
+}  // namespace skintrack::cli

@@ -1,0 +1,61 @@
+// CLI layer of issue 4 shared by `analyze` and `compare`: colour calibration options (flat
+// field, chart, reference region), the quality gate and the change statistics, assembled into
+// the JSON. Thin: each step is one library call.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/cli_common.h"
+#include "skintrack/compare/compare.h"
+#include "skintrack/io/image_io.h"
+#include "skintrack/metrics/metrics.h"
+#include "skintrack/quality/quality.h"
+
+namespace skintrack::cli {
+
+// Adds --flat-field, --chart; with `compare`, also --reference-roi, --repeatability-model and
+// --no-stats.
+void AddSessionOptions(po::options_description* desc, bool compare);
+
+// Colour state of one photo after PrepareColour.
+struct ColourInfo {
+  std::string state = "uncalibrated";  // "chart" | "reference-normalised" | "uncalibrated"
+  nlohmann::json json = nlohmann::json::object();
+};
+
+// Flat field (--flat-field) and chart (--chart) applied to `image` in place (internal form).
+// `session`: "before", "after" or "image", for messages. A chart that is not found leaves the
+// photo uncalibrated (reported, not an error); an unusable grey card is an error naming it.
+Status PrepareColour(const po::variables_map& vm, const io::LoadOptions& load,
+                     const std::string& session, cv::Mat* image, ColourInfo* info);
+
+// The quality of one photo as JSON, and the families it makes meaningless.
+Status AssessPhotoJson(const cv::Mat& image, const cv::Mat& roi,
+                       std::optional<double> mm_per_px, quality::PhotoQuality* quality,
+                       nlohmann::json* json);
+
+// Marks the metric families in `not_meaningful` in a metrics JSON ("not_meaningful" list) and,
+// when `change` is given, each of their change entries ("meaningful": false, "significant":
+// false).
+void MarkNotMeaningful(const std::vector<std::string>& not_meaningful, nlohmann::json* metrics);
+
+// compare: --reference-roi normalisation of the after photo (in place, before the metrics),
+// when no chart calibrated both photos. Updates `after_info`.
+Status NormaliseAfterToReference(const po::variables_map& vm, const io::LoadOptions& load,
+                                 const cv::Mat& before, const align::AlignmentResult& alignment,
+                                 cv::Mat* after, ColourInfo* after_info);
+
+// compare: quality of both photos, pair comparability, change statistics (ci95, mdc,
+// significant merged into j["metrics"]["change"], grids in j["metrics"]["change_maps"]) and
+// the change-map PNGs in out_dir (when not empty).
+Status AddPairAssessment(const po::variables_map& vm, const compare::LoadedPair& pair,
+                         const compare::CompareResult& result, const cv::Mat& roi,
+                         const compare::SessionMetrics& session,
+                         const metrics::MetricsOptions& metric_options,
+                         const std::string& colour_state, const std::string& out_dir,
+                         nlohmann::json* j);
+
+}  // namespace skintrack::cli
