@@ -3,18 +3,24 @@
 // (compare::ComparePair, compare::CompareMetrics with default options and the automatic skin
 // mask, compare::ComputeChangeStats with default ChangeStatsOptions).
 //
-//   change_stats_eval --fit OUT.json [--pairs N] [--isic-dir DIR] [--isic-max N]
+//   change_stats_eval --fit OUT.json [--pairs N] [--isic-dir DIR] [--isic-max N] [--light L]
 //       Test-retest sets of unchanged skin, two captures each: N phantoms (default 24; seeds
 //       2001..; 1600x1200 at 20 px/mm, default skin, even seeds 4 striae, every third 15 hairs)
 //       and up to --isic-max (default 12) CC0 ISIC photos from --isic-dir (default
 //       ../shared/data/real/isic_cc0, skipped when absent; reduced to a 1600 px long side,
 //       scale assumed 20 px/mm) re-photographed twice by phantom::ApplyCapture. Capture
-//       protocol (both suites): before = a photometric-only random capture, after = a full
-//       random capture (phantom::RandomCaptureOptions defaults: rotation +-10 deg, scale
-//       +-10 %, translation +-3 %, keystone 5 %, exposure 1 +- 0.3, white balance 1 +- 0.08
-//       per channel, side light <= 0.3, noise 0.003, JPEG q85). Fits per metric (subjects x 2
-//       repeats, stats::ComputeRepeatability) and writes the model.
-//   change_stats_eval --accept MODEL.json [--pairs N] [--treated-seeds N]
+//       protocol (both suites): before and after are EACH a full random capture of their own
+//       (phantom::RandomCaptureOptions defaults: rotation +-10 deg, scale +-10 %, translation
+//       +-3 %, keystone 5 %, exposure 1 +- 0.3, white balance 1 +- 0.08 per channel, side
+//       light <= 0.3, noise 0.003, JPEG q85), so both photos are posed (resampled) as a real
+//       camera's are. --light selects the light condition:
+//         free  (default, "free-hand light"): each capture draws its own exposure, white
+//               balance and side light (uncalibrated, uncontrolled light);
+//         fixed ("fixed light", booth-like): exposure, white balance and side light are drawn
+//               once per pair and shared by both captures; only pose, noise and JPEG differ.
+//       Fits per metric (subjects x 2 repeats, stats::ComputeRepeatability), writes the model.
+//   change_stats_eval --accept MODEL.json [--pairs N] [--treated-seeds N] [--light L]
+//                     [--fixed-pairs N]
 //       (a) N capture-only phantom pairs (default 20; seeds 3001.., disjoint from the fit):
 //           fraction of pairs in which each metric is `significant` (acceptance: <= 5 %).
 //       (b) treated pairs (seeds 4001.., --treated-seeds per treatment, default 2): each
@@ -25,6 +31,10 @@
 //       (c) CV % per metric (the --accept capture-only pairs as a second test-retest set)
 //           next to the booth system's published repeatability (texture < 2 %, pores and red
 //           areas 2-4 %, wrinkles ~ 6 %).
+//       (d) unless --fixed-pairs 0 (default: as many as --pairs): the same capture-only seeds
+//           under the OTHER light condition (fixed light when --light free): false-positive
+//           fraction against MODEL and CV %; (c)'s table then shows both conditions.
+//       (a) and (b) use --light (default free, the condition of the shipped model).
 // Machine-readable lines start with "RESULT ".
 #include <algorithm>
 #include <chrono>
@@ -33,9 +43,12 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <opencv2/imgproc.hpp>
 #include <random>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "skintrack/compare/change_stats.h"
@@ -54,10 +67,26 @@ double Seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-phantom::RandomCaptureOptions Still() {
-  phantom::RandomCaptureOptions s;
-  s.max_rotation_deg = s.max_scale_change = s.max_translation_fraction = s.max_perspective = 0.0;
-  return s;
+enum class Light { kFree, kFixed };
+
+const char* LightName(Light l) { return l == Light::kFixed ? "fixed" : "free"; }
+
+// The two captures of a test-retest pair: each its own full random capture (pose, light, noise,
+// JPEG). Fixed light: the after capture takes the before capture's exposure, white balance and
+// side light (strength and direction in the image frame), so only pose, noise and JPEG differ.
+std::pair<phantom::CaptureOptions, phantom::CaptureOptions> CapturePair(cv::Size size,
+                                                                        std::mt19937_64& rng,
+                                                                        Light light) {
+  const phantom::RandomCaptureOptions r;
+  phantom::CaptureOptions b = phantom::RandomCapture(r, size, rng);
+  phantom::CaptureOptions a = phantom::RandomCapture(r, size, rng);
+  if (light == Light::kFixed) {
+    a.exposure = b.exposure;
+    a.white_balance = b.white_balance;
+    a.side_light_strength = b.side_light_strength;
+    a.side_light_angle_deg = b.side_light_angle_deg;
+  }
+  return {b, a};
 }
 
 // The pipeline on one pair: change statistics (empty when alignment failed).
@@ -94,7 +123,7 @@ PairOutcome RunPair(const cv::Mat& before, const cv::Mat& after, double mm_per_p
   return out;
 }
 
-phantom::PhantomOptions PhantomFor(std::uint64_t seed) {
+phantom::PhantomOptions PhantomFor(std::uint64_t seed, Light light) {
   phantom::PhantomOptions o;
   o.seed = seed;
   o.width = 1600;
@@ -103,8 +132,7 @@ phantom::PhantomOptions PhantomFor(std::uint64_t seed) {
   if (seed % 3 == 0) o.skin.hair_count = 15;
   std::mt19937_64 rng(seed * 7919 + 29);
   const cv::Size size(o.width, o.height);
-  o.before_capture = phantom::RandomCapture(Still(), size, rng);
-  o.after_capture = phantom::RandomCapture(phantom::RandomCaptureOptions(), size, rng);
+  std::tie(o.before_capture, o.after_capture) = CapturePair(size, rng, light);
   return o;
 }
 
@@ -147,10 +175,12 @@ void PrintFits(const std::string& title, const Fits& f) {
 }
 
 // Phantom test-retest pairs.
-void PhantomSets(int pairs, std::uint64_t first_seed, const stats::RepeatabilityModel& model,
-                 Sets* sets, std::vector<PairOutcome>* outcomes) {
+void PhantomSets(int pairs, std::uint64_t first_seed, Light light,
+                 const stats::RepeatabilityModel& model, Sets* sets,
+                 std::vector<PairOutcome>* outcomes) {
   for (int s = 0; s < pairs; ++s) {
-    const phantom::PhantomOptions o = PhantomFor(first_seed + static_cast<std::uint64_t>(s));
+    const phantom::PhantomOptions o =
+        PhantomFor(first_seed + static_cast<std::uint64_t>(s), light);
     phantom::PhantomPair pair;
     if (Status st = phantom::RenderPair(o, &pair); !st.ok()) {
       std::printf("phantom seed %llu: %s\n", static_cast<unsigned long long>(o.seed),
@@ -168,7 +198,7 @@ void PhantomSets(int pairs, std::uint64_t first_seed, const stats::Repeatability
 }
 
 // Re-captured real photos.
-int IsicSets(const std::string& dir, int max_images, Sets* sets) {
+int IsicSets(const std::string& dir, int max_images, Light light, Sets* sets) {
   if (!fs::is_directory(dir)) {
     std::printf("isic: %s absent, skipped\n", dir.c_str());
     return 0;
@@ -193,9 +223,7 @@ int IsicSets(const std::string& dir, int max_images, Sets* sets) {
       cv::resize(src, src, cv::Size(), f, f, cv::INTER_AREA);
     }
     std::mt19937_64 rng(7000 + i);
-    const phantom::CaptureOptions cb = phantom::RandomCapture(Still(), src.size(), rng);
-    const phantom::CaptureOptions ca =
-        phantom::RandomCapture(phantom::RandomCaptureOptions(), src.size(), rng);
+    const auto [cb, ca] = CapturePair(src.size(), rng, light);
     cv::Mat b, a;
     if (!phantom::ApplyCapture(src, cb, src.size(), 100 + i, &b).ok() ||
         !phantom::ApplyCapture(src, ca, src.size(), 200 + i, &a).ok())
@@ -220,12 +248,14 @@ int IsicSets(const std::string& dir, int max_images, Sets* sets) {
   return used;
 }
 
-int Fit(const std::string& out_path, int pairs, const std::string& isic_dir, int isic_max) {
+int Fit(const std::string& out_path, int pairs, const std::string& isic_dir, int isic_max,
+        Light light) {
   const stats::RepeatabilityModel empty;
+  std::printf("light condition: %s\n", LightName(light));
   Sets phantom_sets, all_sets;
-  PhantomSets(pairs, 2001, empty, &phantom_sets, nullptr);
+  PhantomSets(pairs, 2001, light, empty, &phantom_sets, nullptr);
   Sets isic_sets;
-  const int isic = IsicSets(isic_dir, isic_max, &isic_sets);
+  const int isic = IsicSets(isic_dir, isic_max, light, &isic_sets);
   all_sets = phantom_sets;
   for (const auto& [key, rows] : isic_sets)
     for (const auto& r : rows) all_sets[key].push_back(r);
@@ -236,14 +266,20 @@ int Fit(const std::string& out_path, int pairs, const std::string& isic_dir, int
 
   stats::RepeatabilityModel model;
   const int n_ph = phantom_sets.empty() ? 0 : static_cast<int>(phantom_sets.begin()->second.size());
-  char prov[512];
-  std::snprintf(prov, sizeof(prov),
-                "bench/change_stats_eval --fit (scripts/fit_repeatability.sh): %d phantom "
-                "test-retest pairs (seeds 2001-%d, 1600x1200 at 20 px/mm) + %d CC0 ISIC photos "
-                "re-captured twice (long side 1600 px, scale assumed 20 px/mm); before = "
-                "photometric random capture, after = full random capture (pose, exposure "
-                "+-30 %%, WB +-8 %%, side light <= 0.3, noise, JPEG q85); colour uncalibrated",
-                n_ph, 2000 + pairs, isic);
+  char prov[768];
+  std::snprintf(
+      prov, sizeof(prov),
+      "bench/change_stats_eval --fit --light %s (scripts/fit_repeatability.sh): %d phantom "
+      "test-retest pairs (seeds 2001-%d, 1600x1200 at 20 px/mm) + %d CC0 ISIC photos "
+      "re-captured twice (long side 1600 px, scale assumed 20 px/mm); before and after each a "
+      "full random capture (pose: rotation +-10 deg, scale +-10 %%, translation +-3 %%, keystone "
+      "5 %%; noise 0.003, JPEG q85) %s",
+      LightName(light), n_ph, 2000 + pairs, isic,
+      light == Light::kFixed
+          ? "under fixed light: exposure, WB and side light drawn once per pair and shared "
+            "(booth-like)"
+          : "under free-hand light: each capture its own exposure +-30 %, WB +-8 %, side "
+            "light <= 0.3; colour uncalibrated");
   model.provenance = prov;
   for (const auto& [key, r] : fa.fit)
     model.metrics[key] = stats::ToModelEntry(r, "pooled phantom + ISIC test-retest pairs");
@@ -272,32 +308,44 @@ struct Treatment {
   }
 };
 
-int Accept(const std::string& model_path, int pairs, int treated_seeds) {
-  stats::RepeatabilityModel model;
-  if (Status st = report::LoadRepeatabilityModel(model_path, &model); !st.ok()) {
-    std::fprintf(stderr, "change_stats_eval: %s\n", st.ToString().c_str());
-    return 2;
-  }
-  // (a) capture-only pairs.
-  std::printf("## (a) capture-only phantom pairs (seeds 3001-%d)\n", 3000 + pairs);
-  Sets sets;
-  std::vector<PairOutcome> outcomes;
-  PhantomSets(pairs, 3001, model, &sets, &outcomes);
+// Fraction of capture-only pairs in which each metric is significant (acceptance: <= 5 %).
+bool FalsePositives(const std::vector<PairOutcome>& outcomes, const char* tag,
+                    const char* light) {
   std::map<std::string, int> sig, seen;
   for (const PairOutcome& o : outcomes)
     for (const auto& [key, m] : o.stats.metrics) {
       ++seen[key];
       sig[key] += m.significant;
     }
-  bool pass_a = !outcomes.empty();
+  bool pass = !outcomes.empty();
+  int worst = 0;
   std::printf("\n%-42s %6s %12s %9s\n", "metric", "pairs", "significant", "fraction");
   for (const auto& [key, n] : seen) {
     const double f = static_cast<double>(sig[key]) / n;
     const bool ok = f <= 0.05;
-    pass_a &= ok;
+    pass &= ok;
+    worst = std::max(worst, sig[key]);
     std::printf("%-42s %6d %12d %8.1f%% %s\n", key.c_str(), n, sig[key], 100 * f, ok ? "" : "FAIL");
   }
-  std::printf("RESULT capture_only pairs=%zu pass=%d\n", outcomes.size(), pass_a ? 1 : 0);
+  std::printf("RESULT %s light=%s pairs=%zu max_significant=%d pass=%d\n", tag, light,
+              outcomes.size(), worst, pass ? 1 : 0);
+  return pass;
+}
+
+int Accept(const std::string& model_path, int pairs, int treated_seeds, Light light,
+           int fixed_pairs) {
+  stats::RepeatabilityModel model;
+  if (Status st = report::LoadRepeatabilityModel(model_path, &model); !st.ok()) {
+    std::fprintf(stderr, "change_stats_eval: %s\n", st.ToString().c_str());
+    return 2;
+  }
+  // (a) capture-only pairs.
+  std::printf("## (a) capture-only phantom pairs (seeds 3001-%d, %s light)\n", 3000 + pairs,
+              LightName(light));
+  Sets sets;
+  std::vector<PairOutcome> outcomes;
+  PhantomSets(pairs, 3001, light, model, &sets, &outcomes);
+  const bool pass_a = FalsePositives(outcomes, "capture_only", LightName(light));
 
   // (b) treated pairs.
   const std::vector<Treatment> treatments = {
@@ -323,7 +371,7 @@ int Accept(const std::string& model_path, int pairs, int treated_seeds) {
   for (const Treatment& t : treatments) {
     for (double s : t.strengths) {
       for (int k = 0; k < treated_seeds; ++k) {
-        phantom::PhantomOptions o = PhantomFor(4001 + static_cast<std::uint64_t>(k));
+        phantom::PhantomOptions o = PhantomFor(4001 + static_cast<std::uint64_t>(k), light);
         t.Apply(s, &o.treatment);
         phantom::PhantomOptions clean = o;
         clean.before_capture = clean.after_capture = phantom::CaptureOptions();
@@ -365,9 +413,26 @@ int Accept(const std::string& model_path, int pairs, int treated_seeds) {
   std::printf("RESULT treated cases=%d true_sign_as_expected=%d judged=%d passed=%d pass=%d\n",
               total, expected_sign_ok, judged, passed, judged == passed ? 1 : 0);
 
+  // (d) the other light condition on the same capture-only seeds.
+  const Light other = light == Light::kFree ? Light::kFixed : Light::kFree;
+  Fits f_other;
+  if (fixed_pairs > 0) {
+    std::printf("\n## (d) capture-only phantom pairs (seeds 3001-%d, %s light)\n",
+                3000 + fixed_pairs, LightName(other));
+    Sets sets_other;
+    std::vector<PairOutcome> outcomes_other;
+    PhantomSets(fixed_pairs, 3001, other, model, &sets_other, &outcomes_other);
+    FalsePositives(outcomes_other, "capture_only_other", LightName(other));
+    f_other = FitAll(sets_other);
+    PrintFits(std::string("(d) repeatability on the ") + LightName(other) + "-light pairs",
+              f_other);
+  }
+
   // (c) CV % next to the booth system.
   const Fits f = FitAll(sets);
-  PrintFits("(c) repeatability on the acceptance pairs", f);
+  PrintFits(std::string("(c) repeatability on the acceptance pairs (") + LightName(light) +
+                " light)",
+            f);
   const std::vector<std::pair<std::string, std::string>> booth = {
       {"texture.roughness", "< 2 %"},
       {"pores.count", "2-4 %"},
@@ -379,14 +444,20 @@ int Accept(const std::string& model_path, int pairs, int treated_seeds) {
       {"wrinkles.area_fraction", "~ 6 %"},
       {"wrinkles.length_density_mm_per_cm2", "~ 6 %"},
       {"tone.l_star_mean", "~ 6 % (spots)"}};
-  std::printf("\n%-42s %10s %14s\n", "metric", "ours CV %", "booth");
+  const Fits& f_free = light == Light::kFree ? f : f_other;
+  const Fits& f_fixed = light == Light::kFixed ? f : f_other;
+  auto cv = [](const Fits& fits, const std::string& key) -> std::optional<double> {
+    const auto it = fits.fit.find(key);
+    return it == fits.fit.end() ? std::nullopt : it->second.cv_percent;
+  };
+  std::printf("\n%-42s %16s %16s %14s\n", "metric", "free-hand CV %", "fixed-light CV %",
+              "booth");
   for (const auto& [key, b] : booth) {
-    const auto it = f.fit.find(key);
-    std::printf("%-42s %10s %14s\n", key.c_str(),
-                it == f.fit.end() ? "-" : Opt(it->second.cv_percent, "%.2f").c_str(), b.c_str());
-    if (it != f.fit.end() && it->second.cv_percent)
-      std::printf("RESULT cv metric=%s cv_percent=%.3f booth=\"%s\"\n", key.c_str(),
-                  *it->second.cv_percent, b.c_str());
+    const auto cf = cv(f_free, key), cx = cv(f_fixed, key);
+    std::printf("%-42s %16s %16s %14s\n", key.c_str(), Opt(cf, "%.2f").c_str(),
+                Opt(cx, "%.2f").c_str(), b.c_str());
+    std::printf("RESULT cv metric=%s free=%s fixed=%s booth=\"%s\"\n", key.c_str(),
+                Opt(cf, "%.3f").c_str(), Opt(cx, "%.3f").c_str(), b.c_str());
   }
   return pass_a && judged == passed ? 0 : 1;
 }
@@ -395,7 +466,8 @@ int Accept(const std::string& model_path, int pairs, int treated_seeds) {
 
 int main(int argc, char** argv) {
   std::string fit_out, accept_model;
-  int pairs = -1, isic_max = 12, treated_seeds = 2;
+  int pairs = -1, isic_max = 12, treated_seeds = 2, fixed_pairs = -1;
+  Light light = Light::kFree;
   std::string isic_dir = "../shared/data/real/isic_cc0";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -418,15 +490,28 @@ int main(int argc, char** argv) {
       isic_max = std::stoi(next());
     } else if (a == "--treated-seeds") {
       treated_seeds = std::stoi(next());
+    } else if (a == "--fixed-pairs") {
+      fixed_pairs = std::stoi(next());
+    } else if (a == "--light") {
+      const std::string l = next();
+      if (l != "free" && l != "fixed") {
+        std::fprintf(stderr, "change_stats_eval: --light must be free or fixed\n");
+        return 1;
+      }
+      light = l == "fixed" ? Light::kFixed : Light::kFree;
     } else {
       std::fprintf(stderr,
                    "usage: change_stats_eval --fit OUT.json [--pairs N] [--isic-dir DIR] "
-                   "[--isic-max N] | --accept MODEL.json [--pairs N] [--treated-seeds N]\n");
+                   "[--isic-max N] [--light free|fixed] | --accept MODEL.json [--pairs N] "
+                   "[--treated-seeds N] [--light free|fixed] [--fixed-pairs N]\n");
       return 1;
     }
   }
-  if (!fit_out.empty()) return Fit(fit_out, pairs > 0 ? pairs : 24, isic_dir, isic_max);
-  if (!accept_model.empty()) return Accept(accept_model, pairs > 0 ? pairs : 20, treated_seeds);
+  if (!fit_out.empty()) return Fit(fit_out, pairs > 0 ? pairs : 24, isic_dir, isic_max, light);
+  if (!accept_model.empty()) {
+    const int p = pairs > 0 ? pairs : 20;
+    return Accept(accept_model, p, treated_seeds, light, fixed_pairs >= 0 ? fixed_pairs : p);
+  }
   std::fprintf(stderr, "change_stats_eval: give --fit OUT.json or --accept MODEL.json\n");
   return 1;
 }

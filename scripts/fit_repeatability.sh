@@ -2,17 +2,23 @@
 # Fits the repeatability model (models/repeatability.json) from test-retest pairs of unchanged
 # skin, then (unless --no-accept) runs the change-statistics acceptance against it.
 #   1. builds (Release) into $BUILD_DIR (default build/);
-#   2. bench/change_stats_eval --fit: >= 20 phantom pairs (seeds 2001..) rendered twice with
-#      different captures (pose, exposure, white balance, side light, noise, JPEG) + CC0 ISIC
-#      photos from ../shared/data/real/isic_cc0 re-captured twice (when present), each through
-#      the compare pipeline; per metric ICC(2,1), SEM, MDC95 and CV % (docs/statistics.md);
-#   3. bench/change_stats_eval --accept: capture-only pairs with other seeds (false-positive
-#      rate per metric), treated pairs (known phantom treatments), CV % per metric next to the
-#      booth system's published repeatability.
+#   2. bench/change_stats_eval --fit --light free: >= 20 phantom pairs (seeds 2001..) rendered
+#      twice, each photo its own random capture (pose, exposure, white balance, side light,
+#      noise, JPEG: "free-hand light") + CC0 ISIC photos from ../shared/data/real/isic_cc0
+#      re-captured twice (when present), each through the compare pipeline; per metric
+#      ICC(2,1), SEM, MDC95 and CV % (docs/statistics.md). This is the shipped model.
+#   3. (unless --no-fixed) the same fit under "fixed light" (--light fixed: exposure, white
+#      balance and side light shared by both photos of a pair, only pose, noise and JPEG
+#      differ; booth-like), written to DIR/repeatability_fixed.json for the CV figures only;
+#   4. bench/change_stats_eval --accept: capture-only pairs with other seeds (false-positive
+#      rate per metric, free-hand light; the same seeds under fixed light too), treated pairs
+#      (known phantom treatments), CV % per metric in both conditions next to the booth
+#      system's published repeatability.
 # Usage: scripts/fit_repeatability.sh [--pairs N] [--isic-max N] [--no-isic] [--no-accept]
-#                                     [--out FILE] [--log DIR]
+#                                     [--no-fixed] [--out FILE] [--log DIR]
 #   --out FILE   model path (default models/repeatability.json)
-#   --log DIR    keeps fit.txt and accept.txt in DIR (default: a temporary directory)
+#   --log DIR    keeps fit.txt, fit_fixed.txt, repeatability_fixed.json and accept.txt in DIR
+#                (default: a temporary directory)
 # A clinic refits from its OWN repeated photos with `skintrack repeatability ... --model-out`
 # (docs/statistics.md), not with this script.
 set -euo pipefail
@@ -21,6 +27,7 @@ pairs=24
 isic_max=12
 isic_dir=../shared/data/real/isic_cc0
 accept=1
+fixed=1
 out=models/repeatability.json
 log=""
 build=${BUILD_DIR:-build}
@@ -30,6 +37,7 @@ while [ $# -gt 0 ]; do
     --isic-max) isic_max=$2; shift 2 ;;
     --no-isic) isic_dir=/nonexistent; shift ;;
     --no-accept) accept=0; shift ;;
+    --no-fixed) fixed=0; shift ;;
     --out) out=$2; shift 2 ;;
     --log) log=$2; shift 2 ;;
     *) echo "fit_repeatability.sh: unknown argument $1" >&2; exit 1 ;;
@@ -41,8 +49,15 @@ mkdir -p "$log"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j"$(nproc)" --target change_stats_eval >/dev/null
 "$build/bench/change_stats_eval" --fit "$out" --pairs "$pairs" --isic-dir "$isic_dir" \
-  --isic-max "$isic_max" | tee "$log/fit.txt"
+  --isic-max "$isic_max" --light free | tee "$log/fit.txt"
+if [ "$fixed" = 1 ]; then
+  "$build/bench/change_stats_eval" --fit "$log/repeatability_fixed.json" --pairs "$pairs" \
+    --isic-dir "$isic_dir" --isic-max "$isic_max" --light fixed | tee "$log/fit_fixed.txt"
+fi
 if [ "$accept" = 1 ]; then
-  "$build/bench/change_stats_eval" --accept "$out" | tee "$log/accept.txt"
+  fixed_pairs=()
+  [ "$fixed" = 1 ] || fixed_pairs=(--fixed-pairs 0)
+  "$build/bench/change_stats_eval" --accept "$out" --light free "${fixed_pairs[@]}" \
+    | tee "$log/accept.txt"
 fi
 echo "logs in $log"
