@@ -90,7 +90,8 @@ int main(int argc, char** argv) {
         cv::cvtColor(before.image, lab, cv::COLOR_BGR2Lab);
         return Status::Ok();
       });
-      time("  SkinMask", [&] { return roi::SkinMask(before.image, roi::SkinMaskOptions(), &skin); });
+      time("  SkinMask",
+           [&] { return roi::SkinMask(before.image, roi::SkinMaskOptions(), &skin); });
       time("  HairMask", [&] { return roi::HairMask(before.image, 20.0, options.hair, &hair); });
       time("  Warp Lanczos", [&] {
         return align::WarpAfterToBefore(after.image, alignment, before.image.size(), &warped,
@@ -103,8 +104,7 @@ int main(int argc, char** argv) {
     }
     metrics::internal::Context ctx;
     time("BuildContext", [&] {
-      return metrics::internal::BuildContext(before.image, cv::Mat(), std::nullopt, options,
-                                             &ctx);
+      return metrics::internal::BuildContext(before.image, cv::Mat(), std::nullopt, options, &ctx);
     });
     metrics::MetricsResult m;
     auto& d = m.detections;
@@ -123,8 +123,8 @@ int main(int argc, char** argv) {
     });
     time("CompareMetrics (total)", [&] {
       compare::SessionMetrics sm;
-      return compare::CompareMetrics(before.image, after.image, alignment, cv::Mat(),
-                                     std::nullopt, options, &sm);
+      return compare::CompareMetrics(before.image, after.image, alignment, cv::Mat(), std::nullopt,
+                                     options, &sm);
     });
   }
   std::printf("%dx%d, median of %d runs\n", before.image.cols, before.image.rows, runs);

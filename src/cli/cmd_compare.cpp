@@ -128,9 +128,8 @@ int RunCompare(const std::vector<std::string>& args) {
                                        : "uncalibrated";
 
   nlohmann::json j = report::CompareToJson(result);
-  j["colour"] = {{"state", colour_state},
-                 {"before", colour_before.json},
-                 {"after", colour_after.json}};
+  j["colour"] = {
+      {"state", colour_state}, {"before", colour_before.json}, {"after", colour_after.json}};
   compare::SessionMetrics session;
   if (with_metrics && aligned) {
     if (Status st = compare::CompareMetrics(pair.before.image, pair.after.image, a, roi,
@@ -142,8 +141,8 @@ int RunCompare(const std::vector<std::string>& args) {
     const nlohmann::json ma = report::MetricsToJson(session.after);
     j["parameters"] = report::ParametersToJson(metric_options);
     j["metrics"] = {{"before", mb}, {"after", ma}, {"change", report::ChangeToJson(mb, ma)}};
-    if (Status st = AddPairAssessment(vm, pair, result, roi, session, metric_options,
-                                      colour_state, out_dir, &j);
+    if (Status st = AddPairAssessment(vm, pair, result, roi, session, metric_options, colour_state,
+                                      out_dir, &j);
         !st.ok())
       return Fail(cmd, st);
   }

@@ -45,7 +45,9 @@ Status PrepareColour(const po::variables_map& vm, const io::LoadOptions& load,
     photometric::FlatFieldResult ff;
     const Status st =
         photometric::FlatFieldCorrect(*image, card.image, photometric::FlatFieldOptions(), &ff);
-    if (!st.ok()) return Status(st.code(), path + ": flat field for the " + session + " photo: " + st.message());
+    if (!st.ok())
+      return Status(st.code(),
+                    path + ": flat field for the " + session + " photo: " + st.message());
     *image = ff.image;
     info->json["flat_field"] = {{"file", path},
                                 {"field_min", ff.field_min},
@@ -105,8 +107,8 @@ Status NormaliseAfterToReference(const po::variables_map& vm, const io::LoadOpti
   SKINTRACK_RETURN_IF_ERROR(
       align::WarpAfterToBefore(*after, alignment, before.size(), &aligned, &valid));
   photometric::ReferenceNormalisation n;
-  const Status st = photometric::NormaliseToReference(
-      before, aligned, reference, valid, photometric::ReferenceNormaliseOptions(), &n);
+  const Status st = photometric::NormaliseToReference(before, aligned, reference, valid,
+                                                      photometric::ReferenceNormaliseOptions(), &n);
   if (!st.ok()) return Status(st.code(), path + ": " + st.message());
   // The gains are linear per channel: apply them to the after photo itself (the metrics warp
   // it again).
@@ -142,8 +144,8 @@ Status AddPairAssessment(const po::variables_map& vm, const compare::LoadedPair&
   evidence.colour_calibration = colour_state;
   if (cv::countNonZero(session.region) >= 100) {
     quality::LightingDifference lighting;
-    if (quality::MeasureLightingDifference(pair.before.image, session.aligned_after,
-                                           session.region, quality::LightingOptions(), &lighting)
+    if (quality::MeasureLightingDifference(pair.before.image, session.aligned_after, session.region,
+                                           quality::LightingOptions(), &lighting)
             .ok())
       evidence.lighting = lighting;
   }
@@ -161,9 +163,8 @@ Status AddPairAssessment(const po::variables_map& vm, const compare::LoadedPair&
     stats::RepeatabilityModel model;
     SKINTRACK_RETURN_IF_ERROR(report::LoadRepeatabilityModel(model_path, &model));
     compare::ChangeStats cs;
-    SKINTRACK_RETURN_IF_ERROR(compare::ComputeChangeStats(pair.before.image, session, mm,
-                                                          metric_options, model,
-                                                          compare::ChangeStatsOptions(), &cs));
+    SKINTRACK_RETURN_IF_ERROR(compare::ComputeChangeStats(
+        pair.before.image, session, mm, metric_options, model, compare::ChangeStatsOptions(), &cs));
     report::MergeChangeStats(cs, &m["change"]);
     m["change_maps"] = report::ChangeGridsToJson(cs);
     m["repeatability_model"] = model_path;

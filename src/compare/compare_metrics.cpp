@@ -55,8 +55,7 @@ Status CompareMetrics(const cv::Mat& before, const cv::Mat& after,
     }
     const cv::Mat& image = i == 0 ? before : out->aligned_after;
     SKINTRACK_RETURN_IF_ERROR(roi::HairMask(image, px_per_mm, options.hair, &hair[i]));
-    if (roi.empty())
-      SKINTRACK_RETURN_IF_ERROR(roi::SkinMask(image, options.skin, &skin[i]));
+    if (roi.empty()) SKINTRACK_RETURN_IF_ERROR(roi::SkinMask(image, options.skin, &skin[i]));
     return Status::Ok();
   });
   SKINTRACK_RETURN_IF_ERROR(prepared);
@@ -68,8 +67,8 @@ Status CompareMetrics(const cv::Mat& before, const cv::Mat& after,
   }
   out->region = region & ~(hair[0] | hair[1]);
   SKINTRACK_RETURN_IF_ERROR(RunTwo([&](int i) {
-    return metrics::Analyze(i == 0 ? before : out->aligned_after, out->region, hair[i],
-                            mm_per_px, options, i == 0 ? &out->before : &out->after);
+    return metrics::Analyze(i == 0 ? before : out->aligned_after, out->region, hair[i], mm_per_px,
+                            options, i == 0 ? &out->before : &out->after);
   }));
   // Hair is reported per session over the common region (before it was removed).
   const int n = cv::countNonZero(region);

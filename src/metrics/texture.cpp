@@ -83,7 +83,8 @@ constexpr int kGlcmStep = 2;
 // The robust sd: quantile kRobustQuantile of |B|, which is kRobustQuantileOfSd sd for a
 // zero-mean Gaussian (Phi^-1((1 + q) / 2)).
 constexpr double kRobustQuantile = 0.25;
-constexpr double kRobustQuantileOfSd = 0.318639363964375;  // GLCM anchors on a 2-px grid (a quarter of the pixels)
+constexpr double kRobustQuantileOfSd =
+    0.318639363964375;  // GLCM anchors on a 2-px grid (a quarter of the pixels)
 
 }  // namespace
 
@@ -91,7 +92,8 @@ cv::Mat FeatureMask(cv::Size size, const Detections& d, double margin_px) {
   cv::Mat mask(size, CV_8UC1, cv::Scalar(0));
   const int m = static_cast<int>(std::ceil(margin_px));
   for (const Pore& p : d.pores)
-    cv::circle(mask, cv::Point(static_cast<int>(std::lround(p.x)), static_cast<int>(std::lround(p.y))),
+    cv::circle(mask,
+               cv::Point(static_cast<int>(std::lround(p.x)), static_cast<int>(std::lround(p.y))),
                static_cast<int>(std::ceil(0.5 * p.diameter_px)) + m, cv::Scalar(255), cv::FILLED);
   for (const Scar& s : d.scars) {
     if (s.contour.size() >= 3) {
@@ -239,7 +241,8 @@ Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetric
     for (size_t b = 0; b < bands.size(); ++b) {
       total.sum[b] += s.sum[b];
       total.sum2[b] += s.sum2[b];
-      for (int i = 0; i < kHistBins; ++i) hist[b][static_cast<size_t>(i)] += s.hist[b][static_cast<size_t>(i)];
+      for (int i = 0; i < kHistBins; ++i)
+        hist[b][static_cast<size_t>(i)] += s.hist[b][static_cast<size_t>(i)];
     }
     total.noise_sum += s.noise_sum;
     total.noise_n += s.noise_n;

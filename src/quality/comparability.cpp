@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "quality/format.h"
 #include "skintrack/core/image.h"
 #include "skintrack/photometric/color.h"
 #include "skintrack/quality/quality.h"
@@ -17,11 +18,7 @@ namespace {
 
 constexpr long long kMinRegionPx = 100;
 
-std::string Format(const char* fmt, double a, double b = 0.0, double c = 0.0) {
-  char buf[256];
-  std::snprintf(buf, sizeof(buf), fmt, a, b, c);
-  return buf;
-}
+using internal::Format;
 
 // Region means of linear B, G, R and Y.
 cv::Vec4d LinearMeans(const cv::Mat& image, const cv::Mat& region, long long* count) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "metrics/texture_bands.h"
+#include "quality/format.h"
 #include "skintrack/core/image.h"
 #include "skintrack/photometric/color.h"
 #include "skintrack/quality/quality.h"
@@ -17,11 +18,7 @@ namespace {
 
 constexpr long long kMinRoiPx = 1000;
 
-std::string Format(const char* fmt, double a, double b = 0.0, double c = 0.0) {
-  char buf[256];
-  std::snprintf(buf, sizeof(buf), fmt, a, b, c);
-  return buf;
-}
+using internal::Format;
 
 // Verdict of a value against caution/fail thresholds (lower is better unless stated).
 Verdict Grade(double value, double caution, double fail, bool higher_is_better) {
@@ -80,8 +77,10 @@ QualityCheck SharpnessCheck(const cv::Mat& y, const cv::Mat& roi, double px_per_
     // Blur in mm needs the scale: with an assumed one the photo may simply be finer-sampled
     // (a dermoscope at 40-150 px/mm). Caution, not a verdict that voids metrics.
     c.verdict = Verdict::kCaution;
-    msg += Format(": softer than %.3f mm if the assumed scale is right; give --mm-per-px or "
-                  "a marker to judge", o.sharpness_fail_mm);
+    msg += Format(
+        ": softer than %.3f mm if the assumed scale is right; give --mm-per-px or "
+        "a marker to judge",
+        o.sharpness_fail_mm);
   } else if (c.verdict == Verdict::kFail) {
     c.meaningless = {"pores", "texture", "wrinkles"};
     if (sigma_mm > o.sharpness_coarse_fail_mm) {

@@ -41,11 +41,11 @@ const std::string& PhantomDir() {
 TEST(CliSessionTest, CompareReportsQualityColourStatsAndMaps) {
   const std::string p = PhantomDir(), out_dir = test::MakeTempDir("cli_session_compare");
   std::string out;
-  ASSERT_EQ(test::RunCli("compare " + ShellQuote(p + "/before.png") + " " +
-                             ShellQuote(p + "/after.png") + " --mm-per-px 0.05 --out-dir " +
-                             ShellQuote(out_dir),
-                         &out),
-            0)
+  ASSERT_EQ(
+      test::RunCli("compare " + ShellQuote(p + "/before.png") + " " + ShellQuote(p + "/after.png") +
+                       " --mm-per-px 0.05 --out-dir " + ShellQuote(out_dir),
+                   &out),
+      0)
       << out;
   const json j = json::parse(test::ReadFile(out_dir + "/compare.json"));
   EXPECT_EQ(j["colour"]["state"], "uncalibrated");
@@ -64,8 +64,8 @@ TEST(CliSessionTest, CompareReportsQualityColourStatsAndMaps) {
   EXPECT_EQ(change["redness.a_star_mean"]["meaningful"], false);
   EXPECT_EQ(change["redness.a_star_mean"]["significant"], false);
   EXPECT_TRUE(j["metrics"]["change_maps"].contains("texture.roughness"));
-  for (const char* f : {"change_map_texture.png", "change_map_pores.png",
-                        "change_map_redness.png", "change_map_scars.png"}) {
+  for (const char* f : {"change_map_texture.png", "change_map_pores.png", "change_map_redness.png",
+                        "change_map_scars.png"}) {
     const cv::Mat m = cv::imread(out_dir + "/" + f);
     EXPECT_EQ(m.cols, 800) << f;
   }
@@ -93,30 +93,30 @@ TEST(CliSessionTest, BadCalibrationInputsAreOneLineErrors) {
   const std::string p = PhantomDir(), dir = test::MakeTempDir("cli_session_bad");
   const std::string pair = ShellQuote(p + "/before.png") + " " + ShellQuote(p + "/after.png");
   std::string out;
-  EXPECT_EQ(test::RunCli("compare " + pair + " --flat-field " + ShellQuote(dir + "/none.png"), &out),
-            2);
+  EXPECT_EQ(
+      test::RunCli("compare " + pair + " --flat-field " + ShellQuote(dir + "/none.png"), &out), 2);
   EXPECT_EQ(Lines(out), 1) << out;
   EXPECT_NE(out.find("none.png"), std::string::npos) << out;
   const std::string small = dir + "/small.png";
   ASSERT_TRUE(cv::imwrite(small, cv::Mat(100, 100, CV_8UC3, cv::Scalar(128, 128, 128))));
-  EXPECT_EQ(test::RunCli("analyze " + ShellQuote(p + "/before.png") + " --flat-field " +
-                             ShellQuote(small),
-                         &out),
-            2);
+  EXPECT_EQ(
+      test::RunCli(
+          "analyze " + ShellQuote(p + "/before.png") + " --flat-field " + ShellQuote(small), &out),
+      2);
   EXPECT_NE(out.find("small.png"), std::string::npos) << out;
-  EXPECT_EQ(test::RunCli("compare " + pair + " --repeatability-model " +
-                             ShellQuote(dir + "/missing.json"),
-                         &out),
-            2);
+  EXPECT_EQ(
+      test::RunCli(
+          "compare " + pair + " --repeatability-model " + ShellQuote(dir + "/missing.json"), &out),
+      2);
   EXPECT_NE(out.find("missing.json"), std::string::npos) << out;
 }
 
 TEST(CliSessionTest, AnalyzeReportsQualityAndAMissingChart) {
   const std::string p = PhantomDir();
   std::string out;
-  ASSERT_EQ(test::RunCliStdout("analyze " + ShellQuote(p + "/before.png") + " --chart --json -",
-                               &out),
-            0);
+  ASSERT_EQ(
+      test::RunCliStdout("analyze " + ShellQuote(p + "/before.png") + " --chart --json -", &out),
+      0);
   const json j = json::parse(out);
   EXPECT_EQ(j["colour"]["state"], "uncalibrated");
   EXPECT_EQ(j["colour"]["chart"]["found"], false);
@@ -129,18 +129,18 @@ TEST(CliSessionTest, RepeatabilityOfUnchangedSkin) {
   // Three photos of the same unchanged skin: the before photo and two re-captures of it.
   for (int i = 0; i < 2; ++i) {
     std::string out;
-    ASSERT_EQ(test::RunCli("phantom --from-image " + ShellQuote(p + "/before.png") +
-                               " --out-dir " + ShellQuote(dir + "/r" + std::to_string(i)) +
-                               " --seed " + std::to_string(10 + i) + " --jpeg-quality 0",
+    ASSERT_EQ(test::RunCli("phantom --from-image " + ShellQuote(p + "/before.png") + " --out-dir " +
+                               ShellQuote(dir + "/r" + std::to_string(i)) + " --seed " +
+                               std::to_string(10 + i) + " --jpeg-quality 0",
                            &out),
               0)
         << out;
   }
   std::string out;
-  const int rc = test::RunCliStdout(
-      "repeatability " + ShellQuote(p + "/before.png") + " " + ShellQuote(dir + "/r0/after.png") +
-          " " + ShellQuote(dir + "/r1/after.png") + " --json -",
-      &out);
+  const int rc = test::RunCliStdout("repeatability " + ShellQuote(p + "/before.png") + " " +
+                                        ShellQuote(dir + "/r0/after.png") + " " +
+                                        ShellQuote(dir + "/r1/after.png") + " --json -",
+                                    &out);
   ASSERT_EQ(rc, 0) << out;
   const json j = json::parse(out, nullptr, false);
   ASSERT_FALSE(j.is_discarded()) << out;
