@@ -166,8 +166,8 @@ report="$tmp/report.md"
   echo "Command: \`scripts/eval_metrics.sh --seeds $seeds\` ($stamp)." \
     "Phantoms 1600x1200 at 20 px/mm. Invariance: $inv_seeds phantom pairs and the ISIC photos," \
     "each pair through compare::ComparePair + CompareMetrics (default options, identity" \
-    "treatment; the after photo differs by rotation +-10 deg, scale +-10 %, keystone," \
-    "exposure 1 +- 0.3, white balance +- 8 %, side light <= 0.3, noise, JPEG q85)."
+    "treatment; each photo is its own random capture: rotation +-10 deg, scale +-10 %," \
+    "keystone, exposure 1 +- 0.3, white balance +- 8 %, side light <= 0.3, noise, JPEG q85)."
   echo
   echo "| criterion | measured | target | verdict |"
   echo "|---|---|---|---|"
