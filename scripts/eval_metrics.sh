@@ -144,6 +144,8 @@ k_worst=""
 k_05=$(get texture_relief 'relief-only +noise\+jpeg85 +k=0.50 ratio median \K[0-9.]+')
 k_08=$(get texture_relief 'relief-only +noise\+jpeg85 +k=0.80 ratio median \K[0-9.]+')
 k_05_full=$(get texture_relief 'default-skin +noise\+jpeg85 +k=0.50 ratio median \K[0-9.]+')
+k_05_micro=$(get texture_relief 'default-skin +noise\+jpeg85 +k=0.50 micro_relief ratio median \K[0-9.]+')
+k_08_micro=$(get texture_relief 'default-skin +noise\+jpeg85 +k=0.80 micro_relief ratio median \K[0-9.]+')
 
 # Invariance: per family, the worst per-metric median (and its metric) and a verdict that
 # needs every metric of the family to pass. Metrics measured on no pair are left out.
@@ -205,7 +207,9 @@ report="$tmp/report.md"
   echo
   echo "Context: on the default phantom skin (pores, scars, wrinkles in the bands) micro-relief" \
     "x 0.5 reads $(nm "$k_05_full") of the before roughness: roughness measures all structure" \
-    "in the bands, not micro-relief alone."
+    "in the bands, not micro-relief alone. \`texture.micro_relief\` (the robust roughness between" \
+    "the detected features) reads k = 0.5 as $(nm "$k_05_micro") and k = 0.8 as $(nm "$k_08_micro")" \
+    "on that skin."
   echo
   echo "### Invariance per metric: |after - before| / |before|, median / max over the pairs"
   echo
