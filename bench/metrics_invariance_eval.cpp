@@ -15,8 +15,10 @@
 //  isic     every *.jpg in --real-dir (default ../shared/data/real/isic_cc0) re-photographed
 //           twice by phantom::ApplyCapture (the library side of `skintrack phantom
 //           --from-image`) with the same capture draws as the phantoms; native size unless
-//           --isic-max-side reduces it (INTER_AREA) first. Scale unknown: mm_per_px = 0.05, the
-//           preset's assumed 20 px/mm, so that the physical outputs are filled.
+//           --isic-max-side reduces it (INTER_AREA) first. Dermoscopy: metric options from
+//           --isic-preset (default models/dermoscope.preset, assumed 40 px/mm), scale unknown
+//           (no mm_per_px): their pores and lines are at the dermoscope's scale, not the
+//           default preset's 20 px/mm.
 // Protocol (default: --pose both --supersample 1, the acceptance protocol) and diagnostics:
 //  --pose none     both captures photometric-only (no resampling anywhere but the pipeline's
 //                  warp by the estimated, near-identity homography);
@@ -41,9 +43,12 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <opencv2/imgproc.hpp>
+#include <optional>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -167,7 +172,8 @@ double MedianTre(const align::AlignmentResult& a, const cv::Matx33d& truth, cv::
 }
 
 PairResult RunPair(const std::string& name, const cv::Mat& before, const cv::Mat& after,
-                   const cv::Matx33d& truth_after_to_before, double mm_per_px) {
+                   const cv::Matx33d& truth_after_to_before, std::optional<double> mm_per_px,
+                   const metrics::MetricsOptions& metric_options = metrics::MetricsOptions()) {
   PairResult r;
   r.name = name;
   const double t0 = Seconds();
@@ -189,8 +195,8 @@ PairResult RunPair(const std::string& name, const cv::Mat& before, const cv::Mat
     return r;
   }
   compare::SessionMetrics sm;
-  st = compare::CompareMetrics(before, after, cr.alignment, cv::Mat(), co.mm_per_px,
-                               metrics::MetricsOptions(), &sm);
+  st = compare::CompareMetrics(before, after, cr.alignment, cv::Mat(), co.mm_per_px, metric_options,
+                               &sm);
   r.seconds = Seconds() - t0;
   if (!st.ok()) {
     r.status = "error";
@@ -309,9 +315,10 @@ phantom::RandomCaptureOptions Still(const phantom::RandomCaptureOptions& rc) {
 }
 
 // Experiment knobs (see the header comment).
-int g_supersample = 1;       // skin / source px per image px
-bool g_before_pose = true;   // the before capture gets a random pose too
-bool g_after_pose = true;    // the after capture gets a random pose
+metrics::MetricsOptions g_isic_options;  // --isic-preset (default models/dermoscope.preset)
+int g_supersample = 1;                   // skin / source px per image px
+bool g_before_pose = true;               // the before capture gets a random pose too
+bool g_after_pose = true;                // the after capture gets a random pose
 
 std::string Protocol() {
   const char* pose = g_before_pose  ? "pose on both captures"
@@ -414,8 +421,8 @@ bool SuiteIsic(const std::string& dir, int max_side) {
     const std::string name = fs::path(files[i]).stem().string();
     std::printf("  %s %dx%d: after exposure %.3f, side light %.2f\n", name.c_str(), out_size.width,
                 out_size.height, ca.exposure / cb.exposure, ca.side_light_strength);
-    results.push_back(
-        RunPair(name, b, a, cb.image_from_skin * ca.image_from_skin.inv(), 1.0 / 20.0));
+    results.push_back(RunPair(name, b, a, cb.image_from_skin * ca.image_from_skin.inv(),
+                              std::nullopt, g_isic_options));
     PrintPair(results.back());
   }
   return Summarise("isic", results);
@@ -426,6 +433,7 @@ bool SuiteIsic(const std::string& dir, int max_side) {
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // line-buffered: progress is visible
   std::string suite = "all", real_dir = "../shared/data/real/isic_cc0";
+  std::string isic_preset = "models/dermoscope.preset";
   int seeds = 12, max_side = 0;
   for (int i = 1; i < argc; i += 2) {
     const std::string k = argv[i];
@@ -451,17 +459,29 @@ int main(int argc, char** argv) {
       g_after_pose = v != "none";
     } else if (k == "--isic-max-side") {
       max_side = std::max(0, std::atoi(v.c_str()));
+    } else if (k == "--isic-preset") {
+      isic_preset = v;
     } else {
       std::fprintf(stderr,
                    "usage: metrics_invariance_eval [--suite phantom|isic|all] [--seeds N] "
-                   "[--real-dir DIR] [--isic-max-side PX] [--pose after|both|none] "
-                   "[--supersample K]\n");
+                   "[--real-dir DIR] [--isic-max-side PX] [--isic-preset FILE] "
+                   "[--pose after|both|none] [--supersample K]\n");
       return 1;
     }
   }
   if (suite != "all" && suite != "phantom" && suite != "isic") {
     std::fprintf(stderr, "metrics_invariance_eval: unknown suite '%s'\n", suite.c_str());
     return 1;
+  }
+  if (suite != "phantom") {
+    std::ifstream in(isic_preset);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in || !metrics::ParsePreset(text.str(), &g_isic_options).ok()) {
+      std::fprintf(stderr, "metrics_invariance_eval: %s: cannot read the preset\n",
+                   isic_preset.c_str());
+      return 1;
+    }
   }
   const double t0 = Seconds();
   bool ok = true;
