@@ -15,9 +15,11 @@
 
 #include "../src/metrics/families.h"
 #include "skintrack/align/align.h"
+#include "skintrack/calib/marker.h"
 #include "skintrack/compare/compare.h"
 #include "skintrack/io/image_io.h"
 #include "skintrack/photometric/color.h"
+#include "skintrack/quality/quality.h"
 #include "skintrack/roi/roi.h"
 
 using namespace skintrack;
@@ -102,6 +104,15 @@ int main(int argc, char** argv) {
                                         &overlap, cv::INTER_CUBIC);
       });
     }
+    time("AssessPhoto (quality)", [&] {
+      quality::PhotoQuality q;
+      return quality::AssessPhoto(before.image, cv::Mat(), std::nullopt,
+                                  quality::PhotoQualityOptions(), &q);
+    });
+    time("DetectMarkerScale", [&] {
+      calib::MarkerScale m;
+      return calib::DetectMarkerScale(before.image, calib::MarkerOptions(), &m);
+    });
     metrics::internal::Context ctx;
     time("BuildContext", [&] {
       return metrics::internal::BuildContext(before.image, cv::Mat(), std::nullopt, options, &ctx);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 
 namespace skintrack::metrics::internal {
@@ -106,14 +107,27 @@ void ImmerkaerRow(const float* above, const float* row, const float* below, cons
 
 double ImmerkaerNoiseSigma(const cv::Mat& image, const cv::Mat& mask) {
   CV_Assert(image.type() == CV_32FC1 && mask.type() == CV_8UC1 && mask.size() == image.size());
+  // Bands of rows in parallel; their sums are added in band order (deterministic).
+  constexpr int kBand = 64;
+  const int bands = (image.rows + kBand - 1) / kBand;
+  std::vector<double> band_sum(static_cast<size_t>(bands), 0.0), band_n(band_sum);
+  cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& range) {
+    std::vector<float> weight(static_cast<size_t>(image.cols));
+    for (int b = range.start; b < range.end; ++b) {
+      for (int y = b * kBand; y < std::min(image.rows, (b + 1) * kBand); ++y) {
+        const int ya = y > 0 ? y - 1 : 0, yb = y + 1 < image.rows ? y + 1 : image.rows - 1;
+        const uchar* m = mask.ptr<uchar>(y);
+        for (int x = 0; x < image.cols; ++x) weight[static_cast<size_t>(x)] = m[x] ? 1.f : 0.f;
+        ImmerkaerRow(image.ptr<float>(ya), image.ptr<float>(y), image.ptr<float>(yb), weight.data(),
+                     image.cols, &band_sum[static_cast<size_t>(b)],
+                     &band_n[static_cast<size_t>(b)]);
+      }
+    }
+  });
   double sum = 0.0, n = 0.0;
-  std::vector<float> weight(static_cast<size_t>(image.cols));
-  for (int y = 0; y < image.rows; ++y) {
-    const int ya = y > 0 ? y - 1 : 0, yb = y + 1 < image.rows ? y + 1 : image.rows - 1;
-    const uchar* m = mask.ptr<uchar>(y);
-    for (int x = 0; x < image.cols; ++x) weight[static_cast<size_t>(x)] = m[x] ? 1.f : 0.f;
-    ImmerkaerRow(image.ptr<float>(ya), image.ptr<float>(y), image.ptr<float>(yb), weight.data(),
-                 image.cols, &sum, &n);
+  for (int b = 0; b < bands; ++b) {
+    sum += band_sum[static_cast<size_t>(b)];
+    n += band_n[static_cast<size_t>(b)];
   }
   return n > 0 ? kImmerkaerScale * sum / n : 0.0;
 }

@@ -5,6 +5,7 @@
 // The image is processed in bands of rows so that a 12 MP photo needs a few MB of temporaries.
 #include <algorithm>
 #include <cmath>
+#include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
@@ -133,11 +134,18 @@ Status EstimateBlur(const cv::Mat& linear_y, const cv::Mat& mask, double probe_s
   *estimate = BlurEstimate();
   const double s = options.blur_gradient_sigma_px, p = probe_sigma_px;
   const int margin = static_cast<int>(std::ceil(3.0 * std::sqrt(s * s + p * p))) + 2;
+  // Bands in parallel, each into its own list, joined in band order (deterministic).
+  const int bands = (linear_y.rows + kBandRows - 1) / kBandRows;
+  std::vector<std::vector<EdgeSample>> band_samples(static_cast<size_t>(bands));
+  cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& range) {
+    for (int b = range.start; b < range.end; ++b) {
+      const int r0 = b * kBandRows;
+      BandSamples(linear_y, mask, r0, std::min(linear_y.rows, r0 + kBandRows), margin, s, p,
+                  &band_samples[static_cast<size_t>(b)]);
+    }
+  });
   std::vector<EdgeSample> samples;
-  for (int r0 = 0; r0 < linear_y.rows; r0 += kBandRows) {
-    BandSamples(linear_y, mask, r0, std::min(linear_y.rows, r0 + kBandRows), margin, s, p,
-                &samples);
-  }
+  for (const auto& b : band_samples) samples.insert(samples.end(), b.begin(), b.end());
   // Noise: E[g^2] = g_true^2 + 2 var per component; debias, and keep edges whose gradient
   // stands `kEdgeSnr` noise sds above the noise both before and after the probe blur.
   const double n0 = noise_sd * noise_sd * GradientNoiseGain(s);

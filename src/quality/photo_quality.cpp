@@ -1,7 +1,9 @@
 // The per-photo quality gate: sharpness, clipping, glare, noise and resolution.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
+#include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 #include <set>
 #include <string>
@@ -95,30 +97,43 @@ QualityCheck SharpnessCheck(const cv::Mat& y, const cv::Mat& roi, double px_per_
   return c;
 }
 
-// Clipping and glare fractions over the ROI.
+// Clipping and glare fractions over the ROI (bands of rows in parallel, integer counts).
 void ClippingAndGlare(const cv::Mat& image, const cv::Mat& roi, const PhotoQualityOptions& o,
                       long long* roi_px, long long* clipped, long long* glare) {
-  *roi_px = *clipped = *glare = 0;
   const float lo = static_cast<float>(o.clip_low), hi = static_cast<float>(o.clip_high);
   const float glare_l = static_cast<float>(o.glare_l);
   const float glare_c2 = static_cast<float>(o.glare_chroma * o.glare_chroma);
-  cv::Mat lab;
-  for (int r = 0; r < image.rows; ++r) {
-    const uchar* m = roi.empty() ? nullptr : roi.ptr<uchar>(r);
-    cv::cvtColor(image.row(r), lab, cv::COLOR_BGR2Lab);
-    const cv::Vec3f* px = image.ptr<cv::Vec3f>(r);
-    const cv::Vec3f* lp = lab.ptr<cv::Vec3f>(0);
-    for (int x = 0; x < image.cols; ++x) {
-      if (m && !m[x]) continue;
-      ++*roi_px;
-      const cv::Vec3f v = px[x];
-      const bool any_low = v[0] <= lo || v[1] <= lo || v[2] <= lo;
-      const bool any_high = v[0] >= hi || v[1] >= hi || v[2] >= hi;
-      const bool all_high = v[0] >= hi && v[1] >= hi && v[2] >= hi;
-      if (any_low || any_high) ++*clipped;
-      const float c2 = lp[x][1] * lp[x][1] + lp[x][2] * lp[x][2];
-      if (all_high || (lp[x][0] >= glare_l && c2 <= glare_c2)) ++*glare;
+  constexpr int kBand = 64;
+  const int bands = (image.rows + kBand - 1) / kBand;
+  std::vector<std::array<long long, 3>> counts(static_cast<size_t>(bands), {0, 0, 0});
+  cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& range) {
+    cv::Mat lab;
+    for (int b = range.start; b < range.end; ++b) {
+      auto& c = counts[static_cast<size_t>(b)];
+      for (int r = b * kBand; r < std::min(image.rows, (b + 1) * kBand); ++r) {
+        const uchar* m = roi.empty() ? nullptr : roi.ptr<uchar>(r);
+        cv::cvtColor(image.row(r), lab, cv::COLOR_BGR2Lab);
+        const cv::Vec3f* px = image.ptr<cv::Vec3f>(r);
+        const cv::Vec3f* lp = lab.ptr<cv::Vec3f>(0);
+        for (int x = 0; x < image.cols; ++x) {
+          if (m && !m[x]) continue;
+          ++c[0];
+          const cv::Vec3f v = px[x];
+          const bool any_low = v[0] <= lo || v[1] <= lo || v[2] <= lo;
+          const bool any_high = v[0] >= hi || v[1] >= hi || v[2] >= hi;
+          const bool all_high = v[0] >= hi && v[1] >= hi && v[2] >= hi;
+          if (any_low || any_high) ++c[1];
+          const float c2 = lp[x][1] * lp[x][1] + lp[x][2] * lp[x][2];
+          if (all_high || (lp[x][0] >= glare_l && c2 <= glare_c2)) ++c[2];
+        }
+      }
     }
+  });
+  *roi_px = *clipped = *glare = 0;
+  for (const auto& c : counts) {
+    *roi_px += c[0];
+    *clipped += c[1];
+    *glare += c[2];
   }
 }
 
