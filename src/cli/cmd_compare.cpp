@@ -20,16 +20,15 @@ namespace {
 // Overlays of both sessions over the common region, in the before frame.
 Status WriteMetricsImages(const fs::path& dir, const cv::Mat& before,
                           const compare::SessionMetrics& m) {
-  SKINTRACK_RETURN_IF_ERROR(
-      io::WriteImage((dir / "overlay_before.jpg").string(),
-                     report::DrawDetections(before, m.before.detections, m.region), 90));
-  SKINTRACK_RETURN_IF_ERROR(
-      io::WriteImage((dir / "overlay_after.jpg").string(),
-                     report::DrawDetections(m.aligned_after, m.after.detections, m.region), 90));
-  SKINTRACK_RETURN_IF_ERROR(io::WriteImage((dir / "redness_map_before.jpg").string(),
-                                           report::RednessMap(before, m.region, 0.0, 40.0), 90));
-  return io::WriteImage((dir / "redness_map_after.jpg").string(),
-                        report::RednessMap(m.aligned_after, m.region, 0.0, 40.0), 90);
+  return io::WriteImages(
+      {{(dir / "overlay_before.jpg").string(),
+        report::DrawDetections(before, m.before.detections, m.region), 90},
+       {(dir / "overlay_after.jpg").string(),
+        report::DrawDetections(m.aligned_after, m.after.detections, m.region), 90},
+       {(dir / "redness_map_before.jpg").string(), report::RednessMap(before, m.region, 0.0, 40.0),
+        90},
+       {(dir / "redness_map_after.jpg").string(),
+        report::RednessMap(m.aligned_after, m.region, 0.0, 40.0), 90}});
 }
 
 }  // namespace

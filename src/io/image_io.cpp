@@ -10,6 +10,7 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <opencv2/core/utility.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <string>
@@ -117,10 +118,17 @@ Status LoadImageImpl(const std::string& path, const LoadOptions& options, Loaded
   int flags = cv::IMREAD_ANYDEPTH | cv::IMREAD_ANYCOLOR;
   const int reduction = header.format == "jpeg" ? options.reduction : 1;
   switch (reduction) {
-    case 2: flags = cv::IMREAD_REDUCED_COLOR_2; break;
-    case 4: flags = cv::IMREAD_REDUCED_COLOR_4; break;
-    case 8: flags = cv::IMREAD_REDUCED_COLOR_8; break;
-    default: break;
+    case 2:
+      flags = cv::IMREAD_REDUCED_COLOR_2;
+      break;
+    case 4:
+      flags = cv::IMREAD_REDUCED_COLOR_4;
+      break;
+    case 8:
+      flags = cv::IMREAD_REDUCED_COLOR_8;
+      break;
+    default:
+      break;
   }
   if (!options.apply_exif_orientation) flags |= cv::IMREAD_IGNORE_ORIENTATION;
   const cv::Mat raw = core_bmp.empty() ? cv::imread(path, flags) : cv::imdecode(core_bmp, flags);
@@ -279,6 +287,18 @@ Status WriteImage(const std::string& path, const cv::Mat& image, int jpeg_qualit
   } catch (...) {
     return WriteError(path, "unknown exception");
   }
+}
+
+Status WriteImages(const std::vector<ImageToWrite>& images) {
+  std::vector<Status> st(images.size());
+  cv::parallel_for_(cv::Range(0, static_cast<int>(images.size())), [&](const cv::Range& r) {
+    for (int i = r.start; i < r.end; ++i) {
+      const ImageToWrite& w = images[static_cast<size_t>(i)];
+      st[static_cast<size_t>(i)] = WriteImage(w.path, w.image, w.jpeg_quality);
+    }
+  });
+  for (const Status& s : st) SKINTRACK_RETURN_IF_ERROR(s);
+  return Status::Ok();
 }
 
 }  // namespace skintrack::io

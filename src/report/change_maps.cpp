@@ -94,11 +94,11 @@ cv::Mat ChangeMapImage(const cv::Mat& before, const cv::Mat& region,
 
 Status WriteChangeMaps(const std::string& dir, const cv::Mat& before, const cv::Mat& region,
                        const compare::ChangeStats& stats) {
-  for (const compare::ChangeGrid& g : stats.grids) {
-    const std::string path = (std::filesystem::path(dir) / ChangeMapFileName(g)).string();
-    SKINTRACK_RETURN_IF_ERROR(io::WriteImage(path, ChangeMapImage(before, region, g)));
-  }
-  return Status::Ok();
+  std::vector<io::ImageToWrite> files;
+  for (const compare::ChangeGrid& g : stats.grids)
+    files.push_back({(std::filesystem::path(dir) / ChangeMapFileName(g)).string(),
+                     ChangeMapImage(before, region, g), 92});
+  return io::WriteImages(files);
 }
 
 }  // namespace skintrack::report

@@ -131,14 +131,12 @@ Status WriteCompareImages(const std::string& dir, const cv::Mat& before, const c
   SKINTRACK_RETURN_IF_ERROR(
       align::WarpAfterToBefore(after, result.alignment, before.size(), &aligned, &mask));
   const fs::path d(dir);
-  SKINTRACK_RETURN_IF_ERROR(io::WriteImage((d / "after_aligned.png").string(), aligned));
-  SKINTRACK_RETURN_IF_ERROR(io::WriteImage((d / "overlap_mask.png").string(), mask));
   const int tile = std::max(16, std::max(before.cols, before.rows) / 12);
-  SKINTRACK_RETURN_IF_ERROR(io::WriteImage((d / "checkerboard.jpg").string(),
-                                           Checkerboard(before, aligned, mask, tile), 90));
-  SKINTRACK_RETURN_IF_ERROR(
-      io::WriteImage((d / "side_by_side.jpg").string(), SideBySide(before, aligned, 3200), 90));
-  return Status::Ok();
+  return io::WriteImages(
+      {{(d / "after_aligned.png").string(), aligned, 92},
+       {(d / "overlap_mask.png").string(), mask, 92},
+       {(d / "checkerboard.jpg").string(), Checkerboard(before, aligned, mask, tile), 90},
+       {(d / "side_by_side.jpg").string(), SideBySide(before, aligned, 3200), 90}});
 }
 
 Status WriteTextFile(const std::string& path, const std::string& text) {
