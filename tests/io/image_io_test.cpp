@@ -240,6 +240,25 @@ TEST_F(ImageIoTest, WriteRoundTripPngIsExactTo8Bits) {
   EXPECT_LE(cv::norm(li.image, levels, cv::NORM_INF), 1e-6);
 }
 
+// WriteImages writes every file (in parallel) with WriteImage's result, and reports the first
+// failing file in list order while the others are still written.
+TEST_F(ImageIoTest, WriteImagesWritesAllAndReportsTheFirstError) {
+  const cv::Mat a = FromBgr8(Pattern8(90, 70)), b = FromBgr8(Pattern8(64, 80));
+  const std::vector<ImageToWrite> files = {{Path("a.png"), a, 92},
+                                           {Path("missing_dir/x.png"), a, 92},
+                                           {Path("b.jpg"), b, 90},
+                                           {Path("bad.xyz"), b, 92}};
+  const Status st = WriteImages(files);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("missing_dir/x.png"), std::string::npos) << st.message();
+  LoadedImage la, lb;
+  ASSERT_TRUE(LoadImage(Path("a.png"), LoadOptions(), &la).ok());
+  EXPECT_LE(cv::norm(la.image, a, cv::NORM_INF), 1e-6);
+  ASSERT_TRUE(LoadImage(Path("b.jpg"), LoadOptions(), &lb).ok());
+  EXPECT_EQ(lb.image.size(), b.size());
+  EXPECT_TRUE(WriteImages({}).ok());
+}
+
 TEST_F(ImageIoTest, WritesEveryFormatAndType) {
   const cv::Mat img = FromBgr8(Pattern8(80, 72));
   for (const std::string ext :
