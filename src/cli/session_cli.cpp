@@ -26,9 +26,12 @@ void AddSessionOptions(po::options_description* desc, bool compare) {
       "detect a ColorChecker (Macbeth 24) in each photo and correct its colour (3x3 CCM on "
       "linear RGB) before the colour metrics");
   if (!compare) return;
-  desc->add_options()("reference-roi", po::value<std::string>(),
-                      "mask (before frame, non-zero = skin assumed unchanged) to normalise the "
-                      "after photo's colour to the before photo's when no chart calibrates both")(
+  desc->add_options()("flat-field-after", po::value<std::string>(),
+                      "grey card photographed with the after session's setup (default: the "
+                      "--flat-field card for both)")(
+      "reference-roi", po::value<std::string>(),
+      "mask (before frame, non-zero = skin assumed unchanged) to normalise the "
+      "after photo's colour to the before photo's when no chart calibrates both")(
       "repeatability-model", po::value<std::string>(),
       "repeatability model for the minimal detectable change (default: "
       "models/repeatability.json)")("no-stats", po::bool_switch(),
@@ -38,8 +41,10 @@ void AddSessionOptions(po::options_description* desc, bool compare) {
 Status PrepareColour(const po::variables_map& vm, const io::LoadOptions& load,
                      const std::string& session, cv::Mat* image, ColourInfo* info) {
   info->json = json::object();
-  if (vm.count("flat-field")) {
-    const std::string path = vm["flat-field"].as<std::string>();
+  const bool after_card = session == "after" && vm.count("flat-field-after");
+  if (vm.count("flat-field") || after_card) {
+    const std::string path =
+        after_card ? vm["flat-field-after"].as<std::string>() : vm["flat-field"].as<std::string>();
     io::LoadedImage card;
     SKINTRACK_RETURN_IF_ERROR(io::LoadImage(path, load, &card));
     photometric::FlatFieldResult ff;

@@ -16,8 +16,8 @@
 
 namespace skintrack::cli {
 
-// Adds --flat-field, --chart; with `compare`, also --reference-roi, --repeatability-model and
-// --no-stats.
+// Adds --flat-field, --chart; with `compare`, also --flat-field-after, --reference-roi,
+// --repeatability-model and --no-stats.
 void AddSessionOptions(po::options_description* desc, bool compare);
 
 // Colour state of one photo after PrepareColour.
@@ -26,7 +26,8 @@ struct ColourInfo {
   nlohmann::json json = nlohmann::json::object();
 };
 
-// Flat field (--flat-field) and chart (--chart) applied to `image` in place (internal form).
+// Flat field (--flat-field; for session "after" --flat-field-after when given) and chart
+// (--chart) applied to `image` in place (internal form).
 // `session`: "before", "after" or "image", for messages. A chart that is not found leaves the
 // photo uncalibrated (reported, not an error); an unusable grey card is an error naming it.
 Status PrepareColour(const po::variables_map& vm, const io::LoadOptions& load,
