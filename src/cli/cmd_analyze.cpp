@@ -76,6 +76,8 @@ int RunAnalyze(const std::vector<std::string>& args) {
   ColourInfo colour;
   if (Status st = PrepareColour(vm, load, "image", &image.image, &colour); !st.ok())
     return Fail(cmd, st);
+  if (Status st = RoiWithoutChart(image.image, colour.chart_mask, options, &roi); !st.ok())
+    return Fail(cmd, st);
   // Scale: --mm-per-px, else a marker in the photo, else unknown.
   std::string scale_source = mm_per_px ? "user" : "none";
   std::string scale_reason = mm_per_px ? "given by the user (--mm-per-px)" : "";

@@ -111,7 +111,15 @@ int RunCompare(const std::vector<std::string>& args) {
   if (Status st = PrepareColour(vm, load, "after", &pair.after.image, &colour_after); !st.ok())
     return Fail(cmd, st);
   compare::CompareResult result;
-  if (Status st = compare::ComparePair(pair, options, &result); !st.ok()) return Fail(cmd, st);
+  if (!colour_before.chart_mask.empty() || !colour_after.chart_mask.empty()) {
+    // Register without the charts: their patch grids would dominate the evidence.
+    compare::LoadedPair hidden = pair;
+    hidden.before.image = HideChart(pair.before.image, colour_before.chart_mask);
+    hidden.after.image = HideChart(pair.after.image, colour_after.chart_mask);
+    if (Status st = compare::ComparePair(hidden, options, &result); !st.ok()) return Fail(cmd, st);
+  } else if (Status st = compare::ComparePair(pair, options, &result); !st.ok()) {
+    return Fail(cmd, st);
+  }
   const auto& a = result.alignment;
   const bool aligned = a.status != align::AlignmentStatus::kFailed;
   const bool chart_both = colour_before.state == "chart" && colour_after.state == "chart";
@@ -131,6 +139,10 @@ int RunCompare(const std::vector<std::string>& args) {
       {"state", colour_state}, {"before", colour_before.json}, {"after", colour_after.json}};
   compare::SessionMetrics session;
   if (with_metrics && aligned) {
+    if (Status st =
+            RoiWithoutChart(pair.before.image, colour_before.chart_mask, metric_options, &roi);
+        !st.ok())
+      return Fail(cmd, st);
     if (Status st = compare::CompareMetrics(pair.before.image, pair.after.image, a, roi,
                                             result.scale.mm_per_px, metric_options, &session);
         !st.ok()) {

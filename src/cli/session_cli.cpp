@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <opencv2/imgproc.hpp>
 
 #include "cli/metrics_cli.h"
 #include "skintrack/align/align.h"
@@ -13,6 +14,7 @@
 #include "skintrack/report/change_maps.h"
 #include "skintrack/report/change_stats_report.h"
 #include "skintrack/report/quality_report.h"
+#include "skintrack/roi/roi.h"
 
 namespace skintrack::cli {
 
@@ -65,6 +67,9 @@ Status PrepareColour(const po::variables_map& vm, const io::LoadOptions& load,
         photometric::CalibrateColour(*image, photometric::ColourOptions(), &cal));
     json c = {{"found", cal.found}, {"message", cal.message}};
     if (cal.found) {
+      // Chart body plus 2 % of the image's long side.
+      info->chart_mask =
+          photometric::ChartMask(image->size(), cal, 0.02 * std::max(image->cols, image->rows));
       *image = photometric::ApplyColourCalibration(*image, cal);
       info->state = "chart";
       c["mean_de2000"] = cal.mean_de2000;
@@ -77,6 +82,28 @@ Status PrepareColour(const po::variables_map& vm, const io::LoadOptions& load,
     info->json["chart"] = c;
   }
   info->json["state"] = info->state;
+  return Status::Ok();
+}
+
+cv::Mat HideChart(const cv::Mat& image, const cv::Mat& chart_mask) {
+  if (chart_mask.empty() || cv::countNonZero(chart_mask) == 0) return image;
+  cv::Mat ring;
+  const int r = std::max(3, std::max(image.cols, image.rows) / 100);
+  cv::dilate(chart_mask, ring,
+             cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * r + 1, 2 * r + 1)));
+  ring &= ~chart_mask;
+  const cv::Scalar fill = cv::countNonZero(ring) > 0 ? cv::mean(image, ring) : cv::mean(image);
+  cv::Mat out = image.clone();
+  out.setTo(fill, chart_mask);
+  return out;
+}
+
+Status RoiWithoutChart(const cv::Mat& image, const cv::Mat& chart_mask,
+                       const metrics::MetricsOptions& options, cv::Mat* roi) {
+  if (!roi->empty() || chart_mask.empty()) return Status::Ok();
+  cv::Mat skin;
+  SKINTRACK_RETURN_IF_ERROR(roi::SkinMask(image, options.skin, &skin));
+  *roi = skin & ~chart_mask;
   return Status::Ok();
 }
 

@@ -159,10 +159,9 @@ namespace {
 // End to end with a ColorChecker in view: two sessions of the same skin under different
 // exposure, white balance and side light, each with its own grey card, measured by `analyze`
 // with --chart --flat-field: the chart is fitted in both photos (colour.state "chart") and the
-// a* difference between the sessions shrinks to under 3 %. (`compare` of these two photos is
-// not used: with the chart filling a quarter of the frame, registration's shift test reports
-// the pair as failed; docs/colour.md, limits.)
-TEST(CliSessionTest, ChartAndFlatFieldCalibrateEachSession) {
+// a* difference between the sessions shrinks to under 3 %; and `compare` of the two photos,
+// which registers them with the charts hidden.
+TEST(CliSessionTest, ChartAndFlatFieldCalibrateBothSessions) {
   colour_scene::Scene scene;
   ASSERT_TRUE(colour_scene::MakeScene(5, 1.0, &scene).ok());
   phantom::CaptureOptions cb, ca;
@@ -210,6 +209,21 @@ TEST(CliSessionTest, ChartAndFlatFieldCalibrateEachSession) {
   const double cal = std::abs(a_star(ca_json) / a_star(cb_json) - 1.0);
   EXPECT_LT(cal, 0.03) << "uncalibrated " << raw;
   EXPECT_GT(raw, 2.0 * cal);
+  // compare: registered with the charts hidden (their patch grid would fail the shift test),
+  // both photos calibrated, the chart left out of the measured region.
+  std::string out;
+  ASSERT_EQ(test::RunCliStdout("compare " + ShellQuote(dir + "/before.png") + " " +
+                                   ShellQuote(dir + "/after.png") + " --chart --flat-field " +
+                                   ShellQuote(dir + "/card_before.png") + " --flat-field-after " +
+                                   ShellQuote(dir + "/card_after.png") + " --no-stats -q --json -",
+                               &out),
+            0);
+  const json c = json::parse(out);
+  EXPECT_EQ(c["alignment"]["status"], "ok");
+  EXPECT_EQ(c["colour"]["state"], "chart");
+  const json& a_change = c["metrics"]["change"]["redness.a_star_mean"];
+  EXPECT_LT(std::abs(a_change["percent"].get<double>()), 3.0) << a_change.dump();
+  EXPECT_EQ(a_change["meaningful"], true);
 }
 
 }  // namespace
