@@ -51,6 +51,22 @@ Status CompareMetrics(const cv::Mat& before, const cv::Mat& after,
           after, alignment, before.size(), &out->aligned_after, &overlap, cv::INTER_CUBIC));
       // Cubic interpolation overshoots a little: keep the internal form's range.
       out->aligned_after = cv::min(cv::max(out->aligned_after, 0.0), 1.0);
+      // Outside the overlap the warp leaves black, a strong edge the large-scale filters
+      // (stretch marks: sigma up to 3 mm) would see inside the region in the after photo
+      // only: fill it with the before photo's pixels, so both sessions' filters see the same
+      // surroundings there (never measured: the region lies inside the eroded overlap).
+      // The gain is a multiplication in sRGB-encoded values: close enough for a seam.
+      // Scaled per channel by the after/before mean ratio over the overlap, so that an exposure
+      // or white-balance change does not leave a step at the seam.
+      const cv::Scalar mean_after = cv::mean(out->aligned_after, overlap);
+      const cv::Scalar mean_before = cv::mean(before, overlap);
+      cv::Scalar gain(1.0, 1.0, 1.0);
+      for (int c = 0; c < 3; ++c)
+        if (mean_before[c] > 1e-6) gain[c] = mean_after[c] / mean_before[c];
+      cv::Mat fill;
+      cv::multiply(before, gain, fill);
+      cv::min(fill, 1.0, fill);
+      fill.copyTo(out->aligned_after, overlap == 0);
       cv::erode(overlap, overlap, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(7, 7)));
     }
     const cv::Mat& image = i == 0 ? before : out->aligned_after;

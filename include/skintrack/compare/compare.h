@@ -89,7 +89,8 @@ Status ComparePair(const LoadedPair& pair, const CompareOptions& options, Compar
 struct SessionMetrics {
   metrics::MetricsResult before, after;
   cv::Mat region;         // CV_8UC1 in the before frame: where both were measured
-  cv::Mat aligned_after;  // the after photo warped into the before frame (bicubic)
+  cv::Mat aligned_after;  // the after photo warped into the before frame (bicubic); outside
+                          // the overlap: the before photo scaled to the after photo's mean
 };
 
 // `before`, `after`: full-size internal-form images; `roi`: CV_8UC1 in the before frame or
