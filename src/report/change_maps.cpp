@@ -76,14 +76,18 @@ cv::Mat ChangeMapImage(const cv::Mat& before, const cv::Mat& region,
   const int bar_w = std::max(100, out.cols / 5), bar_h = std::max(10, out.rows / 60);
   const int x0 = 10, y0 = 10 + bar_h;
   if (x0 + bar_w < out.cols && y0 + 3 * bar_h < out.rows) {
-    cv::rectangle(out, {x0 - 6, 4}, {x0 + bar_w + 6, y0 + 3 * bar_h}, cv::Scalar(0, 0, 0),
-                  cv::FILLED);
-    for (int i = 0; i < bar_w; ++i)
-      cv::line(out, {x0 + i, y0}, {x0 + i, y0 + bar_h},
-               cv::Scalar(Diverging(2.0 * i / (bar_w - 1) - 1.0)), 1);
     char text[160];
     std::snprintf(text, sizeof(text), "%s  +-%.3g %s", grid.key.c_str(), range, grid.unit.c_str());
     const double scale = std::max(0.35, bar_h / 22.0);
+    int baseline = 0;
+    const int text_w = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, scale, 1, &baseline).width;
+    // The black box holds the bar and the (possibly longer) text.
+    cv::rectangle(out, {x0 - 6, 4},
+                  {std::min(out.cols - 1, x0 + std::max(bar_w, text_w) + 6), y0 + 3 * bar_h},
+                  cv::Scalar(0, 0, 0), cv::FILLED);
+    for (int i = 0; i < bar_w; ++i)
+      cv::line(out, {x0 + i, y0}, {x0 + i, y0 + bar_h},
+               cv::Scalar(Diverging(2.0 * i / (bar_w - 1) - 1.0)), 1);
     cv::putText(out, text, {x0, y0 - 4}, cv::FONT_HERSHEY_SIMPLEX, scale, cv::Scalar(255, 255, 255),
                 1, cv::LINE_AA);
     cv::putText(out, "decrease  |  increase", {x0, y0 + 2 * bar_h + 2}, cv::FONT_HERSHEY_SIMPLEX,
