@@ -7,11 +7,13 @@
 
 #include <cmath>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
 #include <string>
 
 #include "skintrack/compare/compare.h"
 #include "skintrack/phantom/phantom.h"
+#include "skintrack/report/metrics_report.h"
 
 namespace skintrack::compare {
 namespace {
@@ -46,47 +48,23 @@ Measured ComparePipeline(const cv::Mat& before, const cv::Mat& after) {
 }
 
 // Every numeric metric, keyed "family.name" (optional values only when present).
+// Every numeric metric, keyed "family.name" as in the JSON (report::MetricsToJson, the one
+// list of the metrics; nested objects such as roughness_bands are flattened with dots).
+void Flatten(const nlohmann::json& j, const std::string& prefix,
+             std::map<std::string, double>* out) {
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
+    if (it->is_object()) {
+      Flatten(*it, key, out);
+    } else if (it->is_number()) {
+      (*out)[key] = it->get<double>();
+    }
+  }
+}
+
 std::map<std::string, double> Numbers(const metrics::MetricsResult& r) {
   std::map<std::string, double> v;
-  auto opt = [&](const char* k, const std::optional<double>& o) {
-    if (o) v[k] = *o;
-  };
-  v["roi_area_px"] = double(r.roi_area_px);
-  opt("roi_area_cm2", r.roi_area_cm2);
-  v["texture.roughness"] = r.texture.roughness;
-  for (const auto& kv : r.texture.roughness_bands) v["texture.band." + kv.first] = kv.second;
-  v["texture.glcm_contrast"] = r.texture.glcm_contrast;
-  v["texture.glcm_homogeneity"] = r.texture.glcm_homogeneity;
-  v["texture.glcm_entropy"] = r.texture.glcm_entropy;
-  v["pores.count"] = r.pores.count;
-  opt("pores.density_per_cm2", r.pores.density_per_cm2);
-  opt("pores.visible_density_per_cm2", r.pores.visible_density_per_cm2);
-  v["pores.mean_diameter_px"] = r.pores.mean_diameter_px;
-  opt("pores.mean_diameter_mm", r.pores.mean_diameter_mm);
-  opt("pores.median_diameter_mm", r.pores.median_diameter_mm);
-  v["pores.area_fraction"] = r.pores.area_fraction;
-  v["scars.count"] = r.scars.count;
-  v["scars.area_fraction"] = r.scars.area_fraction;
-  opt("scars.total_area_mm2", r.scars.total_area_mm2);
-  v["scars.mean_contrast"] = r.scars.mean_contrast;
-  v["wrinkles.count"] = r.wrinkles.count;
-  v["wrinkles.length_px"] = r.wrinkles.length_px;
-  opt("wrinkles.length_density_mm_per_cm2", r.wrinkles.length_density_mm_per_cm2);
-  opt("wrinkles.mean_width_mm", r.wrinkles.mean_width_mm);
-  v["wrinkles.mean_depth"] = r.wrinkles.mean_depth;
-  v["wrinkles.area_fraction"] = r.wrinkles.area_fraction;
-  v["striae.count"] = r.striae.count;
-  v["striae.area_fraction"] = r.striae.area_fraction;
-  opt("striae.mean_width_mm", r.striae.mean_width_mm);
-  v["striae.mean_contrast"] = r.striae.mean_contrast;
-  v["redness.erythema_index_mean"] = r.redness.erythema_index_mean;
-  v["redness.a_star_mean"] = r.redness.a_star_mean;
-  v["redness.area_fraction"] = r.redness.area_fraction;
-  v["tone.l_star_mean"] = r.tone.l_star_mean;
-  v["tone.l_star_std"] = r.tone.l_star_std;
-  v["tone.ita_deg_mean"] = r.tone.ita_deg_mean;
-  v["tone.spot_count"] = r.tone.spot_count;
-  v["tone.spot_area_fraction"] = r.tone.spot_area_fraction;
+  Flatten(report::MetricsToJson(r), "", &v);
   v["hair_area_fraction"] = r.hair_area_fraction;
   return v;
 }

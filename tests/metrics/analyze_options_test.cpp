@@ -124,7 +124,8 @@ namespace {
 // the field.
 TEST(SkinPresetTest, DermoscopePresetKeepsColourCastFields) {
   const std::string dir = test::RealDataDir();
-  if (dir.empty()) GTEST_SKIP() << "../shared/data/real not found: skipping the ISIC skin-mask test";
+  if (dir.empty())
+    GTEST_SKIP() << "../shared/data/real not found: skipping the ISIC skin-mask test";
   MetricsOptions derm;
   ASSERT_TRUE(ParsePreset(ReadPreset("dermoscope"), &derm).ok());
   for (const char* name : {"ISIC_0000035", "ISIC_0000134"}) {

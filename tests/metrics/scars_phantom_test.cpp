@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "metrics/families.h"
+#include "metrics_test_util.h"
 #include "skintrack/phantom/phantom.h"
 #include "skintrack/photometric/color.h"
 
@@ -28,12 +29,9 @@ struct Measured {
 };
 
 Measured Measure(const cv::Mat& image, double px_per_mm) {
-  MetricsOptions options;
-  Context ctx;
-  const cv::Mat roi(image.size(), CV_8UC1, cv::Scalar(255));
-  EXPECT_TRUE(BuildContext(image, roi, 1.0 / px_per_mm, options, &ctx).ok());
+  const Context ctx = test::ContextOver(image, 1.0 / px_per_mm);
   Measured m;
-  EXPECT_TRUE(MeasureScars(ctx, options, &m.metrics, &m.scars).ok());
+  EXPECT_TRUE(MeasureScars(ctx, MetricsOptions(), &m.metrics, &m.scars).ok());
   return m;
 }
 

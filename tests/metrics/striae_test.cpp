@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "metrics/families.h"
+#include "metrics_test_util.h"
 #include "skintrack/phantom/phantom.h"
 #include "skintrack/photometric/color.h"
 
@@ -43,11 +44,7 @@ cv::Mat Render(cv::Size size, const std::vector<Band>& bands, double noise = 0.0
   return y;
 }
 
-cv::Mat ToImage(const cv::Mat& linear_y) {
-  cv::Mat bgr;
-  cv::merge(std::vector<cv::Mat>{linear_y, linear_y, linear_y}, bgr);
-  return photometric::LinearToSrgb(bgr);
-}
+using test::GreyImage;
 
 struct Result {
   StriaeMetrics m;
@@ -55,9 +52,7 @@ struct Result {
 };
 
 Result Measure(const cv::Mat& image) {
-  Context ctx;
-  const cv::Mat full(image.size(), CV_8UC1, cv::Scalar(255));
-  EXPECT_TRUE(BuildContext(image, full, 1.0 / kPxPerMm, MetricsOptions(), &ctx).ok());
+  const Context ctx = test::ContextOver(image, 1.0 / kPxPerMm);
   Result r;
   EXPECT_TRUE(MeasureStriae(ctx, MetricsOptions(), &r.m, &r.lines).ok());
   return r;
@@ -65,7 +60,8 @@ Result Measure(const cv::Mat& image) {
 
 TEST(StriaeTest, LighterBandHasItsWidthContrastAndCentreLine) {
   // 2 mm wide, 24 mm long, 10 % lighter (alba), with mild pixel noise.
-  const Result r = Measure(ToImage(Render({800, 480}, {{240.0, 160.0, 640.0, 40.0, 0.10}}, 0.02)));
+  const Result r =
+      Measure(GreyImage(Render({800, 480}, {{240.0, 160.0, 640.0, 40.0, 0.10}}, 0.02)));
   ASSERT_EQ(r.m.count, 1);
   EXPECT_NEAR(r.m.mean_contrast, 0.10, 0.01);
   ASSERT_TRUE(r.m.mean_width_mm.has_value());
@@ -77,19 +73,19 @@ TEST(StriaeTest, LighterBandHasItsWidthContrastAndCentreLine) {
 }
 
 TEST(StriaeTest, DarkerBandHasNegativeContrastAndHalfContrastReadsHalf) {
-  const Result dark = Measure(ToImage(Render({800, 480}, {{240.0, 160.0, 640.0, 60.0, -0.08}})));
+  const Result dark = Measure(GreyImage(Render({800, 480}, {{240.0, 160.0, 640.0, 60.0, -0.08}})));
   ASSERT_EQ(dark.m.count, 1);
   EXPECT_NEAR(dark.m.mean_contrast, -0.08, 0.008);
   EXPECT_NEAR(*dark.m.mean_width_mm, 3.0, 0.3);
-  const Result full = Measure(ToImage(Render({800, 480}, {{240.0, 160.0, 640.0, 40.0, 0.10}})));
-  const Result half = Measure(ToImage(Render({800, 480}, {{240.0, 160.0, 640.0, 40.0, 0.05}})));
+  const Result full = Measure(GreyImage(Render({800, 480}, {{240.0, 160.0, 640.0, 40.0, 0.10}})));
+  const Result half = Measure(GreyImage(Render({800, 480}, {{240.0, 160.0, 640.0, 40.0, 0.05}})));
   ASSERT_EQ(half.m.count, 1);
   EXPECT_NEAR(half.m.mean_contrast / full.m.mean_contrast, 0.5, 0.05);
 }
 
 TEST(StriaeTest, NothingOnFlatNoiseOrThinLines) {
-  EXPECT_EQ(Measure(ToImage(Render({800, 480}, {}))).m.count, 0);
-  EXPECT_EQ(Measure(ToImage(Render({800, 480}, {}, 0.05, 2))).m.count, 0);
+  EXPECT_EQ(Measure(GreyImage(Render({800, 480}, {}))).m.count, 0);
+  EXPECT_EQ(Measure(GreyImage(Render({800, 480}, {}, 0.05, 2))).m.count, 0);
   // A wrinkle-like line, 0.2 mm wide and 15 % darker, is not a stretch mark.
   cv::Mat y(480, 800, CV_32FC1);
   for (int r = 0; r < y.rows; ++r)
@@ -97,7 +93,7 @@ TEST(StriaeTest, NothingOnFlatNoiseOrThinLines) {
       const double d = r - 240.0, s = 4.0 / 2.3548;
       y.at<float>(r, x) = static_cast<float>(kY0 * (1.0 - 0.15 * std::exp(-0.5 * d * d / (s * s))));
     }
-  EXPECT_EQ(Measure(ToImage(y)).m.count, 0);
+  EXPECT_EQ(Measure(GreyImage(y)).m.count, 0);
 }
 
 TEST(StriaeTest, PhantomStriaeAndTreatment) {

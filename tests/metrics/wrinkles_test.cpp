@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "metrics/families.h"
+#include "metrics_test_util.h"
 #include "skintrack/phantom/phantom.h"
 #include "skintrack/photometric/color.h"
 
@@ -54,11 +55,7 @@ cv::Mat Render(cv::Size size, const std::vector<Feature>& features, double noise
   return y;
 }
 
-cv::Mat ToImage(const cv::Mat& linear_y) {
-  cv::Mat bgr;
-  cv::merge(std::vector<cv::Mat>{linear_y, linear_y, linear_y}, bgr);
-  return photometric::LinearToSrgb(bgr);
-}
+using test::GreyImage;
 
 struct Result {
   WrinkleMetrics m;
@@ -66,14 +63,11 @@ struct Result {
 };
 
 Result Measure(const cv::Mat& image, bool scale_known = true, const cv::Mat& roi = cv::Mat()) {
-  Context ctx;
-  const cv::Mat full(image.size(), CV_8UC1, cv::Scalar(255));
   std::optional<double> mm_per_px;
   if (scale_known) mm_per_px = 1.0 / kPxPerMm;
-  EXPECT_TRUE(
-      BuildContext(image, roi.empty() ? full : roi, mm_per_px, MetricsOptions(), &ctx).ok());
+  Context ctx = test::ContextOver(image, mm_per_px, MetricsOptions(), roi);
   ctx.hair = cv::Mat::zeros(image.size(), CV_8UC1);  // the detector alone (no hair mask)
-  ctx.roi = roi.empty() ? full : roi;
+  ctx.roi = roi.empty() ? cv::Mat(image.size(), CV_8UC1, cv::Scalar(255)) : roi;
   ctx.roi_area_px = cv::countNonZero(ctx.roi);
   Result r;
   EXPECT_TRUE(MeasureWrinkles(ctx, MetricsOptions(), &r.m, &r.lines).ok());
@@ -84,7 +78,7 @@ TEST(WrinklesTest, StraightValleyHasItsLengthDepthAndWidth) {
   // Horizontal valleys x = 80..320 (length 240 px), FWHM 0.1-0.4 mm, Weber darkness 0.15.
   for (double fwhm : {2.0, 4.0, 8.0}) {
     const Result r =
-        Measure(ToImage(Render({400, 300}, {{{80, 150}, {320, 150}, 0.15, fwhm, false}})));
+        Measure(GreyImage(Render({400, 300}, {{{80, 150}, {320, 150}, 0.15, fwhm, false}})));
     ASSERT_EQ(r.m.count, 1) << fwhm;
     EXPECT_NEAR(r.m.length_px, 240.0, 2.0) << fwhm;
     EXPECT_NEAR(r.m.mean_depth, 0.15, 0.015) << fwhm;
@@ -102,7 +96,7 @@ TEST(WrinklesTest, DiagonalValleyLengthCountsDiagonalSteps) {
   // 45 degrees: 240 px long; the skeleton's diagonal steps count sqrt 2 each.
   const cv::Point2d a(200 - 120 / std::sqrt(2.0), 150 - 120 / std::sqrt(2.0));
   const cv::Point2d b(200 + 120 / std::sqrt(2.0), 150 + 120 / std::sqrt(2.0));
-  const Result r = Measure(ToImage(Render({400, 300}, {{a, b, 0.15, 3.0, false}})));
+  const Result r = Measure(GreyImage(Render({400, 300}, {{a, b, 0.15, 3.0, false}})));
   ASSERT_EQ(r.m.count, 1);
   EXPECT_NEAR(r.m.length_px, 240.0, 3.0);
   EXPECT_NEAR(r.m.mean_depth, 0.15, 0.015);
@@ -111,7 +105,7 @@ TEST(WrinklesTest, DiagonalValleyLengthCountsDiagonalSteps) {
 TEST(WrinklesTest, ShallowValleyDepthIsLinearInContrast) {
   // Depth is measured, not thresholded: half the contrast reads half the depth.
   const auto img = [](double c) {
-    return ToImage(Render({400, 300}, {{{80, 150}, {320, 150}, c, 4.0, false}}, 0.02, 3));
+    return GreyImage(Render({400, 300}, {{{80, 150}, {320, 150}, c, 4.0, false}}, 0.02, 3));
   };
   const Result full = Measure(img(0.15)), half = Measure(img(0.075));
   ASSERT_EQ(full.m.count, 1);
@@ -121,12 +115,12 @@ TEST(WrinklesTest, ShallowValleyDepthIsLinearInContrast) {
 }
 
 TEST(WrinklesTest, NothingOnFlatOrNoiseImages) {
-  EXPECT_EQ(Measure(ToImage(Render({400, 300}, {}))).m.count, 0);
+  EXPECT_EQ(Measure(GreyImage(Render({400, 300}, {}))).m.count, 0);
   // Pixel noise (RMS 0.05 in log), and band-limited noise at wrinkle scales (Gaussian-blurred
   // 1.5 px, RMS 0.02 in log; from ~0.025 on, chance valleys of 2-3 mm pass the 0.04 minimum
   // contrast and the significance test: that texture has real shallow lines).
   for (int seed = 1; seed <= 3; ++seed) {
-    EXPECT_EQ(Measure(ToImage(Render({400, 300}, {}, 0.05, seed))).m.count, 0) << seed;
+    EXPECT_EQ(Measure(GreyImage(Render({400, 300}, {}, 0.05, seed))).m.count, 0) << seed;
     cv::Mat n(300, 400, CV_32FC1);
     cv::RNG rng(static_cast<uint64_t>(seed));
     rng.fill(n, cv::RNG::NORMAL, 0.0, 1.0);
@@ -136,7 +130,7 @@ TEST(WrinklesTest, NothingOnFlatOrNoiseImages) {
     cv::Mat y;
     cv::exp(n * (0.02 / sd[0]), y);
     y *= kY0;
-    const Result r = Measure(ToImage(y));
+    const Result r = Measure(GreyImage(y));
     EXPECT_EQ(r.m.count, 0) << seed;
     EXPECT_EQ(r.m.length_px, 0.0);
     EXPECT_EQ(r.m.mean_depth, 0.0);
@@ -147,15 +141,15 @@ TEST(WrinklesTest, DarkSharpHairIsNotAWrinkle) {
   // A hair (0.08 mm, Weber 0.6, sharp edges) beside a wrinkle: only the wrinkle is counted.
   const Feature hair{{60, 80}, {340, 110}, 0.6, 1.6, true};
   const Feature wrinkle{{80, 220}, {320, 220}, 0.15, 4.0, false};
-  EXPECT_EQ(Measure(ToImage(Render({400, 300}, {hair}))).m.count, 0);
-  const Result r = Measure(ToImage(Render({400, 300}, {hair, wrinkle})));
+  EXPECT_EQ(Measure(GreyImage(Render({400, 300}, {hair}))).m.count, 0);
+  const Result r = Measure(GreyImage(Render({400, 300}, {hair, wrinkle})));
   ASSERT_EQ(r.m.count, 1);
   EXPECT_NEAR(r.lines[0].polyline.front().y, 220.0, 1.0);
   EXPECT_NEAR(r.m.mean_depth, 0.15, 0.015);
 }
 
 TEST(WrinklesTest, PhysicalUnitsNeedAKnownScaleAndTheRoiIsRespected) {
-  const cv::Mat img = ToImage(Render({400, 300}, {{{80, 150}, {320, 150}, 0.15, 4.0, false}}));
+  const cv::Mat img = GreyImage(Render({400, 300}, {{{80, 150}, {320, 150}, 0.15, 4.0, false}}));
   const Result unknown = Measure(img, false);
   EXPECT_EQ(unknown.m.count, 1);
   EXPECT_FALSE(unknown.m.mean_width_mm.has_value());
