@@ -16,10 +16,12 @@
 #include "../src/metrics/families.h"
 #include "skintrack/align/align.h"
 #include "skintrack/calib/marker.h"
+#include "skintrack/compare/change_stats.h"
 #include "skintrack/compare/compare.h"
 #include "skintrack/io/image_io.h"
 #include "skintrack/photometric/color.h"
 #include "skintrack/quality/quality.h"
+#include "skintrack/report/change_stats_report.h"
 #include "skintrack/roi/roi.h"
 
 using namespace skintrack;
@@ -64,6 +66,11 @@ int main(int argc, char** argv) {
   if (!Check(align::Align(before.image, after.image, align::AlignOptions(), &alignment), "align"))
     return 3;
   const metrics::MetricsOptions options;
+  stats::RepeatabilityModel model;
+  if (!Check(
+          report::LoadRepeatabilityModel(SKINTRACK_SOURCE_DIR "/models/repeatability.json", &model),
+          "repeatability model"))
+    return 2;
   std::vector<std::string> order;
   std::map<std::string, Timing> t;
   auto time = [&](const std::string& name, const std::function<Status()>& f) {
@@ -132,10 +139,31 @@ int main(int argc, char** argv) {
       metrics::MetricsResult full;
       return metrics::Analyze(before.image, cv::Mat(), std::nullopt, options, &full);
     });
+    compare::SessionMetrics sm;
     time("CompareMetrics (total)", [&] {
-      compare::SessionMetrics sm;
       return compare::CompareMetrics(before.image, after.image, alignment, cv::Mat(), std::nullopt,
                                      options, &sm);
+    });
+    // The rest of `compare`: decoding, registration (with the marker search), the lighting
+    // difference and the change statistics.
+    time("LoadPair (decode both)", [&] {
+      compare::LoadedPair pair;
+      return compare::LoadPair(argv[1], argv[2], io::LoadOptions(), compare::CompareOptions(), true,
+                               &pair);
+    });
+    time("ComparePair (markers, align)", [&] {
+      compare::CompareResult result;
+      return compare::ComparePair(before.image, after.image, compare::CompareOptions(), &result);
+    });
+    time("MeasureLightingDifference", [&] {
+      quality::LightingDifference lighting;
+      return quality::MeasureLightingDifference(before.image, sm.aligned_after, sm.region,
+                                                quality::LightingOptions(), &lighting);
+    });
+    time("ComputeChangeStats", [&] {
+      compare::ChangeStats cs;
+      return compare::ComputeChangeStats(before.image, sm, std::nullopt, options, model,
+                                         compare::ChangeStatsOptions(), &cs);
     });
   }
   std::printf("%dx%d, median of %d runs\n", before.image.cols, before.image.rows, runs);

@@ -1,8 +1,40 @@
 #include "skintrack/core/image.h"
 
+#include <algorithm>
+#include <atomic>
+#include <opencv2/core/utility.hpp>
 #include <string>
 
 namespace skintrack {
+namespace {
+
+// First pixel (in row-major order) with a channel outside [-1e6, 1e6] or not finite, or
+// (-1, -1). Rows in parallel; a branch-free inner loop (NaN fails both comparisons).
+template <typename T>
+cv::Point FirstNonFinite(const cv::Mat& image) {
+  const int cols = image.cols * image.channels();
+  std::atomic<int> first_row{image.rows};
+  cv::parallel_for_(cv::Range(0, image.rows), [&](const cv::Range& r) {
+    for (int y = r.start; y < r.end && y < first_row.load(); ++y) {
+      const T* p = image.ptr<T>(y);
+      bool ok = true;
+      for (int x = 0; x < cols; ++x) ok &= (p[x] >= T(-1e6)) & (p[x] <= T(1e6));
+      if (ok) continue;
+      int expected = first_row.load();
+      while (y < expected && !first_row.compare_exchange_weak(expected, y)) {
+      }
+      return;
+    }
+  });
+  const int y = first_row.load();
+  if (y >= image.rows) return cv::Point(-1, -1);
+  const T* p = image.ptr<T>(y);
+  for (int x = 0; x < cols; ++x)
+    if (!(p[x] >= T(-1e6) && p[x] <= T(1e6))) return cv::Point(x / image.channels(), y);
+  return cv::Point(-1, -1);
+}
+
+}  // namespace
 
 Status CheckImage(const cv::Mat& image, int type, int min_side, const std::string& what) {
   if (image.empty()) return Status::InvalidInput(what + ": image is empty");
@@ -11,8 +43,9 @@ Status CheckImage(const cv::Mat& image, int type, int min_side, const std::strin
                                    ", expected " + cv::typeToString(type));
   }
   if (image.depth() == CV_32F || image.depth() == CV_64F) {
-    cv::Point bad;
-    if (!cv::checkRange(image, true, &bad, -1e6, 1e6)) {
+    const cv::Point bad =
+        image.depth() == CV_32F ? FirstNonFinite<float>(image) : FirstNonFinite<double>(image);
+    if (bad.x >= 0) {
       return Status::InvalidInput(what + ": pixel (" + std::to_string(bad.x) + ", " +
                                   std::to_string(bad.y) + ") is not a finite value");
     }
