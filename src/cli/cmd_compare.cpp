@@ -143,7 +143,12 @@ int RunCompare(const std::vector<std::string>& args) {
             RoiWithoutChart(pair.before.image, colour_before.chart_mask, metric_options, &roi);
         !st.ok())
       return Fail(cmd, st);
-    if (Status st = compare::CompareMetrics(pair.before.image, pair.after.image, a, roi,
+    PairPhotoQuality photos;
+    if (Status st = AssessPairPhotos(pair, result, roi, &photos); !st.ok()) return Fail(cmd, st);
+    // Without output images the after photo is not needed past its warp: moved in, it is
+    // freed before the metrics' peak.
+    cv::Mat after = out_dir.empty() ? std::move(pair.after.image) : pair.after.image;
+    if (Status st = compare::CompareMetrics(pair.before.image, std::move(after), a, roi,
                                             result.scale.mm_per_px, metric_options, &session);
         !st.ok()) {
       return Fail(cmd, st);
@@ -152,8 +157,8 @@ int RunCompare(const std::vector<std::string>& args) {
     const nlohmann::json ma = report::MetricsToJson(session.after);
     j["parameters"] = report::ParametersToJson(metric_options);
     j["metrics"] = {{"before", mb}, {"after", ma}, {"change", report::ChangeToJson(mb, ma)}};
-    if (Status st = AddPairAssessment(vm, pair, result, roi, session, metric_options, colour_state,
-                                      out_dir, &j);
+    if (Status st = AddPairAssessment(vm, pair.before.image, result, photos, session,
+                                      metric_options, colour_state, out_dir, &j);
         !st.ok())
       return Fail(cmd, st);
   }

@@ -7,6 +7,7 @@
 #include "cli/metrics_cli.h"
 #include "skintrack/align/align.h"
 #include "skintrack/compare/change_stats.h"
+#include "skintrack/core/parallel.h"
 #include "skintrack/photometric/color.h"
 #include "skintrack/photometric/colour_calibration.h"
 #include "skintrack/photometric/flat_field.h"
@@ -155,37 +156,49 @@ Status NormaliseAfterToReference(const po::variables_map& vm, const io::LoadOpti
   return Status::Ok();
 }
 
-Status AddPairAssessment(const po::variables_map& vm, const compare::LoadedPair& pair,
-                         const compare::CompareResult& result, const cv::Mat& roi,
+Status AssessPairPhotos(const compare::LoadedPair& pair, const compare::CompareResult& result,
+                        const cv::Mat& roi, PairPhotoQuality* out) {
+  const std::optional<double> mm = result.scale.mm_per_px;
+  const double ratio = quality::AfterPxPerBeforePx(
+      result.alignment, cv::Point2d(pair.before.image.cols / 2.0, pair.before.image.rows / 2.0));
+  std::optional<double> mm_after;
+  if (mm && ratio > 0) mm_after = *mm / ratio;
+  out->scale_ratio = ratio > 0 ? ratio : 1.0;
+  return RunEach(
+      2,
+      [&](int i) {
+        return i == 0 ? AssessPhotoJson(pair.before.image, roi, mm, &out->before, &out->before_json)
+                      : AssessPhotoJson(pair.after.image, cv::Mat(), mm_after, &out->after,
+                                        &out->after_json);
+      },
+      "quality");
+}
+
+Status AddPairAssessment(const po::variables_map& vm, const cv::Mat& before,
+                         const compare::CompareResult& result, const PairPhotoQuality& photos,
                          const compare::SessionMetrics& session,
                          const metrics::MetricsOptions& metric_options,
                          const std::string& colour_state, const std::string& out_dir, json* j) {
   const align::AlignmentResult& a = result.alignment;
   const std::optional<double> mm = result.scale.mm_per_px;
-  quality::PhotoQuality qb, qa;
-  json jb, ja;
-  SKINTRACK_RETURN_IF_ERROR(AssessPhotoJson(pair.before.image, roi, mm, &qb, &jb));
-  std::optional<double> mm_after;
-  const double ratio = quality::AfterPxPerBeforePx(
-      a, cv::Point2d(pair.before.image.cols / 2.0, pair.before.image.rows / 2.0));
-  if (mm && ratio > 0) mm_after = *mm / ratio;
-  SKINTRACK_RETURN_IF_ERROR(AssessPhotoJson(pair.after.image, cv::Mat(), mm_after, &qa, &ja));
   quality::PairEvidence evidence;
   evidence.overlap_fraction = a.overlap_fraction;
-  evidence.scale_ratio = ratio > 0 ? ratio : 1.0;
+  evidence.scale_ratio = photos.scale_ratio;
   evidence.colour_calibration = colour_state;
   if (cv::countNonZero(session.region) >= 100) {
     quality::LightingDifference lighting;
-    if (quality::MeasureLightingDifference(pair.before.image, session.aligned_after, session.region,
+    if (quality::MeasureLightingDifference(before, session.aligned_after, session.region,
                                            quality::LightingOptions(), &lighting)
             .ok())
       evidence.lighting = lighting;
   }
   quality::PairComparability pc;
-  SKINTRACK_RETURN_IF_ERROR(quality::AssessPair(qb, qa, a, evidence,
+  SKINTRACK_RETURN_IF_ERROR(quality::AssessPair(photos.before, photos.after, a, evidence,
                                                 quality::PairComparabilityOptions(),
                                                 quality::PhotoQualityOptions(), &pc));
-  (*j)["quality"] = {{"before", jb}, {"after", ja}, {"pair", report::ComparabilityToJson(pc)}};
+  (*j)["quality"] = {{"before", photos.before_json},
+                     {"after", photos.after_json},
+                     {"pair", report::ComparabilityToJson(pc)}};
 
   json& m = (*j)["metrics"];
   if (!(vm.count("no-stats") && vm["no-stats"].as<bool>())) {
@@ -196,13 +209,12 @@ Status AddPairAssessment(const po::variables_map& vm, const compare::LoadedPair&
     SKINTRACK_RETURN_IF_ERROR(report::LoadRepeatabilityModel(model_path, &model));
     compare::ChangeStats cs;
     SKINTRACK_RETURN_IF_ERROR(compare::ComputeChangeStats(
-        pair.before.image, session, mm, metric_options, model, compare::ChangeStatsOptions(), &cs));
+        before, session, mm, metric_options, model, compare::ChangeStatsOptions(), &cs));
     report::MergeChangeStats(cs, &m["change"]);
     m["change_maps"] = report::ChangeGridsToJson(cs);
     m["repeatability_model"] = model_path;
     if (!out_dir.empty())
-      SKINTRACK_RETURN_IF_ERROR(
-          report::WriteChangeMaps(out_dir, pair.before.image, session.region, cs));
+      SKINTRACK_RETURN_IF_ERROR(report::WriteChangeMaps(out_dir, before, session.region, cs));
   }
   MarkNotMeaningful(pc.not_meaningful, &m);
   return Status::Ok();

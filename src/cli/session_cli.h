@@ -58,11 +58,21 @@ Status NormaliseAfterToReference(const po::variables_map& vm, const io::LoadOpti
                                  const cv::Mat& before, const align::AlignmentResult& alignment,
                                  cv::Mat* after, ColourInfo* after_info);
 
-// compare: quality of both photos, pair comparability, change statistics (ci95, mdc,
-// significant merged into j["metrics"]["change"], grids in j["metrics"]["change_maps"]) and
-// the change-map PNGs in out_dir (when not empty).
-Status AddPairAssessment(const po::variables_map& vm, const compare::LoadedPair& pair,
-                         const compare::CompareResult& result, const cv::Mat& roi,
+// compare: the quality of both photos (assessed at once, each in its own frame: the after
+// photo at the before scale divided by the alignment's local scale ratio).
+struct PairPhotoQuality {
+  quality::PhotoQuality before, after;
+  nlohmann::json before_json, after_json;
+  double scale_ratio = 1.0;  // after px per before px at the before photo's centre
+};
+Status AssessPairPhotos(const compare::LoadedPair& pair, const compare::CompareResult& result,
+                        const cv::Mat& roi, PairPhotoQuality* out);
+
+// compare: pair comparability (from `photos`, assessed before the metrics), change statistics
+// (ci95, mdc, significant merged into j["metrics"]["change"], grids in
+// j["metrics"]["change_maps"]) and the change-map PNGs in out_dir (when not empty).
+Status AddPairAssessment(const po::variables_map& vm, const cv::Mat& before,
+                         const compare::CompareResult& result, const PairPhotoQuality& photos,
                          const compare::SessionMetrics& session,
                          const metrics::MetricsOptions& metric_options,
                          const std::string& colour_state, const std::string& out_dir,

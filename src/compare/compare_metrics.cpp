@@ -3,38 +3,14 @@
 #include <opencv2/imgproc.hpp>
 
 #include "skintrack/compare/compare.h"
+#include "skintrack/core/parallel.h"
 #include "skintrack/roi/roi.h"
 
 namespace skintrack::compare {
 
-namespace {
-
-// Runs task(0) and task(1) at once on OpenCV's thread pool (OpenCV calls inside a task run
-// serially, so each session keeps one core). Exceptions become a Status.
-Status RunTwo(const std::function<Status(int)>& task) {
-  std::array<Status, 2> st;
-  cv::parallel_for_(
-      cv::Range(0, 2),
-      [&](const cv::Range& r) {
-        for (int i = r.start; i < r.end; ++i) {
-          try {
-            st[static_cast<size_t>(i)] = task(i);
-          } catch (const std::exception& e) {
-            st[static_cast<size_t>(i)] = Status::Internal(std::string("compare: ") + e.what());
-          }
-        }
-      },
-      2);
-  SKINTRACK_RETURN_IF_ERROR(st[0]);
-  return st[1];
-}
-
-}  // namespace
-
-Status CompareMetrics(const cv::Mat& before, const cv::Mat& after,
-                      const align::AlignmentResult& alignment, const cv::Mat& roi,
-                      std::optional<double> mm_per_px, const metrics::MetricsOptions& options,
-                      SessionMetrics* out) {
+Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::AlignmentResult& alignment,
+                      const cv::Mat& roi, std::optional<double> mm_per_px,
+                      const metrics::MetricsOptions& options, SessionMetrics* out) {
   SKINTRACK_RETURN_IF_ERROR(options.Check());
   if (out == nullptr) return Status::InvalidArgument("compare: metrics output is null");
   if (alignment.status == align::AlignmentStatus::kFailed)
@@ -42,39 +18,41 @@ Status CompareMetrics(const cv::Mat& before, const cv::Mat& after,
   if (!roi.empty() && (roi.type() != CV_8UC1 || roi.size() != before.size()))
     return Status::InvalidArgument("compare: roi must be CV_8UC1 of the before image's size");
   const double px_per_mm = mm_per_px ? 1.0 / *mm_per_px : options.assumed_px_per_mm;
-  // Per session (both at once): the after photo warped into the before frame, and each
-  // photo's hair mask and (without a user roi) skin mask.
+  // The after photo warped into the before frame first, on every core (inside RunEach it
+  // would run on one core while the before session waits).
   cv::Mat overlap, hair[2], skin[2];
-  const Status prepared = RunTwo([&](int i) -> Status {
-    if (i == 1) {
-      SKINTRACK_RETURN_IF_ERROR(align::WarpAfterToBefore(
-          after, alignment, before.size(), &out->aligned_after, &overlap, cv::INTER_CUBIC));
-      // Cubic interpolation overshoots a little: keep the internal form's range.
-      out->aligned_after = cv::min(cv::max(out->aligned_after, 0.0), 1.0);
-      // Outside the overlap the warp leaves black, a strong edge the large-scale filters
-      // (stretch marks: sigma up to 3 mm) would see inside the region in the after photo
-      // only: fill it with the before photo's pixels, so both sessions' filters see the same
-      // surroundings there (never measured: the region lies inside the eroded overlap).
-      // The gain is a multiplication in sRGB-encoded values: close enough for a seam.
-      // Scaled per channel by the after/before mean ratio over the overlap, so that an exposure
-      // or white-balance change does not leave a step at the seam.
-      const cv::Scalar mean_after = cv::mean(out->aligned_after, overlap);
-      const cv::Scalar mean_before = cv::mean(before, overlap);
-      cv::Scalar gain(1.0, 1.0, 1.0);
-      for (int c = 0; c < 3; ++c)
-        if (mean_before[c] > 1e-6) gain[c] = mean_after[c] / mean_before[c];
-      cv::Mat fill;
-      cv::multiply(before, gain, fill);
-      cv::min(fill, 1.0, fill);
-      fill.copyTo(out->aligned_after, overlap == 0);
-      cv::erode(overlap, overlap, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(7, 7)));
-    }
+  SKINTRACK_RETURN_IF_ERROR(align::WarpAfterToBefore(
+      after, alignment, before.size(), &out->aligned_after, &overlap, cv::INTER_CUBIC));
+  after.release();  // frees the photo when the caller moved it in (the peak comes later)
+  // Cubic interpolation overshoots a little: keep the internal form's range.
+  cv::max(out->aligned_after, 0.0, out->aligned_after);
+  cv::min(out->aligned_after, 1.0, out->aligned_after);
+  // Outside the overlap the warp leaves black, a strong edge the large-scale filters
+  // (stretch marks: sigma up to 3 mm) would see inside the region in the after photo
+  // only: fill it with the before photo's pixels, so both sessions' filters see the same
+  // surroundings there (never measured: the region lies inside the eroded overlap).
+  // The gain is a multiplication in sRGB-encoded values: close enough for a seam.
+  // Scaled per channel by the after/before mean ratio over the overlap, so that an exposure
+  // or white-balance change does not leave a step at the seam.
+  if (cv::countNonZero(overlap) < static_cast<int>(overlap.total())) {
+    const cv::Scalar mean_after = cv::mean(out->aligned_after, overlap);
+    const cv::Scalar mean_before = cv::mean(before, overlap);
+    cv::Scalar gain(1.0, 1.0, 1.0);
+    for (int c = 0; c < 3; ++c)
+      if (mean_before[c] > 1e-6) gain[c] = mean_after[c] / mean_before[c];
+    cv::Mat fill;
+    cv::multiply(before, gain, fill);
+    cv::min(fill, 1.0, fill);
+    fill.copyTo(out->aligned_after, overlap == 0);
+  }
+  cv::erode(overlap, overlap, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(7, 7)));
+  // Each photo's hair mask and (without a user roi) skin mask, one photo after the other
+  // (each parallel inside; at once, their full-size temporaries would raise the peak memory).
+  for (int i = 0; i < 2; ++i) {
     const cv::Mat& image = i == 0 ? before : out->aligned_after;
     SKINTRACK_RETURN_IF_ERROR(roi::HairMask(image, px_per_mm, options.hair, &hair[i]));
     if (roi.empty()) SKINTRACK_RETURN_IF_ERROR(roi::SkinMask(image, options.skin, &skin[i]));
-    return Status::Ok();
-  });
-  SKINTRACK_RETURN_IF_ERROR(prepared);
+  }
   cv::Mat region = overlap;
   if (!roi.empty()) {
     region &= roi;
@@ -82,10 +60,13 @@ Status CompareMetrics(const cv::Mat& before, const cv::Mat& after,
     region &= skin[0] & skin[1];
   }
   out->region = region & ~(hair[0] | hair[1]);
-  SKINTRACK_RETURN_IF_ERROR(RunTwo([&](int i) {
-    return metrics::Analyze(i == 0 ? before : out->aligned_after, out->region, hair[i], mm_per_px,
-                            options, i == 0 ? &out->before : &out->after);
-  }));
+  SKINTRACK_RETURN_IF_ERROR(RunEach(
+      2,
+      [&](int i) {
+        return metrics::Analyze(i == 0 ? before : out->aligned_after, out->region, hair[i],
+                                mm_per_px, options, i == 0 ? &out->before : &out->after);
+      },
+      "compare"));
   // Hair is reported per session over the common region (before it was removed).
   const int n = cv::countNonZero(region);
   for (int i = 0; i < 2; ++i) {

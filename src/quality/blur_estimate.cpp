@@ -47,9 +47,11 @@ double GradientNoiseGain(double sigma) {
 }
 
 // Edge samples of the rows [r0, r1) of `y`: gradient maxima along the gradient direction,
-// inside `mask`, at least `margin` px from the image border.
+// inside `mask`, at least `margin` px from the image border, whose squared gradient is at
+// least min_g0_sq before and min_g1_sq after the probe blur (tested first: most pixels of a
+// photo are noise and fail it, so the non-maximum test runs on few).
 void BandSamples(const cv::Mat& y, const cv::Mat& mask, int r0, int r1, int margin, double s,
-                 double p, std::vector<EdgeSample>* out) {
+                 double p, double min_g0_sq, double min_g1_sq, std::vector<EdgeSample>* out) {
   const int e0 = std::max(0, r0 - margin), e1 = std::min(y.rows, r1 + margin);
   cv::Mat b0, b1;
   cv::GaussianBlur(y.rowRange(e0, e1), b0, cv::Size(), s, s, cv::BORDER_REFLECT);
@@ -89,7 +91,7 @@ void BandSamples(const cv::Mat& y, const cv::Mat& mask, int r0, int r1, int marg
     for (int x = x0; x < x1; ++x) {
       if (mk && !mk[x]) continue;
       const float v = m[x];
-      if (!(v > 0.0f)) continue;
+      if (!(v > 0.0f) || double(v) * v < min_g0_sq) continue;
       // Non-maximum suppression along the gradient direction, quantised to 4 directions.
       const float ax = std::abs(dx[x]), ay = std::abs(dy[x]);
       float n1, n2;
@@ -110,6 +112,7 @@ void BandSamples(const cv::Mat& y, const cv::Mat& mask, int r0, int r1, int marg
       const float ex = 0.5f * (b1row[x + 1] - b1row[x - 1]);
       const float ey = 0.5f * (b1down[x] - b1up[x]);
       const float v1 = std::sqrt(ex * ex + ey * ey);
+      if (double(v1) * v1 < min_g1_sq) continue;
       EdgeSample sample;
       sample.y = std::max(b0row[x], 0.0f) + 0.01f;
       sample.g0 = v;
@@ -134,6 +137,11 @@ Status EstimateBlur(const cv::Mat& linear_y, const cv::Mat& mask, double probe_s
   *estimate = BlurEstimate();
   const double s = options.blur_gradient_sigma_px, p = probe_sigma_px;
   const int margin = static_cast<int>(std::ceil(3.0 * std::sqrt(s * s + p * p))) + 2;
+  // Noise: E[g^2] = g_true^2 + 2 var per component; debias, and keep edges whose gradient
+  // stands `kEdgeSnr` noise sds above the noise both before and after the probe blur.
+  const double n0 = noise_sd * noise_sd * GradientNoiseGain(s);
+  const double n1 = noise_sd * noise_sd * GradientNoiseGain(std::sqrt(s * s + p * p));
+  constexpr double kEdgeSnr = 5.0;
   // Bands in parallel, each into its own list, joined in band order (deterministic).
   const int bands = (linear_y.rows + kBandRows - 1) / kBandRows;
   std::vector<std::vector<EdgeSample>> band_samples(static_cast<size_t>(bands));
@@ -141,22 +149,12 @@ Status EstimateBlur(const cv::Mat& linear_y, const cv::Mat& mask, double probe_s
     for (int b = range.start; b < range.end; ++b) {
       const int r0 = b * kBandRows;
       BandSamples(linear_y, mask, r0, std::min(linear_y.rows, r0 + kBandRows), margin, s, p,
+                  kEdgeSnr * kEdgeSnr * 2.0 * n0, kEdgeSnr * kEdgeSnr * 2.0 * n1,
                   &band_samples[static_cast<size_t>(b)]);
     }
   });
   std::vector<EdgeSample> samples;
   for (const auto& b : band_samples) samples.insert(samples.end(), b.begin(), b.end());
-  // Noise: E[g^2] = g_true^2 + 2 var per component; debias, and keep edges whose gradient
-  // stands `kEdgeSnr` noise sds above the noise both before and after the probe blur.
-  const double n0 = noise_sd * noise_sd * GradientNoiseGain(s);
-  const double n1 = noise_sd * noise_sd * GradientNoiseGain(std::sqrt(s * s + p * p));
-  constexpr double kEdgeSnr = 5.0;
-  samples.erase(std::remove_if(samples.begin(), samples.end(),
-                               [&](const EdgeSample& e) {
-                                 return double(e.g0) * e.g0 < kEdgeSnr * kEdgeSnr * 2.0 * n0 ||
-                                        double(e.g1) * e.g1 < kEdgeSnr * kEdgeSnr * 2.0 * n1;
-                               }),
-                samples.end());
   if (samples.empty()) return Status::Ok();
   // Per edge: blur sigma and step amplitude A = g sqrt(2 pi (sigma^2 + s^2)); ranked by the
   // Weber contrast of the step A / Y (ranking by gradient would favour sharp edges, and the

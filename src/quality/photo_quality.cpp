@@ -98,8 +98,15 @@ QualityCheck SharpnessCheck(const cv::Mat& y, const cv::Mat& roi, double px_per_
 }
 
 // Clipping and glare fractions over the ROI (bands of rows in parallel, integer counts).
-void ClippingAndGlare(const cv::Mat& image, const cv::Mat& roi, const PhotoQualityOptions& o,
-                      long long* roi_px, long long* clipped, long long* glare) {
+// CIELAB is computed only for rows with a pixel whose linear Y (`y`) could reach L* >=
+// glare_l; the bound is loosened by 2 % so that the difference between this project's sRGB
+// curve and OpenCV's never skips a glare pixel.
+void ClippingAndGlare(const cv::Mat& image, const cv::Mat& y, const cv::Mat& roi,
+                      const PhotoQualityOptions& o, long long* roi_px, long long* clipped,
+                      long long* glare) {
+  const double fl = (o.glare_l + 16.0) / 116.0;
+  const float min_y =
+      static_cast<float>(0.98 * (o.glare_l > 8.0 ? fl * fl * fl : o.glare_l / 903.3));
   const float lo = static_cast<float>(o.clip_low), hi = static_cast<float>(o.clip_high);
   const float glare_l = static_cast<float>(o.glare_l);
   const float glare_c2 = static_cast<float>(o.glare_chroma * o.glare_chroma);
@@ -112,8 +119,22 @@ void ClippingAndGlare(const cv::Mat& image, const cv::Mat& roi, const PhotoQuali
       auto& c = counts[static_cast<size_t>(b)];
       for (int r = b * kBand; r < std::min(image.rows, (b + 1) * kBand); ++r) {
         const uchar* m = roi.empty() ? nullptr : roi.ptr<uchar>(r);
-        cv::cvtColor(image.row(r), lab, cv::COLOR_BGR2Lab);
+        const float* yr = y.ptr<float>(r);
+        bool bright = false;
+        for (int x = 0; x < image.cols; ++x) bright |= yr[x] >= min_y;
         const cv::Vec3f* px = image.ptr<cv::Vec3f>(r);
+        if (!bright) {  // no glare possible on this row: clipping only
+          for (int x = 0; x < image.cols; ++x) {
+            if (m && !m[x]) continue;
+            ++c[0];
+            const cv::Vec3f v = px[x];
+            if (v[0] <= lo || v[1] <= lo || v[2] <= lo || v[0] >= hi || v[1] >= hi || v[2] >= hi)
+              ++c[1];
+            if (v[0] >= hi && v[1] >= hi && v[2] >= hi) ++c[2];
+          }
+          continue;
+        }
+        cv::cvtColor(image.row(r), lab, cv::COLOR_BGR2Lab);
         const cv::Vec3f* lp = lab.ptr<cv::Vec3f>(0);
         for (int x = 0; x < image.cols; ++x) {
           if (m && !m[x]) continue;
@@ -197,11 +218,13 @@ Status AssessPhoto(const cv::Mat& image, const cv::Mat& roi, std::optional<doubl
     cv::inRange(image, cv::Scalar::all(-1e9), cv::Scalar::all(options.clip_high), hi);
     // hi = 255 where every channel < clip_high; clipped = the rest.
     cv::Mat clipped = 255 - hi;
-    const int r = std::max(
-        1, static_cast<int>(std::lround(options.sharpness_glare_margin_mm * q.px_per_mm_used)));
-    cv::dilate(clipped, clipped,
-               cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * r + 1, 2 * r + 1)));
-    sharp_roi.setTo(0, clipped);
+    if (cv::countNonZero(clipped) > 0) {
+      const int r = std::max(
+          1, static_cast<int>(std::lround(options.sharpness_glare_margin_mm * q.px_per_mm_used)));
+      cv::dilate(clipped, clipped,
+                 cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * r + 1, 2 * r + 1)));
+      sharp_roi.setTo(0, clipped);
+    }
   }
   Status status;
   q.checks.push_back(SharpnessCheck(y, sharp_roi, q.px_per_mm_used, px_per_mm.has_value(), noise_sd,
@@ -210,7 +233,7 @@ Status AssessPhoto(const cv::Mat& image, const cv::Mat& roi, std::optional<doubl
 
   // Clipping and glare.
   long long roi_px = 0, clipped = 0, glare = 0;
-  ClippingAndGlare(image, roi, options, &roi_px, &clipped, &glare);
+  ClippingAndGlare(image, y, roi, options, &roi_px, &clipped, &glare);
   q.roi_px = roi_px;
   {
     QualityCheck c =

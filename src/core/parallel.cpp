@@ -1,0 +1,29 @@
+#include "skintrack/core/parallel.h"
+
+#include <exception>
+#include <opencv2/core/utility.hpp>
+#include <string>
+#include <vector>
+
+namespace skintrack {
+
+Status RunEach(int n, const std::function<Status(int)>& task, const char* what) {
+  if (n <= 0) return Status::Ok();
+  std::vector<Status> st(static_cast<size_t>(n));
+  cv::parallel_for_(
+      cv::Range(0, n),
+      [&](const cv::Range& r) {
+        for (int i = r.start; i < r.end; ++i) {
+          try {
+            st[static_cast<size_t>(i)] = task(i);
+          } catch (const std::exception& e) {
+            st[static_cast<size_t>(i)] = Status::Internal(std::string(what) + ": " + e.what());
+          }
+        }
+      },
+      n);
+  for (const Status& s : st) SKINTRACK_RETURN_IF_ERROR(s);
+  return Status::Ok();
+}
+
+}  // namespace skintrack
