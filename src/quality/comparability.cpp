@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 #include <set>
 #include <string>
@@ -20,20 +21,42 @@ constexpr long long kMinRegionPx = 100;
 
 using internal::Format;
 
-// Region means of linear B, G, R and Y.
-cv::Vec4d LinearMeans(const cv::Mat& image, const cv::Mat& region, long long* count) {
+// Region means of linear B, G, R and Y, and the linear Y of every pixel (`y`, CV_32FC1): one
+// conversion to linear light, bands of rows in parallel, sums reduced in band order.
+cv::Vec4d LinearMeans(const cv::Mat& image, const cv::Mat& region, cv::Mat* y, long long* count) {
+  constexpr int kBand = 64;
+  const int bands = (image.rows + kBand - 1) / kBand;
+  std::vector<cv::Vec4d> sums(static_cast<size_t>(bands), cv::Vec4d(0, 0, 0, 0));
+  std::vector<long long> counts(static_cast<size_t>(bands), 0);
+  y->create(image.size(), CV_32FC1);
+  cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& range) {
+    for (int b = range.start; b < range.end; ++b) {
+      const int r0 = b * kBand, r1 = std::min(image.rows, r0 + kBand);
+      const cv::Mat lin = photometric::SrgbToLinear(image.rowRange(r0, r1));
+      cv::Vec4d sum(0, 0, 0, 0);
+      long long n = 0;
+      for (int r = r0; r < r1; ++r) {
+        const uchar* m = region.empty() ? nullptr : region.ptr<uchar>(r);
+        const cv::Vec3f* p = lin.ptr<cv::Vec3f>(r - r0);
+        float* yr = y->ptr<float>(r);
+        for (int x = 0; x < image.cols; ++x) {
+          // Rec. 709 / sRGB primaries (as photometric::LinearLuminance).
+          yr[x] = 0.0722f * p[x][0] + 0.7152f * p[x][1] + 0.2126f * p[x][2];
+          if (m && !m[x]) continue;
+          const double bl = p[x][0], g = p[x][1], rr = p[x][2];
+          sum += cv::Vec4d(bl, g, rr, 0.0722 * bl + 0.7152 * g + 0.2126 * rr);
+          ++n;
+        }
+      }
+      sums[static_cast<size_t>(b)] = sum;
+      counts[static_cast<size_t>(b)] = n;
+    }
+  });
   cv::Vec4d sum(0, 0, 0, 0);
   long long n = 0;
-  for (int r = 0; r < image.rows; ++r) {
-    const uchar* m = region.empty() ? nullptr : region.ptr<uchar>(r);
-    const cv::Mat lin = photometric::SrgbToLinear(image.row(r));
-    const cv::Vec3f* p = lin.ptr<cv::Vec3f>(0);
-    for (int x = 0; x < image.cols; ++x) {
-      if (m && !m[x]) continue;
-      const double b = p[x][0], g = p[x][1], rr = p[x][2];
-      sum += cv::Vec4d(b, g, rr, 0.0722 * b + 0.7152 * g + 0.2126 * rr);
-      ++n;
-    }
+  for (int b = 0; b < bands; ++b) {
+    sum += sums[static_cast<size_t>(b)];
+    n += counts[static_cast<size_t>(b)];
   }
   *count = n;
   return n > 0 ? sum * (1.0 / static_cast<double>(n)) : sum;
@@ -75,8 +98,9 @@ Status MeasureLightingDifference(const cv::Mat& before, const cv::Mat& aligned_a
     return Status::InvalidInput("lighting: region must be CV_8UC1 of the images' size");
   LightingDifference d;
   long long nb = 0, na = 0;
-  const cv::Vec4d mb = LinearMeans(before, region, &nb);
-  const cv::Vec4d ma = LinearMeans(aligned_after, region, &na);
+  cv::Mat y_before, y_after;
+  const cv::Vec4d mb = LinearMeans(before, region, &y_before, &nb);
+  const cv::Vec4d ma = LinearMeans(aligned_after, region, &y_after, &na);
   if (nb < kMinRegionPx)
     return Status::InvalidInput("lighting: common region has " + std::to_string(nb) +
                                 " px, need >= " + std::to_string(kMinRegionPx));
@@ -97,8 +121,8 @@ Status MeasureLightingDifference(const cv::Mat& before, const cv::Mat& aligned_a
   const cv::Size small(std::max(1, static_cast<int>(std::lround(before.cols * s))),
                        std::max(1, static_cast<int>(std::lround(before.rows * s))));
   cv::Mat yb, ya, w;
-  cv::resize(photometric::SrgbToLinearLuminance(before), yb, small, 0, 0, cv::INTER_AREA);
-  cv::resize(photometric::SrgbToLinearLuminance(aligned_after), ya, small, 0, 0, cv::INTER_AREA);
+  cv::resize(y_before, yb, small, 0, 0, cv::INTER_AREA);
+  cv::resize(y_after, ya, small, 0, 0, cv::INTER_AREA);
   if (region.empty()) {
     w = cv::Mat(small, CV_32FC1, cv::Scalar(1.0));
   } else {
