@@ -160,6 +160,11 @@ int main(int argc, char** argv) {
       return quality::MeasureLightingDifference(before.image, sm.aligned_after, sm.region,
                                                 quality::LightingOptions(), &lighting);
     });
+    time("  ComputeTileSums", [&] {
+      std::vector<compare::MetricTiles> tiles;
+      return compare::ComputeTileSums(before.image, sm, std::nullopt, options,
+                                      compare::ChangeStatsOptions(), &tiles);
+    });
     time("ComputeChangeStats", [&] {
       compare::ChangeStats cs;
       return compare::ComputeChangeStats(before.image, sm, std::nullopt, options, model,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <opencv2/imgproc.hpp>
+#include <thread>
 
 #include "cli/metrics_cli.h"
 #include "skintrack/align/align.h"
@@ -156,6 +157,33 @@ Status NormaliseAfterToReference(const po::variables_map& vm, const io::LoadOpti
   return Status::Ok();
 }
 
+namespace {
+
+// The change statistics (unless --no-stats) merged into the metrics JSON `m`, and the change
+// maps written to out_dir (when not empty).
+Status ChangeStatsJson(const po::variables_map& vm, const cv::Mat& before,
+                       const compare::SessionMetrics& session, std::optional<double> mm,
+                       const metrics::MetricsOptions& metric_options, const std::string& out_dir,
+                       json* m) {
+  if (vm.count("no-stats") && vm["no-stats"].as<bool>()) return Status::Ok();
+  const std::string model_path = vm.count("repeatability-model")
+                                     ? vm["repeatability-model"].as<std::string>()
+                                     : ModelsDir() + "/repeatability.json";
+  stats::RepeatabilityModel model;
+  SKINTRACK_RETURN_IF_ERROR(report::LoadRepeatabilityModel(model_path, &model));
+  compare::ChangeStats cs;
+  SKINTRACK_RETURN_IF_ERROR(compare::ComputeChangeStats(before, session, mm, metric_options, model,
+                                                        compare::ChangeStatsOptions(), &cs));
+  report::MergeChangeStats(cs, &(*m)["change"]);
+  (*m)["change_maps"] = report::ChangeGridsToJson(cs);
+  (*m)["repeatability_model"] = model_path;
+  if (!out_dir.empty())
+    SKINTRACK_RETURN_IF_ERROR(report::WriteChangeMaps(out_dir, before, session.region, cs));
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status AssessPairPhotos(const compare::LoadedPair& pair, const compare::CompareResult& result,
                         const cv::Mat& roi, PairPhotoQuality* out) {
   const std::optional<double> mm = result.scale.mm_per_px;
@@ -185,13 +213,26 @@ Status AddPairAssessment(const po::variables_map& vm, const cv::Mat& before,
   evidence.overlap_fraction = a.overlap_fraction;
   evidence.scale_ratio = photos.scale_ratio;
   evidence.colour_calibration = colour_state;
-  if (cv::countNonZero(session.region) >= 100) {
-    quality::LightingDifference lighting;
-    if (quality::MeasureLightingDifference(before, session.aligned_after, session.region,
-                                           quality::LightingOptions(), &lighting)
-            .ok())
-      evidence.lighting = lighting;
-  }
+  // The lighting difference on a second thread while the change statistics run: both only
+  // read the images and the region.
+  quality::LightingDifference lighting;
+  bool lighting_ok = false;
+  std::thread lighting_thread([&] {
+    try {
+      lighting_ok =
+          cv::countNonZero(session.region) >= 100 &&
+          quality::MeasureLightingDifference(before, session.aligned_after, session.region,
+                                             quality::LightingOptions(), &lighting)
+              .ok();
+    } catch (const std::exception&) {
+      lighting_ok = false;  // evidence missing: the pair is judged without it
+    }
+  });
+  json& m = (*j)["metrics"];
+  Status stats_status = ChangeStatsJson(vm, before, session, mm, metric_options, out_dir, &m);
+  lighting_thread.join();
+  SKINTRACK_RETURN_IF_ERROR(stats_status);
+  if (lighting_ok) evidence.lighting = lighting;
   quality::PairComparability pc;
   SKINTRACK_RETURN_IF_ERROR(quality::AssessPair(photos.before, photos.after, a, evidence,
                                                 quality::PairComparabilityOptions(),
@@ -200,22 +241,6 @@ Status AddPairAssessment(const po::variables_map& vm, const cv::Mat& before,
                      {"after", photos.after_json},
                      {"pair", report::ComparabilityToJson(pc)}};
 
-  json& m = (*j)["metrics"];
-  if (!(vm.count("no-stats") && vm["no-stats"].as<bool>())) {
-    const std::string model_path = vm.count("repeatability-model")
-                                       ? vm["repeatability-model"].as<std::string>()
-                                       : ModelsDir() + "/repeatability.json";
-    stats::RepeatabilityModel model;
-    SKINTRACK_RETURN_IF_ERROR(report::LoadRepeatabilityModel(model_path, &model));
-    compare::ChangeStats cs;
-    SKINTRACK_RETURN_IF_ERROR(compare::ComputeChangeStats(
-        before, session, mm, metric_options, model, compare::ChangeStatsOptions(), &cs));
-    report::MergeChangeStats(cs, &m["change"]);
-    m["change_maps"] = report::ChangeGridsToJson(cs);
-    m["repeatability_model"] = model_path;
-    if (!out_dir.empty())
-      SKINTRACK_RETURN_IF_ERROR(report::WriteChangeMaps(out_dir, before, session.region, cs));
-  }
   MarkNotMeaningful(pc.not_meaningful, &m);
   return Status::Ok();
 }

@@ -21,6 +21,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "metrics/texture_bands.h"
+#include "skintrack/core/parallel.h"
 #include "skintrack/photometric/color.h"
 
 namespace skintrack::compare {
@@ -523,10 +524,22 @@ Status ComputeChangeStats(const cv::Mat& before, const SessionMetrics& session,
       ComputeTileSums(before, session, mm_per_px, metric_options, options, &all));
   out->scale_known = mm_per_px.has_value();
   out->px_per_mm = mm_per_px ? 1.0 / *mm_per_px : metric_options.assumed_px_per_mm;
-  for (const MetricTiles& t : all) {
+  // The metrics' bootstraps at once (each seeded by options.bootstrap.seed: independent of
+  // the order they run in).
+  std::vector<stats::BootstrapResult> boot(all.size());
+  SKINTRACK_RETURN_IF_ERROR(RunEach(
+      static_cast<int>(all.size()),
+      [&](int i) {
+        const MetricTiles& t = all[static_cast<size_t>(i)];
+        if (t.tiles.empty()) return Status::Ok();
+        return stats::PairedTileBootstrap(t.tiles, t.metric, options.bootstrap,
+                                          &boot[static_cast<size_t>(i)]);
+      },
+      "change stats"));
+  for (size_t i = 0; i < all.size(); ++i) {
+    const MetricTiles& t = all[i];
     if (t.tiles.empty()) continue;
-    stats::BootstrapResult b;
-    SKINTRACK_RETURN_IF_ERROR(stats::PairedTileBootstrap(t.tiles, t.metric, options.bootstrap, &b));
+    const stats::BootstrapResult& b = boot[i];
     MetricChangeStats m;
     m.before = b.before;
     m.after = b.after;
