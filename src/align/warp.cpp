@@ -76,4 +76,20 @@ Status WarpAfterToBefore(const cv::Mat& after, const AlignmentResult& result, cv
   return Status::Ok();
 }
 
+cv::Mat FillExcluded(const cv::Mat& image, const cv::Mat& exclude) {
+  if (exclude.empty() || image.empty()) return image;
+  cv::Mat mask = exclude;
+  if (mask.size() != image.size()) cv::resize(exclude, mask, image.size(), 0, 0, cv::INTER_NEAREST);
+  if (cv::countNonZero(mask) == 0) return image;
+  cv::Mat ring;
+  const int r = std::max(3, std::max(image.cols, image.rows) / 100);
+  cv::dilate(mask, ring,
+             cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * r + 1, 2 * r + 1)));
+  ring &= ~mask;
+  const cv::Scalar fill = cv::countNonZero(ring) > 0 ? cv::mean(image, ring) : cv::mean(image);
+  cv::Mat out = image.clone();
+  out.setTo(fill, mask);
+  return out;
+}
+
 }  // namespace skintrack::align

@@ -105,8 +105,7 @@ int RunAnalyze(const std::vector<std::string>& args) {
   Status quality_status;
   std::thread quality_thread([&] {
     try {
-      quality_status =
-          AssessPhotoJson(image.image, roi, mm_per_px, &photo_quality, &quality_json);
+      quality_status = AssessPhotoJson(image.image, roi, mm_per_px, &photo_quality, &quality_json);
     } catch (const std::exception& e) {
       quality_status = Status::Internal(std::string("quality: ") + e.what());
     }

@@ -110,16 +110,11 @@ int RunCompare(const std::vector<std::string>& args) {
     return Fail(cmd, st);
   if (Status st = PrepareColour(vm, load, "after", &pair.after.image, &colour_after); !st.ok())
     return Fail(cmd, st);
+  // Register without the charts: their patch grids would dominate the evidence.
+  pair.before_exclude = colour_before.chart_mask;
+  pair.after_exclude = colour_after.chart_mask;
   compare::CompareResult result;
-  if (!colour_before.chart_mask.empty() || !colour_after.chart_mask.empty()) {
-    // Register without the charts: their patch grids would dominate the evidence.
-    compare::LoadedPair hidden = pair;
-    hidden.before.image = HideChart(pair.before.image, colour_before.chart_mask);
-    hidden.after.image = HideChart(pair.after.image, colour_after.chart_mask);
-    if (Status st = compare::ComparePair(hidden, options, &result); !st.ok()) return Fail(cmd, st);
-  } else if (Status st = compare::ComparePair(pair, options, &result); !st.ok()) {
-    return Fail(cmd, st);
-  }
+  if (Status st = compare::ComparePair(pair, options, &result); !st.ok()) return Fail(cmd, st);
   const auto& a = result.alignment;
   const bool aligned = a.status != align::AlignmentStatus::kFailed;
   const bool chart_both = colour_before.state == "chart" && colour_after.state == "chart";

@@ -87,19 +87,6 @@ Status PrepareColour(const po::variables_map& vm, const io::LoadOptions& load,
   return Status::Ok();
 }
 
-cv::Mat HideChart(const cv::Mat& image, const cv::Mat& chart_mask) {
-  if (chart_mask.empty() || cv::countNonZero(chart_mask) == 0) return image;
-  cv::Mat ring;
-  const int r = std::max(3, std::max(image.cols, image.rows) / 100);
-  cv::dilate(chart_mask, ring,
-             cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * r + 1, 2 * r + 1)));
-  ring &= ~chart_mask;
-  const cv::Scalar fill = cv::countNonZero(ring) > 0 ? cv::mean(image, ring) : cv::mean(image);
-  cv::Mat out = image.clone();
-  out.setTo(fill, chart_mask);
-  return out;
-}
-
 Status RoiWithoutChart(const cv::Mat& image, const cv::Mat& chart_mask,
                        const metrics::MetricsOptions& options, cv::Mat* roi) {
   if (!roi->empty() || chart_mask.empty()) return Status::Ok();

@@ -27,10 +27,6 @@ struct ColourInfo {
   cv::Mat chart_mask;  // CV_8UC1, 255 = the chart (dilated), when one was fitted; else empty
 };
 
-// A copy of `image` with the chart (`chart_mask`) filled by the mean colour of the skin just
-// around it, so that the chart's patch grid does not dominate the registration evidence.
-cv::Mat HideChart(const cv::Mat& image, const cv::Mat& chart_mask);
-
 // Without a user roi (`roi` empty) and with a fitted chart: the automatic skin mask of `image`
 // minus the chart, so the chart's skin-coloured patches are not measured. Otherwise `roi`.
 Status RoiWithoutChart(const cv::Mat& image, const cv::Mat& chart_mask,

@@ -110,7 +110,9 @@ void ResolveScale(const CompareOptions& options, const align::AlignmentResult& a
 // Aligns and finds the scale; `before_scale` / `after_scale` are image px per full-size px of
 // the given images, the result is in full-size frames.
 Status CompareImpl(const cv::Mat& before, const cv::Mat& after, bool resampled, double before_scale,
-                   double after_scale, const CompareOptions& options, CompareResult* result) {
+                   double after_scale, const CompareOptions& options, CompareResult* result,
+                   const cv::Mat& before_exclude = cv::Mat(),
+                   const cv::Mat& after_exclude = cv::Mat()) {
   SKINTRACK_RETURN_IF_ERROR(options.Check());
   if (result == nullptr) return Status::InvalidArgument("compare: result is null");
   result->scale = ScaleInfo();
@@ -130,7 +132,9 @@ Status CompareImpl(const cv::Mat& before, const cv::Mat& after, bool resampled, 
       }
     });
   }
-  const Status st = align::Align(before, after, options.align, &result->alignment);
+  const Status st =
+      align::Align(align::FillExcluded(before, before_exclude),
+                   align::FillExcluded(after, after_exclude), options.align, &result->alignment);
   if (detector.joinable()) detector.join();
   SKINTRACK_RETURN_IF_ERROR(st);
   SKINTRACK_RETURN_IF_ERROR(st_before_marker);
@@ -186,8 +190,13 @@ Status LoadPair(const std::string& before_path, const std::string& after_path,
 }
 
 Status ComparePair(const LoadedPair& pair, const CompareOptions& options, CompareResult* result) {
+  for (const cv::Mat* m : {&pair.before_exclude, &pair.after_exclude}) {
+    if (!m->empty() && m->type() != CV_8UC1)
+      return Status::InvalidArgument("compare: exclusion masks must be CV_8UC1");
+  }
   SKINTRACK_RETURN_IF_ERROR(CompareImpl(pair.before.image, pair.after.image, true,
-                                        pair.before.scale, pair.after.scale, options, result));
+                                        pair.before.scale, pair.after.scale, options, result,
+                                        pair.before_exclude, pair.after_exclude));
   result->before = {pair.before.path, pair.before.full_size.width, pair.before.full_size.height};
   result->after = {pair.after.path, pair.after.full_size.width, pair.after.full_size.height};
   return Status::Ok();

@@ -116,4 +116,11 @@ Status WarpAfterToBefore(const cv::Mat& after, const AlignmentResult& result, cv
                          cv::Mat* aligned, cv::Mat* overlap_mask,
                          int interpolation = 1 /* cv::INTER_LINEAR */);
 
+// A copy of `image` (internal form) with the pixels of `exclude` (CV_8UC1, 255 = leave out;
+// resized with nearest neighbour when its size differs) filled with the mean colour of a ring
+// just outside them (1 % of the image's long side wide, at least 3 px), so that an object in
+// view that is not skin (a colour chart, a ruler) adds no registration evidence. Returns
+// `image` itself (shared, not copied) when `exclude` is empty or all zero.
+cv::Mat FillExcluded(const cv::Mat& image, const cv::Mat& exclude);
+
 }  // namespace skintrack::align

@@ -70,6 +70,12 @@ Status ComparePair(const cv::Mat& before, const cv::Mat& after, const CompareOpt
 // A pair of photos loaded for comparison.
 struct LoadedPair {
   io::LoadedImage before, after;  // possibly decoded at reduced size (see LoadPair)
+  // Regions left out of the registration evidence, per photo (CV_8UC1 in that photo's frame,
+  // any size: resized to the image; 255 = leave out; empty = none): objects in view that are
+  // not skin, such as a fitted colour chart, whose patch grid would otherwise dominate the
+  // evidence (align::FillExcluded). The marker search still sees the photos as they are, and
+  // the metrics are not affected (leave the object out of their roi).
+  cv::Mat before_exclude, after_exclude;
 };
 
 // Loads both photos (in parallel). With full_resolution == false, JPEGs are decoded at the
