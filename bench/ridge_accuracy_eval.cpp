@@ -141,6 +141,37 @@ Counts Score(const std::vector<Line>& det, const std::vector<phantom::TruthLine>
   return c;
 }
 
+// Band-area overlap of wide lines (stretch marks: flat bands 1-4 mm wide, where a +-2 px
+// centre-line tolerance is a few % of the width): truth bands drawn at their FWHM width_px
+// along the whole polyline (faded ends included), detected bands at their measured width_px.
+struct AreaCounts {
+  long long det = 0, truth = 0, both = 0;
+  void Add(const AreaCounts& o) { det += o.det, truth += o.truth, both += o.both; }
+  double P() const { return det ? static_cast<double>(both) / det : 1.0; }
+  double R() const { return truth ? static_cast<double>(both) / truth : 1.0; }
+  double F1() const { return P() + R() > 0 ? 2 * P() * R() / (P() + R()) : 0.0; }
+};
+
+void DrawBand(const std::vector<cv::Point2d>& polyline, double width_px, cv::Mat* mask) {
+  std::vector<cv::Point> pts;
+  for (const cv::Point2d& p : polyline) pts.emplace_back(cvRound(p.x * 16), cvRound(p.y * 16));
+  const int thickness = std::max(1, static_cast<int>(std::lround(width_px)));
+  cv::polylines(*mask, std::vector<std::vector<cv::Point>>{pts}, false, cv::Scalar(255), thickness,
+                cv::LINE_8, 4);
+}
+
+AreaCounts ScoreArea(const std::vector<Line>& det, const std::vector<phantom::TruthLine>& truth,
+                     cv::Size size) {
+  cv::Mat dm = cv::Mat::zeros(size, CV_8UC1), tm = dm.clone();
+  for (const Line& l : det) DrawBand(l.polyline, l.width_px, &dm);
+  for (const phantom::TruthLine& l : truth) DrawBand(l.polyline, l.width_px, &tm);
+  AreaCounts c;
+  c.det = cv::countNonZero(dm);
+  c.truth = cv::countNonZero(tm);
+  c.both = cv::countNonZero(dm & tm);
+  return c;
+}
+
 phantom::PhantomOptions Base(std::uint64_t seed) {
   phantom::PhantomOptions o;
   o.seed = seed;
@@ -201,7 +232,8 @@ void PrintCounts(const char* name, const Counts& c) {
 void RunFamily(bool striae, int seeds) {
   const char* fam = striae ? "striae" : "wrinkles";
   Counts all;
-  std::vector<double> f1s, ratio, inv_count, inv_len, inv_depth, inv_width, inv_area;
+  AreaCounts all_area;
+  std::vector<double> f1s, area_f1s, ratio, inv_count, inv_len, inv_depth, inv_width, inv_area;
   for (int s = 1; s <= seeds; ++s) {
     phantom::PhantomOptions o = Base(static_cast<std::uint64_t>(s));
     if (striae) o.skin.striae_count = 5;
@@ -219,6 +251,9 @@ void RunFamily(bool striae, int seeds) {
                            striae ? 0.2 : 0.15, striae ? 0.04 : 0.04);
     all.Add(c);
     f1s.push_back(c.F1());
+    const AreaCounts ac = ScoreArea(striae ? mb.sl : mb.wl, truth, pair.before.size());
+    all_area.Add(ac);
+    area_f1s.push_back(ac.F1());
     const double db = striae ? mb.s.mean_contrast : mb.w.mean_depth;
     const double da = striae ? ma.s.mean_contrast : ma.w.mean_depth;
     ratio.push_back(db != 0 ? da / db : -1);
@@ -257,16 +292,20 @@ void RunFamily(bool striae, int seeds) {
           RelChange(m0.w.mean_width_mm.value_or(0), mi.w.mean_width_mm.value_or(0)));
     }
     std::printf(
-        "%s seed %2d: P %.3f R %.3f F1 %.3f  count %d (truth %zu, other capture %d)  "
+        "%s seed %2d: P %.3f R %.3f F1 %.3f  area F1 %.3f  count %d (truth %zu, other capture "
+        "%d)  "
         "depth %.4f -> %.4f (ratio %.3f)  inv: count %.3f len %.3f depth %.3f width %.3f "
         "area %.3f\n",
-        fam, s, c.P(), c.R(), c.F1(), striae ? mb.s.count : mb.w.count, truth.size(),
+        fam, s, c.P(), c.R(), c.F1(), ac.F1(), striae ? mb.s.count : mb.w.count, truth.size(),
         striae ? mi.s.count : mi.w.count, db, da, ratio.back(), inv_count.back(), inv_len.back(),
         inv_depth.back(), inv_width.back(), inv_area.back());
   }
   PrintCounts((std::string(fam) + " pooled").c_str(), all);
   std::printf("%s per-seed F1: median %.3f min %.3f\n", fam, Median(f1s),
               *std::min_element(f1s.begin(), f1s.end()));
+  std::printf("%s band area pooled P %.3f R %.3f F1 %.3f; per-seed F1 median %.3f min %.3f\n", fam,
+              all_area.P(), all_area.R(), all_area.F1(), Median(area_f1s),
+              *std::min_element(area_f1s.begin(), area_f1s.end()));
   std::printf("%s treatment 0.5: ratio median %.3f min %.3f max %.3f\n", fam, Median(ratio),
               *std::min_element(ratio.begin(), ratio.end()), Max(ratio));
   std::printf("%s invariance |rel change| median (max): count %.3f (%.3f) ", fam, Median(inv_count),

@@ -129,6 +129,9 @@ w_half_r=$(get ridge_wrinkles 'wrinkles treatment 0.5: ratio median [-0-9.]+ min
 t_f1=$(get ridge_striae 'striae per-seed F1: median \K[-0-9.]+')
 t_f1_min=$(get ridge_striae 'striae per-seed F1: median [-0-9.]+ min \K[-0-9.]+')
 t_f1_pool=$(get ridge_striae 'striae pooled +P [0-9.]+ +R [0-9.]+ +F1 \K[0-9.]+')
+t_af1=$(get ridge_striae 'striae band area pooled .*per-seed F1 median \K[-0-9.]+')
+t_af1_min=$(get ridge_striae 'striae band area pooled .*per-seed F1 median [-0-9.]+ min \K[-0-9.]+')
+t_af1_pool=$(get ridge_striae 'striae band area pooled P [0-9.]+ R [0-9.]+ F1 \K[0-9.]+')
 t_half=$(get ridge_striae 'striae treatment 0.5: ratio median \K[-0-9.]+')
 t_half_r=$(get ridge_striae 'striae treatment 0.5: ratio median [-0-9.]+ min \K[-0-9.]+ max [-0-9.]+' | sed 's/ max /-/')
 h_fp=$(get ridge_hair 'hair false-positive px \(within 2 px of a hair, not of a wrinkle\): \K[0-9]+')
@@ -182,7 +185,8 @@ report="$tmp/report.md"
   echo "| scars: half contrast reads | $(nm "$t_sc") (range $(nm "$t_sc_r")) | 0.5 +- 0.1 | $(verdict 'a >= 0.4 && a <= 0.6' "$t_sc") |"
   echo "| wrinkles: centre-line F1 (per-seed median, min; pooled) | $(nm "$w_f1") (min $(nm "$w_f1_min"); pooled $(nm "$w_f1_pool")) | >= 0.85 | $(verdict 'a >= 0.85' "$w_f1") |"
   echo "| wrinkles: half contrast reads | $(nm "$w_half") (range $(nm "$w_half_r")) | 0.5 +- 0.1 | $(verdict 'a >= 0.4 && a <= 0.6' "$w_half") |"
-  echo "| striae: centre-line F1 (per-seed median, min; pooled) | $(nm "$t_f1") (min $(nm "$t_f1_min"); pooled $(nm "$t_f1_pool")) | >= 0.85 | $(verdict 'a >= 0.85' "$t_f1") |"
+  echo "| striae: centre-line F1, +-2 px (per-seed median, min; pooled) | $(nm "$t_f1") (min $(nm "$t_f1_min"); pooled $(nm "$t_f1_pool")) | >= 0.85 | $(verdict 'a >= 0.85' "$t_f1") |"
+  echo "| striae: band-area F1, bands at their FWHM width (per-seed median, min; pooled) | $(nm "$t_af1") (min $(nm "$t_af1_min"); pooled $(nm "$t_af1_pool")) | >= 0.85 (the issue: by area or skeleton) | $(verdict 'a >= 0.85' "$t_af1") |"
   echo "| striae: half contrast reads | $(nm "$t_half") (range $(nm "$t_half_r")) | 0.5 +- 0.1 | $(verdict 'a >= 0.4 && a <= 0.6' "$t_half") |"
   echo "| hair not counted as wrinkles: wrinkle px on hairs / detected px (10-20 hairs; wrinkle precision with hairs, without) | $(nm "$h_frac") % ($(nm "$h_fp") of $(nm "$h_det") px; P $(nm "$h_p"), $(nm "$w_p_nohair")) | <= 1 % | $(verdict 'a <= 1' "$h_frac") |"
   echo "| texture: micro-relief x k reads k (relief-only phantoms, worst error of k = 0.5, 0.8, clean / noise + JPEG) | $(nm "$k_worst") % (noisy: k 0.5 -> $(nm "$k_05"), 0.8 -> $(nm "$k_08")) | +-10 % | $(verdict 'a <= 10' "$k_worst") |"
