@@ -192,9 +192,13 @@ Status Analyze(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
   if (ctx.roi_area_px == 0) return Status::Ok();  // nothing to measure: all zero
   Detections& d = result->detections;
   SKINTRACK_RETURN_IF_ERROR(internal::MeasurePores(ctx, options, &result->pores, &d.pores));
-  SKINTRACK_RETURN_IF_ERROR(internal::MeasureScars(ctx, options, &result->scars, &d.scars));
   SKINTRACK_RETURN_IF_ERROR(
       internal::MeasureWrinkles(ctx, options, &result->wrinkles, &d.wrinkles));
+  // Scars after wrinkles: a dark blob on a wrinkle (where it crosses pores or another line)
+  // must be dark off the wrinkle's band too (1 px margin) to be a scar.
+  SKINTRACK_RETURN_IF_ERROR(
+      internal::MeasureScars(ctx, options, &result->scars, &d.scars,
+                             internal::LineBandMask(image.size(), d.wrinkles, 1.0)));
   SKINTRACK_RETURN_IF_ERROR(internal::MeasureStriae(ctx, options, &result->striae, &d.striae));
   // Texture last: its micro_relief leaves out the features found above (and their filter reach).
   const std::vector<internal::TextureBand> bands =

@@ -27,8 +27,7 @@ struct Context {
 // (user roi, or the automatic skin mask when roi is empty; minus hair) and the scale. `hair`:
 // a precomputed hair mask (CV_8UC1, image size), or empty to compute it here.
 Status BuildContext(const cv::Mat& image, const cv::Mat& roi, std::optional<double> mm_per_px,
-                    const MetricsOptions& options, Context* ctx,
-                    const cv::Mat& hair = cv::Mat());
+                    const MetricsOptions& options, Context* ctx, const cv::Mat& hair = cv::Mat());
 
 // `features`: CV_8UC1 of the image's size, 255 = a detected feature's neighbourhood (pores,
 // scars, wrinkles, striae; FeatureMask), left out of micro_relief only; empty = none.
@@ -39,8 +38,13 @@ Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetric
 cv::Mat FeatureMask(cv::Size size, const Detections& d, double margin_px);
 Status MeasurePores(const Context& ctx, const MetricsOptions& o, PoreMetrics* out,
                     std::vector<Pore>* detections);
+// `lines`: CV_8UC1 of the image's size, 255 = the bands of the detected wrinkles
+// (LineBandMask), or empty. A blob crossed by them is a scar only when it is dark off them too.
 Status MeasureScars(const Context& ctx, const MetricsOptions& o, ScarMetrics* out,
-                    std::vector<Scar>* detections);
+                    std::vector<Scar>* detections, const cv::Mat& lines = cv::Mat());
+// The bands of `lines`: each polyline drawn max(1, ceil(width_px) + 2 ceil(margin_px)) px
+// wide, CV_8UC1 255 = band.
+cv::Mat LineBandMask(cv::Size size, const std::vector<Line>& lines, double margin_px);
 Status MeasureWrinkles(const Context& ctx, const MetricsOptions& o, WrinkleMetrics* out,
                        std::vector<Line>* detections);
 Status MeasureStriae(const Context& ctx, const MetricsOptions& o, StriaeMetrics* out,

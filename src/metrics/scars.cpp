@@ -44,6 +44,8 @@ constexpr double kMaxAxisRatio = 2.0;
 constexpr double kReach = 2.2;             // segmentation zone, in candidate radii
 constexpr double kPigmentRatio = 0.1;      // b* excess per unit of L* drop
 constexpr double kPigmentMinExcess = 1.0;  // b* units
+// A scar crossed by a detected line keeps at least this fraction of its pixels off the line.
+constexpr double kMinOffLineFraction = 0.25;
 
 struct Lab {
   double l, a, b;
@@ -98,8 +100,18 @@ struct Blob {
   cv::Mat1b mask;  // 255 = blob, in the window
   std::vector<cv::Point> contour;
   double area = 0, contrast = 0, median_contrast = 0;
+  // The median contrast over the blob and annulus pixels off the detected lines, and the
+  // fraction of the blob off them (1 and median_contrast when no line crosses the window).
+  double off_line_fraction = 1.0, off_line_median_contrast = 0;
   bool pigmented = false;
 };
+
+// Median of `v` (reordered), or 0 when empty.
+float MedianOf(std::vector<float>* v) {
+  if (v->empty()) return 0.0f;
+  std::nth_element(v->begin(), v->begin() + v->size() / 2, v->end());
+  return (*v)[v->size() / 2];
+}
 
 // Segments candidate `c` (reduced px) on the reduced darkness `dark` into a full-resolution
 // mask; false when it is not a compact blob of scar size.
@@ -165,8 +177,9 @@ bool Segment(const cv::Mat1f& dark, int f, const BlobCandidate& c, const Context
 }
 
 // Contrast and pigment test of a segmented blob against its annulus, outside `others`.
+// `lines`: CV_8UC1 of the image's size, 255 = a detected line's band (or empty).
 void Measure(const Context& ctx, const MetricsOptions& o, const std::vector<Blob>& others,
-             Blob* blob) {
+             const cv::Mat& lines, Blob* blob) {
   const cv::Rect& w = blob->win;
   cv::Mat1f dist;  // distance to the blob
   cv::distanceTransform(~blob->mask, dist, cv::DIST_L2, cv::DIST_MASK_PRECISE);
@@ -178,29 +191,37 @@ void Measure(const Context& ctx, const MetricsOptions& o, const std::vector<Blob
   const double in = ctx.Px(o.scar_annulus_inner_mm), out = ctx.Px(o.scar_annulus_outer_mm);
   cv::Vec3d bgr_in(0, 0, 0), bgr_out(0, 0, 0);
   double y_in = 0, y_out = 0;
-  std::vector<float> v_in, v_out;
+  std::vector<float> v_in, v_out, off_in, off_out;
   const cv::Mat linear_bgr = photometric::SrgbToLinear(ctx.srgb(w));
   for (int i = 0; i < w.height; ++i) {
     const float* yr = ctx.linear_y.ptr<float>(w.y + i) + w.x;
     const cv::Vec3f* cr = linear_bgr.ptr<cv::Vec3f>(i);
+    const uchar* on_line = lines.empty() ? nullptr : lines.ptr<uchar>(w.y + i) + w.x;
     for (int j = 0; j < w.width; ++j) {
+      const bool off = on_line == nullptr || on_line[j] == 0;
       if (blob->mask(i, j) != 0) {
         y_in += yr[j];
         bgr_in += cv::Vec3d(cr[j]);
         v_in.push_back(yr[j]);
+        if (off) off_in.push_back(yr[j]);
       } else if (excluded(i, j) == 0 && dist(i, j) > in && dist(i, j) <= out) {
         y_out += yr[j];
         bgr_out += cv::Vec3d(cr[j]);
         v_out.push_back(yr[j]);
+        if (off) off_out.push_back(yr[j]);
       }
     }
   }
   if (v_in.empty() || v_out.empty() || !(y_out > 0.0)) return;
   const double n_in = static_cast<double>(v_in.size()), n_out = static_cast<double>(v_out.size());
   blob->contrast = 1.0 - (y_in / n_in) / (y_out / n_out);
-  std::nth_element(v_in.begin(), v_in.begin() + v_in.size() / 2, v_in.end());
-  std::nth_element(v_out.begin(), v_out.begin() + v_out.size() / 2, v_out.end());
-  blob->median_contrast = 1.0 - v_in[v_in.size() / 2] / v_out[v_out.size() / 2];
+  blob->median_contrast = 1.0 - MedianOf(&v_in) / MedianOf(&v_out);
+  blob->off_line_fraction = static_cast<double>(off_in.size()) / n_in;
+  const float off_out_median = MedianOf(&off_out);
+  blob->off_line_median_contrast =
+      off_in.size() == v_in.size() && off_out.size() == v_out.size() ? blob->median_contrast
+      : off_out_median > 0.0f && !off_in.empty() ? 1.0 - MedianOf(&off_in) / off_out_median
+                                                 : 0.0;
   const Lab lab_in = ToLab(bgr_in / n_in), lab_out = ToLab(bgr_out / n_out);
   const double drop = lab_out.l - lab_in.l;
   const double excess = lab_in.b - lab_out.b * (lab_in.l + 16.0) / (lab_out.l + 16.0);
@@ -210,8 +231,10 @@ void Measure(const Context& ctx, const MetricsOptions& o, const std::vector<Blob
 }  // namespace
 
 Status MeasureScars(const Context& ctx, const MetricsOptions& o, ScarMetrics* out,
-                    std::vector<Scar>* detections) {
+                    std::vector<Scar>* detections, const cv::Mat& lines) {
   *out = ScarMetrics();
+  if (!lines.empty() && (lines.type() != CV_8UC1 || lines.size() != ctx.linear_y.size()))
+    return Status::InvalidArgument("scars: lines mask must be CV_8UC1 of the image's size");
   const int f = std::max(1, static_cast<int>(std::floor(ctx.Px(o.scar_min_radius_mm) / 2.5)));
   cv::Mat1f fraction;
   const cv::Mat1f ys = BlockMean(ctx.linear_y, f, ctx.roi, &fraction);
@@ -244,8 +267,12 @@ Status MeasureScars(const Context& ctx, const MetricsOptions& o, ScarMetrics* ou
     });
     Blob blob;
     if (inside || !Segment(dark, f, c, ctx, o, &blob)) continue;
-    Measure(ctx, o, blobs, &blob);
-    if (blob.contrast >= o.scar_min_contrast && blob.median_contrast >= o.scar_min_contrast)
+    Measure(ctx, o, blobs, lines, &blob);
+    // A blob on a detected line must be dark off it too: where a wrinkle crosses a few pores
+    // or another line, the dark pixels are the line's (measured as a wrinkle already).
+    if (blob.contrast >= o.scar_min_contrast && blob.median_contrast >= o.scar_min_contrast &&
+        blob.off_line_fraction >= kMinOffLineFraction &&
+        blob.off_line_median_contrast >= o.scar_min_contrast)
       blobs.push_back(std::move(blob));
   }
 

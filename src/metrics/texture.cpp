@@ -105,15 +105,20 @@ cv::Mat FeatureMask(cv::Size size, const Detections& d, double margin_px) {
       cv::rectangle(mask, s.bbox, cv::Scalar(255), cv::FILLED);
     }
   }
-  for (const auto* lines : {&d.wrinkles, &d.striae}) {
-    for (const Line& l : *lines) {
-      std::vector<cv::Point> pts;
-      for (const cv::Point2d& q : l.polyline)
-        pts.emplace_back(static_cast<int>(std::lround(q.x)), static_cast<int>(std::lround(q.y)));
-      if (pts.empty()) continue;
-      cv::polylines(mask, pts, false, cv::Scalar(255),
-                    std::max(1, static_cast<int>(std::ceil(l.width_px)) + 2 * m));
-    }
+  for (const auto* lines : {&d.wrinkles, &d.striae}) mask |= LineBandMask(size, *lines, m);
+  return mask;
+}
+
+cv::Mat LineBandMask(cv::Size size, const std::vector<Line>& lines, double margin_px) {
+  cv::Mat mask(size, CV_8UC1, cv::Scalar(0));
+  const int m = static_cast<int>(std::ceil(margin_px));
+  for (const Line& l : lines) {
+    std::vector<cv::Point> pts;
+    for (const cv::Point2d& q : l.polyline)
+      pts.emplace_back(static_cast<int>(std::lround(q.x)), static_cast<int>(std::lround(q.y)));
+    if (pts.empty()) continue;
+    cv::polylines(mask, pts, false, cv::Scalar(255),
+                  std::max(1, static_cast<int>(std::ceil(l.width_px)) + 2 * m));
   }
   return mask;
 }

@@ -189,5 +189,48 @@ TEST(ScarsSyntheticTest, TinyAndOddSizedImagesAreHandled) {
   }
 }
 
+// A dark blob lying on a detected wrinkle's band (here: the band covers it) is the wrinkle's
+// darkness, not a scar; the same blob with no line over it is a scar.
+TEST(ScarsSyntheticTest, BlobOnADetectedLineIsNotAScar) {
+  cv::Mat3f img = Skin({240, 200});
+  AddScar(&img, {120, 100}, 10.0, 0.12);
+  const Context ctx = ColourContext(img);
+  ASSERT_EQ(MeasureAll(ctx).metrics.count, 1);
+  const Line line{{{80, 100}, {160, 100}}, 80.0, 24.0, 0.12};
+  const cv::Mat bands = LineBandMask(img.size(), {line}, 1.0);
+  // The polyline end to end (81 px) plus round caps of half the 26-px band at each end.
+  EXPECT_EQ(cv::countNonZero(bands.row(100)), 81 + 26);
+  ScarMetrics m;
+  std::vector<Scar> scars;
+  ASSERT_TRUE(MeasureScars(ctx, MetricsOptions(), &m, &scars, bands).ok());
+  EXPECT_EQ(m.count, 0);
+  EXPECT_TRUE(scars.empty());
+}
+
+// A real scar crossed by a thin wrinkle stays a scar, with the same contrast (measured over all
+// its pixels; only the acceptance looks off the line).
+TEST(ScarsSyntheticTest, ScarCrossedByAThinLineIsKept) {
+  cv::Mat3f img = Skin({260, 220});
+  AddScar(&img, {130, 110}, 25.0, 0.15);
+  const Context ctx = ColourContext(img);
+  const Result plain = MeasureAll(ctx);
+  ASSERT_EQ(plain.metrics.count, 1);
+  const Line line{{{20, 60}, {240, 160}}, 242.0, 4.0, 0.1};
+  ScarMetrics m;
+  std::vector<Scar> scars;
+  ASSERT_TRUE(
+      MeasureScars(ctx, MetricsOptions(), &m, &scars, LineBandMask(img.size(), {line}, 1.0)).ok());
+  EXPECT_EQ(m.count, 1);
+  EXPECT_DOUBLE_EQ(m.mean_contrast, plain.metrics.mean_contrast);
+}
+
+TEST(ScarsSyntheticTest, LinesMaskOfTheWrongSizeIsRefused) {
+  const Context ctx = ColourContext(Skin({100, 80}));
+  ScarMetrics m;
+  EXPECT_EQ(
+      MeasureScars(ctx, MetricsOptions(), &m, nullptr, cv::Mat::zeros(10, 10, CV_8UC1)).code(),
+      StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace skintrack::metrics::internal

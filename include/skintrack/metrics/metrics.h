@@ -48,7 +48,7 @@ struct MetricsOptions {
   double wrinkle_sigma_min_mm = 0.05;  // Default 0.05-1 mm.
   double wrinkle_sigma_max_mm = 1.0;
   double wrinkle_min_contrast = 0.04;  // ridge depth (Weber) to count. Default 0.04.
-  double wrinkle_min_length_mm = 1.0;  // drop shorter skeleton components. Default 1 mm.
+  double wrinkle_min_length_mm = 2.0;  // drop shorter skeleton components. Default 2 mm.
 
   // Stretch marks: elongated roughly parallel bands 1-10 mm wide.
   double striae_sigma_min_mm = 0.5;  // Default 0.5-3 mm.
