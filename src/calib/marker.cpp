@@ -9,42 +9,16 @@
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
+#include "calib/charuco.h"
+#include "calib/dictionary.h"
 #include "skintrack/core/image.h"
 #include "skintrack/photometric/color.h"
 
 namespace skintrack::calib {
 namespace {
 
-const std::map<std::string, cv::aruco::PREDEFINED_DICTIONARY_NAME>& Dictionaries() {
-  using namespace cv::aruco;  // NOLINT: the enum names read best unqualified
-  static const std::map<std::string, PREDEFINED_DICTIONARY_NAME> kNames = {
-      {"DICT_4X4_50", DICT_4X4_50},
-      {"DICT_4X4_100", DICT_4X4_100},
-      {"DICT_4X4_250", DICT_4X4_250},
-      {"DICT_4X4_1000", DICT_4X4_1000},
-      {"DICT_5X5_50", DICT_5X5_50},
-      {"DICT_5X5_100", DICT_5X5_100},
-      {"DICT_5X5_250", DICT_5X5_250},
-      {"DICT_5X5_1000", DICT_5X5_1000},
-      {"DICT_6X6_50", DICT_6X6_50},
-      {"DICT_6X6_100", DICT_6X6_100},
-      {"DICT_6X6_250", DICT_6X6_250},
-      {"DICT_6X6_1000", DICT_6X6_1000},
-      {"DICT_7X7_50", DICT_7X7_50},
-      {"DICT_7X7_100", DICT_7X7_100},
-      {"DICT_7X7_250", DICT_7X7_250},
-      {"DICT_7X7_1000", DICT_7X7_1000},
-      {"DICT_ARUCO_ORIGINAL", DICT_ARUCO_ORIGINAL},
-      {"DICT_APRILTAG_16h5", DICT_APRILTAG_16h5},
-      {"DICT_APRILTAG_25h9", DICT_APRILTAG_25h9},
-      {"DICT_APRILTAG_36h10", DICT_APRILTAG_36h10},
-      {"DICT_APRILTAG_36h11", DICT_APRILTAG_36h11}};
-  return kNames;
-}
-
-cv::Ptr<cv::aruco::Dictionary> GetDictionary(const std::string& name) {
-  return cv::aruco::getPredefinedDictionary(Dictionaries().at(name));
-}
+using internal::Dictionaries;
+using internal::GetDictionary;
 
 // Bilinear sample of a CV_32FC1 image, coordinates clamped to the image.
 double Sample(const cv::Mat& img, double x, double y) {
@@ -279,6 +253,31 @@ Status MarkerOptions::Check() const {
   if (!(quiet_zone_cells >= 0.0 && quiet_zone_cells <= 10.0)) {
     return Status::InvalidArgument(p + "quiet_zone_cells must be in [0, 10]");
   }
+  if (UsesBoard()) {
+    if (charuco_squares_x < 3 || charuco_squares_y < 3 || charuco_squares_x > 100 ||
+        charuco_squares_y > 100) {
+      return Status::InvalidArgument(p + "charuco_squares_x and _y must be in [3, 100], got " +
+                                     std::to_string(charuco_squares_x) + "x" +
+                                     std::to_string(charuco_squares_y));
+    }
+    if (!(charuco_square_mm > 0.0 && charuco_square_mm <= 1000.0)) {
+      return Status::InvalidArgument(p + "charuco_square_mm must be in (0, 1000] mm");
+    }
+    if (!(charuco_marker_mm > 0.0 && charuco_marker_mm < charuco_square_mm)) {
+      return Status::InvalidArgument(p + "charuco_marker_mm must be > 0 and < charuco_square_mm");
+    }
+    const int markers = charuco_squares_x * charuco_squares_y / 2;
+    const int available = GetDictionary(dictionary)->bytesList.rows;
+    if (markers > available) {
+      return Status::InvalidArgument(p + "a " + std::to_string(charuco_squares_x) + "x" +
+                                     std::to_string(charuco_squares_y) + " board needs " +
+                                     std::to_string(markers) + " markers, " + dictionary + " has " +
+                                     std::to_string(available));
+    }
+    if (charuco_min_corners < 4) {
+      return Status::InvalidArgument(p + "charuco_min_corners must be >= 4");
+    }
+  }
   return Status::Ok();
 }
 
@@ -344,6 +343,7 @@ Status DetectMarkerScale(const cv::Mat& image, const MarkerOptions& options, Mar
   if (out == nullptr) return Status::InvalidArgument("DetectMarkerScale: out is null");
   SKINTRACK_RETURN_IF_ERROR(CheckImage(image, kImageType, 16, "DetectMarkerScale: image"));
   *out = MarkerScale();
+  if (options.UsesBoard()) return internal::DetectCharucoScale(image, options, out);
   try {
     const cv::Ptr<cv::aruco::Dictionary> dict = GetDictionary(options.dictionary);
     cv::Mat grey;

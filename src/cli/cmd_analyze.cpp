@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "cli/cli_common.h"
+#include "cli/marker_cli.h"
 #include "cli/metrics_cli.h"
 #include "cli/session_cli.h"
 #include "skintrack/calib/marker.h"
@@ -29,13 +30,9 @@ int RunAnalyze(const std::vector<std::string>& args) {
                      "write overlay.jpg and redness_map.jpg here")(
       "mm-per-px", po::value<double>(),
       "physical scale of the photo, mm per pixel (overrides a marker)")(
-      "marker-mm", po::value<double>()->default_value(calib::MarkerOptions().side_mm),
-      "side of the ArUco scale marker in the photo (black border), mm")(
-      "marker-dictionary",
-      po::value<std::string>()->default_value(calib::MarkerOptions().dictionary),
-      "ArUco dictionary of the scale marker")(
       "max-megapixels", po::value<double>()->default_value(load_defaults.max_pixels / 1e6),
       "refuse images whose header claims more megapixels");
+  AddScaleTargetOptions(&desc, true);
   AddMetricsOptions(&desc);
   AddSessionOptions(&desc, false);
   po::positional_options_description pos;
@@ -55,9 +52,7 @@ int RunAnalyze(const std::vector<std::string>& args) {
       return Fail(cmd, Status::InvalidArgument("--mm-per-px must be in (0, 100) mm per px"));
   }
   calib::MarkerOptions marker_options;
-  marker_options.side_mm = vm["marker-mm"].as<double>();
-  marker_options.dictionary = vm["marker-dictionary"].as<std::string>();
-  if (Status st = marker_options.Check(); !st.ok()) return Fail(cmd, st);
+  if (Status st = ReadScaleTargetOptions(vm, &marker_options); !st.ok()) return Fail(cmd, st);
   io::LoadOptions load;
   load.max_pixels = static_cast<std::int64_t>(vm["max-megapixels"].as<double>() * 1e6);
   if (Status st = load.Check(); !st.ok()) return Fail(cmd, st);
@@ -86,9 +81,7 @@ int RunAnalyze(const std::vector<std::string>& args) {
   if (!mm_per_px) {
     if (Status st = calib::DetectMarkerScale(image.image, marker_options, &marker); !st.ok())
       return Fail(cmd, st);
-    std::ostringstream what_s;
-    what_s << marker_options.dictionary << " marker of " << marker_options.side_mm << " mm";
-    const std::string what = what_s.str();
+    const std::string what = calib::DescribeTarget(marker_options);
     if (marker.found) {
       mm_per_px = marker.mm_per_px;
       scale_source = "marker";
@@ -134,7 +127,9 @@ int RunAnalyze(const std::vector<std::string>& args) {
                 {"session", or_null("image")},
                 {"marker_id", or_null(marker.id)},
                 {"fit_residual_px", or_null(marker.fit_residual_px)},
-                {"marker_centre_px", or_null({marker.centre.x, marker.centre.y})}};
+                {"marker_centre_px", or_null({marker.centre.x, marker.centre.y})},
+                {"target", or_null(marker.board ? "charuco" : "marker")},
+                {"board_corners", or_null(marker.n_corners)}};
   j["parameters"] = report::ParametersToJson(result.effective);
   j["metrics"] = report::MetricsToJson(result);
   j["colour"] = colour.json;

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/cli_common.h"
+#include "cli/marker_cli.h"
 #include "cli/metrics_cli.h"
 #include "cli/session_cli.h"
 #include "skintrack/compare/compare.h"
@@ -48,18 +49,15 @@ int RunCompare(const std::vector<std::string>& args) {
       "write after_aligned.png, overlap_mask.png, checkerboard.jpg, side_by_side.jpg (and "
       "metric overlays) here")("mm-per-px", po::value<double>(),
                                "physical scale of the before photo, mm per pixel (overrides a "
-                               "marker)")(
-      "marker-mm", po::value<double>()->default_value(defaults.marker.side_mm),
-      "side of the ArUco scale marker in the photos (black border), mm")(
-      "marker-dictionary", po::value<std::string>()->default_value(defaults.marker.dictionary),
-      "ArUco dictionary of the scale marker")("no-nonrigid", po::bool_switch(),
-                                              "global homography only (no DIS flow residual)")(
+                               "marker)")("no-nonrigid", po::bool_switch(),
+                                          "global homography only (no DIS flow residual)")(
       "no-metrics", po::bool_switch(), "align only: no skin metrics (faster)")(
       "working-size", po::value<int>()->default_value(defaults.align.working_long_side),
       "long side (px) of the images registration runs on")(
       "max-megapixels", po::value<double>()->default_value(load_defaults.max_pixels / 1e6),
       "refuse images whose header claims more megapixels")("quiet,q", po::bool_switch(),
                                                            "no summary on stderr");
+  AddScaleTargetOptions(&desc, true);
   AddMetricsOptions(&desc);
   AddSessionOptions(&desc, true);
   po::positional_options_description pos;
@@ -75,8 +73,7 @@ int RunCompare(const std::vector<std::string>& args) {
   options.align.working_long_side = vm["working-size"].as<int>();
   options.align.nonrigid = !vm["no-nonrigid"].as<bool>();
   if (vm.count("mm-per-px")) options.mm_per_px = vm["mm-per-px"].as<double>();
-  options.marker.side_mm = vm["marker-mm"].as<double>();
-  options.marker.dictionary = vm["marker-dictionary"].as<std::string>();
+  if (Status st = ReadScaleTargetOptions(vm, &options.marker); !st.ok()) return Fail(cmd, st);
   io::LoadOptions load;
   load.max_pixels = static_cast<std::int64_t>(vm["max-megapixels"].as<double>() * 1e6);
   if (Status st = options.Check(); !st.ok()) return Fail(cmd, st);

@@ -1,5 +1,5 @@
 // skintrack marker --out marker.png [--mm 10] [--dpi 600] [--id 0] [--dictionary DICT_4X4_50]
-//                  [--margin-cells 1]
+//                  [--margin-cells 1] [--charuco WxH --charuco-square-mm 5 --charuco-marker-mm 3.5]
 // Writes a printable ArUco scale marker (calib::RenderMarker) with its print resolution in
 // the file: a pHYs chunk for PNG, resolution tags for TIFF.
 #include <array>
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cli/cli_common.h"
+#include "cli/marker_cli.h"
 #include "skintrack/calib/marker.h"
 
 namespace skintrack::cli {
@@ -72,6 +73,7 @@ int RunMarker(const std::vector<std::string>& args) {
       "dictionary", po::value<std::string>()->default_value(d.dictionary), "ArUco dictionary")(
       "margin-cells", po::value<double>()->default_value(d.quiet_zone_cells),
       "white margin around the black square, in marker cells");
+  AddScaleTargetOptions(&desc, false);  // --charuco WxH: a board instead of one marker
   po::positional_options_description pos;
   po::variables_map vm;
   bool help = false;
@@ -84,7 +86,8 @@ int RunMarker(const std::vector<std::string>& args) {
   calib::MarkerOptions options;
   options.dictionary = vm["dictionary"].as<std::string>();
   options.quiet_zone_cells = vm["margin-cells"].as<double>();
-  if (Status st = options.Check(); !st.ok()) return Fail(cmd, st);
+  if (Status st = ReadScaleTargetOptions(vm, &options); !st.ok()) return Fail(cmd, st);
+  const bool board = options.UsesBoard();
   const std::string ext = Lower(fs::path(out).extension().string());
   const bool png = ext == ".png", tiff = ext == ".tif" || ext == ".tiff";
   if (!png && !tiff) {
@@ -92,7 +95,9 @@ int RunMarker(const std::vector<std::string>& args) {
                          out + ": --out must end in .png, .tif or .tiff (lossless, with DPI)"));
   }
   cv::Mat image;
-  if (Status st = calib::RenderMarker(vm["id"].as<int>(), mm, dpi, options, &image); !st.ok())
+  if (Status st = board ? calib::RenderCharucoBoard(options, dpi, &image)
+                        : calib::RenderMarker(vm["id"].as<int>(), mm, dpi, options, &image);
+      !st.ok())
     return Fail(cmd, st);
 
   std::vector<uchar> bytes;
@@ -118,14 +123,24 @@ int RunMarker(const std::vector<std::string>& args) {
     f.close();
     if (!f) return Fail(cmd, Status::IoError(out + ": write failed"));
   }
-  const int side = calib::MarkerSidePx(mm, dpi);
-  const double printed_mm = side / dpi * 25.4;
   std::ostringstream msg;
   msg.precision(4);
-  msg << "wrote " << out << ": " << options.dictionary << " id " << vm["id"].as<int>()
-      << ", black square " << side << " px = " << printed_mm << " mm at " << dpi << " dpi (image "
-      << image.cols << " px with the white margin). Print at 100 % (no fit-to-page), measure the "
-      << "black square and pass its side to compare/analyze with --marker-mm.\n";
+  if (board) {
+    const int square = calib::MarkerSidePx(options.charuco_square_mm, dpi);
+    msg << "wrote " << out << ": " << calib::DescribeTarget(options) << ", squares of " << square
+        << " px = " << square / dpi * 25.4 << " mm at " << dpi << " dpi (image " << image.cols
+        << " x " << image.rows << " px with a one-square white margin). Print at 100 % (no "
+        << "fit-to-page), measure a square and pass --charuco " << options.charuco_squares_x << "x"
+        << options.charuco_squares_y << " --charuco-square-mm (and --charuco-marker-mm) to "
+        << "compare/analyze.\n";
+  } else {
+    const int side = calib::MarkerSidePx(mm, dpi);
+    msg << "wrote " << out << ": " << options.dictionary << " id " << vm["id"].as<int>()
+        << ", black square " << side << " px = " << side / dpi * 25.4 << " mm at " << dpi
+        << " dpi (image " << image.cols << " px with the white margin). Print at 100 % (no "
+        << "fit-to-page), measure the black square and pass its side to compare/analyze with "
+        << "--marker-mm.\n";
+  }
   std::cerr << msg.str();
   return kExitOk;
 }

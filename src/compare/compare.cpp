@@ -46,14 +46,6 @@ calib::MarkerScale ToFullFrame(calib::MarkerScale m, double s) {
   return m;
 }
 
-std::string Fixed(double v, int digits) {
-  std::ostringstream o;
-  o.setf(std::ios::fixed);
-  o.precision(digits);
-  o << v;
-  return o.str();
-}
-
 // Picks the scale (user > before marker > after marker carried > none); detections and the
 // alignment are in full-size frames.
 void ResolveScale(const CompareOptions& options, const align::AlignmentResult& alignment,
@@ -75,8 +67,7 @@ void ResolveScale(const CompareOptions& options, const align::AlignmentResult& a
     scale->reason = "unknown: no --mm-per-px and marker detection is off";
     return;
   }
-  const std::string what =
-      options.marker.dictionary + " marker of " + Fixed(options.marker.side_mm, 2) + " mm";
+  const std::string what = calib::DescribeTarget(options.marker);
   if (b.found) {
     scale->mm_per_px = b.mm_per_px;
     scale->source = "marker";

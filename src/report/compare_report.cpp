@@ -40,7 +40,9 @@ nlohmann::json MarkerJson(const calib::MarkerScale& m) {
           {"side_px", m.side_px},
           {"centre_px", {m.centre.x, m.centre.y}},
           {"corners_px", corners},
-          {"n_markers", m.n_markers}};
+          {"n_markers", m.n_markers},
+          {"target", m.board ? "charuco" : "marker"},
+          {"board_corners", m.n_corners}};
 }
 
 nlohmann::json ScaleJson(const compare::ScaleInfo& s) {

@@ -88,6 +88,55 @@ TEST(CliMarkerTest, BadArgumentsExit1WithOneLineError) {
   fs::remove_all(dir);
 }
 
+// A printed ChArUco board (`marker --charuco`) photographed as it is: `analyze --charuco` reads
+// its scale, 25.4 / 203.2 = 0.125 mm per px, from all 24 chessboard corners.
+TEST(CliMarkerTest, CharucoBoardRoundTrip) {
+  const std::string dir = test::MakeTempDir("cli_charuco");
+  const std::string png = dir + "/board.png";
+  std::string out;
+  ASSERT_EQ(Cli("marker --out " + ShellQuote(png) +
+                    " --charuco 5x7 --charuco-square-mm 5 --charuco-marker-mm 3.5 --dpi 203.2",
+                &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("ChArUco board 5x7 of 5.00 mm squares"), std::string::npos) << out;
+  const cv::Mat img = cv::imread(png, cv::IMREAD_UNCHANGED);
+  ASSERT_FALSE(img.empty());
+  EXPECT_EQ(img.cols, 7 * 40);
+  EXPECT_EQ(img.rows, 9 * 40);
+  // The board on a grey page (a photo of it), then analyze with the board.
+  cv::Mat page(600, 500, CV_8UC1, cv::Scalar(140));
+  img.copyTo(page(cv::Rect(100, 120, img.cols, img.rows)));
+  const std::string photo = dir + "/photo.png";
+  ASSERT_TRUE(cv::imwrite(photo, page));
+  ASSERT_EQ(
+      Cli("analyze " + ShellQuote(photo) + " --charuco 5x7 --json " + ShellQuote(dir + "/a.json"),
+          &out),
+      0)
+      << out;
+  const json j = ParseFile(dir + "/a.json");
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(j["scale"]["source"], "marker");
+  EXPECT_EQ(j["scale"]["target"], "charuco");
+  EXPECT_EQ(j["scale"]["board_corners"], 24);
+  EXPECT_NEAR(j["scale"]["mm_per_px"].get<double>(), 0.125, 0.125 * 0.001);
+  EXPECT_NE(j["scale"]["reason"].get<std::string>().find("ChArUco board 5x7"), std::string::npos);
+  // Without --charuco the same photo is searched for a single 10 mm marker instead.
+  ASSERT_EQ(Cli("analyze " + ShellQuote(photo) + " --json " + ShellQuote(dir + "/m.json"), &out), 0)
+      << out;
+  const json m = ParseFile(dir + "/m.json");
+  EXPECT_NE(m["scale"]["target"], "charuco");
+  // Malformed board options: exit 1, one line naming the value.
+  for (const std::string& bad :
+       {std::string("--charuco 5by7"), std::string("--charuco 2x7"), std::string("--charuco x"),
+        std::string("--charuco 5x7 --charuco-marker-mm 6")}) {
+    EXPECT_EQ(Cli("analyze " + ShellQuote(photo) + " " + bad, &out), 1) << bad << "\n" << out;
+    EXPECT_EQ(Lines(out), 1) << bad << "\n" << out;
+  }
+  EXPECT_NE(out.find("charuco_marker_mm"), std::string::npos) << out;
+  fs::remove_all(dir);
+}
+
 // Phantom pairs (960x720, 20 px/mm, marker 8 mm) made once.
 class CliMarkerScaleTest : public ::testing::Test {
  protected:

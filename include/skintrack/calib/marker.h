@@ -50,6 +50,19 @@ struct MarkerOptions {
   // Rendering only (RenderMarker): width of the white quiet zone around the black border, in
   // cells. Default 1 cell.
   double quiet_zone_cells = 1.0;
+  // --- ChArUco board instead of a single marker (docs/scale.md) ---
+  // Squares across and down of a ChArUco board (a chessboard with markers of `dictionary` in
+  // its white squares, OpenCV's layout); 0 = look for a single marker (default). A board needs
+  // >= 3 squares on each side and no more markers than the dictionary holds. Every
+  // chessboard corner found (sub-pixel, cv::aruco::interpolateCornersCharuco) adds to the
+  // plane homography: more points than a marker's 4, so less sensitive to blur and to one bad
+  // corner. side_mm is not used with a board.
+  int charuco_squares_x = 0, charuco_squares_y = 0;
+  double charuco_square_mm = 5.0;  // chessboard square side, mm. Default 5 mm.
+  double charuco_marker_mm = 3.5;  // marker side inside a white square, mm. Default 3.5 mm.
+  // Fewest chessboard corners for a board scale. Default 6.
+  int charuco_min_corners = 6;
+  bool UsesBoard() const { return charuco_squares_x > 0 || charuco_squares_y > 0; }
   Status Check() const;
 };
 
@@ -73,6 +86,14 @@ struct MarkerScale {
   cv::Matx33d image_from_marker_mm = cv::Matx33d::eye();
   double side_px = 0.0;  // mean length of the four refined sides, image px
   int n_markers = 0;     // distinct ids detected (after dropping duplicates of one id)
+  // --- ChArUco board (MarkerOptions::UsesBoard) ---
+  // With a board: MARKER frame = board mm, origin at the board's top-left outer corner (the
+  // chessboard corner (i, j) is at ((i + 1) square, (j + 1) square)); id = the lowest marker id
+  // seen; corners = the images of the board's four outer corners; side_px = one square's side
+  // at the board centre, image px; fit_residual_px = RMS distance between the detected
+  // chessboard corners and the fitted homography's images of them.
+  bool board = false;  // the scale comes from a ChArUco board
+  int n_corners = 0;   // chessboard corners used (0 for a single marker)
 };
 
 // Detects markers in `image` (internal form, CV_32FC3 BGR sRGB [0,1], see core/image.h) and
@@ -96,5 +117,15 @@ Status RenderMarker(int id, double side_mm, double dpi, const MarkerOptions& opt
 
 // Side in px of the black square that RenderMarker draws: round(side_mm / 25.4 * dpi).
 int MarkerSidePx(double side_mm, double dpi);
+
+// One line naming what is looked for, for messages: "DICT_4X4_50 marker of 10.00 mm" or
+// "ChArUco board 5x7 of 5.00 mm squares (DICT_4X4_50)".
+std::string DescribeTarget(const MarkerOptions& options);
+
+// Renders a printable ChArUco board of options.charuco_squares_x x _y squares of
+// charuco_square_mm (each round(square_mm / 25.4 * dpi) px) with markers of `dictionary`,
+// surrounded by a white margin of one square. CV_8UC1. Errors: no board in `options`, invalid
+// options, dpi outside [72, 4800], fewer than 3 px per marker cell, or over 30000 px a side.
+Status RenderCharucoBoard(const MarkerOptions& options, double dpi, cv::Mat* out);
 
 }  // namespace skintrack::calib
