@@ -86,7 +86,10 @@ int RunPhantom(const std::vector<std::string>& args) {
       "which capture shows the marker: before, after or both")(
       "marker-id", po::value<int>()->default_value(d.marker.id), "marker id")(
       "marker-dictionary", po::value<std::string>()->default_value(d.marker.dictionary),
-      "ArUco dictionary of the marker");
+      "ArUco dictionary of the marker")(
+      "chart-width", po::value<double>()->default_value(d.chart.width_fraction),
+      "put a ColorChecker (24 patches) on the skin, this fraction of the image width wide "
+      "(0.3-0.4 for `compare --chart`); 0 = none");
   po::positional_options_description pos;
   po::variables_map vm;
   bool help = false;
@@ -121,6 +124,9 @@ int RunPhantom(const std::vector<std::string>& args) {
   o.marker.in_after = marker_in != "before";
   if (o.marker.side_mm < 0.0)
     return Fail(cmd, Status::InvalidArgument("--marker-mm must be >= 0 (0 = no marker)"));
+  o.chart.width_fraction = vm["chart-width"].as<double>();
+  if (!(o.chart.width_fraction >= 0.0 && o.chart.width_fraction <= 0.9))
+    return Fail(cmd, Status::InvalidArgument("--chart-width must be in [0, 0.9] (0 = no chart)"));
 
   phantom::RandomCaptureOptions rc;
   rc.max_rotation_deg = vm["max-rotation-deg"].as<double>();
@@ -138,10 +144,9 @@ int RunPhantom(const std::vector<std::string>& args) {
   if (Status st = rc.Check(); !st.ok()) return Fail(cmd, st);
 
   const bool from_image = vm.count("from-image") > 0;
-  if (from_image && o.marker.side_mm > 0.0) {
-    return Fail(cmd,
-                Status::InvalidArgument(
-                    "--marker-mm needs a rendered skin (its mm scale); not with --from-image"));
+  if (from_image && (o.marker.side_mm > 0.0 || o.chart.width_fraction > 0.0)) {
+    return Fail(cmd, Status::InvalidArgument("--marker-mm and --chart-width need a rendered skin "
+                                             "(its mm scale); not with --from-image"));
   }
   io::LoadedImage source;
   if (from_image) {

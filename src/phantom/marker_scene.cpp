@@ -1,9 +1,12 @@
 // The scene marker: a printed ArUco marker lying on the skin (MarkerSceneOptions).
 #include <algorithm>
 #include <cmath>
+#include <opencv2/imgproc.hpp>
 
 #include "phantom/phantom_internal.h"
 #include "skintrack/calib/marker.h"
+#include "skintrack/photometric/color.h"
+#include "skintrack/photometric/colour_calibration.h"
 
 namespace skintrack::phantom::internal {
 
@@ -69,6 +72,51 @@ Status PaintMarker(const MarkerSceneOptions& marker, const cv::Matx33d& skin_fro
       }
     }
   });
+  return Status::Ok();
+}
+
+std::vector<cv::Point2d> ChartCornersInSkin(const ChartSceneOptions& chart,
+                                            const cv::Matx33d& before_from_skin, cv::Size size) {
+  const cv::Point2d in_before(chart.centre_x_fraction * (size.width - 1),
+                              chart.centre_y_fraction * (size.height - 1));
+  const cv::Matx33d skin_from_before = before_from_skin.inv();
+  const cv::Point2d c = Apply(skin_from_before, in_before);
+  // Skin px per before px at the centre (the capture's local scale, inverted).
+  const cv::Point2d dx = Apply(skin_from_before, in_before + cv::Point2d(1, 0)) - c;
+  const cv::Point2d dy = Apply(skin_from_before, in_before + cv::Point2d(0, 1)) - c;
+  const double k = std::sqrt(std::abs(dx.x * dy.y - dx.y * dy.x));
+  const double w = chart.width_fraction * size.width * k;
+  const double h = w * photometric::kChartHeight / photometric::kChartWidth;
+  const photometric::ChartCorners corners =
+      photometric::ChartCornersInRect(cv::Rect2d(c.x - 0.5 * w, c.y - 0.5 * h, w, h));
+  std::vector<cv::Point2d> out;
+  for (const auto& p : corners) out.emplace_back(p.x, p.y);
+  return out;
+}
+
+Status PaintChart(const std::vector<cv::Point2d>& corners_skin, const cv::Rect& canvas,
+                  cv::Mat* linear) {
+  if (corners_skin.size() != 4) return Status::InvalidArgument("PaintChart: needs 4 corners");
+  // RenderChart paints the internal form (sRGB-encoded): render into an sRGB copy of the
+  // chart's box, then back to linear light.
+  cv::Rect2d box_d = cv::boundingRect(
+      std::vector<cv::Point2f>({cv::Point2f(corners_skin[0]), cv::Point2f(corners_skin[1]),
+                                cv::Point2f(corners_skin[2]), cv::Point2f(corners_skin[3])}));
+  cv::Rect box(static_cast<int>(std::floor(box_d.x)) - canvas.x - 2,
+               static_cast<int>(std::floor(box_d.y)) - canvas.y - 2,
+               static_cast<int>(std::ceil(box_d.width)) + 5,
+               static_cast<int>(std::ceil(box_d.height)) + 5);
+  box &= cv::Rect(0, 0, linear->cols, linear->rows);
+  if (box.empty()) return Status::Ok();  // outside the rendered canvas
+  cv::Mat srgb = photometric::LinearToSrgb((*linear)(box));
+  cv::min(cv::max(srgb, 0.0), 1.0, srgb);
+  photometric::ChartCorners local;
+  for (size_t k = 0; k < 4; ++k)
+    local[k] = cv::Point2f(static_cast<float>(corners_skin[k].x - canvas.x - box.x),
+                           static_cast<float>(corners_skin[k].y - canvas.y - box.y));
+  SKINTRACK_RETURN_IF_ERROR(
+      photometric::RenderChart(local, photometric::ChartRenderOptions(), &srgb));
+  photometric::SrgbToLinear(srgb).copyTo((*linear)(box));
   return Status::Ok();
 }
 

@@ -181,6 +181,17 @@ Status MarkerSceneOptions::Check() const {
                  p + "paper_reflectance");
 }
 
+Status ChartSceneOptions::Check() const {
+  const std::string p = "ChartSceneOptions.";
+  if (width_fraction == 0.0) return Status::Ok();  // no chart
+  SKINTRACK_RETURN_IF_ERROR(InRangeOpenLow(width_fraction, 0.0, 0.9, p + "width_fraction"));
+  if (!in_before && !in_after) {
+    return Status::InvalidArgument(p + "in_before and in_after are both false with a chart");
+  }
+  SKINTRACK_RETURN_IF_ERROR(InRange(centre_x_fraction, 0.0, 1.0, p + "centre_x_fraction"));
+  return InRange(centre_y_fraction, 0.0, 1.0, p + "centre_y_fraction");
+}
+
 Status PhantomOptions::Check() const {
   const std::string p = "PhantomOptions.";
   if (width < 16 || width > 20000) {
@@ -196,6 +207,7 @@ Status PhantomOptions::Check() const {
   SKINTRACK_RETURN_IF_ERROR(Prefixed(before_capture.Check(), p + "before_capture: "));
   SKINTRACK_RETURN_IF_ERROR(Prefixed(after_capture.Check(), p + "after_capture: "));
   SKINTRACK_RETURN_IF_ERROR(Prefixed(marker.Check(), p + "marker: "));
+  SKINTRACK_RETURN_IF_ERROR(Prefixed(chart.Check(), p + "chart: "));
   // Treated contrasts must stay physical (a Weber darkness above 1 is a negative luminance).
   if (skin.scar_contrast * treatment.scar_contrast_scale > 1.0) {
     return Status::InvalidArgument(

@@ -122,6 +122,19 @@ cv::Matx33d SkinFromMarkerMm(const MarkerSceneOptions& marker, double px_per_mm,
 Status PaintMarker(const MarkerSceneOptions& marker, const cv::Matx33d& skin_from_marker_mm,
                    const cv::Rect& canvas, cv::Mat* linear);
 
+// ---- Chart (marker_scene.cpp) --------------------------------------------------------------
+
+// The chart's corners (photometric::ChartCorners order) in skin-frame px: axis-aligned, centred
+// on the skin point `before_from_skin` shows at the options' centre fractions of an image of
+// `size`, width_fraction of that image's width (through the local scale there).
+std::vector<cv::Point2d> ChartCornersInSkin(const ChartSceneOptions& chart,
+                                            const cv::Matx33d& before_from_skin, cv::Size size);
+
+// Paints the chart (photometric::RenderChart's patches, converted to linear light) into
+// `linear` (CV_32FC3 linear BGR) whose pixel (0, 0) is skin-frame px canvas.tl().
+Status PaintChart(const std::vector<cv::Point2d>& corners_skin, const cv::Rect& canvas,
+                  cv::Mat* linear);
+
 // ---- Capture ------------------------------------------------------------------------------
 
 // Photographs a linear-light source image: anti-alias, warp by image_from_src (border_mode

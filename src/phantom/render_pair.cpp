@@ -141,11 +141,18 @@ Status RenderPair(const PhantomOptions& options, PhantomPair* pair) {
     const MarkerSceneOptions& mk = options.marker;
     const cv::Matx33d skin_from_marker_mm = internal::SkinFromMarkerMm(
         mk, model.skin.px_per_mm, options.before_capture.image_from_skin, size);
+    const ChartSceneOptions& ch = options.chart;
+    const std::vector<cv::Point2d> chart_skin =
+        ch.width_fraction > 0.0
+            ? internal::ChartCornersInSkin(ch, options.before_capture.image_from_skin, size)
+            : std::vector<cv::Point2d>();
     cv::Mat skin;  // one buffer for both states
     internal::RenderSkin(model, nullptr, &skin);
     if (mk.side_mm > 0.0 && mk.in_before) {
       SKINTRACK_RETURN_IF_ERROR(internal::PaintMarker(mk, skin_from_marker_mm, canvas, &skin));
     }
+    if (!chart_skin.empty() && ch.in_before)
+      SKINTRACK_RETURN_IF_ERROR(internal::PaintChart(chart_skin, canvas, &skin));
     result.before = internal::CaptureLinear(
         &skin, options.before_capture.image_from_skin * skin_from_canvas, options.before_capture,
         size, internal::StreamSeed(options.seed, internal::Stream::kBeforeNoise),
@@ -154,12 +161,18 @@ Status RenderPair(const PhantomOptions& options, PhantomPair* pair) {
     if (mk.side_mm > 0.0 && mk.in_after) {
       SKINTRACK_RETURN_IF_ERROR(internal::PaintMarker(mk, skin_from_marker_mm, canvas, &skin));
     }
+    if (!chart_skin.empty() && ch.in_after)
+      SKINTRACK_RETURN_IF_ERROR(internal::PaintChart(chart_skin, canvas, &skin));
     result.after = internal::CaptureLinear(
         &skin, options.after_capture.image_from_skin * skin_from_canvas, options.after_capture,
         size, internal::StreamSeed(options.seed, internal::Stream::kAfterNoise),
         cv::BORDER_REFLECT);
     result.truth = MakeTruth(model, options);
     if (mk.side_mm > 0.0) result.truth.marker = MarkerTruth(mk, skin_from_marker_mm, options);
+    for (const cv::Point2d& p : chart_skin) {
+      result.truth.chart_corners_before.push_back(Apply(options.before_capture.image_from_skin, p));
+      result.truth.chart_corners_after.push_back(Apply(options.after_capture.image_from_skin, p));
+    }
     *pair = std::move(result);
   } catch (const cv::Exception& e) {
     return Status::Internal(std::string("RenderPair: OpenCV error: ") + e.what());

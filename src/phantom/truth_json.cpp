@@ -111,6 +111,19 @@ json Marker(const TruthMarker& m, const MarkerSceneOptions& o) {
           {"mm_per_px_after", 1.0 / m.px_per_mm_after}};
 }
 
+// The scene chart, null when the phantom has none.
+json Chart(const PhantomTruth& t, const ChartSceneOptions& o) {
+  if (o.width_fraction <= 0.0) return nullptr;
+  json before = json::array(), after = json::array();
+  for (const cv::Point2d& p : t.chart_corners_before) before.push_back({p.x, p.y});
+  for (const cv::Point2d& p : t.chart_corners_after) after.push_back({p.x, p.y});
+  return {{"width_fraction", o.width_fraction},
+          {"in_before", o.in_before},
+          {"in_after", o.in_after},
+          {"corners_before", before},
+          {"corners_after", after}};
+}
+
 }  // namespace
 
 nlohmann::json TruthToJson(const PhantomTruth& truth, const PhantomOptions& options) {
@@ -137,6 +150,7 @@ nlohmann::json TruthToJson(const PhantomTruth& truth, const PhantomOptions& opti
           {"micro_relief_rms_before", truth.micro_relief_rms_before},
           {"micro_relief_rms_after", truth.micro_relief_rms_after},
           {"marker", Marker(truth.marker, options.marker)},
+          {"chart", Chart(truth, options.chart)},
           {"features",
            {{"pores", pores},
             {"scars", Blobs(truth.scars)},

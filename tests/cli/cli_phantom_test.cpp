@@ -80,6 +80,49 @@ TEST(CliPhantomTest, JpegQualityOutOfRangeExitsWith1) {
   fs::remove_all(dir);
 }
 
+// --chart-width puts a ColorChecker on the skin of both captures: the truth names its corners
+// and `compare --chart` fits it in both photos (colour state "chart"), registering them with
+// the charts left out.
+TEST(CliPhantomTest, ChartWidthRendersAChartCompareCalibratesWith) {
+  const std::string dir = test::MakeTempDir("cli_phantom_chart");
+  std::string out;
+  ASSERT_EQ(Cli("phantom --width 1000 --height 750 --seed 6 --chart-width 0.4 --out-dir " +
+                    ShellQuote(dir),
+                &out),
+            0)
+      << out;
+  const json truth = json::parse(test::ReadFile(dir + "/truth.json"), nullptr, false);
+  ASSERT_TRUE(truth.is_object());
+  ASSERT_EQ(truth["chart"]["corners_before"].size(), 4u);
+  EXPECT_NEAR(truth["chart"]["corners_before"][1][0].get<double>() -
+                  truth["chart"]["corners_before"][0][0].get<double>(),
+              400.0, 1e-3);
+  ASSERT_EQ(
+      test::RunCliStdout("compare " + ShellQuote(dir + "/before.jpg") + " " +
+                             ShellQuote(dir + "/after.jpg") + " --chart --no-metrics -q --json -",
+                         &out),
+      0)
+      << out;
+  const json c = json::parse(out, nullptr, false);
+  ASSERT_TRUE(c.is_object()) << out;
+  EXPECT_EQ(c["colour"]["state"], "chart");
+  EXPECT_EQ(c["colour"]["before"]["chart"]["found"], true);
+  EXPECT_EQ(c["colour"]["after"]["chart"]["found"], true);
+  EXPECT_NE(c["alignment"]["status"], "failed");
+  // The detected chart sits where the truth put it (within 2 px at each corner).
+  for (int k = 0; k < 4; ++k)
+    for (int a = 0; a < 2; ++a)
+      EXPECT_NEAR(c["colour"]["before"]["chart"]["corners_px"][k][a].get<double>(),
+                  truth["chart"]["corners_before"][k][a].get<double>(), 2.0);
+  EXPECT_EQ(Cli("phantom --width 160 --height 120 --chart-width 1.5 --out-dir " +
+                    ShellQuote(dir + "/bad"),
+                &out),
+            1)
+      << out;
+  EXPECT_NE(out.find("--chart-width"), std::string::npos) << out;
+  fs::remove_all(dir);
+}
+
 TEST(CliPhantomTest, FromImageRephotographsARealPhoto) {
   const std::string real = test::RealDataDir();
   if (real.empty()) GTEST_SKIP() << "real data not found (../shared/data/real beside the project)";

@@ -10,6 +10,7 @@
 
 #include "skintrack/phantom/phantom.h"
 #include "skintrack/photometric/color.h"
+#include "skintrack/photometric/colour_calibration.h"
 
 namespace skintrack::phantom {
 namespace {
@@ -429,6 +430,50 @@ TEST(PhantomRenderTest, Renders1600x1200NonDegenerateSkin) {
   EXPECT_GT(pair.truth.pores.size(), 3500u);  // 80 /cm^2 over 48 cm^2 = 3840
   EXPECT_EQ(pair.truth.scars.size(), 6u);
   EXPECT_EQ(pair.truth.wrinkles.size(), 5u);
+}
+
+// ChartSceneOptions: a ColorChecker on the skin, at the requested place and size, painted with
+// the reference patches (an identity capture shows them as they are), and posed with the skin.
+TEST(PhantomChartTest, ChartPatchesCornersAndPose) {
+  PhantomOptions o;
+  o.width = 800;
+  o.height = 600;
+  o.seed = 4;
+  o.chart.width_fraction = 0.4;
+  o.chart.centre_x_fraction = 0.3;
+  o.chart.centre_y_fraction = 0.7;
+  o.before_capture.noise_sigma = 0.0;
+  o.after_capture.noise_sigma = 0.0;
+  o.after_capture.image_from_skin = cv::Matx33d(1, 0, 25, 0, 1, -10, 0, 0, 1);
+  PhantomPair pair;
+  ASSERT_TRUE(RenderPair(o, &pair).ok());
+  const auto& cb = pair.truth.chart_corners_before;
+  ASSERT_EQ(cb.size(), 4u);
+  // Width fraction and centre (the chart corners are floats).
+  EXPECT_NEAR(cb[1].x - cb[0].x, 0.4 * 800, 1e-3);
+  EXPECT_NEAR(0.5 * (cb[0].x + cb[1].x), 0.3 * 799, 1e-3);
+  EXPECT_NEAR(0.5 * (cb[0].y + cb[2].y), 0.7 * 599, 1e-3);
+  EXPECT_NEAR(pair.truth.chart_corners_after[0].x, cb[0].x + 25, 1e-9);  // posed with the skin
+  EXPECT_NEAR(pair.truth.chart_corners_after[0].y, cb[0].y - 10, 1e-9);
+  // Each patch's centre reads its reference colour (anti-aliasing blur of the capture left
+  // aside: the centre of a ~40 px patch is flat).
+  photometric::ChartCorners corners;
+  for (size_t k = 0; k < 4; ++k) corners[k] = cv::Point2f(cb[k]);
+  const auto quads = photometric::ChartPatchQuads(corners);
+  const auto& ref = photometric::ChartReferenceSrgb8();
+  for (size_t i = 0; i < quads.size(); ++i) {
+    cv::Point2f c(0, 0);
+    for (const cv::Point2f& q : quads[i]) c += 0.25f * q;
+    const cv::Vec3f px = pair.before.at<cv::Vec3f>(cvRound(c.y), cvRound(c.x));
+    for (int ch = 0; ch < 3; ++ch)  // reference is R, G, B; the image B, G, R
+      EXPECT_NEAR(px[2 - ch], ref[i][ch] / 255.0, 0.01) << "patch " << i << " channel " << ch;
+  }
+  // Options are checked.
+  o.chart.width_fraction = 0.95;
+  EXPECT_FALSE(o.Check().ok());
+  o.chart.width_fraction = 0.3;
+  o.chart.in_before = o.chart.in_after = false;
+  EXPECT_FALSE(o.Check().ok());
 }
 
 }  // namespace

@@ -129,6 +129,23 @@ struct MarkerSceneOptions {
   Status Check() const;
 };
 
+// A ColorChecker Classic (photometric::RenderChart, the reference sRGB patches) lying flat on
+// the skin, drawn into the SKIN FRAME so that each capture's warp, exposure, white balance,
+// side light, noise and JPEG act on it as on the skin: a target for `--chart` calibration.
+// Axis-aligned in the skin frame; it covers the skin under it.
+struct ChartSceneOptions {
+  // Chart width as a fraction of the before image's width (in skin px through the before
+  // capture's scale at the chart centre); 0 = no chart. Default 0. mcc needs ~0.25 or more.
+  double width_fraction = 0.0;
+  // Chart centre in the BEFORE image as fractions of (width - 1, height - 1). Default
+  // (0.28, 0.72): lower left.
+  double centre_x_fraction = 0.28;
+  double centre_y_fraction = 0.72;
+  bool in_before = true;  // present in the before capture. Default true.
+  bool in_after = true;   // present in the after capture. Default true.
+  Status Check() const;
+};
+
 struct PhantomOptions {
   int width = 1600;  // output image size, px. Default 1600x1200.
   int height = 1200;
@@ -138,6 +155,7 @@ struct PhantomOptions {
   CaptureOptions before_capture;  // default: identity geometry, neutral light
   CaptureOptions after_capture;
   MarkerSceneOptions marker;  // default: no marker
+  ChartSceneOptions chart;    // default: no chart
   Status Check() const;
 };
 
@@ -174,6 +192,9 @@ struct PhantomTruth {
   cv::Matx33d before_from_skin, after_from_skin;
   double px_per_mm_before = 0.0;  // image scale of the before photo at its centre
   TruthMarker marker;             // the scene's marker (MarkerSceneOptions)
+  // The scene's chart (ChartSceneOptions): its four corners (photometric::ChartCorners order)
+  // in each capture's image px; empty without a chart.
+  std::vector<cv::Point2d> chart_corners_before, chart_corners_after;
   std::vector<TruthPore> pores;
   std::vector<TruthBlob> scars, redness, spots;    // before/after: contrast, delta a*, delta L*
   std::vector<TruthLine> wrinkles, striae, hairs;  // before/after: contrast
