@@ -1,4 +1,5 @@
-// Separation of the quality gate on seeded phantoms and its false-fail rate on real photos.
+// Separation of the quality gate on seeded phantoms, its false-fail rate on real photos, and
+// its reading of known blur added to real photos.
 //   quality_eval [--seeds N] [--no-real] [--no-pairs] [--real-dir DIR]
 // (run from the project directory: DIR defaults to ../shared/data/real/isic_cc0)
 // Phantoms: default skin (1600x1200, 20 px/mm) rendered without noise, then re-captured with
@@ -16,6 +17,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <random>
 #include <string>
@@ -309,6 +311,84 @@ void Real(const std::string& dir) {
   }
 }
 
+// Known optical blur on real photos: each ISIC photo (at most 1600 px on its long side, area
+// reduction) blurred in linear light by a Gaussian of sigma_b = 0, 1, 2, 3, 4 px, then
+// re-encoded as JPEG q92; the sharpness check's blur reading (px) against sigma_b. An ideal
+// reading of the total blur is sqrt(s0^2 + sigma_b^2); printed: each photo's readings, the
+// least-squares slope k of reading^2 against sigma_b^2 (1 = reads the added blur in full) and
+// the sigma_b at which the reading crosses the fail threshold at the assumed 20 px/mm.
+void RealKnownBlur(const std::string& dir) {
+  if (!std::filesystem::exists(dir)) {
+    std::printf("== Real known blur: %s absent, skipped ==\n", dir.c_str());
+    return;
+  }
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path().extension() == ".jpg") files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  const quality::PhotoQualityOptions qo;
+  const std::vector<double> blurs = {0, 1, 2, 3, 4};
+  const double fail_px = qo.sharpness_fail_mm * qo.assumed_px_per_mm;
+  std::printf(
+      "== Real known blur: %zu ISIC photos (long side <= 1600 px), Gaussian blur sigma_b in linear "
+      "light, JPEG q92; reading = the sharpness check's blur sigma, px (fail above %.2f px at "
+      "the assumed %.0f px/mm) ==\n",
+      files.size(), fail_px, qo.assumed_px_per_mm);
+  std::printf("%-14s", "image");
+  for (double b : blurs) std::printf("  b=%.0f", b);
+  std::printf("   slope_k  monotonic\n");
+  std::vector<double> slopes;
+  int monotonic = 0, fails_at_0 = 0, fails_at_2 = 0, fails_at_4 = 0;
+  for (const std::string& f : files) {
+    io::LoadedImage li;
+    if (Status s = io::LoadImage(f, io::LoadOptions(), &li); !s.ok()) Die(s);
+    cv::Mat img = li.image;
+    const double k = 1600.0 / std::max(img.cols, img.rows);
+    if (k < 1.0) cv::resize(img, img, cv::Size(), k, k, cv::INTER_AREA);
+    const cv::Mat linear = photometric::SrgbToLinear(img);
+    std::vector<double> reading;
+    for (double b : blurs) {
+      cv::Mat blurred = linear.clone();
+      if (b > 0) cv::GaussianBlur(linear, blurred, cv::Size(), b, b, cv::BORDER_REFLECT);
+      cv::Mat u8, decoded;
+      photometric::LinearToSrgb(blurred).convertTo(u8, CV_8UC3, 255.0);
+      std::vector<uchar> jpg;
+      cv::imencode(".jpg", u8, jpg, {cv::IMWRITE_JPEG_QUALITY, 92});
+      cv::imdecode(jpg, cv::IMREAD_COLOR).convertTo(decoded, CV_32FC3, 1.0 / 255.0);
+      quality::PhotoQuality q;
+      if (Status s = quality::AssessPhoto(decoded, cv::Mat(), std::nullopt, qo, &q); !s.ok())
+        Die(s);
+      const quality::QualityCheck* c = q.Find("sharpness");
+      reading.push_back(c && c->value ? *c->value * qo.assumed_px_per_mm : NAN);
+    }
+    // reading^2 = a + k sigma_b^2, least squares.
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (size_t i = 0; i < blurs.size(); ++i) {
+      const double x = blurs[i] * blurs[i], y = reading[i] * reading[i];
+      sx += x, sy += y, sxx += x * x, sxy += x * y;
+    }
+    const double n = static_cast<double>(blurs.size());
+    const double slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+    slopes.push_back(slope);
+    bool mono = true;
+    for (size_t i = 1; i < reading.size(); ++i) mono &= reading[i] > reading[i - 1];
+    monotonic += mono;
+    fails_at_0 += reading[0] > fail_px;
+    fails_at_2 += reading[2] > fail_px;
+    fails_at_4 += reading[4] > fail_px;
+    std::printf("%-14s", std::filesystem::path(f).stem().c_str());
+    for (double r : reading) std::printf(" %5.2f", r);
+    std::printf("   %7.3f  %s\n", slope, mono ? "yes" : "no");
+  }
+  std::sort(slopes.begin(), slopes.end());
+  std::printf(
+      "known blur: slope k median %.3f (min %.3f, max %.3f); monotonic in %d of %zu; reading > "
+      "fail threshold at sigma_b 0 / 2 / 4 px: %d / %d / %d of %zu\n",
+      slopes.empty() ? NAN : slopes[slopes.size() / 2], slopes.empty() ? NAN : slopes.front(),
+      slopes.empty() ? NAN : slopes.back(), monotonic, files.size(), fails_at_0, fails_at_2,
+      fails_at_4, files.size());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -333,5 +413,6 @@ int main(int argc, char** argv) {
   Phantoms(seeds);
   if (pairs) Pairs(seeds);
   if (real) Real(real_dir);
+  if (real) RealKnownBlur(real_dir);
   return 0;
 }
