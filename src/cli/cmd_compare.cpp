@@ -129,6 +129,15 @@ int RunCompare(const std::vector<std::string>& args) {
   nlohmann::json j = report::CompareToJson(result);
   j["colour"] = {
       {"state", colour_state}, {"before", colour_before.json}, {"after", colour_after.json}};
+  // The registration images first: they need the after photo as it is, which the metrics then
+  // take over (and free once warped, before their memory peak).
+  if (!out_dir.empty() && aligned) {
+    if (Status st =
+            report::WriteCompareImages(out_dir, pair.before.image, pair.after.image, result);
+        !st.ok()) {
+      return Fail(cmd, st);
+    }
+  }
   compare::SessionMetrics session;
   if (with_metrics && aligned) {
     if (Status st =
@@ -137,10 +146,9 @@ int RunCompare(const std::vector<std::string>& args) {
       return Fail(cmd, st);
     PairPhotoQuality photos;
     if (Status st = AssessPairPhotos(pair, result, roi, &photos); !st.ok()) return Fail(cmd, st);
-    // Without output images the after photo is not needed past its warp: moved in, it is
-    // freed before the metrics' peak.
-    cv::Mat after = out_dir.empty() ? std::move(pair.after.image) : pair.after.image;
-    if (Status st = compare::CompareMetrics(pair.before.image, std::move(after), a, roi,
+    // The after photo is not needed past its warp: moved in, it is freed before the metrics'
+    // peak.
+    if (Status st = compare::CompareMetrics(pair.before.image, std::move(pair.after.image), a, roi,
                                             result.scale.mm_per_px, metric_options, &session);
         !st.ok()) {
       return Fail(cmd, st);
@@ -166,16 +174,9 @@ int RunCompare(const std::vector<std::string>& args) {
         !st.ok())
       return Fail(cmd, st);
   }
-  if (!out_dir.empty() && aligned) {
-    if (Status st =
-            report::WriteCompareImages(out_dir, pair.before.image, pair.after.image, result);
-        !st.ok()) {
+  if (!out_dir.empty() && aligned && with_metrics) {
+    if (Status st = WriteMetricsImages(out_dir, pair.before.image, session); !st.ok())
       return Fail(cmd, st);
-    }
-    if (with_metrics) {
-      if (Status st = WriteMetricsImages(out_dir, pair.before.image, session); !st.ok())
-        return Fail(cmd, st);
-    }
   }
   if (!quiet) {
     std::cerr << "alignment " << align::AlignmentStatusName(a.status) << " (" << a.method << ", "
