@@ -192,7 +192,10 @@ declare -A mode_label=(
 )
 run_mode json --json "$tmp/compare.json"
 # Builds whose compare also measures skin metrics have --no-metrics: time registration alone too.
-if "$cli" compare --help 2>&1 | grep -q -- '--no-metrics'; then
+# (The help is captured first: under pipefail, `grep -q` closing the pipe early would fail the
+# pipeline with SIGPIPE once the help is long.)
+compare_help=$("$cli" compare --help 2>&1 || true)
+if grep -q -- '--no-metrics' <<<"$compare_help"; then
   modes+=(nometrics)
   run_mode nometrics --json "$tmp/compare_nm.json" --no-metrics
 fi
