@@ -16,6 +16,8 @@
 //       camera's are. --light selects the light condition:
 //         free  (default, "free-hand light"): each capture draws its own exposure, white
 //               balance and side light (uncalibrated, uncontrolled light);
+//         booth (fit only): fixed light and the pose of a head or limb rest (rotation +-2 deg,
+//               scale +-2 %, translation +-1 %, keystone 1 %): booth conditions, for CV only;
 //         fixed ("fixed light", booth-like): exposure, white balance and side light are drawn
 //               once per pair and shared by both captures; only pose, noise and JPEG differ.
 //       Fits per metric (subjects x 2 repeats, stats::ComputeRepeatability), writes the model.
@@ -43,8 +45,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <optional>
 #include <opencv2/imgproc.hpp>
+#include <optional>
 #include <random>
 #include <string>
 #include <tuple>
@@ -67,20 +69,30 @@ double Seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-enum class Light { kFree, kFixed };
+enum class Light { kFree, kFixed, kBooth };
 
-const char* LightName(Light l) { return l == Light::kFixed ? "fixed" : "free"; }
+const char* LightName(Light l) {
+  return l == Light::kFixed ? "fixed" : l == Light::kBooth ? "booth" : "free";
+}
 
 // The two captures of a test-retest pair: each its own full random capture (pose, light, noise,
 // JPEG). Fixed light: the after capture takes the before capture's exposure, white balance and
 // side light (strength and direction in the image frame), so only pose, noise and JPEG differ.
+// Booth: fixed light and the small pose changes of a head or limb rest (rotation +-2 deg,
+// scale +-2 %, translation +-1 %, keystone 1 %), as a booth system photographs.
 std::pair<phantom::CaptureOptions, phantom::CaptureOptions> CapturePair(cv::Size size,
                                                                         std::mt19937_64& rng,
                                                                         Light light) {
-  const phantom::RandomCaptureOptions r;
+  phantom::RandomCaptureOptions r;
+  if (light == Light::kBooth) {
+    r.max_rotation_deg = 2.0;
+    r.max_scale_change = 0.02;
+    r.max_translation_fraction = 0.01;
+    r.max_perspective = 0.01;
+  }
   phantom::CaptureOptions b = phantom::RandomCapture(r, size, rng);
   phantom::CaptureOptions a = phantom::RandomCapture(r, size, rng);
-  if (light == Light::kFixed) {
+  if (light != Light::kFree) {
     a.exposure = b.exposure;
     a.white_balance = b.white_balance;
     a.side_light_strength = b.side_light_strength;
@@ -179,8 +191,7 @@ void PhantomSets(int pairs, std::uint64_t first_seed, Light light,
                  const stats::RepeatabilityModel& model, Sets* sets,
                  std::vector<PairOutcome>* outcomes) {
   for (int s = 0; s < pairs; ++s) {
-    const phantom::PhantomOptions o =
-        PhantomFor(first_seed + static_cast<std::uint64_t>(s), light);
+    const phantom::PhantomOptions o = PhantomFor(first_seed + static_cast<std::uint64_t>(s), light);
     phantom::PhantomPair pair;
     if (Status st = phantom::RenderPair(o, &pair); !st.ok()) {
       std::printf("phantom seed %llu: %s\n", static_cast<unsigned long long>(o.seed),
@@ -278,6 +289,9 @@ int Fit(const std::string& out_path, int pairs, const std::string& isic_dir, int
       light == Light::kFixed
           ? "under fixed light: exposure, WB and side light drawn once per pair and shared "
             "(booth-like)"
+      : light == Light::kBooth
+          ? "under booth conditions: fixed light as above and pose limited to rotation +-2 "
+            "deg, scale +-2 %, translation +-1 %, keystone 1 % (a head or limb rest)"
           : "under free-hand light: each capture its own exposure +-30 %, WB +-8 %, side "
             "light <= 0.3; colour uncalibrated");
   model.provenance = prov;
@@ -309,8 +323,7 @@ struct Treatment {
 };
 
 // Fraction of capture-only pairs in which each metric is significant (acceptance: <= 5 %).
-bool FalsePositives(const std::vector<PairOutcome>& outcomes, const char* tag,
-                    const char* light) {
+bool FalsePositives(const std::vector<PairOutcome>& outcomes, const char* tag, const char* light) {
   std::map<std::string, int> sig, seen;
   for (const PairOutcome& o : outcomes)
     for (const auto& [key, m] : o.stats.metrics) {
@@ -430,9 +443,8 @@ int Accept(const std::string& model_path, int pairs, int treated_seeds, Light li
 
   // (c) CV % next to the booth system.
   const Fits f = FitAll(sets);
-  PrintFits(std::string("(c) repeatability on the acceptance pairs (") + LightName(light) +
-                " light)",
-            f);
+  PrintFits(
+      std::string("(c) repeatability on the acceptance pairs (") + LightName(light) + " light)", f);
   const std::vector<std::pair<std::string, std::string>> booth = {
       {"texture.roughness", "< 2 %"},
       {"pores.count", "2-4 %"},
@@ -450,8 +462,7 @@ int Accept(const std::string& model_path, int pairs, int treated_seeds, Light li
     const auto it = fits.fit.find(key);
     return it == fits.fit.end() ? std::nullopt : it->second.cv_percent;
   };
-  std::printf("\n%-42s %16s %16s %14s\n", "metric", "free-hand CV %", "fixed-light CV %",
-              "booth");
+  std::printf("\n%-42s %16s %16s %14s\n", "metric", "free-hand CV %", "fixed-light CV %", "booth");
   for (const auto& [key, b] : booth) {
     const auto cf = cv(f_free, key), cx = cv(f_fixed, key);
     std::printf("%-42s %16s %16s %14s\n", key.c_str(), Opt(cf, "%.2f").c_str(),
@@ -494,15 +505,15 @@ int main(int argc, char** argv) {
       fixed_pairs = std::stoi(next());
     } else if (a == "--light") {
       const std::string l = next();
-      if (l != "free" && l != "fixed") {
-        std::fprintf(stderr, "change_stats_eval: --light must be free or fixed\n");
+      if (l != "free" && l != "fixed" && l != "booth") {
+        std::fprintf(stderr, "change_stats_eval: --light must be free, fixed or booth\n");
         return 1;
       }
-      light = l == "fixed" ? Light::kFixed : Light::kFree;
+      light = l == "fixed" ? Light::kFixed : l == "booth" ? Light::kBooth : Light::kFree;
     } else {
       std::fprintf(stderr,
                    "usage: change_stats_eval --fit OUT.json [--pairs N] [--isic-dir DIR] "
-                   "[--isic-max N] [--light free|fixed] | --accept MODEL.json [--pairs N] "
+                   "[--isic-max N] [--light free|fixed|booth] | --accept MODEL.json [--pairs N] "
                    "[--treated-seeds N] [--light free|fixed] [--fixed-pairs N]\n");
       return 1;
     }

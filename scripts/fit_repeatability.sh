@@ -9,7 +9,9 @@
 #      ICC(2,1), SEM, MDC95 and CV % (docs/statistics.md). This is the shipped model.
 #   3. (unless --no-fixed) the same fit under "fixed light" (--light fixed: exposure, white
 #      balance and side light shared by both photos of a pair, only pose, noise and JPEG
-#      differ; booth-like), written to DIR/repeatability_fixed.json for the CV figures only;
+#      differ), written to DIR/repeatability_fixed.json, and under "booth conditions" (--light
+#      booth: fixed light and the pose of a head or limb rest, rotation +-2 deg, scale +-2 %),
+#      written to DIR/repeatability_booth.json, for the CV figures only;
 #   4. bench/change_stats_eval --accept: capture-only pairs with other seeds (false-positive
 #      rate per metric, free-hand light; the same seeds under fixed light too), treated pairs
 #      (known phantom treatments), CV % per metric in both conditions next to the booth
@@ -17,7 +19,7 @@
 # Usage: scripts/fit_repeatability.sh [--pairs N] [--isic-max N] [--no-isic] [--no-accept]
 #                                     [--no-fixed] [--out FILE] [--log DIR]
 #   --out FILE   model path (default models/repeatability.json)
-#   --log DIR    keeps fit.txt, fit_fixed.txt, repeatability_fixed.json and accept.txt in DIR
+#   --log DIR    keeps fit.txt, fit_fixed.txt, fit_booth.txt, their models and accept.txt in DIR
 #                (default: a temporary directory)
 # A clinic refits from its OWN repeated photos with `skintrack repeatability ... --model-out`
 # (docs/statistics.md), not with this script.
@@ -53,6 +55,8 @@ cmake --build "$build" -j"$(nproc)" --target change_stats_eval >/dev/null
 if [ "$fixed" = 1 ]; then
   "$build/bench/change_stats_eval" --fit "$log/repeatability_fixed.json" --pairs "$pairs" \
     --isic-dir "$isic_dir" --isic-max "$isic_max" --light fixed | tee "$log/fit_fixed.txt"
+  "$build/bench/change_stats_eval" --fit "$log/repeatability_booth.json" --pairs "$pairs" \
+    --isic-dir "$isic_dir" --isic-max "$isic_max" --light booth | tee "$log/fit_booth.txt"
 fi
 if [ "$accept" = 1 ]; then
   fixed_pairs=()
