@@ -56,12 +56,18 @@ Status DetectCharucoScale(const cv::Mat& image, const MarkerOptions& options, Ma
     }
     // OpenCV 4.6's interpolateCornersCharuco leaves the corners half a pixel off in both axes
     // (measured on rendered boards; cv::cornerSubPix from the true corner stays on it): refine
-    // them again in a window of 12 % of a square (the markers stay out of it).
+    // them again, with a half-window of 12 % of a square that stays inside the white margin
+    // between a corner and the nearest marker ((square - marker) / 2), so no marker edge
+    // enters it.
     cv::Mat hm = cv::findHomography(board_mm, corners, 0);  // least squares, all corners
     if (hm.empty()) return Status::Ok();
-    const double square_px = std::sqrt(std::abs(cv::determinant(hm))) * options.charuco_square_mm /
-                             std::abs(hm.at<double>(2, 2));
-    const int win = std::clamp(static_cast<int>(std::lround(0.12 * square_px)), 2, 15);
+    const double px_per_mm =
+        std::sqrt(std::abs(cv::determinant(hm))) / std::abs(hm.at<double>(2, 2));
+    const double margin_px =
+        0.5 * (options.charuco_square_mm - options.charuco_marker_mm) * px_per_mm;
+    const int win = std::clamp(static_cast<int>(std::floor(std::min(
+                                   0.12 * options.charuco_square_mm * px_per_mm, margin_px - 1.0))),
+                               2, 15);
     cv::cornerSubPix(grey, corners, cv::Size(win, win), cv::Size(-1, -1),
                      cv::TermCriteria(cv::TermCriteria::COUNT | cv::TermCriteria::EPS, 100, 1e-3));
     hm = cv::findHomography(board_mm, corners, 0);

@@ -253,6 +253,9 @@ Status MarkerOptions::Check() const {
   if (!(quiet_zone_cells >= 0.0 && quiet_zone_cells <= 10.0)) {
     return Status::InvalidArgument(p + "quiet_zone_cells must be in [0, 10]");
   }
+  if (charuco_squares_x < 0 || charuco_squares_y < 0) {
+    return Status::InvalidArgument(p + "charuco_squares_x and _y must be >= 0 (0 = no board)");
+  }
   if (UsesBoard()) {
     if (charuco_squares_x < 3 || charuco_squares_y < 3 || charuco_squares_x > 100 ||
         charuco_squares_y > 100) {

@@ -3,13 +3,13 @@
 #include <filesystem>
 #include <iostream>
 #include <sstream>
-#include <thread>
 
 #include "cli/cli_common.h"
 #include "cli/marker_cli.h"
 #include "cli/metrics_cli.h"
 #include "cli/session_cli.h"
 #include "skintrack/calib/marker.h"
+#include "skintrack/core/parallel.h"
 #include "skintrack/core/version.h"
 #include "skintrack/io/image_io.h"
 #include "skintrack/metrics/metrics.h"
@@ -95,21 +95,12 @@ int RunAnalyze(const std::vector<std::string>& args) {
   metrics::MetricsResult result;
   quality::PhotoQuality photo_quality;
   nlohmann::json quality_json;
-  Status quality_status;
-  std::thread quality_thread([&] {
-    try {
-      quality_status = AssessPhotoJson(image.image, roi, mm_per_px, &photo_quality, &quality_json);
-    } catch (const std::exception& e) {
-      quality_status = Status::Internal(std::string("quality: ") + e.what());
-    }
-  });
-  Status metrics_status;
-  try {
-    metrics_status = metrics::Analyze(image.image, roi, mm_per_px, options, &result);
-  } catch (const std::exception& e) {
-    metrics_status = Status::Internal(std::string("metrics: ") + e.what());
-  }
-  quality_thread.join();
+  BackgroundTask quality_task(
+      [&] { return AssessPhotoJson(image.image, roi, mm_per_px, &photo_quality, &quality_json); },
+      "quality");
+  // (An exception here reaches main's handlers; the quality task is joined on the way.)
+  const Status metrics_status = metrics::Analyze(image.image, roi, mm_per_px, options, &result);
+  const Status quality_status = quality_task.Wait();
   if (!metrics_status.ok()) return Fail(cmd, metrics_status);
   if (!quality_status.ok()) return Fail(cmd, quality_status);
 

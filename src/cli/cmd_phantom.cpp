@@ -125,8 +125,10 @@ int RunPhantom(const std::vector<std::string>& args) {
   if (o.marker.side_mm < 0.0)
     return Fail(cmd, Status::InvalidArgument("--marker-mm must be >= 0 (0 = no marker)"));
   o.chart.width_fraction = vm["chart-width"].as<double>();
-  if (!(o.chart.width_fraction >= 0.0 && o.chart.width_fraction <= 0.9))
-    return Fail(cmd, Status::InvalidArgument("--chart-width must be in [0, 0.9] (0 = no chart)"));
+  if (!(o.chart.width_fraction == 0.0 ||
+        (o.chart.width_fraction >= 0.05 && o.chart.width_fraction <= 0.9)))
+    return Fail(cmd, Status::InvalidArgument(
+                         "--chart-width must be 0 (no chart) or in [0.05, 0.9] of the width"));
 
   phantom::RandomCaptureOptions rc;
   rc.max_rotation_deg = vm["max-rotation-deg"].as<double>();

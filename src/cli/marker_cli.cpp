@@ -24,6 +24,12 @@ Status ReadScaleTargetOptions(const po::variables_map& vm, calib::MarkerOptions*
   if (vm.count("marker-mm")) options->side_mm = vm["marker-mm"].as<double>();
   if (vm.count("marker-dictionary"))
     options->dictionary = vm["marker-dictionary"].as<std::string>();
+  if (!vm.count("charuco")) {
+    for (const char* flag : {"charuco-square-mm", "charuco-marker-mm"}) {
+      if (vm.count(flag) && !vm[flag].defaulted())
+        return Status::InvalidArgument(std::string("--") + flag + " needs --charuco WxH");
+    }
+  }
   if (vm.count("charuco")) {
     const std::string v = vm["charuco"].as<std::string>();
     const size_t x = v.find_first_of("xX");
@@ -44,6 +50,12 @@ Status ReadScaleTargetOptions(const po::variables_map& vm, calib::MarkerOptions*
     options->charuco_squares_y = h;
     options->charuco_square_mm = vm["charuco-square-mm"].as<double>();
     options->charuco_marker_mm = vm["charuco-marker-mm"].as<double>();
+    // Name the flags, not the option fields, in what the user reads.
+    if (Status st = options->Check(); !st.ok())
+      return Status::InvalidArgument(
+          "--charuco " + v + " --charuco-square-mm " + std::to_string(options->charuco_square_mm) +
+          " --charuco-marker-mm " + std::to_string(options->charuco_marker_mm) + ": " +
+          st.message());
   }
   return options->Check();
 }

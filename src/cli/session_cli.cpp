@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <opencv2/imgproc.hpp>
-#include <thread>
 
 #include "cli/metrics_cli.h"
 #include "skintrack/align/align.h"
@@ -201,23 +200,19 @@ Status AddPairAssessment(const po::variables_map& vm, const cv::Mat& before,
   evidence.scale_ratio = photos.scale_ratio;
   evidence.colour_calibration = colour_state;
   // The lighting difference on a second thread while the change statistics run: both only
-  // read the images and the region.
+  // read the images and the region (joined on every path, exceptions included).
   quality::LightingDifference lighting;
-  bool lighting_ok = false;
-  std::thread lighting_thread([&] {
-    try {
-      lighting_ok =
-          cv::countNonZero(session.region) >= 100 &&
-          quality::MeasureLightingDifference(before, session.aligned_after, session.region,
-                                             quality::LightingOptions(), &lighting)
-              .ok();
-    } catch (const std::exception&) {
-      lighting_ok = false;  // evidence missing: the pair is judged without it
-    }
-  });
+  BackgroundTask lighting_task(
+      [&]() -> Status {
+        if (cv::countNonZero(session.region) < 100) return Status::InvalidInput("no region");
+        return quality::MeasureLightingDifference(before, session.aligned_after, session.region,
+                                                  quality::LightingOptions(), &lighting);
+      },
+      "lighting difference");
   json& m = (*j)["metrics"];
-  Status stats_status = ChangeStatsJson(vm, before, session, mm, metric_options, out_dir, &m);
-  lighting_thread.join();
+  const Status stats_status = ChangeStatsJson(vm, before, session, mm, metric_options, out_dir, &m);
+  // Without a lighting difference the pair is judged on the other evidence.
+  const bool lighting_ok = lighting_task.Wait().ok();
   SKINTRACK_RETURN_IF_ERROR(stats_status);
   if (lighting_ok) evidence.lighting = lighting;
   quality::PairComparability pc;

@@ -4,7 +4,8 @@
 #include <cmath>
 #include <exception>
 #include <sstream>
-#include <thread>
+
+#include "skintrack/core/parallel.h"
 
 namespace skintrack::compare {
 
@@ -109,27 +110,21 @@ Status CompareImpl(const cv::Mat& before, const cv::Mat& after, bool resampled, 
   result->scale = ScaleInfo();
   // The user's scale overrides: no detection then.
   const bool detect = options.detect_marker && !options.mm_per_px;
-  Status st_before_marker, st_after_marker;
-  std::thread detector;
-  if (detect) {
-    detector = std::thread([&] {
-      try {
-        st_before_marker =
-            calib::DetectMarkerScale(before, options.marker, &result->scale.before_marker);
-        st_after_marker =
-            calib::DetectMarkerScale(after, options.marker, &result->scale.after_marker);
-      } catch (const std::exception& e) {  // never let an exception escape the thread
-        st_before_marker = Status::Internal(std::string("marker detection: ") + e.what());
-      }
-    });
-  }
+  // The marker search beside the registration (joined on every path, exceptions included).
+  BackgroundTask markers(
+      [&]() -> Status {
+        if (!detect) return Status::Ok();
+        SKINTRACK_RETURN_IF_ERROR(
+            calib::DetectMarkerScale(before, options.marker, &result->scale.before_marker));
+        return calib::DetectMarkerScale(after, options.marker, &result->scale.after_marker);
+      },
+      "marker detection");
   const Status st =
       align::Align(align::FillExcluded(before, before_exclude),
                    align::FillExcluded(after, after_exclude), options.align, &result->alignment);
-  if (detector.joinable()) detector.join();
+  const Status st_markers = markers.Wait();
   SKINTRACK_RETURN_IF_ERROR(st);
-  SKINTRACK_RETURN_IF_ERROR(st_before_marker);
-  SKINTRACK_RETURN_IF_ERROR(st_after_marker);
+  SKINTRACK_RETURN_IF_ERROR(st_markers);
   if (resampled) align::ToOriginalFrames(before_scale, after_scale, &result->alignment);
   result->scale.before_marker = ToFullFrame(result->scale.before_marker, before_scale);
   result->scale.after_marker = ToFullFrame(result->scale.after_marker, after_scale);
@@ -172,10 +167,9 @@ Status LoadPair(const std::string& before_path, const std::string& after_path,
     lb.reduction = ReductionFor(before_path, options.align.working_long_side);
     la.reduction = ReductionFor(after_path, options.align.working_long_side);
   }
-  Status st_after;
-  std::thread loader([&] { st_after = io::LoadImage(after_path, la, &pair->after); });
+  BackgroundTask loader([&] { return io::LoadImage(after_path, la, &pair->after); }, "loading");
   const Status st_before = io::LoadImage(before_path, lb, &pair->before);
-  loader.join();
+  const Status st_after = loader.Wait();
   SKINTRACK_RETURN_IF_ERROR(st_before);
   return st_after;
 }

@@ -26,4 +26,24 @@ Status RunEach(int n, const std::function<Status(int)>& task, const char* what) 
   return Status::Ok();
 }
 
+BackgroundTask::BackgroundTask(std::function<Status()> task, const char* what)
+    : thread_([this, task = std::move(task), what] {
+        try {
+          status_ = task();
+        } catch (const std::bad_alloc&) {
+          status_ = Status::Internal(std::string(what) + ": out of memory");
+        } catch (const std::exception& e) {
+          status_ = Status::Internal(std::string(what) + ": " + e.what());
+        }
+      }) {}
+
+BackgroundTask::~BackgroundTask() {
+  if (thread_.joinable()) thread_.join();
+}
+
+Status BackgroundTask::Wait() {
+  if (thread_.joinable()) thread_.join();
+  return status_;
+}
+
 }  // namespace skintrack

@@ -6,6 +6,7 @@
 #include "phantom/phantom_internal.h"
 #include "skintrack/calib/marker.h"
 #include "skintrack/phantom/phantom.h"
+#include "skintrack/photometric/colour_calibration.h"
 
 namespace skintrack::phantom {
 namespace {
@@ -184,7 +185,7 @@ Status MarkerSceneOptions::Check() const {
 Status ChartSceneOptions::Check() const {
   const std::string p = "ChartSceneOptions.";
   if (width_fraction == 0.0) return Status::Ok();  // no chart
-  SKINTRACK_RETURN_IF_ERROR(InRangeOpenLow(width_fraction, 0.0, 0.9, p + "width_fraction"));
+  SKINTRACK_RETURN_IF_ERROR(InRange(width_fraction, 0.05, 0.9, p + "width_fraction"));
   if (!in_before && !in_after) {
     return Status::InvalidArgument(p + "in_before and in_after are both false with a chart");
   }
@@ -208,6 +209,17 @@ Status PhantomOptions::Check() const {
   SKINTRACK_RETURN_IF_ERROR(Prefixed(after_capture.Check(), p + "after_capture: "));
   SKINTRACK_RETURN_IF_ERROR(Prefixed(marker.Check(), p + "marker: "));
   SKINTRACK_RETURN_IF_ERROR(Prefixed(chart.Check(), p + "chart: "));
+  if (chart.width_fraction > 0.0) {
+    // The chart must lie inside the before image (its aspect is kChartWidth : kChartHeight).
+    const double half_w = 0.5 * chart.width_fraction;
+    const double half_h = half_w * photometric::kChartHeight / photometric::kChartWidth *
+                          static_cast<double>(width) / height;
+    if (chart.centre_x_fraction - half_w < 0.0 || chart.centre_x_fraction + half_w > 1.0 ||
+        chart.centre_y_fraction - half_h < 0.0 || chart.centre_y_fraction + half_h > 1.0) {
+      return Status::InvalidArgument(p + "chart: a chart " + std::to_string(chart.width_fraction) +
+                                     " of the width at its centre does not fit in the image");
+    }
+  }
   // Treated contrasts must stay physical (a Weber darkness above 1 is a negative luminance).
   if (skin.scar_contrast * treatment.scar_contrast_scale > 1.0) {
     return Status::InvalidArgument(

@@ -37,6 +37,8 @@ TEST(CharucoOptionsTest, CheckRejectsBadBoards) {
   o = Board5x7();
   o.charuco_squares_x = 11;  // 11 x 7 / 2 = 38 markers: DICT_4X4_50 has them
   EXPECT_TRUE(o.Check().ok());
+  o.charuco_squares_x = -5;  // negative is an error, not "no board"
+  EXPECT_FALSE(o.Check().ok());
   o.charuco_squares_x = 15;  // 52 markers: more than DICT_4X4_50 holds
   const Status st = o.Check();
   EXPECT_FALSE(st.ok());
@@ -120,6 +122,24 @@ TEST(DetectCharucoScaleTest, ScaleUnderTiltBlurAndNoise) {
   EXPECT_GE(m.n_corners, 20);
   EXPECT_NEAR(m.mm_per_px / truth, 1.0, 0.0005) << m.mm_per_px / truth - 1.0;
   EXPECT_LT(m.fit_residual_px, 0.5);
+}
+
+// Markers nearly filling their squares (4.5 of 5 mm: a 0.25 mm white margin, 2 px here): the
+// corner refinement window stays inside the margin, so the marker edges do not pull it.
+TEST(DetectCharucoScaleTest, ThinMarginBoard) {
+  calib::MarkerOptions o = Board5x7();
+  o.charuco_marker_mm = 4.5;
+  cv::Mat board;
+  ASSERT_TRUE(calib::RenderCharucoBoard(o, kDpi, &board).ok());
+  cv::Mat photo(800, 1000, CV_8UC1, cv::Scalar(150));
+  const cv::Matx33d warp(2.0, 0, 150, 0, 2.0, 30, 0, 0, 1);  // 16 px/mm
+  cv::warpPerspective(board, photo, warp, photo.size(), cv::INTER_CUBIC, cv::BORDER_TRANSPARENT);
+  cv::Mat bgr;
+  cv::cvtColor(photo, bgr, cv::COLOR_GRAY2BGR);
+  calib::MarkerScale m;
+  ASSERT_TRUE(calib::DetectMarkerScale(FromBgr8(bgr), o, &m).ok());
+  ASSERT_TRUE(m.found);
+  EXPECT_NEAR(m.mm_per_px * 16.0, 1.0, 0.0005) << m.mm_per_px * 16.0 - 1.0;
 }
 
 TEST(DetectCharucoScaleTest, NoBoardAndSingleMarkerModeIgnoreEachOther) {

@@ -3,7 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <limits>
+#include <stdexcept>
+#include <thread>
+
+#include "skintrack/core/parallel.h"
 
 namespace skintrack {
 namespace {
@@ -55,6 +61,56 @@ TEST(CheckImageTest, ChecksViewsOnly) {
   image.at<cv::Vec3f>(20, 30)[1] = std::numeric_limits<float>::quiet_NaN();
   EXPECT_NE(CheckImage(view, kImageType, 16, "view").message().find("pixel (22, 12)"),
             std::string::npos);
+}
+
+// RunEach: every task runs; an exception becomes kInternal naming the caller; the first
+// failure in task order is returned.
+TEST(RunEachTest, RunsAllAndTurnsExceptionsIntoStatus) {
+  std::atomic<int> ran{0};
+  EXPECT_TRUE(RunEach(
+                  3,
+                  [&](int) {
+                    ++ran;
+                    return Status::Ok();
+                  },
+                  "t")
+                  .ok());
+  EXPECT_EQ(ran.load(), 3);
+  const Status st = RunEach(
+      2,
+      [](int i) -> Status {
+        if (i == 1) throw std::runtime_error("boom");
+        return Status::InvalidInput("first");
+      },
+      "stage");
+  EXPECT_EQ(st.code(), StatusCode::kInvalidInput);  // task 0's failure comes first
+  const Status thrown = RunEach(
+      1, [](int) -> Status { throw std::runtime_error("boom"); }, "stage");
+  EXPECT_EQ(thrown.code(), StatusCode::kInternal);
+  EXPECT_NE(thrown.message().find("stage: boom"), std::string::npos) << thrown.message();
+}
+
+// BackgroundTask: its status and exceptions come back through Wait(); when the caller leaves
+// by an exception, the destructor joins (no std::terminate) after the task has finished.
+TEST(BackgroundTaskTest, WaitReturnsStatusAndDestructorJoins) {
+  BackgroundTask ok([] { return Status::InvalidInput("x"); }, "t");
+  EXPECT_EQ(ok.Wait().code(), StatusCode::kInvalidInput);
+  EXPECT_EQ(ok.Wait().code(), StatusCode::kInvalidInput);  // a second Wait is harmless
+  BackgroundTask thrown([]() -> Status { throw std::runtime_error("bad"); }, "lighting");
+  EXPECT_NE(thrown.Wait().message().find("lighting: bad"), std::string::npos);
+  std::atomic<bool> finished{false};
+  try {
+    BackgroundTask slow(
+        [&] {
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          finished = true;
+          return Status::Ok();
+        },
+        "slow");
+    throw std::runtime_error("caller fails");
+  } catch (const std::runtime_error&) {
+    EXPECT_TRUE(finished.load());  // joined before the exception left the scope
+  }
 }
 
 }  // namespace

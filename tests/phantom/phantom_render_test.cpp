@@ -471,6 +471,10 @@ TEST(PhantomChartTest, ChartPatchesCornersAndPose) {
   // Options are checked.
   o.chart.width_fraction = 0.95;
   EXPECT_FALSE(o.Check().ok());
+  o.chart.width_fraction = 0.02;  // too small to paint a chart
+  EXPECT_FALSE(o.Check().ok());
+  o.chart.width_fraction = 0.7;  // centred at x 0.3: would reach past the left edge
+  EXPECT_FALSE(o.Check().ok());
   o.chart.width_fraction = 0.3;
   o.chart.in_before = o.chart.in_after = false;
   EXPECT_FALSE(o.Check().ok());

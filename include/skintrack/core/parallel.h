@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <thread>
 
 #include "skintrack/core/status.h"
 
@@ -12,5 +13,23 @@ namespace skintrack {
 // core: use it for independent tasks of similar cost. An exception thrown by a task becomes a
 // kInternal status naming `what`. Returns the first failure in task order, else Ok.
 Status RunEach(int n, const std::function<Status(int)>& task, const char* what);
+
+// Runs `task` on a thread of its own beside the caller (whose OpenCV calls keep the thread
+// pool): an exception in `task` becomes a kInternal status naming `what`; the thread is joined
+// by Wait() or, should the caller leave early (a return, an exception), by the destructor, so
+// it can never be left joinable (std::terminate).
+class BackgroundTask {
+ public:
+  BackgroundTask(std::function<Status()> task, const char* what);
+  ~BackgroundTask();
+  BackgroundTask(const BackgroundTask&) = delete;
+  BackgroundTask& operator=(const BackgroundTask&) = delete;
+  // Joins the thread (once) and returns the task's status.
+  Status Wait();
+
+ private:
+  Status status_;
+  std::thread thread_;
+};
 
 }  // namespace skintrack
