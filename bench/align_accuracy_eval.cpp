@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
 #include "skintrack/align/align.h"
 #include "skintrack/io/image_io.h"
 #include "skintrack/phantom/phantom.h"
@@ -155,14 +156,7 @@ cv::Matx33d RotScale(double deg, double s, cv::Size size) {
          cv::Matx33d(1, 0, -cx, 0, 1, -cy, 0, 0, 1);
 }
 
-std::vector<std::string> RealImages(const std::string& dir) {
-  std::vector<std::string> files;
-  if (dir.empty() || !fs::is_directory(dir)) return files;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (e.path().extension() == ".jpg") files.push_back(e.path().string());
-  std::sort(files.begin(), files.end());
-  return files;
-}
+std::vector<std::string> RealImages(const std::string& dir) { return bench::JpegFiles(dir); }
 
 }  // namespace
 

@@ -53,6 +53,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench_util.h"
 #include "skintrack/compare/change_stats.h"
 #include "skintrack/compare/compare.h"
 #include "skintrack/io/image_io.h"
@@ -214,10 +215,7 @@ int IsicSets(const std::string& dir, int max_images, Light light, Sets* sets) {
     std::printf("isic: %s absent, skipped\n", dir.c_str());
     return 0;
   }
-  std::vector<std::string> files;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (e.path().extension() == ".jpg") files.push_back(e.path().string());
-  std::sort(files.begin(), files.end());
+  std::vector<std::string> files = bench::JpegFiles(dir);
   if (static_cast<int>(files.size()) > max_images) files.resize(static_cast<size_t>(max_images));
   int used = 0;
   const stats::RepeatabilityModel empty;

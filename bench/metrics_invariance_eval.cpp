@@ -52,6 +52,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
 #include "skintrack/align/align.h"
 #include "skintrack/compare/compare.h"
 #include "skintrack/io/image_io.h"
@@ -379,11 +380,7 @@ bool SuitePhantom(int seeds) {
 bool SuiteIsic(const std::string& dir, int max_side) {
   std::printf("\n## isic: %s re-photographed (ApplyCapture), same capture model; protocol: %s\n",
               dir.c_str(), Protocol().c_str());
-  std::vector<std::string> files;
-  if (fs::is_directory(dir))
-    for (const auto& e : fs::directory_iterator(dir))
-      if (e.path().extension() == ".jpg") files.push_back(e.path().string());
-  std::sort(files.begin(), files.end());
+  const std::vector<std::string> files = bench::JpegFiles(dir);
   if (files.empty()) {
     std::printf("SKIP isic: %s not found or holds no .jpg (../shared/data/real is absent)\n",
                 dir.c_str());

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
 #include "skintrack/align/align.h"
 #include "skintrack/io/image_io.h"
 #include "skintrack/phantom/phantom.h"
@@ -259,11 +260,7 @@ void Real(const std::string& dir) {
     std::printf("== Real: %s absent, skipped ==\n", dir.c_str());
     return;
   }
-  std::vector<std::string> files;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    if (e.path().extension() == ".jpg") files.push_back(e.path().string());
-  }
-  std::sort(files.begin(), files.end());
+  const std::vector<std::string> files = bench::JpegFiles(dir);
   std::printf("== Real: %zu ISIC photos, scale unknown (sharpness at the assumed 20 px/mm) ==\n",
               files.size());
   const quality::PhotoQualityOptions qo;
@@ -322,10 +319,7 @@ void RealKnownBlur(const std::string& dir) {
     std::printf("== Real known blur: %s absent, skipped ==\n", dir.c_str());
     return;
   }
-  std::vector<std::string> files;
-  for (const auto& e : std::filesystem::directory_iterator(dir))
-    if (e.path().extension() == ".jpg") files.push_back(e.path().string());
-  std::sort(files.begin(), files.end());
+  const std::vector<std::string> files = bench::JpegFiles(dir);
   const quality::PhotoQualityOptions qo;
   const std::vector<double> blurs = {0, 1, 2, 3, 4};
   const double fail_px = qo.sharpness_fail_mm * qo.assumed_px_per_mm;

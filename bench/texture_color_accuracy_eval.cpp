@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "../src/metrics/families.h"
+#include "bench_util.h"
 #include "skintrack/io/image_io.h"
 #include "skintrack/phantom/phantom.h"
 #include "skintrack/photometric/color.h"
@@ -318,11 +319,7 @@ void SuiteHair() {
 
 void SuiteIsic(const std::string& overlay_dir) {
   std::printf("== isic: hair area fraction (HairMask of the whole image; Analyze's fraction)\n");
-  if (!fs::is_directory(kRealDir + "/isic_cc0")) return;
-  std::vector<std::string> files;
-  for (const auto& e : fs::directory_iterator(kRealDir + "/isic_cc0"))
-    if (e.path().extension() == ".jpg") files.push_back(e.path().string());
-  std::sort(files.begin(), files.end());
+  const std::vector<std::string> files = bench::JpegFiles(kRealDir + "/isic_cc0");
   for (const auto& f : files) {
     io::LoadedImage img;
     if (!io::LoadImage(f, io::LoadOptions(), &img).ok()) continue;

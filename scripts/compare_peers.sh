@@ -67,6 +67,9 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PEERS="$REPO/scripts/peers"
 PY=/usr/bin/python3
+# The CPU model, named in both summaries (Python reads it from the environment).
+CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n1)
+export CPU_MODEL="${CPU_MODEL:-unknown CPU}"
 
 N_RANDOM=20
 N_LOW=5
@@ -271,7 +274,7 @@ run_metrics() {
   M_LOAD_START="$M_LOAD_START" M_LOAD_END="$M_LOAD_END" M_UPTIME_START="$M_UPTIME_START" \
   M_UPTIME_END="$M_UPTIME_END" M_RUNS="$M_RUNS" M_SLOW="$M_SLOW" \
     "$PY" - "$M_RESULTS" "$M_DIR/metrics.md" <<'PYEOF'
-import json, os, platform, statistics, sys
+import json, os, statistics, sys
 import numpy, scipy, skimage
 e = os.environ
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
@@ -279,15 +282,6 @@ sizes = []
 for r in rows:
     if r["size"] not in sizes:
         sizes.append(r["size"])
-
-def cpu_model():
-    try:
-        for l in open("/proc/cpuinfo"):
-            if l.startswith("model name"):
-                return l.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "?"
 
 def load(path):
     try:
@@ -345,7 +339,7 @@ L.append("Run started %s on %d cores (%s), Debian 12; %s. Load average %s at sta
          "%s at end (`uptime` at start: `%s`). The machine was shared with other jobs, so wall "
          "times are inflated and indicative; the CPU columns (user + system) are less sensitive "
          "to that load. scikit-image %s, SciPy %s, NumPy %s (Debian packages). Command (from the "
-         "repository root):" % (e["M_DATE"], os.cpu_count(), cpu_model(), e["ST_DESC"],
+         "repository root):" % (e["M_DATE"], os.cpu_count(), e["CPU_MODEL"], e["ST_DESC"],
                                 e["M_LOAD_START"], e["M_LOAD_END"], e["M_UPTIME_START"].strip(),
                                 skimage.__version__, scipy.__version__, numpy.__version__))
 L.append("")
@@ -566,19 +560,11 @@ CMD="scripts/compare_peers.sh"
 for a in ${ORIG_ARGS[@]+"${ORIG_ARGS[@]}"}; do CMD+=" $(printf '%q' "$a")"; done
 export DATE_START CMD GENERATOR ST_DESC TIMEOUT THRESHOLD ELASTIX_SIZE SKIMAGE_SIZE LOAD_START LOAD_END T_TOTAL PEER_PAIRS
 "$PY" - "$OUT/meta.json" <<'PYEOF'
-import json, os, sys, datetime, platform, subprocess
-def cpu_model():
-    try:
-        for l in open("/proc/cpuinfo"):
-            if l.startswith("model name"):
-                return l.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "?"
+import json, os, sys, datetime, subprocess
 e = os.environ
 meta = {
     "date": e["DATE_START"],
-    "machine": "%d cores (%s), Debian 12" % (os.cpu_count(), cpu_model()),
+    "machine": "%d cores (%s), Debian 12" % (os.cpu_count(), e["CPU_MODEL"]),
     "command": e["CMD"],
     "generator": e["GENERATOR"],
     "skintrack": e["ST_DESC"],

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "calib/dictionary.h"
+#include "skintrack/core/homography.h"
 #include "skintrack/core/image.h"
 
 namespace skintrack::calib {
@@ -21,11 +22,6 @@ cv::Ptr<cv::aruco::CharucoBoard> MakeBoard(const MarkerOptions& o) {
   return cv::aruco::CharucoBoard::create(
       o.charuco_squares_x, o.charuco_squares_y, static_cast<float>(o.charuco_square_mm),
       static_cast<float>(o.charuco_marker_mm), internal::GetDictionary(o.dictionary));
-}
-
-cv::Point2d Apply(const cv::Matx33d& h, const cv::Point2d& p) {
-  const cv::Vec3d q = h * cv::Vec3d(p.x, p.y, 1.0);
-  return {q[0] / q[2], q[1] / q[2]};
 }
 
 }  // namespace
@@ -61,13 +57,15 @@ Status DetectCharucoScale(const cv::Mat& image, const MarkerOptions& options, Ma
     // enters it.
     cv::Mat hm = cv::findHomography(board_mm, corners, 0);  // least squares, all corners
     if (hm.empty()) return Status::Ok();
-    const double px_per_mm =
+    // Roughly: px per mm from the determinant at the board origin (enough for a window size).
+    const double rough_px_per_mm =
         std::sqrt(std::abs(cv::determinant(hm))) / std::abs(hm.at<double>(2, 2));
     const double margin_px =
-        0.5 * (options.charuco_square_mm - options.charuco_marker_mm) * px_per_mm;
-    const int win = std::clamp(static_cast<int>(std::floor(std::min(
-                                   0.12 * options.charuco_square_mm * px_per_mm, margin_px - 1.0))),
-                               2, 15);
+        0.5 * (options.charuco_square_mm - options.charuco_marker_mm) * rough_px_per_mm;
+    const int win =
+        std::clamp(static_cast<int>(std::floor(std::min(
+                       0.12 * options.charuco_square_mm * rough_px_per_mm, margin_px - 1.0))),
+                   2, 15);
     cv::cornerSubPix(grey, corners, cv::Size(win, win), cv::Size(-1, -1),
                      cv::TermCriteria(cv::TermCriteria::COUNT | cv::TermCriteria::EPS, 100, 1e-3));
     hm = cv::findHomography(board_mm, corners, 0);
@@ -75,26 +73,26 @@ Status DetectCharucoScale(const cv::Mat& image, const MarkerOptions& options, Ma
     const cv::Matx33d h(hm);
     double r2 = 0.0;
     for (size_t i = 0; i < corners.size(); ++i) {
-      const cv::Point2d e = Apply(h, board_mm[i]) - cv::Point2d(corners[i]);
+      const cv::Point2d e = ApplyHomography(h, board_mm[i]) - cv::Point2d(corners[i]);
       r2 += e.dot(e);
     }
     const double sx = options.charuco_squares_x * options.charuco_square_mm;
     const double sy = options.charuco_squares_y * options.charuco_square_mm;
     const cv::Point2d m(0.5 * sx, 0.5 * sy);
-    const double w = h(2, 0) * m.x + h(2, 1) * m.y + h(2, 2);
-    const double det_j = cv::determinant(h) / (w * w * w);  // image px^2 per mm^2 at m
-    if (!(std::isfinite(det_j) && std::abs(det_j) > 0.0)) return Status::Ok();
+    const double px_per_mm = LocalScale(h, m);  // image px per mm at m
+    if (!(std::isfinite(px_per_mm) && px_per_mm > 0.0)) return Status::Ok();
     out->found = true;
     out->board = true;
     out->id = *std::min_element(marker_ids.begin(), marker_ids.end());
     out->n_markers = static_cast<int>(marker_ids.size());
     out->n_corners = static_cast<int>(ids.size());
     out->image_from_marker_mm = h;
-    out->centre = Apply(h, m);
-    out->mm_per_px = 1.0 / std::sqrt(std::abs(det_j));
+    out->centre = ApplyHomography(h, m);
+    out->mm_per_px = 1.0 / px_per_mm;
     out->side_px = options.charuco_square_mm / out->mm_per_px;
     out->fit_residual_px = std::sqrt(r2 / static_cast<double>(corners.size()));
-    out->corners = {Apply(h, {0, 0}), Apply(h, {sx, 0}), Apply(h, {sx, sy}), Apply(h, {0, sy})};
+    out->corners = {ApplyHomography(h, {0, 0}), ApplyHomography(h, {sx, 0}),
+                    ApplyHomography(h, {sx, sy}), ApplyHomography(h, {0, sy})};
   } catch (const cv::Exception& e) {
     return Status::Internal(std::string("DetectMarkerScale (ChArUco): OpenCV error: ") + e.what());
   }

@@ -11,6 +11,7 @@
 
 #include "calib/charuco.h"
 #include "calib/dictionary.h"
+#include "skintrack/core/homography.h"
 #include "skintrack/core/image.h"
 #include "skintrack/photometric/color.h"
 
@@ -131,11 +132,6 @@ bool Homography4(const std::array<cv::Point2d, 4>& src, const std::array<cv::Poi
   if (!cv::solve(a, b, s, cv::DECOMP_LU)) return false;
   *h = cv::Matx33d(s(0), s(1), s(2), s(3), s(4), s(5), s(6), s(7), 1.0);
   return true;
-}
-
-cv::Point2d Apply(const cv::Matx33d& h, const cv::Point2d& p) {
-  const cv::Vec3d q = h * cv::Vec3d(p.x, p.y, 1.0);
-  return {q[0] / q[2], q[1] / q[2]};
 }
 
 // RMS residual of the least-squares similarity mapping `src` onto `dst`.
@@ -403,15 +399,14 @@ Status DetectMarkerScale(const cv::Mat& image, const MarkerOptions& options, Mar
     cv::Matx33d h;
     if (!Homography4(ideal, c, &h)) return Status::Ok();  // degenerate quad: not usable
     const cv::Point2d m(0.5 * s, 0.5 * s);
-    const double w = h(2, 0) * m.x + h(2, 1) * m.y + h(2, 2);
-    const double det_j = cv::determinant(h) / (w * w * w);  // image px^2 per mm^2 at m
-    if (!(std::isfinite(det_j) && std::abs(det_j) > 0.0)) return Status::Ok();
+    const double px_per_mm = LocalScale(h, m);  // image px per mm at m
+    if (!(std::isfinite(px_per_mm) && px_per_mm > 0.0)) return Status::Ok();
     out->found = true;
     out->id = best->first;
     out->corners = c;
     out->image_from_marker_mm = h;
-    out->centre = Apply(h, m);
-    out->mm_per_px = 1.0 / std::sqrt(std::abs(det_j));
+    out->centre = ApplyHomography(h, m);
+    out->mm_per_px = 1.0 / px_per_mm;
     out->fit_residual_px = SimilarityResidual(ideal, c);
     double perimeter = 0.0;
     for (int k = 0; k < 4; ++k) perimeter += cv::norm(c[(k + 1) % 4] - c[k]);

@@ -14,20 +14,13 @@
 
 #include "cli/cli_common.h"
 #include "cli/marker_cli.h"
+#include "io/image_file.h"
 #include "skintrack/calib/marker.h"
 
 namespace skintrack::cli {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::uint32_t Crc32(const unsigned char* data, size_t n, std::uint32_t crc = 0xFFFFFFFFu) {
-  for (size_t i = 0; i < n; ++i) {
-    crc ^= data[i];
-    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-  }
-  return crc;
-}
 
 void PutBigEndian(std::uint32_t v, unsigned char* out) {
   out[0] = static_cast<unsigned char>(v >> 24);
@@ -48,7 +41,7 @@ bool AddPngResolution(double dpi, std::vector<uchar>* png) {
   PutBigEndian(ppm, chunk.data() + 8);
   PutBigEndian(ppm, chunk.data() + 12);
   chunk[16] = 1;  // unit: metre
-  PutBigEndian(Crc32(chunk.data() + 4, 4 + 9) ^ 0xFFFFFFFFu, chunk.data() + 17);
+  PutBigEndian(io::internal::Crc32(chunk.data() + 4, 4 + 9), chunk.data() + 17);
   png->insert(png->begin() + kAfterIhdr, chunk.begin(), chunk.end());
   return true;
 }

@@ -79,6 +79,7 @@ int RunRepeatability(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   compare::CompareOptions options;
+  options.detect_marker = false;  // registration only: the scale is --mm-per-px or unknown
   if (vm.count("mm-per-px")) options.mm_per_px = vm["mm-per-px"].as<double>();
   io::LoadOptions load;
   load.max_pixels = static_cast<std::int64_t>(vm["max-megapixels"].as<double>() * 1e6);

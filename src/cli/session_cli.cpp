@@ -203,8 +203,7 @@ Status AddPairAssessment(const po::variables_map& vm, const cv::Mat& before,
   // read the images and the region (joined on every path, exceptions included).
   quality::LightingDifference lighting;
   BackgroundTask lighting_task(
-      [&]() -> Status {
-        if (cv::countNonZero(session.region) < 100) return Status::InvalidInput("no region");
+      [&] {
         return quality::MeasureLightingDifference(before, session.aligned_after, session.region,
                                                   quality::LightingOptions(), &lighting);
       },

@@ -103,17 +103,11 @@ struct TextureSession {
 TextureSession TextureSums(const cv::Mat& srgb, const cv::Mat& mask,
                            const std::vector<mi::TextureBand>& bands, const Grid& g) {
   TextureSession out(bands.size(), g.Cells());
-  std::vector<double> sigmas;
-  std::vector<std::pair<size_t, size_t>> pairs;
-  for (const mi::TextureBand& b : bands) {
-    if (sigmas.empty() || std::abs(sigmas.back() - b.sigma_lo_px) > 1e-9)
-      sigmas.push_back(b.sigma_lo_px);
-    sigmas.push_back(b.sigma_hi_px);
-    pairs.emplace_back(sigmas.size() - 2, sigmas.size() - 1);
-  }
-  std::vector<cv::Mat> kernels;
-  for (double s : sigmas) kernels.push_back(mi::TextureKernel(s));
-  const int halo = kernels.back().rows / 2 + 1;
+  const mi::BandFilters filters = mi::MakeBandFilters(bands);
+  const std::vector<double>& sigmas = filters.sigmas;
+  const std::vector<std::pair<size_t, size_t>>& pairs = filters.pairs;
+  const std::vector<cv::Mat>& kernels = filters.kernels;
+  const int halo = filters.Halo() + 1;
   const int rows = srgb.rows, cols = srgb.cols;
   const int strips = (rows + kStripRows - 1) / kStripRows;
   std::vector<CellSums> strip_sums(static_cast<size_t>(strips),
@@ -171,7 +165,7 @@ TextureSession TextureSums(const cv::Mat& srgb, const cv::Mat& mask,
   }
   const double sd = nn > 0 ? mi::kImmerkaerScale * ns / nn : 0.0;
   for (const mi::TextureBand& b : bands) {
-    const double v = sd * sd * mi::DogNoiseGain(b.sigma_lo_px, b.sigma_hi_px) / (b.gain * b.gain);
+    const double v = mi::BandNoiseVariance(sd, b);
     out.band_noise.push_back(v);
     out.noise_variance += v;
   }
@@ -389,6 +383,8 @@ Status ComputeTileSums(const cv::Mat& before, const SessionMetrics& session,
   const metrics::Detections& db = session.before.detections;
   const metrics::Detections& da = session.after.detections;
   std::vector<double> inside, total;
+  // Region pixels (every family's cells sum to this).
+  const double region_px = cv::countNonZero(region);
 
   // Texture.
   {
@@ -396,14 +392,8 @@ Status ComputeTileSums(const cv::Mat& before, const SessionMetrics& session,
     CellCounts(region, g, &inside, &total);
     const std::vector<mi::TextureBand> bands =
         mi::TextureBands(metric_options.texture_band_edges_mm, ppmm);
-    if (!bands.empty() && cv::countNonZero(region) > 0) {
-      const int support = static_cast<int>(std::ceil(3.0 * bands.back().sigma_hi_px));
-      cv::Mat mask;
-      cv::erode(
-          region, mask,
-          cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * support + 1, 2 * support + 1)),
-          cv::Point(-1, -1), 1, cv::BORDER_CONSTANT, cv::Scalar(0));
-      if (cv::countNonZero(mask) < 100) mask = region;
+    if (!bands.empty() && region_px > 0) {
+      const cv::Mat mask = mi::TextureMeasureMask(region, bands);  // as MeasureTexture
       const TextureSession tb = TextureSums(before, mask, bands, g);
       const TextureSession ta = TextureSums(session.aligned_after, mask, bands, g);
       const size_t nb = bands.size();
@@ -433,8 +423,6 @@ Status ComputeTileSums(const cv::Mat& before, const SessionMetrics& session,
     const Grid g = MakeGrid(before.size(), options.pores_tile_mm, ppmm);
     CellCounts(region, g, &inside, &total);
     const CellSums pb = PoreSums(db.pores, g), pa = PoreSums(da.pores, g);
-    double region_px = 0.0;
-    for (double v : inside) region_px += v;
     RatioMetric count;
     count.scale = region_px;
     out->push_back(
@@ -463,8 +451,6 @@ Status ComputeTileSums(const cv::Mat& before, const SessionMetrics& session,
     out->push_back(Collect("scars.area_fraction", "", RatioMetric(), g, inside, total, sb.v[0],
                            inside, sa.v[0], inside));
     if (mm_per_px) {
-      double region_px = 0.0;
-      for (double v : inside) region_px += v;
       RatioMetric mm2;
       mm2.scale = region_px * (*mm_per_px) * (*mm_per_px);
       out->push_back(Collect("scars.total_area_mm2", "mm^2", mm2, g, inside, total, sb.v[0], inside,
@@ -478,8 +464,6 @@ Status ComputeTileSums(const cv::Mat& before, const SessionMetrics& session,
     const Grid g = MakeGrid(before.size(), options.wrinkles_tile_mm, ppmm);
     CellCounts(region, g, &inside, &total);
     const CellSums wb = LineSums(db.wrinkles, g), wa = LineSums(da.wrinkles, g);
-    double region_px = 0.0;
-    for (double v : inside) region_px += v;
     RatioMetric length;
     length.scale = region_px;
     out->push_back(Collect("wrinkles.length_px", "px", length, g, inside, total, wb.v[0], inside,

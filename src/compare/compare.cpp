@@ -5,6 +5,7 @@
 #include <exception>
 #include <sstream>
 
+#include "skintrack/core/homography.h"
 #include "skintrack/core/parallel.h"
 
 namespace skintrack::compare {
@@ -18,17 +19,6 @@ Status CompareOptions::Check() const {
 }
 
 namespace {
-
-cv::Point2d Apply(const cv::Matx33d& h, const cv::Point2d& p) {
-  const cv::Vec3d q = h * cv::Vec3d(p.x, p.y, 1.0);
-  return {q[0] / q[2], q[1] / q[2]};
-}
-
-// sqrt(|det J|) of the homography h at p: output px per input px (isotropic, local).
-double LocalScale(const cv::Matx33d& h, const cv::Point2d& p) {
-  const double w = h(2, 0) * p.x + h(2, 1) * p.y + h(2, 2);
-  return std::sqrt(std::abs(cv::determinant(h) / (w * w * w)));
-}
 
 // A detection on an image resampled by `s` (image px per full-size px, centres kept)
 // re-expressed in the full-size frame.
@@ -85,7 +75,7 @@ void ResolveScale(const CompareOptions& options, const align::AlignmentResult& a
     scale->session = "after";
     scale->marker_id = a.id;
     scale->fit_residual_px = a.fit_residual_px;
-    scale->marker_centre_before = Apply(alignment.after_to_before, a.centre);
+    scale->marker_centre_before = ApplyHomography(alignment.after_to_before, a.centre);
     scale->reason = what + " (id " + std::to_string(a.id) +
                     ") in the after photo, carried to the before photo through the alignment";
     return;

@@ -19,6 +19,7 @@
 
 #include "io/image_file.h"
 #include "skintrack/core/image.h"
+#include "skintrack/core/parallel.h"
 
 namespace fs = std::filesystem;
 
@@ -290,15 +291,13 @@ Status WriteImage(const std::string& path, const cv::Mat& image, int jpeg_qualit
 }
 
 Status WriteImages(const std::vector<ImageToWrite>& images) {
-  std::vector<Status> st(images.size());
-  cv::parallel_for_(cv::Range(0, static_cast<int>(images.size())), [&](const cv::Range& r) {
-    for (int i = r.start; i < r.end; ++i) {
-      const ImageToWrite& w = images[static_cast<size_t>(i)];
-      st[static_cast<size_t>(i)] = WriteImage(w.path, w.image, w.jpeg_quality);
-    }
-  });
-  for (const Status& s : st) SKINTRACK_RETURN_IF_ERROR(s);
-  return Status::Ok();
+  return RunEach(
+      static_cast<int>(images.size()),
+      [&](int i) {
+        const ImageToWrite& w = images[static_cast<size_t>(i)];
+        return WriteImage(w.path, w.image, w.jpeg_quality);
+      },
+      "WriteImages");
 }
 
 }  // namespace skintrack::io

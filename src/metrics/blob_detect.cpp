@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <cstring>
 #include <mutex>
-#include <vector>
 #include <opencv2/core/hal/intrin.hpp>
 #include <opencv2/imgproc.hpp>
+#include <vector>
 
 namespace skintrack::metrics::internal {
 namespace {

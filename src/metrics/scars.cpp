@@ -191,14 +191,16 @@ void Measure(const Context& ctx, const MetricsOptions& o, const std::vector<Blob
   const double in = ctx.Px(o.scar_annulus_inner_mm), out = ctx.Px(o.scar_annulus_outer_mm);
   cv::Vec3d bgr_in(0, 0, 0), bgr_out(0, 0, 0);
   double y_in = 0, y_out = 0;
+  // Pixels off the detected lines are gathered only when a line crosses the window.
+  const bool crossed = !lines.empty() && cv::countNonZero(lines(w)) > 0;
   std::vector<float> v_in, v_out, off_in, off_out;
   const cv::Mat linear_bgr = photometric::SrgbToLinear(ctx.srgb(w));
   for (int i = 0; i < w.height; ++i) {
     const float* yr = ctx.linear_y.ptr<float>(w.y + i) + w.x;
     const cv::Vec3f* cr = linear_bgr.ptr<cv::Vec3f>(i);
-    const uchar* on_line = lines.empty() ? nullptr : lines.ptr<uchar>(w.y + i) + w.x;
+    const uchar* on_line = crossed ? lines.ptr<uchar>(w.y + i) + w.x : nullptr;
     for (int j = 0; j < w.width; ++j) {
-      const bool off = on_line == nullptr || on_line[j] == 0;
+      const bool off = on_line != nullptr && on_line[j] == 0;
       if (blob->mask(i, j) != 0) {
         y_in += yr[j];
         bgr_in += cv::Vec3d(cr[j]);
@@ -216,12 +218,15 @@ void Measure(const Context& ctx, const MetricsOptions& o, const std::vector<Blob
   const double n_in = static_cast<double>(v_in.size()), n_out = static_cast<double>(v_out.size());
   blob->contrast = 1.0 - (y_in / n_in) / (y_out / n_out);
   blob->median_contrast = 1.0 - MedianOf(&v_in) / MedianOf(&v_out);
-  blob->off_line_fraction = static_cast<double>(off_in.size()) / n_in;
-  const float off_out_median = MedianOf(&off_out);
-  blob->off_line_median_contrast =
-      off_in.size() == v_in.size() && off_out.size() == v_out.size() ? blob->median_contrast
-      : off_out_median > 0.0f && !off_in.empty() ? 1.0 - MedianOf(&off_in) / off_out_median
-                                                 : 0.0;
+  if (!crossed) {  // no line in the window: everything is off the lines
+    blob->off_line_fraction = 1.0;
+    blob->off_line_median_contrast = blob->median_contrast;
+  } else {
+    blob->off_line_fraction = static_cast<double>(off_in.size()) / n_in;
+    const float off_out_median = MedianOf(&off_out);
+    blob->off_line_median_contrast =
+        off_out_median > 0.0f && !off_in.empty() ? 1.0 - MedianOf(&off_in) / off_out_median : 0.0;
+  }
   const Lab lab_in = ToLab(bgr_in / n_in), lab_out = ToLab(bgr_out / n_out);
   const double drop = lab_out.l - lab_in.l;
   const double excess = lab_in.b - lab_out.b * (lab_in.l + 16.0) / (lab_out.l + 16.0);

@@ -136,26 +136,15 @@ Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetric
   if (bands.empty() || cv::countNonZero(ctx.roi) == 0) return Status::Ok();
 
   // Pixels measured: the ROI minus the coarsest filter's support.
-  const int support = static_cast<int>(std::ceil(3.0 * bands.back().sigma_hi_px));
-  cv::Mat mask;
-  cv::erode(ctx.roi, mask,
-            cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * support + 1, 2 * support + 1)),
-            cv::Point(-1, -1), 1, cv::BORDER_CONSTANT, cv::Scalar(0));
-  if (cv::countNonZero(mask) < 100) mask = ctx.roi;
+  const cv::Mat mask = TextureMeasureMask(ctx.roi, bands);
 
   // The distinct Gaussians (consecutive bands share an edge) and each band's pair of them.
-  std::vector<double> sigmas;
-  std::vector<std::pair<size_t, size_t>> pairs;
-  for (const TextureBand& b : bands) {
-    if (sigmas.empty() || std::abs(sigmas.back() - b.sigma_lo_px) > 1e-9)
-      sigmas.push_back(b.sigma_lo_px);
-    sigmas.push_back(b.sigma_hi_px);
-    pairs.emplace_back(sigmas.size() - 2, sigmas.size() - 1);
-  }
+  const BandFilters filters = MakeBandFilters(bands);
+  const std::vector<double>& sigmas = filters.sigmas;
+  const std::vector<std::pair<size_t, size_t>>& pairs = filters.pairs;
+  const std::vector<cv::Mat>& kernels = filters.kernels;
   const int distance = std::max(1, static_cast<int>(std::lround(o.glcm_offset_mm * ctx.px_per_mm)));
-  std::vector<cv::Mat> kernels;
-  for (double sg : sigmas) kernels.push_back(TextureKernel(sg));
-  const int halo = kernels.back().rows / 2 + distance + 1;
+  const int halo = filters.Halo() + distance + 1;
   const int rows = ctx.linear_y.rows, cols = ctx.linear_y.cols;
   const int tiles = (rows + kTileRows - 1) / kTileRows;
   const int levels = o.glcm_levels;
@@ -261,8 +250,7 @@ Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetric
     const TextureBand& band = bands[b];
     const double mean = total.sum[b] / n;
     const double var = std::max(0.0, total.sum2[b] / n - mean * mean) / (band.gain * band.gain);
-    const double noise = noise_sd * noise_sd * DogNoiseGain(band.sigma_lo_px, band.sigma_hi_px) /
-                         (band.gain * band.gain);
+    const double noise = BandNoiseVariance(noise_sd, band);
     const double v = std::max(0.0, var - noise);
     out->roughness_bands[band.key] = std::sqrt(v);
     variance_sum += v;

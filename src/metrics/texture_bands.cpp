@@ -211,4 +211,31 @@ GlcmFeatures ComputeGlcm(const cv::Mat& quantised, const cv::Mat& mask, int dist
   return counts.Features();
 }
 
+BandFilters MakeBandFilters(const std::vector<TextureBand>& bands) {
+  BandFilters f;
+  for (const TextureBand& b : bands) {
+    if (f.sigmas.empty() || std::abs(f.sigmas.back() - b.sigma_lo_px) > 1e-9)
+      f.sigmas.push_back(b.sigma_lo_px);
+    f.sigmas.push_back(b.sigma_hi_px);
+    f.pairs.emplace_back(f.sigmas.size() - 2, f.sigmas.size() - 1);
+  }
+  for (double s : f.sigmas) f.kernels.push_back(TextureKernel(s));
+  return f;
+}
+
+cv::Mat TextureMeasureMask(const cv::Mat& roi, const std::vector<TextureBand>& bands) {
+  if (bands.empty()) return roi;
+  const int support = static_cast<int>(std::ceil(3.0 * bands.back().sigma_hi_px));
+  cv::Mat mask;
+  cv::erode(roi, mask,
+            cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * support + 1, 2 * support + 1)),
+            cv::Point(-1, -1), 1, cv::BORDER_CONSTANT, cv::Scalar(0));
+  return cv::countNonZero(mask) < 100 ? roi : mask;
+}
+
+double BandNoiseVariance(double noise_sd, const TextureBand& band) {
+  return noise_sd * noise_sd * DogNoiseGain(band.sigma_lo_px, band.sigma_hi_px) /
+         (band.gain * band.gain);
+}
+
 }  // namespace skintrack::metrics::internal

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <opencv2/core.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace skintrack::metrics::internal {
@@ -31,6 +32,25 @@ struct TextureBand {
 
 // The bands of consecutive edges whose lower edge spans >= kTextureMinEdgePx px.
 std::vector<TextureBand> TextureBands(const std::vector<double>& edges_mm, double px_per_mm);
+
+// The distinct Gaussians of `bands` (consecutive bands share an edge), each band's pair of
+// indices (lo, hi) into them, and their kernels (TextureKernel): what MeasureTexture and the
+// change statistics' texture tiles filter with.
+struct BandFilters {
+  std::vector<double> sigmas;                    // px, ascending
+  std::vector<std::pair<size_t, size_t>> pairs;  // per band: (lo, hi) index into sigmas
+  std::vector<cv::Mat> kernels;                  // per sigma
+  int Halo() const { return kernels.empty() ? 0 : kernels.back().rows / 2; }
+};
+BandFilters MakeBandFilters(const std::vector<TextureBand>& bands);
+
+// The pixels the texture bands are measured on: `roi` eroded (square, constant-0 border) by the
+// coarsest kept band's support ceil(3 sigma_hi), or `roi` itself when fewer than 100 px remain.
+cv::Mat TextureMeasureMask(const cv::Mat& roi, const std::vector<TextureBand>& bands);
+
+// Variance of white noise of sd `noise_sd` (log units) in `band` after its gain normalisation:
+// noise_sd^2 DogNoiseGain(sigma_lo, sigma_hi) / gain^2.
+double BandNoiseVariance(double noise_sd, const TextureBand& band);
 
 // Peak of the transfer function of the continuous DoG G(s) - G(r s) (r > 1):
 // T(x) = exp(-x) - exp(-r^2 x), x = 2 pi^2 s^2 f^2, maximal at x* = 2 ln r / (r^2 - 1).

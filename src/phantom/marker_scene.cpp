@@ -14,7 +14,7 @@ cv::Matx33d SkinFromMarkerMm(const MarkerSceneOptions& marker, double px_per_mm,
                              const cv::Matx33d& before_from_skin, cv::Size size) {
   const cv::Point2d in_before(marker.centre_x_fraction * (size.width - 1),
                               marker.centre_y_fraction * (size.height - 1));
-  const cv::Point2d c = Apply(before_from_skin.inv(), in_before);
+  const cv::Point2d c = ApplyHomography(before_from_skin.inv(), in_before);
   const double r = marker.rotation_deg * CV_PI / 180.0;
   const double k = px_per_mm, half = 0.5 * marker.side_mm;
   const cv::Matx33d rot_scale(k * std::cos(r), -k * std::sin(r), 0.0, k * std::sin(r),
@@ -34,7 +34,7 @@ Status PaintMarker(const MarkerSceneOptions& marker, const cv::Matx33d& skin_fro
   double x0 = 1e300, y0 = 1e300, x1 = -1e300, y1 = -1e300;
   for (const cv::Point2d& m : {cv::Point2d(-q, -q), cv::Point2d(s + q, -q),
                                cv::Point2d(s + q, s + q), cv::Point2d(-q, s + q)}) {
-    const cv::Point2d p = Apply(skin_from_marker_mm, m) - cv::Point2d(canvas.x, canvas.y);
+    const cv::Point2d p = ApplyHomography(skin_from_marker_mm, m) - cv::Point2d(canvas.x, canvas.y);
     x0 = std::min(x0, p.x), y0 = std::min(y0, p.y);
     x1 = std::max(x1, p.x), y1 = std::max(y1, p.y);
   }
@@ -54,8 +54,9 @@ Status PaintMarker(const MarkerSceneOptions& marker, const cv::Matx33d& skin_fro
         float reflect = 0.0f, skin_weight = 0.0f;
         for (int sy = 0; sy < kSub; ++sy) {
           for (int sx = 0; sx < kSub; ++sx) {
-            const cv::Point2d m = Apply(mm_from_canvas, cv::Point2d(x + (sx + 0.5) / kSub - 0.5,
-                                                                    y + (sy + 0.5) / kSub - 0.5));
+            const cv::Point2d m = ApplyHomography(
+                mm_from_canvas,
+                cv::Point2d(x + (sx + 0.5) / kSub - 0.5, y + (sy + 0.5) / kSub - 0.5));
             if (m.x < -q || m.y < -q || m.x >= s + q || m.y >= s + q) {
               skin_weight += kWeight;
             } else if (m.x < 0 || m.y < 0 || m.x >= s || m.y >= s) {
@@ -80,11 +81,8 @@ std::vector<cv::Point2d> ChartCornersInSkin(const ChartSceneOptions& chart,
   const cv::Point2d in_before(chart.centre_x_fraction * (size.width - 1),
                               chart.centre_y_fraction * (size.height - 1));
   const cv::Matx33d skin_from_before = before_from_skin.inv();
-  const cv::Point2d c = Apply(skin_from_before, in_before);
-  // Skin px per before px at the centre (the capture's local scale, inverted).
-  const cv::Point2d dx = Apply(skin_from_before, in_before + cv::Point2d(1, 0)) - c;
-  const cv::Point2d dy = Apply(skin_from_before, in_before + cv::Point2d(0, 1)) - c;
-  const double k = std::sqrt(std::abs(dx.x * dy.y - dx.y * dy.x));
+  const cv::Point2d c = ApplyHomography(skin_from_before, in_before);
+  const double k = LocalScale(skin_from_before, in_before);  // skin px per before px there
   const double w = chart.width_fraction * size.width * k;
   const double h = w * photometric::kChartHeight / photometric::kChartWidth;
   const photometric::ChartCorners corners =

@@ -8,10 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "skintrack/core/homography.h"
 #include "skintrack/core/status.h"
 #include "skintrack/phantom/phantom.h"
 
 namespace skintrack::phantom::internal {
+
+using skintrack::LocalScale;  // core/homography.h
 
 // ---- Random streams -------------------------------------------------------------------------
 
@@ -44,9 +47,6 @@ void AddGaussian(cv::Mat* image, double sigma, std::uint64_t seed);
 
 // ---- Homographies ---------------------------------------------------------------------------
 
-cv::Point2d Apply(const cv::Matx33d& h, const cv::Point2d& p);
-// sqrt(|det J|) of the homography `h` at `p` (local isotropic scale).
-double LocalScale(const cv::Matx33d& h, const cv::Point2d& p);
 cv::Matx33d Translation(double tx, double ty);
 // Ok when `image_from_src` is finite and invertible and the preimages of the four corners of
 // an image of `size` are finite points on the same side of the horizon.

@@ -10,7 +10,6 @@
 namespace skintrack::phantom {
 namespace {
 
-using internal::Apply;
 using internal::LocalScale;
 
 // Largest canvas (skin-frame px) RenderPair agrees to render.
@@ -49,10 +48,10 @@ PhantomTruth MakeTruth(const internal::SkinModel& m, const PhantomOptions& o) {
   if (truth.after_to_before(2, 2) != 0.0)
     truth.after_to_before *= 1.0 / truth.after_to_before(2, 2);
   const cv::Point2d centre((size.width - 1) * 0.5, (size.height - 1) * 0.5);
-  truth.px_per_mm_before = s.px_per_mm * LocalScale(h, Apply(h.inv(), centre));
+  truth.px_per_mm_before = s.px_per_mm * LocalScale(h, ApplyHomography(h.inv(), centre));
 
   for (const internal::Pore& p : m.pores) {
-    const cv::Point2d q = Apply(h, p.c);
+    const cv::Point2d q = ApplyHomography(h, p.c);
     if (!Inside(q, size)) continue;
     const double k = LocalScale(h, p.c);
     const bool closed = p.close_draw < t.pore_close_fraction;
@@ -62,7 +61,7 @@ PhantomTruth MakeTruth(const internal::SkinModel& m, const PhantomOptions& o) {
   const auto blobs = [&](const auto& list, double before, double scale,
                          std::vector<TruthBlob>* out) {
     for (const auto& b : list) {
-      const cv::Point2d q = Apply(h, b.c);
+      const cv::Point2d q = ApplyHomography(h, b.c);
       if (!Inside(q, size)) continue;
       out->push_back({q.x, q.y, b.radius * LocalScale(h, b.c), before, before * scale});
     }
@@ -76,7 +75,7 @@ PhantomTruth MakeTruth(const internal::SkinModel& m, const PhantomOptions& o) {
       TruthLine tl;
       bool seen = false;
       for (const cv::Point2d& p : l.pts) {
-        tl.polyline.push_back(Apply(h, p));
+        tl.polyline.push_back(ApplyHomography(h, p));
         seen = seen || Inside(tl.polyline.back(), size);
       }
       if (!seen) continue;
@@ -103,15 +102,16 @@ TruthMarker MarkerTruth(const MarkerSceneOptions& mk, const cv::Matx33d& skin_fr
   t.side_mm = mk.side_mm;
   const double s = mk.side_mm;
   const cv::Point2d ideal[4] = {{0, 0}, {s, 0}, {s, s}, {0, s}};
-  const cv::Point2d centre_skin = Apply(skin_from_marker_mm, cv::Point2d(0.5 * s, 0.5 * s));
+  const cv::Point2d centre_skin =
+      ApplyHomography(skin_from_marker_mm, cv::Point2d(0.5 * s, 0.5 * s));
   const cv::Matx33d& hb = o.before_capture.image_from_skin;
   const cv::Matx33d& ha = o.after_capture.image_from_skin;
   for (int k = 0; k < 4; ++k) {
-    t.corners_before[k] = Apply(hb * skin_from_marker_mm, ideal[k]);
-    t.corners_after[k] = Apply(ha * skin_from_marker_mm, ideal[k]);
+    t.corners_before[k] = ApplyHomography(hb * skin_from_marker_mm, ideal[k]);
+    t.corners_after[k] = ApplyHomography(ha * skin_from_marker_mm, ideal[k]);
   }
-  t.centre_before = Apply(hb, centre_skin);
-  t.centre_after = Apply(ha, centre_skin);
+  t.centre_before = ApplyHomography(hb, centre_skin);
+  t.centre_after = ApplyHomography(ha, centre_skin);
   const double px_per_mm = internal::EffectiveSkin(o.skin).px_per_mm;
   t.px_per_mm_before = px_per_mm * LocalScale(hb, centre_skin);
   t.px_per_mm_after = px_per_mm * LocalScale(ha, centre_skin);
@@ -170,8 +170,10 @@ Status RenderPair(const PhantomOptions& options, PhantomPair* pair) {
     result.truth = MakeTruth(model, options);
     if (mk.side_mm > 0.0) result.truth.marker = MarkerTruth(mk, skin_from_marker_mm, options);
     for (const cv::Point2d& p : chart_skin) {
-      result.truth.chart_corners_before.push_back(Apply(options.before_capture.image_from_skin, p));
-      result.truth.chart_corners_after.push_back(Apply(options.after_capture.image_from_skin, p));
+      result.truth.chart_corners_before.push_back(
+          ApplyHomography(options.before_capture.image_from_skin, p));
+      result.truth.chart_corners_after.push_back(
+          ApplyHomography(options.after_capture.image_from_skin, p));
     }
     *pair = std::move(result);
   } catch (const cv::Exception& e) {

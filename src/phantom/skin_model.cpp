@@ -20,7 +20,7 @@ struct CentreSampler {
   double x0, x1, y0, y1;
   cv::Point2d operator()(std::mt19937_64& rng) const {
     const double x = Uniform(rng, x0, x1), y = Uniform(rng, y0, y1);
-    return Apply(skin_from_before, {x, y});
+    return ApplyHomography(skin_from_before, {x, y});
   }
 };
 
@@ -279,7 +279,7 @@ SkinModel BuildSkinModel(const SkinOptions& skin, std::uint64_t seed, const cv::
   const double ppmm = skin.px_per_mm;
   const cv::Matx33d skin_from_before = before_from_skin.inv();
   const cv::Point2d centre((size.width - 1) * 0.5, (size.height - 1) * 0.5);
-  const double s_before = LocalScale(before_from_skin, Apply(skin_from_before, centre));
+  const double s_before = LocalScale(before_from_skin, ApplyHomography(skin_from_before, centre));
   const double inset = std::min(1.0 * ppmm * s_before, 0.1 * std::min(size.width, size.height));
   const CentreSampler sample{skin_from_before, inset, size.width - 1.0 - inset, inset,
                              size.height - 1.0 - inset};

@@ -46,19 +46,6 @@ void AddGaussian(cv::Mat* image, double sigma, std::uint64_t seed) {
   });
 }
 
-cv::Point2d Apply(const cv::Matx33d& h, const cv::Point2d& p) {
-  const cv::Vec3d q = h * cv::Vec3d(p.x, p.y, 1.0);
-  return {q[0] / q[2], q[1] / q[2]};
-}
-
-double LocalScale(const cv::Matx33d& h, const cv::Point2d& p) {
-  const cv::Vec3d q = h * cv::Vec3d(p.x, p.y, 1.0);
-  const double w = q[2], x = q[0] / w, y = q[1] / w;
-  const double j00 = (h(0, 0) - x * h(2, 0)) / w, j01 = (h(0, 1) - x * h(2, 1)) / w;
-  const double j10 = (h(1, 0) - y * h(2, 0)) / w, j11 = (h(1, 1) - y * h(2, 1)) / w;
-  return std::sqrt(std::abs(j00 * j11 - j01 * j10));
-}
-
 cv::Matx33d Translation(double tx, double ty) { return {1, 0, tx, 0, 1, ty, 0, 0, 1}; }
 
 namespace {
@@ -104,7 +91,7 @@ cv::Rect2d PreimageBox(const cv::Matx33d& image_from_src, cv::Size size) {
   ImageCorners(size, corners);
   double x0 = 1e300, y0 = 1e300, x1 = -1e300, y1 = -1e300;
   for (const cv::Point2d& c : corners) {
-    const cv::Point2d p = Apply(src_from_image, c);
+    const cv::Point2d p = ApplyHomography(src_from_image, c);
     x0 = std::min(x0, p.x);
     y0 = std::min(y0, p.y);
     x1 = std::max(x1, p.x);
@@ -115,7 +102,7 @@ cv::Rect2d PreimageBox(const cv::Matx33d& image_from_src, cv::Size size) {
 
 double AntiAliasSigma(const cv::Matx33d& image_from_src, cv::Size size) {
   const cv::Point2d centre((size.width - 1) * 0.5, (size.height - 1) * 0.5);
-  const double s = LocalScale(image_from_src, Apply(image_from_src.inv(), centre));
+  const double s = LocalScale(image_from_src, ApplyHomography(image_from_src.inv(), centre));
   if (!(s < 0.999)) return 0.0;
   return 0.5 * std::sqrt(1.0 / (s * s) - 1.0);
 }

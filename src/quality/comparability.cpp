@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "quality/format.h"
+#include "skintrack/core/homography.h"
 #include "skintrack/core/image.h"
 #include "skintrack/photometric/color.h"
 #include "skintrack/quality/quality.h"
@@ -151,17 +152,8 @@ Status MeasureLightingDifference(const cv::Mat& before, const cv::Mat& aligned_a
 }
 
 double AfterPxPerBeforePx(const align::AlignmentResult& alignment, const cv::Point2d& at) {
-  // J of before->after = H^-1 at `at`: for q = H^-1 (x, y, 1), with w its third component,
-  // J = (A - q_xy c^T) / w where A is the top-left 2x2 block and c the first two entries of
-  // the third row of H^-1.
-  const cv::Matx33d h = alignment.after_to_before.inv();
-  const double w = h(2, 0) * at.x + h(2, 1) * at.y + h(2, 2);
-  if (!(std::abs(w) > 1e-12)) return 0.0;
-  const double qx = (h(0, 0) * at.x + h(0, 1) * at.y + h(0, 2)) / w;
-  const double qy = (h(1, 0) * at.x + h(1, 1) * at.y + h(1, 2)) / w;
-  const double j00 = (h(0, 0) - qx * h(2, 0)) / w, j01 = (h(0, 1) - qx * h(2, 1)) / w;
-  const double j10 = (h(1, 0) - qy * h(2, 0)) / w, j11 = (h(1, 1) - qy * h(2, 1)) / w;
-  return std::sqrt(std::abs(j00 * j11 - j01 * j10));
+  const double s = LocalScale(alignment.after_to_before.inv(), at);  // before -> after mapping
+  return std::isfinite(s) ? s : 0.0;
 }
 
 Status AssessPair(const PhotoQuality& before, const PhotoQuality& after,

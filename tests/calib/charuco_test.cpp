@@ -145,11 +145,18 @@ TEST(DetectCharucoScaleTest, ThinMarginBoard) {
 TEST(DetectCharucoScaleTest, NoBoardAndSingleMarkerModeIgnoreEachOther) {
   double truth = 0;
   const cv::Mat photo = Scene(cv::Matx33d(2.0, 0, 150, 0, 2.0, 30, 0, 0, 1), 0, 0, &truth);
-  // Single-marker mode on the board: it may find a board marker (its scale would be the
-  // marker's 10 mm default, wrong) -- the board options are what make it a board.
+  // With the board options the photo is read as a board; in single-marker mode (the default
+  // options) the same photo never is: at most one of its markers, taken for a 10 mm marker.
   calib::MarkerScale board;
   ASSERT_TRUE(calib::DetectMarkerScale(photo, Board5x7(), &board).ok());
   EXPECT_TRUE(board.board);
+  calib::MarkerScale single;
+  ASSERT_TRUE(calib::DetectMarkerScale(photo, calib::MarkerOptions(), &single).ok());
+  EXPECT_FALSE(single.board);
+  EXPECT_EQ(single.n_corners, 0);
+  if (single.found) {
+    EXPECT_GT(std::abs(single.mm_per_px / truth - 1.0), 0.5);
+  }
   // A blank photo has no board.
   const cv::Mat blank(600, 800, kImageType, cv::Scalar::all(0.5));
   calib::MarkerScale none;
