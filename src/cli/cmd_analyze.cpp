@@ -75,21 +75,13 @@ int RunAnalyze(const std::vector<std::string>& args) {
   if (Status st = RoiWithoutChart(image.image, colour.chart_mask, options, &roi); !st.ok())
     return Fail(cmd, st);
   // Scale: --mm-per-px, else a marker in the photo, else unknown.
-  std::string scale_source = mm_per_px ? "user" : "none";
-  std::string scale_reason = mm_per_px ? "given by the user (--mm-per-px)" : "";
   calib::MarkerScale marker;
   if (!mm_per_px) {
     if (Status st = calib::DetectMarkerScale(image.image, marker_options, &marker); !st.ok())
       return Fail(cmd, st);
-    const std::string what = calib::DescribeTarget(marker_options);
-    if (marker.found) {
-      mm_per_px = marker.mm_per_px;
-      scale_source = "marker";
-      scale_reason = what + " (id " + std::to_string(marker.id) + ") in the photo";
-    } else {
-      scale_reason = "unknown: no --mm-per-px and no " + what + " found in the photo";
-    }
   }
+  const compare::ScaleInfo scale = compare::ResolvePhotoScale(mm_per_px, marker, marker_options);
+  mm_per_px = scale.mm_per_px;
   // The metrics and the quality gate are independent: run at once (the quality gate on a
   // second thread keeps the other core busy through the metrics' serial stretches).
   metrics::MetricsResult result;
@@ -108,19 +100,7 @@ int RunAnalyze(const std::vector<std::string>& args) {
   j["schema"] = report::kAnalyzeSchema;
   j["skintrack_version"] = kVersion;
   j["image"] = {{"path", image.path}, {"width", image.image.cols}, {"height", image.image.rows}};
-  const bool from_marker = scale_source == "marker";
-  const auto or_null = [from_marker](const nlohmann::json& v) {
-    return from_marker ? v : nlohmann::json(nullptr);
-  };
-  j["scale"] = {{"mm_per_px", mm_per_px ? nlohmann::json(*mm_per_px) : nlohmann::json(nullptr)},
-                {"source", scale_source},
-                {"reason", scale_reason},
-                {"session", or_null("image")},
-                {"marker_id", or_null(marker.id)},
-                {"fit_residual_px", or_null(marker.fit_residual_px)},
-                {"marker_centre_px", or_null({marker.centre.x, marker.centre.y})},
-                {"target", or_null(marker.board ? "charuco" : "marker")},
-                {"board_corners", or_null(marker.n_corners)}};
+  j["scale"] = report::PhotoScaleToJson(scale);
   j["parameters"] = report::ParametersToJson(result.effective);
   j["metrics"] = report::MetricsToJson(result);
   j["colour"] = colour.json;

@@ -89,6 +89,35 @@ void ResolveScale(const CompareOptions& options, const align::AlignmentResult& a
   scale->reason = "unknown: no --mm-per-px and no " + what + " found in either photo";
 }
 
+}  // namespace
+
+ScaleInfo ResolvePhotoScale(std::optional<double> user_mm_per_px, const calib::MarkerScale& marker,
+                            const calib::MarkerOptions& options) {
+  ScaleInfo scale;
+  if (user_mm_per_px) {
+    scale.mm_per_px = user_mm_per_px;
+    scale.source = "user";
+    scale.reason = "given by the user (--mm-per-px)";
+    return scale;
+  }
+  const std::string what = calib::DescribeTarget(options);
+  scale.before_marker = marker;
+  if (!marker.found) {
+    scale.reason = "unknown: no --mm-per-px and no " + what + " found in the photo";
+    return scale;
+  }
+  scale.mm_per_px = marker.mm_per_px;
+  scale.source = "marker";
+  scale.session = "image";
+  scale.marker_id = marker.id;
+  scale.fit_residual_px = marker.fit_residual_px;
+  scale.marker_centre_before = marker.centre;
+  scale.reason = what + " (id " + std::to_string(marker.id) + ") in the photo";
+  return scale;
+}
+
+namespace {
+
 // Aligns and finds the scale; `before_scale` / `after_scale` are image px per full-size px of
 // the given images, the result is in full-size frames.
 Status CompareImpl(const cv::Mat& before, const cv::Mat& after, bool resampled, double before_scale,

@@ -70,8 +70,10 @@ struct PatchSample {
   int pixels = 0;
 };
 
-// Samples the central `fraction` of `quad` (image px) of `linear` / `srgb` (BGR CV_32FC3).
-PatchSample SamplePatch(const cv::Mat& linear, const cv::Mat& srgb, const PatchQuad& quad,
+// Samples the central `fraction` of `quad` (image px) of `srgb` (BGR CV_32FC3) and its linear
+// light. Linear light is computed over the patch's bounding box only (lin, gamma: as
+// LineariseImage).
+PatchSample SamplePatch(const cv::Mat& srgb, Linearisation lin, double gamma, const PatchQuad& quad,
                         double fraction, double clip_level) {
   PatchSample s{};
   cv::Point2f c(0.f, 0.f);
@@ -79,7 +81,7 @@ PatchSample SamplePatch(const cv::Mat& linear, const cv::Mat& srgb, const PatchQ
   constexpr int kShift = 4;  // sub-pixel vertices for fillConvexPoly
   std::vector<cv::Point2f> inner;
   for (const auto& p : quad) inner.push_back(c + (p - c) * static_cast<float>(fraction));
-  const cv::Rect bounds = cv::boundingRect(inner) & cv::Rect(0, 0, linear.cols, linear.rows);
+  const cv::Rect bounds = cv::boundingRect(inner) & cv::Rect(0, 0, srgb.cols, srgb.rows);
   if (bounds.area() <= 0) return s;
   std::vector<cv::Point> pts;
   for (const auto& p : inner)
@@ -89,7 +91,7 @@ PatchSample SamplePatch(const cv::Mat& linear, const cv::Mat& srgb, const PatchQ
   cv::fillConvexPoly(mask, pts, cv::Scalar(255), cv::LINE_8, kShift);
   s.pixels = cv::countNonZero(mask);
   if (s.pixels == 0) return s;
-  const cv::Scalar lm = cv::mean(linear(bounds), mask);
+  const cv::Scalar lm = cv::mean(LineariseImage(srgb(bounds), lin, gamma), mask);
   const cv::Scalar sm = cv::mean(srgb(bounds), mask);
   s.linear_rgb = cv::Vec3d(lm[2], lm[1], lm[0]);
   s.srgb_rgb = cv::Vec3d(sm[2], sm[1], sm[0]);
@@ -103,8 +105,7 @@ PatchSample SamplePatch(const cv::Mat& linear, const cv::Mat& srgb, const PatchQ
 // Chart corners from cv::mcc's box (4 points), rotated so that corner 0 is next to patch 0:
 // of the 4 cyclic rotations, the one whose sampled patches best match mcc's own patch means.
 bool CornersFromMcc(const std::vector<cv::Point2f>& box, const cv::Mat& charts_rgb,
-                    const cv::Mat& linear, const cv::Mat& srgb, double fraction,
-                    ChartCorners* corners) {
+                    const cv::Mat& srgb, double fraction, ChartCorners* corners) {
   if (box.size() != 4 || charts_rgb.rows != 3 * kChartPatches || charts_rgb.cols < 2) return false;
   const float in = static_cast<float>(kMccBoxInset);
   const float w = static_cast<float>(kChartWidth), h = static_cast<float>(kChartHeight);
@@ -122,7 +123,8 @@ bool CornersFromMcc(const std::vector<cv::Point2f>& box, const cv::Mat& charts_r
     const auto quads = ChartPatchQuads(c);
     double ssd = 0.0;
     for (int k = 0; k < kChartPatches; ++k) {
-      const PatchSample s = SamplePatch(linear, srgb, quads[static_cast<size_t>(k)], fraction, 2.0);
+      const PatchSample s = SamplePatch(srgb, Linearisation::kSrgb, 2.2,
+                                        quads[static_cast<size_t>(k)], fraction, 2.0);
       for (int ch = 0; ch < 3; ++ch) {
         const double d = 255.0 * s.srgb_rgb[ch] - charts_rgb.at<double>(3 * k + ch, 1);
         ssd += d * d;
@@ -332,8 +334,6 @@ Status CalibrateColour(const cv::Mat& image, const ColourOptions& options,
   calibration->linearisation = options.linearisation;
   calibration->gamma = options.gamma;
   SKINTRACK_RETURN_IF_ERROR(CheckImage(image, kImageType, 64, "CalibrateColour image"));
-  const cv::Mat linear = LineariseImage(image, options.linearisation, options.gamma);
-
   // 1. Locate the chart.
   ChartCorners corners;
   if (options.chart_corners.size() == 4) {
@@ -347,8 +347,8 @@ Status CalibrateColour(const cv::Mat& image, const ColourOptions& options,
       return Status::Ok();
     }
     const cv::Ptr<cv::mcc::CChecker> checker = detector->getBestColorChecker();
-    if (checker.empty() || !CornersFromMcc(checker->getBox(), checker->getChartsRGB(), linear,
-                                           image, options.patch_fraction, &corners)) {
+    if (checker.empty() || !CornersFromMcc(checker->getBox(), checker->getChartsRGB(), image,
+                                           options.patch_fraction, &corners)) {
       calibration->message = "colour chart detection returned no usable geometry";
       return Status::Ok();
     }
@@ -365,8 +365,9 @@ Status CalibrateColour(const cv::Mat& image, const ColourOptions& options,
   cv::Mat src(kChartPatches, 1, CV_64FC3);
   int usable = 0;
   for (int k = 0; k < kChartPatches; ++k) {
-    const PatchSample s = SamplePatch(linear, image, quads[static_cast<size_t>(k)],
-                                      options.patch_fraction, options.clip_level);
+    const PatchSample s =
+        SamplePatch(image, options.linearisation, options.gamma, quads[static_cast<size_t>(k)],
+                    options.patch_fraction, options.clip_level);
     calibration->patch_linear_rgb.push_back(s.linear_rgb);
     const bool ok = s.pixels > 0 && s.clipped_fraction <= kMaxClippedFraction;
     // cv::ccm leaves out patches outside the saturation thresholds set below: an unusable

@@ -60,17 +60,25 @@ Status FitField(const cv::Mat& card, int degree, cv::Mat* field, double* residua
     ss += r * r;
   }
   *residual = std::sqrt(ss / a.rows);
-  // Evaluate at full size: P(x, y) = sum_j y^j * (sum_i c_ij x^i), one column polynomial per row.
+  // Evaluate at full size, the powers of x tabulated once per column and those of y once per
+  // row: each term x^i y^j is the same product Monomials forms (identical values).
+  const int powers = degree + 1;
+  std::vector<double> xp(static_cast<size_t>(card.cols) * powers);
+  for (int x = 0; x < card.cols; ++x)
+    for (int i = 0; i < powers; ++i)
+      xp[static_cast<size_t>(x) * powers + i] = std::pow(x * sx - 1.0, i);
   cv::Mat f(card.size(), CV_32FC1);
   cv::parallel_for_(cv::Range(0, card.rows), [&](const cv::Range& range) {
-    std::vector<double> m(static_cast<size_t>(terms));
+    std::vector<double> yp(static_cast<size_t>(powers));
     for (int y = range.start; y < range.end; ++y) {
       float* out = f.ptr<float>(y);
-      const double ny = y * sy - 1.0;
+      for (int j = 0; j < powers; ++j) yp[static_cast<size_t>(j)] = std::pow(y * sy - 1.0, j);
       for (int x = 0; x < card.cols; ++x) {
-        Monomials(x * sx - 1.0, ny, degree, m.data());
+        const double* px = &xp[static_cast<size_t>(x) * powers];
         double p = 0.0;
-        for (int k = 0; k < terms; ++k) p += coef.at<double>(k) * m[static_cast<size_t>(k)];
+        int k = 0;
+        for (int d = 0; d <= degree; ++d)
+          for (int j = 0; j <= d; ++j) p += coef.at<double>(k++) * (px[d - j] * yp[j]);
         out[x] = static_cast<float>(std::exp(p));
       }
     }

@@ -64,6 +64,23 @@ nlohmann::json ScaleJson(const compare::ScaleInfo& s) {
 
 }  // namespace
 
+nlohmann::json PhotoScaleToJson(const compare::ScaleInfo& s) {
+  const bool marker = s.source == "marker";
+  const calib::MarkerScale& m = s.before_marker;
+  const auto or_null = [marker](const nlohmann::json& v) {
+    return marker ? v : nlohmann::json(nullptr);
+  };
+  return {{"mm_per_px", Nullable(s.mm_per_px.has_value(), s.mm_per_px.value_or(0.0))},
+          {"source", s.source},
+          {"reason", s.reason},
+          {"session", or_null(s.session)},
+          {"marker_id", or_null(s.marker_id)},
+          {"fit_residual_px", or_null(s.fit_residual_px)},
+          {"marker_centre_px", or_null({s.marker_centre_before.x, s.marker_centre_before.y})},
+          {"target", or_null(m.board ? "charuco" : "marker")},
+          {"board_corners", or_null(m.n_corners)}};
+}
+
 nlohmann::json CompareToJson(const compare::CompareResult& result) {
   const align::AlignmentResult& a = result.alignment;
   nlohmann::json nonrigid = {{"used", a.nonrigid_used}};

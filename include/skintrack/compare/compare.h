@@ -67,6 +67,13 @@ struct CompareResult {
 Status ComparePair(const cv::Mat& before, const cv::Mat& after, const CompareOptions& options,
                    CompareResult* result);
 
+// The scale of ONE photo (analyze), by the rules of ScaleInfo: the user's mm_per_px wins
+// ("user"); else `marker` (that photo's DetectMarkerScale result) when found ("marker",
+// session "image", before_marker = marker); else "none". `options` names the target in the
+// reason.
+ScaleInfo ResolvePhotoScale(std::optional<double> user_mm_per_px, const calib::MarkerScale& marker,
+                            const calib::MarkerOptions& options);
+
 // A pair of photos loaded for comparison.
 struct LoadedPair {
   io::LoadedImage before, after;  // possibly decoded at reduced size (see LoadPair)

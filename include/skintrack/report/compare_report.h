@@ -16,6 +16,11 @@ inline constexpr const char* kCompareSchema = "skintrack.compare.v1";
 // The comparison as JSON, field names exactly as documented in docs/compare_json.md.
 nlohmann::json CompareToJson(const compare::CompareResult& result);
 
+// `scale` of the analyze JSON (one photo, compare::ResolvePhotoScale): mm_per_px, source,
+// reason, and (null unless source "marker") session, marker_id, fit_residual_px,
+// marker_centre_px, target ("marker" / "charuco"), board_corners.
+nlohmann::json PhotoScaleToJson(const compare::ScaleInfo& scale);
+
 // Alternating square tiles (tile_px a side) of `before` and `aligned_after` (same size and
 // type); outside `overlap_mask` (CV_8UC1, may be empty) before is shown.
 cv::Mat Checkerboard(const cv::Mat& before, const cv::Mat& aligned_after,
