@@ -243,6 +243,10 @@ Status MarkerOptions::Check() const {
   if (!(min_marker_perimeter_rate > 0.0 && min_marker_perimeter_rate < 4.0)) {
     return Status::InvalidArgument(p + "min_marker_perimeter_rate must be in (0, 4)");
   }
+  if (search_max_side_px != 0 && !(search_max_side_px >= 64 && search_max_side_px <= 100000)) {
+    return Status::InvalidArgument(p + "search_max_side_px must be 0 (full resolution) or in " +
+                                   "[64, 100000], got " + std::to_string(search_max_side_px));
+  }
   if (!(refine_profile_cells >= 0.1 && refine_profile_cells <= 0.5)) {
     return Status::InvalidArgument(p + "refine_profile_cells must be in [0.1, 0.5]");
   }
@@ -345,8 +349,20 @@ Status DetectMarkerScale(const cv::Mat& image, const MarkerOptions& options, Mar
   if (options.UsesBoard()) return internal::DetectCharucoScale(image, options, out);
   try {
     const cv::Ptr<cv::aruco::Dictionary> dict = GetDictionary(options.dictionary);
-    cv::Mat grey;
-    cv::cvtColor(ToBgr8(image), grey, cv::COLOR_BGR2GRAY);
+    // Grey 8-bit search image, reduced to options.search_max_side_px (a search px (u, v)
+    // covers full px ((u + 0.5) fx - 0.5, (v + 0.5) fy - 0.5)).
+    cv::Mat grey_f, grey;
+    cv::cvtColor(image, grey_f, cv::COLOR_BGR2GRAY);
+    const int long_side = std::max(image.cols, image.rows);
+    if (options.search_max_side_px > 0 && long_side > options.search_max_side_px) {
+      const double k = static_cast<double>(options.search_max_side_px) / long_side;
+      const cv::Size small(std::max(1, static_cast<int>(std::lround(image.cols * k))),
+                           std::max(1, static_cast<int>(std::lround(image.rows * k))));
+      cv::resize(grey_f, grey_f, small, 0.0, 0.0, cv::INTER_AREA);
+    }
+    const double fx = static_cast<double>(image.cols) / grey_f.cols;
+    const double fy = static_cast<double>(image.rows) / grey_f.rows;
+    grey_f.convertTo(grey, CV_8U, 255.0);  // rounds and saturates
     cv::Ptr<cv::aruco::DetectorParameters> params = cv::aruco::DetectorParameters::create();
     params->minMarkerDistanceRate = options.min_marker_distance_rate;
     params->minMarkerPerimeterRate = options.min_marker_perimeter_rate;
@@ -365,7 +381,12 @@ Status DetectMarkerScale(const cv::Mat& image, const MarkerOptions& options, Mar
     std::map<int, Candidate> best_per_id;
     for (size_t i = 0; i < ids.size(); ++i) {
       Candidate cand;
-      for (int k = 0; k < 4; ++k) cand.c[k] = cv::Point2d(corners[i][k].x, corners[i][k].y);
+      for (int k = 0; k < 4; ++k) {
+        cv::Point2f& q = corners[i][k];
+        q.x = static_cast<float>((q.x + 0.5) * fx - 0.5);
+        q.y = static_cast<float>((q.y + 0.5) * fy - 0.5);
+        cand.c[k] = cv::Point2d(q.x, q.y);
+      }
       cand.area = QuadArea(corners[i]);
       cand.lum = LuminanceAround(image, cand.c, cells, &cand.origin);
       cand.step = EdgeStep(cand.lum, cand.origin, cand.c, cells);

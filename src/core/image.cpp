@@ -2,24 +2,44 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
+#include <cstring>
 #include <opencv2/core/utility.hpp>
 #include <string>
+#include <type_traits>
 
 namespace skintrack {
 namespace {
 
+// |v| <= 1e6 and finite, tested on the bits: with the sign bit cleared, the IEEE-754 pattern
+// of a float (double) orders like its magnitude, and +inf / NaN lie above every finite value.
+// Integer compares of the masked bits vectorise (the float compares with NaN did not).
+// The masked bits fit the signed type, whose compares SSE2 has.
+inline std::int32_t MagnitudeBits(float v) {
+  std::int32_t u;
+  std::memcpy(&u, &v, sizeof u);
+  return u & 0x7fffffff;
+}
+inline std::int64_t MagnitudeBits(double v) {
+  std::int64_t u;
+  std::memcpy(&u, &v, sizeof u);
+  return u & 0x7fffffffffffffffll;
+}
+
 // First pixel (in row-major order) with a channel outside [-1e6, 1e6] or not finite, or
-// (-1, -1). Rows in parallel; a branch-free inner loop (NaN fails both comparisons).
+// (-1, -1). Rows in parallel; a branch-free inner loop.
 template <typename T>
 cv::Point FirstNonFinite(const cv::Mat& image) {
   const int cols = image.cols * image.channels();
+  const auto limit = MagnitudeBits(static_cast<T>(1e6));
+  using Bits = std::remove_const_t<decltype(limit)>;
   std::atomic<int> first_row{image.rows};
   cv::parallel_for_(cv::Range(0, image.rows), [&](const cv::Range& r) {
     for (int y = r.start; y < r.end && y < first_row.load(); ++y) {
       const T* p = image.ptr<T>(y);
-      bool ok = true;
-      for (int x = 0; x < cols; ++x) ok &= (p[x] >= T(-1e6)) & (p[x] <= T(1e6));
-      if (ok) continue;
+      Bits bad = 0;
+      for (int x = 0; x < cols; ++x) bad |= static_cast<Bits>(MagnitudeBits(p[x]) > limit);
+      if (bad == 0) continue;
       int expected = first_row.load();
       while (y < expected && !first_row.compare_exchange_weak(expected, y)) {
       }
@@ -30,7 +50,7 @@ cv::Point FirstNonFinite(const cv::Mat& image) {
   if (y >= image.rows) return cv::Point(-1, -1);
   const T* p = image.ptr<T>(y);
   for (int x = 0; x < cols; ++x)
-    if (!(p[x] >= T(-1e6) && p[x] <= T(1e6))) return cv::Point(x / image.channels(), y);
+    if (MagnitudeBits(p[x]) > limit) return cv::Point(x / image.channels(), y);
   return cv::Point(-1, -1);
 }
 

@@ -57,7 +57,8 @@ void BandSamples(const cv::Mat& y, const cv::Mat& mask, int r0, int r1, int marg
   cv::GaussianBlur(y.rowRange(e0, e1), b0, cv::Size(), s, s, cv::BORDER_REFLECT);
   cv::GaussianBlur(b0, b1, cv::Size(), p, p, cv::BORDER_REFLECT);
   const int cols = y.cols;
-  // Gradient magnitudes of b0 for the band rows +- 1 (for the non-maximum test).
+  // Squared gradient magnitudes of b0 for the band rows +- 1 (for the non-maximum test, which
+  // orders squares as it would magnitudes; the square root is taken of kept samples only).
   const int g0 = std::max(r0, margin) - 1, g1 = std::min(r1, y.rows - margin) + 1;
   if (g1 - g0 < 3) return;
   cv::Mat mag(g1 - g0, cols, CV_32F, cv::Scalar(0)), gx(mag.size(), CV_32F, cv::Scalar(0)),
@@ -74,7 +75,7 @@ void BandSamples(const cv::Mat& y, const cv::Mat& mask, int r0, int r1, int marg
     for (int x = 1; x + 1 < cols; ++x) {
       dx[x] = 0.5f * (row[x + 1] - row[x - 1]);
       dy[x] = 0.5f * (down[x] - up[x]);
-      m[x] = std::sqrt(dx[x] * dx[x] + dy[x] * dy[x]);
+      m[x] = dx[x] * dx[x] + dy[x] * dy[x];
     }
   }
   const int x0 = std::max(margin, 2), x1 = cols - std::max(margin, 2);
@@ -90,8 +91,8 @@ void BandSamples(const cv::Mat& y, const cv::Mat& mask, int r0, int r1, int marg
     const float* b1down = b1.ptr<float>(br + 1);
     for (int x = x0; x < x1; ++x) {
       if (mk && !mk[x]) continue;
-      const float v = m[x];
-      if (!(v > 0.0f) || double(v) * v < min_g0_sq) continue;
+      const float v2 = m[x];
+      if (!(v2 > 0.0f) || double(v2) < min_g0_sq) continue;
       // Non-maximum suppression along the gradient direction, quantised to 4 directions.
       const float ax = std::abs(dx[x]), ay = std::abs(dy[x]);
       float n1, n2;
@@ -108,14 +109,14 @@ void BandSamples(const cv::Mat& y, const cv::Mat& mask, int r0, int r1, int marg
         n1 = mag.ptr<float>(mr - 1)[x + 1];
         n2 = mag.ptr<float>(mr + 1)[x - 1];
       }
-      if (!(v >= n1 && v > n2)) continue;
+      if (!(v2 >= n1 && v2 > n2)) continue;
       const float ex = 0.5f * (b1row[x + 1] - b1row[x - 1]);
       const float ey = 0.5f * (b1down[x] - b1up[x]);
       const float v1 = std::sqrt(ex * ex + ey * ey);
       if (double(v1) * v1 < min_g1_sq) continue;
       EdgeSample sample;
       sample.y = std::max(b0row[x], 0.0f) + 0.01f;
-      sample.g0 = v;
+      sample.g0 = std::sqrt(v2);
       sample.g1 = v1;
       out->push_back(sample);
     }
@@ -142,15 +143,20 @@ Status EstimateBlur(const cv::Mat& linear_y, const cv::Mat& mask, double probe_s
   const double n0 = noise_sd * noise_sd * GradientNoiseGain(s);
   const double n1 = noise_sd * noise_sd * GradientNoiseGain(std::sqrt(s * s + p * p));
   constexpr double kEdgeSnr = 5.0;
-  // Bands in parallel, each into its own list, joined in band order (deterministic).
+  // Every `stride`-th band (at most options.blur_sample_max_px px read), in parallel, each
+  // into its own list, joined in band order (deterministic).
   const int bands = (linear_y.rows + kBandRows - 1) / kBandRows;
-  std::vector<std::vector<EdgeSample>> band_samples(static_cast<size_t>(bands));
-  cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& range) {
-    for (int b = range.start; b < range.end; ++b) {
+  const double px = static_cast<double>(linear_y.rows) * linear_y.cols;
+  const int stride = std::max(1, static_cast<int>(std::ceil(px / options.blur_sample_max_px)));
+  const int read = (bands + stride - 1) / stride;
+  std::vector<std::vector<EdgeSample>> band_samples(static_cast<size_t>(read));
+  cv::parallel_for_(cv::Range(0, read), [&](const cv::Range& range) {
+    for (int i = range.start; i < range.end; ++i) {
+      const int b = i * stride;
       const int r0 = b * kBandRows;
       BandSamples(linear_y, mask, r0, std::min(linear_y.rows, r0 + kBandRows), margin, s, p,
                   kEdgeSnr * kEdgeSnr * 2.0 * n0, kEdgeSnr * kEdgeSnr * 2.0 * n1,
-                  &band_samples[static_cast<size_t>(b)]);
+                  &band_samples[static_cast<size_t>(i)]);
     }
   });
   std::vector<EdgeSample> samples;

@@ -69,6 +69,8 @@ Status PhotoQualityOptions::Check() const {
   if (!(blur_edge_fraction > 0.0 && blur_edge_fraction <= 1.0))
     return Bad(w, "blur_edge_fraction must be in (0, 1]");
   if (!Fraction(blur_percentile)) return Bad(w, "blur_percentile must be in [0, 1]");
+  if (!(blur_sample_max_px >= 65536.0 && blur_sample_max_px <= 1e10))
+    return Bad(w, "blur_sample_max_px must be in [65536, 1e10]");
   if (!(sharpness_glare_margin_mm >= 0.0)) return Bad(w, "sharpness_glare_margin_mm must be >= 0");
   if (!(clip_low >= 0.0 && clip_high <= 1.0 && clip_low < clip_high))
     return Bad(w, "need 0 <= clip_low < clip_high <= 1");

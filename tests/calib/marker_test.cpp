@@ -279,5 +279,41 @@ TEST(DetectMarkerScaleTest, ScaleFollowsSideOption) {
   EXPECT_NEAR(b.mm_per_px / a.mm_per_px, 1.25, 1e-9);
 }
 
+// The search at reduced resolution (search_max_side_px) finds the marker that the full
+// resolution search finds and, with the corners refined at full resolution, measures the same
+// scale: here a 960 x 720 photo searched at 480 x 360 (the 8 mm marker is ~80 search px).
+TEST(DetectMarkerScaleTest, ReducedSearchMatchesFullResolution) {
+  phantom::CaptureOptions cap;
+  const double cx = 479.5, cy = 359.5, r = 12.0 * CV_PI / 180.0;
+  const cv::Matx33d t0(1, 0, -cx, 0, 1, -cy, 0, 0, 1), t1(1, 0, cx, 0, 1, cy, 0, 0, 1);
+  const cv::Matx33d rot(std::cos(r), -std::sin(r), 0, std::sin(r), std::cos(r), 0, 0, 0, 1);
+  cap.image_from_skin = t1 * rot * t0;
+  cap.blur_sigma_px = 1.0;
+  cap.noise_sigma = 0.003;
+  const phantom::PhantomPair p = MarkerPhantom(cap, 8.0);
+  calib::MarkerOptions o;
+  o.side_mm = 8.0;
+  o.search_max_side_px = 0;
+  calib::MarkerScale full, reduced;
+  ASSERT_TRUE(calib::DetectMarkerScale(p.before, o, &full).ok());
+  o.search_max_side_px = 480;
+  ASSERT_TRUE(calib::DetectMarkerScale(p.before, o, &reduced).ok());
+  ASSERT_TRUE(full.found && reduced.found);
+  EXPECT_EQ(reduced.id, 7);
+  EXPECT_LT(ScaleError(reduced, p.truth.marker.px_per_mm_before), 0.005);
+  EXPECT_NEAR(reduced.mm_per_px / full.mm_per_px, 1.0, 5e-4);
+  EXPECT_LT(MaxCornerError(reduced, p.truth.marker), 0.5);
+  // Without refinement the corners are the search's (unrefined quad), mapped back: within
+  // 1.5 search px (3 px here).
+  o.refine_corners = false;
+  calib::MarkerScale coarse;
+  ASSERT_TRUE(calib::DetectMarkerScale(p.before, o, &coarse).ok());
+  ASSERT_TRUE(coarse.found);
+  EXPECT_LT(MaxCornerError(coarse, p.truth.marker), 3.0);
+  // Out-of-range search sizes are refused.
+  o.search_max_side_px = 10;
+  EXPECT_FALSE(calib::DetectMarkerScale(p.before, o, &coarse).ok());
+}
+
 }  // namespace
 }  // namespace skintrack

@@ -41,6 +41,15 @@ struct MarkerOptions {
   // ArUco DetectorParameters::minMarkerPerimeterRate: smallest marker perimeter as a fraction
   // of the image's longer side. Default 0.02 (a 12 px marker in a 2400 px photo).
   double min_marker_perimeter_rate = 0.02;
+  // The marker SEARCH (cv::aruco::detectMarkers) runs on a copy of the photo reduced
+  // (pixel-area averaging) so that its longer side is at most this many px; the candidates'
+  // corners are mapped back to full resolution, where the duplicate choice and the corner
+  // refinement (refine_corners) work. 0 = search at full resolution. Default 2000 px: a
+  // 4000 x 3000 photo is searched at 2000 x 1500, a quarter of the pixels; a marker then needs
+  // a side of ~40 px in the photo (~3 search px per cell of a 4x4 marker with its border), 1 %
+  // of the longer side, far below what gives a usable scale. Without refine_corners the
+  // corners keep the search resolution's precision (~1 search px).
+  int search_max_side_px = 2000;
   // Refine the corners by edge-line fitting (sub-pixel). Default true.
   bool refine_corners = true;
   // Half-length of the edge profile used by the refinement, in marker cells (one cell = side /

@@ -69,6 +69,11 @@ struct PhotoQualityOptions {
                                            // maxima) used. Default 5 %.
   double blur_percentile = 0.5;            // percentile of their blur estimates reported.
                                            // Default 0.5 (median).
+  double blur_sample_max_px = 4e6;         // the estimator reads bands of 256 rows spread
+                                           // evenly over the photo (every k-th band) so that
+                                           // at most about this many px are read; all bands
+                                           // when the photo is smaller. Default 4 MP (a third
+                                           // of a 12 MP photo).
   double sharpness_glare_margin_mm = 0.5;  // edges within this of a clipped-white pixel are
                                            // ignored (glare flanks). Default 0.5 mm.
 
