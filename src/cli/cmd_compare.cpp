@@ -8,6 +8,7 @@
 #include "cli/marker_cli.h"
 #include "cli/metrics_cli.h"
 #include "cli/session_cli.h"
+#include "skintrack/compare/change_stats.h"
 #include "skintrack/compare/compare.h"
 #include "skintrack/io/image_io.h"
 #include "skintrack/report/compare_report.h"
@@ -147,9 +148,15 @@ int RunCompare(const std::vector<std::string>& args) {
     PairPhotoQuality photos;
     if (Status st = AssessPairPhotos(pair, result, roi, &photos); !st.ok()) return Fail(cmd, st);
     // The after photo is not needed past its warp: moved in, it is freed before the metrics'
-    // peak.
-    if (Status st = compare::CompareMetrics(pair.before.image, std::move(pair.after.image), a, roi,
-                                            result.scale.mm_per_px, metric_options, &session);
+    // peak. The metrics gather the change statistics' texture and colour tile sums on the way.
+    const bool stats = !(vm.count("no-stats") && vm["no-stats"].as<bool>());
+    const metrics::TileRequest tiles =
+        stats ? compare::ChangeStatsTiles(pair.before.image.size(), result.scale.mm_per_px,
+                                          metric_options, compare::ChangeStatsOptions())
+              : metrics::TileRequest();
+    if (Status st =
+            compare::CompareMetrics(pair.before.image, std::move(pair.after.image), a, roi,
+                                    result.scale.mm_per_px, metric_options, &session, tiles);
         !st.ok()) {
       return Fail(cmd, st);
     }

@@ -12,6 +12,9 @@
 //    noise floor (Immerkaer over the whole measured mask) is a per-session offset.
 //  * colour: per tile sums of EI = 100 log10(R_lin / G_lin) (channels floored at 1e-4), a*
 //    and L* (OpenCV float CIELAB of the sRGB-encoded image), and the region pixel count.
+// The texture and colour sums are those the metrics gathered in their own passes
+// (metrics::MetricsTileSums, asked for by CompareMetrics' TileRequest = ChangeStatsTiles)
+// when their grid, bands and pixel counts match; else they are computed here.
 #include "skintrack/compare/change_stats.h"
 
 #include <algorithm>
@@ -172,6 +175,28 @@ TextureSession TextureSums(const cv::Mat& srgb, const cv::Mat& mask,
   return out;
 }
 
+// The texture sums gathered by the metrics (MetricsTileSums), when they are of this grid,
+// these bands and `measured_px` pixels (the same measured mask).
+bool TextureFromMetrics(const metrics::MetricsTileSums& t,
+                        const std::vector<mi::TextureBand>& bands, const Grid& g,
+                        double measured_px, TextureSession* out) {
+  if (t.texture_tile_px != g.tile_px || t.texture.size() != bands.size() + 1) return false;
+  for (const std::vector<double>& q : t.texture)
+    if (q.size() != static_cast<size_t>(g.Cells())) return false;
+  double px = 0.0;
+  for (double v : t.texture.back()) px += v;
+  if (px != measured_px) return false;
+  out->sums.v = t.texture;
+  out->band_noise.clear();
+  out->noise_variance = 0.0;
+  for (const mi::TextureBand& b : bands) {
+    const double v = mi::BandNoiseVariance(t.texture_noise_sd, b);
+    out->band_noise.push_back(v);
+    out->noise_variance += v;
+  }
+  return true;
+}
+
 // ---- colour ----
 // [0] sum EI, [1] sum a*, [2] sum L*, [3] pixel count.
 CellSums ColourSums(const cv::Mat& srgb, const cv::Mat& region, const Grid& g) {
@@ -215,6 +240,19 @@ CellSums ColourSums(const cv::Mat& srgb, const cv::Mat& region, const Grid& g) {
   CellSums out(4, g.Cells());
   for (const CellSums& s : strip_sums) out.Add(s);
   return out;
+}
+
+// The colour sums gathered by the metrics, when they are of this grid and `region_px` px.
+bool ColourFromMetrics(const metrics::MetricsTileSums& t, const Grid& g, double region_px,
+                       CellSums* out) {
+  if (t.colour_tile_px != g.tile_px || t.colour.size() != 4) return false;
+  for (const std::vector<double>& q : t.colour)
+    if (q.size() != static_cast<size_t>(g.Cells())) return false;
+  double px = 0.0;
+  for (double v : t.colour[3]) px += v;
+  if (px != region_px) return false;
+  out->v = t.colour;
+  return true;
 }
 
 // ---- detections ----
@@ -362,6 +400,16 @@ Status ChangeStatsOptions::Check() const {
   return bootstrap.Check();
 }
 
+metrics::TileRequest ChangeStatsTiles(cv::Size before_size, std::optional<double> mm_per_px,
+                                      const metrics::MetricsOptions& metric_options,
+                                      const ChangeStatsOptions& options) {
+  const double ppmm = mm_per_px ? 1.0 / *mm_per_px : metric_options.assumed_px_per_mm;
+  metrics::TileRequest r;
+  r.texture_tile_px = MakeGrid(before_size, options.texture_tile_mm, ppmm).tile_px;
+  r.colour_tile_px = MakeGrid(before_size, options.redness_tile_mm, ppmm).tile_px;
+  return r;
+}
+
 Status ComputeTileSums(const cv::Mat& before, const SessionMetrics& session,
                        std::optional<double> mm_per_px,
                        const metrics::MetricsOptions& metric_options,
@@ -394,8 +442,14 @@ Status ComputeTileSums(const cv::Mat& before, const SessionMetrics& session,
         mi::TextureBands(metric_options.texture_band_edges_mm, ppmm);
     if (!bands.empty() && region_px > 0) {
       const cv::Mat mask = mi::TextureMeasureMask(region, bands);  // as MeasureTexture
-      const TextureSession tb = TextureSums(before, mask, bands, g);
-      const TextureSession ta = TextureSums(session.aligned_after, mask, bands, g);
+      const double measured_px = cv::countNonZero(mask);
+      // The sums the metrics gathered in their own pass (CompareMetrics with the TileRequest
+      // of ChangeStatsTiles), else filtered here.
+      TextureSession tb(bands.size(), g.Cells()), ta(bands.size(), g.Cells());
+      if (!TextureFromMetrics(session.before.tiles, bands, g, measured_px, &tb))
+        tb = TextureSums(before, mask, bands, g);
+      if (!TextureFromMetrics(session.after.tiles, bands, g, measured_px, &ta))
+        ta = TextureSums(session.aligned_after, mask, bands, g);
       const size_t nb = bands.size();
       std::vector<double> sum_b(static_cast<size_t>(g.Cells()), 0.0), sum_a = sum_b;
       for (size_t b = 0; b < nb; ++b)
@@ -484,8 +538,11 @@ Status ComputeTileSums(const cv::Mat& before, const SessionMetrics& session,
   {
     const Grid g = MakeGrid(before.size(), options.redness_tile_mm, ppmm);
     CellCounts(region, g, &inside, &total);
-    const CellSums cb = ColourSums(before, region, g);
-    const CellSums ca = ColourSums(session.aligned_after, region, g);
+    CellSums cb(4, g.Cells()), ca(4, g.Cells());
+    if (!ColourFromMetrics(session.before.tiles, g, region_px, &cb))
+      cb = ColourSums(before, region, g);
+    if (!ColourFromMetrics(session.after.tiles, g, region_px, &ca))
+      ca = ColourSums(session.aligned_after, region, g);
     out->push_back(Collect("redness.erythema_index_mean", "EI units", RatioMetric(), g, inside,
                            total, cb.v[0], cb.v[3], ca.v[0], ca.v[3]));
     out->push_back(Collect("redness.a_star_mean", "a*", RatioMetric(), g, inside, total, cb.v[1],

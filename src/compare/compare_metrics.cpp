@@ -10,7 +10,8 @@ namespace skintrack::compare {
 
 Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::AlignmentResult& alignment,
                       const cv::Mat& roi, std::optional<double> mm_per_px,
-                      const metrics::MetricsOptions& options, SessionMetrics* out) {
+                      const metrics::MetricsOptions& options, SessionMetrics* out,
+                      const metrics::TileRequest& tiles) {
   SKINTRACK_RETURN_IF_ERROR(options.Check());
   if (out == nullptr) return Status::InvalidArgument("compare: metrics output is null");
   if (alignment.status == align::AlignmentStatus::kFailed)
@@ -64,7 +65,7 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
       2,
       [&](int i) {
         return metrics::Analyze(i == 0 ? before : out->aligned_after, out->region, hair[i],
-                                mm_per_px, options, i == 0 ? &out->before : &out->after);
+                                mm_per_px, options, i == 0 ? &out->before : &out->after, tiles);
       },
       "compare"));
   // Hair is reported per session over the common region (before it was removed).

@@ -176,13 +176,17 @@ Status Analyze(const cv::Mat& image, const cv::Mat& roi, std::optional<double> m
 
 Status Analyze(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
                std::optional<double> mm_per_px, const MetricsOptions& options,
-               MetricsResult* result) {
+               MetricsResult* result, const TileRequest& tiles) {
   SKINTRACK_RETURN_IF_ERROR(options.Check());
+  if (tiles.texture_tile_px < 0 || tiles.colour_tile_px < 0)
+    return Status::InvalidArgument("metrics: tile sizes must be >= 0 px (0 = not gathered)");
   if (result == nullptr) return Status::InvalidArgument("metrics: result is null");
   *result = MetricsResult();
   internal::Context ctx;
   SKINTRACK_RETURN_IF_ERROR(internal::BuildContext(image, roi, mm_per_px, options, &ctx, hair));
   result->effective = options;
+  result->tiles.texture_tile_px = tiles.texture_tile_px;
+  result->tiles.colour_tile_px = tiles.colour_tile_px;
   result->roi_area_px = ctx.roi_area_px;
   const double mm2_per_px = 1.0 / (ctx.px_per_mm * ctx.px_per_mm);
   if (ctx.scale_known) result->roi_area_cm2 = ctx.roi_area_px * mm2_per_px / 100.0;
@@ -204,10 +208,12 @@ Status Analyze(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
   const std::vector<internal::TextureBand> bands =
       internal::TextureBands(options.texture_band_edges_mm, ctx.px_per_mm);
   const double reach = bands.empty() ? 0.0 : 3.0 * bands.back().sigma_hi_px;
-  SKINTRACK_RETURN_IF_ERROR(internal::MeasureTexture(
-      ctx, options, &result->texture, internal::FeatureMask(image.size(), d, reach)));
-  SKINTRACK_RETURN_IF_ERROR(internal::MeasureRedness(ctx, options, &result->redness));
-  SKINTRACK_RETURN_IF_ERROR(internal::MeasureTone(ctx, options, &result->tone));
+  SKINTRACK_RETURN_IF_ERROR(internal::MeasureTexture(ctx, options, &result->texture,
+                                                     internal::FeatureMask(image.size(), d, reach),
+                                                     &result->tiles));
+  SKINTRACK_RETURN_IF_ERROR(
+      internal::MeasureRedness(ctx, options, &result->redness, &result->tiles));
+  SKINTRACK_RETURN_IF_ERROR(internal::MeasureTone(ctx, options, &result->tone, &result->tiles));
   return Status::Ok();
 }
 

@@ -25,10 +25,12 @@
 // calibration. They are exact (deterministic, no per-image normalisation) for equal colour.
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
+#include "metrics/cell_sums.h"
 #include "metrics/families.h"
 #include "skintrack/photometric/color.h"
 
@@ -157,15 +159,33 @@ int WorkFactor(double px_per_mm, double target) {
   return std::max(1, static_cast<int>(std::floor(px_per_mm / target)));
 }
 
+// The colour cell sums of MetricsTileSums, when asked: 4 quantities (EI, a*, L*, px).
+CellRowSums ColourCells(const Context& ctx, const MetricsTileSums* tiles) {
+  if (tiles == nullptr || tiles->colour_tile_px <= 0) return CellRowSums();
+  return CellRowSums(ctx.roi.size(), tiles->colour_tile_px, 4);
+}
+
+// Adds quantities `qs` of `cells` into tiles->colour (sized on first use).
+void MergeColourCells(const CellRowSums& cells, std::initializer_list<int> qs,
+                      MetricsTileSums* tiles) {
+  std::vector<std::vector<double>> sums = cells.Reduce();
+  if (tiles->colour.size() != sums.size()) {
+    tiles->colour.assign(sums.size(), std::vector<double>(sums[0].size(), 0.0));
+  }
+  for (int q : qs) tiles->colour[static_cast<size_t>(q)] = std::move(sums[static_cast<size_t>(q)]);
+}
+
 }  // namespace
 
-Status MeasureRedness(const Context& ctx, const MetricsOptions& o, RednessMetrics* out) {
+Status MeasureRedness(const Context& ctx, const MetricsOptions& o, RednessMetrics* out,
+                      MetricsTileSums* tiles) {
   if (out == nullptr) return Status::InvalidArgument("redness: out is null");
   *out = RednessMetrics();
   if (ctx.srgb.type() != CV_32FC3 || ctx.roi.type() != CV_8UC1 || ctx.roi.size() != ctx.srgb.size())
     return Status::InvalidArgument("redness: context needs srgb and roi of one size");
   // One pass: sums of ln(R / G) and a* over the ROI; block means of R and G.
   const int f = WorkFactor(ctx.px_per_mm, kRednessPxPerMm);
+  CellRowSums cells = ColourCells(ctx, tiles);
   const Pass pass =
       RunPass(ctx.roi, f, 2, 2, [&](int y, const float* w, double* sums, float* const* values) {
         const cv::Mat linear = photometric::SrgbToLinear(ctx.srgb.row(y));
@@ -190,7 +210,14 @@ Status MeasureRedness(const Context& ctx, const MetricsOptions& o, RednessMetric
         }
         sums[0] += s0;
         sums[1] += s1;
+        if (cells.active()) {  // ROI pixels only, as ComputeTileSums' own colour sums
+          cells.AddRow(y, 0, cols, kEiPerLn, [&](int x) { return w[x] != 0.f ? ratio[x] : 0.0; });
+          cells.AddRow(y, 1, cols, 1.0,
+                       [&](int x) { return w[x] != 0.f ? double(lab[3 * x + 1]) : 0.0; });
+          cells.AddRow(y, 3, cols, 1.0, [&](int x) { return static_cast<double>(w[x]); });
+        }
       });
+  if (cells.active() && pass.n > 0) MergeColourCells(cells, {0, 1, 3}, tiles);
   if (pass.n == 0) return Status::Ok();
   out->erythema_index_mean = kEiPerLn * pass.sums[0] / pass.n;
   out->a_star_mean = pass.sums[1] / pass.n;
@@ -213,7 +240,8 @@ Status MeasureRedness(const Context& ctx, const MetricsOptions& o, RednessMetric
   return Status::Ok();
 }
 
-Status MeasureTone(const Context& ctx, const MetricsOptions& o, ToneMetrics* out) {
+Status MeasureTone(const Context& ctx, const MetricsOptions& o, ToneMetrics* out,
+                   MetricsTileSums* tiles) {
   if (out == nullptr) return Status::InvalidArgument("tone: out is null");
   *out = ToneMetrics();
   if (ctx.srgb.type() != CV_32FC3 || ctx.roi.type() != CV_8UC1 || ctx.roi.size() != ctx.srgb.size())
@@ -222,6 +250,7 @@ Status MeasureTone(const Context& ctx, const MetricsOptions& o, ToneMetrics* out
   // L*.
   const int f = WorkFactor(ctx.px_per_mm, kWorkPxPerMm);
   const double ppmm = ctx.px_per_mm / f;
+  CellRowSums cells = ColourCells(ctx, tiles);
   const Pass pass =
       RunPass(ctx.roi, f, 3, 1, [&](int y, const float* w, double* sums, float* const* values) {
         const cv::Mat lab_row = LabRow(ctx.srgb, y);
@@ -238,7 +267,11 @@ Status MeasureTone(const Context& ctx, const MetricsOptions& o, ToneMetrics* out
         sums[0] += s0;
         sums[1] += s1;
         sums[2] += s2;
+        if (cells.active())
+          cells.AddRow(y, 2, ctx.roi.cols, 1.0,
+                       [&](int x) { return w[x] != 0.f ? double(p[3 * x]) : 0.0; });
       });
+  if (cells.active() && pass.n > 0) MergeColourCells(cells, {2}, tiles);
   if (pass.n == 0) return Status::Ok();
   const double mean_d = pass.sums[0] / pass.n;
   out->l_star_mean = 50.0 + mean_d;

@@ -31,8 +31,10 @@ Status BuildContext(const cv::Mat& image, const cv::Mat& roi, std::optional<doub
 
 // `features`: CV_8UC1 of the image's size, 255 = a detected feature's neighbourhood (pores,
 // scars, wrinkles, striae; FeatureMask), left out of micro_relief only; empty = none.
+// `tiles` (optional): when tiles->texture_tile_px > 0, the texture sums of MetricsTileSums
+// are gathered into it in the same pass.
 Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetrics* out,
-                      const cv::Mat& features = cv::Mat());
+                      const cv::Mat& features = cv::Mat(), MetricsTileSums* tiles = nullptr);
 // The neighbourhoods of the detected features: each pore's disc, scar's contour, wrinkle's and
 // stretch mark's band, grown by margin_px (the texture filters' reach), CV_8UC1 255 = feature.
 cv::Mat FeatureMask(cv::Size size, const Detections& d, double margin_px);
@@ -49,7 +51,11 @@ Status MeasureWrinkles(const Context& ctx, const MetricsOptions& o, WrinkleMetri
                        std::vector<Line>* detections);
 Status MeasureStriae(const Context& ctx, const MetricsOptions& o, StriaeMetrics* out,
                      std::vector<Line>* detections);
-Status MeasureRedness(const Context& ctx, const MetricsOptions& o, RednessMetrics* out);
-Status MeasureTone(const Context& ctx, const MetricsOptions& o, ToneMetrics* out);
+// `tiles` (optional): when tiles->colour_tile_px > 0 (and tiles->colour holds 4 quantities of
+// that grid), redness adds the EI, a* and ROI px sums and tone the L* sums of MetricsTileSums.
+Status MeasureRedness(const Context& ctx, const MetricsOptions& o, RednessMetrics* out,
+                      MetricsTileSums* tiles = nullptr);
+Status MeasureTone(const Context& ctx, const MetricsOptions& o, ToneMetrics* out,
+                   MetricsTileSums* tiles = nullptr);
 
 }  // namespace skintrack::metrics::internal

@@ -39,6 +39,7 @@
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
+#include "metrics/cell_sums.h"
 #include "metrics/families.h"
 #include "metrics/texture_bands.h"
 
@@ -124,7 +125,7 @@ cv::Mat LineBandMask(cv::Size size, const std::vector<Line>& lines, double margi
 }
 
 Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetrics* out,
-                      const cv::Mat& features) {
+                      const cv::Mat& features, MetricsTileSums* tile_sums) {
   if (out == nullptr) return Status::InvalidArgument("texture: out is null");
   *out = TextureMetrics();
   if (ctx.linear_y.empty() || ctx.linear_y.type() != CV_32FC1 || ctx.roi.type() != CV_8UC1 ||
@@ -149,6 +150,11 @@ Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetric
   const int tiles = (rows + kTileRows - 1) / kTileRows;
   const int levels = o.glcm_levels;
   std::vector<TileSums> sums(static_cast<size_t>(tiles), TileSums(bands.size(), levels, distance));
+  // Per-tile sums for the change statistics: [band] sum of B^2 / gain^2, [bands] px.
+  const int cell_px = tile_sums != nullptr ? tile_sums->texture_tile_px : 0;
+  CellRowSums cells;
+  if (cell_px > 0)
+    cells = CellRowSums(ctx.linear_y.size(), cell_px, static_cast<int>(bands.size()) + 1);
 
   cv::parallel_for_(cv::Range(0, tiles), [&](const cv::Range& range) {
     cv::Mat l;
@@ -202,6 +208,19 @@ Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetric
           }
           s.sum[b] += row_sum;
           s.sum2[b] += row_sum2;
+          if (cells.active()) {
+            const float* wt = weight.data();
+            cells.AddRow(ya + y, static_cast<int>(b), cols, 1.0 / (bands[b].gain * bands[b].gain),
+                         [&](int xx) {
+                           const float v = (lo[xx] - hi[xx]) * wt[xx];
+                           return static_cast<double>(v) * v;
+                         });
+          }
+        }
+        if (cells.active()) {
+          const float* wt = weight.data();
+          cells.AddRow(ya + y, static_cast<int>(bands.size()), cols, 1.0,
+                       [&](int xx) { return static_cast<double>(wt[xx]); });
         }
         const int up = y > 0 ? y - 1 : y, down = y + 1 < l.rows ? y + 1 : y;
         ImmerkaerRow(l.ptr<float>(up), l.ptr<float>(y), l.ptr<float>(down), weight.data(), cols,
@@ -245,6 +264,10 @@ Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetric
   const double n = total.noise_n;  // masked pixels (each counted once per row)
   if (n <= 0) return Status::Ok();
   const double noise_sd = kImmerkaerScale * total.noise_sum / n;
+  if (cells.active()) {
+    tile_sums->texture = cells.Reduce();
+    tile_sums->texture_noise_sd = noise_sd;
+  }
   double variance_sum = 0.0, robust_sum = 0.0;
   for (size_t b = 0; b < bands.size(); ++b) {
     const TextureBand& band = bands[b];

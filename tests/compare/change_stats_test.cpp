@@ -187,6 +187,91 @@ TEST_F(ChangeStatsTest, DeterministicForASeed) {
   }
 }
 
+// The texture and colour tile sums the metrics gather on the way (ChangeStatsTiles) give the
+// tile sums ComputeTileSums computes itself; sums of another grid are not used.
+TEST_F(ChangeStatsTest, TileSumsGatheredByTheMetricsMatchRecomputed) {
+  const Measured& m = *treated_;
+  const ChangeStatsOptions o;
+  const metrics::TileRequest request =
+      ChangeStatsTiles(m.before.size(), m.mm_per_px, metrics::MetricsOptions(), o);
+  EXPECT_EQ(request.texture_tile_px,
+            static_cast<int>(std::lround(o.texture_tile_mm / m.mm_per_px)));
+  EXPECT_EQ(request.colour_tile_px, static_cast<int>(std::lround(o.redness_tile_mm / m.mm_per_px)));
+  SessionMetrics gathered = m.session;
+  {
+    align::AlignmentResult identity;
+    identity.status = align::AlignmentStatus::kOk;
+    phantom::PhantomOptions po;  // as Measure(): re-render the treated pair
+    po.width = 1000;
+    po.height = 800;
+    po.seed = 11;
+    po.treatment.pore_close_fraction = 0.3;
+    phantom::PhantomPair pair;
+    ASSERT_TRUE(phantom::RenderPair(po, &pair).ok());
+    ASSERT_TRUE(CompareMetrics(pair.before, pair.after, identity, cv::Mat(), m.mm_per_px,
+                               metrics::MetricsOptions(), &gathered, request)
+                    .ok());
+  }
+  ASSERT_FALSE(gathered.before.tiles.texture.empty());
+  ASSERT_EQ(gathered.after.tiles.colour.size(), 4u);
+  ASSERT_TRUE(m.session.before.tiles.texture.empty());  // Measure() asked for none
+  std::vector<MetricTiles> reused, recomputed;
+  ASSERT_TRUE(
+      ComputeTileSums(m.before, gathered, m.mm_per_px, metrics::MetricsOptions(), o, &reused).ok());
+  ASSERT_TRUE(
+      ComputeTileSums(m.before, m.session, m.mm_per_px, metrics::MetricsOptions(), o, &recomputed)
+          .ok());
+  ASSERT_EQ(reused.size(), recomputed.size());
+  int compared = 0;
+  for (size_t i = 0; i < reused.size(); ++i) {
+    const MetricTiles &a = reused[i], &b = recomputed[i];
+    ASSERT_EQ(a.key, b.key);
+    ASSERT_EQ(a.tiles.size(), b.tiles.size()) << a.key;
+    EXPECT_NEAR(a.metric.offset_before, b.metric.offset_before,
+                1e-9 * std::max(1e-12, std::abs(b.metric.offset_before)))
+        << a.key;
+    for (size_t t = 0; t < a.tiles.size(); ++t) {
+      const stats::TileSums &x = a.tiles[t], &y = b.tiles[t];
+      for (const auto& [u, v] : {std::pair{x.numerator_before, y.numerator_before},
+                                 {x.denominator_before, y.denominator_before},
+                                 {x.numerator_after, y.numerator_after},
+                                 {x.denominator_after, y.denominator_after}}) {
+        EXPECT_NEAR(u, v, 1e-9 * std::max(1.0, std::abs(v))) << a.key << " tile " << t;
+      }
+    }
+    if (a.key.rfind("texture.", 0) == 0 || a.key.rfind("redness.", 0) == 0 ||
+        a.key.rfind("tone.", 0) == 0)
+      ++compared;
+  }
+  EXPECT_GE(compared, 4);
+  // The gathered sums are what is used (not recomputed): doubled, they read doubled.
+  {
+    SessionMetrics doubled = gathered;
+    for (double& v : doubled.before.tiles.colour[0]) v *= 2.0;
+    std::vector<MetricTiles> d;
+    ASSERT_TRUE(
+        ComputeTileSums(m.before, doubled, m.mm_per_px, metrics::MetricsOptions(), o, &d).ok());
+    for (size_t i = 0; i < d.size(); ++i) {
+      if (d[i].key != "redness.erythema_index_mean") continue;
+      ASSERT_FALSE(d[i].tiles.empty());
+      EXPECT_NEAR(d[i].tiles[0].numerator_before, 2.0 * reused[i].tiles[0].numerator_before,
+                  1e-9 * std::abs(reused[i].tiles[0].numerator_before));
+    }
+  }
+  // Gathered on another grid: not used (and the result is still the recomputed one).
+  gathered.before.tiles.texture_tile_px += 1;
+  gathered.after.tiles.colour_tile_px += 1;
+  std::vector<MetricTiles> mismatched;
+  ASSERT_TRUE(
+      ComputeTileSums(m.before, gathered, m.mm_per_px, metrics::MetricsOptions(), o, &mismatched)
+          .ok());
+  ASSERT_EQ(mismatched.size(), recomputed.size());
+  for (size_t i = 0; i < mismatched.size(); ++i)
+    for (size_t t = 0; t < mismatched[i].tiles.size(); ++t)
+      EXPECT_NEAR(mismatched[i].tiles[t].numerator_before, recomputed[i].tiles[t].numerator_before,
+                  1e-9 * std::max(1.0, std::abs(recomputed[i].tiles[t].numerator_before)));
+}
+
 TEST_F(ChangeStatsTest, WithoutScalePhysicalMetricsAreOmitted) {
   const Measured& m = *unchanged_;
   ChangeStats s;

@@ -61,6 +61,14 @@ struct MetricTiles {
   std::vector<double> coverage;  // fraction of each tile's pixels inside the region
 };
 
+// The per-tile sums to ask the metrics for (CompareMetrics' `tiles`) so that
+// ComputeTileSums / ComputeChangeStats reuse them instead of filtering both photos again:
+// the texture and colour grids of these options at this scale. The reuse is checked (grid,
+// bands and pixel counts must match); sums that do not match are computed afresh.
+metrics::TileRequest ChangeStatsTiles(cv::Size before_size, std::optional<double> mm_per_px,
+                                      const metrics::MetricsOptions& metric_options,
+                                      const ChangeStatsOptions& options);
+
 // Per-tile sums of every metric that admits them (docs/statistics.md lists them). Metrics
 // needing the physical scale (per cm^2, mm) are omitted when mm_per_px is nullopt.
 // `before`: internal-form before image; `session`: CompareMetrics' output for this pair

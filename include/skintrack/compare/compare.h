@@ -111,8 +111,11 @@ struct SessionMetrics {
 // `after` is taken by value (a header: the pixels are shared) and released once warped, so a
 // caller that no longer needs the after photo can std::move it in and save its memory
 // (144 MB at 12 MP) at the peak.
+// `tiles`: per-tile sums each session's metrics gather on the way (for the change statistics:
+// compare::ChangeStatsTiles); none by default.
 Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::AlignmentResult& alignment,
                       const cv::Mat& roi, std::optional<double> mm_per_px,
-                      const metrics::MetricsOptions& options, SessionMetrics* out);
+                      const metrics::MetricsOptions& options, SessionMetrics* out,
+                      const metrics::TileRequest& tiles = metrics::TileRequest());
 
 }  // namespace skintrack::compare

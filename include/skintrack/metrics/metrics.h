@@ -138,6 +138,30 @@ struct ToneMetrics {
   double spot_area_fraction = 0;
 };
 
+// Per-tile sums for the change statistics (compare/change_stats.h), gathered in the metrics'
+// own passes when Analyze is asked for them (TileRequest), so that comparing two sessions
+// does not filter and convert both photos a second time. Grid: squares of tile_px px anchored
+// at (0, 0) of the analysed image (image px frame), cols = ceil(width / tile_px), rows =
+// ceil(height / tile_px); cell index = row * cols + col.
+struct TileRequest {
+  int texture_tile_px = 0;  // tile side of the texture sums, px; 0 = not gathered (default)
+  int colour_tile_px = 0;   // tile side of the colour sums, px; 0 = not gathered (default)
+};
+
+struct MetricsTileSums {
+  // Texture, over the px the texture metric measures (the ROI minus the coarsest filter's
+  // reach): texture[b][cell] = sum of B_b^2, B_b the b-th kept band (TextureBands order) of
+  // l = ln(Y + 0.01) divided by its gain (ln units^2); texture[bands][cell] = px measured.
+  // Empty when not asked (or when no band is kept / the ROI is empty).
+  int texture_tile_px = 0;
+  std::vector<std::vector<double>> texture;
+  double texture_noise_sd = 0.0;  // Immerkaer noise sd of l over the measured px (ln units)
+  // Colour, over the ROI: colour[0][cell] = sum of EI (EI units), [1] sum of a*, [2] sum of
+  // L* (CIELAB units), [3] ROI px. Empty when not asked (or the ROI is empty).
+  int colour_tile_px = 0;
+  std::vector<std::vector<double>> colour;
+};
+
 struct MetricsResult {
   long long roi_area_px = 0;
   std::optional<double> roi_area_cm2;
@@ -151,6 +175,7 @@ struct MetricsResult {
   double hair_area_fraction = 0;
   Detections detections;
   MetricsOptions effective;  // the parameters used
+  MetricsTileSums tiles;     // filled only when asked (TileRequest)
 };
 
 // Measures `image` (internal form CV_32FC3) over `roi` (CV_8UC1, 255 = measure; empty = the
@@ -161,8 +186,9 @@ Status Analyze(const cv::Mat& image, const cv::Mat& roi, std::optional<double> m
 // As above with the hair mask already computed: `hair` is CV_8UC1 of the image's size, 255 =
 // hair (roi::HairMask with options.hair at this scale), or empty to compute it. For callers
 // that measured hair already (compare: the common region excludes hair of both photos).
+// `tiles`: per-tile sums to gather into result->tiles (compare's change statistics).
 Status Analyze(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
                std::optional<double> mm_per_px, const MetricsOptions& options,
-               MetricsResult* result);
+               MetricsResult* result, const TileRequest& tiles = TileRequest());
 
 }  // namespace skintrack::metrics
