@@ -212,8 +212,7 @@ Status Analyze(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
                                                      internal::FeatureMask(image.size(), d, reach),
                                                      &result->tiles));
   SKINTRACK_RETURN_IF_ERROR(
-      internal::MeasureRedness(ctx, options, &result->redness, &result->tiles));
-  SKINTRACK_RETURN_IF_ERROR(internal::MeasureTone(ctx, options, &result->tone, &result->tiles));
+      internal::MeasureColour(ctx, options, &result->redness, &result->tone, &result->tiles));
   return Status::Ok();
 }
 

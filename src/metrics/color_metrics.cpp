@@ -21,11 +21,14 @@
 //    is near, so hair and background do not bias it) and bilinearly enlarged to W. 8-connected
 //    components with area >= pi spot_min_radius_mm^2 are spots: spot_count;
 //    spot_area_fraction = their area / the ROI's area (both on W).
+// Both families come from ONE pass over the rows (MeasureColour): one sRGB -> linear and one
+// CIELAB conversion per pixel.
 // None of these is invariant to exposure or white balance: comparing sessions needs colour
 // calibration. They are exact (deterministic, no per-image normalisation) for equal colour.
 #include <algorithm>
+#include <array>
 #include <cmath>
-#include <initializer_list>
+#include <numeric>
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 #include <vector>
@@ -58,69 +61,140 @@ cv::Mat BlockMean(const cv::Mat& m, int f) {
   return out;
 }
 
-// Masked sums over the ROI and f x f block means of chosen per-pixel quantities, in one
-// parallel pass over the image's rows (sums in double per group of f rows, reduced in order:
-// deterministic).
-struct Pass {
-  double n = 0;                 // ROI pixels
-  std::vector<double> sums;     // per summed quantity
-  std::vector<cv::Mat> blocks;  // per block quantity, CV_32FC1 (cols / f) x (rows / f)
-  cv::Mat cover;                // fraction of each block inside the ROI
+// f x f block means of per-pixel rows, accumulated row by row (partial blocks at the right /
+// bottom dropped).
+class BlockRows {
+ public:
+  BlockRows(int f, int cols, int rows, int quantities) : f_(f), acc_(quantities) {
+    for (int j = 0; j < quantities; ++j) means_.emplace_back(rows / f, cols / f, CV_32FC1);
+  }
+  cv::Mat& Means(int j) { return means_[static_cast<size_t>(j)]; }
+  // Per-thread accumulators, one row of blocks per quantity.
+  std::vector<std::vector<float>> NewAccumulators() const {
+    return std::vector<std::vector<float>>(acc_, std::vector<float>(means_[0].cols, 0.f));
+  }
+  // Adds one image row of a quantity (values v) to its accumulator row acc.
+  void Add(const float* v, std::vector<float>* acc) const {
+    float* a = acc->data();
+    for (size_t bx = 0; bx < acc->size(); ++bx) {
+      float block = 0.f;
+      for (int k = 0; k < f_; ++k) block += v[bx * f_ + k];
+      a[bx] += block;
+    }
+  }
+  // After image row y: at the last row of a block row, writes the block means of every
+  // quantity and resets the accumulators.
+  void EndRow(int y, std::vector<std::vector<float>>* acc) {
+    if ((y + 1) % f_ != 0) return;
+    const int by = y / f_;
+    const float inv = 1.f / static_cast<float>(f_ * f_);
+    for (size_t j = 0; j < acc->size(); ++j) {
+      std::vector<float>& a = (*acc)[j];
+      if (by < means_[j].rows) {
+        float* out = means_[j].ptr<float>(by);
+        for (size_t bx = 0; bx < a.size(); ++bx) out[bx] = a[bx] * inv;
+      }
+      std::fill(a.begin(), a.end(), 0.f);
+    }
+  }
+
+ private:
+  int f_;
+  size_t acc_;
+  std::vector<cv::Mat> means_;
 };
 
-// `row(y, weight, sums, values)` handles image row y: adds its ROI pixels' quantities to
-// sums[k] (weight[x] is 1 in the ROI, 0 outside) and writes every pixel's block quantities to
-// values[j][x] (j < n_blocks; values[n_blocks] is scratch for the row function).
-template <typename RowFn>
-Pass RunPass(const cv::Mat& roi, int f, int n_sums, int n_blocks, const RowFn& row) {
-  Pass pass;
-  const int cols = roi.cols, bw = roi.cols / f, bh = roi.rows / f;
-  for (int j = 0; j <= n_blocks; ++j) pass.blocks.emplace_back(bh, bw, CV_32FC1);
-  const int groups = (roi.rows + f - 1) / f;
-  std::vector<double> group_sums(static_cast<size_t>(groups) * static_cast<size_t>(n_sums), 0.0);
+// One parallel pass over the image's rows for both colour families (one sRGB -> linear and
+// one CIELAB conversion per pixel): masked sums over the ROI, block means for redness (linear
+// R, G and the ROI cover at factor fr) and tone (L* and the cover at factor ft), and the
+// colour cell sums when asked. Rows are taken in groups of lcm(fr, ft), sums added in double
+// per group and reduced in group order: deterministic.
+struct ColourPass {
+  double n = 0;                     // ROI pixels
+  double ln_ratio = 0, a = 0;       // sums of ln(R / G) and a*
+  double dl = 0, dl2 = 0, b = 0;    // sums of L* - 50, (L* - 50)^2, b*
+  cv::Mat red_r, red_g, red_cover;  // factor fr
+  cv::Mat tone_l, tone_cover;       // factor ft
+};
+
+ColourPass RunColourPass(const Context& ctx, int fr, int ft, CellRowSums* cells) {
+  const cv::Mat& roi = ctx.roi;
+  const int cols = roi.cols, rows = roi.rows;
+  const int group = std::lcm(fr, ft);
+  BlockRows red(fr, cols, rows, 3), tone(ft, cols, rows, 2);
+  const int groups = (rows + group - 1) / group;
+  std::vector<std::array<double, 5>> group_sums(static_cast<size_t>(groups));
   cv::parallel_for_(cv::Range(0, groups), [&](const cv::Range& range) {
-    std::vector<std::vector<float>> values(static_cast<size_t>(n_blocks) + 1,
-                                           std::vector<float>(static_cast<size_t>(cols)));
-    std::vector<std::vector<float>> acc(static_cast<size_t>(n_blocks) + 1,
-                                        std::vector<float>(static_cast<size_t>(bw)));
-    std::vector<float> weight(static_cast<size_t>(cols));
-    std::vector<float*> value_ptrs;
-    for (auto& v : values) value_ptrs.push_back(v.data());
-    for (int g = range.start; g < range.end; ++g) {
-      for (auto& a : acc) std::fill(a.begin(), a.end(), 0.f);
-      double* sums = &group_sums[static_cast<size_t>(g) * static_cast<size_t>(n_sums)];
-      for (int y = g * f; y < std::min(roi.rows, (g + 1) * f); ++y) {
+    std::vector<float> r(static_cast<size_t>(cols)), g(r), ratio(r), l(r), w(r);
+    auto red_acc = red.NewAccumulators();
+    auto tone_acc = tone.NewAccumulators();
+    cv::Mat lab;
+    for (int gi = range.start; gi < range.end; ++gi) {
+      std::array<double, 5>& sums = group_sums[static_cast<size_t>(gi)];
+      sums.fill(0.0);
+      for (int y = gi * group; y < std::min(rows, (gi + 1) * group); ++y) {
         const uchar* m = roi.ptr<uchar>(y);
-        for (int x = 0; x < cols; ++x) weight[static_cast<size_t>(x)] = m[x] ? 1.f : 0.f;
-        row(y, weight.data(), sums, value_ptrs.data());
-        float* cover = value_ptrs[static_cast<size_t>(n_blocks)];
-        std::copy(weight.begin(), weight.end(), cover);
-        for (size_t j = 0; j < values.size(); ++j) {
-          const float* v = values[j].data();
-          float* a = acc[j].data();
-          for (int bx = 0; bx < bw; ++bx) {
-            float block = 0.f;
-            for (int k = 0; k < f; ++k) block += v[bx * f + k];
-            a[bx] += block;
-          }
+        for (int x = 0; x < cols; ++x) w[static_cast<size_t>(x)] = m[x] ? 1.f : 0.f;
+        const cv::Mat linear = photometric::SrgbToLinear(ctx.srgb.row(y));
+        cv::cvtColor(ctx.srgb.row(y), lab, cv::COLOR_BGR2Lab);
+        const float* p = linear.ptr<float>(0);
+        const float* lb = lab.ptr<float>(0);
+        for (int x = 0; x < cols; ++x) {
+          r[x] = p[3 * x + 2];
+          g[x] = p[3 * x + 1];
+          ratio[x] = std::max(r[x], kChannelFloor) / std::max(g[x], kChannelFloor);
+          l[x] = lb[3 * x];
         }
-      }
-      if (g >= bh) continue;
-      const float inv = 1.f / static_cast<float>(f * f);
-      for (size_t j = 0; j < values.size(); ++j) {
-        float* out = pass.blocks[j].ptr<float>(g);
-        for (int bx = 0; bx < bw; ++bx) out[bx] = acc[j][static_cast<size_t>(bx)] * inv;
+        cv::Mat header(1, cols, CV_32FC1, ratio.data());
+        cv::log(header, header);
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0;
+        for (int x = 0; x < cols; ++x) {
+          const float wx = w[x];
+          s0 += static_cast<double>(wx * ratio[x]);
+          s1 += static_cast<double>(wx * lb[3 * x + 1]);
+          const double d = static_cast<double>(l[x]) - 50.0;
+          s2 += wx * d;
+          s3 += wx * d * d;
+          s4 += wx * lb[3 * x + 2];
+        }
+        sums[0] += s0;
+        sums[1] += s1;
+        sums[2] += s2;
+        sums[3] += s3;
+        sums[4] += s4;
+        if (cells != nullptr && cells->active()) {  // ROI pixels only, as ComputeTileSums'
+          const float* wp = w.data();
+          cells->AddRow(y, 0, cols, kEiPerLn,
+                        [&](int x) { return wp[x] != 0.f ? double(ratio[x]) : 0.0; });
+          cells->AddRow(y, 1, cols, 1.0,
+                        [&](int x) { return wp[x] != 0.f ? double(lb[3 * x + 1]) : 0.0; });
+          cells->AddRow(y, 2, cols, 1.0, [&](int x) { return wp[x] != 0.f ? double(l[x]) : 0.0; });
+          cells->AddRow(y, 3, cols, 1.0, [&](int x) { return static_cast<double>(wp[x]); });
+        }
+        red.Add(r.data(), &red_acc[0]);
+        red.Add(g.data(), &red_acc[1]);
+        red.Add(w.data(), &red_acc[2]);
+        red.EndRow(y, &red_acc);
+        tone.Add(l.data(), &tone_acc[0]);
+        tone.Add(w.data(), &tone_acc[1]);
+        tone.EndRow(y, &tone_acc);
       }
     }
   });
-  pass.cover = pass.blocks.back();
-  pass.blocks.pop_back();
+  ColourPass pass;
   pass.n = cv::countNonZero(roi);
-  pass.sums.assign(static_cast<size_t>(n_sums), 0.0);
-  for (int g = 0; g < groups; ++g)
-    for (int k = 0; k < n_sums; ++k)
-      pass.sums[static_cast<size_t>(k)] +=
-          group_sums[static_cast<size_t>(g) * static_cast<size_t>(n_sums) + static_cast<size_t>(k)];
+  for (const std::array<double, 5>& s : group_sums) {
+    pass.ln_ratio += s[0];
+    pass.a += s[1];
+    pass.dl += s[2];
+    pass.dl2 += s[3];
+    pass.b += s[4];
+  }
+  pass.red_r = red.Means(0);
+  pass.red_g = red.Means(1);
+  pass.red_cover = red.Means(2);
+  pass.tone_l = tone.Means(0);
+  pass.tone_cover = tone.Means(1);
   return pass;
 }
 
@@ -148,88 +222,31 @@ double MaskedMedian(const cv::Mat& values, const cv::Mat& mask) {
   return 0.0;
 }
 
-// CIELAB (D65; L* in [0, 100]) of row y of an internal-form image (float sRGB-encoded BGR).
-cv::Mat LabRow(const cv::Mat& srgb, int y) {
-  cv::Mat lab;
-  cv::cvtColor(srgb.row(y), lab, cv::COLOR_BGR2Lab);
-  return lab;
-}
-
 int WorkFactor(double px_per_mm, double target) {
   return std::max(1, static_cast<int>(std::floor(px_per_mm / target)));
 }
 
-// The colour cell sums of MetricsTileSums, when asked: 4 quantities (EI, a*, L*, px).
-CellRowSums ColourCells(const Context& ctx, const MetricsTileSums* tiles) {
-  if (tiles == nullptr || tiles->colour_tile_px <= 0) return CellRowSums();
-  return CellRowSums(ctx.roi.size(), tiles->colour_tile_px, 4);
-}
-
-// Adds quantities `qs` of `cells` into tiles->colour (sized on first use).
-void MergeColourCells(const CellRowSums& cells, std::initializer_list<int> qs,
-                      MetricsTileSums* tiles) {
-  std::vector<std::vector<double>> sums = cells.Reduce();
-  if (tiles->colour.size() != sums.size()) {
-    tiles->colour.assign(sums.size(), std::vector<double>(sums[0].size(), 0.0));
-  }
-  for (int q : qs) tiles->colour[static_cast<size_t>(q)] = std::move(sums[static_cast<size_t>(q)]);
-}
-
-}  // namespace
-
-Status MeasureRedness(const Context& ctx, const MetricsOptions& o, RednessMetrics* out,
-                      MetricsTileSums* tiles) {
-  if (out == nullptr) return Status::InvalidArgument("redness: out is null");
-  *out = RednessMetrics();
+Status CheckColourContext(const Context& ctx) {
   if (ctx.srgb.type() != CV_32FC3 || ctx.roi.type() != CV_8UC1 || ctx.roi.size() != ctx.srgb.size())
-    return Status::InvalidArgument("redness: context needs srgb and roi of one size");
-  // One pass: sums of ln(R / G) and a* over the ROI; block means of R and G.
-  const int f = WorkFactor(ctx.px_per_mm, kRednessPxPerMm);
-  CellRowSums cells = ColourCells(ctx, tiles);
-  const Pass pass =
-      RunPass(ctx.roi, f, 2, 2, [&](int y, const float* w, double* sums, float* const* values) {
-        const cv::Mat linear = photometric::SrgbToLinear(ctx.srgb.row(y));
-        const cv::Mat lab_row = LabRow(ctx.srgb, y);
-        const float* p = linear.ptr<float>(0);
-        const float* lab = lab_row.ptr<float>(0);
-        float* r = values[0];
-        float* g = values[1];
-        float* ratio = values[2];  // scratch, overwritten by the cover
-        const int cols = ctx.roi.cols;
-        for (int x = 0; x < cols; ++x) {
-          r[x] = p[3 * x + 2];
-          g[x] = p[3 * x + 1];
-          ratio[x] = std::max(r[x], kChannelFloor) / std::max(g[x], kChannelFloor);
-        }
-        cv::Mat header(1, cols, CV_32FC1, ratio);
-        cv::log(header, header);
-        double s0 = 0, s1 = 0;
-        for (int x = 0; x < cols; ++x) {
-          s0 += static_cast<double>(w[x] * ratio[x]);
-          s1 += static_cast<double>(w[x] * lab[3 * x + 1]);
-        }
-        sums[0] += s0;
-        sums[1] += s1;
-        if (cells.active()) {  // ROI pixels only, as ComputeTileSums' own colour sums
-          cells.AddRow(y, 0, cols, kEiPerLn, [&](int x) { return w[x] != 0.f ? ratio[x] : 0.0; });
-          cells.AddRow(y, 1, cols, 1.0,
-                       [&](int x) { return w[x] != 0.f ? double(lab[3 * x + 1]) : 0.0; });
-          cells.AddRow(y, 3, cols, 1.0, [&](int x) { return static_cast<double>(w[x]); });
-        }
-      });
-  if (cells.active() && pass.n > 0) MergeColourCells(cells, {0, 1, 3}, tiles);
-  if (pass.n == 0) return Status::Ok();
-  out->erythema_index_mean = kEiPerLn * pass.sums[0] / pass.n;
-  out->a_star_mean = pass.sums[1] / pass.n;
+    return Status::InvalidArgument("colour: context needs srgb and roi of one size");
+  return Status::Ok();
+}
 
+// Redness from the pass: means, and the area above the median + margin on the working copy.
+void RednessFromPass(const Context& ctx, const MetricsOptions& o, int f, const ColourPass& pass,
+                     RednessMetrics* out) {
+  *out = RednessMetrics();
+  if (pass.n == 0) return;
+  out->erythema_index_mean = kEiPerLn * pass.ln_ratio / pass.n;
+  out->a_star_mean = pass.a / pass.n;
   // Area above the median + margin, on the working copy.
-  const cv::Mat roi = pass.cover >= 0.5f;
+  const cv::Mat roi = pass.red_cover >= 0.5f;
   const double roi_px = cv::countNonZero(roi);
-  if (roi_px == 0) return Status::Ok();
+  if (roi_px == 0) return;
   cv::Mat r, g, ei;
   const double sigma = kRednessSmoothMm * ctx.px_per_mm / f;
-  cv::GaussianBlur(pass.blocks[0], r, cv::Size(), sigma, sigma, cv::BORDER_REFLECT);
-  cv::GaussianBlur(pass.blocks[1], g, cv::Size(), sigma, sigma, cv::BORDER_REFLECT);
+  cv::GaussianBlur(pass.red_r, r, cv::Size(), sigma, sigma, cv::BORDER_REFLECT);
+  cv::GaussianBlur(pass.red_g, g, cv::Size(), sigma, sigma, cv::BORDER_REFLECT);
   cv::max(r, kChannelFloor, r);
   cv::max(g, kChannelFloor, g);
   cv::divide(r, g, ei);
@@ -237,52 +254,22 @@ Status MeasureRedness(const Context& ctx, const MetricsOptions& o, RednessMetric
   ei *= kEiPerLn;
   const double threshold = MaskedMedian(ei, roi) + o.redness_ei_margin;
   out->area_fraction = cv::countNonZero((ei > threshold) & roi) / roi_px;
-  return Status::Ok();
 }
 
-Status MeasureTone(const Context& ctx, const MetricsOptions& o, ToneMetrics* out,
-                   MetricsTileSums* tiles) {
-  if (out == nullptr) return Status::InvalidArgument("tone: out is null");
+// Tone from the pass: L* moments, ITA of the mean colour, and the spots on the working copy.
+void ToneFromPass(const MetricsOptions& o, double ppmm, const ColourPass& pass, ToneMetrics* out) {
   *out = ToneMetrics();
-  if (ctx.srgb.type() != CV_32FC3 || ctx.roi.type() != CV_8UC1 || ctx.roi.size() != ctx.srgb.size())
-    return Status::InvalidArgument("tone: context needs srgb and roi of one size");
-  // One pass: sums of L*, L*^2 (about 50, for precision) and b* over the ROI; block means of
-  // L*.
-  const int f = WorkFactor(ctx.px_per_mm, kWorkPxPerMm);
-  const double ppmm = ctx.px_per_mm / f;
-  CellRowSums cells = ColourCells(ctx, tiles);
-  const Pass pass =
-      RunPass(ctx.roi, f, 3, 1, [&](int y, const float* w, double* sums, float* const* values) {
-        const cv::Mat lab_row = LabRow(ctx.srgb, y);
-        const float* p = lab_row.ptr<float>(0);
-        double s0 = 0, s1 = 0, s2 = 0;
-        for (int x = 0; x < ctx.roi.cols; ++x) {
-          const float l = p[3 * x];
-          values[0][x] = l;
-          const double d = static_cast<double>(l) - 50.0, wx = w[x];
-          s0 += wx * d;
-          s1 += wx * d * d;
-          s2 += wx * p[3 * x + 2];
-        }
-        sums[0] += s0;
-        sums[1] += s1;
-        sums[2] += s2;
-        if (cells.active())
-          cells.AddRow(y, 2, ctx.roi.cols, 1.0,
-                       [&](int x) { return w[x] != 0.f ? double(p[3 * x]) : 0.0; });
-      });
-  if (cells.active() && pass.n > 0) MergeColourCells(cells, {2}, tiles);
-  if (pass.n == 0) return Status::Ok();
-  const double mean_d = pass.sums[0] / pass.n;
+  if (pass.n == 0) return;
+  const double mean_d = pass.dl / pass.n;
   out->l_star_mean = 50.0 + mean_d;
-  out->l_star_std = std::sqrt(std::max(0.0, pass.sums[1] / pass.n - mean_d * mean_d));
-  out->ita_deg_mean = std::atan2(mean_d, pass.sums[2] / pass.n) * 180.0 / kPi;
+  out->l_star_std = std::sqrt(std::max(0.0, pass.dl2 / pass.n - mean_d * mean_d));
+  out->ita_deg_mean = std::atan2(mean_d, pass.b / pass.n) * 180.0 / kPi;
 
   // Spots, on the working copy.
-  const cv::Mat& l = pass.blocks[0];
-  const cv::Mat roi = pass.cover >= 0.5f;
+  const cv::Mat& l = pass.tone_l;
+  const cv::Mat roi = pass.tone_cover >= 0.5f;
   const double roi_px = cv::countNonZero(roi);
-  if (roi_px == 0) return Status::Ok();
+  if (roi_px == 0) return;
 
   // Background: coarser copy, non-ROI filled, 5 mm median.
   const int fb = WorkFactor(ppmm, kSpotBgPxPerMm);
@@ -332,7 +319,37 @@ Status MeasureTone(const Context& ctx, const MetricsOptions& o, ToneMetrics* out
     spot_px += area;
   }
   out->spot_area_fraction = spot_px / roi_px;
+}
+
+}  // namespace
+
+Status MeasureColour(const Context& ctx, const MetricsOptions& o, RednessMetrics* redness,
+                     ToneMetrics* tone, MetricsTileSums* tiles) {
+  if (redness == nullptr || tone == nullptr)
+    return Status::InvalidArgument("colour: outputs are null");
+  SKINTRACK_RETURN_IF_ERROR(CheckColourContext(ctx));
+  const int fr = WorkFactor(ctx.px_per_mm, kRednessPxPerMm);
+  const int ft = WorkFactor(ctx.px_per_mm, kWorkPxPerMm);
+  CellRowSums cells;
+  if (tiles != nullptr && tiles->colour_tile_px > 0)
+    cells = CellRowSums(ctx.roi.size(), tiles->colour_tile_px, 4);
+  const ColourPass pass = RunColourPass(ctx, fr, ft, &cells);
+  if (cells.active() && pass.n > 0) tiles->colour = cells.Reduce();
+  RednessFromPass(ctx, o, fr, pass, redness);
+  ToneFromPass(o, ctx.px_per_mm / ft, pass, tone);
   return Status::Ok();
+}
+
+Status MeasureRedness(const Context& ctx, const MetricsOptions& o, RednessMetrics* out) {
+  if (out == nullptr) return Status::InvalidArgument("redness: out is null");
+  ToneMetrics unused;
+  return MeasureColour(ctx, o, out, &unused, nullptr);
+}
+
+Status MeasureTone(const Context& ctx, const MetricsOptions& o, ToneMetrics* out) {
+  if (out == nullptr) return Status::InvalidArgument("tone: out is null");
+  RednessMetrics unused;
+  return MeasureColour(ctx, o, &unused, out, nullptr);
 }
 
 }  // namespace skintrack::metrics::internal

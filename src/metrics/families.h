@@ -51,11 +51,12 @@ Status MeasureWrinkles(const Context& ctx, const MetricsOptions& o, WrinkleMetri
                        std::vector<Line>* detections);
 Status MeasureStriae(const Context& ctx, const MetricsOptions& o, StriaeMetrics* out,
                      std::vector<Line>* detections);
-// `tiles` (optional): when tiles->colour_tile_px > 0 (and tiles->colour holds 4 quantities of
-// that grid), redness adds the EI, a* and ROI px sums and tone the L* sums of MetricsTileSums.
-Status MeasureRedness(const Context& ctx, const MetricsOptions& o, RednessMetrics* out,
-                      MetricsTileSums* tiles = nullptr);
-Status MeasureTone(const Context& ctx, const MetricsOptions& o, ToneMetrics* out,
-                   MetricsTileSums* tiles = nullptr);
+// Redness and tone in one pass over the image. `tiles` (optional): when
+// tiles->colour_tile_px > 0, the colour sums of MetricsTileSums are gathered into it.
+Status MeasureColour(const Context& ctx, const MetricsOptions& o, RednessMetrics* redness,
+                     ToneMetrics* tone, MetricsTileSums* tiles = nullptr);
+// One family alone (the same pass; the other family's results are dropped).
+Status MeasureRedness(const Context& ctx, const MetricsOptions& o, RednessMetrics* out);
+Status MeasureTone(const Context& ctx, const MetricsOptions& o, ToneMetrics* out);
 
 }  // namespace skintrack::metrics::internal
