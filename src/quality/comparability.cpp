@@ -22,28 +22,35 @@ constexpr long long kMinRegionPx = 100;
 
 using internal::Format;
 
-// Region means of linear B, G, R and Y, and the linear Y of every pixel (`y`, CV_32FC1): one
-// conversion to linear light, bands of rows in parallel, sums reduced in band order.
-cv::Vec4d LinearMeans(const cv::Mat& image, const cv::Mat& region, cv::Mat* y, long long* count) {
-  constexpr int kBand = 64;
-  const int bands = (image.rows + kBand - 1) / kBand;
+// Region means of linear B, G, R and Y over the pixels of a grid of `step` px (rows and
+// columns 0, step, 2 step, ...), and the linear Y of those pixels (`y`, CV_32FC1 of
+// ceil(rows / step) x ceil(cols / step)): one conversion to linear light, bands of sampled
+// rows in parallel, sums reduced in band order.
+cv::Vec4d LinearMeans(const cv::Mat& image, const cv::Mat& region, int step, cv::Mat* y,
+                      long long* count) {
+  constexpr int kBand = 64;  // sampled rows per band
+  const int rows = (image.rows + step - 1) / step, cols = (image.cols + step - 1) / step;
+  const int bands = (rows + kBand - 1) / kBand;
   std::vector<cv::Vec4d> sums(static_cast<size_t>(bands), cv::Vec4d(0, 0, 0, 0));
   std::vector<long long> counts(static_cast<size_t>(bands), 0);
-  y->create(image.size(), CV_32FC1);
+  y->create(rows, cols, CV_32FC1);
   cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& range) {
+    cv::Mat samples(1, cols, CV_32FC3);
     for (int b = range.start; b < range.end; ++b) {
-      const int r0 = b * kBand, r1 = std::min(image.rows, r0 + kBand);
-      const cv::Mat lin = photometric::SrgbToLinear(image.rowRange(r0, r1));
       cv::Vec4d sum(0, 0, 0, 0);
       long long n = 0;
-      for (int r = r0; r < r1; ++r) {
-        const uchar* m = region.empty() ? nullptr : region.ptr<uchar>(r);
-        const cv::Vec3f* p = lin.ptr<cv::Vec3f>(r - r0);
+      for (int r = b * kBand; r < std::min(rows, (b + 1) * kBand); ++r) {
+        const cv::Vec3f* src = image.ptr<cv::Vec3f>(r * step);
+        cv::Vec3f* dst = samples.ptr<cv::Vec3f>(0);
+        for (int x = 0; x < cols; ++x) dst[x] = src[x * step];
+        const cv::Mat lin = photometric::SrgbToLinear(samples);
+        const uchar* m = region.empty() ? nullptr : region.ptr<uchar>(r * step);
+        const cv::Vec3f* p = lin.ptr<cv::Vec3f>(0);
         float* yr = y->ptr<float>(r);
-        for (int x = 0; x < image.cols; ++x) {
+        for (int x = 0; x < cols; ++x) {
           // Rec. 709 / sRGB primaries (as photometric::LinearLuminance).
           yr[x] = 0.0722f * p[x][0] + 0.7152f * p[x][1] + 0.2126f * p[x][2];
-          if (m && !m[x]) continue;
+          if (m && !m[x * step]) continue;
           const double bl = p[x][0], g = p[x][1], rr = p[x][2];
           sum += cv::Vec4d(bl, g, rr, 0.0722 * bl + 0.7152 * g + 0.2126 * rr);
           ++n;
@@ -98,14 +105,22 @@ Status MeasureLightingDifference(const cv::Mat& before, const cv::Mat& aligned_a
   if (!region.empty() && (region.type() != CV_8UC1 || region.size() != before.size()))
     return Status::InvalidInput("lighting: region must be CV_8UC1 of the images' size");
   LightingDifference d;
+  // Pixels on a grid of `step` px: ~16 samples per cell of the fields' working copy, far more
+  // than the smooth means and fields need, at 1 / step^2 of the conversions (every pixel when
+  // the grid misses a thin region).
+  const int long_side = std::max(before.cols, before.rows);
   long long nb = 0, na = 0;
   cv::Mat y_before, y_after;
-  const cv::Vec4d mb = LinearMeans(before, region, &y_before, &nb);
-  const cv::Vec4d ma = LinearMeans(aligned_after, region, &y_after, &na);
+  cv::Vec4d mb, ma;
+  for (int step = std::max(1, long_side / (4 * options.work_long_side));; step = 1) {
+    mb = LinearMeans(before, region, step, &y_before, &nb);
+    ma = LinearMeans(aligned_after, region, step, &y_after, &na);
+    if (nb >= kMinRegionPx || step == 1) break;
+  }
   if (nb < kMinRegionPx)
     return Status::InvalidInput("lighting: common region has " + std::to_string(nb) +
                                 " px, need >= " + std::to_string(kMinRegionPx));
-  d.region_px = nb;
+  d.region_px = region.empty() ? static_cast<long long>(before.total()) : cv::countNonZero(region);
   if (!(mb[3] > 0.0 && mb[1] > 0.0 && ma[1] > 0.0)) {
     d.luminance_ratio = mb[3] > 0.0 ? ma[3] / mb[3] : 0.0;
     *difference = d;
@@ -117,7 +132,6 @@ Status MeasureLightingDifference(const cv::Mat& before, const cv::Mat& aligned_a
   d.chroma_shift = std::max(std::abs(rg), std::abs(bg));
 
   // Low-frequency fields on a downsampled copy (area averages of linear Y and of the region).
-  const int long_side = std::max(before.cols, before.rows);
   const double s = std::min(1.0, static_cast<double>(options.work_long_side) / long_side);
   const cv::Size small(std::max(1, static_cast<int>(std::lround(before.cols * s))),
                        std::max(1, static_cast<int>(std::lround(before.rows * s))));

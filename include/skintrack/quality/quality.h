@@ -156,7 +156,10 @@ struct BlurEstimate {
 Status EstimateBlur(const cv::Mat& linear_y, const cv::Mat& mask, double probe_sigma_px,
                     double noise_sd, const PhotoQualityOptions& options, BlurEstimate* estimate);
 
-// Lighting difference between two photos over their common region.
+// Lighting difference between two photos over their common region. The means and fields read
+// the pixels of a grid of step = max(1, floor(long side / (4 work_long_side))) px (every 3rd
+// row and column at 4000 px: ~16 samples per cell of the fields' working copy); every pixel
+// when the grid holds fewer than 100 region pixels.
 struct LightingDifference {
   // mean linear Y of the aligned after photo / of the before photo over the region (exposure).
   double luminance_ratio = 1.0;
@@ -168,7 +171,7 @@ struct LightingDifference {
   // (R/G)_before)| and |ln((B/G)_after / (B/G)_before)|, with R, G, B the region means of
   // linear light. A real redness change also moves it.
   double chroma_shift = 0.0;
-  long long region_px = 0;  // pixels of the common region used
+  long long region_px = 0;  // pixels of the common region (all of them, not the grid's)
 };
 
 struct LightingOptions {
