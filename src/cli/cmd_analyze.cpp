@@ -13,6 +13,7 @@
 #include "skintrack/core/version.h"
 #include "skintrack/io/image_io.h"
 #include "skintrack/metrics/metrics.h"
+#include "skintrack/photometric/color.h"
 #include "skintrack/report/compare_report.h"
 #include "skintrack/report/metrics_report.h"
 
@@ -83,15 +84,21 @@ int RunAnalyze(const std::vector<std::string>& args) {
   const compare::ScaleInfo scale = compare::ResolvePhotoScale(mm_per_px, marker, marker_options);
   mm_per_px = scale.mm_per_px;
   // The metrics and the quality gate are independent: run at once (the quality gate on a
-  // second thread keeps the other core busy through the metrics' serial stretches).
+  // second thread keeps the other core busy through the metrics' serial stretches), on one
+  // linear-luminance plane converted once for both.
+  const cv::Mat linear_y = photometric::SrgbToLinearLuminance(image.image);
   metrics::MetricsResult result;
   quality::PhotoQuality photo_quality;
   nlohmann::json quality_json;
   BackgroundTask quality_task(
-      [&] { return AssessPhotoJson(image.image, roi, mm_per_px, &photo_quality, &quality_json); },
+      [&] {
+        return AssessPhotoJson(image.image, roi, mm_per_px, &photo_quality, &quality_json,
+                               linear_y);
+      },
       "quality");
   // (An exception here reaches main's handlers; the quality task is joined on the way.)
-  const Status metrics_status = metrics::Analyze(image.image, roi, mm_per_px, options, &result);
+  const Status metrics_status = metrics::Analyze(image.image, roi, cv::Mat(), mm_per_px, options,
+                                                 &result, metrics::TileRequest(), linear_y);
   const Status quality_status = quality_task.Wait();
   if (!metrics_status.ok()) return Fail(cmd, metrics_status);
   if (!quality_status.ok()) return Fail(cmd, quality_status);

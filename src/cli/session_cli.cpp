@@ -96,11 +96,11 @@ Status RoiWithoutChart(const cv::Mat& image, const cv::Mat& chart_mask,
 }
 
 Status AssessPhotoJson(const cv::Mat& image, const cv::Mat& roi, std::optional<double> mm_per_px,
-                       quality::PhotoQuality* q, json* out) {
+                       quality::PhotoQuality* q, json* out, const cv::Mat& linear_y) {
   std::optional<double> px_per_mm;
   if (mm_per_px) px_per_mm = 1.0 / *mm_per_px;
   SKINTRACK_RETURN_IF_ERROR(
-      quality::AssessPhoto(image, roi, px_per_mm, quality::PhotoQualityOptions(), q));
+      quality::AssessPhoto(image, roi, px_per_mm, quality::PhotoQualityOptions(), q, linear_y));
   *out = report::PhotoQualityToJson(*q);
   return Status::Ok();
 }

@@ -39,9 +39,11 @@ Status RoiWithoutChart(const cv::Mat& image, const cv::Mat& chart_mask,
 Status PrepareColour(const po::variables_map& vm, const io::LoadOptions& load,
                      const std::string& session, cv::Mat* image, ColourInfo* info);
 
-// The quality of one photo as JSON, and the families it makes meaningless.
+// The quality of one photo as JSON, and the families it makes meaningless. `linear_y`: the
+// photo's linear luminance when already computed, or empty.
 Status AssessPhotoJson(const cv::Mat& image, const cv::Mat& roi, std::optional<double> mm_per_px,
-                       quality::PhotoQuality* quality, nlohmann::json* json);
+                       quality::PhotoQuality* quality, nlohmann::json* json,
+                       const cv::Mat& linear_y = cv::Mat());
 
 // Marks the metric families in `not_meaningful` in a metrics JSON ("not_meaningful" list) and,
 // when `change` is given, each of their change entries ("meaningful": false, "significant":

@@ -139,7 +139,8 @@ Status ParsePreset(const std::string& text, MetricsOptions* o) {
 namespace internal {
 
 Status BuildContext(const cv::Mat& image, const cv::Mat& roi, std::optional<double> mm_per_px,
-                    const MetricsOptions& options, Context* ctx, const cv::Mat& hair) {
+                    const MetricsOptions& options, Context* ctx, const cv::Mat& hair,
+                    const cv::Mat& linear_y) {
   SKINTRACK_RETURN_IF_ERROR(CheckImage(image, kImageType, 16, "metrics: image"));
   if (!roi.empty() && (roi.type() != CV_8UC1 || roi.size() != image.size()))
     return Status::InvalidArgument("metrics: roi must be CV_8UC1 of the image's size");
@@ -147,8 +148,10 @@ Status BuildContext(const cv::Mat& image, const cv::Mat& roi, std::optional<doub
     return Status::InvalidArgument("metrics: mm_per_px must be > 0");
   if (!hair.empty() && (hair.type() != CV_8UC1 || hair.size() != image.size()))
     return Status::InvalidArgument("metrics: hair mask must be CV_8UC1 of the image's size");
+  if (!linear_y.empty() && (linear_y.type() != CV_32FC1 || linear_y.size() != image.size()))
+    return Status::InvalidArgument("metrics: linear_y must be CV_32FC1 of the image's size");
   ctx->srgb = image;
-  ctx->linear_y = photometric::SrgbToLinearLuminance(image);
+  ctx->linear_y = linear_y.empty() ? photometric::SrgbToLinearLuminance(image) : linear_y;
   ctx->scale_known = mm_per_px.has_value();
   ctx->px_per_mm = mm_per_px ? 1.0 / *mm_per_px : options.assumed_px_per_mm;
   cv::Mat mask;
@@ -176,14 +179,15 @@ Status Analyze(const cv::Mat& image, const cv::Mat& roi, std::optional<double> m
 
 Status Analyze(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
                std::optional<double> mm_per_px, const MetricsOptions& options,
-               MetricsResult* result, const TileRequest& tiles) {
+               MetricsResult* result, const TileRequest& tiles, const cv::Mat& linear_y) {
   SKINTRACK_RETURN_IF_ERROR(options.Check());
   if (tiles.texture_tile_px < 0 || tiles.colour_tile_px < 0)
     return Status::InvalidArgument("metrics: tile sizes must be >= 0 px (0 = not gathered)");
   if (result == nullptr) return Status::InvalidArgument("metrics: result is null");
   *result = MetricsResult();
   internal::Context ctx;
-  SKINTRACK_RETURN_IF_ERROR(internal::BuildContext(image, roi, mm_per_px, options, &ctx, hair));
+  SKINTRACK_RETURN_IF_ERROR(
+      internal::BuildContext(image, roi, mm_per_px, options, &ctx, hair, linear_y));
   result->effective = options;
   result->tiles.texture_tile_px = tiles.texture_tile_px;
   result->tiles.colour_tile_px = tiles.colour_tile_px;

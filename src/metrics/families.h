@@ -25,9 +25,11 @@ struct Context {
 
 // Builds the Context of an internal-form image: colour conversions, the measurement mask
 // (user roi, or the automatic skin mask when roi is empty; minus hair) and the scale. `hair`:
-// a precomputed hair mask (CV_8UC1, image size), or empty to compute it here.
+// a precomputed hair mask (CV_8UC1, image size), or empty to compute it here; `linear_y`: the
+// image's linear luminance (CV_32FC1, image size), or empty to compute it here.
 Status BuildContext(const cv::Mat& image, const cv::Mat& roi, std::optional<double> mm_per_px,
-                    const MetricsOptions& options, Context* ctx, const cv::Mat& hair = cv::Mat());
+                    const MetricsOptions& options, Context* ctx, const cv::Mat& hair = cv::Mat(),
+                    const cv::Mat& linear_y = cv::Mat());
 
 // `features`: CV_8UC1 of the image's size, 255 = a detected feature's neighbourhood (pores,
 // scars, wrinkles, striae; FeatureMask), left out of micro_relief only; empty = none.

@@ -184,7 +184,8 @@ double MedianOver(const cv::Mat& y, const cv::Mat& roi) {
 }  // namespace
 
 Status AssessPhoto(const cv::Mat& image, const cv::Mat& roi, std::optional<double> px_per_mm,
-                   const PhotoQualityOptions& options, PhotoQuality* quality) {
+                   const PhotoQualityOptions& options, PhotoQuality* quality,
+                   const cv::Mat& linear_y) {
   SKINTRACK_RETURN_IF_ERROR(options.Check());
   if (quality == nullptr) return Status::InvalidArgument("AssessPhoto: null output");
   {
@@ -193,6 +194,8 @@ Status AssessPhoto(const cv::Mat& image, const cv::Mat& roi, std::optional<doubl
   }
   if (!roi.empty() && (roi.type() != CV_8UC1 || roi.size() != image.size()))
     return Status::InvalidInput("quality: ROI must be CV_8UC1 of the image's size");
+  if (!linear_y.empty() && (linear_y.type() != CV_32FC1 || linear_y.size() != image.size()))
+    return Status::InvalidArgument("quality: linear_y must be CV_32FC1 of the image's size");
   if (px_per_mm && !(*px_per_mm > 0.0 && std::isfinite(*px_per_mm)))
     return Status::InvalidArgument("quality: px_per_mm must be > 0");
   const long long roi_count =
@@ -204,7 +207,7 @@ Status AssessPhoto(const cv::Mat& image, const cv::Mat& roi, std::optional<doubl
   PhotoQuality q;
   q.px_per_mm = px_per_mm;
   q.px_per_mm_used = px_per_mm ? *px_per_mm : options.assumed_px_per_mm;
-  const cv::Mat y = photometric::SrgbToLinearLuminance(image);
+  const cv::Mat y = linear_y.empty() ? photometric::SrgbToLinearLuminance(image) : linear_y;
   q.roi_median_y = MedianOver(y, roi);
 
   const cv::Mat full_roi = roi.empty() ? cv::Mat(image.size(), CV_8UC1, cv::Scalar(255)) : roi;

@@ -2,11 +2,13 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <opencv2/imgproc.hpp>
 #include <sstream>
 
 #include "skintrack/core/image.h"
 #include "skintrack/io/image_io.h"
 #include "skintrack/metrics/metrics.h"
+#include "skintrack/photometric/color.h"
 #include "test_util.h"
 
 namespace skintrack::metrics {
@@ -100,6 +102,35 @@ TEST(AnalyzeTest, RoiRestrictsTheArea) {
   MetricsResult r;
   ASSERT_TRUE(Analyze(img, roi, std::nullopt, MetricsOptions(), &r).ok());
   EXPECT_EQ(r.roi_area_px, 100 * 50);
+}
+
+// A precomputed linear luminance is used as given (here: a darker plane than the image's own
+// reads as darker texture signal, and the same plane gives the same metrics); planes of the
+// wrong size or type are refused.
+TEST(AnalyzeTest, PrecomputedLinearLuminance) {
+  cv::Mat img(240, 320, kImageType);
+  cv::randu(img, cv::Scalar::all(0.3), cv::Scalar::all(0.7));
+  cv::GaussianBlur(img, img, cv::Size(), 2.0);
+  const cv::Mat roi(img.size(), CV_8UC1, cv::Scalar(255));
+  const cv::Mat y = photometric::SrgbToLinearLuminance(img);
+  MetricsResult own, given, flat;
+  ASSERT_TRUE(Analyze(img, roi, std::nullopt, MetricsOptions(), &own).ok());
+  ASSERT_TRUE(
+      Analyze(img, roi, cv::Mat(), std::nullopt, MetricsOptions(), &given, TileRequest(), y).ok());
+  EXPECT_EQ(own.texture.roughness, given.texture.roughness);
+  EXPECT_EQ(own.pores.count, given.pores.count);
+  const cv::Mat constant(img.size(), CV_32FC1, cv::Scalar(0.2));
+  ASSERT_TRUE(
+      Analyze(img, roi, cv::Mat(), std::nullopt, MetricsOptions(), &flat, TileRequest(), constant)
+          .ok());
+  EXPECT_GT(own.texture.roughness, 0.0);
+  EXPECT_EQ(flat.texture.roughness, 0.0);  // a constant plane has no texture
+  EXPECT_FALSE(Analyze(img, roi, cv::Mat(), std::nullopt, MetricsOptions(), &flat, TileRequest(),
+                       y(cv::Rect(0, 0, 20, 20)))
+                   .ok());
+  EXPECT_FALSE(Analyze(img, roi, cv::Mat(), std::nullopt, MetricsOptions(), &flat, TileRequest(),
+                       cv::Mat(img.size(), CV_8UC1, cv::Scalar(1)))
+                   .ok());
 }
 
 TEST(AnalyzeTest, BadInputsAreStatusesNotCrashes) {

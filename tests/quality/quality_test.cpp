@@ -262,6 +262,28 @@ TEST_F(PhantomGateTest, CleanPhantomPassesEveryCheck) {
   EXPECT_EQ(q.meaningful_families.size(), AllFamilies().size());
 }
 
+// A precomputed linear luminance gives the same assessment as converting inside; a plane of
+// another size or type is refused; the plane passed is the one used.
+TEST_F(PhantomGateTest, PrecomputedLinearLuminanceIsUsed) {
+  const cv::Mat im = Capture(Clean(), *base_, base_->size());
+  const cv::Mat y = photometric::SrgbToLinearLuminance(im);
+  PhotoQuality inside, given, halved;
+  ASSERT_TRUE(AssessPhoto(im, cv::Mat(), 20.0, PhotoQualityOptions(), &inside).ok());
+  ASSERT_TRUE(AssessPhoto(im, cv::Mat(), 20.0, PhotoQualityOptions(), &given, y).ok());
+  ASSERT_EQ(inside.checks.size(), given.checks.size());
+  for (size_t i = 0; i < inside.checks.size(); ++i)
+    EXPECT_EQ(inside.checks[i].value, given.checks[i].value) << inside.checks[i].name;
+  EXPECT_EQ(inside.roi_median_y, given.roi_median_y);
+  ASSERT_TRUE(AssessPhoto(im, cv::Mat(), 20.0, PhotoQualityOptions(), &halved, y * 0.5).ok());
+  EXPECT_NEAR(halved.roi_median_y, 0.5 * inside.roi_median_y, 2e-4);  // histogram median
+  PhotoQuality q;
+  EXPECT_FALSE(
+      AssessPhoto(im, cv::Mat(), 20.0, PhotoQualityOptions(), &q, y(cv::Rect(0, 0, 10, 10))).ok());
+  cv::Mat y64;
+  y.convertTo(y64, CV_64F);
+  EXPECT_FALSE(AssessPhoto(im, cv::Mat(), 20.0, PhotoQualityOptions(), &q, y64).ok());
+}
+
 TEST_F(PhantomGateTest, BlurFailsSharpness) {
   for (double mm : {0.1, 0.3}) {
     phantom::CaptureOptions c = Clean();

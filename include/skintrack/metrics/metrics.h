@@ -187,8 +187,11 @@ Status Analyze(const cv::Mat& image, const cv::Mat& roi, std::optional<double> m
 // hair (roi::HairMask with options.hair at this scale), or empty to compute it. For callers
 // that measured hair already (compare: the common region excludes hair of both photos).
 // `tiles`: per-tile sums to gather into result->tiles (compare's change statistics).
+// `linear_y`: photometric::SrgbToLinearLuminance(image) when the caller has it already
+// (CV_32FC1 of the image's size; saves converting again), or empty.
 Status Analyze(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
                std::optional<double> mm_per_px, const MetricsOptions& options,
-               MetricsResult* result, const TileRequest& tiles = TileRequest());
+               MetricsResult* result, const TileRequest& tiles = TileRequest(),
+               const cv::Mat& linear_y = cv::Mat());
 
 }  // namespace skintrack::metrics

@@ -131,10 +131,13 @@ struct PhotoQuality {
 // = the whole image). Pass the region before glare removal (the user ROI, or none): the
 // automatic skin mask already excludes glare. px_per_mm: the photo's scale in px per mm, or
 // nullopt when unknown (resolution is then "unknown" and sharpness is expressed with
-// options.assumed_px_per_mm). Errors: invalid options or image (kInvalidArgument), an ROI of
-// another size or type, or with fewer than 1000 px (kInvalidInput).
+// options.assumed_px_per_mm). `linear_y`: photometric::SrgbToLinearLuminance(image) when the
+// caller has it already (CV_32FC1 of the image's size; saves converting again), or empty.
+// Errors: invalid options or image (kInvalidArgument), an ROI of another size or type, or with
+// fewer than 1000 px (kInvalidInput).
 Status AssessPhoto(const cv::Mat& image, const cv::Mat& roi, std::optional<double> px_per_mm,
-                   const PhotoQualityOptions& options, PhotoQuality* quality);
+                   const PhotoQualityOptions& options, PhotoQuality* quality,
+                   const cv::Mat& linear_y = cv::Mat());
 
 // --- Lower-level estimators (used by AssessPhoto; exposed for tests and evaluations) ---
 
