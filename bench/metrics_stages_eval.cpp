@@ -133,16 +133,19 @@ int main(int argc, char** argv) {
     time("MeasureWrinkles",
          [&] { return MeasureWrinkles(ctx, options, &m.wrinkles, &d.wrinkles); });
     time("MeasureStriae", [&] { return MeasureStriae(ctx, options, &m.striae, &d.striae); });
-    time("MeasureRedness", [&] { return MeasureRedness(ctx, options, &m.redness); });
-    time("MeasureTone", [&] { return MeasureTone(ctx, options, &m.tone); });
+    time("MeasureColour (redness, tone)",
+         [&] { return MeasureColour(ctx, options, &m.redness, &m.tone); });
     time("Analyze (total)", [&] {
       metrics::MetricsResult full;
       return metrics::Analyze(before.image, cv::Mat(), std::nullopt, options, &full);
     });
+    // As `compare` does: the metrics gather the change statistics' texture and colour sums.
+    const metrics::TileRequest tiles = compare::ChangeStatsTiles(
+        before.image.size(), std::nullopt, options, compare::ChangeStatsOptions());
     compare::SessionMetrics sm;
     time("CompareMetrics (total)", [&] {
       return compare::CompareMetrics(before.image, after.image, alignment, cv::Mat(), std::nullopt,
-                                     options, &sm);
+                                     options, &sm, tiles);
     });
     // The rest of `compare`: decoding, registration (with the marker search), the lighting
     // difference and the change statistics.
@@ -161,9 +164,9 @@ int main(int argc, char** argv) {
                                                 quality::LightingOptions(), &lighting);
     });
     time("  ComputeTileSums", [&] {
-      std::vector<compare::MetricTiles> tiles;
+      std::vector<compare::MetricTiles> metric_tiles;
       return compare::ComputeTileSums(before.image, sm, std::nullopt, options,
-                                      compare::ChangeStatsOptions(), &tiles);
+                                      compare::ChangeStatsOptions(), &metric_tiles);
     });
     time("ComputeChangeStats", [&] {
       compare::ChangeStats cs;
@@ -172,8 +175,8 @@ int main(int argc, char** argv) {
     });
   }
   std::printf("%dx%d, median of %d runs\n", before.image.cols, before.image.rows, runs);
-  std::printf("%-24s %10s %10s\n", "stage", "wall s", "cpu s");
+  std::printf("%-30s %10s %10s\n", "stage", "wall s", "cpu s");
   for (const auto& name : order)
-    std::printf("%-24s %10.3f %10.3f\n", name.c_str(), Median(t[name].wall), Median(t[name].cpu));
+    std::printf("%-30s %10.3f %10.3f\n", name.c_str(), Median(t[name].wall), Median(t[name].cpu));
   return 0;
 }
