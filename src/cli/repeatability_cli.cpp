@@ -125,7 +125,7 @@ int RunRepeatability(const std::vector<std::string>& args) {
                                                &overlap, cv::INTER_CUBIC);
           !st.ok())
         return Fail(cmd, st);
-      p.aligned = cv::min(cv::max(p.aligned, 0.0), 1.0);
+      compare::PrepareAlignedAfter(ref, overlap, &p.aligned);  // as CompareMetrics
       cv::erode(overlap, overlap, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(7, 7)));
       region &= overlap;
       p.loaded.image.release();  // only the aligned copy is needed from here on
@@ -135,8 +135,7 @@ int RunRepeatability(const std::vector<std::string>& args) {
     hair_any |= p.hair;
     if (roi.empty()) {
       cv::Mat skin;
-      if (Status st = roi::SkinMask(p.aligned, roi::SkinMaskOptions(), &skin); !st.ok())
-        return Fail(cmd, st);
+      if (Status st = roi::SkinMask(p.aligned, mo.skin, &skin); !st.ok()) return Fail(cmd, st);
       region &= skin;
     }
   }
@@ -147,10 +146,14 @@ int RunRepeatability(const std::vector<std::string>& args) {
                                                 "smaller than 64x64 px (check overlap or --roi)"));
 
   // Measure every photo over the common region; per-tile sums against the reference.
+  // (The metrics gather the texture and colour tile sums on the way.)
+  const compare::ChangeStatsOptions cso;
+  const metrics::TileRequest tile_request =
+      compare::ChangeStatsTiles(ref.size(), options.mm_per_px, mo, cso);
   std::vector<metrics::MetricsResult> measured(photos.size());
   for (size_t i = 0; i < photos.size(); ++i) {
     if (Status st = metrics::Analyze(photos[i].aligned, region, photos[i].hair, options.mm_per_px,
-                                     mo, &measured[i]);
+                                     mo, &measured[i], tile_request);
         !st.ok())
       return Fail(cmd, st);
   }
@@ -159,7 +162,6 @@ int RunRepeatability(const std::vector<std::string>& args) {
   // Tiles keyed by grid cell (row * columns + column), so that the photos' tiles match.
   std::map<std::string, std::map<int, std::vector<double>>> tile_values;
   std::map<std::string, std::map<int, bool>> tile_ok;
-  const compare::ChangeStatsOptions cso;
   for (size_t i = 1; i < photos.size(); ++i) {
     compare::SessionMetrics s;
     s.before = measured[0];

@@ -8,6 +8,30 @@
 
 namespace skintrack::compare {
 
+void PrepareAlignedAfter(const cv::Mat& before, const cv::Mat& overlap, cv::Mat* aligned_after) {
+  // Cubic interpolation overshoots a little: keep the internal form's range.
+  cv::max(*aligned_after, 0.0, *aligned_after);
+  cv::min(*aligned_after, 1.0, *aligned_after);
+  // Outside the overlap the warp leaves black, a strong edge the large-scale filters
+  // (stretch marks: sigma up to 3 mm) would see inside the region in the after photo
+  // only: fill it with the before photo's pixels, so both sessions' filters see the same
+  // surroundings there (never measured: the region lies inside the eroded overlap).
+  // The gain is a multiplication in sRGB-encoded values: close enough for a seam.
+  // Scaled per channel by the after/before mean ratio over the overlap, so that an exposure
+  // or white-balance change does not leave a step at the seam.
+  if (cv::countNonZero(overlap) < static_cast<int>(overlap.total())) {
+    const cv::Scalar mean_after = cv::mean(*aligned_after, overlap);
+    const cv::Scalar mean_before = cv::mean(before, overlap);
+    cv::Scalar gain(1.0, 1.0, 1.0);
+    for (int c = 0; c < 3; ++c)
+      if (mean_before[c] > 1e-6) gain[c] = mean_after[c] / mean_before[c];
+    cv::Mat fill;
+    cv::multiply(before, gain, fill);
+    cv::min(fill, 1.0, fill);
+    fill.copyTo(*aligned_after, overlap == 0);
+  }
+}
+
 Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::AlignmentResult& alignment,
                       const cv::Mat& roi, std::optional<double> mm_per_px,
                       const metrics::MetricsOptions& options, SessionMetrics* out,
@@ -25,27 +49,7 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
   SKINTRACK_RETURN_IF_ERROR(align::WarpAfterToBefore(
       after, alignment, before.size(), &out->aligned_after, &overlap, cv::INTER_CUBIC));
   after.release();  // frees the photo when the caller moved it in (the peak comes later)
-  // Cubic interpolation overshoots a little: keep the internal form's range.
-  cv::max(out->aligned_after, 0.0, out->aligned_after);
-  cv::min(out->aligned_after, 1.0, out->aligned_after);
-  // Outside the overlap the warp leaves black, a strong edge the large-scale filters
-  // (stretch marks: sigma up to 3 mm) would see inside the region in the after photo
-  // only: fill it with the before photo's pixels, so both sessions' filters see the same
-  // surroundings there (never measured: the region lies inside the eroded overlap).
-  // The gain is a multiplication in sRGB-encoded values: close enough for a seam.
-  // Scaled per channel by the after/before mean ratio over the overlap, so that an exposure
-  // or white-balance change does not leave a step at the seam.
-  if (cv::countNonZero(overlap) < static_cast<int>(overlap.total())) {
-    const cv::Scalar mean_after = cv::mean(out->aligned_after, overlap);
-    const cv::Scalar mean_before = cv::mean(before, overlap);
-    cv::Scalar gain(1.0, 1.0, 1.0);
-    for (int c = 0; c < 3; ++c)
-      if (mean_before[c] > 1e-6) gain[c] = mean_after[c] / mean_before[c];
-    cv::Mat fill;
-    cv::multiply(before, gain, fill);
-    cv::min(fill, 1.0, fill);
-    fill.copyTo(out->aligned_after, overlap == 0);
-  }
+  PrepareAlignedAfter(before, overlap, &out->aligned_after);
   cv::erode(overlap, overlap, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(7, 7)));
   // Each photo's hair mask and (without a user roi) skin mask, one photo after the other
   // (each parallel inside; at once, their full-size temporaries would raise the peak memory).

@@ -53,6 +53,26 @@ phantom::PhantomPair SmallPair() {
   return pair;
 }
 
+// Hand-computed: the aligned after photo is clamped to [0, 1] and, outside the overlap,
+// takes the before photo times the per-channel after / before mean ratio over the overlap.
+TEST(PrepareAlignedAfterTest, ClampsAndFillsOutsideTheOverlap) {
+  const cv::Mat before(4, 6, CV_32FC3, cv::Scalar(0.2, 0.4, 0.5));
+  cv::Mat after(4, 6, CV_32FC3, cv::Scalar(0.3, 0.2, 0.5));
+  after.at<cv::Vec3f>(0, 0) = cv::Vec3f(1.2f, -0.1f, 0.5f);  // cubic overshoot
+  cv::Mat overlap(4, 6, CV_8UC1, cv::Scalar(255));
+  overlap.colRange(4, 6).setTo(0);
+  after.colRange(4, 6).setTo(0);  // the warp's black border
+  PrepareAlignedAfter(before, overlap, &after);
+  EXPECT_EQ(after.at<cv::Vec3f>(0, 0), cv::Vec3f(1.0f, 0.0f, 0.5f));
+  // Overlap means after clamping: B (1.0 + 15 x 0.3) / 16, G (0 + 15 x 0.2) / 16, R 0.5.
+  const double gb = (1.0 + 15 * 0.3) / 16 / 0.2, gg = (15 * 0.2) / 16 / 0.4, gr = 1.0;
+  const cv::Vec3f filled = after.at<cv::Vec3f>(2, 5);
+  EXPECT_NEAR(filled[0], 0.2 * gb, 1e-6);
+  EXPECT_NEAR(filled[1], 0.4 * gg, 1e-6);
+  EXPECT_NEAR(filled[2], 0.5 * gr, 1e-6);
+  EXPECT_EQ(after.at<cv::Vec3f>(3, 3), cv::Vec3f(0.3f, 0.2f, 0.5f));  // inside: untouched
+}
+
 TEST(ComparePairTest, FillsSizesAlignmentAndUserScale) {
   const phantom::PhantomPair p = SmallPair();
   cv::Mat after_small;

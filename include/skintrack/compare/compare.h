@@ -106,6 +106,14 @@ struct SessionMetrics {
                           // the overlap: the before photo scaled to the after photo's mean
 };
 
+// The after photo warped into the before frame (align::WarpAfterToBefore, bicubic) made ready
+// for measuring: clamped to [0, 1] (cubic overshoot), and outside `overlap` (CV_8UC1, 255 =
+// the warp's valid pixels) filled with the before photo scaled per channel by the after /
+// before mean ratio over the overlap, so that the large-scale filters see no black border
+// and no exposure step there. CompareMetrics does this; so must any caller measuring an
+// aligned pair itself.
+void PrepareAlignedAfter(const cv::Mat& before, const cv::Mat& overlap, cv::Mat* aligned_after);
+
 // `before`, `after`: full-size internal-form images; `roi`: CV_8UC1 in the before frame or
 // empty; mm_per_px: the before photo's scale (the aligned after shares it) or nullopt.
 // `after` is taken by value (a header: the pixels are shared) and released once warped, so a
