@@ -122,7 +122,7 @@ int RunRepeatability(const std::vector<std::string>& args) {
       p.alignment = cr.alignment;
       cv::Mat overlap;
       if (Status st = align::WarpAfterToBefore(p.loaded.image, p.alignment, ref.size(), &p.aligned,
-                                               &overlap, cv::INTER_CUBIC);
+                                               &overlap, compare::kMeasureInterpolation);
           !st.ok())
         return Fail(cmd, st);
       compare::PrepareAlignedAfter(ref, overlap, &p.aligned);  // as CompareMetrics

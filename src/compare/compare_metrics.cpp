@@ -47,7 +47,7 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
   // would run on one core while the before session waits).
   cv::Mat overlap, hair[2], skin[2];
   SKINTRACK_RETURN_IF_ERROR(align::WarpAfterToBefore(
-      after, alignment, before.size(), &out->aligned_after, &overlap, cv::INTER_CUBIC));
+      after, alignment, before.size(), &out->aligned_after, &overlap, kMeasureInterpolation));
   after.release();  // frees the photo when the caller moved it in (the peak comes later)
   PrepareAlignedAfter(before, overlap, &out->aligned_after);
   cv::erode(overlap, overlap, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(7, 7)));
