@@ -26,7 +26,7 @@ cv::Mat WorkingLuminance(const cv::Mat& image, int long_side, double* scale) {
     // The exact scale per axis differs slightly from *scale after rounding; use x's.
     *scale = static_cast<double>(size.width) / image.cols;
   }
-  return photometric::LinearLuminance(photometric::SrgbToLinear(resized));
+  return photometric::SrgbToLinearLuminance(resized);
 }
 
 }  // namespace

@@ -24,7 +24,7 @@ Status BandpassOptions::Check() const {
 
 cv::Mat LuminanceOf(const cv::Mat& image) {
   CV_Assert(image.type() == CV_32FC3);
-  return LinearLuminance(SrgbToLinear(image));
+  return SrgbToLinearLuminance(image);
 }
 
 cv::Mat BandpassLogLuminance(const cv::Mat& linear_y, const BandpassOptions& options) {

@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <opencv2/imgproc.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/core/hal/intrin.hpp>
 #include <vector>
 
 namespace skintrack::photometric {
@@ -16,9 +17,22 @@ double LinearToSrgbExact(double v) {
   return v <= 0.0031308 ? 12.92 * v : 1.055 * std::pow(v, 1.0 / 2.4) - 0.055;
 }
 
+// Rec. 709 / sRGB primaries: Y = 0.2126 R + 0.7152 G + 0.0722 B.
+constexpr float kWeightB = 0.0722f, kWeightG = 0.7152f, kWeightR = 0.2126f;
+
 // A transfer curve on [0, 1] tabulated at kNodes + 1 points, evaluated by linear interpolation
-// (measured max error 1.3e-7 decoding, 7.5e-6 encoding near black); inputs are clamped to
-// [0, 1]. Much faster than std::pow per element.
+// (measured max error 6.5e-8 decoding, 7.5e-6 encoding near black, over every float in [0, 1]);
+// inputs are clamped to [0, 1] (NaN -> 0). Much faster than std::pow per element.
+//
+// Speed (bench/color_bench.cpp): the element loop runs on OpenCV universal intrinsics, which
+// compile for the baseline (SSE2 on x86-64, NEON on ARM) and dispatch nothing at run time: the
+// clamp and the index arithmetic are vector operations and only the two table reads per element
+// are scalar loads (v_lut). The vector and the scalar (tail) forms perform the same IEEE float
+// operations, so a result never depends on where an element falls. One core, 36 M floats: 0.93
+// ns per element, vs 1.7 for the former scalar loop. Measured and rejected: polynomial log2/exp2
+// approximations of x^2.4 and x^(1/2.4) that GCC vectorises (2.2-3.0 ns at SSE2 width; 1.5 as
+// an AVX2 target_clone, 0.6-0.8 only as an AVX-512 one, whose results would then differ between
+// CPUs), this loop as an AVX2 clone (gathers: within 5 %), a (value, slope) pair table (no gain).
 class Curve {
  public:
   static constexpr int kNodes = 8192;
@@ -33,6 +47,28 @@ class Curve {
     const int i = static_cast<int>(x);
     const float t = x - static_cast<float>(i);
     return table_[i] + t * (table_[i + 1] - table_[i]);
+  }
+#if CV_SIMD
+  // The same operations on a vector (v_min's NaN behaviour does not matter: NaN fails v > 0).
+  cv::v_float32 operator()(const cv::v_float32& v) const {
+    const cv::v_float32 zero = cv::vx_setzero_f32();
+    const cv::v_float32 c = cv::v_select(v > zero, cv::v_min(v, cv::vx_setall_f32(1.0f)), zero);
+    const cv::v_float32 x = c * cv::vx_setall_f32(static_cast<float>(kNodes));
+    const cv::v_int32 i = cv::v_trunc(x);
+    const cv::v_float32 t = x - cv::v_cvt_f32(i);
+    const cv::v_float32 a = cv::v_lut(table_.data(), i);
+    const cv::v_float32 b = cv::v_lut(table_.data() + 1, i);
+    return a + t * (b - a);
+  }
+#endif
+  // d[i] = curve(s[i]) for i < n.
+  void Apply(const float* s, float* d, size_t n) const {
+    size_t i = 0;
+#if CV_SIMD
+    constexpr size_t kLanes = cv::v_float32::nlanes;
+    for (; i + kLanes <= n; i += kLanes) cv::v_store(d + i, (*this)(cv::vx_load(s + i)));
+#endif
+    for (; i < n; ++i) d[i] = (*this)(s[i]);
   }
 
  private:
@@ -51,15 +87,69 @@ const Curve& EncodeCurve() {
 cv::Mat ApplyCurve(const cv::Mat& in, const Curve& curve) {
   CV_Assert(in.depth() == CV_32F);
   cv::Mat out(in.size(), in.type());
-  const cv::Mat src = in.isContinuous() ? in : in.clone();
-  const float* s = src.ptr<float>();
-  float* d = out.ptr<float>();
-  const size_t n = src.total() * src.channels();
-  cv::parallel_for_(cv::Range(0, static_cast<int>((n + 65535) / 65536)), [&](const cv::Range& r) {
-    const size_t end = std::min(n, static_cast<size_t>(r.end) * 65536);
-    for (size_t i = static_cast<size_t>(r.start) * 65536; i < end; ++i) d[i] = curve(s[i]);
-  });
+  const size_t row_elems = static_cast<size_t>(in.cols) * in.channels();
+  if (in.isContinuous()) {
+    const float* s = in.ptr<float>();
+    float* d = out.ptr<float>();
+    const size_t n = in.total() * in.channels();
+    constexpr size_t kChunk = 65536;
+    cv::parallel_for_(cv::Range(0, static_cast<int>((n + kChunk - 1) / kChunk)),
+                      [&](const cv::Range& r) {
+                        const size_t begin = static_cast<size_t>(r.start) * kChunk;
+                        const size_t end = std::min(n, static_cast<size_t>(r.end) * kChunk);
+                        curve.Apply(s + begin, d + begin, end - begin);
+                      });
+  } else {
+    // A view into a larger image: row by row, without a continuous copy.
+    cv::parallel_for_(cv::Range(0, in.rows), [&](const cv::Range& r) {
+      for (int y = r.start; y < r.end; ++y)
+        curve.Apply(in.ptr<float>(y), out.ptr<float>(y), row_elems);
+    });
+  }
   return out;
+}
+
+// y[j] = luminance of the BGR pixel s[3j..3j+2], j < n, decoded by `curve` first when not null.
+// One fixed sequence of float operations, (wb B + wg G) + wr R, in the vector body and in the
+// tail alike, so LinearLuminance(SrgbToLinear(x)) == SrgbToLinearLuminance(x) exactly.
+void LuminanceRow(const float* s, float* y, int n, const Curve* curve) {
+  int j = 0;
+#if CV_SIMD
+  constexpr int kLanes = cv::v_float32::nlanes;
+  const cv::v_float32 wb = cv::vx_setall_f32(kWeightB), wg = cv::vx_setall_f32(kWeightG),
+                      wr = cv::vx_setall_f32(kWeightR);
+  for (; j + kLanes <= n; j += kLanes) {
+    cv::v_float32 b, g, r;
+    cv::v_load_deinterleave(s + 3 * j, b, g, r);
+    if (curve) {
+      b = (*curve)(b);
+      g = (*curve)(g);
+      r = (*curve)(r);
+    }
+    cv::v_store(y + j, (wb * b + wg * g) + wr * r);
+  }
+#endif
+  for (; j < n; ++j) {
+    const float* p = s + 3 * j;
+    const float b = curve ? (*curve)(p[0]) : p[0];
+    const float g = curve ? (*curve)(p[1]) : p[1];
+    const float r = curve ? (*curve)(p[2]) : p[2];
+    y[j] = (kWeightB * b + kWeightG * g) + kWeightR * r;
+  }
+}
+
+// Luminance of a CV_32FC3 image over bands of rows in parallel (each row is independent).
+cv::Mat Luminance(const cv::Mat& bgr, const Curve* curve) {
+  CV_Assert(bgr.type() == CV_32FC3);
+  cv::Mat y(bgr.size(), CV_32FC1);
+  if (bgr.empty()) return y;
+  const int band = std::max(1, 65536 / std::max(1, bgr.cols));  // ~64K pixels per task
+  cv::parallel_for_(cv::Range(0, (bgr.rows + band - 1) / band), [&](const cv::Range& r) {
+    const int end = std::min(bgr.rows, r.end * band);
+    for (int row = r.start * band; row < end; ++row)
+      LuminanceRow(bgr.ptr<float>(row), y.ptr<float>(row), bgr.cols, curve);
+  });
+  return y;
 }
 
 }  // namespace
@@ -68,29 +158,11 @@ cv::Mat SrgbToLinear(const cv::Mat& srgb) { return ApplyCurve(srgb, DecodeCurve(
 
 cv::Mat LinearToSrgb(const cv::Mat& linear) { return ApplyCurve(linear, EncodeCurve()); }
 
-cv::Mat LinearLuminance(const cv::Mat& linear_bgr) {
-  CV_Assert(linear_bgr.type() == CV_32FC3);
-  cv::Mat y;
-  // Rec. 709 / sRGB primaries: Y = 0.2126 R + 0.7152 G + 0.0722 B; channels are B, G, R.
-  cv::transform(linear_bgr, y, cv::Matx13f(0.0722f, 0.7152f, 0.2126f));
-  return y;
-}
+cv::Mat LinearLuminance(const cv::Mat& linear_bgr) { return Luminance(linear_bgr, nullptr); }
 
+// Fused: each pixel is decoded and summed in registers; no linear-light copy is written.
 cv::Mat SrgbToLinearLuminance(const cv::Mat& srgb_bgr) {
-  CV_Assert(srgb_bgr.type() == CV_32FC3);
-  cv::Mat y(srgb_bgr.size(), CV_32FC1);
-  // Bands of rows: the linear-light copy of a band is small; no full-size temporary.
-  constexpr int kBand = 64;
-  const int bands = (srgb_bgr.rows + kBand - 1) / kBand;
-  cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& r) {
-    for (int b = r.start; b < r.end; ++b) {
-      const cv::Range rows(b * kBand, std::min(srgb_bgr.rows, (b + 1) * kBand));
-      cv::Mat band_y = y.rowRange(rows);
-      cv::transform(SrgbToLinear(srgb_bgr.rowRange(rows)), band_y,
-                    cv::Matx13f(0.0722f, 0.7152f, 0.2126f));
-    }
-  });
-  return y;
+  return Luminance(srgb_bgr, &DecodeCurve());
 }
 
 }  // namespace skintrack::photometric

@@ -4,8 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
+#include <iomanip>
 #include <limits>
+#include <sstream>
+#include <vector>
 
 namespace skintrack::photometric {
 namespace {
@@ -146,6 +151,151 @@ TEST(ColorTest, SrgbToLinearLuminanceEqualsTheTwoStepConversion) {
   ASSERT_EQ(fused.type(), CV_32FC1);
   ASSERT_EQ(fused.size(), srgb.size());
   EXPECT_EQ(cv::norm(fused, two_step, cv::NORM_INF), 0.0);
+}
+
+}  // namespace
+}  // namespace skintrack::photometric
+
+namespace skintrack::photometric {
+namespace {
+
+double DecodeExact(double v) {
+  return v <= 0.04045 ? v / 12.92 : std::pow((v + 0.055) / 1.055, 2.4);
+}
+double EncodeExact(double v) {
+  return v <= 0.0031308 ? 12.92 * v : 1.055 * std::pow(v, 1.0 / 2.4) - 0.055;
+}
+
+float FromBits(std::uint32_t u) {
+  float f;
+  std::memcpy(&f, &u, sizeof f);
+  return f;
+}
+
+// A 1xN CV_32FC1 row: 0, 1e-7, 2e-7, ..., 1 (10^7 + 1 values), then every float of
+// [2^-9, 2^-8) (the encode's linear/power junction, 0.0031308, where its error peaks) and of
+// [0.5, 1) (where the decode's absolute error peaks), all 2^23 mantissas each.
+cv::Mat DenseSweep() {
+  constexpr int kSteps = 10000000;
+  std::vector<float> v;
+  v.reserve(kSteps + 1 + 2 * (1 << 23));
+  for (int i = 0; i <= kSteps; ++i) v.push_back(static_cast<float>(i / double(kSteps)));
+  for (const std::uint32_t base : {0x3b000000u, 0x3f000000u})  // 2^-9, 2^-1
+    for (std::uint32_t m = 0; m < (1u << 23); ++m) v.push_back(FromBits(base + m));
+  return cv::Mat(v, true).reshape(1, 1);
+}
+
+double MaxAbsError(const cv::Mat& in, const cv::Mat& out, double (*exact)(double)) {
+  double worst = 0;
+  const float* x = in.ptr<float>();
+  const float* y = out.ptr<float>();
+  for (size_t i = 0; i < in.total(); ++i) worst = std::max(worst, std::abs(y[i] - exact(x[i])));
+  return worst;
+}
+
+// Accuracy bounds on a dense sweep against the exact double formulas (IEC 61966-2-1). The
+// interpolated tables measure 6.5e-8 (decode) and 7.5e-6 (encode, near black).
+TEST(ColorTest, CurvesMeetTheirErrorBoundsOnADenseSweep) {
+  const cv::Mat x = DenseSweep();
+  const double decode_error = MaxAbsError(x, SrgbToLinear(x), DecodeExact);
+  const double encode_error = MaxAbsError(x, LinearToSrgb(x), EncodeExact);
+  EXPECT_LE(decode_error, 2e-7);
+  EXPECT_LE(encode_error, 1e-5);
+  std::ostringstream os;
+  os << std::setprecision(3) << "decode " << decode_error << ", encode " << encode_error;
+  RecordProperty("max_abs_errors", os.str());
+}
+
+// Out-of-range inputs are clamped to [0, 1] first and NaN maps to 0, at every position of the
+// row (vector body and scalar tail alike) and for both curves.
+TEST(ColorTest, ClampingAndNanRulesHoldAtEveryPosition) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float denormal = std::numeric_limits<float>::denorm_min();
+  // Input, and whether it maps to the curve's value at 0 (else at 1).
+  const std::vector<std::pair<float, bool>> cases = {
+      {nan, true},
+      {-nan, true},
+      {-inf, true},
+      {-1.0f, true},
+      {-0.0f, true},
+      {-denormal, true},
+      {inf, false},
+      {2.0f, false},
+      {1.0f, false},
+      {1.0000001f, false},
+      {std::numeric_limits<float>::max(), false},
+      {FromBits(0x7fa00000u), true},  // signalling NaN
+  };
+  for (auto* f : {&SrgbToLinear, &LinearToSrgb}) {
+    const float at0 = At(f(Scalar1(0.0f))), at1 = At(f(Scalar1(1.0f)));
+    EXPECT_EQ(at0, 0.0f);
+    EXPECT_NEAR(at1, 1.0, 1e-6);
+    EXPECT_LE(at1, 1.0f);
+    for (int offset = 0; offset < 19; ++offset) {
+      // The special values at every lane position, with ordinary values around them.
+      cv::Mat m(1, 41, CV_32FC1, cv::Scalar(0.5));
+      for (size_t k = 0; k < cases.size(); ++k)
+        m.at<float>(0, (offset + 2 * static_cast<int>(k)) % m.cols) = cases[k].first;
+      const cv::Mat out = f(m);
+      const float mid = At(f(Scalar1(0.5f)));
+      for (size_t k = 0; k < cases.size(); ++k) {
+        const int i = (offset + 2 * static_cast<int>(k)) % m.cols;
+        EXPECT_EQ(out.at<float>(0, i), cases[k].second ? at0 : at1) << "case " << k << " at " << i;
+      }
+      for (int i = 0; i < m.cols; ++i) {
+        if (m.at<float>(0, i) == 0.5f) {
+          EXPECT_EQ(out.at<float>(0, i), mid) << i;
+        }
+      }
+    }
+  }
+}
+
+// A value's result does not depend on where it falls (vector body or scalar tail), on the
+// number of threads, or on the image being a view into a larger one.
+TEST(ColorTest, ResultsIndependentOfPositionThreadsAndLayout) {
+  cv::Mat big(157, 211, CV_32FC3);  // odd sizes: a scalar tail in every chunk and row
+  cv::RNG rng(11);
+  rng.fill(big, cv::RNG::UNIFORM, -0.1, 1.1);
+  const cv::Mat view = big(cv::Rect(3, 5, 151, 149));  // not continuous
+  ASSERT_FALSE(view.isContinuous());
+  const cv::Mat cont = view.clone();
+  const int threads = cv::getNumThreads();
+  for (auto* f : {&SrgbToLinear, &LinearToSrgb, &SrgbToLinearLuminance, &LinearLuminance}) {
+    cv::setNumThreads(1);
+    const cv::Mat one = f(cont);
+    cv::setNumThreads(2);
+    const cv::Mat two = f(cont);
+    cv::setNumThreads(threads);
+    EXPECT_EQ(cv::norm(one, two, cv::NORM_INF), 0.0);
+    EXPECT_EQ(cv::norm(f(view), one, cv::NORM_INF), 0.0);
+    // Element by element through the scalar path (a 1x1 image).
+    for (int y = 0; y < cont.rows; y += 7)
+      for (int x = 0; x < cont.cols; x += 5) {
+        const cv::Mat px = f(cont(cv::Rect(x, y, 1, 1)).clone());
+        for (int c = 0; c < one.channels(); ++c)
+          ASSERT_EQ(px.ptr<float>()[c], one.ptr<float>(y, x)[c]) << x << "," << y << "," << c;
+      }
+  }
+}
+
+// The fused luminance against the exact double formulas (decode error plus the weighted sum's
+// float rounding).
+TEST(ColorTest, SrgbToLinearLuminanceIsAccurate) {
+  cv::Mat srgb(64, 256, CV_32FC3);
+  cv::RNG rng(5);
+  rng.fill(srgb, cv::RNG::UNIFORM, 0.0, 1.0);
+  const cv::Mat y = SrgbToLinearLuminance(srgb);
+  double worst = 0;
+  for (int r = 0; r < srgb.rows; ++r)
+    for (int c = 0; c < srgb.cols; ++c) {
+      const cv::Vec3f p = srgb.at<cv::Vec3f>(r, c);
+      const double exact =
+          0.0722 * DecodeExact(p[0]) + 0.7152 * DecodeExact(p[1]) + 0.2126 * DecodeExact(p[2]);
+      worst = std::max(worst, std::abs(y.at<float>(r, c) - exact));
+    }
+  EXPECT_LE(worst, 3e-7);
 }
 
 }  // namespace
