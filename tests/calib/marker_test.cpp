@@ -36,6 +36,16 @@ phantom::PhantomPair MarkerPhantom(const phantom::CaptureOptions& capture, doubl
   return pair;
 }
 
+// Image-from-skin pose of the 960 x 720 marker phantoms: a rotation by `deg` about the image
+// centre, then a keystone of `keystone` (projective terms keystone / 480, keystone / 360).
+cv::Matx33d CentredPose(double deg, double keystone = 0.0) {
+  const double cx = 479.5, cy = 359.5, r = deg * CV_PI / 180.0;
+  const cv::Matx33d t0(1, 0, -cx, 0, 1, -cy, 0, 0, 1), t1(1, 0, cx, 0, 1, cy, 0, 0, 1);
+  const cv::Matx33d rot(std::cos(r), -std::sin(r), 0, std::sin(r), std::cos(r), 0, 0, 0, 1);
+  const cv::Matx33d key(1, 0, 0, 0, 1, 0, keystone / 480.0, keystone / 360.0, 1);
+  return t1 * key * rot * t0;
+}
+
 // Relative error of a measured mm/px against the truth px/mm.
 double ScaleError(const calib::MarkerScale& m, double true_px_per_mm) {
   return std::abs(m.mm_per_px * true_px_per_mm - 1.0);
@@ -167,11 +177,7 @@ TEST(DetectMarkerScaleTest, ScaleUnderTiltBlurJpegExposure) {
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     phantom::CaptureOptions cap;
-    const double cx = 479.5, cy = 359.5, r = c.rotation_deg * CV_PI / 180.0;
-    const cv::Matx33d t0(1, 0, -cx, 0, 1, -cy, 0, 0, 1), t1(1, 0, cx, 0, 1, cy, 0, 0, 1);
-    const cv::Matx33d rot(std::cos(r), -std::sin(r), 0, std::sin(r), std::cos(r), 0, 0, 0, 1);
-    const cv::Matx33d key(1, 0, 0, 0, 1, 0, c.keystone / 480.0, c.keystone / 360.0, 1);
-    cap.image_from_skin = t1 * key * rot * t0;
+    cap.image_from_skin = CentredPose(c.rotation_deg, c.keystone);
     cap.blur_sigma_px = c.blur;
     cap.exposure = c.exposure;
     cap.jpeg_quality = c.jpeg;
@@ -284,10 +290,7 @@ TEST(DetectMarkerScaleTest, ScaleFollowsSideOption) {
 // scale: here a 960 x 720 photo searched at 480 x 360 (the 8 mm marker is ~80 search px).
 TEST(DetectMarkerScaleTest, ReducedSearchMatchesFullResolution) {
   phantom::CaptureOptions cap;
-  const double cx = 479.5, cy = 359.5, r = 12.0 * CV_PI / 180.0;
-  const cv::Matx33d t0(1, 0, -cx, 0, 1, -cy, 0, 0, 1), t1(1, 0, cx, 0, 1, cy, 0, 0, 1);
-  const cv::Matx33d rot(std::cos(r), -std::sin(r), 0, std::sin(r), std::cos(r), 0, 0, 0, 1);
-  cap.image_from_skin = t1 * rot * t0;
+  cap.image_from_skin = CentredPose(12.0);
   cap.blur_sigma_px = 1.0;
   cap.noise_sigma = 0.003;
   const phantom::PhantomPair p = MarkerPhantom(cap, 8.0);
