@@ -1,6 +1,9 @@
 // Applying an alignment: point mapping and image warping (global + non-rigid residual).
+#include <cmath>
+#include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "align/lanczos_remap.h"
 #include "skintrack/align/align.h"
 
 namespace skintrack::align {
@@ -42,7 +45,10 @@ Status WarpAfterToBefore(const cv::Mat& after, const AlignmentResult& result, cv
   if (after.empty()) return Status::InvalidArgument("warp: after image is empty");
   if (before_size.width <= 0 || before_size.height <= 0)
     return Status::InvalidArgument("warp: before size is empty");
-  if (!(result.nonrigid_used && !result.flow.empty())) {
+  const bool nonrigid = result.nonrigid_used && !result.flow.empty();
+  // Lanczos on the internal form: the project's vectorised remap (OpenCV's is scalar).
+  const bool own_lanczos = interpolation == cv::INTER_LANCZOS4 && after.type() == CV_32FC3;
+  if (!nonrigid && !own_lanczos) {
     if (aligned)
       cv::warpPerspective(after, *aligned, cv::Mat(result.after_to_before), before_size,
                           interpolation, cv::BORDER_CONSTANT, 0);
@@ -54,25 +60,37 @@ Status WarpAfterToBefore(const cv::Mat& after, const AlignmentResult& result, cv
   }
   // Full mapping: before p -> after H^-1(p + f(p) / s), with f upsampled to full size.
   cv::Mat flow_full;
-  cv::resize(result.flow, flow_full, before_size, 0, 0, cv::INTER_LINEAR);
+  if (nonrigid) cv::resize(result.flow, flow_full, before_size, 0, 0, cv::INTER_LINEAR);
   const double inv_s = 1.0 / result.before_scale;
   const cv::Matx33d h = result.after_to_before.inv();
+  // The map, and with it the overlap: where the nearest after pixel (rounded as cv::remap's
+  // INTER_NEAREST rounds) lies inside the after image.
   cv::Mat map(before_size, CV_32FC2);
+  if (overlap_mask) overlap_mask->create(before_size, CV_8UC1);
   cv::parallel_for_(cv::Range(0, before_size.height), [&](const cv::Range& rows) {
     for (int y = rows.start; y < rows.end; ++y) {
-      const cv::Vec2f* f = flow_full.ptr<cv::Vec2f>(y);
+      const cv::Vec2f* f = nonrigid ? flow_full.ptr<cv::Vec2f>(y) : nullptr;
       cv::Vec2f* m = map.ptr<cv::Vec2f>(y);
+      uchar* o = overlap_mask ? overlap_mask->ptr<uchar>(y) : nullptr;
       for (int x = 0; x < before_size.width; ++x) {
-        const cv::Point2d q = ApplyH(h, x + f[x][0] * inv_s, y + f[x][1] * inv_s);
+        const cv::Point2d q =
+            f ? ApplyH(h, x + f[x][0] * inv_s, y + f[x][1] * inv_s) : ApplyH(h, x, y);
         m[x] = cv::Vec2f(static_cast<float>(q.x), static_cast<float>(q.y));
+        if (o) {
+          const bool finite = std::abs(m[x][0]) < 1e9f && std::abs(m[x][1]) < 1e9f;
+          const int ix = finite ? cvRound(m[x][0]) : -1, iy = finite ? cvRound(m[x][1]) : -1;
+          o[x] = (ix >= 0 && iy >= 0 && ix < after.cols && iy < after.rows) ? 255 : 0;
+        }
       }
     }
   });
-  if (aligned)
-    cv::remap(after, *aligned, map, cv::noArray(), interpolation, cv::BORDER_CONSTANT, 0);
-  if (overlap_mask)
-    cv::remap(cv::Mat(after.size(), CV_8UC1, cv::Scalar(255)), *overlap_mask, map, cv::noArray(),
-              cv::INTER_NEAREST, cv::BORDER_CONSTANT, 0);
+  if (aligned) {
+    if (own_lanczos) {
+      internal::RemapLanczos4(after, map, aligned);
+    } else {
+      cv::remap(after, *aligned, map, cv::noArray(), interpolation, cv::BORDER_CONSTANT, 0);
+    }
+  }
   return Status::Ok();
 }
 
