@@ -103,7 +103,7 @@ Status ComparePair(const LoadedPair& pair, const CompareOptions& options, Compar
 struct SessionMetrics {
   metrics::MetricsResult before, after;
   cv::Mat region;         // CV_8UC1 in the before frame: where both were measured
-  cv::Mat aligned_after;  // the after photo warped into the before frame (Lanczos-4); outside
+  cv::Mat aligned_after;  // the after photo warped into the before frame (bicubic); outside
                           // the overlap: the before photo scaled to the after photo's mean
 };
 
@@ -116,13 +116,13 @@ struct SessionMetrics {
 // aligned pair itself.
 void PrepareAlignedAfter(const cv::Mat& before, const cv::Mat& overlap, cv::Mat* aligned_after);
 
-// Interpolation of the after photo warped for measuring: Lanczos (8 x 8). Bicubic smooths
-// fine structure by an amount that depends on the sub-pixel phase and rotation of the pose. On
-// the fixed-light phantom test-retest pairs (docs/statistics.md) the texture CV fell from 0.95
-// to 0.18 %; on the re-lit, warped ISIC photos the GLCM contrast change from 2.67 to 2.04 %
-// (median) and the pore count change from 5.4 to 5.0 %; wrinkle CVs moved within their
-// sampling noise. Costs ~0.6 s more CPU at 12 MP.
-inline constexpr int kMeasureInterpolation = cv::INTER_LANCZOS4;
+// Interpolation of the after photo warped for measuring: bicubic. Lanczos-4 (8 x 8) was
+// tried for the whole photo: it lowered the texture CVs (fixed-light phantom test-retest pairs
+// 0.95 -> 0.18 %) and the ISIC GLCM / pore-count changes (2.67 -> 2.04 %, 5.4 -> 5.0 %), but
+// its ringing around scars and wrinkles broke the phantom invariance of the scar count (median
+// change 0 -> 16.7 %, one scar in six flipping) and raised the wrinkle length change (2.4 ->
+// 3.3 %); wrinkle CVs moved within their sampling noise. Bicubic is kept for all families.
+inline constexpr int kMeasureInterpolation = cv::INTER_CUBIC;
 
 // `before`, `after`: full-size internal-form images; `roi`: CV_8UC1 in the before frame or
 // empty; mm_per_px: the before photo's scale (the aligned after shares it) or nullopt.
