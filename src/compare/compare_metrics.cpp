@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <array>
 #include <functional>
 #include <opencv2/imgproc.hpp>
@@ -7,6 +8,29 @@
 #include "skintrack/roi/roi.h"
 
 namespace skintrack::compare {
+
+namespace {
+
+// A channel at or above this (internal form, 1 = 255) may be clipped: JPEG ringing spreads a
+// clipped area's 255 over a few levels.
+constexpr float kClipLevel = 250.0f / 255.0f;
+
+// Pixels with any channel >= kClipLevel (CV_8UC1, 255 = clipped): their texture, pores and
+// lines are cut off at the sensor's limit, by an amount that depends on the exposure.
+cv::Mat ClippedPixels(const cv::Mat& image) {
+  cv::Mat clipped(image.size(), CV_8UC1);
+  cv::parallel_for_(cv::Range(0, image.rows), [&](const cv::Range& r) {
+    for (int y = r.start; y < r.end; ++y) {
+      const cv::Vec3f* p = image.ptr<cv::Vec3f>(y);
+      uchar* c = clipped.ptr<uchar>(y);
+      for (int x = 0; x < image.cols; ++x)
+        c[x] = std::max({p[x][0], p[x][1], p[x][2]}) >= kClipLevel ? 255 : 0;
+    }
+  });
+  return clipped;
+}
+
+}  // namespace
 
 Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::AlignmentResult& alignment,
                       const cv::Mat& roi, std::optional<double> mm_per_px,
@@ -59,7 +83,8 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
   } else {
     region &= skin[0] & skin[1];
   }
-  out->region = region & ~(hair[0] | hair[1]);
+  out->region =
+      region & ~(hair[0] | hair[1]) & ~ClippedPixels(before) & ~ClippedPixels(out->aligned_after);
   SKINTRACK_RETURN_IF_ERROR(RunEach(
       2,
       [&](int i) {

@@ -1,7 +1,8 @@
 // Texture: band-limited roughness of log luminance in octave bands, and GLCM features.
 //
 // Definition (texture_bands.h holds the constants):
-//  * Signal: l = ln(Y + 0.01), Y = linear luminance (Rec. 709). Exposure and white balance
+//  * Signal: l = ln(Y + c), Y = linear luminance (Rec. 709), c = 0.03 x the median Y of the
+//    measured pixels (TextureLogOffset: scales with the exposure). Exposure and white balance
 //    are (nearly) additive constants in l and a smooth side light is a slow field, so the
 //    band-pass removes them.
 //  * Band [lo, hi] mm -> B = (G(s_lo) - G(s_hi)) * l / T_peak, s = 0.21624 * edge * px_per_mm
@@ -26,6 +27,7 @@
 //  * GLCM (secondary): g = (G(s_lo,first) - G(s_hi,last)) * l (all kept bands), quantised
 //    with the FIXED map level = floor((g / 0.25 + 1) / 2 * levels) clamped to [0, levels-1];
 //    offset max(1, round(glcm_offset_mm * px_per_mm)) px; symmetric; 4 directions averaged;
+//    the contrast less the white noise's share (GlcmNoiseContrast with Immerkaer's sd);
 //    pairs anchored on the pixels of the measured mask whose row and column are even (a 2-px
 //    grid: a quarter of the pairs, the same statistics at a quarter of the cost).
 //  * Computation: in row tiles of kTileRows rows with a halo of the largest kernel radius plus
@@ -148,6 +150,7 @@ Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetric
   const int rows = ctx.linear_y.rows, cols = ctx.linear_y.cols;
   const int tiles = (rows + kTileRows - 1) / kTileRows;
   const int levels = o.glcm_levels;
+  const double log_offset = TextureLogOffset(ctx.linear_y, mask);
   std::vector<TileSums> sums(static_cast<size_t>(tiles), TileSums(bands.size(), levels, distance));
 
   cv::parallel_for_(cv::Range(0, tiles), [&](const cv::Range& range) {
@@ -159,7 +162,7 @@ Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetric
       const int y0 = t * kTileRows, y1 = std::min(rows, y0 + kTileRows);
       const int ya = std::max(0, y0 - halo), yb = std::min(rows, y1 + halo);
       TileSums& s = sums[static_cast<size_t>(t)];
-      cv::add(ctx.linear_y.rowRange(ya, yb), cv::Scalar(kTextureLogOffset), l);
+      cv::add(ctx.linear_y.rowRange(ya, yb), cv::Scalar(log_offset), l);
       cv::log(l, l);
       for (size_t i = 0; i < sigmas.size(); ++i)
         cv::sepFilter2D(l, blurred[i], CV_32F, kernels[i], kernels[i], cv::Point(-1, -1), 0.0,
@@ -260,7 +263,10 @@ Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetric
   out->roughness = std::sqrt(variance_sum);
   out->micro_relief = std::sqrt(robust_sum);
   const GlcmFeatures f = total.glcm.Features();
-  out->glcm_contrast = f.contrast;
+  // The noise's share of the contrast removed like the bands' noise variance.
+  const double noise_contrast = GlcmNoiseContrast(noise_sd, sigmas.front(), sigmas.back(), distance,
+                                                  static_cast<double>(levels) / (2.0 * kGlcmRange));
+  out->glcm_contrast = std::max(0.0, f.contrast - noise_contrast);
   out->glcm_homogeneity = f.homogeneity;
   out->glcm_entropy = f.entropy;
   return Status::Ok();

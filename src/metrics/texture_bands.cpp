@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
+#include <vector>
 
 namespace skintrack::metrics::internal {
 namespace {
@@ -63,6 +64,44 @@ double DogNoiseGain(double sigma1_px, double sigma2_px) {
   }
   // ||a (x) a - b (x) b||^2 = (a.a)^2 + (b.b)^2 - 2 (a.b)^2 for separable 2-D kernels.
   return aa * aa + bb * bb - 2.0 * ab * ab;
+}
+
+double TextureLogOffset(const cv::Mat& linear_y, const cv::Mat& mask, int step) {
+  step = std::max(1, step);
+  std::vector<float> v;
+  for (int y = 0; y < linear_y.rows; y += step) {
+    const float* row = linear_y.ptr<float>(y);
+    const uchar* m = mask.empty() ? nullptr : mask.ptr<uchar>(y);
+    for (int x = 0; x < linear_y.cols; x += step)
+      if (m == nullptr || m[x] != 0) v.push_back(row[x]);
+  }
+  if (v.empty()) return kTextureLogOffset;
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
+  return std::max(1e-4, kTextureLogOffsetFraction * v[v.size() / 2]);
+}
+
+double GlcmNoiseContrast(double noise_sd, double sigma1_px, double sigma2_px, int distance,
+                         double levels_per_unit) {
+  const cv::Mat k1 = TextureKernel(sigma1_px), k2 = TextureKernel(sigma2_px);
+  // 1-D cross-correlations r(a, b, d) = sum_i a(i) b(i + d) of the centred kernels.
+  auto corr = [](const cv::Mat& a, const cv::Mat& b, int d) {
+    const int ra = a.rows / 2, rb = b.rows / 2;
+    double s = 0;
+    for (int i = -ra; i <= ra; ++i) {
+      const int j = i + d;
+      if (j >= -rb && j <= rb) s += a.at<double>(i + ra) * b.at<double>(j + rb);
+    }
+    return s;
+  };
+  // sum h(x) h(x + o) for h = k1 k1^T - k2 k2^T (symmetric kernels).
+  auto autocorr = [&](int dx, int dy) {
+    return corr(k1, k1, dx) * corr(k1, k1, dy) + corr(k2, k2, dx) * corr(k2, k2, dy) -
+           2.0 * corr(k1, k2, dx) * corr(k1, k2, dy);
+  };
+  const GlcmCounts offsets(2, distance);
+  double sum = 0;
+  for (const cv::Point& o : offsets.offsets) sum += autocorr(0, 0) - autocorr(o.x, o.y);
+  return levels_per_unit * levels_per_unit * 2.0 * noise_sd * noise_sd * sum / 4.0;
 }
 
 void ImmerkaerRow(const float* above, const float* row, const float* below, const float* weight,

@@ -139,5 +139,19 @@ TEST(MetricsInvarianceTest, SamePhotoTwiceChangesNothing) {
   }
 }
 
+// Pixels clipped in either photo (a channel >= 250/255: a highlight cut off at the sensor's
+// limit by an amount that depends on the exposure) are left out of the common region.
+TEST(MetricsInvarianceTest, ClippedPixelsOfEitherPhotoAreNotMeasured) {
+  const phantom::PhantomPair p = CapturePair(14, 1.0, 1.0, 1.0, 1.0, 0.0, 85);
+  cv::Mat after = p.before.clone();
+  const cv::Rect clipped(500, 400, 120, 90);
+  after(clipped).setTo(cv::Scalar(1.0, 1.0, 1.0));
+  const Measured r = ComparePipeline(p.before, after);
+  ASSERT_FALSE(r.m.region.empty());
+  EXPECT_EQ(cv::countNonZero(r.m.region(clipped)), 0);
+  // Outside the patch the skin is measured as before.
+  EXPECT_GT(cv::countNonZero(r.m.region(cv::Rect(100, 100, 200, 200))), 200 * 200 * 9 / 10);
+}
+
 }  // namespace
 }  // namespace skintrack::compare

@@ -186,6 +186,49 @@ TEST(TextureMetricsTest, NoiseFloorIsSubtracted) {
   EXPECT_NEAR(noisy / clean, 1.0, 0.015);
 }
 
+// Dark skin (a lesion, Y ~0.05): with the former fixed offset 0.01, ln(Y + 0.01) flattened the
+// texture by Y / (Y + 0.01) = 0.83 at exposure 1 and 0.88 at 1.5 (6 % apart); with the offset
+// 0.03 x median Y every band, the roughness and the GLCM read the same at any exposure.
+TEST(TextureMetricsTest, DarkSkinTextureDoesNotDependOnExposure) {
+  const double lambda = std::sqrt(0.2 * 0.4) * kPxPerMm;
+  const cv::Mat y = SinusoidY({800, 600}, 0.08, lambda, 0.0) * (0.05 / 0.30);
+  const cv::Mat roi(y.size(), CV_8UC1, cv::Scalar(255));
+  EXPECT_NEAR(TextureLogOffset(y, roi), 0.03 * 0.05, 0.03 * 0.05 * 0.02);  // median ~0.05
+  EXPECT_NEAR(TextureLogOffset(y * 1.5, roi) / TextureLogOffset(y, roi), 1.5, 1e-6);
+  const TextureMetrics a = Measure(YContext(y, kPxPerMm)), b = Measure(YContext(y * 1.5, kPxPerMm));
+  EXPECT_NEAR(b.roughness / a.roughness, 1.0, 1e-4);
+  for (const auto& kv : a.roughness_bands)
+    EXPECT_NEAR(b.roughness_bands.at(kv.first), kv.second, 1e-4 * kv.second + 1e-9) << kv.first;
+  EXPECT_NEAR(b.glcm_contrast / a.glcm_contrast, 1.0, 0.01);
+}
+
+// What white noise adds to the GLCM contrast: 2 sd^2 (||h||^2 - sum h(x) h(x + o)) per offset o,
+// x levels per log unit squared; checked against filtered white noise over the 4 offsets.
+TEST(TextureBandsTest, GlcmNoiseContrastMatchesFilteredWhiteNoise) {
+  cv::Mat noise(1024, 1024, CV_32FC1), a, b;
+  cv::RNG rng(7);
+  rng.fill(noise, cv::RNG::NORMAL, 0.0, 1.0);
+  const double s1 = 0.865, s2 = 6.92;
+  const cv::Mat k1 = TextureKernel(s1), k2 = TextureKernel(s2);
+  cv::sepFilter2D(noise, a, CV_32F, k1, k1, cv::Point(-1, -1), 0, cv::BORDER_REFLECT);
+  cv::sepFilter2D(noise, b, CV_32F, k2, k2, cv::Point(-1, -1), 0, cv::BORDER_REFLECT);
+  const cv::Mat g = a - b;
+  for (int d : {1, 4}) {
+    const GlcmCounts offsets(2, d);
+    double sum = 0;
+    for (const cv::Point& o : offsets.offsets) {
+      const cv::Rect r(std::max(0, -o.x), std::max(0, -o.y), g.cols - std::abs(o.x),
+                       g.rows - std::abs(o.y));
+      const cv::Mat diff = g(r) - g(r + o);
+      sum += cv::mean(diff.mul(diff))[0];
+    }
+    EXPECT_NEAR(GlcmNoiseContrast(1.0, s1, s2, d, 1.0) / (sum / 4), 1.0, 0.03) << d;
+  }
+  // Scales with (sd x levels per unit)^2; at d = 0 nothing differs.
+  EXPECT_NEAR(GlcmNoiseContrast(0.02, s1, s2, 4, 64.0) / GlcmNoiseContrast(1.0, s1, s2, 4, 1.0),
+              0.02 * 0.02 * 64.0 * 64.0, 1e-9);
+}
+
 TEST(TextureMetricsTest, ErodedRoiKeepsOutsideTextureOut) {
   const double lambda = std::sqrt(0.4 * 0.8) * kPxPerMm;
   cv::Mat y = SinusoidY({800, 400}, 0.05, lambda);
@@ -207,8 +250,9 @@ TEST(TextureMetricsTest, ExposureAndSideLightBarelyMatter) {
   const double lambda = std::sqrt(0.4 * 0.8) * kPxPerMm;
   const cv::Mat y = SinusoidY({800, 600}, 0.05, lambda, 0.0);
   const double base = Measure(YContext(y, kPxPerMm)).roughness;
-  // Exposure 0.7: only the 0.01 offset in ln(Y + 0.01) acts (Y / (Y + 0.01): 0.968 -> 0.955).
-  EXPECT_NEAR(Measure(YContext(y * 0.7, kPxPerMm)).roughness / base, 1.0, 0.02);
+  // Exposure 0.7: the log offset scales with the median Y, so ln(0.7 Y + 0.7 c) = ln 0.7 +
+  // ln(Y + c) and the bands do not change.
+  EXPECT_NEAR(Measure(YContext(y * 0.7, kPxPerMm)).roughness / base, 1.0, 1e-4);
   cv::Mat lit = y.clone();
   for (int x = 0; x < lit.cols; ++x) lit.col(x) *= 1.0 + 0.3 * std::cos(CV_PI * x / lit.cols);
   EXPECT_NEAR(Measure(YContext(lit, kPxPerMm)).roughness / base, 1.0, 0.02);
