@@ -6,11 +6,11 @@
 
 #include "metrics/families.h"
 #include "metrics/ridge_lines.h"
-#include "metrics/texture_bands.h"
 
 namespace skintrack::metrics::internal {
 namespace {
 
+constexpr double kLogOffset = 0.01;  // log(Y + 0.01): bounded response in the darkest pixels
 // Gaussian valley: FWHM = 2 sqrt(2 ln 2) sigma_profile, best Hessian scale sqrt(2) sigma_profile.
 constexpr double kFwhmPerScale = 2.3548200450309493 / 1.4142135623730951;
 // An edge (step between two levels) is not a line: antisymmetric / symmetric profile RMS.
@@ -31,16 +31,13 @@ Status MeasureWrinkles(const Context& ctx, const MetricsOptions& o, WrinkleMetri
   if (ctx.linear_y.type() != CV_32FC1 || ctx.roi.size() != ctx.linear_y.size())
     return Status::InvalidArgument("wrinkles: context needs CV_32FC1 linear_y and a same-size roi");
 
-  // log(Y + c), c = 0.03 x the median Y (as the texture: bounded response in the darkest pixels,
-  // and c scales with the exposure so that line contrasts in dark skin do not depend on it).
-  const double log_offset = TextureLogOffset(ctx.linear_y, ctx.roi);
   // log(Y + offset) in parallel row bands (each band's sum and log while it is in cache).
   cv::Mat log_y(ctx.linear_y.size(), CV_32FC1);
   cv::parallel_for_(cv::Range(0, (log_y.rows + 31) / 32), [&](const cv::Range& r) {
     for (int band = r.start; band < r.end; ++band) {
       const cv::Range rows(band * 32, std::min(log_y.rows, band * 32 + 32));
       cv::Mat band_out = log_y.rowRange(rows);
-      cv::add(ctx.linear_y.rowRange(rows), cv::Scalar(log_offset), band_out);
+      cv::add(ctx.linear_y.rowRange(rows), cv::Scalar(kLogOffset), band_out);
       cv::log(band_out, band_out);
     }
   });
@@ -67,7 +64,7 @@ Status MeasureWrinkles(const Context& ctx, const MetricsOptions& o, WrinkleMetri
   };
 
   double len_sum = 0.0, depth_sum = 0.0, width_sum = 0.0, area = 0.0;
-  for (FoundLine& f : FindLines(log_y, log_offset, ctx.roi, s)) {
+  for (FoundLine& f : FindLines(log_y, kLogOffset, ctx.roi, s)) {
     const double depth = -f.profile.contrast, width = f.profile.width_px;
     len_sum += f.length_px;
     depth_sum += depth * f.length_px;
