@@ -408,7 +408,10 @@ Status ComputeTileSums(const cv::Mat& before, const SessionMetrics& session,
     if (!bands.empty() && region_px > 0) {
       const cv::Mat mask = mi::TextureMeasureMask(region, bands);  // as MeasureTexture
       const TextureSession tb = TextureSums(before, mask, bands, g);
-      const TextureSession ta = TextureSums(session.aligned_after, mask, bands, g);
+      // The after photo's texture on its Lanczos warp, as CompareMetrics measures it.
+      const TextureSession ta =
+          TextureSums(session.texture_after.empty() ? session.aligned_after : session.texture_after,
+                      mask, bands, g);
       const size_t nb = bands.size();
       std::vector<double> sum_b(static_cast<size_t>(g.Cells()), 0.0), sum_a = sum_b;
       for (size_t b = 0; b < nb; ++b)

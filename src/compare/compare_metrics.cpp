@@ -47,10 +47,14 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
   cv::Mat overlap, hair[2], skin[2];
   SKINTRACK_RETURN_IF_ERROR(align::WarpAfterToBefore(
       after, alignment, before.size(), &out->aligned_after, &overlap, cv::INTER_CUBIC));
+  SKINTRACK_RETURN_IF_ERROR(align::WarpAfterToBefore(
+      after, alignment, before.size(), &out->texture_after, nullptr, cv::INTER_LANCZOS4));
   after.release();  // frees the photo when the caller moved it in (the peak comes later)
-  // Cubic interpolation overshoots a little: keep the internal form's range.
-  cv::max(out->aligned_after, 0.0, out->aligned_after);
-  cv::min(out->aligned_after, 1.0, out->aligned_after);
+  // Cubic and Lanczos interpolation overshoot a little: keep the internal form's range.
+  for (cv::Mat* m : {&out->aligned_after, &out->texture_after}) {
+    cv::max(*m, 0.0, *m);
+    cv::min(*m, 1.0, *m);
+  }
   // Outside the overlap the warp leaves black, a strong edge the large-scale filters
   // (stretch marks: sigma up to 3 mm) would see inside the region in the after photo
   // only: fill it with the before photo's pixels, so both sessions' filters see the same
@@ -68,6 +72,7 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
     cv::multiply(before, gain, fill);
     cv::min(fill, 1.0, fill);
     fill.copyTo(out->aligned_after, overlap == 0);
+    fill.copyTo(out->texture_after, overlap == 0);
   }
   cv::erode(overlap, overlap, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(7, 7)));
   // Each photo's hair mask and (without a user roi) skin mask, one photo after the other
@@ -92,6 +97,11 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
                                 mm_per_px, options, i == 0 ? &out->before : &out->after);
       },
       "compare"));
+  // The after photo's texture on the Lanczos warp (SessionMetrics::texture_after), its
+  // micro_relief leaving out the features found on the bicubic warp.
+  SKINTRACK_RETURN_IF_ERROR(metrics::MeasureTextureOnly(out->texture_after, out->region, hair[1],
+                                                        mm_per_px, options, out->after.detections,
+                                                        &out->after.texture));
   // Hair is reported per session over the common region (before it was removed).
   const int n = cv::countNonZero(region);
   for (int i = 0; i < 2; ++i) {

@@ -174,6 +174,33 @@ Status Analyze(const cv::Mat& image, const cv::Mat& roi, std::optional<double> m
   return Analyze(image, roi, cv::Mat(), mm_per_px, options, result);
 }
 
+namespace {
+
+// MeasureTexture with the neighbourhoods of `d` (grown by the coarsest band's reach) left out of
+// micro_relief.
+Status TextureOf(const internal::Context& ctx, const MetricsOptions& options, const Detections& d,
+                 TextureMetrics* out) {
+  const std::vector<internal::TextureBand> bands =
+      internal::TextureBands(options.texture_band_edges_mm, ctx.px_per_mm);
+  const double reach = bands.empty() ? 0.0 : 3.0 * bands.back().sigma_hi_px;
+  return internal::MeasureTexture(ctx, options, out,
+                                  internal::FeatureMask(ctx.linear_y.size(), d, reach));
+}
+
+}  // namespace
+
+Status MeasureTextureOnly(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
+                          std::optional<double> mm_per_px, const MetricsOptions& options,
+                          const Detections& detections, TextureMetrics* out) {
+  SKINTRACK_RETURN_IF_ERROR(options.Check());
+  if (out == nullptr) return Status::InvalidArgument("metrics: texture output is null");
+  *out = TextureMetrics();
+  internal::Context ctx;
+  SKINTRACK_RETURN_IF_ERROR(internal::BuildContext(image, roi, mm_per_px, options, &ctx, hair));
+  if (ctx.roi_area_px == 0) return Status::Ok();
+  return TextureOf(ctx, options, detections, out);
+}
+
 Status Analyze(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
                std::optional<double> mm_per_px, const MetricsOptions& options,
                MetricsResult* result) {
@@ -201,11 +228,7 @@ Status Analyze(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
                              internal::LineBandMask(image.size(), d.wrinkles, 1.0)));
   SKINTRACK_RETURN_IF_ERROR(internal::MeasureStriae(ctx, options, &result->striae, &d.striae));
   // Texture last: its micro_relief leaves out the features found above (and their filter reach).
-  const std::vector<internal::TextureBand> bands =
-      internal::TextureBands(options.texture_band_edges_mm, ctx.px_per_mm);
-  const double reach = bands.empty() ? 0.0 : 3.0 * bands.back().sigma_hi_px;
-  SKINTRACK_RETURN_IF_ERROR(internal::MeasureTexture(
-      ctx, options, &result->texture, internal::FeatureMask(image.size(), d, reach)));
+  SKINTRACK_RETURN_IF_ERROR(TextureOf(ctx, options, d, &result->texture));
   SKINTRACK_RETURN_IF_ERROR(internal::MeasureRedness(ctx, options, &result->redness));
   SKINTRACK_RETURN_IF_ERROR(internal::MeasureTone(ctx, options, &result->tone));
   return Status::Ok();

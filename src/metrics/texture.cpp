@@ -27,7 +27,6 @@
 //  * GLCM (secondary): g = (G(s_lo,first) - G(s_hi,last)) * l (all kept bands), quantised
 //    with the FIXED map level = floor((g / 0.25 + 1) / 2 * levels) clamped to [0, levels-1];
 //    offset max(1, round(glcm_offset_mm * px_per_mm)) px; symmetric; 4 directions averaged;
-//    the contrast less the white noise's share (GlcmNoiseContrast with Immerkaer's sd);
 //    pairs anchored on the pixels of the measured mask whose row and column are even (a 2-px
 //    grid: a quarter of the pairs, the same statistics at a quarter of the cost).
 //  * Computation: in row tiles of kTileRows rows with a halo of the largest kernel radius plus
@@ -263,10 +262,7 @@ Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetric
   out->roughness = std::sqrt(variance_sum);
   out->micro_relief = std::sqrt(robust_sum);
   const GlcmFeatures f = total.glcm.Features();
-  // The noise's share of the contrast removed like the bands' noise variance.
-  const double noise_contrast = GlcmNoiseContrast(noise_sd, sigmas.front(), sigmas.back(), distance,
-                                                  static_cast<double>(levels) / (2.0 * kGlcmRange));
-  out->glcm_contrast = std::max(0.0, f.contrast - noise_contrast);
+  out->glcm_contrast = f.contrast;
   out->glcm_homogeneity = f.homogeneity;
   out->glcm_entropy = f.entropy;
   return Status::Ok();

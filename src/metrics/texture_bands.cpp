@@ -80,30 +80,6 @@ double TextureLogOffset(const cv::Mat& linear_y, const cv::Mat& mask, int step) 
   return std::max(1e-4, kTextureLogOffsetFraction * v[v.size() / 2]);
 }
 
-double GlcmNoiseContrast(double noise_sd, double sigma1_px, double sigma2_px, int distance,
-                         double levels_per_unit) {
-  const cv::Mat k1 = TextureKernel(sigma1_px), k2 = TextureKernel(sigma2_px);
-  // 1-D cross-correlations r(a, b, d) = sum_i a(i) b(i + d) of the centred kernels.
-  auto corr = [](const cv::Mat& a, const cv::Mat& b, int d) {
-    const int ra = a.rows / 2, rb = b.rows / 2;
-    double s = 0;
-    for (int i = -ra; i <= ra; ++i) {
-      const int j = i + d;
-      if (j >= -rb && j <= rb) s += a.at<double>(i + ra) * b.at<double>(j + rb);
-    }
-    return s;
-  };
-  // sum h(x) h(x + o) for h = k1 k1^T - k2 k2^T (symmetric kernels).
-  auto autocorr = [&](int dx, int dy) {
-    return corr(k1, k1, dx) * corr(k1, k1, dy) + corr(k2, k2, dx) * corr(k2, k2, dy) -
-           2.0 * corr(k1, k2, dx) * corr(k1, k2, dy);
-  };
-  const GlcmCounts offsets(2, distance);
-  double sum = 0;
-  for (const cv::Point& o : offsets.offsets) sum += autocorr(0, 0) - autocorr(o.x, o.y);
-  return levels_per_unit * levels_per_unit * 2.0 * noise_sd * noise_sd * sum / 4.0;
-}
-
 void ImmerkaerRow(const float* above, const float* row, const float* below, const float* weight,
                   int cols, double* sum, double* count) {
   // [1 -2 1] across rows of [1 -2 1] along the row; replicated at the row's ends.

@@ -60,13 +60,6 @@ BandFilters MakeBandFilters(const std::vector<TextureBand>& bands);
 // coarsest kept band's support ceil(3 sigma_hi), or `roi` itself when fewer than 100 px remain.
 cv::Mat TextureMeasureMask(const cv::Mat& roi, const std::vector<TextureBand>& bands);
 
-// What white noise of sd `noise_sd` (log units) adds to the GLCM contrast (levels^2) of the
-// band g = (G(sigma1) - G(sigma2)) * l quantised at `levels_per_unit` levels per log unit, over
-// the 4 offsets of GlcmCounts(distance): levels_per_unit^2 x mean over the offsets o of
-// E[(n(x) - n(x + o))^2] = 2 noise_sd^2 (||h||^2 - sum h(x) h(x + o)), h the 2-D DoG kernel.
-double GlcmNoiseContrast(double noise_sd, double sigma1_px, double sigma2_px, int distance,
-                         double levels_per_unit);
-
 // Variance of white noise of sd `noise_sd` (log units) in `band` after its gain normalisation:
 // noise_sd^2 DogNoiseGain(sigma_lo, sigma_hi) / gain^2.
 double BandNoiseVariance(double noise_sd, const TextureBand& band);

@@ -139,6 +139,34 @@ TEST(MetricsInvarianceTest, SamePhotoTwiceChangesNothing) {
   }
 }
 
+// The after photo's texture is measured on a Lanczos-4 warp: OpenCV's bicubic (a = -0.75) at a
+// half-pixel shift has the gain 2 (0.59375 cos(pi f) - 0.09375 cos(3 pi f)) per axis, 1.029 at
+// f = 0.15 cycles/px (periods of 4-10 px: the 0.2-0.4 mm band at 20 px/mm), so on it the after
+// photo reads rougher. Same skin, same light, the after photo shifted by (10.5, -7.5) px; the
+// captures at (0.25, 0.25) and (10.75, -7.25) px, so that the capture model's bilinear
+// resampling smooths both photos alike (phases 0.25 and 0.75).
+TEST(MetricsInvarianceTest, HalfPixelShiftKeepsTheTexture) {
+  phantom::PhantomOptions o;
+  o.width = 800;
+  o.height = 600;
+  o.seed = 15;
+  o.before_capture.noise_sigma = o.after_capture.noise_sigma = 0.003;
+  o.before_capture.image_from_skin = cv::Matx33d(1, 0, 0.25, 0, 1, 0.25, 0, 0, 1);
+  o.after_capture.image_from_skin = cv::Matx33d(1, 0, 10.75, 0, 1, -7.25, 0, 0, 1);
+  phantom::PhantomPair p;
+  ASSERT_TRUE(phantom::RenderPair(o, &p).ok());
+  const Measured r = ComparePipeline(p.before, p.after);
+  const double b = r.m.before.texture.roughness, a = r.m.after.texture.roughness;
+  ASSERT_GT(b, 0.03);
+  EXPECT_LE(Rel(a, b), 0.005) << b << " -> " << a;
+  // The same measurement on the bicubic warp reads the after photo rougher.
+  metrics::TextureMetrics cubic;
+  ASSERT_TRUE(metrics::MeasureTextureOnly(r.m.aligned_after, r.m.region, cv::Mat(), 0.05,
+                                          metrics::MetricsOptions(), r.m.after.detections, &cubic)
+                  .ok());
+  EXPECT_GT(cubic.roughness / b, 1.01) << b << " -> " << cubic.roughness;
+}
+
 // Pixels clipped in either photo (a channel >= 250/255: a highlight cut off at the sensor's
 // limit by an amount that depends on the exposure) are left out of the common region.
 TEST(MetricsInvarianceTest, ClippedPixelsOfEitherPhotoAreNotMeasured) {

@@ -202,33 +202,6 @@ TEST(TextureMetricsTest, DarkSkinTextureDoesNotDependOnExposure) {
   EXPECT_NEAR(b.glcm_contrast / a.glcm_contrast, 1.0, 0.01);
 }
 
-// What white noise adds to the GLCM contrast: 2 sd^2 (||h||^2 - sum h(x) h(x + o)) per offset o,
-// x levels per log unit squared; checked against filtered white noise over the 4 offsets.
-TEST(TextureBandsTest, GlcmNoiseContrastMatchesFilteredWhiteNoise) {
-  cv::Mat noise(1024, 1024, CV_32FC1), a, b;
-  cv::RNG rng(7);
-  rng.fill(noise, cv::RNG::NORMAL, 0.0, 1.0);
-  const double s1 = 0.865, s2 = 6.92;
-  const cv::Mat k1 = TextureKernel(s1), k2 = TextureKernel(s2);
-  cv::sepFilter2D(noise, a, CV_32F, k1, k1, cv::Point(-1, -1), 0, cv::BORDER_REFLECT);
-  cv::sepFilter2D(noise, b, CV_32F, k2, k2, cv::Point(-1, -1), 0, cv::BORDER_REFLECT);
-  const cv::Mat g = a - b;
-  for (int d : {1, 4}) {
-    const GlcmCounts offsets(2, d);
-    double sum = 0;
-    for (const cv::Point& o : offsets.offsets) {
-      const cv::Rect r(std::max(0, -o.x), std::max(0, -o.y), g.cols - std::abs(o.x),
-                       g.rows - std::abs(o.y));
-      const cv::Mat diff = g(r) - g(r + o);
-      sum += cv::mean(diff.mul(diff))[0];
-    }
-    EXPECT_NEAR(GlcmNoiseContrast(1.0, s1, s2, d, 1.0) / (sum / 4), 1.0, 0.03) << d;
-  }
-  // Scales with (sd x levels per unit)^2; at d = 0 nothing differs.
-  EXPECT_NEAR(GlcmNoiseContrast(0.02, s1, s2, 4, 64.0) / GlcmNoiseContrast(1.0, s1, s2, 4, 1.0),
-              0.02 * 0.02 * 64.0 * 64.0, 1e-9);
-}
-
 TEST(TextureMetricsTest, ErodedRoiKeepsOutsideTextureOut) {
   const double lambda = std::sqrt(0.4 * 0.8) * kPxPerMm;
   cv::Mat y = SinusoidY({800, 400}, 0.05, lambda);

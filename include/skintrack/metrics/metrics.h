@@ -165,4 +165,11 @@ Status Analyze(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
                std::optional<double> mm_per_px, const MetricsOptions& options,
                MetricsResult* result);
 
+// The texture of `image` over `roi` exactly as Analyze measures it (`hair` as for Analyze), with
+// the neighbourhoods of `detections` (Analyze's detections on the same skin, same frame) left
+// out of micro_relief. For compare, which measures the after photo's texture on its own warp.
+Status MeasureTextureOnly(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
+                          std::optional<double> mm_per_px, const MetricsOptions& options,
+                          const Detections& detections, TextureMetrics* out);
+
 }  // namespace skintrack::metrics
