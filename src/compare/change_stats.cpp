@@ -109,19 +109,8 @@ TextureSession TextureSums(const cv::Mat& srgb, const cv::Mat& mask,
   const std::vector<cv::Mat>& kernels = filters.kernels;
   const int halo = filters.Halo() + 1;
   const int rows = srgb.rows, cols = srgb.cols;
-  // The log offset of MeasureTexture: from the same every-4th-pixel samples of the mask.
-  double log_offset = mi::kTextureLogOffset;
-  {
-    constexpr int kStep = 4;
-    cv::Mat sub_srgb((rows + kStep - 1) / kStep, (cols + kStep - 1) / kStep, srgb.type());
-    cv::Mat sub_mask(sub_srgb.size(), CV_8UC1);
-    for (int y = 0; y < sub_srgb.rows; ++y)
-      for (int x = 0; x < sub_srgb.cols; ++x) {
-        sub_srgb.at<cv::Vec3f>(y, x) = srgb.at<cv::Vec3f>(y * kStep, x * kStep);
-        sub_mask.at<uchar>(y, x) = mask.at<uchar>(y * kStep, x * kStep);
-      }
-    log_offset = mi::TextureLogOffset(photometric::SrgbToLinearLuminance(sub_srgb), sub_mask, 1);
-  }
+  // The log offset of MeasureTexture, from the same samples of the mask.
+  const double log_offset = mi::TextureLogOffsetOfSrgb(srgb, mask);
   const int strips = (rows + kStripRows - 1) / kStripRows;
   std::vector<CellSums> strip_sums(static_cast<size_t>(strips),
                                    CellSums(bands.size() + 1, g.Cells()));
