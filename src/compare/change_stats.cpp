@@ -395,7 +395,8 @@ Status ComputeTileSums(const cv::Mat& before, const SessionMetrics& session,
     const std::vector<mi::TextureBand> bands =
         mi::TextureBands(metric_options.texture_band_edges_mm, ppmm);
     if (!bands.empty() && region_px > 0) {
-      const cv::Mat mask = mi::TextureMeasureMask(region, bands);  // as MeasureTexture
+      const cv::Mat mask = mi::TextureMeasureMask(  // as CompareMetrics' texture
+          session.texture_region.empty() ? region : session.texture_region, bands);
       const TextureSession tb = TextureSums(before, mask, bands, g);
       // The after photo's texture on its Lanczos warp, as CompareMetrics measures it.
       const TextureSession ta =

@@ -15,8 +15,9 @@ namespace {
 // clipped area's 255 over a few levels.
 constexpr float kClipLevel = 250.0f / 255.0f;
 
-// Pixels with any channel >= kClipLevel (CV_8UC1, 255 = clipped): their texture, pores and
-// lines are cut off at the sensor's limit, by an amount that depends on the exposure.
+// Pixels with any channel >= kClipLevel (CV_8UC1, 255 = clipped): their luminance, and so the
+// texture's band values, are cut off at the sensor's limit by an amount that depends on the
+// exposure.
 cv::Mat ClippedPixels(const cv::Mat& image) {
   cv::Mat clipped(image.size(), CV_8UC1);
   cv::parallel_for_(cv::Range(0, image.rows), [&](const cv::Range& r) {
@@ -88,8 +89,8 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
   } else {
     region &= skin[0] & skin[1];
   }
-  out->region =
-      region & ~(hair[0] | hair[1]) & ~ClippedPixels(before) & ~ClippedPixels(out->aligned_after);
+  out->region = region & ~(hair[0] | hair[1]);
+  out->texture_region = out->region & ~ClippedPixels(before) & ~ClippedPixels(out->aligned_after);
   SKINTRACK_RETURN_IF_ERROR(RunEach(
       2,
       [&](int i) {
@@ -97,11 +98,15 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
                                 mm_per_px, options, i == 0 ? &out->before : &out->after);
       },
       "compare"));
-  // The after photo's texture on the Lanczos warp (SessionMetrics::texture_after), its
-  // micro_relief leaving out the features found on the bicubic warp.
-  SKINTRACK_RETURN_IF_ERROR(metrics::MeasureTextureOnly(out->texture_after, out->region, hair[1],
-                                                        mm_per_px, options, out->after.detections,
-                                                        &out->after.texture));
+  // The texture over texture_region, the after photo's on the Lanczos warp
+  // (SessionMetrics::texture_after); micro_relief leaves out the features found above.
+  if (cv::countNonZero(out->region != out->texture_region) > 0)
+    SKINTRACK_RETURN_IF_ERROR(
+        metrics::MeasureTextureOnly(before, out->texture_region, hair[0], mm_per_px, options,
+                                    out->before.detections, &out->before.texture));
+  SKINTRACK_RETURN_IF_ERROR(
+      metrics::MeasureTextureOnly(out->texture_after, out->texture_region, hair[1], mm_per_px,
+                                  options, out->after.detections, &out->after.texture));
   // Hair is reported per session over the common region (before it was removed).
   const int n = cv::countNonZero(region);
   for (int i = 0; i < 2; ++i) {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
 #include <string>
+#include <vector>
 
 #include "skintrack/compare/compare.h"
 #include "skintrack/phantom/phantom.h"
@@ -168,17 +169,25 @@ TEST(MetricsInvarianceTest, HalfPixelShiftKeepsTheTexture) {
 }
 
 // Pixels clipped in either photo (a channel >= 250/255: a highlight cut off at the sensor's
-// limit by an amount that depends on the exposure) are left out of the common region.
-TEST(MetricsInvarianceTest, ClippedPixelsOfEitherPhotoAreNotMeasured) {
+// limit by an amount that depends on the exposure) are left out of the texture's region.
+TEST(MetricsInvarianceTest, ClippedPixelsOfEitherPhotoHaveNoTexture) {
   const phantom::PhantomPair p = CapturePair(14, 1.0, 1.0, 1.0, 1.0, 0.0, 85);
   cv::Mat after = p.before.clone();
   const cv::Rect clipped(500, 400, 120, 90);
-  after(clipped).setTo(cv::Scalar(1.0, 1.0, 1.0));
+  // Red clipped (BGR): still skin-coloured, so the skin mask keeps it (white would be glare).
+  cv::Mat patch = after(clipped);
+  std::vector<cv::Mat> ch;
+  cv::split(patch, ch);
+  ch[2].setTo(1.0);
+  cv::merge(ch, patch);
   const Measured r = ComparePipeline(p.before, after);
-  ASSERT_FALSE(r.m.region.empty());
-  EXPECT_EQ(cv::countNonZero(r.m.region(clipped)), 0);
-  // Outside the patch the skin is measured as before.
-  EXPECT_GT(cv::countNonZero(r.m.region(cv::Rect(100, 100, 200, 200))), 200 * 200 * 9 / 10);
+  ASSERT_FALSE(r.m.texture_region.empty());
+  // (Its 2-px rim is interpolated with the skin around it by the warp.)
+  const cv::Rect inner(clipped.x + 2, clipped.y + 2, clipped.width - 4, clipped.height - 4);
+  EXPECT_EQ(cv::countNonZero(r.m.texture_region(inner)), 0);
+  // The other families still measure there; outside the patch the texture is measured too.
+  EXPECT_GT(cv::countNonZero(r.m.region(clipped)), clipped.area() * 9 / 10);
+  EXPECT_GT(cv::countNonZero(r.m.texture_region(cv::Rect(100, 100, 200, 200))), 200 * 200 * 9 / 10);
 }
 
 }  // namespace

@@ -110,6 +110,11 @@ struct SessionMetrics {
   // the before photo in every phantom pair; Lanczos-4 is flat over the texture bands. The
   // other families keep the bicubic warp (Lanczos ringing flips more faint lines and scars).
   cv::Mat texture_after;
+  // `region` minus the pixels clipped in either photo (a channel >= 250/255: cut off at the
+  // sensor's limit by an amount that depends on the exposure), CV_8UC1: where both sessions'
+  // texture is measured. The other families use `region` (cutting their lines and blobs at
+  // the clipped patches flipped more of them on the phantoms).
+  cv::Mat texture_region;
 };
 
 // `before`, `after`: full-size internal-form images; `roi`: CV_8UC1 in the before frame or
