@@ -112,6 +112,8 @@ TextureSession TextureSums(const cv::Mat& srgb, const cv::Mat& mask,
   const std::vector<cv::Mat>& kernels = filters.kernels;
   const int halo = filters.Halo() + 1;
   const int rows = srgb.rows, cols = srgb.cols;
+  // The log offset of MeasureTexture, from the same samples of the mask.
+  const double log_offset = mi::TextureLogOffsetOfSrgb(srgb, mask);
   const int strips = (rows + kStripRows - 1) / kStripRows;
   std::vector<CellSums> strip_sums(static_cast<size_t>(strips),
                                    CellSums(bands.size() + 1, g.Cells()));
@@ -120,7 +122,7 @@ TextureSession TextureSums(const cv::Mat& srgb, const cv::Mat& mask,
   ForStrips(rows, [&](int y0, int y1, int s) {
     const int ya = std::max(0, y0 - halo), yb = std::min(rows, y1 + halo);
     cv::Mat l = photometric::SrgbToLinearLuminance(srgb.rowRange(ya, yb));
-    cv::add(l, cv::Scalar(mi::kTextureLogOffset), l);
+    cv::add(l, cv::Scalar(log_offset), l);
     cv::log(l, l);
     std::vector<cv::Mat> blurred(sigmas.size());
     for (size_t i = 0; i < sigmas.size(); ++i)
@@ -441,15 +443,18 @@ Status ComputeTileSums(const cv::Mat& before, const SessionMetrics& session,
     const std::vector<mi::TextureBand> bands =
         mi::TextureBands(metric_options.texture_band_edges_mm, ppmm);
     if (!bands.empty() && region_px > 0) {
-      const cv::Mat mask = mi::TextureMeasureMask(region, bands);  // as MeasureTexture
+      const cv::Mat mask = mi::TextureMeasureMask(  // as CompareMetrics' texture
+          session.texture_region.empty() ? region : session.texture_region, bands);
       const double measured_px = cv::countNonZero(mask);
       // The sums the metrics gathered in their own pass (CompareMetrics with the TileRequest
-      // of ChangeStatsTiles), else filtered here.
+      // of ChangeStatsTiles: the after photo's on its Lanczos warp), else filtered here.
       TextureSession tb(bands.size(), g.Cells()), ta(bands.size(), g.Cells());
       if (!TextureFromMetrics(session.before.tiles, bands, g, measured_px, &tb))
         tb = TextureSums(before, mask, bands, g);
       if (!TextureFromMetrics(session.after.tiles, bands, g, measured_px, &ta))
-        ta = TextureSums(session.aligned_after, mask, bands, g);
+        ta = TextureSums(
+            session.texture_after.empty() ? session.aligned_after : session.texture_after, mask,
+            bands, g);
       const size_t nb = bands.size();
       std::vector<double> sum_b(static_cast<size_t>(g.Cells()), 0.0), sum_a = sum_b;
       for (size_t b = 0; b < nb; ++b)

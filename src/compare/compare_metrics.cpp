@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <array>
 #include <functional>
 #include <opencv2/imgproc.hpp>
@@ -32,6 +33,30 @@ void PrepareAlignedAfter(const cv::Mat& before, const cv::Mat& overlap, cv::Mat*
   }
 }
 
+namespace {
+
+// A channel at or above this (internal form, 1 = 255) may be clipped: JPEG ringing spreads a
+// clipped area's 255 over a few levels.
+constexpr float kClipLevel = 250.0f / 255.0f;
+
+// Pixels with any channel >= kClipLevel (CV_8UC1, 255 = clipped): their luminance, and so the
+// texture's band values, are cut off at the sensor's limit by an amount that depends on the
+// exposure.
+cv::Mat ClippedPixels(const cv::Mat& image) {
+  cv::Mat clipped(image.size(), CV_8UC1);
+  cv::parallel_for_(cv::Range(0, image.rows), [&](const cv::Range& r) {
+    for (int y = r.start; y < r.end; ++y) {
+      const cv::Vec3f* p = image.ptr<cv::Vec3f>(y);
+      uchar* c = clipped.ptr<uchar>(y);
+      for (int x = 0; x < image.cols; ++x)
+        c[x] = std::max({p[x][0], p[x][1], p[x][2]}) >= kClipLevel ? 255 : 0;
+    }
+  });
+  return clipped;
+}
+
+}  // namespace
+
 Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::AlignmentResult& alignment,
                       const cv::Mat& roi, std::optional<double> mm_per_px,
                       const metrics::MetricsOptions& options, SessionMetrics* out,
@@ -48,8 +73,11 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
   cv::Mat overlap, hair[2], skin[2];
   SKINTRACK_RETURN_IF_ERROR(align::WarpAfterToBefore(
       after, alignment, before.size(), &out->aligned_after, &overlap, kMeasureInterpolation));
+  SKINTRACK_RETURN_IF_ERROR(align::WarpAfterToBefore(
+      after, alignment, before.size(), &out->texture_after, nullptr, cv::INTER_LANCZOS4));
   after.release();  // frees the photo when the caller moved it in (the peak comes later)
   PrepareAlignedAfter(before, overlap, &out->aligned_after);
+  PrepareAlignedAfter(before, overlap, &out->texture_after);
   cv::erode(overlap, overlap, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(7, 7)));
   // Each photo's hair mask and (without a user roi) skin mask, one photo after the other
   // (each parallel inside; at once, their full-size temporaries would raise the peak memory).
@@ -65,6 +93,7 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
     region &= skin[0] & skin[1];
   }
   out->region = region & ~(hair[0] | hair[1]);
+  out->texture_region = out->region & ~ClippedPixels(before) & ~ClippedPixels(out->aligned_after);
   SKINTRACK_RETURN_IF_ERROR(RunEach(
       2,
       [&](int i) {
@@ -72,6 +101,16 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
                                 mm_per_px, options, i == 0 ? &out->before : &out->after, tiles);
       },
       "compare"));
+  // The texture over texture_region, the after photo's on the Lanczos warp
+  // (SessionMetrics::texture_after); micro_relief leaves out the features found above.
+  // The texture tile sums (when asked) are replaced with these measurements' own.
+  if (cv::countNonZero(out->region != out->texture_region) > 0)
+    SKINTRACK_RETURN_IF_ERROR(metrics::MeasureTextureOnly(
+        before, out->texture_region, hair[0], mm_per_px, options, out->before.detections,
+        &out->before.texture, &out->before.tiles));
+  SKINTRACK_RETURN_IF_ERROR(metrics::MeasureTextureOnly(
+      out->texture_after, out->texture_region, hair[1], mm_per_px, options, out->after.detections,
+      &out->after.texture, &out->after.tiles));
   // Hair is reported per session over the common region (before it was removed).
   const int n = cv::countNonZero(region);
   for (int i = 0; i < 2; ++i) {

@@ -177,6 +177,41 @@ Status Analyze(const cv::Mat& image, const cv::Mat& roi, std::optional<double> m
   return Analyze(image, roi, cv::Mat(), mm_per_px, options, result);
 }
 
+namespace {
+
+// MeasureTexture with the neighbourhoods of `d` (grown by the coarsest band's reach) left out of
+// micro_relief.
+// `tiles`: as MeasureTexture's (the texture tile sums, when asked).
+Status TextureOf(const internal::Context& ctx, const MetricsOptions& options, const Detections& d,
+                 TextureMetrics* out, MetricsTileSums* tiles) {
+  const std::vector<internal::TextureBand> bands =
+      internal::TextureBands(options.texture_band_edges_mm, ctx.px_per_mm);
+  const double reach = bands.empty() ? 0.0 : 3.0 * bands.back().sigma_hi_px;
+  return internal::MeasureTexture(ctx, options, out,
+                                  internal::FeatureMask(ctx.linear_y.size(), d, reach), tiles);
+}
+
+}  // namespace
+
+Status MeasureTextureOnly(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
+                          std::optional<double> mm_per_px, const MetricsOptions& options,
+                          const Detections& detections, TextureMetrics* out,
+                          MetricsTileSums* tiles) {
+  SKINTRACK_RETURN_IF_ERROR(options.Check());
+  if (out == nullptr) return Status::InvalidArgument("metrics: texture output is null");
+  if (tiles != nullptr && tiles->texture_tile_px < 0)
+    return Status::InvalidArgument("metrics: tile sizes must be >= 0 px (0 = not gathered)");
+  *out = TextureMetrics();
+  if (tiles != nullptr) {  // the texture sums are this measurement's (or none)
+    tiles->texture.clear();
+    tiles->texture_noise_sd = 0.0;
+  }
+  internal::Context ctx;
+  SKINTRACK_RETURN_IF_ERROR(internal::BuildContext(image, roi, mm_per_px, options, &ctx, hair));
+  if (ctx.roi_area_px == 0) return Status::Ok();
+  return TextureOf(ctx, options, detections, out, tiles);
+}
+
 Status Analyze(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
                std::optional<double> mm_per_px, const MetricsOptions& options,
                MetricsResult* result, const TileRequest& tiles, const cv::Mat& linear_y) {
@@ -209,12 +244,7 @@ Status Analyze(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
                              internal::LineBandMask(image.size(), d.wrinkles, 1.0)));
   SKINTRACK_RETURN_IF_ERROR(internal::MeasureStriae(ctx, options, &result->striae, &d.striae));
   // Texture last: its micro_relief leaves out the features found above (and their filter reach).
-  const std::vector<internal::TextureBand> bands =
-      internal::TextureBands(options.texture_band_edges_mm, ctx.px_per_mm);
-  const double reach = bands.empty() ? 0.0 : 3.0 * bands.back().sigma_hi_px;
-  SKINTRACK_RETURN_IF_ERROR(internal::MeasureTexture(ctx, options, &result->texture,
-                                                     internal::FeatureMask(image.size(), d, reach),
-                                                     &result->tiles));
+  SKINTRACK_RETURN_IF_ERROR(TextureOf(ctx, options, d, &result->texture, &result->tiles));
   SKINTRACK_RETURN_IF_ERROR(
       internal::MeasureColour(ctx, options, &result->redness, &result->tone, &result->tiles));
   return Status::Ok();

@@ -81,7 +81,7 @@ ProfileResult MeasureProfile(const cv::Mat& log_image, double offset,
       prof[i * n + static_cast<size_t>(k + k_max)] = SampleBilinear(log_image, p.x, p.y);
     }
   }
-  std::vector<double> med(static_cast<size_t>(n)), col(count), base(count);
+  std::vector<double> med(static_cast<size_t>(n)), col(count), base(count), step(count);
   double width = fwhm_guess_px;
   for (int pass = 0; pass < passes; ++pass) {
     const double w = std::min(std::max(width, 0.5 * fwhm_guess_px), 1.5 * fwhm_guess_px);
@@ -99,6 +99,7 @@ ProfileResult MeasureProfile(const cv::Mat& log_image, double offset,
       left /= (kb - ka + 1);
       right /= (kb - ka + 1);
       base[i] = 0.5 * (left + right);
+      step[i] = right - left;
       slope[i] = (right - left) / (2.0 * dmid);
     }
     for (int k = 0; k < n; ++k) {
@@ -108,6 +109,8 @@ ProfileResult MeasureProfile(const cv::Mat& log_image, double offset,
     }
     std::vector<double> b = base;
     const double base_log = Median(&b);
+    b = step;
+    r.flank_step = Median(&b);
     const double yb = std::exp(base_log) - offset;
     if (!(yb > 0.0)) return r;
     auto rel = [&](int k) { return (std::exp(base_log + med[k]) - offset) / yb - 1.0; };

@@ -22,6 +22,11 @@ struct ProfileResult {
   // Antisymmetric / symmetric RMS of the profile within the line: ~0 for a line, ~1 or more
   // for an edge (a step between two levels looks like half a line to the Hessian).
   double asymmetry = 0.0;
+  // Log ratio of the two flanks (side windows), right over left (along the normal): the median
+  // over the samples of the difference of their side-window means, natural-log units. ~0 for a
+  // band in uniform skin (a smooth side light adds a little); about the step's size for a band
+  // found beside an edge between two levels (a lesion's border, a vignetted corner).
+  double flank_step = 0.0;
   // Robust spread (1.4826 MAD) over the samples of the detrended log value at the centre: the
   // texture noise of one sample, for significance tests.
   double spread = 0.0;

@@ -25,7 +25,12 @@ constexpr double kRefineMm = 3.0;
 // Tracks end where the template contrast falls below this x the band's own: below one half, so
 // that a band fading out (the phantom tapers the last 20 %) is followed further.
 constexpr double kEndFraction = 0.4;
-constexpr double kMaxAsymmetry = 0.3;   // an edge is not a band
+constexpr double kMaxAsymmetry = 0.3;  // an edge is not a band
+// A band is lighter (or darker) than the skin on BOTH sides: the log step between its two flanks
+// may be at most this x its own log contrast (each flank then sees at least half the band's
+// contrast). A band found beside a step between two levels (a lesion's border, a vignetted
+// corner of a dermoscope photo) is not a stretch mark. Phantom bands under side light: <= 0.64.
+constexpr double kMaxFlankStep = 1.0;
 constexpr double kMinElongation = 4.0;  // length >= this x width
 // Width range (full width at half contrast) relative to the scale range: narrower lines are
 // wrinkles or hairs, wider ones skin tone.
@@ -124,6 +129,7 @@ Status MeasureStriae(const Context& ctx, const MetricsOptions& o, StriaeMetrics*
   s.accept = [&](const ProfileResult& p, double length) {
     if (!p.ok || std::abs(p.contrast) < o.striae_min_contrast || p.asymmetry > kMaxAsymmetry)
       return false;
+    if (std::abs(p.flank_step) > kMaxFlankStep * std::abs(std::log1p(p.contrast))) return false;
     if (p.width_px < kMinWidthPerSigma * s_lo || p.width_px > kMaxWidthPerSigma * s_hi)
       return false;
     return length >= kMinElongation * p.width_px;

@@ -1,7 +1,8 @@
 // Texture: band-limited roughness of log luminance in octave bands, and GLCM features.
 //
 // Definition (texture_bands.h holds the constants):
-//  * Signal: l = ln(Y + 0.01), Y = linear luminance (Rec. 709). Exposure and white balance
+//  * Signal: l = ln(Y + c), Y = linear luminance (Rec. 709), c = 0.03 x the median Y of the
+//    measured pixels (TextureLogOffset: scales with the exposure). Exposure and white balance
 //    are (nearly) additive constants in l and a smooth side light is a slow field, so the
 //    band-pass removes them.
 //  * Band [lo, hi] mm -> B = (G(s_lo) - G(s_hi)) * l / T_peak, s = 0.21624 * edge * px_per_mm
@@ -149,6 +150,7 @@ Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetric
   const int rows = ctx.linear_y.rows, cols = ctx.linear_y.cols;
   const int tiles = (rows + kTileRows - 1) / kTileRows;
   const int levels = o.glcm_levels;
+  const double log_offset = TextureLogOffset(ctx.linear_y, mask);
   std::vector<TileSums> sums(static_cast<size_t>(tiles), TileSums(bands.size(), levels, distance));
   // Per-tile sums for the change statistics: [band] sum of B^2 / gain^2, [bands] px.
   const int cell_px = tile_sums != nullptr ? tile_sums->texture_tile_px : 0;
@@ -165,7 +167,7 @@ Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetric
       const int y0 = t * kTileRows, y1 = std::min(rows, y0 + kTileRows);
       const int ya = std::max(0, y0 - halo), yb = std::min(rows, y1 + halo);
       TileSums& s = sums[static_cast<size_t>(t)];
-      cv::add(ctx.linear_y.rowRange(ya, yb), cv::Scalar(kTextureLogOffset), l);
+      cv::add(ctx.linear_y.rowRange(ya, yb), cv::Scalar(log_offset), l);
       cv::log(l, l);
       for (size_t i = 0; i < sigmas.size(); ++i)
         cv::sepFilter2D(l, blurred[i], CV_32F, kernels[i], kernels[i], cv::Point(-1, -1), 0.0,

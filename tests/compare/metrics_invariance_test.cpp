@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
 #include <string>
+#include <vector>
 
 #include "skintrack/compare/compare.h"
 #include "skintrack/phantom/phantom.h"
@@ -137,6 +138,56 @@ TEST(MetricsInvarianceTest, SamePhotoTwiceChangesNothing) {
     ASSERT_EQ(a.count(key), 1u) << key;
     EXPECT_NEAR(a.at(key), before, 1e-6) << key;
   }
+}
+
+// The after photo's texture is measured on a Lanczos-4 warp: OpenCV's bicubic (a = -0.75) at a
+// half-pixel shift has the gain 2 (0.59375 cos(pi f) - 0.09375 cos(3 pi f)) per axis, 1.029 at
+// f = 0.15 cycles/px (periods of 4-10 px: the 0.2-0.4 mm band at 20 px/mm), so on it the after
+// photo reads rougher. Same skin, same light, the after photo shifted by (10.5, -7.5) px; the
+// captures at (0.25, 0.25) and (10.75, -7.25) px, so that the capture model's bilinear
+// resampling smooths both photos alike (phases 0.25 and 0.75).
+TEST(MetricsInvarianceTest, HalfPixelShiftKeepsTheTexture) {
+  phantom::PhantomOptions o;
+  o.width = 800;
+  o.height = 600;
+  o.seed = 15;
+  o.before_capture.noise_sigma = o.after_capture.noise_sigma = 0.003;
+  o.before_capture.image_from_skin = cv::Matx33d(1, 0, 0.25, 0, 1, 0.25, 0, 0, 1);
+  o.after_capture.image_from_skin = cv::Matx33d(1, 0, 10.75, 0, 1, -7.25, 0, 0, 1);
+  phantom::PhantomPair p;
+  ASSERT_TRUE(phantom::RenderPair(o, &p).ok());
+  const Measured r = ComparePipeline(p.before, p.after);
+  const double b = r.m.before.texture.roughness, a = r.m.after.texture.roughness;
+  ASSERT_GT(b, 0.03);
+  EXPECT_LE(Rel(a, b), 0.005) << b << " -> " << a;
+  // The same measurement on the bicubic warp reads the after photo rougher.
+  metrics::TextureMetrics cubic;
+  ASSERT_TRUE(metrics::MeasureTextureOnly(r.m.aligned_after, r.m.region, cv::Mat(), 0.05,
+                                          metrics::MetricsOptions(), r.m.after.detections, &cubic)
+                  .ok());
+  EXPECT_GT(cubic.roughness / b, 1.01) << b << " -> " << cubic.roughness;
+}
+
+// Pixels clipped in either photo (a channel >= 250/255: a highlight cut off at the sensor's
+// limit by an amount that depends on the exposure) are left out of the texture's region.
+TEST(MetricsInvarianceTest, ClippedPixelsOfEitherPhotoHaveNoTexture) {
+  const phantom::PhantomPair p = CapturePair(14, 1.0, 1.0, 1.0, 1.0, 0.0, 85);
+  cv::Mat after = p.before.clone();
+  const cv::Rect clipped(500, 400, 120, 90);
+  // Red clipped (BGR): still skin-coloured, so the skin mask keeps it (white would be glare).
+  cv::Mat patch = after(clipped);
+  std::vector<cv::Mat> ch;
+  cv::split(patch, ch);
+  ch[2].setTo(1.0);
+  cv::merge(ch, patch);
+  const Measured r = ComparePipeline(p.before, after);
+  ASSERT_FALSE(r.m.texture_region.empty());
+  // (Its 2-px rim is interpolated with the skin around it by the warp.)
+  const cv::Rect inner(clipped.x + 2, clipped.y + 2, clipped.width - 4, clipped.height - 4);
+  EXPECT_EQ(cv::countNonZero(r.m.texture_region(inner)), 0);
+  // The other families still measure there; outside the patch the texture is measured too.
+  EXPECT_GT(cv::countNonZero(r.m.region(clipped)), clipped.area() * 9 / 10);
+  EXPECT_GT(cv::countNonZero(r.m.texture_region(cv::Rect(100, 100, 200, 200))), 200 * 200 * 9 / 10);
 }
 
 }  // namespace

@@ -54,6 +54,7 @@ TEST(PresetTest, ShippedPresetsParseAndDiffer) {
   EXPECT_DOUBLE_EQ(derm.assumed_px_per_mm, 40.0);
   EXPECT_DOUBLE_EQ(body.texture_band_edges_mm.front(), 0.3);
   EXPECT_DOUBLE_EQ(derm.hair.min_length_mm, 1.5);
+  EXPECT_DOUBLE_EQ(derm.striae_min_length_mm, 20.0);
   EXPECT_DOUBLE_EQ(def.pore_radius_max_mm, face.pore_radius_max_mm);
 }
 

@@ -96,6 +96,25 @@ TEST(StriaeTest, NothingOnFlatNoiseOrThinLines) {
   EXPECT_EQ(Measure(GreyImage(y)).m.count, 0);
 }
 
+// A band beside a step between two levels (a lesion's border, a vignetted corner) is lighter
+// than one flank only. Lighter band (w 2 mm, +10 %: ln 1.10 = 0.095) at y = 240; from y = 270
+// (past its edge at 0.7 w = 28 px; the side windows span 44-84 px) the skin is darker by a
+// factor f. Against the mean of its flanks the band reads ln 1.10 + |ln f| / 2 (log units), so
+// the rule |ln f| <= that drops it once |ln f| > 2 ln 1.10 = 0.19. f = 0.8 (0.223; read as
+// +24 % without the rule, asymmetry and width within limits): not a stretch mark. f = 0.97
+// (0.030): counted, at 0.10 + half the step.
+TEST(StriaeTest, BandBesideAStepIsNotCounted) {
+  auto render = [](double f) {
+    cv::Mat y = Render({800, 480}, {{240.0, 160.0, 640.0, 40.0, 0.10}});
+    y.rowRange(270, y.rows) *= f;
+    return GreyImage(y);
+  };
+  EXPECT_EQ(Measure(render(0.8)).m.count, 0);
+  const Result kept = Measure(render(0.97));
+  ASSERT_EQ(kept.m.count, 1);
+  EXPECT_NEAR(kept.m.mean_contrast, 1.10 / std::sqrt(0.97) - 1.0, 0.01);  // 0.117
+}
+
 TEST(StriaeTest, PhantomStriaeAndTreatment) {
   phantom::PhantomOptions o;
   o.seed = 3;

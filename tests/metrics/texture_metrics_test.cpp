@@ -13,6 +13,7 @@
 #include "metrics/texture_bands.h"
 #include "skintrack/io/image_io.h"
 #include "skintrack/phantom/phantom.h"
+#include "skintrack/photometric/color.h"
 #include "test_util.h"
 
 namespace skintrack::metrics::internal {
@@ -186,6 +187,28 @@ TEST(TextureMetricsTest, NoiseFloorIsSubtracted) {
   EXPECT_NEAR(noisy / clean, 1.0, 0.015);
 }
 
+// Dark skin (a lesion, Y ~0.05): with the former fixed offset 0.01, ln(Y + 0.01) flattened the
+// texture by Y / (Y + 0.01) = 0.83 at exposure 1 and 0.88 at 1.5 (6 % apart); with the offset
+// 0.03 x median Y every band, the roughness and the GLCM read the same at any exposure.
+TEST(TextureMetricsTest, DarkSkinTextureDoesNotDependOnExposure) {
+  const double lambda = std::sqrt(0.2 * 0.4) * kPxPerMm;
+  const cv::Mat y = SinusoidY({800, 600}, 0.08, lambda, 0.0) * (0.05 / 0.30);
+  const cv::Mat roi(y.size(), CV_8UC1, cv::Scalar(255));
+  EXPECT_NEAR(TextureLogOffset(y, roi), 0.03 * 0.05, 0.03 * 0.05 * 0.02);  // median ~0.05
+  EXPECT_NEAR(TextureLogOffset(y * 1.5, roi) / TextureLogOffset(y, roi), 1.5, 1e-6);
+  // From the internal form (compare's change statistics): the same samples, the same offset.
+  cv::Mat bgr;
+  cv::merge(std::vector<cv::Mat>{y, y, y}, bgr);
+  const cv::Mat srgb = photometric::LinearToSrgb(bgr);
+  EXPECT_DOUBLE_EQ(TextureLogOffsetOfSrgb(srgb, roi),
+                   TextureLogOffset(photometric::SrgbToLinearLuminance(srgb), roi));
+  const TextureMetrics a = Measure(YContext(y, kPxPerMm)), b = Measure(YContext(y * 1.5, kPxPerMm));
+  EXPECT_NEAR(b.roughness / a.roughness, 1.0, 1e-4);
+  for (const auto& kv : a.roughness_bands)
+    EXPECT_NEAR(b.roughness_bands.at(kv.first), kv.second, 1e-4 * kv.second + 1e-9) << kv.first;
+  EXPECT_NEAR(b.glcm_contrast / a.glcm_contrast, 1.0, 0.01);
+}
+
 TEST(TextureMetricsTest, ErodedRoiKeepsOutsideTextureOut) {
   const double lambda = std::sqrt(0.4 * 0.8) * kPxPerMm;
   cv::Mat y = SinusoidY({800, 400}, 0.05, lambda);
@@ -207,8 +230,9 @@ TEST(TextureMetricsTest, ExposureAndSideLightBarelyMatter) {
   const double lambda = std::sqrt(0.4 * 0.8) * kPxPerMm;
   const cv::Mat y = SinusoidY({800, 600}, 0.05, lambda, 0.0);
   const double base = Measure(YContext(y, kPxPerMm)).roughness;
-  // Exposure 0.7: only the 0.01 offset in ln(Y + 0.01) acts (Y / (Y + 0.01): 0.968 -> 0.955).
-  EXPECT_NEAR(Measure(YContext(y * 0.7, kPxPerMm)).roughness / base, 1.0, 0.02);
+  // Exposure 0.7: the log offset scales with the median Y, so ln(0.7 Y + 0.7 c) = ln 0.7 +
+  // ln(Y + c) and the bands do not change.
+  EXPECT_NEAR(Measure(YContext(y * 0.7, kPxPerMm)).roughness / base, 1.0, 1e-4);
   cv::Mat lit = y.clone();
   for (int x = 0; x < lit.cols; ++x) lit.col(x) *= 1.0 + 0.3 * std::cos(CV_PI * x / lit.cols);
   EXPECT_NEAR(Measure(YContext(lit, kPxPerMm)).roughness / base, 1.0, 0.02);

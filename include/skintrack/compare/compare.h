@@ -105,6 +105,17 @@ struct SessionMetrics {
   cv::Mat region;         // CV_8UC1 in the before frame: where both were measured
   cv::Mat aligned_after;  // the after photo warped into the before frame (bicubic); outside
                           // the overlap: the before photo scaled to the after photo's mean
+  // The same warp with Lanczos-4 interpolation, on which the after photo's texture is measured
+  // (filled the same way outside the overlap). OpenCV's bicubic (a = -0.75) raises periods of
+  // 4-10 px by up to 3 % at half-pixel shifts: on it the after photo read ~1.5 % rougher than
+  // the before photo in every phantom pair; Lanczos-4 is flat over the texture bands. The
+  // other families keep the bicubic warp (Lanczos ringing flips more faint lines and scars).
+  cv::Mat texture_after;
+  // `region` minus the pixels clipped in either photo (a channel >= 250/255: cut off at the
+  // sensor's limit by an amount that depends on the exposure), CV_8UC1: where both sessions'
+  // texture is measured. The other families use `region` (cutting their lines and blobs at
+  // the clipped patches flipped more of them on the phantoms).
+  cv::Mat texture_region;
 };
 
 // The after photo warped into the before frame (align::WarpAfterToBefore with

@@ -194,4 +194,14 @@ Status Analyze(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
                MetricsResult* result, const TileRequest& tiles = TileRequest(),
                const cv::Mat& linear_y = cv::Mat());
 
+// The texture of `image` over `roi` exactly as Analyze measures it (`hair` as for Analyze), with
+// the neighbourhoods of `detections` (Analyze's detections on the same skin, same frame) left
+// out of micro_relief. For compare, which measures the after photo's texture on its own warp.
+// `tiles` (optional): its texture sums are replaced by this measurement's when
+// tiles->texture_tile_px > 0 (cleared otherwise); its colour sums are left alone.
+Status MeasureTextureOnly(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
+                          std::optional<double> mm_per_px, const MetricsOptions& options,
+                          const Detections& detections, TextureMetrics* out,
+                          MetricsTileSums* tiles = nullptr);
+
 }  // namespace skintrack::metrics
