@@ -1,6 +1,6 @@
 // The project's Lanczos-4 remap against hand-computed expectations and against OpenCV's
 // cv::remap(INTER_LANCZOS4), which it replaces for the internal form.
-#include "align/lanczos_remap.h"
+#include "align/fast_remap.h"
 
 #include <gtest/gtest.h>
 
