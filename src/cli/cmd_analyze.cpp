@@ -97,8 +97,10 @@ int RunAnalyze(const std::vector<std::string>& args) {
       },
       "quality");
   // (An exception here reaches main's handlers; the quality task is joined on the way.)
-  const Status metrics_status = metrics::Analyze(image.image, roi, cv::Mat(), mm_per_px, options,
-                                                 &result, metrics::TileRequest(), linear_y);
+  metrics::AnalyzeExtras extras;
+  extras.linear_y = linear_y;
+  const Status metrics_status =
+      metrics::Analyze(image.image, roi, cv::Mat(), mm_per_px, options, &result, extras);
   const Status quality_status = quality_task.Wait();
   if (!metrics_status.ok()) return Fail(cmd, metrics_status);
   if (!quality_status.ok()) return Fail(cmd, quality_status);

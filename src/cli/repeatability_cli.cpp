@@ -148,12 +148,12 @@ int RunRepeatability(const std::vector<std::string>& args) {
   // Measure every photo over the common region; per-tile sums against the reference.
   // (The metrics gather the texture and colour tile sums on the way.)
   const compare::ChangeStatsOptions cso;
-  const metrics::TileRequest tile_request =
-      compare::ChangeStatsTiles(ref.size(), options.mm_per_px, mo, cso);
+  metrics::AnalyzeExtras extras;
+  extras.tiles = compare::ChangeStatsTiles(ref.size(), options.mm_per_px, mo, cso);
   std::vector<metrics::MetricsResult> measured(photos.size());
   for (size_t i = 0; i < photos.size(); ++i) {
     if (Status st = metrics::Analyze(photos[i].aligned, region, photos[i].hair, options.mm_per_px,
-                                     mo, &measured[i], tile_request);
+                                     mo, &measured[i], extras);
         !st.ok())
       return Fail(cmd, st);
   }

@@ -94,17 +94,23 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
   }
   out->region = region & ~(hair[0] | hair[1]);
   out->texture_region = out->region & ~ClippedPixels(before) & ~ClippedPixels(out->aligned_after);
+  // Analyze measures the texture only where it is the one reported: the before photo's when
+  // no pixel is clipped; the after photo's never (it is measured on the Lanczos warp below).
+  const bool texture_apart = cv::countNonZero(out->region != out->texture_region) > 0;
   SKINTRACK_RETURN_IF_ERROR(RunEach(
       2,
       [&](int i) {
+        metrics::AnalyzeExtras extras;
+        extras.tiles = tiles;
+        extras.measure_texture = i == 0 && !texture_apart;
         return metrics::Analyze(i == 0 ? before : out->aligned_after, out->region, hair[i],
-                                mm_per_px, options, i == 0 ? &out->before : &out->after, tiles);
+                                mm_per_px, options, i == 0 ? &out->before : &out->after, extras);
       },
       "compare"));
   // The texture over texture_region, the after photo's on the Lanczos warp
   // (SessionMetrics::texture_after); micro_relief leaves out the features found above.
-  // The texture tile sums (when asked) are replaced with these measurements' own.
-  if (cv::countNonZero(out->region != out->texture_region) > 0)
+  // The texture tile sums (when asked) are these measurements' own.
+  if (texture_apart)
     SKINTRACK_RETURN_IF_ERROR(metrics::MeasureTextureOnly(
         before, out->texture_region, hair[0], mm_per_px, options, out->before.detections,
         &out->before.texture, &out->before.tiles));

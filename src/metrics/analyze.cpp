@@ -214,7 +214,8 @@ Status MeasureTextureOnly(const cv::Mat& image, const cv::Mat& roi, const cv::Ma
 
 Status Analyze(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
                std::optional<double> mm_per_px, const MetricsOptions& options,
-               MetricsResult* result, const TileRequest& tiles, const cv::Mat& linear_y) {
+               MetricsResult* result, const AnalyzeExtras& extras) {
+  const TileRequest& tiles = extras.tiles;
   SKINTRACK_RETURN_IF_ERROR(options.Check());
   if (tiles.texture_tile_px < 0 || tiles.colour_tile_px < 0)
     return Status::InvalidArgument("metrics: tile sizes must be >= 0 px (0 = not gathered)");
@@ -222,7 +223,7 @@ Status Analyze(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
   *result = MetricsResult();
   internal::Context ctx;
   SKINTRACK_RETURN_IF_ERROR(
-      internal::BuildContext(image, roi, mm_per_px, options, &ctx, hair, linear_y));
+      internal::BuildContext(image, roi, mm_per_px, options, &ctx, hair, extras.linear_y));
   result->effective = options;
   result->tiles.texture_tile_px = tiles.texture_tile_px;
   result->tiles.colour_tile_px = tiles.colour_tile_px;
@@ -244,7 +245,8 @@ Status Analyze(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
                              internal::LineBandMask(image.size(), d.wrinkles, 1.0)));
   SKINTRACK_RETURN_IF_ERROR(internal::MeasureStriae(ctx, options, &result->striae, &d.striae));
   // Texture last: its micro_relief leaves out the features found above (and their filter reach).
-  SKINTRACK_RETURN_IF_ERROR(TextureOf(ctx, options, d, &result->texture, &result->tiles));
+  if (extras.measure_texture)
+    SKINTRACK_RETURN_IF_ERROR(TextureOf(ctx, options, d, &result->texture, &result->tiles));
   SKINTRACK_RETURN_IF_ERROR(
       internal::MeasureColour(ctx, options, &result->redness, &result->tone, &result->tiles));
   return Status::Ok();

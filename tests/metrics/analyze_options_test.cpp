@@ -105,6 +105,12 @@ TEST(AnalyzeTest, RoiRestrictsTheArea) {
   EXPECT_EQ(r.roi_area_px, 100 * 50);
 }
 
+AnalyzeExtras Extras(const cv::Mat& linear_y) {
+  AnalyzeExtras e;
+  e.linear_y = linear_y;
+  return e;
+}
+
 // A precomputed linear luminance is used as given (here: a darker plane than the image's own
 // reads as darker texture signal, and the same plane gives the same metrics); planes of the
 // wrong size or type are refused.
@@ -116,21 +122,19 @@ TEST(AnalyzeTest, PrecomputedLinearLuminance) {
   const cv::Mat y = photometric::SrgbToLinearLuminance(img);
   MetricsResult own, given, flat;
   ASSERT_TRUE(Analyze(img, roi, std::nullopt, MetricsOptions(), &own).ok());
-  ASSERT_TRUE(
-      Analyze(img, roi, cv::Mat(), std::nullopt, MetricsOptions(), &given, TileRequest(), y).ok());
+  ASSERT_TRUE(Analyze(img, roi, cv::Mat(), std::nullopt, MetricsOptions(), &given, Extras(y)).ok());
   EXPECT_EQ(own.texture.roughness, given.texture.roughness);
   EXPECT_EQ(own.pores.count, given.pores.count);
   const cv::Mat constant(img.size(), CV_32FC1, cv::Scalar(0.2));
   ASSERT_TRUE(
-      Analyze(img, roi, cv::Mat(), std::nullopt, MetricsOptions(), &flat, TileRequest(), constant)
-          .ok());
+      Analyze(img, roi, cv::Mat(), std::nullopt, MetricsOptions(), &flat, Extras(constant)).ok());
   EXPECT_GT(own.texture.roughness, 0.0);
   EXPECT_EQ(flat.texture.roughness, 0.0);  // a constant plane has no texture
-  EXPECT_FALSE(Analyze(img, roi, cv::Mat(), std::nullopt, MetricsOptions(), &flat, TileRequest(),
-                       y(cv::Rect(0, 0, 20, 20)))
+  EXPECT_FALSE(Analyze(img, roi, cv::Mat(), std::nullopt, MetricsOptions(), &flat,
+                       Extras(y(cv::Rect(0, 0, 20, 20))))
                    .ok());
-  EXPECT_FALSE(Analyze(img, roi, cv::Mat(), std::nullopt, MetricsOptions(), &flat, TileRequest(),
-                       cv::Mat(img.size(), CV_8UC1, cv::Scalar(1)))
+  EXPECT_FALSE(Analyze(img, roi, cv::Mat(), std::nullopt, MetricsOptions(), &flat,
+                       Extras(cv::Mat(img.size(), CV_8UC1, cv::Scalar(1))))
                    .ok());
 }
 

@@ -148,6 +148,18 @@ struct TileRequest {
   int colour_tile_px = 0;   // tile side of the colour sums, px; 0 = not gathered (default)
 };
 
+// Optional inputs of Analyze beyond the photo and the metric options (defaults: none).
+struct AnalyzeExtras {
+  TileRequest tiles;  // per-tile sums to gather into MetricsResult::tiles (change statistics)
+  // photometric::SrgbToLinearLuminance(image) when the caller has it already (CV_32FC1 of the
+  // image's size; saves converting again), or empty.
+  cv::Mat linear_y;
+  // false: the texture family is not measured (MetricsResult::texture stays zero and no
+  // texture tile sums are gathered), for a caller that measures it itself (compare measures
+  // the texture on its own warp and region with MeasureTextureOnly). Default true.
+  bool measure_texture = true;
+};
+
 struct MetricsTileSums {
   // Texture, over the px the texture metric measures (the ROI minus the coarsest filter's
   // reach): texture[b][cell] = sum of B_b^2, B_b the b-th kept band (TextureBands order) of
@@ -186,13 +198,10 @@ Status Analyze(const cv::Mat& image, const cv::Mat& roi, std::optional<double> m
 // As above with the hair mask already computed: `hair` is CV_8UC1 of the image's size, 255 =
 // hair (roi::HairMask with options.hair at this scale), or empty to compute it. For callers
 // that measured hair already (compare: the common region excludes hair of both photos).
-// `tiles`: per-tile sums to gather into result->tiles (compare's change statistics).
-// `linear_y`: photometric::SrgbToLinearLuminance(image) when the caller has it already
-// (CV_32FC1 of the image's size; saves converting again), or empty.
+// `extras`: what a caller can add or leave out (AnalyzeExtras).
 Status Analyze(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
                std::optional<double> mm_per_px, const MetricsOptions& options,
-               MetricsResult* result, const TileRequest& tiles = TileRequest(),
-               const cv::Mat& linear_y = cv::Mat());
+               MetricsResult* result, const AnalyzeExtras& extras = AnalyzeExtras());
 
 // The texture of `image` over `roi` exactly as Analyze measures it (`hair` as for Analyze), with
 // the neighbourhoods of `detections` (Analyze's detections on the same skin, same frame) left
