@@ -2,6 +2,7 @@
 #include <cmath>
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
+#include <vector>
 
 #include "align/fast_remap.h"
 #include "skintrack/align/align.h"
@@ -40,14 +41,63 @@ cv::Point2d BeforeToAfter(const AlignmentResult& result, const cv::Point2d& p) {
   return ApplyH(inv, q.x, q.y);
 }
 
-Status WarpAfterToBefore(const cv::Mat& after, const AlignmentResult& result, cv::Size before_size,
-                         cv::Mat* aligned, cv::Mat* overlap_mask, int interpolation) {
+namespace {
+
+// The before -> after mapping, before p -> after H^-1(p + f(p) / s) with the flow f upsampled
+// to full size (CV_32FC2 of before_size), and with it the overlap (when asked): where the
+// nearest after pixel (rounded as cv::remap's INTER_NEAREST rounds) lies inside the after
+// image.
+void BuildMap(cv::Size after_size, const AlignmentResult& result, cv::Size before_size,
+              cv::Mat* map, cv::Mat* overlap_mask) {
+  const bool nonrigid = result.nonrigid_used && !result.flow.empty();
+  cv::Mat flow_full;
+  if (nonrigid) cv::resize(result.flow, flow_full, before_size, 0, 0, cv::INTER_LINEAR);
+  const double inv_s = 1.0 / result.before_scale;
+  const cv::Matx33d h = result.after_to_before.inv();
+  map->create(before_size, CV_32FC2);
+  if (overlap_mask) overlap_mask->create(before_size, CV_8UC1);
+  cv::parallel_for_(cv::Range(0, before_size.height), [&](const cv::Range& rows) {
+    for (int y = rows.start; y < rows.end; ++y) {
+      const cv::Vec2f* f = nonrigid ? flow_full.ptr<cv::Vec2f>(y) : nullptr;
+      cv::Vec2f* m = map->ptr<cv::Vec2f>(y);
+      uchar* o = overlap_mask ? overlap_mask->ptr<uchar>(y) : nullptr;
+      for (int x = 0; x < before_size.width; ++x) {
+        const cv::Point2d q =
+            f ? ApplyH(h, x + f[x][0] * inv_s, y + f[x][1] * inv_s) : ApplyH(h, x, y);
+        m[x] = cv::Vec2f(static_cast<float>(q.x), static_cast<float>(q.y));
+        if (o) {
+          const bool finite = std::abs(m[x][0]) < 1e9f && std::abs(m[x][1]) < 1e9f;
+          const int ix = finite ? cvRound(m[x][0]) : -1, iy = finite ? cvRound(m[x][1]) : -1;
+          o[x] = (ix >= 0 && iy >= 0 && ix < after_size.width && iy < after_size.height) ? 255 : 0;
+        }
+      }
+    }
+  });
+}
+
+// Lanczos on the internal form: the project's vectorised remap (OpenCV's is a scalar loop for
+// this kernel, 2x slower; its bicubic is as fast as the project's was, and is kept).
+void Remap(const cv::Mat& after, const cv::Mat& map, int interpolation, cv::Mat* out) {
+  if (interpolation == cv::INTER_LANCZOS4 && after.type() == CV_32FC3) {
+    internal::RemapLanczos4(after, map, out);
+  } else {
+    cv::remap(after, *out, map, cv::noArray(), interpolation, cv::BORDER_CONSTANT, 0);
+  }
+}
+
+Status CheckWarpInputs(const cv::Mat& after, cv::Size before_size) {
   if (after.empty()) return Status::InvalidArgument("warp: after image is empty");
   if (before_size.width <= 0 || before_size.height <= 0)
     return Status::InvalidArgument("warp: before size is empty");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status WarpAfterToBefore(const cv::Mat& after, const AlignmentResult& result, cv::Size before_size,
+                         cv::Mat* aligned, cv::Mat* overlap_mask, int interpolation) {
+  SKINTRACK_RETURN_IF_ERROR(CheckWarpInputs(after, before_size));
   const bool nonrigid = result.nonrigid_used && !result.flow.empty();
-  // Lanczos on the internal form: the project's vectorised remap (OpenCV's is a scalar loop
-  // for this kernel, 2x slower; its bicubic is as fast as the project's was, and is kept).
   const bool own_lanczos = interpolation == cv::INTER_LANCZOS4 && after.type() == CV_32FC3;
   if (!nonrigid && !own_lanczos) {
     if (aligned)
@@ -59,39 +109,22 @@ Status WarpAfterToBefore(const cv::Mat& after, const AlignmentResult& result, cv
                           cv::BORDER_CONSTANT, 0);
     return Status::Ok();
   }
-  // Full mapping: before p -> after H^-1(p + f(p) / s), with f upsampled to full size.
-  cv::Mat flow_full;
-  if (nonrigid) cv::resize(result.flow, flow_full, before_size, 0, 0, cv::INTER_LINEAR);
-  const double inv_s = 1.0 / result.before_scale;
-  const cv::Matx33d h = result.after_to_before.inv();
-  // The map, and with it the overlap: where the nearest after pixel (rounded as cv::remap's
-  // INTER_NEAREST rounds) lies inside the after image.
-  cv::Mat map(before_size, CV_32FC2);
-  if (overlap_mask) overlap_mask->create(before_size, CV_8UC1);
-  cv::parallel_for_(cv::Range(0, before_size.height), [&](const cv::Range& rows) {
-    for (int y = rows.start; y < rows.end; ++y) {
-      const cv::Vec2f* f = nonrigid ? flow_full.ptr<cv::Vec2f>(y) : nullptr;
-      cv::Vec2f* m = map.ptr<cv::Vec2f>(y);
-      uchar* o = overlap_mask ? overlap_mask->ptr<uchar>(y) : nullptr;
-      for (int x = 0; x < before_size.width; ++x) {
-        const cv::Point2d q =
-            f ? ApplyH(h, x + f[x][0] * inv_s, y + f[x][1] * inv_s) : ApplyH(h, x, y);
-        m[x] = cv::Vec2f(static_cast<float>(q.x), static_cast<float>(q.y));
-        if (o) {
-          const bool finite = std::abs(m[x][0]) < 1e9f && std::abs(m[x][1]) < 1e9f;
-          const int ix = finite ? cvRound(m[x][0]) : -1, iy = finite ? cvRound(m[x][1]) : -1;
-          o[x] = (ix >= 0 && iy >= 0 && ix < after.cols && iy < after.rows) ? 255 : 0;
-        }
-      }
-    }
-  });
-  if (aligned) {
-    if (own_lanczos) {
-      internal::RemapLanczos4(after, map, aligned);
-    } else {
-      cv::remap(after, *aligned, map, cv::noArray(), interpolation, cv::BORDER_CONSTANT, 0);
-    }
-  }
+  cv::Mat map;
+  BuildMap(after.size(), result, before_size, &map, overlap_mask);
+  if (aligned) Remap(after, map, interpolation, aligned);
+  return Status::Ok();
+}
+
+Status WarpAfterToBefore(const cv::Mat& after, const AlignmentResult& result, cv::Size before_size,
+                         const std::vector<int>& interpolations, std::vector<cv::Mat>* aligned,
+                         cv::Mat* overlap_mask) {
+  SKINTRACK_RETURN_IF_ERROR(CheckWarpInputs(after, before_size));
+  if (aligned == nullptr) return Status::InvalidArgument("warp: aligned output is null");
+  cv::Mat map;
+  BuildMap(after.size(), result, before_size, &map, overlap_mask);
+  aligned->assign(interpolations.size(), cv::Mat());
+  for (size_t i = 0; i < interpolations.size(); ++i)
+    Remap(after, map, interpolations[i], &(*aligned)[i]);
   return Status::Ok();
 }
 

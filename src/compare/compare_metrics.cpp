@@ -2,6 +2,7 @@
 #include <array>
 #include <functional>
 #include <opencv2/imgproc.hpp>
+#include <vector>
 
 #include "skintrack/compare/compare.h"
 #include "skintrack/core/parallel.h"
@@ -71,10 +72,13 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
   // The after photo warped into the before frame first, on every core (inside RunEach it
   // would run on one core while the before session waits).
   cv::Mat overlap, hair[2], skin[2];
-  SKINTRACK_RETURN_IF_ERROR(align::WarpAfterToBefore(
-      after, alignment, before.size(), &out->aligned_after, &overlap, kMeasureInterpolation));
-  SKINTRACK_RETURN_IF_ERROR(align::WarpAfterToBefore(
-      after, alignment, before.size(), &out->texture_after, nullptr, cv::INTER_LANCZOS4));
+  std::vector<cv::Mat> warped;
+  SKINTRACK_RETURN_IF_ERROR(align::WarpAfterToBefore(after, alignment, before.size(),
+                                                     {kMeasureInterpolation, cv::INTER_LANCZOS4},
+                                                     &warped, &overlap));
+  out->aligned_after = warped[0];
+  out->texture_after = warped[1];
+  warped.clear();
   after.release();  // frees the photo when the caller moved it in (the peak comes later)
   PrepareAlignedAfter(before, overlap, &out->aligned_after);
   PrepareAlignedAfter(before, overlap, &out->texture_after);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <opencv2/imgproc.hpp>
+#include <vector>
 
 #include "skintrack/align/align.h"
 
@@ -132,6 +133,41 @@ TEST(WarpAfterToBeforeTest, LanczosPathAgreesWithOpenCv) {
         for (int c = 0; c < 3; ++c)
           inner_worst = std::max(inner_worst, double(diff.at<cv::Vec3f>(y, x)[c]));
   EXPECT_LT(inner_worst, 2e-3);
+}
+
+// The overload with several interpolations gives each the single call's image (one mapping
+// for all), with and without a non-rigid residual.
+TEST(WarpAfterToBeforeTest, SeveralInterpolationsEqualSingleCalls) {
+  cv::Mat after(120, 160, CV_32FC3);
+  cv::RNG rng(3);
+  rng.fill(after, cv::RNG::UNIFORM, 0.0, 1.0);
+  AlignmentResult r;
+  r.status = AlignmentStatus::kOk;
+  r.after_to_before = cv::Matx33d(0.99, -0.05, 3.5, 0.05, 0.99, -2.25, 0, 0, 1);
+  for (const bool nonrigid : {false, true}) {
+    SCOPED_TRACE(nonrigid);
+    r.nonrigid_used = nonrigid;
+    r.before_scale = 0.5;
+    r.flow = nonrigid ? cv::Mat(60, 80, CV_32FC2, cv::Scalar(0.4, -0.3)) : cv::Mat();
+    std::vector<cv::Mat> both;
+    cv::Mat overlap_both;
+    ASSERT_TRUE(WarpAfterToBefore(after, r, cv::Size(150, 110),
+                                  {cv::INTER_CUBIC, cv::INTER_LANCZOS4}, &both, &overlap_both)
+                    .ok());
+    ASSERT_EQ(both.size(), 2u);
+    cv::Mat lanczos, overlap;
+    ASSERT_TRUE(
+        WarpAfterToBefore(after, r, cv::Size(150, 110), &lanczos, &overlap, cv::INTER_LANCZOS4)
+            .ok());
+    EXPECT_EQ(cv::norm(both[1], lanczos, cv::NORM_INF), 0.0);
+    EXPECT_EQ(cv::countNonZero(overlap_both != overlap), 0);
+    if (nonrigid) {  // the single cubic call goes through the same map only with a flow
+      cv::Mat cubic;
+      ASSERT_TRUE(
+          WarpAfterToBefore(after, r, cv::Size(150, 110), &cubic, nullptr, cv::INTER_CUBIC).ok());
+      EXPECT_EQ(cv::norm(both[0], cubic, cv::NORM_INF), 0.0);
+    }
+  }
 }
 
 }  // namespace

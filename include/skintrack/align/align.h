@@ -14,6 +14,7 @@
 
 #include <opencv2/core.hpp>
 #include <string>
+#include <vector>
 
 #include "skintrack/core/status.h"
 
@@ -115,6 +116,14 @@ cv::Point2d BeforeToAfter(const AlignmentResult& result, const cv::Point2d& p);
 Status WarpAfterToBefore(const cv::Mat& after, const AlignmentResult& result, cv::Size before_size,
                          cv::Mat* aligned, cv::Mat* overlap_mask,
                          int interpolation = 1 /* cv::INTER_LINEAR */);
+
+// The after photo warped as above once per entry of `interpolations` (OpenCV flags), from one
+// computation of the mapping (always the full mapping through cv::remap-style resampling, also
+// without a non-rigid residual): (*aligned)[i] uses interpolations[i]. For callers needing two
+// resamplings of one alignment (compare: bicubic for most metrics, Lanczos for the texture).
+Status WarpAfterToBefore(const cv::Mat& after, const AlignmentResult& result, cv::Size before_size,
+                         const std::vector<int>& interpolations, std::vector<cv::Mat>* aligned,
+                         cv::Mat* overlap_mask);
 
 // A copy of `image` (internal form) with the pixels of `exclude` (CV_8UC1, 255 = leave out;
 // resized with nearest neighbour when its size differs) filled with the mean colour of a ring
