@@ -17,6 +17,7 @@
 #include <iostream>
 #include <map>
 #include <opencv2/imgproc.hpp>
+#include <vector>
 
 #include "cli/cli_common.h"
 #include "cli/metrics_cli.h"
@@ -38,6 +39,7 @@ json Opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); 
 struct Photo {
   io::LoadedImage loaded;
   cv::Mat aligned;  // in the reference frame (the reference itself for photo 0)
+  cv::Mat texture;  // the same warp with Lanczos-4, for the texture (as compare)
   cv::Mat hair;
   align::AlignmentResult alignment;
 };
@@ -112,6 +114,7 @@ int RunRepeatability(const std::vector<std::string>& args) {
     Photo& p = photos[i];
     if (i == 0) {
       p.aligned = ref;
+      p.texture = ref;
     } else {
       compare::CompareResult cr;
       if (Status st = compare::ComparePair(ref, p.loaded.image, options, &cr); !st.ok())
@@ -120,12 +123,18 @@ int RunRepeatability(const std::vector<std::string>& args) {
         return Fail(cmd, Status::AlignmentFailed(paths[i] + ": cannot be aligned onto " + paths[0] +
                                                  " (" + cr.alignment.reason + ")"));
       p.alignment = cr.alignment;
+      // As CompareMetrics: bicubic for the metrics, Lanczos-4 for the texture.
       cv::Mat overlap;
-      if (Status st = align::WarpAfterToBefore(p.loaded.image, p.alignment, ref.size(), &p.aligned,
-                                               &overlap, compare::kMeasureInterpolation);
+      std::vector<cv::Mat> warped;
+      if (Status st = align::WarpAfterToBefore(p.loaded.image, p.alignment, ref.size(),
+                                               {compare::kMeasureInterpolation, cv::INTER_LANCZOS4},
+                                               &warped, &overlap);
           !st.ok())
         return Fail(cmd, st);
-      compare::PrepareAlignedAfter(ref, overlap, &p.aligned);  // as CompareMetrics
+      p.aligned = warped[0];
+      p.texture = warped[1];
+      compare::PrepareAlignedAfter(ref, overlap, &p.aligned);
+      compare::PrepareAlignedAfter(ref, overlap, &p.texture);
       cv::erode(overlap, overlap, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(7, 7)));
       region &= overlap;
       p.loaded.image.release();  // only the aligned copy is needed from here on
@@ -140,6 +149,9 @@ int RunRepeatability(const std::vector<std::string>& args) {
     }
   }
   region &= ~hair_any;
+  // The texture leaves out pixels clipped in any photo (as compare's texture_region).
+  cv::Mat texture_region = region.clone();
+  for (const Photo& p : photos) texture_region &= ~compare::ClippedPixels(p.aligned);
   if (cv::countNonZero(region) < 64 * 64)
     return Fail(cmd,
                 Status::InvalidInput(paths[0] + ": the region common to all photos is "
@@ -150,10 +162,16 @@ int RunRepeatability(const std::vector<std::string>& args) {
   const compare::ChangeStatsOptions cso;
   metrics::AnalyzeExtras extras;
   extras.tiles = compare::ChangeStatsTiles(ref.size(), options.mm_per_px, mo, cso);
+  extras.measure_texture = false;  // measured below, on the texture warp and region
   std::vector<metrics::MetricsResult> measured(photos.size());
   for (size_t i = 0; i < photos.size(); ++i) {
     if (Status st = metrics::Analyze(photos[i].aligned, region, photos[i].hair, options.mm_per_px,
                                      mo, &measured[i], extras);
+        !st.ok())
+      return Fail(cmd, st);
+    if (Status st = metrics::MeasureTextureOnly(photos[i].texture, texture_region, photos[i].hair,
+                                                options.mm_per_px, mo, measured[i].detections,
+                                                &measured[i].texture, &measured[i].tiles);
         !st.ok())
       return Fail(cmd, st);
   }
@@ -168,6 +186,8 @@ int RunRepeatability(const std::vector<std::string>& args) {
     s.after = measured[i];
     s.region = region;
     s.aligned_after = photos[i].aligned;
+    s.texture_after = photos[i].texture;
+    s.texture_region = texture_region;
     std::vector<compare::MetricTiles> tiles;
     if (Status st = compare::ComputeTileSums(ref, s, options.mm_per_px, mo, cso, &tiles); !st.ok())
       return Fail(cmd, st);

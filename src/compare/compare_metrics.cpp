@@ -34,16 +34,10 @@ void PrepareAlignedAfter(const cv::Mat& before, const cv::Mat& overlap, cv::Mat*
   }
 }
 
-namespace {
-
-// A channel at or above this (internal form, 1 = 255) may be clipped: JPEG ringing spreads a
-// clipped area's 255 over a few levels.
-constexpr float kClipLevel = 250.0f / 255.0f;
-
-// Pixels with any channel >= kClipLevel (CV_8UC1, 255 = clipped): their luminance, and so the
-// texture's band values, are cut off at the sensor's limit by an amount that depends on the
-// exposure.
 cv::Mat ClippedPixels(const cv::Mat& image) {
+  // A channel at or above 250/255 may be clipped: JPEG ringing spreads a clipped area's 255
+  // over a few levels.
+  constexpr float kClipLevel = 250.0f / 255.0f;
   cv::Mat clipped(image.size(), CV_8UC1);
   cv::parallel_for_(cv::Range(0, image.rows), [&](const cv::Range& r) {
     for (int y = r.start; y < r.end; ++y) {
@@ -55,8 +49,6 @@ cv::Mat ClippedPixels(const cv::Mat& image) {
   });
   return clipped;
 }
-
-}  // namespace
 
 Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::AlignmentResult& alignment,
                       const cv::Mat& roi, std::optional<double> mm_per_px,

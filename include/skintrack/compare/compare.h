@@ -127,6 +127,12 @@ struct SessionMetrics {
 // aligned pair itself.
 void PrepareAlignedAfter(const cv::Mat& before, const cv::Mat& overlap, cv::Mat* aligned_after);
 
+// Pixels of an internal-form image (CV_32FC3) with a channel >= 250/255 (CV_8UC1, 255 =
+// clipped): their luminance, and so the texture's band values, are cut off at the sensor's
+// limit by an amount that depends on the exposure (JPEG ringing spreads a clipped area's 255
+// over a few levels). The texture is measured without them (SessionMetrics::texture_region).
+cv::Mat ClippedPixels(const cv::Mat& image);
+
 // Interpolation of the after photo warped for measuring: bicubic. Lanczos-4 (8 x 8) was
 // tried for the whole photo: it lowered the texture CVs (fixed-light phantom test-retest pairs
 // 0.95 -> 0.18 %) and the ISIC GLCM / pore-count changes (2.67 -> 2.04 %, 5.4 -> 5.0 %), but
