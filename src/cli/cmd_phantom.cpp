@@ -1,6 +1,7 @@
 // skintrack phantom --out-dir DIR [--seed N] [--width W --height H] [--low-texture] ...
 // Renders a synthetic before/after pair (or re-photographs a real image with --from-image)
 // and writes before.*, after.* and truth.json.
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
@@ -56,6 +57,8 @@ int RunPhantom(const std::vector<std::string>& args) {
       "max-perspective", po::value<double>()->default_value(rd.max_perspective),
       "random keystone, corner shift as a fraction of the size")(
       "rotation-deg", po::value<double>(), "fixed after-capture rotation, deg (overrides random)")(
+      "still-before", po::bool_switch(),
+      "before photo on the skin's pixel grid (no pose); default: a small booth-like pose")(
       "scale", po::value<double>(), "fixed after-capture scale (overrides random)")(
       "max-exposure-change", po::value<double>()->default_value(rd.max_exposure_change),
       "random exposure gain range, 1 +- this (each session)")(
@@ -161,10 +164,21 @@ int RunPhantom(const std::vector<std::string>& args) {
   }
   const cv::Size size(o.width, o.height);
   std::mt19937_64 rng(o.seed * 0x9E3779B97F4A7C15ull + 7);
-  phantom::RandomCaptureOptions still = rc;  // before: photometric change only
-  still.max_rotation_deg = still.max_scale_change = still.max_translation_fraction =
-      still.max_perspective = 0.0;
-  o.before_capture = phantom::RandomCapture(still, size, rng);
+  // Before: a small booth-like pose (rotation +-2 deg, scale +-2 %, translation +-1 %, keystone
+  // 1 %), so that both photos are resampled from the skin as two camera photos are: a before
+  // photo on the skin's pixel grid (--still-before) reads 3-7 % rougher than any posed one
+  // (docs/accuracy.md, diagnostics), a texture "change" no real pair has. Still with
+  // --rotation-deg / --scale, whose values are then the true rotation and scale between the
+  // photos.
+  const bool still_before =
+      vm["still-before"].as<bool>() || vm.count("rotation-deg") || vm.count("scale");
+  phantom::RandomCaptureOptions before_pose = rc;
+  before_pose.max_rotation_deg = still_before ? 0.0 : std::min(2.0, rc.max_rotation_deg);
+  before_pose.max_scale_change = still_before ? 0.0 : std::min(0.02, rc.max_scale_change);
+  before_pose.max_translation_fraction =
+      still_before ? 0.0 : std::min(0.01, rc.max_translation_fraction);
+  before_pose.max_perspective = still_before ? 0.0 : std::min(0.01, rc.max_perspective);
+  o.before_capture = phantom::RandomCapture(before_pose, size, rng);
   o.after_capture = phantom::RandomCapture(rc, size, rng);
   if (vm.count("rotation-deg") || vm.count("scale")) {
     const double deg = vm.count("rotation-deg") ? vm["rotation-deg"].as<double>() : 0.0;

@@ -1,6 +1,7 @@
 // `skintrack phantom`: determinism, outputs, --from-image on a real photograph.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -67,6 +68,39 @@ TEST(CliPhantomTest, JpegQualityZeroWritesPng) {
   fs::remove_all(dir);
 }
 
+// The before photo gets a small pose by default (both photos resampled, as two camera photos
+// are), none with --still-before; on the default pair compare reads no texture change (an
+// unposed before read ~7 % rougher, a significant "change" of unchanged skin).
+TEST(CliPhantomTest, BeforeIsPosedUnlessStill) {
+  const std::string dir = test::MakeTempDir("cli_phantom_pose");
+  std::string out;
+  for (const std::string& sub : {std::string("posed"), std::string("still")}) {
+    ASSERT_EQ(Cli("phantom --width 1000 --height 750 --seed 3 --out-dir " +
+                      ShellQuote(dir + "/" + sub) + (sub == "still" ? " --still-before" : ""),
+                  &out),
+              0)
+        << out;
+  }
+  auto before_from_skin = [&](const std::string& sub) {
+    const json t = json::parse(test::ReadFile(dir + "/" + sub + "/truth.json"), nullptr, false);
+    return t["before_capture"]["image_from_skin"];
+  };
+  const json posed = before_from_skin("posed"), still = before_from_skin("still");
+  EXPECT_GT(std::abs(posed[0][1].get<double>()) + std::abs(posed[0][2].get<double>()), 1e-3);
+  EXPECT_EQ(still[0][1].get<double>(), 0.0);
+  EXPECT_EQ(still[0][2].get<double>(), 0.0);
+  ASSERT_EQ(test::RunCliStdout("compare " + ShellQuote(dir + "/posed/before.jpg") + " " +
+                                   ShellQuote(dir + "/posed/after.jpg") + " -q --json -",
+                               &out),
+            0);
+  const json c = json::parse(out, nullptr, false);
+  ASSERT_FALSE(c.is_discarded());
+  const json& rough = c["metrics"]["change"]["texture.roughness"];
+  EXPECT_LT(std::abs(rough["percent"].get<double>()), 2.0) << rough.dump();
+  EXPECT_FALSE(rough["significant"].get<bool>()) << rough.dump();
+  fs::remove_all(dir);
+}
+
 TEST(CliPhantomTest, JpegQualityOutOfRangeExitsWith1) {
   const std::string dir = test::MakeTempDir("cli_phantom_q");
   std::string out;
@@ -86,7 +120,8 @@ TEST(CliPhantomTest, JpegQualityOutOfRangeExitsWith1) {
 TEST(CliPhantomTest, ChartWidthRendersAChartCompareCalibratesWith) {
   const std::string dir = test::MakeTempDir("cli_phantom_chart");
   std::string out;
-  ASSERT_EQ(Cli("phantom --width 1000 --height 750 --seed 6 --chart-width 0.4 --out-dir " +
+  ASSERT_EQ(Cli("phantom --width 1000 --height 750 --seed 6 --chart-width 0.4 --still-before "
+                "--out-dir " +
                     ShellQuote(dir),
                 &out),
             0)
