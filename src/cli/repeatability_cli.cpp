@@ -123,19 +123,11 @@ int RunRepeatability(const std::vector<std::string>& args) {
         return Fail(cmd, Status::AlignmentFailed(paths[i] + ": cannot be aligned onto " + paths[0] +
                                                  " (" + cr.alignment.reason + ")"));
       p.alignment = cr.alignment;
-      // As CompareMetrics: bicubic for the metrics, Lanczos-4 for the texture.
-      cv::Mat overlap;
-      std::vector<cv::Mat> warped;
-      if (Status st = align::WarpAfterToBefore(p.loaded.image, p.alignment, ref.size(),
-                                               {compare::kMeasureInterpolation, cv::INTER_LANCZOS4},
-                                               &warped, &overlap);
+      cv::Mat overlap;  // as CompareMetrics: bicubic for the metrics, Lanczos for the texture
+      if (Status st = compare::WarpForMeasuring(ref, p.loaded.image, p.alignment, &p.aligned,
+                                                &p.texture, &overlap);
           !st.ok())
         return Fail(cmd, st);
-      p.aligned = warped[0];
-      p.texture = warped[1];
-      compare::PrepareAlignedAfter(ref, overlap, &p.aligned);
-      compare::PrepareAlignedAfter(ref, overlap, &p.texture);
-      cv::erode(overlap, overlap, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(7, 7)));
       region &= overlap;
       p.loaded.image.release();  // only the aligned copy is needed from here on
     }

@@ -35,15 +35,15 @@ using stats::RatioMetric;
 using internal::CellCounts;
 using internal::CellSums;
 using internal::ColourFromMetrics;
-using internal::ColourSums;
 using internal::Grid;
 using internal::LineSums;
 using internal::MakeGrid;
+using internal::MeasureColourSums;
+using internal::MeasureTextureSums;
 using internal::PoreSums;
 using internal::ScarSums;
 using internal::TextureFromMetrics;
 using internal::TextureSession;
-using internal::TextureSums;
 
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
 
@@ -160,14 +160,22 @@ Status ComputeTileSums(const cv::Mat& before, const SessionMetrics& session,
           session.texture_region.empty() ? region : session.texture_region, bands);
       const double measured_px = cv::countNonZero(mask);
       // The sums the metrics gathered in their own pass (CompareMetrics with the TileRequest
-      // of ChangeStatsTiles: the after photo's on its Lanczos warp), else filtered here.
+      // of ChangeStatsTiles: the after photo's on its Lanczos warp), else that pass run here.
+      const cv::Mat& texture_roi = session.texture_region.empty() ? region : session.texture_region;
+      auto texture_of = [&](const metrics::MetricsResult& m, const cv::Mat& image,
+                            TextureSession* t) {
+        if (TextureFromMetrics(m.tiles, bands, g, measured_px, t)) return Status::Ok();
+        metrics::MetricsTileSums sums;
+        SKINTRACK_RETURN_IF_ERROR(
+            MeasureTextureSums(image, texture_roi, mm_per_px, metric_options, g, &sums));
+        TextureFromMetrics(sums, bands, g, measured_px, t);  // stays zero when none measured
+        return Status::Ok();
+      };
       TextureSession tb(bands.size(), g.Cells()), ta(bands.size(), g.Cells());
-      if (!TextureFromMetrics(session.before.tiles, bands, g, measured_px, &tb))
-        tb = TextureSums(before, mask, bands, g);
-      if (!TextureFromMetrics(session.after.tiles, bands, g, measured_px, &ta))
-        ta = TextureSums(
-            session.texture_after.empty() ? session.aligned_after : session.texture_after, mask,
-            bands, g);
+      SKINTRACK_RETURN_IF_ERROR(texture_of(session.before, before, &tb));
+      SKINTRACK_RETURN_IF_ERROR(texture_of(
+          session.after,
+          session.texture_after.empty() ? session.aligned_after : session.texture_after, &ta));
       const size_t nb = bands.size();
       std::vector<double> sum_b(static_cast<size_t>(g.Cells()), 0.0), sum_a = sum_b;
       for (size_t b = 0; b < nb; ++b)
@@ -256,11 +264,17 @@ Status ComputeTileSums(const cv::Mat& before, const SessionMetrics& session,
   {
     const Grid g = MakeGrid(before.size(), options.redness_tile_mm, ppmm);
     CellCounts(region, g, &inside, &total);
+    auto colour_of = [&](const metrics::MetricsResult& m, const cv::Mat& image, CellSums* c) {
+      if (ColourFromMetrics(m.tiles, g, region_px, c)) return Status::Ok();
+      metrics::MetricsTileSums sums;  // the colour metrics' pass run here
+      SKINTRACK_RETURN_IF_ERROR(
+          MeasureColourSums(image, region, mm_per_px, metric_options, g, &sums));
+      ColourFromMetrics(sums, g, region_px, c);  // stays zero when none measured
+      return Status::Ok();
+    };
     CellSums cb(4, g.Cells()), ca(4, g.Cells());
-    if (!ColourFromMetrics(session.before.tiles, g, region_px, &cb))
-      cb = ColourSums(before, region, g);
-    if (!ColourFromMetrics(session.after.tiles, g, region_px, &ca))
-      ca = ColourSums(session.aligned_after, region, g);
+    SKINTRACK_RETURN_IF_ERROR(colour_of(session.before, before, &cb));
+    SKINTRACK_RETURN_IF_ERROR(colour_of(session.after, session.aligned_after, &ca));
     out->push_back(Collect("redness.erythema_index_mean", "EI units", RatioMetric(), g, inside,
                            total, cb.v[0], cb.v[3], ca.v[0], ca.v[3]));
     out->push_back(Collect("redness.a_star_mean", "a*", RatioMetric(), g, inside, total, cb.v[1],

@@ -34,6 +34,23 @@ void PrepareAlignedAfter(const cv::Mat& before, const cv::Mat& overlap, cv::Mat*
   }
 }
 
+Status WarpForMeasuring(const cv::Mat& before, const cv::Mat& after,
+                        const align::AlignmentResult& alignment, cv::Mat* aligned_after,
+                        cv::Mat* texture_after, cv::Mat* overlap) {
+  if (aligned_after == nullptr || texture_after == nullptr || overlap == nullptr)
+    return Status::InvalidArgument("compare: warp outputs are null");
+  std::vector<cv::Mat> warped;
+  SKINTRACK_RETURN_IF_ERROR(align::WarpAfterToBefore(after, alignment, before.size(),
+                                                     {kMeasureInterpolation, cv::INTER_LANCZOS4},
+                                                     &warped, overlap));
+  *aligned_after = warped[0];
+  *texture_after = warped[1];
+  PrepareAlignedAfter(before, *overlap, aligned_after);
+  PrepareAlignedAfter(before, *overlap, texture_after);
+  cv::erode(*overlap, *overlap, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(7, 7)));
+  return Status::Ok();
+}
+
 cv::Mat ClippedPixels(const cv::Mat& image) {
   // A channel at or above 250/255 may be clipped: JPEG ringing spreads a clipped area's 255
   // over a few levels.
@@ -64,17 +81,9 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
   // The after photo warped into the before frame first, on every core (inside RunEach it
   // would run on one core while the before session waits).
   cv::Mat overlap, hair[2], skin[2];
-  std::vector<cv::Mat> warped;
-  SKINTRACK_RETURN_IF_ERROR(align::WarpAfterToBefore(after, alignment, before.size(),
-                                                     {kMeasureInterpolation, cv::INTER_LANCZOS4},
-                                                     &warped, &overlap));
-  out->aligned_after = warped[0];
-  out->texture_after = warped[1];
-  warped.clear();
+  SKINTRACK_RETURN_IF_ERROR(WarpForMeasuring(before, after, alignment, &out->aligned_after,
+                                             &out->texture_after, &overlap));
   after.release();  // frees the photo when the caller moved it in (the peak comes later)
-  PrepareAlignedAfter(before, overlap, &out->aligned_after);
-  PrepareAlignedAfter(before, overlap, &out->texture_after);
-  cv::erode(overlap, overlap, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(7, 7)));
   // Each photo's hair mask and (without a user roi) skin mask, one photo after the other
   // (each parallel inside; at once, their full-size temporaries would raise the peak memory).
   for (int i = 0; i < 2; ++i) {

@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <cmath>
 #include <opencv2/core.hpp>
+#include <optional>
 #include <vector>
 
 #include "metrics/texture_bands.h"
+#include "skintrack/core/status.h"
 #include "skintrack/metrics/metrics.h"
 
 namespace skintrack::compare::internal {
@@ -47,12 +49,9 @@ struct TextureSession {
   CellSums sums;                // [band] sum of B^2 / gain^2; [bands] pixel count
   double noise_variance = 0.0;  // summed over bands (ln units^2)
   std::vector<double> band_noise;
-  TextureSession(size_t bands, int cells) : sums(bands + 1, cells) {}
+  TextureSession(size_t bands, int cells) : sums(bands + 1, cells), band_noise(bands, 0.0) {}
 };
 
-// The texture sums of `srgb` (internal form) over `mask`, filtered here.
-TextureSession TextureSums(const cv::Mat& srgb, const cv::Mat& mask,
-                           const std::vector<metrics::internal::TextureBand>& bands, const Grid& g);
 // The texture sums the metrics gathered (MetricsTileSums), when they are of this grid, these
 // bands and `measured_px` pixels (the same measured mask); false otherwise.
 bool TextureFromMetrics(const metrics::MetricsTileSums& t,
@@ -60,10 +59,20 @@ bool TextureFromMetrics(const metrics::MetricsTileSums& t,
                         double measured_px, TextureSession* out);
 
 // ---- colour: [0] sum EI, [1] sum a*, [2] sum L*, [3] pixel count ----
-CellSums ColourSums(const cv::Mat& srgb, const cv::Mat& region, const Grid& g);
 // The colour sums the metrics gathered, when they are of this grid and `region_px` px.
 bool ColourFromMetrics(const metrics::MetricsTileSums& t, const Grid& g, double region_px,
                        CellSums* out);
+
+// For sessions whose metrics did not gather the sums: the texture metric's own pass
+// (MeasureTexture) over `roi` of `image` (internal form), and the colour metrics' own pass
+// (MeasureColour), each with a tile request of grid `g`; `out` receives the texture or the
+// colour sums of MetricsTileSums (none when the measured region is empty).
+Status MeasureTextureSums(const cv::Mat& image, const cv::Mat& roi, std::optional<double> mm_per_px,
+                          const metrics::MetricsOptions& o, const Grid& g,
+                          metrics::MetricsTileSums* out);
+Status MeasureColourSums(const cv::Mat& image, const cv::Mat& roi, std::optional<double> mm_per_px,
+                         const metrics::MetricsOptions& o, const Grid& g,
+                         metrics::MetricsTileSums* out);
 
 // ---- detections ----
 CellSums PoreSums(const std::vector<metrics::Pore>& pores, const Grid& g);  // count, area, d

@@ -8,8 +8,6 @@
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
-#include "skintrack/photometric/color.h"
-
 namespace skintrack::metrics::internal {
 namespace {
 
@@ -80,19 +78,6 @@ double TextureLogOffset(const cv::Mat& linear_y, const cv::Mat& mask, int step) 
   if (v.empty()) return kTextureLogOffset;
   std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
   return std::max(1e-4, kTextureLogOffsetFraction * v[v.size() / 2]);
-}
-
-double TextureLogOffsetOfSrgb(const cv::Mat& srgb, const cv::Mat& mask) {
-  constexpr int kStep = 4;
-  cv::Mat sub((srgb.rows + kStep - 1) / kStep, (srgb.cols + kStep - 1) / kStep, srgb.type());
-  cv::Mat sub_mask(sub.size(), CV_8UC1, cv::Scalar(255));
-  for (int y = 0; y < sub.rows; ++y) {
-    for (int x = 0; x < sub.cols; ++x) {
-      sub.at<cv::Vec3f>(y, x) = srgb.at<cv::Vec3f>(y * kStep, x * kStep);
-      if (!mask.empty()) sub_mask.at<uchar>(y, x) = mask.at<uchar>(y * kStep, x * kStep);
-    }
-  }
-  return TextureLogOffset(photometric::SrgbToLinearLuminance(sub), sub_mask, 1);
 }
 
 void ImmerkaerRow(const float* above, const float* row, const float* below, const float* weight,

@@ -31,9 +31,7 @@ inline constexpr double kTextureLogOffset = 0.01;
 // (CV_8UC1, empty = all) on a grid of every `step`-th pixel of every `step`-th row; at least
 // 1e-4; kTextureLogOffset when no pixel is sampled.
 double TextureLogOffset(const cv::Mat& linear_y, const cv::Mat& mask, int step = 4);
-// The same from an internal-form image (CV_32FC3 sRGB-encoded BGR): its linear luminance on
-// the same grid of every 4th pixel of every 4th row.
-double TextureLogOffsetOfSrgb(const cv::Mat& srgb, const cv::Mat& mask);
+
 // GLCM quantisation: band-passed log Y in [-kGlcmRange, +kGlcmRange] maps linearly onto the
 // glcm_levels grey levels (values outside are clamped). Fixed: never per-image normalised.
 inline constexpr double kGlcmRange = 0.25;

@@ -45,10 +45,12 @@ struct MarkerOptions {
   // (pixel-area averaging) so that its longer side is at most this many px; the candidates'
   // corners are mapped back to full resolution, where the duplicate choice and the corner
   // refinement (refine_corners) work. 0 = search at full resolution. Default 2000 px: a
-  // 4000 x 3000 photo is searched at 2000 x 1500, a quarter of the pixels; a marker then needs
-  // a side of ~40 px in the photo (~3 search px per cell of a 4x4 marker with its border), 1 %
-  // of the longer side, far below what gives a usable scale. Without refine_corners the
-  // corners keep the search resolution's precision (~1 search px).
+  // 4000 x 3000 photo is searched at 2000 x 1500, a quarter of the pixels. The smallest
+  // candidate the search accepts is then a perimeter of min_marker_perimeter_rate of the
+  // search image's longer side (a 20 px side in the photo at the defaults), and decoding needs
+  // a few search px per cell: markers under ~1-2 % of the longer side may be missed (an
+  // estimate, not measured), far below what gives a usable scale. Without refine_corners the
+  // corners keep the search resolution's precision (~1 search px; tested: within 3 photo px).
   int search_max_side_px = 2000;
   // Refine the corners by edge-line fitting (sub-pixel). Default true.
   bool refine_corners = true;

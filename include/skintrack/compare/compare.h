@@ -127,6 +127,14 @@ struct SessionMetrics {
 // aligned pair itself.
 void PrepareAlignedAfter(const cv::Mat& before, const cv::Mat& overlap, cv::Mat* aligned_after);
 
+// The after photo made ready for measuring in the before frame, as CompareMetrics does it:
+// warped once per interpolation from one mapping (`aligned_after` with kMeasureInterpolation,
+// `texture_after` with Lanczos-4), each prepared by PrepareAlignedAfter; `overlap` (CV_8UC1)
+// = the warp's valid pixels eroded by 3 px, where both may be measured.
+Status WarpForMeasuring(const cv::Mat& before, const cv::Mat& after,
+                        const align::AlignmentResult& alignment, cv::Mat* aligned_after,
+                        cv::Mat* texture_after, cv::Mat* overlap);
+
 // Pixels of an internal-form image (CV_32FC3) with a channel >= 250/255 (CV_8UC1, 255 =
 // clipped): their luminance, and so the texture's band values, are cut off at the sensor's
 // limit by an amount that depends on the exposure (JPEG ringing spreads a clipped area's 255
@@ -138,7 +146,8 @@ cv::Mat ClippedPixels(const cv::Mat& image);
 // 0.95 -> 0.18 %) and the ISIC GLCM / pore-count changes (2.67 -> 2.04 %, 5.4 -> 5.0 %), but
 // its ringing around scars and wrinkles broke the phantom invariance of the scar count (median
 // change 0 -> 16.7 %, one scar in six flipping) and raised the wrinkle length change (2.4 ->
-// 3.3 %); wrinkle CVs moved within their sampling noise. Bicubic is kept for all families.
+// 3.3 %); wrinkle CVs moved within their sampling noise. So bicubic for every family but the
+// texture, which is measured on a second, Lanczos-4 warp (SessionMetrics::texture_after).
 inline constexpr int kMeasureInterpolation = cv::INTER_CUBIC;
 
 // `before`, `after`: full-size internal-form images; `roi`: CV_8UC1 in the before frame or
