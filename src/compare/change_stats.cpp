@@ -38,8 +38,7 @@ using internal::ColourFromMetrics;
 using internal::Grid;
 using internal::LineSums;
 using internal::MakeGrid;
-using internal::MeasureColourSums;
-using internal::MeasureTextureSums;
+using internal::MeasureTileSums;
 using internal::PoreSums;
 using internal::ScarSums;
 using internal::TextureFromMetrics;
@@ -166,8 +165,10 @@ Status ComputeTileSums(const cv::Mat& before, const SessionMetrics& session,
                             TextureSession* t) {
         if (TextureFromMetrics(m.tiles, bands, g, measured_px, t)) return Status::Ok();
         metrics::MetricsTileSums sums;
+        metrics::TileRequest request;
+        request.texture_tile_px = g.tile_px;
         SKINTRACK_RETURN_IF_ERROR(
-            MeasureTextureSums(image, texture_roi, mm_per_px, metric_options, g, &sums));
+            MeasureTileSums(image, texture_roi, mm_per_px, metric_options, request, &sums));
         TextureFromMetrics(sums, bands, g, measured_px, t);  // stays zero when none measured
         return Status::Ok();
       };
@@ -267,8 +268,10 @@ Status ComputeTileSums(const cv::Mat& before, const SessionMetrics& session,
     auto colour_of = [&](const metrics::MetricsResult& m, const cv::Mat& image, CellSums* c) {
       if (ColourFromMetrics(m.tiles, g, region_px, c)) return Status::Ok();
       metrics::MetricsTileSums sums;  // the colour metrics' pass run here
+      metrics::TileRequest request;
+      request.colour_tile_px = g.tile_px;
       SKINTRACK_RETURN_IF_ERROR(
-          MeasureColourSums(image, region, mm_per_px, metric_options, g, &sums));
+          MeasureTileSums(image, region, mm_per_px, metric_options, request, &sums));
       ColourFromMetrics(sums, g, region_px, c);  // stays zero when none measured
       return Status::Ok();
     };

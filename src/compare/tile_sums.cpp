@@ -13,12 +13,6 @@ namespace mi = metrics::internal;
 
 constexpr int kMinTilePx = 8;
 
-// A context over `roi` with no hair mask computed (the region already excludes hair).
-Status ContextOver(const cv::Mat& image, const cv::Mat& roi, std::optional<double> mm_per_px,
-                   const metrics::MetricsOptions& o, mi::Context* ctx) {
-  return mi::BuildContext(image, roi, mm_per_px, o, ctx, cv::Mat::zeros(roi.size(), CV_8UC1));
-}
-
 }  // namespace
 
 Grid MakeGrid(cv::Size size, double tile_mm, double px_per_mm) {
@@ -81,25 +75,24 @@ bool ColourFromMetrics(const metrics::MetricsTileSums& t, const Grid& g, double 
   return true;
 }
 
-Status MeasureTextureSums(const cv::Mat& image, const cv::Mat& roi, std::optional<double> mm_per_px,
-                          const metrics::MetricsOptions& o, const Grid& g,
-                          metrics::MetricsTileSums* out) {
-  mi::Context ctx;
-  SKINTRACK_RETURN_IF_ERROR(ContextOver(image, roi, mm_per_px, o, &ctx));
-  out->texture_tile_px = g.tile_px;
-  metrics::TextureMetrics unused;
-  return mi::MeasureTexture(ctx, o, &unused, cv::Mat(), out);
-}
-
-Status MeasureColourSums(const cv::Mat& image, const cv::Mat& roi, std::optional<double> mm_per_px,
-                         const metrics::MetricsOptions& o, const Grid& g,
-                         metrics::MetricsTileSums* out) {
-  mi::Context ctx;
-  SKINTRACK_RETURN_IF_ERROR(ContextOver(image, roi, mm_per_px, o, &ctx));
-  out->colour_tile_px = g.tile_px;
-  metrics::RednessMetrics redness;
-  metrics::ToneMetrics tone;
-  return mi::MeasureColour(ctx, o, &redness, &tone, out);
+Status MeasureTileSums(const cv::Mat& image, const cv::Mat& roi, std::optional<double> mm_per_px,
+                       const metrics::MetricsOptions& o, const metrics::TileRequest& request,
+                       metrics::MetricsTileSums* out) {
+  mi::Context ctx;  // no hair mask computed: the region already excludes hair
+  SKINTRACK_RETURN_IF_ERROR(
+      mi::BuildContext(image, roi, mm_per_px, o, &ctx, cv::Mat::zeros(roi.size(), CV_8UC1)));
+  out->texture_tile_px = request.texture_tile_px;
+  out->colour_tile_px = request.colour_tile_px;
+  if (request.texture_tile_px > 0) {
+    metrics::TextureMetrics unused;
+    SKINTRACK_RETURN_IF_ERROR(mi::MeasureTexture(ctx, o, &unused, cv::Mat(), out));
+  }
+  if (request.colour_tile_px > 0) {
+    metrics::RednessMetrics redness;
+    metrics::ToneMetrics tone;
+    SKINTRACK_RETURN_IF_ERROR(mi::MeasureColour(ctx, o, &redness, &tone, out));
+  }
+  return Status::Ok();
 }
 
 // ---- detections ----

@@ -63,16 +63,13 @@ bool TextureFromMetrics(const metrics::MetricsTileSums& t,
 bool ColourFromMetrics(const metrics::MetricsTileSums& t, const Grid& g, double region_px,
                        CellSums* out);
 
-// For sessions whose metrics did not gather the sums: the texture metric's own pass
-// (MeasureTexture) over `roi` of `image` (internal form), and the colour metrics' own pass
-// (MeasureColour), each with a tile request of grid `g`; `out` receives the texture or the
-// colour sums of MetricsTileSums (none when the measured region is empty).
-Status MeasureTextureSums(const cv::Mat& image, const cv::Mat& roi, std::optional<double> mm_per_px,
-                          const metrics::MetricsOptions& o, const Grid& g,
-                          metrics::MetricsTileSums* out);
-Status MeasureColourSums(const cv::Mat& image, const cv::Mat& roi, std::optional<double> mm_per_px,
-                         const metrics::MetricsOptions& o, const Grid& g,
-                         metrics::MetricsTileSums* out);
+// For sessions whose metrics did not gather the sums: the metrics' own texture pass
+// (MeasureTexture) and colour pass (MeasureColour) over `roi` of `image` (internal form), for
+// the grids `request` asks for; `out` receives those sums of MetricsTileSums (none when the
+// measured region is empty).
+Status MeasureTileSums(const cv::Mat& image, const cv::Mat& roi, std::optional<double> mm_per_px,
+                       const metrics::MetricsOptions& o, const metrics::TileRequest& request,
+                       metrics::MetricsTileSums* out);
 
 // ---- detections ----
 CellSums PoreSums(const std::vector<metrics::Pore>& pores, const Grid& g);  // count, area, d
