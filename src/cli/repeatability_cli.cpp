@@ -3,7 +3,7 @@
 //
 // The first photo is the reference; every other photo is aligned onto it (compare's
 // registration). All photos are measured over ONE region in the reference frame: the
-// intersection of every aligned photo's overlap (eroded 3 px), the user ROI (or every photo's
+// intersection of every aligned photo's overlap (eroded 4 px), the user ROI (or every photo's
 // automatic skin mask), minus hair seen in any photo. Per metric (those with per-tile sums,
 // docs/statistics.md): the values of the k photos -> mean, CV % (SD / mean), SEM (the SD of the
 // k values: one subject, so ICC cannot separate subjects), MDC95 = 1.96 sqrt(2) SEM; and

@@ -45,9 +45,13 @@ Status WarpForMeasuring(const cv::Mat& before, const cv::Mat& after,
                                                      &warped, overlap));
   *aligned_after = warped[0];
   *texture_after = warped[1];
+  // The warp's outermost pixels blend taps outside the after photo (read as 0): a dark strip
+  // along the overlap's edge up to the kernel's reach (2 px bicubic, 4 px Lanczos-4). Eroded
+  // by 4 px first, so the fill replaces the strip: the line filters (up to 3 sigma wide) saw
+  // it as a dark line along the edge in the after photo only.
+  cv::erode(*overlap, *overlap, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(9, 9)));
   PrepareAlignedAfter(before, *overlap, aligned_after);
   PrepareAlignedAfter(before, *overlap, texture_after);
-  cv::erode(*overlap, *overlap, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(7, 7)));
   return Status::Ok();
 }
 

@@ -20,6 +20,52 @@ constexpr double kMinElongation = 8.0;
 // Hair is dark and sharp: darker than this (Weber) and no wider than HairOptions::max_width_mm.
 // Wrinkles are shallow shading (phantom 0.15; roi::HairOptions documents < 0.2).
 constexpr double kHairDarkness = 0.3;
+// A wrinkle bends gently: a track whose two halves each curl by more than kMinHalfTurnRad, the
+// same way, with a mean radius of curvature (arc length / turning) below kMinBendRadiusMm is the
+// rim of a dark patch (an atrophic scar, a spot: the tracker follows the valley just inside its
+// edge), not a line. Both halves, so that a track turning at one point (two crossing wrinkles
+// followed into a V) is kept.
+constexpr double kMinHalfTurnRad = 0.5235987755982988;  // 30 deg
+constexpr double kMinBendRadiusMm = 2.5;
+
+// Total signed turning (rad) of the polyline `line` between arc lengths [from, to) px: the sum
+// of the angles between successive chords of ~step_px (wiggles cancel, a curl adds up).
+double NetTurning(const std::vector<cv::Point2d>& line, double from, double to, double step_px) {
+  std::vector<cv::Point2d> pts;
+  double arc = 0.0, since = 0.0;
+  for (size_t i = 0; i < line.size(); ++i) {
+    if (i > 0) {
+      const double d = cv::norm(line[i] - line[i - 1]);
+      arc += d;
+      since += d;
+    }
+    if (arc < from) continue;
+    if (arc >= to) break;
+    if (pts.empty() || since >= step_px) {
+      pts.push_back(line[i]);
+      since = 0.0;
+    }
+  }
+  double turn = 0.0;
+  for (size_t i = 2; i < pts.size(); ++i) {
+    const cv::Point2d a = pts[i - 1] - pts[i - 2], b = pts[i] - pts[i - 1];
+    turn += std::atan2(a.x * b.y - a.y * b.x, a.x * b.x + a.y * b.y);
+  }
+  return turn;
+}
+
+// The rim test above on a centre line of arc length `length` px.
+bool IsRim(const std::vector<cv::Point2d>& line, double length, double min_radius_px,
+           double step_px) {
+  const double half = 0.45 * length;
+  const double t1 = NetTurning(line, 0.0, half, step_px);
+  const double t2 = NetTurning(line, length - half, length + 1.0, step_px);
+  if (t1 * t2 <= 0.0) return false;
+  for (const double t : {std::abs(t1), std::abs(t2)}) {
+    if (t <= kMinHalfTurnRad || half >= min_radius_px * t) return false;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -64,7 +110,11 @@ Status MeasureWrinkles(const Context& ctx, const MetricsOptions& o, WrinkleMetri
   };
 
   double len_sum = 0.0, depth_sum = 0.0, width_sum = 0.0, area = 0.0;
+  const double min_bend_radius = ctx.Px(kMinBendRadiusMm);
   for (FoundLine& f : FindLines(log_y, kLogOffset, ctx.roi, s)) {
+    double arc = 0.0;
+    for (size_t i = 1; i < f.centre.size(); ++i) arc += cv::norm(f.centre[i] - f.centre[i - 1]);
+    if (IsRim(f.centre, arc, min_bend_radius, std::max(2.0, ctx.Px(0.25)))) continue;
     const double depth = -f.profile.contrast, width = f.profile.width_px;
     len_sum += f.length_px;
     depth_sum += depth * f.length_px;

@@ -73,6 +73,32 @@ TEST(PrepareAlignedAfterTest, ClampsAndFillsOutsideTheOverlap) {
   EXPECT_EQ(after.at<cv::Vec3f>(3, 3), cv::Vec3f(0.3f, 0.2f, 0.5f));  // inside: untouched
 }
 
+// A uniform pair shifted by a fractional offset: the warp's outermost pixels blend taps
+// outside the after photo (read as 0), a dark strip along the overlap's edge that the line
+// filters saw as a line in the after photo only. The overlap leaves out the kernels' reach,
+// and the fill replaces the strip: both warps are uniform everywhere.
+TEST(WarpForMeasuringTest, NoDarkStripAlongTheOverlapEdge) {
+  const cv::Mat before(80, 100, CV_32FC3, cv::Scalar(0.5, 0.5, 0.5));
+  const cv::Mat after(80, 100, CV_32FC3, cv::Scalar(0.4, 0.4, 0.4));
+  align::AlignmentResult a;
+  a.status = align::AlignmentStatus::kOk;
+  a.after_to_before = cv::Matx33d(1, 0, 10.5, 0, 1, 7.5, 0, 0, 1);
+  cv::Mat aligned, texture, overlap;
+  ASSERT_TRUE(WarpForMeasuring(before, after, a, &aligned, &texture, &overlap).ok());
+  for (const cv::Mat* m : {&aligned, &texture}) {
+    double lo = 0, hi = 0;
+    cv::minMaxLoc(m->reshape(1), &lo, &hi);
+    EXPECT_NEAR(lo, 0.4, 1e-5);
+    EXPECT_NEAR(hi, 0.4, 1e-5);
+  }
+  // Before x reads after x - 10.5: the nearest after pixel (cvRound, half to even) lies inside
+  // from x = 10 (y = 7); the overlap starts 4 px further in.
+  EXPECT_EQ(overlap.at<uchar>(40, 13), 0);
+  EXPECT_EQ(overlap.at<uchar>(40, 14), 255);
+  EXPECT_EQ(overlap.at<uchar>(10, 50), 0);
+  EXPECT_EQ(overlap.at<uchar>(11, 50), 255);
+}
+
 TEST(ComparePairTest, FillsSizesAlignmentAndUserScale) {
   const phantom::PhantomPair p = SmallPair();
   cv::Mat after_small;

@@ -3,6 +3,7 @@
 // bench/ridge_accuracy_eval).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <opencv2/imgproc.hpp>
@@ -146,6 +147,62 @@ TEST(WrinklesTest, DarkSharpHairIsNotAWrinkle) {
   ASSERT_EQ(r.m.count, 1);
   EXPECT_NEAR(r.lines[0].polyline.front().y, 220.0, 1.0);
   EXPECT_NEAR(r.m.mean_depth, 0.15, 0.015);
+}
+
+// Linear Y with one Gaussian valley (Weber darkness `contrast`, FWHM `fwhm_px`) along the
+// polyline `pts`: the distance to its nearest segment (no double darkening at the joints).
+cv::Mat RenderPolyline(cv::Size size, const std::vector<cv::Point2d>& pts, double contrast,
+                       double fwhm_px) {
+  cv::Mat y(size, CV_32FC1);
+  const double s = fwhm_px / 2.3548200450309493;
+  for (int r = 0; r < size.height; ++r) {
+    for (int c = 0; c < size.width; ++c) {
+      double d = 1e9;
+      for (size_t i = 1; i < pts.size(); ++i) {
+        const cv::Point2d ab = pts[i] - pts[i - 1], ap = cv::Point2d(c, r) - pts[i - 1];
+        const double t = std::clamp(ap.dot(ab) / ab.dot(ab), 0.0, 1.0);
+        d = std::min(d, cv::norm(ap - ab * t));
+      }
+      y.at<float>(r, c) =
+          static_cast<float>(kY0 * (1.0 - contrast * std::exp(-0.5 * d * d / (s * s))));
+    }
+  }
+  return y;
+}
+
+// Points of a circular arc: centre, radius px, from / to angle (rad), ~1 px apart.
+std::vector<cv::Point2d> Arc(cv::Point2d centre, double radius, double from, double to) {
+  std::vector<cv::Point2d> pts;
+  const int n = std::max(2, static_cast<int>(std::abs(to - from) * radius));
+  for (int i = 0; i <= n; ++i) {
+    const double a = from + (to - from) * i / n;
+    pts.push_back(centre + radius * cv::Point2d(std::cos(a), std::sin(a)));
+  }
+  return pts;
+}
+
+TEST(WrinklesTest, CurledRimIsNotAWrinkleButBentAndCrossingLinesAre) {
+  // The valley just inside the edge of a dark patch curls round it: 300 deg of a 1.2 mm
+  // radius (126 px long, 32 x its width). Not a wrinkle.
+  const Result rim =
+      Measure(GreyImage(RenderPolyline({300, 300}, Arc({150, 150}, 24.0, 0.0, 5.236), 0.15, 4.0)));
+  EXPECT_EQ(rim.m.count, 0);
+  EXPECT_EQ(rim.m.length_px, 0.0);
+  // A gently bent wrinkle: 60 deg of a 10 mm radius (209 px) counts, all of it (in skeleton
+  // steps of 1 or sqrt 2, below: ~1.06 x over directions within +-30 deg, ~222 px).
+  const Result bent = Measure(
+      GreyImage(RenderPolyline({400, 300}, Arc({200, 260}, 200.0, -2.0944, -1.0472), 0.15, 4.0)));
+  ASSERT_EQ(bent.m.count, 1);
+  EXPECT_NEAR(bent.m.length_px, 222.0, 8.0);
+  // Two lines met at 60 deg (a V: the turning is at one point, each arm straight): counted.
+  const cv::Point2d apex(200, 150);
+  const cv::Point2d arm1 = apex + 120.0 * cv::Point2d(std::cos(0.5236), std::sin(0.5236));
+  const cv::Point2d arm2 = apex + 120.0 * cv::Point2d(std::cos(-0.5236), std::sin(-0.5236));
+  const Result v = Measure(GreyImage(RenderPolyline({400, 300}, {arm1, apex, arm2}, 0.15, 4.0)));
+  // Skeleton length counts steps of 1 or sqrt 2: a 30-degree arm reads cos 30 + (sqrt 2 - 1)
+  // sin 30 = 1.073 x its length, 257.5 px for the two.
+  ASSERT_GE(v.m.count, 1);
+  EXPECT_NEAR(v.m.length_px, 257.5, 8.0);
 }
 
 TEST(WrinklesTest, PhysicalUnitsNeedAKnownScaleAndTheRoiIsRespected) {

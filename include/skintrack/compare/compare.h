@@ -98,8 +98,8 @@ Status LoadPair(const std::string& before_path, const std::string& after_path,
 Status ComparePair(const LoadedPair& pair, const CompareOptions& options, CompareResult* result);
 
 // Both sessions measured over the identical skin: the before frame, restricted to the overlap
-// of the aligned after photo (eroded by 3 px), the user ROI (or both automatic skin masks),
-// minus hair seen in either photo.
+// of the aligned after photo (the kernels' reach left out: 4 px), the user ROI (or both automatic
+// skin masks), minus hair seen in either photo.
 struct SessionMetrics {
   metrics::MetricsResult before, after;
   cv::Mat region;         // CV_8UC1 in the before frame: where both were measured
@@ -130,7 +130,9 @@ void PrepareAlignedAfter(const cv::Mat& before, const cv::Mat& overlap, cv::Mat*
 // The after photo made ready for measuring in the before frame, as CompareMetrics does it:
 // warped once per interpolation from one mapping (`aligned_after` with kMeasureInterpolation,
 // `texture_after` with Lanczos-4), each prepared by PrepareAlignedAfter; `overlap` (CV_8UC1)
-// = the warp's valid pixels eroded by 3 px, where both may be measured.
+// = the warp's valid pixels eroded by 4 px (the Lanczos kernel's reach: the outermost valid
+// pixels blend taps outside the after photo, read as 0), where both may be measured; the
+// fill outside it replaces that dark strip, which the line filters saw as a line.
 Status WarpForMeasuring(const cv::Mat& before, const cv::Mat& after,
                         const align::AlignmentResult& alignment, cv::Mat* aligned_after,
                         cv::Mat* texture_after, cv::Mat* overlap);
