@@ -120,6 +120,22 @@ void LinkFragments(double max_gap, std::vector<FoundLine>* lines) {
   }
 }
 
+// The two halves of a path (split at its middle pixel), each with its length in steps of 1 or
+// sqrt 2.
+std::vector<RidgeComponent> SplitInHalves(const RidgeComponent& c) {
+  const size_t mid = c.path.size() / 2;
+  std::vector<RidgeComponent> halves(2);
+  halves[0].path.assign(c.path.begin(), c.path.begin() + static_cast<long>(mid) + 1);
+  halves[1].path.assign(c.path.begin() + static_cast<long>(mid), c.path.end());
+  for (RidgeComponent& h : halves) {
+    for (size_t i = 1; i < h.path.size(); ++i) {
+      const cv::Point d = h.path[i] - h.path[i - 1];
+      h.length_px += (d.x != 0 && d.y != 0) ? std::sqrt(2.0) : 1.0;
+    }
+  }
+  return halves;
+}
+
 }  // namespace
 
 std::vector<FoundLine> FindLines(const cv::Mat& log_image, double log_offset, const cv::Mat& roi,
@@ -192,19 +208,31 @@ std::vector<FoundLine> FindLines(const cv::Mat& log_image, double log_offset, co
         if (static_cast<double>(b.size()) < kMinBranchPx || o.accept(profile(b), inf)) continue;
         for (size_t i = 1; i + 1 < b.size(); ++i) sk.thin.at<unsigned char>(b[i] - sk.origin) = 0;
       }
-      for (const RidgeComponent& c : SkeletonPaths(sk, o.min_length_px)) {
+      std::vector<RidgeComponent> paths = SkeletonPaths(sk, o.min_length_px);
+      // A path that fails is judged again in halves while they are long enough: tracks can
+      // run from one line into another through a faint bridge, and one profile over the
+      // whole then mixes them (two clear wrinkles joined by a 150-px bridge failed the
+      // significance together). Halves that pass and face each other are re-joined below
+      // (LinkFragments).
+      for (size_t next = 0; next < paths.size(); ++next) {
+        const RidgeComponent c = paths[next];
         // The reported profile: the central part (a line fades towards its ends).
         const auto cut = static_cast<long>(o.central_fraction * static_cast<double>(c.path.size()));
         const std::vector<cv::Point> mid(c.path.begin() + cut, c.path.end() - cut);
         FoundLine line;
         line.profile = profile(mid.size() >= 3 ? mid : c.path);
         line.length_px = c.length_px;
-        if (!o.accept(line.profile, c.length_px)) continue;
         // Significance against the texture: log contrast / its standard error, more for short
         // lines (many more chance alignments of the texture are short than long).
         const double need =
             kMinSignificance * std::sqrt(std::max(1.0, o.significance_length_px / c.length_px));
-        if (std::abs(std::log1p(line.profile.contrast)) < need * line.profile.std_error) continue;
+        if (!o.accept(line.profile, c.length_px) ||
+            std::abs(std::log1p(line.profile.contrast)) < need * line.profile.std_error) {
+          if (c.length_px >= 2.0 * o.min_length_px) {
+            for (RidgeComponent& h : SplitInHalves(c)) paths.push_back(std::move(h));
+          }
+          continue;
+        }
         std::vector<ProfileSample> cl = CentreLine(map, c.path, kSmooth);
         for (int pass = 0; pass < 2 && o.refine_points > 0; ++pass)
           Recentre(log_image, log_offset, exclude, o.refine_points, line.profile.width_px,

@@ -100,7 +100,7 @@ Status MeasureWrinkles(const Context& ctx, const MetricsOptions& o, WrinkleMetri
   s.step_px = std::max(1.0, ctx.Px(0.1));
   s.seed_block_px = std::max(3.0, ctx.Px(0.3));
   s.link_gap_px = ctx.Px(1.5);
-  s.significance_length_px = ctx.Px(4.0);
+  s.significance_length_px = ctx.Px(8.0);
   const double hair_width = ctx.Px(o.hair.max_width_mm);
   s.accept = [&](const ProfileResult& p, double length) {
     const double depth = -p.contrast;  // Weber darkness

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "metrics/families.h"
+#include "metrics/ridge_lines.h"
 #include "metrics_test_util.h"
 #include "skintrack/phantom/phantom.h"
 #include "skintrack/photometric/color.h"
@@ -203,6 +204,40 @@ TEST(WrinklesTest, CurledRimIsNotAWrinkleButBentAndCrossingLinesAre) {
   // sin 30 = 1.073 x its length, 257.5 px for the two.
   ASSERT_GE(v.m.count, 1);
   EXPECT_NEAR(v.m.length_px, 257.5, 8.0);
+}
+
+// A path that fails the family test is judged again in halves (tracks can run from one line
+// into another through a faint bridge; one profile over the whole mixes them); halves that
+// pass and face each other are joined again. Here the test refuses any path of 250 px or more:
+// a 400-px valley is found through its halves, as one line of its full length.
+TEST(FindLinesTest, AFailedPathIsJudgedAgainInHalves) {
+  const cv::Mat y = Render({500, 200}, {{{50, 100}, {450, 100}, 0.15, 4.0, false}}, 0.01, 5);
+  cv::Mat log_y;
+  cv::log(y + 0.01, log_y);
+  LineSearchOptions s;
+  s.polarity = Polarity::kDark;
+  s.sigmas = RidgeScales(1.0, 20.0);
+  s.min_level_sigma = 0.85;
+  s.min_contrast = 0.04;
+  s.min_length_px = 40.0;
+  s.template_half_px = 8.0;
+  s.seed_block_px = 6.0;
+  s.link_gap_px = 30.0;
+  for (const double limit : {1e9, 250.0}) {
+    // (length = infinity: the branch test, which keeps every branch here)
+    s.accept = [limit](const ProfileResult& p, double length) {
+      return p.ok && -p.contrast >= 0.04 && (std::isinf(length) || length < limit);
+    };
+    const std::vector<FoundLine> lines = FindLines(log_y, 0.01, cv::Mat(), s);
+    ASSERT_EQ(lines.size(), 1u) << limit;
+    EXPECT_NEAR(lines[0].length_px, 400.0, 12.0) << limit;
+  }
+  // Below twice the minimum length a failed path is not split: nothing is found.
+  s.min_length_px = 220.0;
+  s.accept = [](const ProfileResult&, double length) {
+    return std::isinf(length) || length < 250.0;
+  };
+  EXPECT_TRUE(FindLines(log_y, 0.01, cv::Mat(), s).empty());
 }
 
 TEST(WrinklesTest, PhysicalUnitsNeedAKnownScaleAndTheRoiIsRespected) {
