@@ -249,7 +249,10 @@ int IsicSets(const std::string& dir, int max_images, Light light, Sets* sets) {
                   it == r.stats.metrics.end() ? 0 : it->second.tiles);
       continue;
     }
-    std::printf("isic %s: measured %.1f s\n", name.c_str(), r.seconds);
+    const auto w = r.stats.metrics.find("wrinkles.length_px");
+    std::printf("isic %s: measured %.1f s (wrinkle length %.0f -> %.0f px)\n", name.c_str(),
+                r.seconds, w == r.stats.metrics.end() ? 0.0 : w->second.before,
+                w == r.stats.metrics.end() ? 0.0 : w->second.after);
     std::fflush(stdout);
     AddSet(r.stats, sets);
     ++used;
