@@ -11,27 +11,60 @@
 namespace skintrack::compare {
 
 void PrepareAlignedAfter(const cv::Mat& before, const cv::Mat& overlap, cv::Mat* aligned_after) {
-  // Cubic interpolation overshoots a little: keep the internal form's range.
-  cv::max(*aligned_after, 0.0, *aligned_after);
-  cv::min(*aligned_after, 1.0, *aligned_after);
+  CV_Assert(aligned_after->type() == CV_32FC3 && before.type() == CV_32FC3 &&
+            overlap.type() == CV_8UC1 && before.size() == aligned_after->size() &&
+            overlap.size() == before.size());
+  // In row bands of a fixed height on every core (the per-band sums added in band order, so
+  // the result does not depend on the number of threads): cubic interpolation overshoots a
+  // little, so clamp to the internal form's range, and sum both photos over the overlap.
+  constexpr int kBand = 64;
+  const int rows = before.rows, cols = before.cols, bands = (rows + kBand - 1) / kBand;
+  std::vector<std::array<double, 7>> sums(static_cast<size_t>(bands));  // after, before, n
+  cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& r) {
+    for (int band = r.start; band < r.end; ++band) {
+      std::array<double, 7> acc{};
+      for (int y = band * kBand; y < std::min(rows, band * kBand + kBand); ++y) {
+        float* a = aligned_after->ptr<float>(y);
+        const float* b = before.ptr<float>(y);
+        const uchar* o = overlap.ptr<uchar>(y);
+        for (int x = 0; x < 3 * cols; ++x) a[x] = std::min(1.0f, std::max(0.0f, a[x]));
+        for (int x = 0; x < cols; ++x) {
+          if (o[x] == 0) continue;
+          for (int c = 0; c < 3; ++c) {
+            acc[c] += a[3 * x + c];
+            acc[3 + c] += b[3 * x + c];
+          }
+          acc[6] += 1.0;
+        }
+      }
+      sums[static_cast<size_t>(band)] = acc;
+    }
+  });
+  std::array<double, 7> total{};
+  for (const auto& s : sums)
+    for (size_t i = 0; i < total.size(); ++i) total[i] += s[i];
+  if (total[6] >= static_cast<double>(overlap.total()) || total[6] == 0.0) return;
   // Outside the overlap the warp leaves black, a strong edge the large-scale filters
   // (stretch marks: sigma up to 3 mm) would see inside the region in the after photo
   // only: fill it with the before photo's pixels, so both sessions' filters see the same
-  // surroundings there (never measured: the region lies inside the eroded overlap).
+  // surroundings there (never measured: the region lies inside the overlap).
   // The gain is a multiplication in sRGB-encoded values: close enough for a seam.
   // Scaled per channel by the after/before mean ratio over the overlap, so that an exposure
   // or white-balance change does not leave a step at the seam.
-  if (cv::countNonZero(overlap) < static_cast<int>(overlap.total())) {
-    const cv::Scalar mean_after = cv::mean(*aligned_after, overlap);
-    const cv::Scalar mean_before = cv::mean(before, overlap);
-    cv::Scalar gain(1.0, 1.0, 1.0);
-    for (int c = 0; c < 3; ++c)
-      if (mean_before[c] > 1e-6) gain[c] = mean_after[c] / mean_before[c];
-    cv::Mat fill;
-    cv::multiply(before, gain, fill);
-    cv::min(fill, 1.0, fill);
-    fill.copyTo(*aligned_after, overlap == 0);
-  }
+  std::array<float, 3> gain{1.0f, 1.0f, 1.0f};
+  for (int c = 0; c < 3; ++c)
+    if (total[3 + c] > 1e-6 * total[6]) gain[c] = static_cast<float>(total[c] / total[3 + c]);
+  cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& r) {
+    for (int y = r.start * kBand; y < std::min(rows, r.end * kBand); ++y) {
+      float* a = aligned_after->ptr<float>(y);
+      const float* b = before.ptr<float>(y);
+      const uchar* o = overlap.ptr<uchar>(y);
+      for (int x = 0; x < cols; ++x) {
+        if (o[x] != 0) continue;
+        for (int c = 0; c < 3; ++c) a[3 * x + c] = std::min(1.0f, b[3 * x + c] * gain[c]);
+      }
+    }
+  });
 }
 
 Status WarpForMeasuring(const cv::Mat& before, const cv::Mat& after,
