@@ -141,10 +141,76 @@ void Remap(const cv::Mat& src, const cv::Mat& map, const Kernel& kernel, cv::Mat
   });
 }
 
+// One channel: the n taps of a source row are n contiguous floats.
+#if CV_SIMD128
+template <int N>
+float InteriorSample1(const cv::Mat& src, int x0, int y0, const float* wx, const float* wy) {
+  constexpr int kVecs = N / 4;
+  cv::v_float32x4 t[kVecs];
+  for (int v = 0; v < kVecs; ++v) t[v] = cv::v_setzero_f32();
+  for (int j = 0; j < N; ++j) {
+    const float* p = src.ptr<float>(y0 + j) + x0;
+    const cv::v_float32x4 w = cv::v_setall_f32(wy[j]);
+    for (int v = 0; v < kVecs; ++v) t[v] = cv::v_fma(cv::v_load(p + 4 * v), w, t[v]);
+  }
+  cv::v_float32x4 s = t[0] * cv::v_load(wx);
+  for (int v = 1; v < kVecs; ++v) s = cv::v_fma(t[v], cv::v_load(wx + 4 * v), s);
+  return cv::v_reduce_sum(s);
+}
+#endif
+
+template <int N>
+void Remap1(const cv::Mat& src, const cv::Mat& map, const Kernel& kernel, cv::Mat* dst) {
+  CV_Assert(src.type() == CV_32FC1 && map.type() == CV_32FC2 && kernel.taps() == N);
+  dst->create(map.size(), CV_32FC1);
+  const int cols = src.cols, rows = src.rows;
+  const float limit = 1e6f;  // coordinates beyond this (or NaN) read nothing
+  cv::parallel_for_(cv::Range(0, map.rows), [&](const cv::Range& range) {
+    for (int y = range.start; y < range.end; ++y) {
+      const cv::Vec2f* m = map.ptr<cv::Vec2f>(y);
+      float* out = dst->ptr<float>(y);
+      for (int x = 0; x < map.cols; ++x) {
+        const float sx = m[x][0], sy = m[x][1];
+        out[x] = 0.0f;
+        if (!(std::abs(sx) < limit && std::abs(sy) < limit)) continue;
+        int x0, y0;
+        const float *wx, *wy;
+        kernel.Locate(sx, &x0, &wx);
+        kernel.Locate(sy, &y0, &wy);
+        if (x0 + N <= 0 || y0 + N <= 0 || x0 >= cols || y0 >= rows) continue;
+#if CV_SIMD128
+        if (x0 >= 0 && y0 >= 0 && x0 + N <= cols && y0 + N <= rows) {
+          out[x] = InteriorSample1<N>(src, x0, y0, wx, wy);
+          continue;
+        }
+#endif
+        // Near the border (or without SIMD): scalar, taps outside the image read 0.
+        float acc = 0.0f;
+        for (int j = 0; j < N; ++j) {
+          const int yy = y0 + j;
+          if (yy < 0 || yy >= rows) continue;
+          const float* p = src.ptr<float>(yy);
+          float r = 0.0f;
+          for (int i = 0; i < N; ++i) {
+            const int xx = x0 + i;
+            if (xx >= 0 && xx < cols) r += wx[i] * p[xx];
+          }
+          acc += wy[j] * r;
+        }
+        out[x] = acc;
+      }
+    }
+  });
+}
+
 }  // namespace
 
 void RemapLanczos4(const cv::Mat& src, const cv::Mat& map, cv::Mat* dst) {
-  Remap<8>(src, map, Lanczos(), dst);
+  if (src.type() == CV_32FC1) {
+    Remap1<8>(src, map, Lanczos(), dst);
+  } else {
+    Remap<8>(src, map, Lanczos(), dst);
+  }
 }
 
 }  // namespace skintrack::align::internal

@@ -12,9 +12,10 @@ namespace skintrack::align::internal {
 // INTER_LANCZOS4), fractions 256 (cv::remap: 32). (A bicubic version of the same code was no
 // faster than cv::remap's INTER_CUBIC and is not kept.)
 // Source pixels outside `src` count as 0 (cv::remap with BORDER_CONSTANT 0); a non-finite or
-// huge (> 1e6 px) coordinate reads 0. src: CV_32FC3; map: CV_32FC2 (source x, y in px, pixel
-// centres at integers); dst: CV_32FC3 of the map's size. Rows in parallel; the interior (all
-// taps inside) in 4-lane SIMD (OpenCV's remap of this kernel is a scalar loop); deterministic.
+// huge (> 1e6 px) coordinate reads 0. src: CV_32FC3 or CV_32FC1; map: CV_32FC2 (source x, y in
+// px, pixel centres at integers); dst: src's type, of the map's size. Rows in parallel; the
+// interior (all taps inside) in 4-lane SIMD (OpenCV's remap of this kernel is a scalar loop);
+// deterministic.
 void RemapLanczos4(const cv::Mat& src, const cv::Mat& map, cv::Mat* dst);
 
 }  // namespace skintrack::align::internal

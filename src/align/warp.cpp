@@ -78,7 +78,8 @@ void BuildMap(cv::Size after_size, const AlignmentResult& result, cv::Size befor
 // Lanczos on the internal form: the project's vectorised remap (OpenCV's is a scalar loop for
 // this kernel, 2x slower; its bicubic is as fast as the project's was, and is kept).
 void Remap(const cv::Mat& after, const cv::Mat& map, int interpolation, cv::Mat* out) {
-  if (interpolation == cv::INTER_LANCZOS4 && after.type() == CV_32FC3) {
+  if (interpolation == cv::INTER_LANCZOS4 &&
+      (after.type() == CV_32FC3 || after.type() == CV_32FC1)) {
     internal::RemapLanczos4(after, map, out);
   } else {
     cv::remap(after, *out, map, cv::noArray(), interpolation, cv::BORDER_CONSTANT, 0);
@@ -98,7 +99,8 @@ Status WarpAfterToBefore(const cv::Mat& after, const AlignmentResult& result, cv
                          cv::Mat* aligned, cv::Mat* overlap_mask, int interpolation) {
   SKINTRACK_RETURN_IF_ERROR(CheckWarpInputs(after, before_size));
   const bool nonrigid = result.nonrigid_used && !result.flow.empty();
-  const bool own_lanczos = interpolation == cv::INTER_LANCZOS4 && after.type() == CV_32FC3;
+  const bool own_lanczos =
+      interpolation == cv::INTER_LANCZOS4 && (after.type() == CV_32FC3 || after.type() == CV_32FC1);
   if (!nonrigid && !own_lanczos) {
     if (aligned)
       cv::warpPerspective(after, *aligned, cv::Mat(result.after_to_before), before_size,
@@ -115,16 +117,22 @@ Status WarpAfterToBefore(const cv::Mat& after, const AlignmentResult& result, cv
   return Status::Ok();
 }
 
-Status WarpAfterToBefore(const cv::Mat& after, const AlignmentResult& result, cv::Size before_size,
-                         const std::vector<int>& interpolations, std::vector<cv::Mat>* aligned,
-                         cv::Mat* overlap_mask) {
-  SKINTRACK_RETURN_IF_ERROR(CheckWarpInputs(after, before_size));
+Status WarpAfterToBefore(const std::vector<cv::Mat>& afters, const AlignmentResult& result,
+                         cv::Size before_size, const std::vector<int>& interpolations,
+                         std::vector<cv::Mat>* aligned, cv::Mat* overlap_mask) {
   if (aligned == nullptr) return Status::InvalidArgument("warp: aligned output is null");
+  if (afters.empty() || afters.size() != interpolations.size())
+    return Status::InvalidArgument("warp: need one interpolation per after image");
+  for (const cv::Mat& a : afters) {
+    SKINTRACK_RETURN_IF_ERROR(CheckWarpInputs(a, before_size));
+    if (a.size() != afters[0].size())
+      return Status::InvalidArgument("warp: the after images differ in size");
+  }
   cv::Mat map;
-  BuildMap(after.size(), result, before_size, &map, overlap_mask);
+  BuildMap(afters[0].size(), result, before_size, &map, overlap_mask);
   aligned->assign(interpolations.size(), cv::Mat());
   for (size_t i = 0; i < interpolations.size(); ++i)
-    Remap(after, map, interpolations[i], &(*aligned)[i]);
+    Remap(afters[i], map, interpolations[i], &(*aligned)[i]);
   return Status::Ok();
 }
 

@@ -25,6 +25,7 @@
 #include "skintrack/compare/change_stats.h"
 #include "skintrack/compare/compare.h"
 #include "skintrack/io/image_io.h"
+#include "skintrack/photometric/color.h"
 #include "skintrack/report/compare_report.h"
 #include "skintrack/roi/roi.h"
 #include "skintrack/stats/repeatability.h"
@@ -39,7 +40,7 @@ json Opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); 
 struct Photo {
   io::LoadedImage loaded;
   cv::Mat aligned;  // in the reference frame (the reference itself for photo 0)
-  cv::Mat texture;  // the same warp with Lanczos-4, for the texture (as compare)
+  cv::Mat texture;  // its linear luminance warped with Lanczos-4, for the texture (as compare)
   cv::Mat hair;
   align::AlignmentResult alignment;
 };
@@ -114,7 +115,7 @@ int RunRepeatability(const std::vector<std::string>& args) {
     Photo& p = photos[i];
     if (i == 0) {
       p.aligned = ref;
-      p.texture = ref;
+      p.texture = photometric::SrgbToLinearLuminance(ref);
     } else {
       compare::CompareResult cr;
       if (Status st = compare::ComparePair(ref, p.loaded.image, options, &cr); !st.ok())
@@ -125,7 +126,7 @@ int RunRepeatability(const std::vector<std::string>& args) {
       p.alignment = cr.alignment;
       cv::Mat overlap;  // as CompareMetrics: bicubic for the metrics, Lanczos for the texture
       if (Status st = compare::WarpForMeasuring(ref, p.loaded.image, p.alignment, &p.aligned,
-                                                &p.texture, &overlap);
+                                                &p.texture, &overlap, photos[0].texture);
           !st.ok())
         return Fail(cmd, st);
       region &= overlap;
@@ -161,9 +162,9 @@ int RunRepeatability(const std::vector<std::string>& args) {
                                      mo, &measured[i], extras);
         !st.ok())
       return Fail(cmd, st);
-    if (Status st = metrics::MeasureTextureOnly(photos[i].texture, texture_region, photos[i].hair,
-                                                options.mm_per_px, mo, measured[i].detections,
-                                                &measured[i].texture, &measured[i].tiles);
+    if (Status st = metrics::MeasureTextureOnly(
+            photos[i].aligned, texture_region, photos[i].hair, options.mm_per_px, mo,
+            measured[i].detections, &measured[i].texture, &measured[i].tiles, photos[i].texture);
         !st.ok())
       return Fail(cmd, st);
   }

@@ -162,21 +162,20 @@ Status ComputeTileSums(const cv::Mat& before, const SessionMetrics& session,
       // of ChangeStatsTiles: the after photo's on its Lanczos warp), else that pass run here.
       const cv::Mat& texture_roi = session.texture_region.empty() ? region : session.texture_region;
       auto texture_of = [&](const metrics::MetricsResult& m, const cv::Mat& image,
-                            TextureSession* t) {
+                            const cv::Mat& linear_y, TextureSession* t) {
         if (TextureFromMetrics(m.tiles, bands, g, measured_px, t)) return Status::Ok();
         metrics::MetricsTileSums sums;
         metrics::TileRequest request;
         request.texture_tile_px = g.tile_px;
-        SKINTRACK_RETURN_IF_ERROR(
-            MeasureTileSums(image, texture_roi, mm_per_px, metric_options, request, &sums));
+        SKINTRACK_RETURN_IF_ERROR(MeasureTileSums(image, texture_roi, mm_per_px, metric_options,
+                                                  request, &sums, linear_y));
         TextureFromMetrics(sums, bands, g, measured_px, t);  // stays zero when none measured
         return Status::Ok();
       };
       TextureSession tb(bands.size(), g.Cells()), ta(bands.size(), g.Cells());
-      SKINTRACK_RETURN_IF_ERROR(texture_of(session.before, before, &tb));
-      SKINTRACK_RETURN_IF_ERROR(texture_of(
-          session.after,
-          session.texture_after.empty() ? session.aligned_after : session.texture_after, &ta));
+      SKINTRACK_RETURN_IF_ERROR(texture_of(session.before, before, cv::Mat(), &tb));
+      SKINTRACK_RETURN_IF_ERROR(
+          texture_of(session.after, session.aligned_after, session.texture_after, &ta));
       const size_t nb = bands.size();
       std::vector<double> sum_b(static_cast<size_t>(g.Cells()), 0.0), sum_a = sum_b;
       for (size_t b = 0; b < nb; ++b)

@@ -6,16 +6,18 @@
 
 #include "skintrack/compare/compare.h"
 #include "skintrack/core/parallel.h"
+#include "skintrack/photometric/color.h"
 #include "skintrack/roi/roi.h"
 
 namespace skintrack::compare {
 
 void PrepareAlignedAfter(const cv::Mat& before, const cv::Mat& overlap, cv::Mat* aligned_after) {
-  CV_Assert(aligned_after->type() == CV_32FC3 && before.type() == CV_32FC3 &&
-            overlap.type() == CV_8UC1 && before.size() == aligned_after->size() &&
-            overlap.size() == before.size());
+  CV_Assert((before.type() == CV_32FC3 || before.type() == CV_32FC1) &&
+            aligned_after->type() == before.type() && overlap.type() == CV_8UC1 &&
+            before.size() == aligned_after->size() && overlap.size() == before.size());
+  const int cn = before.channels();
   // In row bands of a fixed height on every core (the per-band sums added in band order, so
-  // the result does not depend on the number of threads): cubic interpolation overshoots a
+  // the result does not depend on the number of threads): the interpolation overshoots a
   // little, so clamp to the internal form's range, and sum both photos over the overlap.
   constexpr int kBand = 64;
   const int rows = before.rows, cols = before.cols, bands = (rows + kBand - 1) / kBand;
@@ -27,12 +29,12 @@ void PrepareAlignedAfter(const cv::Mat& before, const cv::Mat& overlap, cv::Mat*
         float* a = aligned_after->ptr<float>(y);
         const float* b = before.ptr<float>(y);
         const uchar* o = overlap.ptr<uchar>(y);
-        for (int x = 0; x < 3 * cols; ++x) a[x] = std::min(1.0f, std::max(0.0f, a[x]));
+        for (int x = 0; x < cn * cols; ++x) a[x] = std::min(1.0f, std::max(0.0f, a[x]));
         for (int x = 0; x < cols; ++x) {
           if (o[x] == 0) continue;
-          for (int c = 0; c < 3; ++c) {
-            acc[c] += a[3 * x + c];
-            acc[3 + c] += b[3 * x + c];
+          for (int c = 0; c < cn; ++c) {
+            acc[c] += a[cn * x + c];
+            acc[3 + c] += b[cn * x + c];
           }
           acc[6] += 1.0;
         }
@@ -52,7 +54,7 @@ void PrepareAlignedAfter(const cv::Mat& before, const cv::Mat& overlap, cv::Mat*
   // Scaled per channel by the after/before mean ratio over the overlap, so that an exposure
   // or white-balance change does not leave a step at the seam.
   std::array<float, 3> gain{1.0f, 1.0f, 1.0f};
-  for (int c = 0; c < 3; ++c)
+  for (int c = 0; c < cn; ++c)
     if (total[3 + c] > 1e-6 * total[6]) gain[c] = static_cast<float>(total[c] / total[3 + c]);
   cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& r) {
     for (int y = r.start * kBand; y < std::min(rows, r.end * kBand); ++y) {
@@ -61,7 +63,7 @@ void PrepareAlignedAfter(const cv::Mat& before, const cv::Mat& overlap, cv::Mat*
       const uchar* o = overlap.ptr<uchar>(y);
       for (int x = 0; x < cols; ++x) {
         if (o[x] != 0) continue;
-        for (int c = 0; c < 3; ++c) a[3 * x + c] = std::min(1.0f, b[3 * x + c] * gain[c]);
+        for (int c = 0; c < cn; ++c) a[cn * x + c] = std::min(1.0f, b[cn * x + c] * gain[c]);
       }
     }
   });
@@ -69,13 +71,17 @@ void PrepareAlignedAfter(const cv::Mat& before, const cv::Mat& overlap, cv::Mat*
 
 Status WarpForMeasuring(const cv::Mat& before, const cv::Mat& after,
                         const align::AlignmentResult& alignment, cv::Mat* aligned_after,
-                        cv::Mat* texture_after, cv::Mat* overlap) {
+                        cv::Mat* texture_after, cv::Mat* overlap, const cv::Mat& before_linear_y) {
   if (aligned_after == nullptr || texture_after == nullptr || overlap == nullptr)
     return Status::InvalidArgument("compare: warp outputs are null");
+  if (!before_linear_y.empty() &&
+      (before_linear_y.type() != CV_32FC1 || before_linear_y.size() != before.size()))
+    return Status::InvalidArgument("compare: before_linear_y must be CV_32FC1 of before's size");
+  // One mapping: the photo with the measuring interpolation, its luminance with Lanczos-4.
   std::vector<cv::Mat> warped;
-  SKINTRACK_RETURN_IF_ERROR(align::WarpAfterToBefore(after, alignment, before.size(),
-                                                     {kMeasureInterpolation, cv::INTER_LANCZOS4},
-                                                     &warped, overlap));
+  SKINTRACK_RETURN_IF_ERROR(align::WarpAfterToBefore(
+      {after, photometric::SrgbToLinearLuminance(after)}, alignment, before.size(),
+      {kMeasureInterpolation, cv::INTER_LANCZOS4}, &warped, overlap));
   *aligned_after = warped[0];
   *texture_after = warped[1];
   // The warp's outermost pixels blend taps outside the after photo (read as 0): a dark strip
@@ -84,7 +90,9 @@ Status WarpForMeasuring(const cv::Mat& before, const cv::Mat& after,
   // it as a dark line along the edge in the after photo only.
   cv::erode(*overlap, *overlap, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(9, 9)));
   PrepareAlignedAfter(before, *overlap, aligned_after);
-  PrepareAlignedAfter(before, *overlap, texture_after);
+  PrepareAlignedAfter(
+      before_linear_y.empty() ? photometric::SrgbToLinearLuminance(before) : before_linear_y,
+      *overlap, texture_after);
   return Status::Ok();
 }
 
@@ -118,8 +126,9 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
   // The after photo warped into the before frame first, on every core (inside RunEach it
   // would run on one core while the before session waits).
   cv::Mat overlap, hair[2], skin[2];
+  const cv::Mat before_y = photometric::SrgbToLinearLuminance(before);  // converted once
   SKINTRACK_RETURN_IF_ERROR(WarpForMeasuring(before, after, alignment, &out->aligned_after,
-                                             &out->texture_after, &overlap));
+                                             &out->texture_after, &overlap, before_y));
   after.release();  // frees the photo when the caller moved it in (the peak comes later)
   // Each photo's hair mask and (without a user roi) skin mask, one photo after the other
   // (each parallel inside; at once, their full-size temporaries would raise the peak memory).
@@ -145,6 +154,7 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
         metrics::AnalyzeExtras extras;
         extras.tiles = tiles;
         extras.measure_texture = i == 0 && !texture_apart;
+        if (i == 0) extras.linear_y = before_y;
         return metrics::Analyze(i == 0 ? before : out->aligned_after, out->region, hair[i],
                                 mm_per_px, options, i == 0 ? &out->before : &out->after, extras);
       },
@@ -155,10 +165,10 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
   if (texture_apart)
     SKINTRACK_RETURN_IF_ERROR(metrics::MeasureTextureOnly(
         before, out->texture_region, hair[0], mm_per_px, options, out->before.detections,
-        &out->before.texture, &out->before.tiles));
+        &out->before.texture, &out->before.tiles, before_y));
   SKINTRACK_RETURN_IF_ERROR(metrics::MeasureTextureOnly(
-      out->texture_after, out->texture_region, hair[1], mm_per_px, options, out->after.detections,
-      &out->after.texture, &out->after.tiles));
+      out->aligned_after, out->texture_region, hair[1], mm_per_px, options, out->after.detections,
+      &out->after.texture, &out->after.tiles, out->texture_after));
   // Hair is reported per session over the common region (before it was removed).
   const int n = cv::countNonZero(region);
   for (int i = 0; i < 2; ++i) {

@@ -77,10 +77,10 @@ bool ColourFromMetrics(const metrics::MetricsTileSums& t, const Grid& g, double 
 
 Status MeasureTileSums(const cv::Mat& image, const cv::Mat& roi, std::optional<double> mm_per_px,
                        const metrics::MetricsOptions& o, const metrics::TileRequest& request,
-                       metrics::MetricsTileSums* out) {
+                       metrics::MetricsTileSums* out, const cv::Mat& linear_y) {
   mi::Context ctx;  // no hair mask computed: the region already excludes hair
-  SKINTRACK_RETURN_IF_ERROR(
-      mi::BuildContext(image, roi, mm_per_px, o, &ctx, cv::Mat::zeros(roi.size(), CV_8UC1)));
+  SKINTRACK_RETURN_IF_ERROR(mi::BuildContext(image, roi, mm_per_px, o, &ctx,
+                                             cv::Mat::zeros(roi.size(), CV_8UC1), linear_y));
   out->texture_tile_px = request.texture_tile_px;
   out->colour_tile_px = request.colour_tile_px;
   if (request.texture_tile_px > 0) {

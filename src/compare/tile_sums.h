@@ -66,10 +66,11 @@ bool ColourFromMetrics(const metrics::MetricsTileSums& t, const Grid& g, double 
 // For sessions whose metrics did not gather the sums: the metrics' own texture pass
 // (MeasureTexture) and colour pass (MeasureColour) over `roi` of `image` (internal form), for
 // the grids `request` asks for; `out` receives those sums of MetricsTileSums (none when the
-// measured region is empty).
+// measured region is empty). `linear_y` (optional): the luminance the texture pass reads
+// instead of the image's (the after photo's Lanczos warp, SessionMetrics::texture_after).
 Status MeasureTileSums(const cv::Mat& image, const cv::Mat& roi, std::optional<double> mm_per_px,
                        const metrics::MetricsOptions& o, const metrics::TileRequest& request,
-                       metrics::MetricsTileSums* out);
+                       metrics::MetricsTileSums* out, const cv::Mat& linear_y = cv::Mat());
 
 // ---- detections ----
 CellSums PoreSums(const std::vector<metrics::Pore>& pores, const Grid& g);  // count, area, d

@@ -195,8 +195,8 @@ Status TextureOf(const internal::Context& ctx, const MetricsOptions& options, co
 
 Status MeasureTextureOnly(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
                           std::optional<double> mm_per_px, const MetricsOptions& options,
-                          const Detections& detections, TextureMetrics* out,
-                          MetricsTileSums* tiles) {
+                          const Detections& detections, TextureMetrics* out, MetricsTileSums* tiles,
+                          const cv::Mat& linear_y) {
   SKINTRACK_RETURN_IF_ERROR(options.Check());
   if (out == nullptr) return Status::InvalidArgument("metrics: texture output is null");
   if (tiles != nullptr && tiles->texture_tile_px < 0)
@@ -207,7 +207,8 @@ Status MeasureTextureOnly(const cv::Mat& image, const cv::Mat& roi, const cv::Ma
     tiles->texture_noise_sd = 0.0;
   }
   internal::Context ctx;
-  SKINTRACK_RETURN_IF_ERROR(internal::BuildContext(image, roi, mm_per_px, options, &ctx, hair));
+  SKINTRACK_RETURN_IF_ERROR(
+      internal::BuildContext(image, roi, mm_per_px, options, &ctx, hair, linear_y));
   if (ctx.roi_area_px == 0) return Status::Ok();
   return TextureOf(ctx, options, detections, out, tiles);
 }

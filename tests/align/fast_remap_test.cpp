@@ -89,6 +89,24 @@ TEST(RemapLanczos4Test, MatchesOpenCv) {
   EXPECT_LT(cv::norm(ours(inner), theirs(inner), cv::NORM_INF), 2e-3);
 }
 
+// One channel (the texture's luminance): each channel of a 3-channel image remapped alone gives
+// that channel of the 3-channel result (interior, border band, outside), to float rounding.
+TEST(RemapLanczos4Test, OneChannelMatchesEachChannel) {
+  const cv::Mat src = SmoothRandom(cv::Size(160, 120));
+  const cv::Mat map = RotationMap(src.size(), 7.0, 3.3, -2.7);
+  cv::Mat three;
+  RemapLanczos4(src, map, &three);
+  std::vector<cv::Mat> in, out;
+  cv::split(src, in);
+  cv::split(three, out);
+  for (int c = 0; c < 3; ++c) {
+    cv::Mat one;
+    RemapLanczos4(in[static_cast<size_t>(c)], map, &one);
+    ASSERT_EQ(one.type(), CV_32FC1);
+    EXPECT_LT(cv::norm(one, out[static_cast<size_t>(c)], cv::NORM_INF), 1e-6) << c;
+  }
+}
+
 }  // namespace
 }  // namespace skintrack::align::internal
 
@@ -135,8 +153,9 @@ TEST(WarpAfterToBeforeTest, LanczosPathAgreesWithOpenCv) {
   EXPECT_LT(inner_worst, 2e-3);
 }
 
-// The overload with several interpolations gives each the single call's image (one mapping
-// for all), with and without a non-rigid residual.
+// The overload with several images and interpolations gives each the single call's image (one
+// mapping for all), with and without a non-rigid residual; a one-channel plane (the
+// luminance) too.
 TEST(WarpAfterToBeforeTest, SeveralInterpolationsEqualSingleCalls) {
   cv::Mat after(120, 160, CV_32FC3);
   cv::RNG rng(3);
@@ -151,17 +170,28 @@ TEST(WarpAfterToBeforeTest, SeveralInterpolationsEqualSingleCalls) {
     r.flow = nonrigid ? cv::Mat(60, 80, CV_32FC2, cv::Scalar(0.4, -0.3)) : cv::Mat();
     std::vector<cv::Mat> both;
     cv::Mat overlap_both;
-    ASSERT_TRUE(WarpAfterToBefore(after, r, cv::Size(150, 110),
-                                  {cv::INTER_CUBIC, cv::INTER_LANCZOS4}, &both, &overlap_both)
+    cv::Mat plane;
+    cv::extractChannel(after, plane, 1);
+    ASSERT_TRUE(WarpAfterToBefore({after, after, plane}, r, cv::Size(150, 110),
+                                  {cv::INTER_CUBIC, cv::INTER_LANCZOS4, cv::INTER_LANCZOS4}, &both,
+                                  &overlap_both)
                     .ok());
-    ASSERT_EQ(both.size(), 2u);
+    ASSERT_EQ(both.size(), 3u);
+    cv::Mat plane_lanczos;
+    ASSERT_TRUE(
+        WarpAfterToBefore(plane, r, cv::Size(150, 110), &plane_lanczos, nullptr, cv::INTER_LANCZOS4)
+            .ok());
+    EXPECT_EQ(cv::norm(both[2], plane_lanczos, cv::NORM_INF), 0.0);
     cv::Mat lanczos, overlap;
     ASSERT_TRUE(
         WarpAfterToBefore(after, r, cv::Size(150, 110), &lanczos, &overlap, cv::INTER_LANCZOS4)
             .ok());
     EXPECT_EQ(cv::norm(both[1], lanczos, cv::NORM_INF), 0.0);
     EXPECT_EQ(cv::countNonZero(overlap_both != overlap), 0);
-    if (nonrigid) {  // the single cubic call goes through the same map only with a flow
+    EXPECT_FALSE(WarpAfterToBefore({after}, r, cv::Size(150, 110),
+                                   {cv::INTER_CUBIC, cv::INTER_LANCZOS4}, &both, nullptr)
+                     .ok());  // one interpolation per image
+    if (nonrigid) {           // the single cubic call goes through the same map only with a flow
       cv::Mat cubic;
       ASSERT_TRUE(
           WarpAfterToBefore(after, r, cv::Size(150, 110), &cubic, nullptr, cv::INTER_CUBIC).ok());

@@ -3,8 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <limits>
 #include <opencv2/imgproc.hpp>
+#include <utility>
 
 #include "skintrack/core/image.h"
 #include "skintrack/phantom/phantom.h"
@@ -85,11 +87,15 @@ TEST(WarpForMeasuringTest, NoDarkStripAlongTheOverlapEdge) {
   a.after_to_before = cv::Matx33d(1, 0, 10.5, 0, 1, 7.5, 0, 0, 1);
   cv::Mat aligned, texture, overlap;
   ASSERT_TRUE(WarpForMeasuring(before, after, a, &aligned, &texture, &overlap).ok());
-  for (const cv::Mat* m : {&aligned, &texture}) {
+  // The texture's plane is the linear luminance: sRGB 0.4 decodes to ((0.4 + 0.055) /
+  // 1.055)^2.4 = 0.13287.
+  ASSERT_EQ(texture.type(), CV_32FC1);
+  const double y = std::pow((0.4 + 0.055) / 1.055, 2.4);
+  for (const auto& [m, v] : {std::pair<const cv::Mat*, double>{&aligned, 0.4}, {&texture, y}}) {
     double lo = 0, hi = 0;
     cv::minMaxLoc(m->reshape(1), &lo, &hi);
-    EXPECT_NEAR(lo, 0.4, 1e-5);
-    EXPECT_NEAR(hi, 0.4, 1e-5);
+    EXPECT_NEAR(lo, v, 1e-5);
+    EXPECT_NEAR(hi, v, 1e-5);
   }
   // Before x reads after x - 10.5: the nearest after pixel (cvRound, half to even) lies inside
   // from x = 10 (y = 7); the overlap starts 4 px further in.
@@ -97,6 +103,22 @@ TEST(WarpForMeasuringTest, NoDarkStripAlongTheOverlapEdge) {
   EXPECT_EQ(overlap.at<uchar>(40, 14), 255);
   EXPECT_EQ(overlap.at<uchar>(10, 50), 0);
   EXPECT_EQ(overlap.at<uchar>(11, 50), 255);
+}
+
+// The same on one channel (the texture's luminance plane): clamped, and outside the overlap
+// the before plane times the after / before mean ratio over the overlap.
+TEST(PrepareAlignedAfterTest, OneChannelPlane) {
+  const cv::Mat before(4, 6, CV_32FC1, cv::Scalar(0.2));
+  cv::Mat after(4, 6, CV_32FC1, cv::Scalar(0.3));
+  after.at<float>(0, 0) = -0.1f;  // Lanczos undershoot
+  cv::Mat overlap(4, 6, CV_8UC1, cv::Scalar(255));
+  overlap.colRange(4, 6).setTo(0);
+  after.colRange(4, 6).setTo(0);
+  PrepareAlignedAfter(before, overlap, &after);
+  EXPECT_EQ(after.at<float>(0, 0), 0.0f);
+  const double gain = (15 * 0.3) / 16 / 0.2;  // overlap mean after clamping / before mean
+  EXPECT_NEAR(after.at<float>(2, 5), 0.2 * gain, 1e-6);
+  EXPECT_EQ(after.at<float>(3, 3), 0.3f);
 }
 
 TEST(ComparePairTest, FillsSizesAlignmentAndUserScale) {

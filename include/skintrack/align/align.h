@@ -117,13 +117,15 @@ Status WarpAfterToBefore(const cv::Mat& after, const AlignmentResult& result, cv
                          cv::Mat* aligned, cv::Mat* overlap_mask,
                          int interpolation = 1 /* cv::INTER_LINEAR */);
 
-// The after photo warped as above once per entry of `interpolations` (OpenCV flags), from one
-// computation of the mapping (always the full mapping through cv::remap-style resampling, also
-// without a non-rigid residual): (*aligned)[i] uses interpolations[i]. For callers needing two
-// resamplings of one alignment (compare: bicubic for most metrics, Lanczos for the texture).
-Status WarpAfterToBefore(const cv::Mat& after, const AlignmentResult& result, cv::Size before_size,
-                         const std::vector<int>& interpolations, std::vector<cv::Mat>* aligned,
-                         cv::Mat* overlap_mask);
+// Images of the after frame (`afters`: the photo, planes derived from it; any types, all of
+// one size) warped as above, afters[i] with interpolations[i] (OpenCV flags) into
+// (*aligned)[i], from one computation of the mapping (always the full mapping through
+// cv::remap-style resampling, also without a non-rigid residual). For callers needing several
+// resamplings of one alignment (compare: the photo bicubic for most metrics, its luminance
+// Lanczos for the texture).
+Status WarpAfterToBefore(const std::vector<cv::Mat>& afters, const AlignmentResult& result,
+                         cv::Size before_size, const std::vector<int>& interpolations,
+                         std::vector<cv::Mat>* aligned, cv::Mat* overlap_mask);
 
 // A copy of `image` (internal form) with the pixels of `exclude` (CV_8UC1, 255 = leave out;
 // resized with nearest neighbour when its size differs) filled with the mean colour of a ring

@@ -105,11 +105,14 @@ struct SessionMetrics {
   cv::Mat region;         // CV_8UC1 in the before frame: where both were measured
   cv::Mat aligned_after;  // the after photo warped into the before frame (bicubic); outside
                           // the overlap: the before photo scaled to the after photo's mean
-  // The same warp with Lanczos-4 interpolation, on which the after photo's texture is measured
-  // (filled the same way outside the overlap). OpenCV's bicubic (a = -0.75) raises periods of
-  // 4-10 px by up to 3 % at half-pixel shifts: on it the after photo read ~1.5 % rougher than
-  // the before photo in every phantom pair; Lanczos-4 is flat over the texture bands. The
-  // other families keep the bicubic warp (Lanczos ringing flips more faint lines and scars).
+  // The after photo's linear luminance (photometric::SrgbToLinearLuminance) warped with
+  // Lanczos-4 interpolation (CV_32FC1; outside the overlap the before photo's luminance scaled
+  // to the after photo's mean), on which the after photo's texture is measured. OpenCV's
+  // bicubic (a = -0.75) raises periods of 4-10 px by up to 3 % at half-pixel shifts: on it the
+  // after photo read ~1.5 % rougher than the before photo in every phantom pair; Lanczos-4 is
+  // flat over the texture bands. The other families keep the bicubic warp (Lanczos ringing
+  // flips more faint lines and scars). Luminance only: the texture needs nothing else, and one
+  // channel is a third of the warp.
   cv::Mat texture_after;
   // `region` minus the pixels clipped in either photo (a channel >= 250/255: cut off at the
   // sensor's limit by an amount that depends on the exposure), CV_8UC1: where both sessions'
@@ -120,22 +123,26 @@ struct SessionMetrics {
 
 // The after photo warped into the before frame (align::WarpAfterToBefore with
 // compare::kMeasureInterpolation) made ready for measuring: clamped to [0, 1] (the kernel's
-// overshoot), and outside `overlap` (CV_8UC1, 255 =
-// the warp's valid pixels) filled with the before photo scaled per channel by the after /
-// before mean ratio over the overlap, so that the large-scale filters see no black border
-// and no exposure step there. CompareMetrics does this; so must any caller measuring an
-// aligned pair itself.
+// overshoot), and outside `overlap` (CV_8UC1, 255 = the warp's valid pixels) filled with the
+// before photo scaled per channel by the after / before mean ratio over the overlap, so that
+// the large-scale filters see no black border and no exposure step there. `before` and
+// `aligned_after`: CV_32FC3 (the internal form) or both CV_32FC1 (linear luminance), of one
+// size. In fixed row bands on every core (deterministic). CompareMetrics does this; so must
+// any caller measuring an aligned pair itself.
 void PrepareAlignedAfter(const cv::Mat& before, const cv::Mat& overlap, cv::Mat* aligned_after);
 
-// The after photo made ready for measuring in the before frame, as CompareMetrics does it:
-// warped once per interpolation from one mapping (`aligned_after` with kMeasureInterpolation,
-// `texture_after` with Lanczos-4), each prepared by PrepareAlignedAfter; `overlap` (CV_8UC1)
-// = the warp's valid pixels eroded by 4 px (the Lanczos kernel's reach: the outermost valid
-// pixels blend taps outside the after photo, read as 0), where both may be measured; the
-// fill outside it replaces that dark strip, which the line filters saw as a line.
+// The after photo made ready for measuring in the before frame, as CompareMetrics does it,
+// from one mapping: `aligned_after` warped with kMeasureInterpolation and `texture_after` (the
+// after photo's linear luminance, CV_32FC1) with Lanczos-4, each prepared by
+// PrepareAlignedAfter (the luminance against `before_linear_y`, the before photo's
+// photometric::SrgbToLinearLuminance, computed here when empty); `overlap` (CV_8UC1) = the
+// warp's valid pixels eroded by 4 px (the Lanczos kernel's reach: the outermost valid pixels
+// blend taps outside the after photo, read as 0), where both may be measured; the fill
+// outside it replaces that dark strip, which the line filters saw as a line.
 Status WarpForMeasuring(const cv::Mat& before, const cv::Mat& after,
                         const align::AlignmentResult& alignment, cv::Mat* aligned_after,
-                        cv::Mat* texture_after, cv::Mat* overlap);
+                        cv::Mat* texture_after, cv::Mat* overlap,
+                        const cv::Mat& before_linear_y = cv::Mat());
 
 // Pixels of an internal-form image (CV_32FC3) with a channel >= 250/255 (CV_8UC1, 255 =
 // clipped): their luminance, and so the texture's band values, are cut off at the sensor's

@@ -208,9 +208,12 @@ Status Analyze(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
 // out of micro_relief. For compare, which measures the after photo's texture on its own warp.
 // `tiles` (optional): its texture sums are replaced by this measurement's when
 // tiles->texture_tile_px > 0 (cleared otherwise); its colour sums are left alone.
+// `linear_y` (optional, CV_32FC1 of the image's size): the luminance to measure instead of
+// photometric::SrgbToLinearLuminance(image) (compare: the after photo's luminance on its own
+// Lanczos warp, SessionMetrics::texture_after).
 Status MeasureTextureOnly(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
                           std::optional<double> mm_per_px, const MetricsOptions& options,
                           const Detections& detections, TextureMetrics* out,
-                          MetricsTileSums* tiles = nullptr);
+                          MetricsTileSums* tiles = nullptr, const cv::Mat& linear_y = cv::Mat());
 
 }  // namespace skintrack::metrics
