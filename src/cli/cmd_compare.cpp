@@ -156,7 +156,8 @@ int RunCompare(const std::vector<std::string>& args) {
               : metrics::TileRequest();
     if (Status st =
             compare::CompareMetrics(pair.before.image, std::move(pair.after.image), a, roi,
-                                    result.scale.mm_per_px, metric_options, &session, tiles);
+                                    result.scale.mm_per_px, metric_options, &session, tiles,
+                                    photos.before_linear_y, std::move(photos.after_linear_y));
         !st.ok()) {
       return Fail(cmd, st);
     }

@@ -181,9 +181,14 @@ Status AssessPairPhotos(const compare::LoadedPair& pair, const compare::CompareR
   return RunEach(
       2,
       [&](int i) {
-        return i == 0 ? AssessPhotoJson(pair.before.image, roi, mm, &out->before, &out->before_json)
-                      : AssessPhotoJson(pair.after.image, cv::Mat(), mm_after, &out->after,
-                                        &out->after_json);
+        if (i == 0) {
+          out->before_linear_y = photometric::SrgbToLinearLuminance(pair.before.image);
+          return AssessPhotoJson(pair.before.image, roi, mm, &out->before, &out->before_json,
+                                 out->before_linear_y);
+        }
+        out->after_linear_y = photometric::SrgbToLinearLuminance(pair.after.image);
+        return AssessPhotoJson(pair.after.image, cv::Mat(), mm_after, &out->after, &out->after_json,
+                               out->after_linear_y);
       },
       "quality");
 }

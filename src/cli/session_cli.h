@@ -62,6 +62,9 @@ struct PairPhotoQuality {
   quality::PhotoQuality before, after;
   nlohmann::json before_json, after_json;
   double scale_ratio = 1.0;  // after px per before px at the before photo's centre
+  // Each photo's photometric::SrgbToLinearLuminance (CV_32FC1 of its size), converted once for
+  // the quality gate and handed on to the metrics.
+  cv::Mat before_linear_y, after_linear_y;
 };
 Status AssessPairPhotos(const compare::LoadedPair& pair, const compare::CompareResult& result,
                         const cv::Mat& roi, PairPhotoQuality* out);

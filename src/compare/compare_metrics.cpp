@@ -71,17 +71,21 @@ void PrepareAlignedAfter(const cv::Mat& before, const cv::Mat& overlap, cv::Mat*
 
 Status WarpForMeasuring(const cv::Mat& before, const cv::Mat& after,
                         const align::AlignmentResult& alignment, cv::Mat* aligned_after,
-                        cv::Mat* texture_after, cv::Mat* overlap, const cv::Mat& before_linear_y) {
+                        cv::Mat* texture_after, cv::Mat* overlap, const cv::Mat& before_linear_y,
+                        const cv::Mat& after_linear_y) {
   if (aligned_after == nullptr || texture_after == nullptr || overlap == nullptr)
     return Status::InvalidArgument("compare: warp outputs are null");
   if (!before_linear_y.empty() &&
       (before_linear_y.type() != CV_32FC1 || before_linear_y.size() != before.size()))
     return Status::InvalidArgument("compare: before_linear_y must be CV_32FC1 of before's size");
+  if (!after_linear_y.empty() &&
+      (after_linear_y.type() != CV_32FC1 || after_linear_y.size() != after.size()))
+    return Status::InvalidArgument("compare: after_linear_y must be CV_32FC1 of after's size");
   // One mapping: the photo with the measuring interpolation, its luminance with Lanczos-4.
   std::vector<cv::Mat> warped;
   SKINTRACK_RETURN_IF_ERROR(align::WarpAfterToBefore(
-      {after, photometric::SrgbToLinearLuminance(after)}, alignment, before.size(),
-      {kMeasureInterpolation, cv::INTER_LANCZOS4}, &warped, overlap));
+      {after, after_linear_y.empty() ? photometric::SrgbToLinearLuminance(after) : after_linear_y},
+      alignment, before.size(), {kMeasureInterpolation, cv::INTER_LANCZOS4}, &warped, overlap));
   *aligned_after = warped[0];
   *texture_after = warped[1];
   // The warp's outermost pixels blend taps outside the after photo (read as 0): a dark strip
@@ -115,7 +119,8 @@ cv::Mat ClippedPixels(const cv::Mat& image) {
 Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::AlignmentResult& alignment,
                       const cv::Mat& roi, std::optional<double> mm_per_px,
                       const metrics::MetricsOptions& options, SessionMetrics* out,
-                      const metrics::TileRequest& tiles) {
+                      const metrics::TileRequest& tiles, const cv::Mat& before_linear_y,
+                      cv::Mat after_linear_y) {
   SKINTRACK_RETURN_IF_ERROR(options.Check());
   if (out == nullptr) return Status::InvalidArgument("compare: metrics output is null");
   if (alignment.status == align::AlignmentStatus::kFailed)
@@ -126,10 +131,16 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
   // The after photo warped into the before frame first, on every core (inside RunEach it
   // would run on one core while the before session waits).
   cv::Mat overlap, hair[2], skin[2];
-  const cv::Mat before_y = photometric::SrgbToLinearLuminance(before);  // converted once
+  if (!before_linear_y.empty() &&
+      (before_linear_y.type() != CV_32FC1 || before_linear_y.size() != before.size()))
+    return Status::InvalidArgument("compare: before_linear_y must be CV_32FC1 of before's size");
+  const cv::Mat before_y = before_linear_y.empty() ? photometric::SrgbToLinearLuminance(before)
+                                                   : before_linear_y;  // converted once
   SKINTRACK_RETURN_IF_ERROR(WarpForMeasuring(before, after, alignment, &out->aligned_after,
-                                             &out->texture_after, &overlap, before_y));
-  after.release();  // frees the photo when the caller moved it in (the peak comes later)
+                                             &out->texture_after, &overlap, before_y,
+                                             after_linear_y));
+  after.release();           // frees the photo when the caller moved it in (the peak comes later)
+  after_linear_y.release();  // and its luminance
   // Each photo's hair mask and (without a user roi) skin mask, one photo after the other
   // (each parallel inside; at once, their full-size temporaries would raise the peak memory).
   for (int i = 0; i < 2; ++i) {

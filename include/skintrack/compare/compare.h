@@ -135,14 +135,16 @@ void PrepareAlignedAfter(const cv::Mat& before, const cv::Mat& overlap, cv::Mat*
 // from one mapping: `aligned_after` warped with kMeasureInterpolation and `texture_after` (the
 // after photo's linear luminance, CV_32FC1) with Lanczos-4, each prepared by
 // PrepareAlignedAfter (the luminance against `before_linear_y`, the before photo's
-// photometric::SrgbToLinearLuminance, computed here when empty); `overlap` (CV_8UC1) = the
+// photometric::SrgbToLinearLuminance; it and `after_linear_y`, the after photo's, are computed
+// here when empty); `overlap` (CV_8UC1) = the
 // warp's valid pixels eroded by 4 px (the Lanczos kernel's reach: the outermost valid pixels
 // blend taps outside the after photo, read as 0), where both may be measured; the fill
 // outside it replaces that dark strip, which the line filters saw as a line.
 Status WarpForMeasuring(const cv::Mat& before, const cv::Mat& after,
                         const align::AlignmentResult& alignment, cv::Mat* aligned_after,
                         cv::Mat* texture_after, cv::Mat* overlap,
-                        const cv::Mat& before_linear_y = cv::Mat());
+                        const cv::Mat& before_linear_y = cv::Mat(),
+                        const cv::Mat& after_linear_y = cv::Mat());
 
 // Pixels of an internal-form image (CV_32FC3) with a channel >= 250/255 (CV_8UC1, 255 =
 // clipped): their luminance, and so the texture's band values, are cut off at the sensor's
@@ -165,10 +167,14 @@ inline constexpr int kMeasureInterpolation = cv::INTER_CUBIC;
 // caller that no longer needs the after photo can std::move it in and save its memory
 // (144 MB at 12 MP) at the peak.
 // `tiles`: per-tile sums each session's metrics gather on the way (for the change statistics:
-// compare::ChangeStatsTiles); none by default.
+// compare::ChangeStatsTiles); none by default. `before_linear_y`, `after_linear_y`: the
+// photos' photometric::SrgbToLinearLuminance when the caller has them (the quality gate
+// converts them too), else empty; `after_linear_y` is released once warped, like `after`.
 Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::AlignmentResult& alignment,
                       const cv::Mat& roi, std::optional<double> mm_per_px,
                       const metrics::MetricsOptions& options, SessionMetrics* out,
-                      const metrics::TileRequest& tiles = metrics::TileRequest());
+                      const metrics::TileRequest& tiles = metrics::TileRequest(),
+                      const cv::Mat& before_linear_y = cv::Mat(),
+                      cv::Mat after_linear_y = cv::Mat());
 
 }  // namespace skintrack::compare
