@@ -91,56 +91,6 @@ cv::Vec3f InteriorSample(const cv::Mat& src, int x0, int y0, const float* wx, co
 }
 #endif
 
-template <int N>
-void Remap(const cv::Mat& src, const cv::Mat& map, const Kernel& kernel, cv::Mat* dst) {
-  CV_Assert(src.type() == CV_32FC3 && map.type() == CV_32FC2 && kernel.taps() == N);
-  dst->create(map.size(), CV_32FC3);
-  const int cols = src.cols, rows = src.rows;
-  const float limit = 1e6f;  // coordinates beyond this (or NaN) read nothing
-  cv::parallel_for_(cv::Range(0, map.rows), [&](const cv::Range& range) {
-    for (int y = range.start; y < range.end; ++y) {
-      const cv::Vec2f* m = map.ptr<cv::Vec2f>(y);
-      cv::Vec3f* out = dst->ptr<cv::Vec3f>(y);
-      for (int x = 0; x < map.cols; ++x) {
-        const float sx = m[x][0], sy = m[x][1];
-        if (!(std::abs(sx) < limit && std::abs(sy) < limit)) {
-          out[x] = cv::Vec3f(0, 0, 0);
-          continue;
-        }
-        int x0, y0;
-        const float *wx, *wy;
-        kernel.Locate(sx, &x0, &wx);
-        kernel.Locate(sy, &y0, &wy);
-        if (x0 + N <= 0 || y0 + N <= 0 || x0 >= cols || y0 >= rows) {
-          out[x] = cv::Vec3f(0, 0, 0);
-          continue;
-        }
-#if CV_SIMD128
-        if (x0 >= 0 && y0 >= 0 && x0 + N <= cols && y0 + N <= rows) {
-          out[x] = InteriorSample<N>(src, x0, y0, wx, wy);
-          continue;
-        }
-#endif
-        // Near the border (or without SIMD): scalar, taps outside the image read 0.
-        float acc[3] = {0, 0, 0};
-        for (int j = 0; j < N; ++j) {
-          const int yy = y0 + j;
-          if (yy < 0 || yy >= rows) continue;
-          const float* p = src.ptr<float>(yy);
-          float r[3] = {0, 0, 0};
-          for (int i = 0; i < N; ++i) {
-            const int xx = x0 + i;
-            if (xx < 0 || xx >= cols) continue;
-            for (int c = 0; c < 3; ++c) r[c] += wx[i] * p[3 * xx + c];
-          }
-          for (int c = 0; c < 3; ++c) acc[c] += wy[j] * r[c];
-        }
-        out[x] = cv::Vec3f(acc[0], acc[1], acc[2]);
-      }
-    }
-  });
-}
-
 // One channel: the n taps of a source row are n contiguous floats.
 #if CV_SIMD128
 template <int N>
@@ -159,19 +109,22 @@ float InteriorSample1(const cv::Mat& src, int x0, int y0, const float* wx, const
 }
 #endif
 
-template <int N>
-void Remap1(const cv::Mat& src, const cv::Mat& map, const Kernel& kernel, cv::Mat* dst) {
-  CV_Assert(src.type() == CV_32FC1 && map.type() == CV_32FC2 && kernel.taps() == N);
-  dst->create(map.size(), CV_32FC1);
+// C channels (1 or 3), n taps.
+template <int N, int C>
+void Remap(const cv::Mat& src, const cv::Mat& map, const Kernel& kernel, cv::Mat* dst) {
+  static_assert(C == 1 || C == 3, "one or three channels");
+  CV_Assert(src.type() == CV_MAKETYPE(CV_32F, C) && map.type() == CV_32FC2 && kernel.taps() == N);
+  dst->create(map.size(), src.type());
   const int cols = src.cols, rows = src.rows;
   const float limit = 1e6f;  // coordinates beyond this (or NaN) read nothing
   cv::parallel_for_(cv::Range(0, map.rows), [&](const cv::Range& range) {
     for (int y = range.start; y < range.end; ++y) {
       const cv::Vec2f* m = map.ptr<cv::Vec2f>(y);
-      float* out = dst->ptr<float>(y);
+      float* row_out = dst->ptr<float>(y);
       for (int x = 0; x < map.cols; ++x) {
+        float* out = row_out + C * x;
+        for (int c = 0; c < C; ++c) out[c] = 0.0f;
         const float sx = m[x][0], sy = m[x][1];
-        out[x] = 0.0f;
         if (!(std::abs(sx) < limit && std::abs(sy) < limit)) continue;
         int x0, y0;
         const float *wx, *wy;
@@ -180,24 +133,30 @@ void Remap1(const cv::Mat& src, const cv::Mat& map, const Kernel& kernel, cv::Ma
         if (x0 + N <= 0 || y0 + N <= 0 || x0 >= cols || y0 >= rows) continue;
 #if CV_SIMD128
         if (x0 >= 0 && y0 >= 0 && x0 + N <= cols && y0 + N <= rows) {
-          out[x] = InteriorSample1<N>(src, x0, y0, wx, wy);
+          if constexpr (C == 3) {
+            const cv::Vec3f v = InteriorSample<N>(src, x0, y0, wx, wy);
+            for (int c = 0; c < 3; ++c) out[c] = v[c];
+          } else {
+            out[0] = InteriorSample1<N>(src, x0, y0, wx, wy);
+          }
           continue;
         }
 #endif
         // Near the border (or without SIMD): scalar, taps outside the image read 0.
-        float acc = 0.0f;
+        float acc[C] = {};
         for (int j = 0; j < N; ++j) {
           const int yy = y0 + j;
           if (yy < 0 || yy >= rows) continue;
           const float* p = src.ptr<float>(yy);
-          float r = 0.0f;
+          float r[C] = {};
           for (int i = 0; i < N; ++i) {
             const int xx = x0 + i;
-            if (xx >= 0 && xx < cols) r += wx[i] * p[xx];
+            if (xx < 0 || xx >= cols) continue;
+            for (int c = 0; c < C; ++c) r[c] += wx[i] * p[C * xx + c];
           }
-          acc += wy[j] * r;
+          for (int c = 0; c < C; ++c) acc[c] += wy[j] * r[c];
         }
-        out[x] = acc;
+        for (int c = 0; c < C; ++c) out[c] = acc[c];
       }
     }
   });
@@ -207,9 +166,9 @@ void Remap1(const cv::Mat& src, const cv::Mat& map, const Kernel& kernel, cv::Ma
 
 void RemapLanczos4(const cv::Mat& src, const cv::Mat& map, cv::Mat* dst) {
   if (src.type() == CV_32FC1) {
-    Remap1<8>(src, map, Lanczos(), dst);
+    Remap<8, 1>(src, map, Lanczos(), dst);
   } else {
-    Remap<8>(src, map, Lanczos(), dst);
+    Remap<8, 3>(src, map, Lanczos(), dst);
   }
 }
 
