@@ -57,6 +57,30 @@ TEST_F(CliAnalyzeTest, WritesSchemaMetricsParametersAndOverlays) {
   EXPECT_EQ(cv::imread(out_dir + "/redness_map.jpg").size(), cv::Size(800, 600));
 }
 
+// The binary re-executes itself once with glibc malloc tunables (src/cli/main.cpp): the
+// arguments reach the child unchanged and the results equal a run without the re-exec
+// (SKINTRACK_NO_REEXEC) and a run whose GLIBC_TUNABLES already names hugetlb (left alone).
+TEST_F(CliAnalyzeTest, MallocTunableReexecKeepsArgumentsAndResults) {
+  const std::string args =
+      "analyze " + ShellQuote(*dir_ + "/before.jpg") + " --mm-per-px 0.05 --preset face --json -";
+  std::string a, b, c;
+  ASSERT_EQ(test::RunCliStdout(args, &a), 0);
+  ASSERT_EQ(test::RunCommand("{ SKINTRACK_NO_REEXEC=1 " + ShellQuote(test::CliPath()) + " " + args +
+                                 " 2>/dev/null; }",
+                             &b),
+            0);
+  ASSERT_EQ(test::RunCommand("{ GLIBC_TUNABLES=glibc.malloc.hugetlb=0 " +
+                                 ShellQuote(test::CliPath()) + " " + args + " 2>/dev/null; }",
+                             &c),
+            0);
+  const json ja = json::parse(a, nullptr, false), jb = json::parse(b, nullptr, false),
+             jc = json::parse(c, nullptr, false);
+  ASSERT_FALSE(ja.is_discarded() || jb.is_discarded() || jc.is_discarded());
+  EXPECT_EQ(ja["parameters"]["preset"], "face");
+  EXPECT_EQ(ja["metrics"], jb["metrics"]);
+  EXPECT_EQ(ja["metrics"], jc["metrics"]);
+}
+
 TEST_F(CliAnalyzeTest, NoScaleMeansNullPhysicalFields) {
   std::string out;
   ASSERT_EQ(test::RunCommand("{ " + ShellQuote(test::CliPath()) + " analyze " +
