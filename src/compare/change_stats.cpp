@@ -23,7 +23,6 @@
 
 #include "compare/tile_sums.h"
 #include "metrics/texture_bands.h"
-#include "skintrack/core/parallel.h"
 
 namespace skintrack::compare {
 namespace {
@@ -299,18 +298,22 @@ Status ComputeChangeStats(const cv::Mat& before, const SessionMetrics& session,
       ComputeTileSums(before, session, mm_per_px, metric_options, options, &all));
   out->scale_known = mm_per_px.has_value();
   out->px_per_mm = mm_per_px ? 1.0 / *mm_per_px : metric_options.assumed_px_per_mm;
-  // The metrics' bootstraps at once (each seeded by options.bootstrap.seed: independent of
-  // the order they run in).
+  // The metrics' bootstraps at once (each as seeded by options.bootstrap.seed: the metrics of
+  // one grid share their draws, groups run in parallel).
+  std::vector<const std::vector<stats::TileSums>*> tile_lists;
+  std::vector<stats::RatioMetric> ratio_metrics;
+  std::vector<size_t> measured;  // index into `all` of each bootstrapped metric
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (all[i].tiles.empty()) continue;
+    tile_lists.push_back(&all[i].tiles);
+    ratio_metrics.push_back(all[i].metric);
+    measured.push_back(i);
+  }
+  std::vector<stats::BootstrapResult> drawn;
+  SKINTRACK_RETURN_IF_ERROR(
+      stats::PairedTileBootstrapMany(tile_lists, ratio_metrics, options.bootstrap, &drawn));
   std::vector<stats::BootstrapResult> boot(all.size());
-  SKINTRACK_RETURN_IF_ERROR(RunEach(
-      static_cast<int>(all.size()),
-      [&](int i) {
-        const MetricTiles& t = all[static_cast<size_t>(i)];
-        if (t.tiles.empty()) return Status::Ok();
-        return stats::PairedTileBootstrap(t.tiles, t.metric, options.bootstrap,
-                                          &boot[static_cast<size_t>(i)]);
-      },
-      "change stats"));
+  for (size_t k = 0; k < measured.size(); ++k) boot[measured[k]] = drawn[k];
   for (size_t i = 0; i < all.size(); ++i) {
     const MetricTiles& t = all[i];
     if (t.tiles.empty()) continue;

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <map>
+#include <opencv2/core/utility.hpp>
 #include <random>
 #include <string>
 
@@ -60,12 +62,14 @@ double SortedQuantile(const std::vector<double>& sorted, double p) {
   return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
 }
 
-Status PairedTileBootstrap(const std::vector<TileSums>& tiles, const RatioMetric& metric,
-                           const BootstrapOptions& options, BootstrapResult* result) {
-  SKINTRACK_RETURN_IF_ERROR(options.Check());
-  if (result == nullptr) return Status::InvalidArgument("bootstrap: result is null");
-  if (tiles.empty()) return Status::InvalidArgument("bootstrap: no tiles");
+namespace {
+
+// Validates the tiles and fills the point estimates; true when an interval is to be drawn.
+Status PointEstimates(const std::vector<TileSums>& tiles, const RatioMetric& metric,
+                      const BootstrapOptions& options, BootstrapResult* result, bool* draw) {
   *result = BootstrapResult();
+  *draw = false;
+  if (tiles.empty()) return Status::InvalidArgument("bootstrap: no tiles");
   double nb = 0, db = 0, na = 0, da = 0;
   for (std::size_t i = 0; i < tiles.size(); ++i) {
     const TileSums& t = tiles[i];
@@ -84,33 +88,85 @@ Status PairedTileBootstrap(const std::vector<TileSums>& tiles, const RatioMetric
   result->after = RatioValue(metric, na, da, true);
   result->delta = result->after - result->before;
   result->ci_lo = result->ci_hi = result->delta;
-  if (result->tiles < options.min_tiles) return Status::Ok();
+  *draw = result->tiles >= options.min_tiles;
+  return Status::Ok();
+}
 
+// The resamples of the metrics `members` (all with n tiles) from one draw sequence.
+void DrawGroup(const std::vector<const std::vector<TileSums>*>& tiles,
+               const std::vector<RatioMetric>& metrics, const std::vector<std::size_t>& members,
+               const BootstrapOptions& options, std::vector<BootstrapResult>* results) {
+  const std::size_t n = tiles[members[0]]->size(), m = members.size();
   std::mt19937_64 rng(options.seed);
-  std::vector<double> deltas(static_cast<std::size_t>(options.resamples));
-  const std::size_t n = tiles.size();
-  double sum = 0.0, sum2 = 0.0;
-  for (double& d : deltas) {
-    double rnb = 0, rdb = 0, rna = 0, rda = 0;
-    for (std::size_t k = 0; k < n; ++k) {
-      const TileSums& t = tiles[DrawIndex(rng, n)];
-      rnb += t.numerator_before;
-      rdb += t.denominator_before;
-      rna += t.numerator_after;
-      rda += t.denominator_after;
+  std::vector<std::size_t> index(n);
+  std::vector<std::vector<double>> deltas(
+      m, std::vector<double>(static_cast<std::size_t>(options.resamples)));
+  std::vector<double> sum(m, 0.0), sum2(m, 0.0);
+  for (int r = 0; r < options.resamples; ++r) {
+    for (std::size_t& k : index) k = DrawIndex(rng, n);
+    for (std::size_t g = 0; g < m; ++g) {
+      const std::vector<TileSums>& t = *tiles[members[g]];
+      double rnb = 0, rdb = 0, rna = 0, rda = 0;
+      for (const std::size_t k : index) {
+        rnb += t[k].numerator_before;
+        rdb += t[k].denominator_before;
+        rna += t[k].numerator_after;
+        rda += t[k].denominator_after;
+      }
+      const RatioMetric& metric = metrics[members[g]];
+      const double d = RatioValue(metric, rna, rda, true) - RatioValue(metric, rnb, rdb, false);
+      deltas[g][static_cast<std::size_t>(r)] = d;
+      sum[g] += d;
+      sum2[g] += d * d;
     }
-    d = RatioValue(metric, rna, rda, true) - RatioValue(metric, rnb, rdb, false);
-    sum += d;
-    sum2 += d * d;
   }
-  std::sort(deltas.begin(), deltas.end());
   const double alpha = 1.0 - options.confidence;
-  result->ci_valid = true;
-  result->ci_lo = SortedQuantile(deltas, alpha / 2.0);
-  result->ci_hi = SortedQuantile(deltas, 1.0 - alpha / 2.0);
-  const double m = sum / options.resamples;
-  result->se = std::sqrt(
-      std::max(0.0, (sum2 - options.resamples * m * m) / std::max(1, options.resamples - 1)));
+  for (std::size_t g = 0; g < m; ++g) {
+    BootstrapResult& result = (*results)[members[g]];
+    std::sort(deltas[g].begin(), deltas[g].end());
+    result.ci_valid = true;
+    result.ci_lo = SortedQuantile(deltas[g], alpha / 2.0);
+    result.ci_hi = SortedQuantile(deltas[g], 1.0 - alpha / 2.0);
+    const double mean = sum[g] / options.resamples;
+    result.se = std::sqrt(std::max(
+        0.0, (sum2[g] - options.resamples * mean * mean) / std::max(1, options.resamples - 1)));
+  }
+}
+
+}  // namespace
+
+Status PairedTileBootstrapMany(const std::vector<const std::vector<TileSums>*>& tiles,
+                               const std::vector<RatioMetric>& metrics,
+                               const BootstrapOptions& options,
+                               std::vector<BootstrapResult>* results) {
+  SKINTRACK_RETURN_IF_ERROR(options.Check());
+  if (results == nullptr) return Status::InvalidArgument("bootstrap: results are null");
+  if (tiles.size() != metrics.size())
+    return Status::InvalidArgument("bootstrap: one metric per tile list");
+  results->assign(tiles.size(), BootstrapResult());
+  std::map<std::size_t, std::vector<std::size_t>> groups;  // tile count -> metrics drawn
+  for (std::size_t i = 0; i < tiles.size(); ++i) {
+    if (tiles[i] == nullptr) return Status::InvalidArgument("bootstrap: tile list is null");
+    bool draw = false;
+    SKINTRACK_RETURN_IF_ERROR(
+        PointEstimates(*tiles[i], metrics[i], options, &(*results)[i], &draw));
+    if (draw) groups[tiles[i]->size()].push_back(i);
+  }
+  std::vector<const std::vector<std::size_t>*> members;
+  for (const auto& [n, g] : groups) members.push_back(&g);
+  cv::parallel_for_(cv::Range(0, static_cast<int>(members.size())), [&](const cv::Range& r) {
+    for (int g = r.start; g < r.end; ++g)
+      DrawGroup(tiles, metrics, *members[static_cast<std::size_t>(g)], options, results);
+  });
+  return Status::Ok();
+}
+
+Status PairedTileBootstrap(const std::vector<TileSums>& tiles, const RatioMetric& metric,
+                           const BootstrapOptions& options, BootstrapResult* result) {
+  if (result == nullptr) return Status::InvalidArgument("bootstrap: result is null");
+  std::vector<BootstrapResult> one;
+  SKINTRACK_RETURN_IF_ERROR(PairedTileBootstrapMany({&tiles}, {metric}, options, &one));
+  *result = one[0];
   return Status::Ok();
 }
 

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <random>
 
 namespace skintrack::stats {
@@ -75,6 +77,92 @@ TEST(BootstrapTest, DeterministicForASeed) {
   EXPECT_NE(a.ci_lo, c.ci_lo);
   EXPECT_LT(a.ci_lo, a.delta);
   EXPECT_GT(a.ci_hi, a.delta);
+}
+
+// The documented draw rule written out independently: per resample, n indices from
+// std::mt19937_64, each the high word of r * n with Lemire's rejection of biased low words.
+__extension__ typedef unsigned __int128 U128;  // GCC / Clang; __extension__: not ISO
+
+BootstrapResult Reference(const std::vector<TileSums>& t, const RatioMetric& m,
+                          const BootstrapOptions& o) {
+  BootstrapResult r;
+  double nb = 0, db = 0, na = 0, da = 0;
+  for (const TileSums& x : t) {
+    nb += x.numerator_before;
+    db += x.denominator_before;
+    na += x.numerator_after;
+    da += x.denominator_after;
+  }
+  r.tiles = static_cast<int>(t.size());
+  r.before = RatioValue(m, nb, db, false);
+  r.after = RatioValue(m, na, da, true);
+  r.delta = r.ci_lo = r.ci_hi = r.after - r.before;
+  if (r.tiles < o.min_tiles) return r;
+  std::mt19937_64 rng(o.seed);
+  const std::uint64_t n = t.size();
+  auto draw = [&] {
+    U128 p = static_cast<U128>(rng()) * n;
+    while (static_cast<std::uint64_t>(p) < (0 - n) % n) p = static_cast<U128>(rng()) * n;
+    return static_cast<std::size_t>(p >> 64);
+  };
+  std::vector<double> d;
+  double sum = 0, sum2 = 0;
+  for (int k = 0; k < o.resamples; ++k) {
+    double b0 = 0, b1 = 0, a0 = 0, a1 = 0;
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      const TileSums& x = t[draw()];
+      b0 += x.numerator_before;
+      b1 += x.denominator_before;
+      a0 += x.numerator_after;
+      a1 += x.denominator_after;
+    }
+    d.push_back(RatioValue(m, a0, a1, true) - RatioValue(m, b0, b1, false));
+    sum += d.back();
+    sum2 += d.back() * d.back();
+  }
+  std::sort(d.begin(), d.end());
+  r.ci_valid = true;
+  r.ci_lo = SortedQuantile(d, (1.0 - o.confidence) / 2.0);
+  r.ci_hi = SortedQuantile(d, (1.0 + o.confidence) / 2.0);
+  const double mean = sum / o.resamples;
+  r.se = std::sqrt(std::max(0.0, (sum2 - o.resamples * mean * mean) / (o.resamples - 1)));
+  return r;
+}
+
+// Several metrics at once (metrics of equal tile counts share their draws) give exactly each
+// metric's own bootstrap: two grids of 30 and 12 tiles, a sqrt form, and 3 tiles (no interval).
+TEST(BootstrapTest, ManyMetricsEqualEachMetricAlone) {
+  std::vector<std::vector<TileSums>> lists = {Tiles(30, 10.0, 10.3, 3.0, 3),
+                                              Tiles(30, 4.0, 3.0, 1.0, 4),
+                                              Tiles(12, 2.0, 2.5, 0.5, 5), Tiles(3, 1, 2, 0.1, 6)};
+  for (size_t i = 0; i < lists[0].size(); ++i)
+    lists[0][i].numerator_after += 0.4 * (i % 5) * lists[0][i].denominator_after;
+  std::vector<RatioMetric> metrics(4);
+  metrics[1].form = RatioForm::kSqrtRatio;
+  metrics[1].scale = 2.0;
+  metrics[2].offset_after = 0.1;
+  BootstrapOptions o;
+  o.resamples = 500;
+  std::vector<const std::vector<TileSums>*> ptrs;
+  for (const auto& l : lists) ptrs.push_back(&l);
+  std::vector<BootstrapResult> many;
+  ASSERT_TRUE(PairedTileBootstrapMany(ptrs, metrics, o, &many).ok());
+  ASSERT_EQ(many.size(), 4u);
+  for (size_t i = 0; i < lists.size(); ++i) {
+    SCOPED_TRACE(i);
+    const BootstrapResult ref = Reference(lists[i], metrics[i], o);
+    EXPECT_EQ(many[i].tiles, ref.tiles);
+    EXPECT_EQ(many[i].ci_valid, ref.ci_valid);
+    EXPECT_DOUBLE_EQ(many[i].delta, ref.delta);
+    EXPECT_DOUBLE_EQ(many[i].ci_lo, ref.ci_lo);
+    EXPECT_DOUBLE_EQ(many[i].ci_hi, ref.ci_hi);
+    EXPECT_NEAR(many[i].se, ref.se, 1e-12 * (1.0 + ref.se));
+  }
+  EXPECT_FALSE(many[3].ci_valid);
+  EXPECT_TRUE(many[0].ci_valid && many[0].ci_lo < many[0].ci_hi);
+  // One metric per list, no null list.
+  EXPECT_FALSE(PairedTileBootstrapMany(ptrs, {RatioMetric()}, o, &many).ok());
+  EXPECT_FALSE(PairedTileBootstrapMany({nullptr}, {RatioMetric()}, o, &many).ok());
 }
 
 // Coverage: with a per-tile change of mean 0 and independent noise, the 95 % interval

@@ -75,6 +75,16 @@ struct BootstrapResult {
 Status PairedTileBootstrap(const std::vector<TileSums>& tiles, const RatioMetric& metric,
                            const BootstrapOptions& options, BootstrapResult* result);
 
+// PairedTileBootstrap of several metrics at once: (*results)[i] equals
+// PairedTileBootstrap(*tiles[i], metrics[i], options) exactly. The draws depend only on the
+// seed and the tile count, so metrics with equal tile counts share one draw sequence (drawn
+// once, not once per metric); groups run in parallel. Errors as PairedTileBootstrap's (the
+// first failing metric's), or sizes that differ / a null tile list.
+Status PairedTileBootstrapMany(const std::vector<const std::vector<TileSums>*>& tiles,
+                               const std::vector<RatioMetric>& metrics,
+                               const BootstrapOptions& options,
+                               std::vector<BootstrapResult>* results);
+
 // Quantile of sorted values (Hyndman-Fan type 7: linear interpolation between order
 // statistics, p in [0, 1]). `sorted` must be non-empty and ascending.
 double SortedQuantile(const std::vector<double>& sorted, double p);
