@@ -45,7 +45,9 @@ struct FoundLine {
 };
 
 // Finds the lines of `log_image` = log(Y + log_offset) (CV_32FC1) inside `roi` (CV_8UC1, empty =
-// all).
+// all). A skeleton path that fails `accept` or the significance test is judged again in halves
+// (recursively, while a half is at least min_length_px long); passing pieces whose ends face
+// each other are joined by the link step.
 std::vector<FoundLine> FindLines(const cv::Mat& log_image, double log_offset, const cv::Mat& roi,
                                  const LineSearchOptions& options);
 
