@@ -14,7 +14,9 @@ constexpr double kLogOffset = 0.01;  // log(Y + 0.01): bounded response in the d
 // Gaussian valley: FWHM = 2 sqrt(2 ln 2) sigma_profile, best Hessian scale sqrt(2) sigma_profile.
 constexpr double kFwhmPerScale = 2.3548200450309493 / 1.4142135623730951;
 // An edge (step between two levels) is not a line: antisymmetric / symmetric profile RMS.
-constexpr double kMaxAsymmetry = 0.3;
+// 0.2 (0.3 until 2026-11-21: the skin beside the edge of a stretch mark, a faint 1-mm-wide
+// "line" at asymmetry 0.27, came and went between captures; phantom wrinkles read 0.03-0.09).
+constexpr double kMaxAsymmetry = 0.2;
 // A wrinkle is elongated: length >= this x width (blobs such as spots are not).
 constexpr double kMinElongation = 8.0;
 // Hair is dark and sharp: darker than this (Weber) and no wider than HairOptions::max_width_mm.
