@@ -136,6 +136,13 @@ Status WarpAfterToBefore(const std::vector<cv::Mat>& afters, const AlignmentResu
   return Status::Ok();
 }
 
+Status WarpAfterToBefore(const cv::Mat& after, const AlignmentResult& result, cv::Size before_size,
+                         const std::vector<int>& interpolations, std::vector<cv::Mat>* aligned,
+                         cv::Mat* overlap_mask) {
+  return WarpAfterToBefore(std::vector<cv::Mat>(interpolations.size(), after), result, before_size,
+                           interpolations, aligned, overlap_mask);
+}
+
 cv::Mat FillExcluded(const cv::Mat& image, const cv::Mat& exclude) {
   if (exclude.empty() || image.empty()) return image;
   cv::Mat mask = exclude;

@@ -1,7 +1,9 @@
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <functional>
 #include <opencv2/imgproc.hpp>
+#include <string>
 #include <vector>
 
 #include "skintrack/compare/compare.h"
@@ -45,17 +47,18 @@ void PrepareAlignedAfter(const cv::Mat& before, const cv::Mat& overlap, cv::Mat*
   std::array<double, 7> total{};
   for (const auto& s : sums)
     for (size_t i = 0; i < total.size(); ++i) total[i] += s[i];
-  if (total[6] >= static_cast<double>(overlap.total()) || total[6] == 0.0) return;
+  if (total[6] >= static_cast<double>(overlap.total())) return;  // nothing outside
   // Outside the overlap the warp leaves black, a strong edge the large-scale filters
   // (stretch marks: sigma up to 3 mm) would see inside the region in the after photo
   // only: fill it with the before photo's pixels, so both sessions' filters see the same
   // surroundings there (never measured: the region lies inside the overlap).
   // The gain is a multiplication in sRGB-encoded values: close enough for a seam.
   // Scaled per channel by the after/before mean ratio over the overlap, so that an exposure
-  // or white-balance change does not leave a step at the seam.
+  // or white-balance change does not leave a step at the seam (gain 1 without an overlap).
   std::array<float, 3> gain{1.0f, 1.0f, 1.0f};
   for (int c = 0; c < cn; ++c)
-    if (total[3 + c] > 1e-6 * total[6]) gain[c] = static_cast<float>(total[c] / total[3 + c]);
+    if (total[6] > 0.0 && total[3 + c] > 1e-6 * total[6])
+      gain[c] = static_cast<float>(total[c] / total[3 + c]);
   cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& r) {
     for (int y = r.start * kBand; y < std::min(rows, r.end * kBand); ++y) {
       float* a = aligned_after->ptr<float>(y);
@@ -69,12 +72,39 @@ void PrepareAlignedAfter(const cv::Mat& before, const cv::Mat& overlap, cv::Mat*
   });
 }
 
+namespace {
+
+Status CheckPhoto(const cv::Mat& image, const char* what) {
+  if (image.empty() || image.type() != CV_32FC3)
+    return Status::InvalidArgument(std::string("compare: the ") + what +
+                                   " photo must be a non-empty CV_32FC3 image");
+  return Status::Ok();
+}
+
+// Before-frame px per after-frame px of the global mapping at the after photo's centre (the
+// square root of its Jacobian's determinant), or 1 when degenerate.
+double BeforePxPerAfterPx(const align::AlignmentResult& alignment, cv::Size after_size) {
+  const cv::Matx33d& h = alignment.after_to_before;
+  auto map = [&](double x, double y) {
+    const cv::Vec3d q = h * cv::Vec3d(x, y, 1.0);
+    return cv::Point2d(q[0] / q[2], q[1] / q[2]);
+  };
+  const double cx = 0.5 * after_size.width, cy = 0.5 * after_size.height;
+  const cv::Point2d p = map(cx, cy), dx = map(cx + 1.0, cy) - p, dy = map(cx, cy + 1.0) - p;
+  const double det = std::abs(dx.x * dy.y - dx.y * dy.x);
+  return std::isfinite(det) && det > 0.0 ? std::sqrt(det) : 1.0;
+}
+
+}  // namespace
+
 Status WarpForMeasuring(const cv::Mat& before, const cv::Mat& after,
                         const align::AlignmentResult& alignment, cv::Mat* aligned_after,
                         cv::Mat* texture_after, cv::Mat* overlap, const cv::Mat& before_linear_y,
                         const cv::Mat& after_linear_y) {
   if (aligned_after == nullptr || texture_after == nullptr || overlap == nullptr)
     return Status::InvalidArgument("compare: warp outputs are null");
+  SKINTRACK_RETURN_IF_ERROR(CheckPhoto(before, "before"));
+  SKINTRACK_RETURN_IF_ERROR(CheckPhoto(after, "after"));
   if (!before_linear_y.empty() &&
       (before_linear_y.type() != CV_32FC1 || before_linear_y.size() != before.size()))
     return Status::InvalidArgument("compare: before_linear_y must be CV_32FC1 of before's size");
@@ -84,15 +114,20 @@ Status WarpForMeasuring(const cv::Mat& before, const cv::Mat& after,
   // One mapping: the photo with the measuring interpolation, its luminance with Lanczos-4.
   std::vector<cv::Mat> warped;
   SKINTRACK_RETURN_IF_ERROR(align::WarpAfterToBefore(
-      {after, after_linear_y.empty() ? photometric::SrgbToLinearLuminance(after) : after_linear_y},
+      std::vector<cv::Mat>{after, after_linear_y.empty() ? photometric::SrgbToLinearLuminance(after)
+                                                         : after_linear_y},
       alignment, before.size(), {kMeasureInterpolation, cv::INTER_LANCZOS4}, &warped, overlap));
   *aligned_after = warped[0];
   *texture_after = warped[1];
   // The warp's outermost pixels blend taps outside the after photo (read as 0): a dark strip
-  // along the overlap's edge up to the kernel's reach (2 px bicubic, 4 px Lanczos-4). Eroded
-  // by 4 px first, so the fill replaces the strip: the line filters (up to 3 sigma wide) saw
-  // it as a dark line along the edge in the after photo only.
-  cv::erode(*overlap, *overlap, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(9, 9)));
+  // along the overlap's edge up to the kernel's reach (2 px bicubic, 4 px Lanczos-4, after
+  // px). Eroded by that reach in before px (4 x before px per after px, at least 4) first, so
+  // the fill replaces the strip: the line filters (up to 3 sigma wide) saw it as a dark line
+  // along the edge in the after photo only.
+  const int reach = static_cast<int>(
+      std::min(64.0, std::max(4.0, std::ceil(4.0 * BeforePxPerAfterPx(alignment, after.size())))));
+  cv::erode(*overlap, *overlap,
+            cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * reach + 1, 2 * reach + 1)));
   PrepareAlignedAfter(before, *overlap, aligned_after);
   PrepareAlignedAfter(
       before_linear_y.empty() ? photometric::SrgbToLinearLuminance(before) : before_linear_y,
@@ -125,6 +160,8 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
   if (out == nullptr) return Status::InvalidArgument("compare: metrics output is null");
   if (alignment.status == align::AlignmentStatus::kFailed)
     return Status::AlignmentFailed("compare: cannot measure a pair that is not aligned");
+  SKINTRACK_RETURN_IF_ERROR(CheckPhoto(before, "before"));
+  SKINTRACK_RETURN_IF_ERROR(CheckPhoto(after, "after"));
   if (!roi.empty() && (roi.type() != CV_8UC1 || roi.size() != before.size()))
     return Status::InvalidArgument("compare: roi must be CV_8UC1 of the before image's size");
   const double px_per_mm = mm_per_px ? 1.0 / *mm_per_px : options.assumed_px_per_mm;

@@ -228,8 +228,9 @@ std::vector<FoundLine> FindLines(const cv::Mat& log_image, double log_offset, co
             kMinSignificance * std::sqrt(std::max(1.0, o.significance_length_px / c.length_px));
         if (!o.accept(line.profile, c.length_px) ||
             std::abs(std::log1p(line.profile.contrast)) < need * line.profile.std_error) {
-          if (c.length_px >= 2.0 * o.min_length_px) {
-            for (RidgeComponent& h : SplitInHalves(c)) paths.push_back(std::move(h));
+          if (o.min_length_px > 0.0 && c.path.size() >= 4 && c.length_px >= 2.0 * o.min_length_px) {
+            for (RidgeComponent& h : SplitInHalves(c))
+              if (h.length_px >= o.min_length_px) paths.push_back(std::move(h));
           }
           continue;
         }

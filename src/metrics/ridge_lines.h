@@ -45,9 +45,10 @@ struct FoundLine {
 };
 
 // Finds the lines of `log_image` = log(Y + log_offset) (CV_32FC1) inside `roi` (CV_8UC1, empty =
-// all). A skeleton path that fails `accept` or the significance test is judged again in halves
-// (recursively, while a half is at least min_length_px long); passing pieces whose ends face
-// each other are joined by the link step.
+// all). A skeleton path of at least 2 x min_length_px that fails `accept` or the significance
+// test is judged again in halves (split at its middle pixel; recursively; a half shorter than
+// min_length_px is dropped); passing pieces whose ends face each other are joined by the link
+// step.
 std::vector<FoundLine> FindLines(const cv::Mat& log_image, double log_offset, const cv::Mat& roi,
                                  const LineSearchOptions& options);
 

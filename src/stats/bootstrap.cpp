@@ -164,6 +164,7 @@ Status PairedTileBootstrapMany(const std::vector<const std::vector<TileSums>*>& 
 Status PairedTileBootstrap(const std::vector<TileSums>& tiles, const RatioMetric& metric,
                            const BootstrapOptions& options, BootstrapResult* result) {
   if (result == nullptr) return Status::InvalidArgument("bootstrap: result is null");
+  *result = BootstrapResult();
   std::vector<BootstrapResult> one;
   SKINTRACK_RETURN_IF_ERROR(PairedTileBootstrapMany({&tiles}, {metric}, options, &one));
   *result = one[0];

@@ -172,7 +172,7 @@ TEST(WarpAfterToBeforeTest, SeveralInterpolationsEqualSingleCalls) {
     cv::Mat overlap_both;
     cv::Mat plane;
     cv::extractChannel(after, plane, 1);
-    ASSERT_TRUE(WarpAfterToBefore({after, after, plane}, r, cv::Size(150, 110),
+    ASSERT_TRUE(WarpAfterToBefore(std::vector<cv::Mat>{after, after, plane}, r, cv::Size(150, 110),
                                   {cv::INTER_CUBIC, cv::INTER_LANCZOS4, cv::INTER_LANCZOS4}, &both,
                                   &overlap_both)
                     .ok());
@@ -188,7 +188,7 @@ TEST(WarpAfterToBeforeTest, SeveralInterpolationsEqualSingleCalls) {
             .ok());
     EXPECT_EQ(cv::norm(both[1], lanczos, cv::NORM_INF), 0.0);
     EXPECT_EQ(cv::countNonZero(overlap_both != overlap), 0);
-    EXPECT_FALSE(WarpAfterToBefore({after}, r, cv::Size(150, 110),
+    EXPECT_FALSE(WarpAfterToBefore(std::vector<cv::Mat>{after}, r, cv::Size(150, 110),
                                    {cv::INTER_CUBIC, cv::INTER_LANCZOS4}, &both, nullptr)
                      .ok());  // one interpolation per image
     if (nonrigid) {           // the single cubic call goes through the same map only with a flow

@@ -121,6 +121,53 @@ TEST(PrepareAlignedAfterTest, OneChannelPlane) {
   EXPECT_EQ(after.at<float>(3, 3), 0.3f);
 }
 
+// An after photo of half the resolution (each after px covers 2 before px): the kernel's
+// reach is 4 after px = 8 before px, and the overlap leaves all of it out, so both warps are
+// uniform here too.
+TEST(WarpForMeasuringTest, ReachScalesWithTheAfterPhotosResolution) {
+  const cv::Mat before(80, 100, CV_32FC3, cv::Scalar(0.5, 0.5, 0.5));
+  const cv::Mat after(40, 50, CV_32FC3, cv::Scalar(0.4, 0.4, 0.4));
+  align::AlignmentResult a;
+  a.status = align::AlignmentStatus::kOk;
+  a.after_to_before = cv::Matx33d(2, 0, 10.5, 0, 2, 7.5, 0, 0, 1);
+  cv::Mat aligned, texture, overlap;
+  ASSERT_TRUE(WarpForMeasuring(before, after, a, &aligned, &texture, &overlap).ok());
+  const double y = std::pow((0.4 + 0.055) / 1.055, 2.4);
+  for (const auto& [m, v] : {std::pair<const cv::Mat*, double>{&aligned, 0.4}, {&texture, y}}) {
+    double lo = 0, hi = 0;
+    cv::minMaxLoc(m->reshape(1), &lo, &hi);
+    EXPECT_NEAR(lo, v, 1e-5);
+    EXPECT_NEAR(hi, v, 1e-5);
+  }
+  EXPECT_GT(cv::countNonZero(overlap), 0);
+}
+
+// Bad photos are a Status, not an exception; an empty overlap fills everything with the
+// before photo (gain 1).
+TEST(WarpForMeasuringTest, BadPhotosAndAnEmptyOverlap) {
+  const cv::Mat before(80, 100, CV_32FC3, cv::Scalar(0.5, 0.5, 0.5));
+  align::AlignmentResult a;
+  a.status = align::AlignmentStatus::kOk;
+  cv::Mat aligned, texture, overlap;
+  EXPECT_EQ(WarpForMeasuring(before, cv::Mat(), a, &aligned, &texture, &overlap).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(WarpForMeasuring(before, cv::Mat(80, 100, CV_8UC3, cv::Scalar::all(9)), a, &aligned,
+                             &texture, &overlap)
+                .code(),
+            StatusCode::kInvalidArgument);
+  SessionMetrics session;
+  EXPECT_EQ(CompareMetrics(cv::Mat(), before, a, cv::Mat(), std::nullopt, metrics::MetricsOptions(),
+                           &session)
+                .code(),
+            StatusCode::kInvalidArgument);
+  cv::Mat after(80, 100, CV_32FC3, cv::Scalar(0.0, 0.0, 0.0));
+  PrepareAlignedAfter(before, cv::Mat::zeros(80, 100, CV_8UC1), &after);
+  double lo = 0, hi = 0;
+  cv::minMaxLoc(after.reshape(1), &lo, &hi);
+  EXPECT_NEAR(lo, 0.5, 1e-6);
+  EXPECT_NEAR(hi, 0.5, 1e-6);
+}
+
 TEST(ComparePairTest, FillsSizesAlignmentAndUserScale) {
   const phantom::PhantomPair p = SmallPair();
   cv::Mat after_small;

@@ -232,6 +232,11 @@ TEST(FindLinesTest, AFailedPathIsJudgedAgainInHalves) {
     ASSERT_EQ(lines.size(), 1u) << limit;
     EXPECT_NEAR(lines[0].length_px, 400.0, 12.0) << limit;
   }
+  // No minimum length and a test that refuses everything: the halves stop at a few pixels
+  // (a path of 2 px would split into itself) and nothing is found.
+  s.min_length_px = 0.0;
+  s.accept = [](const ProfileResult&, double length) { return std::isinf(length); };
+  EXPECT_TRUE(FindLines(log_y, 0.01, cv::Mat(), s).empty());
   // Below twice the minimum length a failed path is not split: nothing is found.
   s.min_length_px = 220.0;
   s.accept = [](const ProfileResult&, double length) {

@@ -126,6 +126,10 @@ Status WarpAfterToBefore(const cv::Mat& after, const AlignmentResult& result, cv
 Status WarpAfterToBefore(const std::vector<cv::Mat>& afters, const AlignmentResult& result,
                          cv::Size before_size, const std::vector<int>& interpolations,
                          std::vector<cv::Mat>* aligned, cv::Mat* overlap_mask);
+// The same with one image for every interpolation.
+Status WarpAfterToBefore(const cv::Mat& after, const AlignmentResult& result, cv::Size before_size,
+                         const std::vector<int>& interpolations, std::vector<cv::Mat>* aligned,
+                         cv::Mat* overlap_mask);
 
 // A copy of `image` (internal form) with the pixels of `exclude` (CV_8UC1, 255 = leave out;
 // resized with nearest neighbour when its size differs) filled with the mean colour of a ring

@@ -98,8 +98,8 @@ Status LoadPair(const std::string& before_path, const std::string& after_path,
 Status ComparePair(const LoadedPair& pair, const CompareOptions& options, CompareResult* result);
 
 // Both sessions measured over the identical skin: the before frame, restricted to the overlap
-// of the aligned after photo (the kernels' reach left out: 4 px), the user ROI (or both automatic
-// skin masks), minus hair seen in either photo.
+// of the aligned after photo (the kernels' reach left out: WarpForMeasuring), the user ROI (or both
+// automatic skin masks), minus hair seen in either photo.
 struct SessionMetrics {
   metrics::MetricsResult before, after;
   cv::Mat region;         // CV_8UC1 in the before frame: where both were measured
@@ -124,8 +124,9 @@ struct SessionMetrics {
 // The after photo warped into the before frame (align::WarpAfterToBefore with
 // compare::kMeasureInterpolation) made ready for measuring: clamped to [0, 1] (the kernel's
 // overshoot), and outside `overlap` (CV_8UC1, 255 = the warp's valid pixels) filled with the
-// before photo scaled per channel by the after / before mean ratio over the overlap, so that
-// the large-scale filters see no black border and no exposure step there. `before` and
+// before photo scaled per channel by the after / before mean ratio over the overlap (1 when
+// the overlap is empty), so that the large-scale filters see no black border and no exposure
+// step there. `before` and
 // `aligned_after`: CV_32FC3 (the internal form) or both CV_32FC1 (linear luminance), of one
 // size. In fixed row bands on every core (deterministic). CompareMetrics does this; so must
 // any caller measuring an aligned pair itself.
@@ -136,10 +137,12 @@ void PrepareAlignedAfter(const cv::Mat& before, const cv::Mat& overlap, cv::Mat*
 // after photo's linear luminance, CV_32FC1) with Lanczos-4, each prepared by
 // PrepareAlignedAfter (the luminance against `before_linear_y`, the before photo's
 // photometric::SrgbToLinearLuminance; it and `after_linear_y`, the after photo's, are computed
-// here when empty); `overlap` (CV_8UC1) = the
-// warp's valid pixels eroded by 4 px (the Lanczos kernel's reach: the outermost valid pixels
-// blend taps outside the after photo, read as 0), where both may be measured; the fill
-// outside it replaces that dark strip, which the line filters saw as a line.
+// here when empty); `overlap` (CV_8UC1) = the warp's valid pixels eroded by the Lanczos
+// kernel's reach (the outermost valid pixels blend taps outside the after photo, read as 0;
+// 4 after px = 4 x the mapping's before px per after px at the after photo's centre, at least
+// 4 and at most 64 before px), where both may be measured; the fill
+// outside it replaces that dark strip, which the line filters saw as a line. Errors: a photo
+// that is empty or not CV_32FC3, a luminance plane of the wrong type or size.
 Status WarpForMeasuring(const cv::Mat& before, const cv::Mat& after,
                         const align::AlignmentResult& alignment, cv::Mat* aligned_after,
                         cv::Mat* texture_after, cv::Mat* overlap,
