@@ -3,12 +3,13 @@
 //
 // The first photo is the reference; every other photo is aligned onto it (compare's
 // registration). All photos are measured over ONE region in the reference frame: the
-// intersection of every aligned photo's overlap (eroded 4 px), the user ROI (or every photo's
-// automatic skin mask), minus hair seen in any photo. Per metric (those with per-tile sums,
-// docs/statistics.md): the values of the k photos -> mean, CV % (SD / mean), SEM (the SD of the
-// k values: one subject, so ICC cannot separate subjects), MDC95 = 1.96 sqrt(2) SEM; and
-// ICC(2,1) with the TILES as subjects (tiles x photos matrix of per-tile values; tiles where a
-// ratio has no support in some photo are left out), i.e. how reliably the change maps repeat.
+// intersection of every aligned photo's overlap (less the warp kernel's reach, as compare), the
+// user ROI (or every photo's automatic skin mask), minus hair seen in any photo. Per metric (those
+// with per-tile sums, docs/statistics.md): the values of the k photos -> mean, CV % (SD / mean),
+// SEM (the SD of the k values: one subject, so ICC cannot separate subjects), MDC95 = 1.96 sqrt(2)
+// SEM; and ICC(2,1) with the TILES as subjects (tiles x photos matrix of per-tile values; tiles
+// where a ratio has no support in some photo are left out), i.e. how reliably the change maps
+// repeat.
 #include "cli/repeatability_cli.h"
 
 #include <cmath>
@@ -38,11 +39,9 @@ using nlohmann::json;
 json Opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
 struct Photo {
-  io::LoadedImage loaded;
-  cv::Mat aligned;  // in the reference frame (the reference itself for photo 0)
-  cv::Mat texture;  // its linear luminance warped with Lanczos-4, for the texture (as compare)
-  cv::Mat hair;
-  align::AlignmentResult alignment;
+  io::LoadedImage loaded;            // the reference only (the others are loaded when warped)
+  cv::Mat hair;                      // in the reference frame
+  align::AlignmentResult alignment;  // onto the reference (status kFailed: not aligned yet)
 };
 
 }  // namespace
@@ -95,91 +94,116 @@ int RunRepeatability(const std::vector<std::string>& args) {
     return Fail(cmd, st);
   const bool quiet = vm["quiet"].as<bool>();
 
-  // Load, align onto the reference, warp.
-  std::vector<Photo> photos(paths.size());
-  for (size_t i = 0; i < paths.size(); ++i) {
-    if (Status st = io::LoadImage(paths[i], load, &photos[i].loaded); !st.ok())
-      return Fail(cmd, st);
+  // Every file's header first (a bad photo fails before any work), then the reference.
+  for (const std::string& path : paths) {
+    io::ImageHeader header;
+    if (Status st = io::ReadImageHeader(path, &header); !st.ok()) return Fail(cmd, st);
   }
+  std::vector<Photo> photos(paths.size());
+  if (Status st = io::LoadImage(paths[0], load, &photos[0].loaded); !st.ok()) return Fail(cmd, st);
   const cv::Mat& ref = photos[0].loaded.image;
+  const cv::Mat ref_y = photometric::SrgbToLinearLuminance(ref);
   cv::Mat roi;
   if (vm.count("roi")) {
     if (Status st = io::LoadMask(vm["roi"].as<std::string>(), load, ref.size(), &roi); !st.ok())
       return Fail(cmd, st);
   }
   const double px_per_mm = options.mm_per_px ? 1.0 / *options.mm_per_px : mo.assumed_px_per_mm;
+
+  // A photo in the reference frame as compare measures it: the reference itself, or loaded,
+  // aligned (the first time) and warped (WarpForMeasuring; deterministic, so the second pass
+  // warps exactly as the first). Only one photo's full-size copies are held at a time (~0.4 GB
+  // at 12 MP), so the memory does not grow with the number of photos.
+  struct Warped {
+    cv::Mat aligned, texture, overlap;
+  };
+  auto warp = [&](size_t i, Warped* w) -> Status {
+    if (i == 0) {
+      w->aligned = ref;
+      w->texture = ref_y;
+      return Status::Ok();
+    }
+    Photo& p = photos[i];
+    io::LoadedImage loaded;
+    SKINTRACK_RETURN_IF_ERROR(io::LoadImage(paths[i], load, &loaded));
+    if (p.alignment.status == align::AlignmentStatus::kFailed) {  // not aligned yet
+      compare::CompareResult cr;
+      SKINTRACK_RETURN_IF_ERROR(compare::ComparePair(ref, loaded.image, options, &cr));
+      if (cr.alignment.status == align::AlignmentStatus::kFailed)
+        return Status::AlignmentFailed(paths[i] + ": cannot be aligned onto " + paths[0] + " (" +
+                                       cr.alignment.reason + ")");
+      p.alignment = cr.alignment;
+    }
+    // As CompareMetrics: bicubic for the metrics, Lanczos for the texture.
+    return compare::WarpForMeasuring(ref, loaded.image, p.alignment, &w->aligned, &w->texture,
+                                     &w->overlap, ref_y);
+  };
+
+  // Pass 1: the region common to all photos (overlaps, skin masks, hair of any photo) and the
+  // texture's region (no pixel clipped in any photo).
   cv::Mat region(ref.size(), CV_8UC1, cv::Scalar(255));
   if (!roi.empty()) region &= roi;
   cv::Mat hair_any = cv::Mat::zeros(ref.size(), CV_8UC1);
+  cv::Mat clipped_any = cv::Mat::zeros(ref.size(), CV_8UC1);
   for (size_t i = 0; i < photos.size(); ++i) {
     Photo& p = photos[i];
-    if (i == 0) {
-      p.aligned = ref;
-      p.texture = photometric::SrgbToLinearLuminance(ref);
-    } else {
-      compare::CompareResult cr;
-      if (Status st = compare::ComparePair(ref, p.loaded.image, options, &cr); !st.ok())
-        return Fail(cmd, st);
-      if (cr.alignment.status == align::AlignmentStatus::kFailed)
-        return Fail(cmd, Status::AlignmentFailed(paths[i] + ": cannot be aligned onto " + paths[0] +
-                                                 " (" + cr.alignment.reason + ")"));
-      p.alignment = cr.alignment;
-      cv::Mat overlap;  // as CompareMetrics: bicubic for the metrics, Lanczos for the texture
-      if (Status st = compare::WarpForMeasuring(ref, p.loaded.image, p.alignment, &p.aligned,
-                                                &p.texture, &overlap, photos[0].texture);
-          !st.ok())
-        return Fail(cmd, st);
-      region &= overlap;
-      p.loaded.image.release();  // only the aligned copy is needed from here on
-    }
-    if (Status st = roi::HairMask(p.aligned, px_per_mm, mo.hair, &p.hair); !st.ok())
+    Warped w;
+    if (Status st = warp(i, &w); !st.ok()) return Fail(cmd, st);
+    if (!w.overlap.empty()) region &= w.overlap;
+    if (Status st = roi::HairMask(w.aligned, px_per_mm, mo.hair, &p.hair); !st.ok())
       return Fail(cmd, st);
     hair_any |= p.hair;
     if (roi.empty()) {
       cv::Mat skin;
-      if (Status st = roi::SkinMask(p.aligned, mo.skin, &skin); !st.ok()) return Fail(cmd, st);
+      if (Status st = roi::SkinMask(w.aligned, mo.skin, &skin); !st.ok()) return Fail(cmd, st);
       region &= skin;
     }
+    clipped_any |= compare::ClippedPixels(w.aligned);
   }
   region &= ~hair_any;
-  // The texture leaves out pixels clipped in any photo (as compare's texture_region).
-  cv::Mat texture_region = region.clone();
-  for (const Photo& p : photos) texture_region &= ~compare::ClippedPixels(p.aligned);
+  const cv::Mat texture_region = region & ~clipped_any;  // as compare's texture_region
   if (cv::countNonZero(region) < 64 * 64)
     return Fail(cmd,
                 Status::InvalidInput(paths[0] + ": the region common to all photos is "
                                                 "smaller than 64x64 px (check overlap or --roi)"));
 
-  // Measure every photo over the common region; per-tile sums against the reference.
-  // (The metrics gather the texture and colour tile sums on the way.)
+  // Pass 2: every photo measured over the common region (the metrics gather the texture and
+  // colour tile sums on the way), and its per-tile sums against the reference.
   const compare::ChangeStatsOptions cso;
   metrics::AnalyzeExtras extras;
   extras.tiles = compare::ChangeStatsTiles(ref.size(), options.mm_per_px, mo, cso);
   extras.measure_texture = false;  // measured below, on the texture warp and region
-  std::vector<metrics::MetricsResult> measured(photos.size());
-  for (size_t i = 0; i < photos.size(); ++i) {
-    if (Status st = metrics::Analyze(photos[i].aligned, region, photos[i].hair, options.mm_per_px,
-                                     mo, &measured[i], extras);
-        !st.ok())
-      return Fail(cmd, st);
-    if (Status st = metrics::MeasureTextureOnly(
-            photos[i].aligned, texture_region, photos[i].hair, options.mm_per_px, mo,
-            measured[i].detections, &measured[i].texture, &measured[i].tiles, photos[i].texture);
-        !st.ok())
-      return Fail(cmd, st);
-  }
   // values[key][photo] (whole region) and tile values[key][tile][photo].
   std::map<std::string, std::vector<double>> values;
   // Tiles keyed by grid cell (row * columns + column), so that the photos' tiles match.
   std::map<std::string, std::map<int, std::vector<double>>> tile_values;
   std::map<std::string, std::map<int, bool>> tile_ok;
-  for (size_t i = 1; i < photos.size(); ++i) {
+  metrics::MetricsResult reference;
+  for (size_t i = 0; i < photos.size(); ++i) {
+    Warped w;
+    if (Status st = warp(i, &w); !st.ok()) return Fail(cmd, st);
+    metrics::MetricsResult measured;
+    if (i == 0) extras.linear_y = ref_y;
+    if (Status st = metrics::Analyze(w.aligned, region, photos[i].hair, options.mm_per_px, mo,
+                                     &measured, extras);
+        !st.ok())
+      return Fail(cmd, st);
+    extras.linear_y = cv::Mat();
+    if (Status st = metrics::MeasureTextureOnly(w.aligned, texture_region, photos[i].hair,
+                                                options.mm_per_px, mo, measured.detections,
+                                                &measured.texture, &measured.tiles, w.texture);
+        !st.ok())
+      return Fail(cmd, st);
+    if (i == 0) {
+      reference = std::move(measured);
+      continue;
+    }
     compare::SessionMetrics s;
-    s.before = measured[0];
-    s.after = measured[i];
+    s.before = reference;
+    s.after = std::move(measured);
     s.region = region;
-    s.aligned_after = photos[i].aligned;
-    s.texture_after = photos[i].texture;
+    s.aligned_after = w.aligned;
+    s.texture_after = w.texture;
     s.texture_region = texture_region;
     std::vector<compare::MetricTiles> tiles;
     if (Status st = compare::ComputeTileSums(ref, s, options.mm_per_px, mo, cso, &tiles); !st.ok())
