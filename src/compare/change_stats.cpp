@@ -154,12 +154,11 @@ Status ComputeTileSums(const cv::Mat& before, const SessionMetrics& session,
     const std::vector<mi::TextureBand> bands =
         mi::TextureBands(metric_options.texture_band_edges_mm, ppmm);
     if (!bands.empty() && region_px > 0) {
-      const cv::Mat mask = mi::TextureMeasureMask(  // as CompareMetrics' texture
-          session.texture_region.empty() ? region : session.texture_region, bands);
-      const double measured_px = cv::countNonZero(mask);
+      const cv::Mat& texture_roi = session.texture_region.empty() ? region : session.texture_region;
+      // as CompareMetrics' texture
+      const double measured_px = cv::countNonZero(mi::TextureMeasureMask(texture_roi, bands));
       // The sums the metrics gathered in their own pass (CompareMetrics with the TileRequest
       // of ChangeStatsTiles: the after photo's on its Lanczos warp), else that pass run here.
-      const cv::Mat& texture_roi = session.texture_region.empty() ? region : session.texture_region;
       auto texture_of = [&](const metrics::MetricsResult& m, const cv::Mat& image,
                             const cv::Mat& linear_y, TextureSession* t) {
         if (TextureFromMetrics(m.tiles, bands, g, measured_px, t)) return Status::Ok();

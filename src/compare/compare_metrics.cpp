@@ -9,6 +9,7 @@
 #include "skintrack/compare/compare.h"
 #include "skintrack/core/parallel.h"
 #include "skintrack/photometric/color.h"
+#include "skintrack/quality/quality.h"
 #include "skintrack/roi/roi.h"
 
 namespace skintrack::compare {
@@ -81,20 +82,6 @@ Status CheckPhoto(const cv::Mat& image, const char* what) {
   return Status::Ok();
 }
 
-// Before-frame px per after-frame px of the global mapping at the after photo's centre (the
-// square root of its Jacobian's determinant), or 1 when degenerate.
-double BeforePxPerAfterPx(const align::AlignmentResult& alignment, cv::Size after_size) {
-  const cv::Matx33d& h = alignment.after_to_before;
-  auto map = [&](double x, double y) {
-    const cv::Vec3d q = h * cv::Vec3d(x, y, 1.0);
-    return cv::Point2d(q[0] / q[2], q[1] / q[2]);
-  };
-  const double cx = 0.5 * after_size.width, cy = 0.5 * after_size.height;
-  const cv::Point2d p = map(cx, cy), dx = map(cx + 1.0, cy) - p, dy = map(cx, cy + 1.0) - p;
-  const double det = std::abs(dx.x * dy.y - dx.y * dy.x);
-  return std::isfinite(det) && det > 0.0 ? std::sqrt(det) : 1.0;
-}
-
 }  // namespace
 
 Status WarpForMeasuring(const cv::Mat& before, const cv::Mat& after,
@@ -124,8 +111,10 @@ Status WarpForMeasuring(const cv::Mat& before, const cv::Mat& after,
   // px). Eroded by that reach in before px (4 x before px per after px, at least 4) first, so
   // the fill replaces the strip: the line filters (up to 3 sigma wide) saw it as a dark line
   // along the edge in the after photo only.
-  const int reach = static_cast<int>(
-      std::min(64.0, std::max(4.0, std::ceil(4.0 * BeforePxPerAfterPx(alignment, after.size())))));
+  const double after_per_before =
+      quality::AfterPxPerBeforePx(alignment, cv::Point2d(0.5 * before.cols, 0.5 * before.rows));
+  const int reach = static_cast<int>(std::min(
+      64.0, std::max(4.0, after_per_before > 0.0 ? std::ceil(4.0 / after_per_before) : 4.0)));
   cv::erode(*overlap, *overlap,
             cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * reach + 1, 2 * reach + 1)));
   PrepareAlignedAfter(before, *overlap, aligned_after);
@@ -168,9 +157,7 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
   // The after photo warped into the before frame first, on every core (inside RunEach it
   // would run on one core while the before session waits).
   cv::Mat overlap, hair[2], skin[2];
-  if (!before_linear_y.empty() &&
-      (before_linear_y.type() != CV_32FC1 || before_linear_y.size() != before.size()))
-    return Status::InvalidArgument("compare: before_linear_y must be CV_32FC1 of before's size");
+  // (a given before_linear_y is checked by WarpForMeasuring)
   const cv::Mat before_y = before_linear_y.empty() ? photometric::SrgbToLinearLuminance(before)
                                                    : before_linear_y;  // converted once
   SKINTRACK_RETURN_IF_ERROR(WarpForMeasuring(before, after, alignment, &out->aligned_after,

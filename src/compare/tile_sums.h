@@ -38,10 +38,6 @@ struct CellSums {
   std::vector<std::vector<double>> v;  // [quantity][cell]
   CellSums(size_t quantities, int cells)
       : v(quantities, std::vector<double>(static_cast<size_t>(cells), 0.0)) {}
-  void Add(const CellSums& o) {
-    for (size_t q = 0; q < v.size(); ++q)
-      for (size_t i = 0; i < v[q].size(); ++i) v[q][i] += o.v[q][i];
-  }
 };
 
 // ---- texture ----

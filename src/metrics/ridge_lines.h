@@ -12,6 +12,10 @@
 
 namespace skintrack::metrics::internal {
 
+// The offset of the log image the line families search, log(Y + kLineLogOffset): a bounded
+// response in the darkest pixels (wrinkles, stretch marks).
+inline constexpr double kLineLogOffset = 0.01;
+
 struct LineSearchOptions {
   Polarity polarity = Polarity::kDark;
   std::vector<double> sigmas;      // Hessian scales, px of the searched image

@@ -11,7 +11,6 @@
 namespace skintrack::metrics::internal {
 namespace {
 
-constexpr double kLogOffset = 0.01;
 constexpr double kPi = 3.14159265358979323846;
 // The search runs on Y averaged over f x f blocks, f = floor(sigma_min / kMinSigmaPx) (px).
 constexpr double kMinSigmaPx = 2.5;
@@ -105,7 +104,7 @@ Status MeasureStriae(const Context& ctx, const MetricsOptions& o, StriaeMetrics*
   const double sy = static_cast<double>(ctx.linear_y.rows) / small.height;
   cv::Mat log_y, roi;
   cv::resize(ctx.linear_y, log_y, small, 0, 0, cv::INTER_AREA);
-  cv::add(log_y, cv::Scalar(kLogOffset), log_y);
+  cv::add(log_y, cv::Scalar(kLineLogOffset), log_y);
   cv::log(log_y, log_y);
   cv::resize(ctx.roi, roi, small, 0, 0, cv::INTER_AREA);
   roi = roi >= 128;
@@ -134,7 +133,7 @@ Status MeasureStriae(const Context& ctx, const MetricsOptions& o, StriaeMetrics*
       return false;
     return length >= kMinElongation * p.width_px;
   };
-  std::vector<FoundLine> lines = DropGaps(FindLines(log_y, kLogOffset, roi, s), small);
+  std::vector<FoundLine> lines = DropGaps(FindLines(log_y, kLineLogOffset, roi, s), small);
 
   // One kind per region: the polarity with the larger sum of length x |contrast| is kept (the
   // skin between bands of one kind looks like a weak band of the other).

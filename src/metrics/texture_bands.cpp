@@ -66,8 +66,8 @@ double DogNoiseGain(double sigma1_px, double sigma2_px) {
   return aa * aa + bb * bb - 2.0 * ab * ab;
 }
 
-double TextureLogOffset(const cv::Mat& linear_y, const cv::Mat& mask, int step) {
-  step = std::max(1, step);
+double TextureLogOffset(const cv::Mat& linear_y, const cv::Mat& mask) {
+  constexpr int step = 4;
   std::vector<float> v;
   for (int y = 0; y < linear_y.rows; y += step) {
     const float* row = linear_y.ptr<float>(y);

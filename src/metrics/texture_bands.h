@@ -28,9 +28,9 @@ inline constexpr double kTextureLogOffsetFraction = 0.03;
 inline constexpr double kTextureLogOffset = 0.01;
 
 // kTextureLogOffsetFraction x the median of `linear_y` (CV_32FC1) over the pixels of `mask`
-// (CV_8UC1, empty = all) on a grid of every `step`-th pixel of every `step`-th row; at least
-// 1e-4; kTextureLogOffset when no pixel is sampled.
-double TextureLogOffset(const cv::Mat& linear_y, const cv::Mat& mask, int step = 4);
+// (CV_8UC1, empty = all) on a grid of every 4th pixel of every 4th row; at least 1e-4;
+// kTextureLogOffset when no pixel is sampled.
+double TextureLogOffset(const cv::Mat& linear_y, const cv::Mat& mask);
 
 // GLCM quantisation: band-passed log Y in [-kGlcmRange, +kGlcmRange] maps linearly onto the
 // glcm_levels grey levels (values outside are clamped). Fixed: never per-image normalised.

@@ -10,7 +10,6 @@
 namespace skintrack::metrics::internal {
 namespace {
 
-constexpr double kLogOffset = 0.01;  // log(Y + 0.01): bounded response in the darkest pixels
 // Gaussian valley: FWHM = 2 sqrt(2 ln 2) sigma_profile, best Hessian scale sqrt(2) sigma_profile.
 constexpr double kFwhmPerScale = 2.3548200450309493 / 1.4142135623730951;
 // An edge (step between two levels) is not a line: antisymmetric / symmetric profile RMS.
@@ -56,9 +55,10 @@ double NetTurning(const std::vector<cv::Point2d>& line, double from, double to, 
   return turn;
 }
 
-// The rim test above on a centre line of arc length `length` px.
-bool IsRim(const std::vector<cv::Point2d>& line, double length, double min_radius_px,
-           double step_px) {
+// The rim test above on a centre line.
+bool IsRim(const std::vector<cv::Point2d>& line, double min_radius_px, double step_px) {
+  double length = 0.0;
+  for (size_t i = 1; i < line.size(); ++i) length += cv::norm(line[i] - line[i - 1]);
   const double half = 0.45 * length;
   const double t1 = NetTurning(line, 0.0, half, step_px);
   const double t2 = NetTurning(line, length - half, length + 1.0, step_px);
@@ -85,7 +85,7 @@ Status MeasureWrinkles(const Context& ctx, const MetricsOptions& o, WrinkleMetri
     for (int band = r.start; band < r.end; ++band) {
       const cv::Range rows(band * 32, std::min(log_y.rows, band * 32 + 32));
       cv::Mat band_out = log_y.rowRange(rows);
-      cv::add(ctx.linear_y.rowRange(rows), cv::Scalar(kLogOffset), band_out);
+      cv::add(ctx.linear_y.rowRange(rows), cv::Scalar(kLineLogOffset), band_out);
       cv::log(band_out, band_out);
     }
   });
@@ -113,10 +113,8 @@ Status MeasureWrinkles(const Context& ctx, const MetricsOptions& o, WrinkleMetri
 
   double len_sum = 0.0, depth_sum = 0.0, width_sum = 0.0, area = 0.0;
   const double min_bend_radius = ctx.Px(kMinBendRadiusMm);
-  for (FoundLine& f : FindLines(log_y, kLogOffset, ctx.roi, s)) {
-    double arc = 0.0;
-    for (size_t i = 1; i < f.centre.size(); ++i) arc += cv::norm(f.centre[i] - f.centre[i - 1]);
-    if (IsRim(f.centre, arc, min_bend_radius, std::max(2.0, ctx.Px(0.25)))) continue;
+  for (FoundLine& f : FindLines(log_y, kLineLogOffset, ctx.roi, s)) {
+    if (IsRim(f.centre, min_bend_radius, std::max(2.0, ctx.Px(0.25)))) continue;
     const double depth = -f.profile.contrast, width = f.profile.width_px;
     len_sum += f.length_px;
     depth_sum += depth * f.length_px;

@@ -139,7 +139,7 @@ void PrepareAlignedAfter(const cv::Mat& before, const cv::Mat& overlap, cv::Mat*
 // photometric::SrgbToLinearLuminance; it and `after_linear_y`, the after photo's, are computed
 // here when empty); `overlap` (CV_8UC1) = the warp's valid pixels eroded by the Lanczos
 // kernel's reach (the outermost valid pixels blend taps outside the after photo, read as 0;
-// 4 after px = 4 x the mapping's before px per after px at the after photo's centre, at least
+// 4 after px = 4 / quality::AfterPxPerBeforePx at the before photo's centre, at least
 // 4 and at most 64 before px), where both may be measured; the fill
 // outside it replaces that dark strip, which the line filters saw as a line. Errors: a photo
 // that is empty or not CV_32FC3, a luminance plane of the wrong type or size.
