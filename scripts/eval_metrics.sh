@@ -117,6 +117,9 @@ t_cnt=$(get blob_treatment 'count change error \(relative to the true change\) m
 t_cnt_w=$(get blob_treatment 'count change error .*?\(worst \K[-+0-9.]+')
 t_d=$(get blob_treatment 'mean-diameter change error median \K[-+0-9.]+')
 t_d_w=$(get blob_treatment 'mean-diameter change error median [-+0-9.]+ % \(worst \K[-+0-9.]+')
+tp_cnt=$(get blob_treatment 'treatment paired .*count change error median \K[-+0-9.]+')
+tp_cnt_w=$(get blob_treatment 'treatment paired .*count change error median [-+0-9.]+ % \(worst \K[-+0-9.]+')
+tp_d=$(get blob_treatment 'treatment paired .*mean-diameter change error median \K[-+0-9.]+')
 t_sc=$(get blob_treatment 'scar contrast ratio median \K[-0-9.]+')
 t_sc_r=$(get blob_treatment 'scar contrast ratio median [-0-9.]+ \(range \K[-0-9.]+-[0-9.]+')
 # Wrinkles, striae, hair (ridge_accuracy_eval).
@@ -181,6 +184,7 @@ report="$tmp/report.md"
   echo "| pores: mean diameter error (median) | $(nm "$p_derr") % | +-10 % | $(verdict 'a >= -10 && a <= 10' "$p_derr") |"
   echo "| treatment (radius x0.8, 20 % closed): count change vs true change | $(nm "$t_cnt") % (worst $(nm "$t_cnt_w") %) | +-10 % | $(verdict 'a >= -10 && a <= 10' "$t_cnt") |"
   echo "| treatment: mean-diameter change vs true change | $(nm "$t_d") % (worst $(nm "$t_d_w") %) | +-10 % | $(verdict 'a >= -10 && a <= 10' "$t_d") |"
+  echo "| treatment as compare counts (pores paired across the two photos, metrics::PairPores): count change vs true change; mean-diameter change | $(nm "$tp_cnt") % (worst $(nm "$tp_cnt_w") %); $(nm "$tp_d") % | +-10 % | $(verdict 'a >= -10 && a <= 10 && b >= -10 && b <= 10' "$tp_cnt" "$tp_d") |"
   echo "| scars: area F1 (median, min) | $(nm "$s_f1") (min $(nm "$s_f1_min")) | >= 0.85 | $(verdict 'a >= 0.85' "$s_f1") |"
   echo "| scars: half contrast reads | $(nm "$t_sc") (range $(nm "$t_sc_r")) | 0.5 +- 0.1 | $(verdict 'a >= 0.4 && a <= 0.6' "$t_sc") |"
   echo "| wrinkles: centre-line F1 (per-seed median, min; pooled) | $(nm "$w_f1") (min $(nm "$w_f1_min"); pooled $(nm "$w_f1_pool")) | >= 0.85 | $(verdict 'a >= 0.85' "$w_f1") |"

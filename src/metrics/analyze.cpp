@@ -229,6 +229,8 @@ Status Analyze(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
   result->tiles.texture_tile_px = tiles.texture_tile_px;
   result->tiles.colour_tile_px = tiles.colour_tile_px;
   result->roi_area_px = ctx.roi_area_px;
+  result->px_per_mm = ctx.px_per_mm;
+  result->scale_known = ctx.scale_known;
   const double mm2_per_px = 1.0 / (ctx.px_per_mm * ctx.px_per_mm);
   if (ctx.scale_known) result->roi_area_cm2 = ctx.roi_area_px * mm2_per_px / 100.0;
   const long long measured = cv::countNonZero(ctx.roi | ctx.hair);
@@ -236,7 +238,8 @@ Status Analyze(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
       measured > 0 ? static_cast<double>(cv::countNonZero(ctx.hair)) / measured : 0.0;
   if (ctx.roi_area_px == 0) return Status::Ok();  // nothing to measure: all zero
   Detections& d = result->detections;
-  SKINTRACK_RETURN_IF_ERROR(internal::MeasurePores(ctx, options, &result->pores, &d.pores));
+  SKINTRACK_RETURN_IF_ERROR(internal::MeasurePores(
+      ctx, options, &result->pores, &d.pores, extras.marginal_pores ? &d.pores_marginal : nullptr));
   SKINTRACK_RETURN_IF_ERROR(
       internal::MeasureWrinkles(ctx, options, &result->wrinkles, &d.wrinkles));
   // Scars after wrinkles: a dark blob on a wrinkle (where it crosses pores or another line)

@@ -203,9 +203,14 @@ std::vector<BlobCandidate> DetectDarkBlobs(const cv::Mat& y, const CoarseField& 
           const float spread = Spread(samples);
           const float thr = std::max(static_cast<float>(o.min_response),
                                      static_cast<float>(o.significance) * spread);
-          // Pixels above the threshold: difference and comparison 4 pixels at a time, the
-          // few that pass tested for a maximum.
-          const float lim = thr / norm;
+          const float full_lim = thr / norm;
+          // Pixels above the (relaxed) threshold: difference and comparison 4 pixels at a
+          // time, the few that pass tested for a maximum.
+          const float lim =
+              o.relaxed < 1.0 ? std::max(static_cast<float>(o.relaxed * o.min_response),
+                                         static_cast<float>(o.relaxed * o.significance) * spread) /
+                                    norm
+                              : full_lim;
           for (int i = i0; i < i1; ++i) {
             const float* ga = gauss[l].ptr<float>(i);
             const float* gb = gauss[l + 1].ptr<float>(i);
@@ -230,6 +235,7 @@ std::vector<BlobCandidate> DetectDarkBlobs(const cv::Mat& y, const CoarseField& 
               c.radius = std::sqrt(2.0) * sigma_a * std::pow(k, d + 0.5 + os);
               c.response = v;
               c.spread = spread;
+              c.full = ga[j] - gb[j] >= full_lim;
               local.push_back(c);
             }
           }

@@ -16,6 +16,9 @@ struct BlobCandidate {
   double radius = 0;    // sqrt(2) x the effective Gaussian sigma of the maximum, px
   double response = 0;  // (G_s - G_ks) * D / (k - 1); a flat disc of darkness c gives ~0.65 c
   double spread = 0;    // robust spread of the response at that scale around the candidate
+  // Whether it passes the full thresholds (min_response, significance); false only for the
+  // extra candidates that BlobScaleSpace::relaxed < 1 lets through.
+  bool full = true;
 };
 
 struct BlobScaleSpace {
@@ -26,6 +29,9 @@ struct BlobScaleSpace {
   // 1.4826 x the median |response| over the ROI pixels of its tile (256 x 256 px of its
   // octave), i.e. stand out of the skin's own texture at that scale.
   double significance = 4.5;
+  // Candidates down to `relaxed` x both thresholds are returned too, flagged full = false
+  // (the full ones are exactly those of relaxed = 1). In (0, 1]; 1 = none.
+  double relaxed = 1.0;
   int scales_per_octave = 3;
 };
 

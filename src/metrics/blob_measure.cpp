@@ -141,7 +141,7 @@ BlobFit MeasureDarkBlob(const cv::Mat& y, const BlobCandidate& c, double min_dar
   std::nth_element(ring.begin(), ring.begin() + ring.size() / 2, ring.end());
   const float ys = ring[ring.size() / 2];
   if (!(ys > 0.0f)) return fit;
-  fit.darkness = 1.0 - yc / ys;
+  fit.darkness = fit.centre_darkness = 1.0 - yc / ys;
   // Cheap early exit; the darkness test proper follows the size fit below.
   if (fit.darkness < 0.5 * min_darkness) return fit;
 
@@ -205,6 +205,11 @@ BlobFit MeasureDarkBlob(const cv::Mat& y, const BlobCandidate& c, double min_dar
   if (fit.area_px < kSmallArea) FitSmallDisc(y, ys, &fit);
   fit.ok = fit.darkness >= min_darkness - kDarknessTolerance;
   return fit;
+}
+
+bool PassesDarkness(const BlobFit& fit, double min_darkness) {
+  return fit.centre_darkness >= 0.5 * min_darkness &&
+         fit.darkness >= min_darkness - kDarknessTolerance;
 }
 
 }  // namespace skintrack::metrics::internal

@@ -10,9 +10,12 @@ namespace skintrack::metrics::internal {
 
 struct BlobFit {
   bool ok = false;
-  double x = 0, y = 0;    // darkness-weighted centroid of the component, px
-  double area_px = 0;     // sub-pixel area of the half-darkness component, px^2
-  double darkness = 0;    // 1 - Y_centre / Y_surround (Weber, > 0 = darker)
+  double x = 0, y = 0;  // darkness-weighted centroid of the component, px
+  double area_px = 0;   // sub-pixel area of the half-darkness component, px^2
+  double darkness = 0;  // 1 - Y_centre / Y_surround (Weber, > 0 = darker)
+  // The darkness of the darkest pixel alone (before the small-disc fit refines `darkness`):
+  // the early test is centre_darkness >= min_darkness / 2.
+  double centre_darkness = 0;
   double elongation = 1;  // sqrt(lambda_max / lambda_min) of the component's 2nd moments
 };
 
@@ -31,5 +34,10 @@ struct BlobFit {
 //    with a 1-px edge (c clamp(R + 0.5 - d, 0, 1)) to the pixels within 3.5 px, because the
 //    darkest pixel of such a blob rarely lies on its flat bottom.
 BlobFit MeasureDarkBlob(const cv::Mat& y, const BlobCandidate& c, double min_darkness);
+
+// Whether a fit made with a lower min_darkness passes the darkness gates of `min_darkness`
+// too: MeasureDarkBlob(y, c, min_darkness).ok == (MeasureDarkBlob(y, c, m).ok &&
+// PassesDarkness(fit, min_darkness)) for any m <= min_darkness.
+bool PassesDarkness(const BlobFit& fit, double min_darkness);
 
 }  // namespace skintrack::metrics::internal

@@ -40,8 +40,10 @@ Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetric
 // The neighbourhoods of the detected features: each pore's disc, scar's contour, wrinkle's and
 // stretch mark's band, grown by margin_px (the texture filters' reach), CV_8UC1 255 = feature.
 cv::Mat FeatureMask(cv::Size size, const Detections& d, double margin_px);
+// `marginal` (optional): also the pores that pass only the gates relaxed by kPairedPoreRelax
+// (Detections::pores_marginal); the counted pores are the same either way.
 Status MeasurePores(const Context& ctx, const MetricsOptions& o, PoreMetrics* out,
-                    std::vector<Pore>* detections);
+                    std::vector<Pore>* detections, std::vector<Pore>* marginal = nullptr);
 // `lines`: CV_8UC1 of the image's size, 255 = the bands of the detected wrinkles
 // (LineBandMask), or empty. A blob crossed by them is a scar only when it is dark off them too.
 Status MeasureScars(const Context& ctx, const MetricsOptions& o, ScarMetrics* out,

@@ -15,6 +15,7 @@
 //    within the radius of an already accepted one.
 #include <algorithm>
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include "metrics/blob_detect.h"
@@ -59,34 +60,10 @@ class CentreGrid {
   std::vector<std::vector<cv::Vec3d>> bins_;
 };
 
-}  // namespace
-
-Status MeasurePores(const Context& ctx, const MetricsOptions& o, PoreMetrics* out,
-                    std::vector<Pore>* detections) {
-  *out = PoreMetrics();
-  const cv::Mat& y = ctx.linear_y;
-  const double r_min = ctx.Px(o.pore_radius_min_mm), r_max = ctx.Px(o.pore_radius_max_mm);
-  const CoarseField background = LocalBackground(y, ctx.roi, 4.0 * r_max, 0.9);
-  BlobScaleSpace space;
-  space.radius_min_px = r_min;
-  space.radius_max_px = r_max;
-  space.min_response = 0.5 * kDiscResponse * o.pore_min_darkness;
-  space.significance = kTextureSignificance;
-  std::vector<BlobCandidate> candidates = DetectDarkBlobs(y, background, ctx.roi, space);
-
-  // The same blob found at two adjacent octaves: keep the stronger.
-  {
-    CentreGrid seen(y.size(), r_max);
-    std::vector<BlobCandidate> kept;
-    for (const BlobCandidate& c : candidates) {
-      const double r = 0.5 * std::min(c.radius, r_max);
-      if (seen.Near(c.x, c.y, r)) continue;
-      seen.Add(c.x, c.y, r);
-      kept.push_back(c);
-    }
-    candidates.swap(kept);
-  }
-  // Measured in raster order of 32-row bands (neighbours' windows share cache lines).
+// Measures `candidates` (sorted by response) on `y`, each with the darkness gate `min_darkness`,
+// in raster order of 32-row bands (neighbours' windows share cache lines).
+std::vector<BlobFit> MeasureAll(const cv::Mat& y, const std::vector<BlobCandidate>& candidates,
+                                double min_darkness) {
   std::vector<int> order(candidates.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
   std::sort(order.begin(), order.end(), [&](int a, int b) {
@@ -97,27 +74,77 @@ Status MeasurePores(const Context& ctx, const MetricsOptions& o, PoreMetrics* ou
   std::vector<BlobFit> fits(candidates.size());
   cv::parallel_for_(cv::Range(0, static_cast<int>(order.size())), [&](const cv::Range& r) {
     for (int k = r.start; k < r.end; ++k)
-      fits[order[k]] = MeasureDarkBlob(y, candidates[order[k]], o.pore_min_darkness);
+      fits[order[k]] = MeasureDarkBlob(y, candidates[order[k]], min_darkness);
   });
+  return fits;
+}
 
-  // Non-maximum suppression among the measured pores, in order of response.
+}  // namespace
+
+Status MeasurePores(const Context& ctx, const MetricsOptions& o, PoreMetrics* out,
+                    std::vector<Pore>* detections, std::vector<Pore>* marginal) {
+  *out = PoreMetrics();
+  const cv::Mat& y = ctx.linear_y;
+  const double r_min = ctx.Px(o.pore_radius_min_mm), r_max = ctx.Px(o.pore_radius_max_mm);
+  const double relax = marginal != nullptr ? kPairedPoreRelax : 1.0;
+  const CoarseField background = LocalBackground(y, ctx.roi, 4.0 * r_max, 0.9);
+  BlobScaleSpace space;
+  space.radius_min_px = r_min;
+  space.radius_max_px = r_max;
+  space.min_response = 0.5 * kDiscResponse * o.pore_min_darkness;
+  space.significance = kTextureSignificance;
+  space.relaxed = relax;
+  std::vector<BlobCandidate> found = DetectDarkBlobs(y, background, ctx.roi, space);
+
+  // The same blob found at two adjacent octaves: keep the stronger. The full candidates first
+  // (so that they are exactly those of a detection without relaxation), then the relaxed ones.
+  std::vector<BlobCandidate> candidates;
+  CentreGrid seen(y.size(), r_max);
+  for (int pass = 0; pass < (marginal != nullptr ? 2 : 1); ++pass) {
+    for (const BlobCandidate& c : found) {
+      if (c.full != (pass == 0)) continue;
+      const double r = 0.5 * std::min(c.radius, r_max);
+      if (seen.Near(c.x, c.y, r)) continue;
+      seen.Add(c.x, c.y, r);
+      candidates.push_back(c);
+    }
+  }
+  // Measured once with the relaxed darkness gate; the full gate is that and PassesDarkness.
+  const std::vector<BlobFit> fits = MeasureAll(y, candidates, relax * o.pore_min_darkness);
+
+  // Non-maximum suppression, in order of response: the counted pores, then (when asked) the
+  // marginal ones away from every counted and marginal pore.
   std::vector<Pore> pores;
   const double reach = 2.5 * r_max;
   CentreGrid accepted(y.size(), reach);
-  for (size_t i = 0; i < candidates.size(); ++i) {
-    const BlobFit& f = fits[i];
-    if (!f.ok || f.elongation > kMaxAxisRatio) continue;
-    const double rad = std::sqrt(f.area_px / CV_PI);
-    if (rad > reach || f.x < 0 || f.y < 0 || f.x >= y.cols || f.y >= y.rows) continue;
-    if (accepted.Near(f.x, f.y, rad)) continue;
-    accepted.Add(f.x, f.y, rad);
-    pores.push_back({f.x, f.y, 2.0 * rad, f.darkness});
+  for (int pass = 0; pass < (marginal != nullptr ? 2 : 1); ++pass) {
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      const BlobFit& f = fits[i];
+      if (!f.ok || f.elongation > kMaxAxisRatio) continue;
+      const bool full = candidates[i].full && PassesDarkness(f, o.pore_min_darkness);
+      if (full != (pass == 0)) continue;
+      const double rad = std::sqrt(f.area_px / CV_PI);
+      if (rad > reach || f.x < 0 || f.y < 0 || f.x >= y.cols || f.y >= y.rows) continue;
+      if (accepted.Near(f.x, f.y, rad)) continue;
+      accepted.Add(f.x, f.y, rad);
+      (pass == 0 ? pores : *marginal).push_back({f.x, f.y, 2.0 * rad, f.darkness});
+    }
   }
+  *out = PoreMetricsOf(pores, ctx.roi_area_px, ctx.px_per_mm, ctx.scale_known, o);
+  if (detections != nullptr) *detections = std::move(pores);
+  return Status::Ok();
+}
 
-  // Metrics.
-  out->count = static_cast<int>(pores.size());
-  const double mm_per_px = 1.0 / ctx.px_per_mm;
-  const double roi_cm2 = ctx.roi_area_px * mm_per_px * mm_per_px / 100.0;
+}  // namespace skintrack::metrics::internal
+
+namespace skintrack::metrics {
+
+PoreMetrics PoreMetricsOf(const std::vector<Pore>& pores, long long roi_area_px, double px_per_mm,
+                          bool scale_known, const MetricsOptions& o) {
+  PoreMetrics out;
+  out.count = static_cast<int>(pores.size());
+  const double mm_per_px = 1.0 / px_per_mm;
+  const double roi_cm2 = roi_area_px * mm_per_px * mm_per_px / 100.0;
   double sum_d = 0, sum_area = 0;
   int visible = 0;
   std::vector<double> diam;
@@ -127,23 +154,97 @@ Status MeasurePores(const Context& ctx, const MetricsOptions& o, PoreMetrics* ou
     diam.push_back(p.diameter_px);
     if (p.diameter_px * mm_per_px >= o.pore_visible_diameter_mm) ++visible;
   }
-  if (ctx.roi_area_px > 0) out->area_fraction = sum_area / static_cast<double>(ctx.roi_area_px);
-  if (!pores.empty()) out->mean_diameter_px = sum_d / pores.size();
-  if (ctx.scale_known) {
+  if (roi_area_px > 0) out.area_fraction = sum_area / static_cast<double>(roi_area_px);
+  if (!pores.empty()) out.mean_diameter_px = sum_d / pores.size();
+  if (scale_known) {
     if (roi_cm2 > 0.0) {
-      out->density_per_cm2 = out->count / roi_cm2;
-      out->visible_density_per_cm2 = visible / roi_cm2;
+      out.density_per_cm2 = out.count / roi_cm2;
+      out.visible_density_per_cm2 = visible / roi_cm2;
     }
     if (!pores.empty()) {
       std::sort(diam.begin(), diam.end());
       const size_t n = diam.size();
       const double med = n % 2 ? diam[n / 2] : 0.5 * (diam[n / 2 - 1] + diam[n / 2]);
-      out->mean_diameter_mm = out->mean_diameter_px * mm_per_px;
-      out->median_diameter_mm = med * mm_per_px;
+      out.mean_diameter_mm = out.mean_diameter_px * mm_per_px;
+      out.median_diameter_mm = med * mm_per_px;
     }
   }
-  if (detections != nullptr) *detections = std::move(pores);
-  return Status::Ok();
+  return out;
 }
 
-}  // namespace skintrack::metrics::internal
+namespace {
+
+// Whether two pores are at the same place: centres within max(2 px, half either diameter).
+double MatchRadius(const Pore& p) { return std::max(2.0, 0.5 * p.diameter_px); }
+bool SamePlace(const Pore& a, const Pore& b) {
+  const double lim = std::max(MatchRadius(a), MatchRadius(b));
+  return (a.x - b.x) * (a.x - b.x) + (a.y - b.y) * (a.y - b.y) <= lim * lim;
+}
+
+// Pores sorted by row for the pores at the same place as a query.
+class RowIndex {
+ public:
+  explicit RowIndex(const std::vector<Pore>& pores) : pores_(pores) {
+    for (size_t i = 0; i < pores.size(); ++i) {
+      rows_.emplace_back(pores[i].y, static_cast<int>(i));
+      reach_ = std::max(reach_, MatchRadius(pores[i]));
+    }
+    std::sort(rows_.begin(), rows_.end());
+  }
+  // Calls f(i) for each pore i at the same place as q, in row order, until f returns true.
+  template <class F>
+  void ForNear(const Pore& q, F f) const {
+    const double lim = std::max(reach_, MatchRadius(q));
+    auto it = std::lower_bound(rows_.begin(), rows_.end(), std::make_pair(q.y - lim, -1));
+    for (; it != rows_.end() && it->first <= q.y + lim; ++it)
+      if (SamePlace(pores_[it->second], q) && f(it->second)) return;
+  }
+
+ private:
+  const std::vector<Pore>& pores_;
+  std::vector<std::pair<double, int>> rows_;
+  double reach_ = 0;
+};
+
+// Appends to to->pores the marginal pores of `to` at a counted pore of `other` that no counted
+// pore of `to` matches (each marginal pore adopted once); returns whether any was added.
+bool AdoptMarginal(const std::vector<Pore>& other, Detections* to) {
+  const std::vector<Pore> counted = to->pores;
+  const RowIndex counted_index(counted), marginal_index(to->pores_marginal);
+  std::vector<bool> used(to->pores_marginal.size(), false);
+  for (const Pore& q : other) {
+    bool matched = false;
+    counted_index.ForNear(q, [&](int) { return matched = true; });
+    if (matched) continue;
+    marginal_index.ForNear(q, [&](int i) {
+      if (used[i]) return false;
+      used[i] = true;
+      Pore p = to->pores_marginal[i];
+      p.paired = true;
+      to->pores.push_back(p);
+      return true;
+    });
+  }
+  return to->pores.size() > counted.size();
+}
+
+}  // namespace
+
+void PairPores(MetricsResult* before, MetricsResult* after) {
+  // Each side adopts at the other's own counted pores (not at the ones it adopted).
+  const std::vector<Pore> before_own = before->detections.pores;
+  const bool b = AdoptMarginal(after->detections.pores, &before->detections);
+  const bool a = AdoptMarginal(before_own, &after->detections);
+  for (MetricsResult* r : {before, after}) {
+    r->detections.pores_marginal.clear();
+    r->detections.pores_marginal.shrink_to_fit();
+  }
+  if (b)
+    before->pores = PoreMetricsOf(before->detections.pores, before->roi_area_px, before->px_per_mm,
+                                  before->scale_known, before->effective);
+  if (a)
+    after->pores = PoreMetricsOf(after->detections.pores, after->roi_area_px, after->px_per_mm,
+                                 after->scale_known, after->effective);
+}
+
+}  // namespace skintrack::metrics

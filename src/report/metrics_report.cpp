@@ -147,8 +147,11 @@ json DetectionsToJson(const metrics::Detections& d) {
   json pores = json::array(), scars = json::array(), wrinkles = json::array(),
        striae = json::array();
   for (const auto& p : d.pores)
-    pores.push_back(
-        {{"x", p.x}, {"y", p.y}, {"diameter_px", p.diameter_px}, {"darkness", p.darkness}});
+    pores.push_back({{"x", p.x},
+                     {"y", p.y},
+                     {"diameter_px", p.diameter_px},
+                     {"darkness", p.darkness},
+                     {"paired", p.paired}});
   for (const auto& s : d.scars) {
     json contour = json::array();
     for (const auto& p : s.contour) contour.push_back({p.x, p.y});

@@ -76,7 +76,11 @@ Status ParsePreset(const std::string& text, MetricsOptions* options);
 
 // Detections, in the analysed image's frame (px).
 struct Pore {
-  double x, y, diameter_px, darkness;
+  double x, y, diameter_px, darkness;  // centre (px), diameter (px), Weber darkness
+  // compare only: true when this pore passes only the relaxed gates (kPairedPoreRelax) and is
+  // counted because the other session's photo has a fully detected pore at the same place
+  // (PairPores). Its size and darkness are still this photo's own measurement.
+  bool paired = false;
 };
 struct Scar {
   std::vector<cv::Point> contour;
@@ -90,6 +94,10 @@ struct Line {
 
 struct Detections {
   std::vector<Pore> pores;
+  // Pores that pass the pore gates only relaxed by kPairedPoreRelax (response, significance
+  // and darkness thresholds x 0.75; shape gates unchanged), not counted; gathered only when
+  // AnalyzeExtras::marginal_pores asks, for PairPores. Not written to the detections JSON.
+  std::vector<Pore> pores_marginal;
   std::vector<Scar> scars;
   std::vector<Line> wrinkles, striae;
 };
@@ -158,6 +166,8 @@ struct AnalyzeExtras {
   // texture tile sums are gathered), for a caller that measures it itself (compare measures
   // the texture on its own warp and region with MeasureTextureOnly). Default true.
   bool measure_texture = true;
+  // true: Detections::pores_marginal is gathered too (compare: for PairPores). Default false.
+  bool marginal_pores = false;
 };
 
 struct MetricsTileSums {
@@ -176,6 +186,8 @@ struct MetricsTileSums {
 
 struct MetricsResult {
   long long roi_area_px = 0;
+  double px_per_mm = 0;      // the scale the metrics used: the image's, or the assumed one
+  bool scale_known = false;  // whether px_per_mm is the image's (physical fields filled)
   std::optional<double> roi_area_cm2;
   TextureMetrics texture;
   PoreMetrics pores;
@@ -215,5 +227,24 @@ Status MeasureTextureOnly(const cv::Mat& image, const cv::Mat& roi, const cv::Ma
                           std::optional<double> mm_per_px, const MetricsOptions& options,
                           const Detections& detections, TextureMetrics* out,
                           MetricsTileSums* tiles = nullptr, const cv::Mat& linear_y = cv::Mat());
+
+// Relaxation of the pore gates for Detections::pores_marginal (PairPores).
+constexpr double kPairedPoreRelax = 0.75;
+
+// Pore detection paired across two photos of the same skin in one frame (compare: the before
+// frame), hysteresis across sessions: a marginal pore of one photo (pores_marginal) within
+// max(2 px, half a diameter) of a counted pore of the other photo that has no counted pore of
+// this photo there is counted too (Pore::paired), and each result's PoreMetrics recomputed.
+// A pore near the threshold then counts in both photos or in neither instead of flickering
+// with the capture (noise, JPEG, resampling move its significance by ~10 % on real photos); a
+// pore that is gone (closed by a treatment) is not marginal either and is not counted. Both
+// results must come from Analyze with AnalyzeExtras::marginal_pores; their pores_marginal are
+// consumed (cleared).
+void PairPores(MetricsResult* before, MetricsResult* after);
+
+// PoreMetrics of a list of pores (the definitions of docs/metrics.md) over roi_area_px at
+// px_per_mm (scale_known: whether physical fields are filled).
+PoreMetrics PoreMetricsOf(const std::vector<Pore>& pores, long long roi_area_px, double px_per_mm,
+                          bool scale_known, const MetricsOptions& options);
 
 }  // namespace skintrack::metrics
