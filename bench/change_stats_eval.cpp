@@ -21,6 +21,9 @@
 //         fixed ("fixed light", booth-like): exposure, white balance and side light are drawn
 //               once per pair and shared by both captures; only pose, noise and JPEG differ.
 //       Fits per metric (subjects x 2 repeats, stats::ComputeRepeatability), writes the model.
+//       --preset FILE: metric options from a preset (models/*.preset) for every pair; the ISIC
+//       photos' scale is then the preset's assumed_px_per_mm. --isic-only: the ISIC pairs
+//       alone (a per-preset model, e.g. models/repeatability_dermoscope.json).
 //   change_stats_eval --accept MODEL.json [--pairs N] [--treated-seeds N] [--light L]
 //                     [--fixed-pairs N]
 //       (a) N capture-only phantom pairs (default 20; seeds 3001.., disjoint from the fit):
@@ -48,6 +51,7 @@
 #include <opencv2/imgproc.hpp>
 #include <optional>
 #include <random>
+#include <sstream>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -110,6 +114,9 @@ struct PairOutcome {
   double seconds = 0;
 };
 
+// The metric options of every pair: defaults, or --preset FILE.
+metrics::MetricsOptions g_options;
+
 PairOutcome RunPair(const cv::Mat& before, const cv::Mat& after, double mm_per_px,
                     const stats::RepeatabilityModel& model) {
   PairOutcome out;
@@ -121,7 +128,7 @@ PairOutcome RunPair(const cv::Mat& before, const cv::Mat& after, double mm_per_p
   if (st.ok() && cr.alignment.status == align::AlignmentStatus::kFailed)
     st = Status::AlignmentFailed(cr.alignment.reason);
   compare::SessionMetrics sm;
-  const metrics::MetricsOptions mo;
+  const metrics::MetricsOptions& mo = g_options;
   if (st.ok())
     st = compare::CompareMetrics(before, after, cr.alignment, cv::Mat(), co.mm_per_px, mo, &sm);
   if (st.ok())
@@ -237,7 +244,7 @@ int IsicSets(const std::string& dir, int max_images, Light light, Sets* sets) {
     if (!phantom::ApplyCapture(src, cb, src.size(), 100 + i, &b).ok() ||
         !phantom::ApplyCapture(src, ca, src.size(), 200 + i, &a).ok())
       continue;
-    PairOutcome r = RunPair(b, a, 0.05, empty);
+    PairOutcome r = RunPair(b, a, 1.0 / g_options.assumed_px_per_mm, empty);
     const std::string name = fs::path(files[i]).filename().string();
     if (!r.ok) {
       std::printf("isic %s: %s\n", name.c_str(), r.note.c_str());
@@ -261,43 +268,63 @@ int IsicSets(const std::string& dir, int max_images, Light light, Sets* sets) {
 }
 
 int Fit(const std::string& out_path, int pairs, const std::string& isic_dir, int isic_max,
-        Light light) {
+        Light light, bool isic_only) {
   const stats::RepeatabilityModel empty;
-  std::printf("light condition: %s\n", LightName(light));
+  std::printf("light condition: %s; preset %s\n", LightName(light), g_options.preset.c_str());
   Sets phantom_sets, all_sets;
-  PhantomSets(pairs, 2001, light, empty, &phantom_sets, nullptr);
+  if (!isic_only) PhantomSets(pairs, 2001, light, empty, &phantom_sets, nullptr);
   Sets isic_sets;
   const int isic = IsicSets(isic_dir, isic_max, light, &isic_sets);
   all_sets = phantom_sets;
   for (const auto& [key, rows] : isic_sets)
     for (const auto& r : rows) all_sets[key].push_back(r);
+  if (isic_only && isic == 0) {
+    std::fprintf(stderr, "change_stats_eval: --isic-only and no ISIC photo measured\n");
+    return 4;
+  }
   const Fits fp = FitAll(phantom_sets), fi = FitAll(isic_sets), fa = FitAll(all_sets);
-  PrintFits("phantom test-retest pairs", fp);
+  if (!isic_only) PrintFits("phantom test-retest pairs", fp);
   if (isic > 0) PrintFits("ISIC re-captured pairs", fi);
   PrintFits("pooled (the model)", fa);
 
   stats::RepeatabilityModel model;
   const int n_ph = phantom_sets.empty() ? 0 : static_cast<int>(phantom_sets.begin()->second.size());
-  char prov[768];
-  std::snprintf(
-      prov, sizeof(prov),
-      "bench/change_stats_eval --fit --light %s (scripts/fit_repeatability.sh): %d phantom "
-      "test-retest pairs (seeds 2001-%d, 1600x1200 at 20 px/mm) + %d CC0 ISIC photos "
-      "re-captured twice (long side 1600 px, scale assumed 20 px/mm); before and after each a "
-      "full random capture (pose: rotation +-10 deg, scale +-10 %%, translation +-3 %%, keystone "
-      "5 %%; noise 0.003, JPEG q85) %s",
-      LightName(light), n_ph, 2000 + pairs, isic,
-      light == Light::kFixed
-          ? "under fixed light: exposure, WB and side light drawn once per pair and shared "
-            "(booth-like)"
-      : light == Light::kBooth
-          ? "under booth conditions: fixed light as above and pose limited to rotation +-2 "
-            "deg, scale +-2 %, translation +-1 %, keystone 1 % (a head or limb rest)"
-          : "under free-hand light: each capture its own exposure +-30 %, WB +-8 %, side "
-            "light <= 0.3; colour uncalibrated");
-  model.provenance = prov;
-  for (const auto& [key, r] : fa.fit)
-    model.metrics[key] = stats::ToModelEntry(r, "pooled phantom + ISIC test-retest pairs");
+  char prov[1024];
+  if (isic_only) {
+    std::snprintf(
+        prov, sizeof(prov),
+        "bench/change_stats_eval --fit --isic-only --preset (%s) --light %s "
+        "(scripts/fit_repeatability.sh): %d CC0 ISIC dermoscopic photos re-captured twice (long "
+        "side 1600 px, scale assumed %.0f px/mm by the preset); before and after each a full "
+        "random capture (pose: rotation +-10 deg, scale +-10 %%, translation +-3 %%, keystone "
+        "5 %%; noise 0.003, JPEG q85; each capture its own exposure +-30 %%, WB +-8 %%, side "
+        "light <= 0.3)",
+        g_options.preset.c_str(), LightName(light), isic, g_options.assumed_px_per_mm);
+    model.provenance = prov;
+    for (const auto& [key, r] : fi.fit)
+      model.metrics[key] =
+          stats::ToModelEntry(r, "ISIC test-retest pairs, preset " + g_options.preset);
+  } else {
+    std::snprintf(
+        prov, sizeof(prov),
+        "bench/change_stats_eval --fit --light %s (scripts/fit_repeatability.sh): %d phantom "
+        "test-retest pairs (seeds 2001-%d, 1600x1200 at 20 px/mm) + %d CC0 ISIC photos "
+        "re-captured twice (long side 1600 px, scale assumed 20 px/mm); before and after each a "
+        "full random capture (pose: rotation +-10 deg, scale +-10 %%, translation +-3 %%, keystone "
+        "5 %%; noise 0.003, JPEG q85) %s",
+        LightName(light), n_ph, 2000 + pairs, isic,
+        light == Light::kFixed
+            ? "under fixed light: exposure, WB and side light drawn once per pair and shared "
+              "(booth-like)"
+        : light == Light::kBooth
+            ? "under booth conditions: fixed light as above and pose limited to rotation +-2 "
+              "deg, scale +-2 %, translation +-1 %, keystone 1 % (a head or limb rest)"
+            : "under free-hand light: each capture its own exposure +-30 %, WB +-8 %, side "
+              "light <= 0.3; colour uncalibrated");
+    model.provenance = prov;
+    for (const auto& [key, r] : fa.fit)
+      model.metrics[key] = stats::ToModelEntry(r, "pooled phantom + ISIC test-retest pairs");
+  }
   std::ofstream out(out_path);
   out << stats::RepeatabilityModelToJson(model).dump(2) << "\n";
   if (!out) {
@@ -480,6 +507,7 @@ int main(int argc, char** argv) {
   std::string fit_out, accept_model;
   int pairs = -1, isic_max = 12, treated_seeds = 2, fixed_pairs = -1;
   Light light = Light::kFree;
+  bool isic_only = false;
   std::string isic_dir = "../shared/data/real/isic_cc0";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -500,6 +528,21 @@ int main(int argc, char** argv) {
       isic_dir = next();
     } else if (a == "--isic-max") {
       isic_max = std::stoi(next());
+    } else if (a == "--isic-only") {
+      isic_only = true;
+    } else if (a == "--preset") {
+      const std::string path = next();
+      std::ifstream in(path);
+      std::stringstream text;
+      text << in.rdbuf();
+      if (!in) {
+        std::fprintf(stderr, "change_stats_eval: %s: cannot read the preset\n", path.c_str());
+        return 1;
+      }
+      if (Status st = metrics::ParsePreset(text.str(), &g_options); !st.ok()) {
+        std::fprintf(stderr, "change_stats_eval: %s: %s\n", path.c_str(), st.ToString().c_str());
+        return 1;
+      }
     } else if (a == "--treated-seeds") {
       treated_seeds = std::stoi(next());
     } else if (a == "--fixed-pairs") {
@@ -514,12 +557,18 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: change_stats_eval --fit OUT.json [--pairs N] [--isic-dir DIR] "
-                   "[--isic-max N] [--light free|fixed|booth] | --accept MODEL.json [--pairs N] "
+                   "[--isic-max N] [--light free|fixed|booth] [--preset FILE] [--isic-only] | "
+                   "--accept MODEL.json [--pairs N] "
                    "[--treated-seeds N] [--light free|fixed] [--fixed-pairs N]\n");
       return 1;
     }
   }
-  if (!fit_out.empty()) return Fit(fit_out, pairs > 0 ? pairs : 24, isic_dir, isic_max, light);
+  if (!fit_out.empty())
+    return Fit(fit_out, pairs > 0 ? pairs : 24, isic_dir, isic_max, light, isic_only);
+  if (isic_only) {
+    std::fprintf(stderr, "change_stats_eval: --isic-only is for --fit\n");
+    return 1;
+  }
   if (!accept_model.empty()) {
     const int p = pairs > 0 ? pairs : 20;
     return Accept(accept_model, p, treated_seeds, light, fixed_pairs >= 0 ? fixed_pairs : p);

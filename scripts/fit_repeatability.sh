@@ -12,6 +12,10 @@
 #      differ), written to DIR/repeatability_fixed.json, and under "booth conditions" (--light
 #      booth: fixed light and the pose of a head or limb rest, rotation +-2 deg, scale +-2 %),
 #      written to DIR/repeatability_booth.json, for the CV figures only;
+#   3b. (when the ISIC photos are present) the dermoscope preset's own model from the ISIC pairs
+#      alone with models/dermoscope.preset (--isic-only --preset, all photos, free-hand
+#      light): models/repeatability_dermoscope.json, which `compare --preset dermoscope` uses;
+#      and the same under booth conditions (DIR/repeatability_dermoscope_booth.json, CV only);
 #   4. bench/change_stats_eval --accept: capture-only pairs with other seeds (false-positive
 #      rate per metric, free-hand light; the same seeds under fixed light too), treated pairs
 #      (known phantom treatments), CV % per metric in both conditions next to the booth
@@ -57,6 +61,16 @@ if [ "$fixed" = 1 ]; then
     --isic-dir "$isic_dir" --isic-max "$isic_max" --light fixed | tee "$log/fit_fixed.txt"
   "$build/bench/change_stats_eval" --fit "$log/repeatability_booth.json" --pairs "$pairs" \
     --isic-dir "$isic_dir" --isic-max "$isic_max" --light booth | tee "$log/fit_booth.txt"
+fi
+if [ -d "$isic_dir" ]; then
+  derm_out="$(dirname "$out")/repeatability_dermoscope.json"
+  "$build/bench/change_stats_eval" --fit "$derm_out" --isic-only --preset models/dermoscope.preset \
+    --isic-dir "$isic_dir" --isic-max 100 --light free | tee "$log/fit_dermoscope.txt"
+  if [ "$fixed" = 1 ]; then
+    "$build/bench/change_stats_eval" --fit "$log/repeatability_dermoscope_booth.json" --isic-only \
+      --preset models/dermoscope.preset --isic-dir "$isic_dir" --isic-max 100 --light booth \
+      | tee "$log/fit_dermoscope_booth.txt"
+  fi
 fi
 if [ "$accept" = 1 ]; then
   fixed_pairs=()

@@ -37,6 +37,7 @@ void AddSessionOptions(po::options_description* desc, bool compare) {
       "after photo's colour to the before photo's when no chart calibrates both")(
       "repeatability-model", po::value<std::string>(),
       "repeatability model for the minimal detectable change (default: "
+      "models/repeatability_PRESET.json for --preset PRESET when it exists, else "
       "models/repeatability.json)")("no-stats", po::bool_switch(),
                                     "no change statistics (ci95, mdc, significant, change maps)");
 }
@@ -143,6 +144,14 @@ Status NormaliseAfterToReference(const po::variables_map& vm, const io::LoadOpti
   return Status::Ok();
 }
 
+std::string DefaultRepeatabilityModel(const std::string& preset) {
+  const std::filesystem::path own =
+      std::filesystem::path(ModelsDir()) / ("repeatability_" + preset + ".json");
+  std::error_code ec;
+  if (preset != "default" && std::filesystem::is_regular_file(own, ec)) return own.string();
+  return ModelsDir() + "/repeatability.json";
+}
+
 namespace {
 
 // The change statistics (unless --no-stats) merged into the metrics JSON `m`, and the change
@@ -154,7 +163,7 @@ Status ChangeStatsJson(const po::variables_map& vm, const cv::Mat& before,
   if (vm.count("no-stats") && vm["no-stats"].as<bool>()) return Status::Ok();
   const std::string model_path = vm.count("repeatability-model")
                                      ? vm["repeatability-model"].as<std::string>()
-                                     : ModelsDir() + "/repeatability.json";
+                                     : DefaultRepeatabilityModel(metric_options.preset);
   stats::RepeatabilityModel model;
   SKINTRACK_RETURN_IF_ERROR(report::LoadRepeatabilityModel(model_path, &model));
   compare::ChangeStats cs;

@@ -69,6 +69,11 @@ struct PairPhotoQuality {
 Status AssessPairPhotos(const compare::LoadedPair& pair, const compare::CompareResult& result,
                         const cv::Mat& roi, PairPhotoQuality* out);
 
+// The repeatability model compare uses without --repeatability-model: the preset's own
+// models/repeatability_<preset>.json when it exists (fitted on photos of that kind), else
+// models/repeatability.json.
+std::string DefaultRepeatabilityModel(const std::string& preset);
+
 // compare: pair comparability (from `photos`, assessed before the metrics), change statistics
 // (ci95, mdc, significant merged into j["metrics"]["change"], grids in
 // j["metrics"]["change_maps"]) and the change-map PNGs in out_dir (when not empty).

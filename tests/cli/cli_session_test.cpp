@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <string>
+#include <utility>
 
 #include "../photometric/colour_scene.h"
 #include "test_util.h"
@@ -70,6 +71,27 @@ TEST(CliSessionTest, CompareReportsQualityColourStatsAndMaps) {
                         "change_map_scars.png"}) {
     const cv::Mat m = cv::imread(out_dir + "/" + f);
     EXPECT_EQ(m.cols, 800) << f;
+  }
+}
+
+// Without --repeatability-model, compare takes the preset's own model when models/ has one.
+TEST(CliSessionTest, ThePresetChoosesItsOwnRepeatabilityModel) {
+  const std::string p = PhantomDir();
+  for (const auto& [preset, model] :
+       {std::pair<std::string, std::string>{"dermoscope", "repeatability_dermoscope.json"},
+        {"face", "repeatability.json"}}) {
+    std::string out;
+    ASSERT_EQ(test::RunCliStdout("compare " + ShellQuote(p + "/before.png") + " " +
+                                     ShellQuote(p + "/after.png") + " --preset " + preset + " -q",
+                                 &out),
+              0)
+        << preset;
+    const json j = json::parse(out);
+    EXPECT_EQ(std::filesystem::path(j["metrics"]["repeatability_model"].get<std::string>())
+                  .filename()
+                  .string(),
+              model)
+        << preset;
   }
 }
 
