@@ -189,7 +189,7 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
         metrics::AnalyzeExtras extras;
         extras.tiles = tiles;
         extras.measure_texture = i == 0 && !texture_apart;
-        extras.marginal_pores = true;  // for PairPores below
+        extras.marginal = true;  // for PairPores and PairWrinkles below
         if (i == 0) extras.linear_y = before_y;
         return metrics::Analyze(i == 0 ? before : out->aligned_after, out->region, hair[i],
                                 mm_per_px, options, i == 0 ? &out->before : &out->after, extras);
@@ -205,9 +205,10 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
   SKINTRACK_RETURN_IF_ERROR(metrics::MeasureTextureOnly(
       out->aligned_after, out->texture_region, hair[1], mm_per_px, options, out->after.detections,
       &out->after.texture, &out->after.tiles, out->texture_after));
-  // Pores near the threshold count in both sessions or in neither (after the texture, whose
-  // micro_relief leaves out each photo's own pores).
+  // Pores and wrinkles near the threshold count in both sessions or in neither (after the
+  // texture, whose micro_relief leaves out each photo's own detections).
   metrics::PairPores(&out->before, &out->after);
+  metrics::PairWrinkles(&out->before, &out->after);
   // Hair is reported per session over the common region (before it was removed).
   const int n = cv::countNonZero(region);
   for (int i = 0; i < 2; ++i) {

@@ -238,10 +238,11 @@ Status Analyze(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
       measured > 0 ? static_cast<double>(cv::countNonZero(ctx.hair)) / measured : 0.0;
   if (ctx.roi_area_px == 0) return Status::Ok();  // nothing to measure: all zero
   Detections& d = result->detections;
-  SKINTRACK_RETURN_IF_ERROR(internal::MeasurePores(
-      ctx, options, &result->pores, &d.pores, extras.marginal_pores ? &d.pores_marginal : nullptr));
+  SKINTRACK_RETURN_IF_ERROR(internal::MeasurePores(ctx, options, &result->pores, &d.pores,
+                                                   extras.marginal ? &d.pores_marginal : nullptr));
   SKINTRACK_RETURN_IF_ERROR(
-      internal::MeasureWrinkles(ctx, options, &result->wrinkles, &d.wrinkles));
+      internal::MeasureWrinkles(ctx, options, &result->wrinkles, &d.wrinkles,
+                                extras.marginal ? &d.wrinkles_marginal : nullptr));
   // Scars after wrinkles: a dark blob on a wrinkle (where it crosses pores or another line)
   // must be dark off the wrinkle's band too (1 px margin) to be a scar.
   SKINTRACK_RETURN_IF_ERROR(

@@ -51,8 +51,10 @@ Status MeasureScars(const Context& ctx, const MetricsOptions& o, ScarMetrics* ou
 // The bands of `lines`: each polyline drawn max(1, ceil(width_px) + 2 ceil(margin_px)) px
 // wide, CV_8UC1 255 = band.
 cv::Mat LineBandMask(cv::Size size, const std::vector<Line>& lines, double margin_px);
+// `marginal` (optional): also the lines that pass only the tests relaxed by kPairedLineRelax
+// (Detections::wrinkles_marginal); the counted lines are the same either way.
 Status MeasureWrinkles(const Context& ctx, const MetricsOptions& o, WrinkleMetrics* out,
-                       std::vector<Line>* detections);
+                       std::vector<Line>* detections, std::vector<Line>* marginal = nullptr);
 Status MeasureStriae(const Context& ctx, const MetricsOptions& o, StriaeMetrics* out,
                      std::vector<Line>* detections);
 // Redness and tone in one pass over the image. `tiles` (optional): when

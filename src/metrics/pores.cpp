@@ -15,7 +15,6 @@
 //    within the radius of an already accepted one.
 #include <algorithm>
 #include <cmath>
-#include <utility>
 #include <vector>
 
 #include "metrics/blob_detect.h"
@@ -170,81 +169,6 @@ PoreMetrics PoreMetricsOf(const std::vector<Pore>& pores, long long roi_area_px,
     }
   }
   return out;
-}
-
-namespace {
-
-// Whether two pores are at the same place: centres within max(2 px, half either diameter).
-double MatchRadius(const Pore& p) { return std::max(2.0, 0.5 * p.diameter_px); }
-bool SamePlace(const Pore& a, const Pore& b) {
-  const double lim = std::max(MatchRadius(a), MatchRadius(b));
-  return (a.x - b.x) * (a.x - b.x) + (a.y - b.y) * (a.y - b.y) <= lim * lim;
-}
-
-// Pores sorted by row for the pores at the same place as a query.
-class RowIndex {
- public:
-  explicit RowIndex(const std::vector<Pore>& pores) : pores_(pores) {
-    for (size_t i = 0; i < pores.size(); ++i) {
-      rows_.emplace_back(pores[i].y, static_cast<int>(i));
-      reach_ = std::max(reach_, MatchRadius(pores[i]));
-    }
-    std::sort(rows_.begin(), rows_.end());
-  }
-  // Calls f(i) for each pore i at the same place as q, in row order, until f returns true.
-  template <class F>
-  void ForNear(const Pore& q, F f) const {
-    const double lim = std::max(reach_, MatchRadius(q));
-    auto it = std::lower_bound(rows_.begin(), rows_.end(), std::make_pair(q.y - lim, -1));
-    for (; it != rows_.end() && it->first <= q.y + lim; ++it)
-      if (SamePlace(pores_[it->second], q) && f(it->second)) return;
-  }
-
- private:
-  const std::vector<Pore>& pores_;
-  std::vector<std::pair<double, int>> rows_;
-  double reach_ = 0;
-};
-
-// Appends to to->pores the marginal pores of `to` at a counted pore of `other` that no counted
-// pore of `to` matches (each marginal pore adopted once); returns whether any was added.
-bool AdoptMarginal(const std::vector<Pore>& other, Detections* to) {
-  const std::vector<Pore> counted = to->pores;
-  const RowIndex counted_index(counted), marginal_index(to->pores_marginal);
-  std::vector<bool> used(to->pores_marginal.size(), false);
-  for (const Pore& q : other) {
-    bool matched = false;
-    counted_index.ForNear(q, [&](int) { return matched = true; });
-    if (matched) continue;
-    marginal_index.ForNear(q, [&](int i) {
-      if (used[i]) return false;
-      used[i] = true;
-      Pore p = to->pores_marginal[i];
-      p.paired = true;
-      to->pores.push_back(p);
-      return true;
-    });
-  }
-  return to->pores.size() > counted.size();
-}
-
-}  // namespace
-
-void PairPores(MetricsResult* before, MetricsResult* after) {
-  // Each side adopts at the other's own counted pores (not at the ones it adopted).
-  const std::vector<Pore> before_own = before->detections.pores;
-  const bool b = AdoptMarginal(after->detections.pores, &before->detections);
-  const bool a = AdoptMarginal(before_own, &after->detections);
-  for (MetricsResult* r : {before, after}) {
-    r->detections.pores_marginal.clear();
-    r->detections.pores_marginal.shrink_to_fit();
-  }
-  if (b)
-    before->pores = PoreMetricsOf(before->detections.pores, before->roi_area_px, before->px_per_mm,
-                                  before->scale_known, before->effective);
-  if (a)
-    after->pores = PoreMetricsOf(after->detections.pores, after->roi_area_px, after->px_per_mm,
-                                 after->scale_known, after->effective);
 }
 
 }  // namespace skintrack::metrics

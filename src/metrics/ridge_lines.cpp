@@ -139,8 +139,10 @@ std::vector<RidgeComponent> SplitInHalves(const RidgeComponent& c) {
 }  // namespace
 
 std::vector<FoundLine> FindLines(const cv::Mat& log_image, double log_offset, const cv::Mat& roi,
-                                 const LineSearchOptions& o) {
+                                 const LineSearchOptions& o, std::vector<FoundLine>* marginal) {
   std::vector<FoundLine> found;
+  if (marginal != nullptr) marginal->clear();
+  const bool want_marginal = marginal != nullptr && static_cast<bool>(o.accept_relaxed);
   if (o.sigmas.empty() || log_image.empty()) return found;
 
   RidgeFilterOptions fo;
@@ -198,8 +200,28 @@ std::vector<FoundLine> FindLines(const cv::Mat& log_image, double log_offset, co
                           exclude);
   };
   const double inf = std::numeric_limits<double>::infinity();
+  // The reported profile of a path: its central part (a line fades towards its ends).
+  auto central_profile = [&](const RidgeComponent& c) {
+    const auto cut = static_cast<long>(o.central_fraction * static_cast<double>(c.path.size()));
+    const std::vector<cv::Point> mid(c.path.begin() + cut, c.path.end() - cut);
+    return profile(mid.size() >= 3 ? mid : c.path);
+  };
+  // Significance a path needs against the texture: log contrast / its standard error, more for
+  // short lines (many more chance alignments of the texture are short than long).
+  auto need_for = [&](const RidgeComponent& c) {
+    return kMinSignificance * std::sqrt(std::max(1.0, o.significance_length_px / c.length_px));
+  };
   // Skeletons are measured in parallel, the lines collected in skeleton order (deterministic).
-  std::vector<std::vector<FoundLine>> per(skeletons.size());
+  std::vector<std::vector<FoundLine>> per(skeletons.size()), per_marginal(skeletons.size());
+  // The smoothed, recentred centre line of a path.
+  auto centre_line = [&](const RidgeComponent& c, double width_px) {
+    std::vector<ProfileSample> cl = CentreLine(map, c.path, kSmooth);
+    for (int pass = 0; pass < 2 && o.refine_points > 0; ++pass)
+      Recentre(log_image, log_offset, exclude, o.refine_points, width_px, o.side_start, &cl);
+    std::vector<cv::Point2d> centre;
+    for (const ProfileSample& q : cl) centre.push_back(q.centre);
+    return centre;
+  };
   cv::parallel_for_(cv::Range(0, static_cast<int>(skeletons.size())), [&](const cv::Range& range) {
     for (int k = range.start; k < range.end; ++k) {
       RidgeSkeleton& sk = skeletons[static_cast<size_t>(k)];
@@ -214,37 +236,43 @@ std::vector<FoundLine> FindLines(const cv::Mat& log_image, double log_offset, co
       // whole then mixes them (two clear wrinkles joined by a 150-px bridge failed the
       // significance together). Halves that pass and face each other are re-joined below
       // (LinkFragments).
+      // Per path: whether it or a path it was split from is a marginal line already (its
+      // halves then are not marginal lines of their own).
+      std::vector<bool> in_marginal(paths.size(), false);
       for (size_t next = 0; next < paths.size(); ++next) {
         const RidgeComponent c = paths[next];
-        // The reported profile: the central part (a line fades towards its ends).
-        const auto cut = static_cast<long>(o.central_fraction * static_cast<double>(c.path.size()));
-        const std::vector<cv::Point> mid(c.path.begin() + cut, c.path.end() - cut);
         FoundLine line;
-        line.profile = profile(mid.size() >= 3 ? mid : c.path);
+        line.profile = central_profile(c);
         line.length_px = c.length_px;
-        // Significance against the texture: log contrast / its standard error, more for short
-        // lines (many more chance alignments of the texture are short than long).
-        const double need =
-            kMinSignificance * std::sqrt(std::max(1.0, o.significance_length_px / c.length_px));
-        if (!o.accept(line.profile, c.length_px) ||
-            std::abs(std::log1p(line.profile.contrast)) < need * line.profile.std_error) {
+        const double need = need_for(c);
+        const double log_contrast = std::abs(std::log1p(line.profile.contrast));
+        if (!o.accept(line.profile, c.length_px) || log_contrast < need * line.profile.std_error) {
+          if (want_marginal && !in_marginal[next] && o.accept_relaxed(line.profile, c.length_px) &&
+              log_contrast >= o.relaxed_significance * need * line.profile.std_error) {
+            FoundLine m = line;
+            m.centre = centre_line(c, line.profile.width_px);
+            in_marginal[next] = true;
+            per_marginal[static_cast<size_t>(k)].push_back(std::move(m));
+          }
           if (o.min_length_px > 0.0 && c.path.size() >= 4 && c.length_px >= 2.0 * o.min_length_px) {
             for (RidgeComponent& h : SplitInHalves(c))
-              if (h.length_px >= o.min_length_px) paths.push_back(std::move(h));
+              if (h.length_px >= o.min_length_px) {
+                paths.push_back(std::move(h));
+                in_marginal.push_back(in_marginal[next]);
+              }
           }
           continue;
         }
-        std::vector<ProfileSample> cl = CentreLine(map, c.path, kSmooth);
-        for (int pass = 0; pass < 2 && o.refine_points > 0; ++pass)
-          Recentre(log_image, log_offset, exclude, o.refine_points, line.profile.width_px,
-                   o.side_start, &cl);
-        for (const ProfileSample& q : cl) line.centre.push_back(q.centre);
+        line.centre = centre_line(c, line.profile.width_px);
         per[static_cast<size_t>(k)].push_back(std::move(line));
       }
     }
   });
   for (std::vector<FoundLine>& v : per)
     for (FoundLine& l : v) found.push_back(std::move(l));
+  if (want_marginal)
+    for (std::vector<FoundLine>& v : per_marginal)
+      for (FoundLine& l : v) marginal->push_back(std::move(l));
   LinkFragments(o.link_gap_px, &found);
   return found;
 }

@@ -40,6 +40,10 @@ struct LineSearchOptions {
   // Family test on a measured profile (the central part for a whole line; the whole branch
   // with length_px = infinity when pruning branches).
   std::function<bool(const ProfileResult&, double length_px)> accept;
+  // Marginal lines (FindLines' `marginal`): a path that fails `accept` or the significance
+  // test but passes `accept_relaxed` and relaxed_significance x the significance it needed.
+  std::function<bool(const ProfileResult&, double length_px)> accept_relaxed;
+  double relaxed_significance = 1.0;
 };
 
 struct FoundLine {
@@ -53,7 +57,11 @@ struct FoundLine {
 // test is judged again in halves (split at its middle pixel; recursively; a half shorter than
 // min_length_px is dropped); passing pieces whose ends face each other are joined by the link
 // step.
+// `marginal` (optional, needs options.accept_relaxed): also the failed paths that pass the
+// relaxed tests (before any split in halves; not linked), with their centre lines. The lines
+// returned are the same either way.
 std::vector<FoundLine> FindLines(const cv::Mat& log_image, double log_offset, const cv::Mat& roi,
-                                 const LineSearchOptions& options);
+                                 const LineSearchOptions& options,
+                                 std::vector<FoundLine>* marginal = nullptr);
 
 }  // namespace skintrack::metrics::internal

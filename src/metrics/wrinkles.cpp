@@ -72,9 +72,10 @@ bool IsRim(const std::vector<cv::Point2d>& line, double min_radius_px, double st
 }  // namespace
 
 Status MeasureWrinkles(const Context& ctx, const MetricsOptions& o, WrinkleMetrics* out,
-                       std::vector<Line>* detections) {
+                       std::vector<Line>* detections, std::vector<Line>* marginal) {
   *out = WrinkleMetrics();
   if (detections != nullptr) detections->clear();
+  if (marginal != nullptr) marginal->clear();
   if (ctx.linear_y.empty() || ctx.roi_area_px == 0) return Status::Ok();
   if (ctx.linear_y.type() != CV_32FC1 || ctx.roi.size() != ctx.linear_y.size())
     return Status::InvalidArgument("wrinkles: context needs CV_32FC1 linear_y and a same-size roi");
@@ -104,35 +105,67 @@ Status MeasureWrinkles(const Context& ctx, const MetricsOptions& o, WrinkleMetri
   s.link_gap_px = ctx.Px(1.5);
   s.significance_length_px = ctx.Px(8.0);
   const double hair_width = ctx.Px(o.hair.max_width_mm);
-  s.accept = [&](const ProfileResult& p, double length) {
+  // The family test; relax < 1 lowers the depth it needs (marginal lines, PairWrinkles).
+  auto accept = [&](const ProfileResult& p, double length, double relax) {
     const double depth = -p.contrast;  // Weber darkness
-    if (!p.ok || depth < o.wrinkle_min_contrast || p.asymmetry > kMaxAsymmetry) return false;
+    if (!p.ok || depth < relax * o.wrinkle_min_contrast || p.asymmetry > kMaxAsymmetry)
+      return false;
     if (length < kMinElongation * p.width_px) return false;
     return !(depth >= kHairDarkness && p.width_px <= hair_width);
   };
+  s.accept = [&](const ProfileResult& p, double length) { return accept(p, length, 1.0); };
+  if (marginal != nullptr) {
+    s.accept_relaxed = [&](const ProfileResult& p, double length) {
+      return accept(p, length, kPairedLineRelax);
+    };
+    s.relaxed_significance = kPairedLineRelax;
+  }
 
-  double len_sum = 0.0, depth_sum = 0.0, width_sum = 0.0, area = 0.0;
   const double min_bend_radius = ctx.Px(kMinBendRadiusMm);
-  for (FoundLine& f : FindLines(log_y, kLineLogOffset, ctx.roi, s)) {
-    if (IsRim(f.centre, min_bend_radius, std::max(2.0, ctx.Px(0.25)))) continue;
-    const double depth = -f.profile.contrast, width = f.profile.width_px;
-    len_sum += f.length_px;
-    depth_sum += depth * f.length_px;
-    width_sum += width * f.length_px;
-    area += width * f.length_px;
-    ++out->count;
-    if (detections != nullptr)
-      detections->push_back(Line{std::move(f.centre), f.length_px, width, depth});
+  std::vector<FoundLine> marginal_found;
+  std::vector<Line> lines;
+  for (int pass = 0; pass < 2; ++pass) {
+    std::vector<FoundLine> found = pass == 0
+                                       ? FindLines(log_y, kLineLogOffset, ctx.roi, s,
+                                                   marginal != nullptr ? &marginal_found : nullptr)
+                                       : std::move(marginal_found);
+    std::vector<Line>* to = pass == 0 ? &lines : marginal;
+    if (to == nullptr) break;
+    for (FoundLine& f : found) {
+      if (IsRim(f.centre, min_bend_radius, std::max(2.0, ctx.Px(0.25)))) continue;
+      to->push_back(
+          Line{std::move(f.centre), f.length_px, f.profile.width_px, -f.profile.contrast});
+    }
   }
-  out->length_px = len_sum;
-  if (len_sum > 0.0) out->mean_depth = depth_sum / len_sum;
-  out->area_fraction = std::min(1.0, area / static_cast<double>(ctx.roi_area_px));
-  if (ctx.scale_known) {
-    const double area_cm2 = ctx.roi_area_px / (ctx.px_per_mm * ctx.px_per_mm) / 100.0;
-    out->length_density_mm_per_cm2 = len_sum / ctx.px_per_mm / area_cm2;
-    if (len_sum > 0.0) out->mean_width_mm = width_sum / len_sum / ctx.px_per_mm;
-  }
+  *out = WrinkleMetricsOf(lines, ctx.roi_area_px, ctx.px_per_mm, ctx.scale_known);
+  if (detections != nullptr) *detections = std::move(lines);
   return Status::Ok();
 }
 
 }  // namespace skintrack::metrics::internal
+
+namespace skintrack::metrics {
+
+WrinkleMetrics WrinkleMetricsOf(const std::vector<Line>& lines, long long roi_area_px,
+                                double px_per_mm, bool scale_known) {
+  WrinkleMetrics out;
+  double len_sum = 0.0, depth_sum = 0.0, width_sum = 0.0, area = 0.0;
+  for (const Line& l : lines) {
+    len_sum += l.length_px;
+    depth_sum += l.contrast * l.length_px;
+    width_sum += l.width_px * l.length_px;
+    area += l.width_px * l.length_px;
+  }
+  out.count = static_cast<int>(lines.size());
+  out.length_px = len_sum;
+  if (len_sum > 0.0) out.mean_depth = depth_sum / len_sum;
+  if (roi_area_px > 0) out.area_fraction = std::min(1.0, area / static_cast<double>(roi_area_px));
+  if (scale_known) {
+    const double area_cm2 = roi_area_px / (px_per_mm * px_per_mm) / 100.0;
+    out.length_density_mm_per_cm2 = len_sum / px_per_mm / area_cm2;
+    if (len_sum > 0.0) out.mean_width_mm = width_sum / len_sum / px_per_mm;
+  }
+  return out;
+}
+
+}  // namespace skintrack::metrics

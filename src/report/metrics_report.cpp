@@ -165,7 +165,8 @@ json DetectionsToJson(const metrics::Detections& d) {
       out->push_back({{"polyline", Points(l.polyline)},
                       {"length_px", l.length_px},
                       {"width_px", l.width_px},
-                      {"contrast", l.contrast}});
+                      {"contrast", l.contrast},
+                      {"paired", l.paired}});
   };
   lines(d.wrinkles, &wrinkles);
   lines(d.striae, &striae);

@@ -245,6 +245,53 @@ TEST(FindLinesTest, AFailedPathIsJudgedAgainInHalves) {
   EXPECT_TRUE(FindLines(log_y, 0.01, cv::Mat(), s).empty());
 }
 
+// Marginal lines (for PairWrinkles): a whole path that fails `accept` but passes
+// `accept_relaxed` is returned apart, once (not its halves too), and the lines found are the
+// same with or without the marginal search. (Branches that fail the family test are pruned
+// before any path is judged, as without the marginal search.)
+TEST(FindLinesTest, AWholePathPassingOnlyTheRelaxedTestIsMarginal) {
+  const cv::Mat y = Render({500, 200}, {{{50, 60}, {450, 60}, 0.15, 4.0, false},
+                                        {{50, 140}, {450, 140}, 0.045, 4.0, false}});
+  cv::Mat log_y;
+  cv::log(y + 0.01, log_y);
+  LineSearchOptions s;
+  s.polarity = Polarity::kDark;
+  s.sigmas = RidgeScales(1.0, 20.0);
+  s.min_level_sigma = 0.85;
+  s.min_contrast = 0.04;
+  s.min_length_px = 40.0;
+  s.template_half_px = 8.0;
+  s.seed_block_px = 6.0;
+  s.link_gap_px = 30.0;
+  // (the branch test, length = infinity, keeps every branch: only whole paths are judged)
+  auto deeper = [](double depth) {
+    return [depth](const ProfileResult& p, double length) {
+      return p.ok && (std::isinf(length) || -p.contrast >= depth);
+    };
+  };
+  s.accept = deeper(0.05);  // the 0.045 line fails, the 0.15 line passes
+  const std::vector<FoundLine> plain = FindLines(log_y, 0.01, cv::Mat(), s);
+  std::vector<FoundLine> marginal;
+  const std::vector<FoundLine> none = FindLines(log_y, 0.01, cv::Mat(), s, &marginal);
+  EXPECT_TRUE(marginal.empty());  // no accept_relaxed: no marginal search
+  s.accept_relaxed = deeper(0.0375);
+  s.relaxed_significance = 0.75;
+  const std::vector<FoundLine> with = FindLines(log_y, 0.01, cv::Mat(), s, &marginal);
+  ASSERT_EQ(plain.size(), 1u);
+  ASSERT_EQ(with.size(), 1u);
+  EXPECT_EQ(none.size(), 1u);
+  EXPECT_EQ(with[0].length_px, plain[0].length_px);
+  EXPECT_NEAR(with[0].centre.front().y, 60.0, 1.0);
+  ASSERT_EQ(marginal.size(), 1u);  // the whole path, not its halves as well
+  EXPECT_NEAR(marginal[0].length_px, 400.0, 12.0);
+  EXPECT_NEAR(-marginal[0].profile.contrast, 0.045, 0.004);
+  EXPECT_FALSE(marginal[0].centre.empty());
+  for (const cv::Point2d& p : marginal[0].centre) EXPECT_NEAR(p.y, 140.0, 1.0);
+  s.accept_relaxed = deeper(0.046);  // relaxed but still too deep: nothing marginal
+  FindLines(log_y, 0.01, cv::Mat(), s, &marginal);
+  EXPECT_TRUE(marginal.empty());
+}
+
 TEST(WrinklesTest, PhysicalUnitsNeedAKnownScaleAndTheRoiIsRespected) {
   const cv::Mat img = GreyImage(Render({400, 300}, {{{80, 150}, {320, 150}, 0.15, 4.0, false}}));
   const Result unknown = Measure(img, false);

@@ -88,16 +88,22 @@ struct Scar {
   double area_px, contrast;
 };
 struct Line {
-  std::vector<cv::Point2d> polyline;
-  double length_px, width_px, contrast;
+  std::vector<cv::Point2d> polyline;     // centre line, px
+  double length_px, width_px, contrast;  // px, px (FWHM), Weber (> 0 = darker for wrinkles)
+  // compare only (wrinkles): counted because the other session's photo has a counted line
+  // along it while this photo's passes only the relaxed tests (PairWrinkles).
+  bool paired = false;
 };
 
 struct Detections {
   std::vector<Pore> pores;
   // Pores that pass the pore gates only relaxed by kPairedPoreRelax (response, significance
   // and darkness thresholds x 0.75; shape gates unchanged), not counted; gathered only when
-  // AnalyzeExtras::marginal_pores asks, for PairPores. Not written to the detections JSON.
+  // AnalyzeExtras::marginal asks, for PairPores. Not written to the detections JSON.
   std::vector<Pore> pores_marginal;
+  // Wrinkles that pass only the depth and significance tests relaxed by kPairedLineRelax
+  // (failed paths of the line search, before any split in halves), for PairWrinkles.
+  std::vector<Line> wrinkles_marginal;
   std::vector<Scar> scars;
   std::vector<Line> wrinkles, striae;
 };
@@ -166,8 +172,9 @@ struct AnalyzeExtras {
   // texture tile sums are gathered), for a caller that measures it itself (compare measures
   // the texture on its own warp and region with MeasureTextureOnly). Default true.
   bool measure_texture = true;
-  // true: Detections::pores_marginal is gathered too (compare: for PairPores). Default false.
-  bool marginal_pores = false;
+  // true: Detections::pores_marginal and wrinkles_marginal are gathered too (compare: for
+  // PairPores and PairWrinkles). Default false.
+  bool marginal = false;
 };
 
 struct MetricsTileSums {
@@ -238,9 +245,24 @@ constexpr double kPairedPoreRelax = 0.75;
 // A pore near the threshold then counts in both photos or in neither instead of flickering
 // with the capture (noise, JPEG, resampling move its significance by ~10 % on real photos); a
 // pore that is gone (closed by a treatment) is not marginal either and is not counted. Both
-// results must come from Analyze with AnalyzeExtras::marginal_pores; their pores_marginal are
+// results must come from Analyze with AnalyzeExtras::marginal; their pores_marginal are
 // consumed (cleared).
 void PairPores(MetricsResult* before, MetricsResult* after);
+
+// Relaxation of the wrinkle tests for Detections::wrinkles_marginal (PairWrinkles).
+constexpr double kPairedLineRelax = 0.75;
+
+// Wrinkles paired across two photos of the same skin in one frame, as PairPores: a marginal
+// line of one photo is counted (Line::paired) when at least half of its centre points lie
+// within the band of a counted line of the other photo (max(2 px, half its width) either side)
+// that this photo's counted lines cover for less than half; each result's WrinkleMetrics is
+// recomputed. Both results must come from Analyze with AnalyzeExtras::marginal; their
+// wrinkles_marginal are consumed (cleared).
+void PairWrinkles(MetricsResult* before, MetricsResult* after);
+
+// WrinkleMetrics of a list of lines (docs/metrics.md) over roi_area_px at px_per_mm.
+WrinkleMetrics WrinkleMetricsOf(const std::vector<Line>& lines, long long roi_area_px,
+                                double px_per_mm, bool scale_known);
 
 // PoreMetrics of a list of pores (the definitions of docs/metrics.md) over roi_area_px at
 // px_per_mm (scale_known: whether physical fields are filled).

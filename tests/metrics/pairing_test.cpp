@@ -1,6 +1,7 @@
-// Pores paired across two photos of the same skin (metrics::PairPores) on synthetic discs with
-// hand-set darkness: 0.30 (counted), 0.05 (between the relaxed gate 0.75 x 0.06 - 0.005 = 0.04
-// and the full gate 0.06 - 0.005 = 0.055: marginal), 0.03 (below both: nothing).
+// Detections paired across two photos of the same skin. Pores (metrics::PairPores) on synthetic
+// discs with hand-set darkness: 0.30 (counted), 0.05 (between the relaxed gate 0.75 x 0.06 -
+// 0.005 = 0.04 and the full gate 0.06 - 0.005 = 0.055: marginal), 0.03 (below both: nothing).
+// Wrinkles (metrics::PairWrinkles) on hand-made line lists (pure geometry).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -36,7 +37,7 @@ MetricsResult AnalyzeDiscs(const std::vector<Disc>& discs, bool marginal) {
   const cv::Mat image = internal::test::GreyImage(DiscPlane({320, 120}, discs));
   const cv::Mat roi(image.size(), CV_8UC1, cv::Scalar(255));
   AnalyzeExtras extras;
-  extras.marginal_pores = marginal;
+  extras.marginal = marginal;
   MetricsResult r;
   EXPECT_TRUE(Analyze(image, roi, cv::Mat(), kMmPerPx, MetricsOptions(), &r, extras).ok());
   return r;
@@ -117,6 +118,67 @@ TEST(PoresPairingTest, PairingIsSymmetricAndIdempotentOnIdenticalPhotos) {
   PairPores(&a, &b);
   EXPECT_EQ(a.pores.count, 1);  // the marginal pore has no counted partner: not counted
   EXPECT_EQ(b.pores.count, 1);
+}
+
+// A straight line from (x0, y) to (x1, y), one centre point per px.
+Line Horizontal(double x0, double x1, double y, double width, double depth) {
+  Line l{{}, x1 - x0, width, depth};
+  for (double x = x0; x <= x1; x += 1.0) l.polyline.emplace_back(x, y);
+  return l;
+}
+
+MetricsResult Lines(std::vector<Line> counted, std::vector<Line> marginal) {
+  MetricsResult r;
+  r.roi_area_px = 400 * 300;
+  r.px_per_mm = 20.0;
+  r.scale_known = true;
+  r.detections.wrinkles = std::move(counted);
+  r.detections.wrinkles_marginal = std::move(marginal);
+  r.wrinkles = WrinkleMetricsOf(r.detections.wrinkles, r.roi_area_px, r.px_per_mm, true);
+  return r;
+}
+
+TEST(WrinklesPairingTest, AMarginalLineAlongTheOtherPhotosLineIsCounted) {
+  // y 50: counted before, marginal after (1.5 px off: within the band of max(2, w / 2) px).
+  // y 100: counted in both; the after photo's marginal copy beside it must not be added.
+  // y 150: marginal after only: nothing along it before, not counted.
+  // y 200: counted after on x 0-80 (less than half of the before line x 0-200), marginal
+  //        after along the rest x 90-200: counted.
+  MetricsResult before = Lines({Horizontal(20, 220, 50, 4, 0.10), Horizontal(20, 220, 100, 4, 0.10),
+                                Horizontal(0, 200, 200, 4, 0.10)},
+                               {});
+  MetricsResult after =
+      Lines({Horizontal(20, 220, 100, 4, 0.10), Horizontal(0, 80, 200, 4, 0.10)},
+            {Horizontal(25, 215, 51.5, 3, 0.035), Horizontal(20, 220, 102, 4, 0.03),
+             Horizontal(20, 220, 150, 4, 0.035), Horizontal(90, 200, 200, 4, 0.035)});
+  PairWrinkles(&before, &after);
+  EXPECT_EQ(before.wrinkles.count, 3);  // nothing to adopt before
+  ASSERT_EQ(after.wrinkles.count, 4);   // + y 50 and y 200 (x 90-200)
+  ASSERT_EQ(after.detections.wrinkles.size(), 4u);
+  EXPECT_TRUE(after.detections.wrinkles_marginal.empty());
+  const Line& a50 = after.detections.wrinkles[2];
+  const Line& a200 = after.detections.wrinkles[3];
+  EXPECT_TRUE(a50.paired);
+  EXPECT_EQ(a50.polyline.front().y, 51.5);  // its own photo's line, not the before photo's
+  EXPECT_EQ(a50.length_px, 190.0);
+  EXPECT_TRUE(a200.paired);
+  EXPECT_EQ(a200.polyline.front().x, 90.0);
+  EXPECT_FALSE(after.detections.wrinkles[0].paired);
+  // The metrics are those of the list: length 200 + 80 + 190 + 110, depth length-weighted.
+  EXPECT_DOUBLE_EQ(after.wrinkles.length_px, 580.0);
+  EXPECT_NEAR(after.wrinkles.mean_depth, (280 * 0.10 + 300 * 0.035) / 580.0, 1e-12);
+  EXPECT_NEAR(after.wrinkles.area_fraction, (280 * 4 + 190 * 3 + 110 * 4) / 120000.0, 1e-12);
+  ASSERT_TRUE(after.wrinkles.length_density_mm_per_cm2.has_value());
+  EXPECT_NEAR(*after.wrinkles.length_density_mm_per_cm2, (580.0 / 20.0) / 3.0, 1e-9);  // 3 cm^2
+}
+
+TEST(WrinklesPairingTest, MarginalLinesOfBothPhotosAloneCountNowhere) {
+  MetricsResult before = Lines({}, {Horizontal(20, 220, 50, 4, 0.035)});
+  MetricsResult after = Lines({}, {Horizontal(20, 220, 50, 4, 0.035)});
+  PairWrinkles(&before, &after);
+  EXPECT_EQ(before.wrinkles.count, 0);
+  EXPECT_EQ(after.wrinkles.count, 0);
+  EXPECT_EQ(after.wrinkles.length_px, 0.0);
 }
 
 }  // namespace

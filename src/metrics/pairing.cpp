@@ -1,0 +1,173 @@
+// Detections paired across the two photos of a pair (PairPores, PairWrinkles; see metrics.h
+// and docs/metrics.md, "Paired across sessions").
+#include <algorithm>
+#include <cmath>
+#include <opencv2/imgproc.hpp>
+#include <utility>
+#include <vector>
+
+#include "skintrack/metrics/metrics.h"
+
+namespace skintrack::metrics {
+namespace {
+
+// Whether two pores are at the same place: centres within max(2 px, half either diameter).
+double MatchRadius(const Pore& p) { return std::max(2.0, 0.5 * p.diameter_px); }
+bool SamePlace(const Pore& a, const Pore& b) {
+  const double lim = std::max(MatchRadius(a), MatchRadius(b));
+  return (a.x - b.x) * (a.x - b.x) + (a.y - b.y) * (a.y - b.y) <= lim * lim;
+}
+
+// Pores sorted by row for the pores at the same place as a query.
+class RowIndex {
+ public:
+  explicit RowIndex(const std::vector<Pore>& pores) : pores_(pores) {
+    for (size_t i = 0; i < pores.size(); ++i) {
+      rows_.emplace_back(pores[i].y, static_cast<int>(i));
+      reach_ = std::max(reach_, MatchRadius(pores[i]));
+    }
+    std::sort(rows_.begin(), rows_.end());
+  }
+  // Calls f(i) for each pore i at the same place as q, in row order, until f returns true.
+  template <class F>
+  void ForNear(const Pore& q, F f) const {
+    const double lim = std::max(reach_, MatchRadius(q));
+    auto it = std::lower_bound(rows_.begin(), rows_.end(), std::make_pair(q.y - lim, -1));
+    for (; it != rows_.end() && it->first <= q.y + lim; ++it)
+      if (SamePlace(pores_[it->second], q) && f(it->second)) return;
+  }
+
+ private:
+  const std::vector<Pore>& pores_;
+  std::vector<std::pair<double, int>> rows_;
+  double reach_ = 0;
+};
+
+// Appends to to->pores the marginal pores of `to` at a counted pore of `other` that no counted
+// pore of `to` matches (each marginal pore adopted once); returns whether any was added.
+bool AdoptMarginal(const std::vector<Pore>& other, Detections* to) {
+  const std::vector<Pore> counted = to->pores;
+  const RowIndex counted_index(counted), marginal_index(to->pores_marginal);
+  std::vector<bool> used(to->pores_marginal.size(), false);
+  for (const Pore& q : other) {
+    bool matched = false;
+    counted_index.ForNear(q, [&](int) { return matched = true; });
+    if (matched) continue;
+    marginal_index.ForNear(q, [&](int i) {
+      if (used[i]) return false;
+      used[i] = true;
+      Pore p = to->pores_marginal[i];
+      p.paired = true;
+      to->pores.push_back(p);
+      return true;
+    });
+  }
+  return to->pores.size() > counted.size();
+}
+
+// Half-width of the band along a line within which a point lies on it: max(2 px, half its
+// width).
+int BandHalf(const Line& l) { return static_cast<int>(std::ceil(std::max(2.0, 0.5 * l.width_px))); }
+
+// The bands of `lines` in the frame window `window` (before px): CV_8UC1 of the window's size,
+// 255 = within BandHalf of a centre line.
+cv::Mat LineBands(cv::Rect window, const std::vector<Line>& lines) {
+  cv::Mat band = cv::Mat::zeros(window.size(), CV_8UC1);
+  for (const Line& l : lines) {
+    std::vector<cv::Point> pts;
+    for (const cv::Point2d& p : l.polyline)
+      pts.emplace_back(cvRound(p.x) - window.x, cvRound(p.y) - window.y);
+    cv::polylines(band, pts, false, cv::Scalar(255), 2 * BandHalf(l) + 1, cv::LINE_8);
+  }
+  return band;
+}
+
+// Fraction of the centre points of `l` inside `band` (a window at `window` of the frame).
+double Covered(const Line& l, const cv::Mat& band, cv::Rect window) {
+  if (l.polyline.empty()) return 0.0;
+  int in = 0;
+  for (const cv::Point2d& p : l.polyline) {
+    const cv::Point q(cvRound(p.x) - window.x, cvRound(p.y) - window.y);
+    in += q.x >= 0 && q.y >= 0 && q.x < band.cols && q.y < band.rows && band.at<uchar>(q) != 0;
+  }
+  return static_cast<double>(in) / static_cast<double>(l.polyline.size());
+}
+
+// The window of the frame that holds a line's band.
+cv::Rect Window(const Line& l) {
+  double x0 = 1e300, y0 = 1e300, x1 = -1e300, y1 = -1e300;
+  for (const cv::Point2d& p : l.polyline)
+    x0 = std::min(x0, p.x), y0 = std::min(y0, p.y), x1 = std::max(x1, p.x), y1 = std::max(y1, p.y);
+  const int m = BandHalf(l) + 2;
+  const int left = cvFloor(x0) - m, top = cvFloor(y0) - m;
+  return {left, top, cvCeil(x1) + m - left + 1, cvCeil(y1) + m - top + 1};
+}
+
+// The window holding every line of both lists.
+cv::Rect Frame(const std::vector<Line>& a, const std::vector<Line>& b) {
+  cv::Rect r;
+  for (const auto* list : {&a, &b})
+    for (const Line& l : *list)
+      if (!l.polyline.empty()) r = r.empty() ? Window(l) : (r | Window(l));
+  return r;
+}
+
+// Appends to to->wrinkles the marginal lines of `to` along a counted line of `other` that the
+// counted lines of `to` cover for less than half; returns whether any was added.
+bool AdoptMarginalLines(const std::vector<Line>& other, Detections* to) {
+  if (to->wrinkles_marginal.empty() || other.empty()) return false;
+  const cv::Rect frame = Frame(other, to->wrinkles) | Frame(to->wrinkles_marginal, {});
+  const cv::Mat counted = LineBands(frame, to->wrinkles);
+  const size_t n0 = to->wrinkles.size();
+  std::vector<bool> used(to->wrinkles_marginal.size(), false);
+  for (const Line& q : other) {
+    if (q.polyline.empty() || Covered(q, counted, frame) >= 0.5) continue;
+    const cv::Rect w = Window(q);
+    const cv::Mat along = LineBands(w, {q});
+    for (size_t i = 0; i < to->wrinkles_marginal.size(); ++i) {
+      if (used[i] || Covered(to->wrinkles_marginal[i], along, w) < 0.5) continue;
+      used[i] = true;
+      Line l = to->wrinkles_marginal[i];
+      l.paired = true;
+      to->wrinkles.push_back(std::move(l));
+    }
+  }
+  return to->wrinkles.size() > n0;
+}
+
+}  // namespace
+
+void PairPores(MetricsResult* before, MetricsResult* after) {
+  // Each side adopts at the other's own counted pores (not at the ones it adopted).
+  const std::vector<Pore> before_own = before->detections.pores;
+  const bool b = AdoptMarginal(after->detections.pores, &before->detections);
+  const bool a = AdoptMarginal(before_own, &after->detections);
+  for (MetricsResult* r : {before, after}) {
+    r->detections.pores_marginal.clear();
+    r->detections.pores_marginal.shrink_to_fit();
+  }
+  if (b)
+    before->pores = PoreMetricsOf(before->detections.pores, before->roi_area_px, before->px_per_mm,
+                                  before->scale_known, before->effective);
+  if (a)
+    after->pores = PoreMetricsOf(after->detections.pores, after->roi_area_px, after->px_per_mm,
+                                 after->scale_known, after->effective);
+}
+
+void PairWrinkles(MetricsResult* before, MetricsResult* after) {
+  const std::vector<Line> before_own = before->detections.wrinkles;
+  const bool b = AdoptMarginalLines(after->detections.wrinkles, &before->detections);
+  const bool a = AdoptMarginalLines(before_own, &after->detections);
+  for (MetricsResult* r : {before, after}) {
+    r->detections.wrinkles_marginal.clear();
+    r->detections.wrinkles_marginal.shrink_to_fit();
+  }
+  if (b)
+    before->wrinkles = WrinkleMetricsOf(before->detections.wrinkles, before->roi_area_px,
+                                        before->px_per_mm, before->scale_known);
+  if (a)
+    after->wrinkles = WrinkleMetricsOf(after->detections.wrinkles, after->roi_area_px,
+                                       after->px_per_mm, after->scale_known);
+}
+
+}  // namespace skintrack::metrics
