@@ -206,14 +206,9 @@ TEST(WrinklesTest, CurledRimIsNotAWrinkleButBentAndCrossingLinesAre) {
   EXPECT_NEAR(v.m.length_px, 257.5, 8.0);
 }
 
-// A path that fails the family test is judged again in halves (tracks can run from one line
-// into another through a faint bridge; one profile over the whole mixes them); halves that
-// pass and face each other are joined again. Here the test refuses any path of 250 px or more:
-// a 400-px valley is found through its halves, as one line of its full length.
-TEST(FindLinesTest, AFailedPathIsJudgedAgainInHalves) {
-  const cv::Mat y = Render({500, 200}, {{{50, 100}, {450, 100}, 0.15, 4.0, false}}, 0.01, 5);
-  cv::Mat log_y;
-  cv::log(y + 0.01, log_y);
+// The line search of the FindLines tests (dark lines of 0.04 Weber and more, 40 px long), and
+// ln(Y + 0.01) of an image.
+LineSearchOptions SearchOptions() {
   LineSearchOptions s;
   s.polarity = Polarity::kDark;
   s.sigmas = RidgeScales(1.0, 20.0);
@@ -223,6 +218,22 @@ TEST(FindLinesTest, AFailedPathIsJudgedAgainInHalves) {
   s.template_half_px = 8.0;
   s.seed_block_px = 6.0;
   s.link_gap_px = 30.0;
+  return s;
+}
+cv::Mat LogY(const cv::Mat& y) {
+  cv::Mat log_y;
+  cv::log(y + 0.01, log_y);
+  return log_y;
+}
+
+// A path that fails the family test is judged again in halves (tracks can run from one line
+// into another through a faint bridge; one profile over the whole mixes them); halves that
+// pass and face each other are joined again. Here the test refuses any path of 250 px or more:
+// a 400-px valley is found through its halves, as one line of its full length.
+TEST(FindLinesTest, AFailedPathIsJudgedAgainInHalves) {
+  const cv::Mat y = Render({500, 200}, {{{50, 100}, {450, 100}, 0.15, 4.0, false}}, 0.01, 5);
+  const cv::Mat log_y = LogY(y);
+  LineSearchOptions s = SearchOptions();
   for (const double limit : {1e9, 250.0}) {
     // (length = infinity: the branch test, which keeps every branch here)
     s.accept = [limit](const ProfileResult& p, double length) {
@@ -252,17 +263,8 @@ TEST(FindLinesTest, AFailedPathIsJudgedAgainInHalves) {
 TEST(FindLinesTest, AWholePathPassingOnlyTheRelaxedTestIsMarginal) {
   const cv::Mat y = Render({500, 200}, {{{50, 60}, {450, 60}, 0.15, 4.0, false},
                                         {{50, 140}, {450, 140}, 0.045, 4.0, false}});
-  cv::Mat log_y;
-  cv::log(y + 0.01, log_y);
-  LineSearchOptions s;
-  s.polarity = Polarity::kDark;
-  s.sigmas = RidgeScales(1.0, 20.0);
-  s.min_level_sigma = 0.85;
-  s.min_contrast = 0.04;
-  s.min_length_px = 40.0;
-  s.template_half_px = 8.0;
-  s.seed_block_px = 6.0;
-  s.link_gap_px = 30.0;
+  const cv::Mat log_y = LogY(y);
+  LineSearchOptions s = SearchOptions();
   // (the branch test, length = infinity, keeps every branch: only whole paths are judged)
   auto deeper = [](double depth) {
     return [depth](const ProfileResult& p, double length) {
