@@ -234,6 +234,7 @@ void Treatment(int seeds) {
     // As compare counts them (the neutral captures share one frame): metrics::PairPores.
     metrics::MetricsResult rb, ra;
     for (auto [r, run] : {std::pair{&rb, &b}, std::pair{&ra, &a}}) {
+      r->pores = run->pm;  // (PairPores recomputes only a side that adopted a pore)
       r->detections.pores = run->pores;
       r->detections.pores_marginal = run->marginal;
       r->roi_area_px = run->roi_px;

@@ -80,6 +80,22 @@ const char* LightName(Light l) {
   return l == Light::kFixed ? "fixed" : l == Light::kBooth ? "booth" : "free";
 }
 
+// The light condition as the models' provenance states it.
+const char* LightDescription(Light l) {
+  switch (l) {
+    case Light::kFixed:
+      return "under fixed light: exposure, WB and side light drawn once per pair and shared "
+             "(booth-like)";
+    case Light::kBooth:
+      return "under booth conditions: fixed light as above and pose limited to rotation +-2 "
+             "deg, scale +-2 %, translation +-1 %, keystone 1 % (a head or limb rest)";
+    case Light::kFree:
+      break;
+  }
+  return "under free-hand light: each capture its own exposure +-30 %, WB +-8 %, side light <= "
+         "0.3; colour uncalibrated";
+}
+
 // The two captures of a test-retest pair: each its own full random capture (pose, light, noise,
 // JPEG). Fixed light: the after capture takes the before capture's exposure, white balance and
 // side light (strength and direction in the image frame), so only pose, noise and JPEG differ.
@@ -297,9 +313,9 @@ int Fit(const std::string& out_path, int pairs, const std::string& isic_dir, int
         "(scripts/fit_repeatability.sh): %d CC0 ISIC dermoscopic photos re-captured twice (long "
         "side 1600 px, scale assumed %.0f px/mm by the preset); before and after each a full "
         "random capture (pose: rotation +-10 deg, scale +-10 %%, translation +-3 %%, keystone "
-        "5 %%; noise 0.003, JPEG q85; each capture its own exposure +-30 %%, WB +-8 %%, side "
-        "light <= 0.3)",
-        g_options.preset.c_str(), LightName(light), isic, g_options.assumed_px_per_mm);
+        "5 %%; noise 0.003, JPEG q85) %s",
+        g_options.preset.c_str(), LightName(light), isic, g_options.assumed_px_per_mm,
+        LightDescription(light));
     model.provenance = prov;
     for (const auto& [key, r] : fi.fit)
       model.metrics[key] =
@@ -312,15 +328,7 @@ int Fit(const std::string& out_path, int pairs, const std::string& isic_dir, int
         "re-captured twice (long side 1600 px, scale assumed 20 px/mm); before and after each a "
         "full random capture (pose: rotation +-10 deg, scale +-10 %%, translation +-3 %%, keystone "
         "5 %%; noise 0.003, JPEG q85) %s",
-        LightName(light), n_ph, 2000 + pairs, isic,
-        light == Light::kFixed
-            ? "under fixed light: exposure, WB and side light drawn once per pair and shared "
-              "(booth-like)"
-        : light == Light::kBooth
-            ? "under booth conditions: fixed light as above and pose limited to rotation +-2 "
-              "deg, scale +-2 %, translation +-1 %, keystone 1 % (a head or limb rest)"
-            : "under free-hand light: each capture its own exposure +-30 %, WB +-8 %, side "
-              "light <= 0.3; colour uncalibrated");
+        LightName(light), n_ph, 2000 + pairs, isic, LightDescription(light));
     model.provenance = prov;
     for (const auto& [key, r] : fa.fit)
       model.metrics[key] = stats::ToModelEntry(r, "pooled phantom + ISIC test-retest pairs");

@@ -55,6 +55,11 @@ bool AdoptMarginal(const std::vector<Pore>& other, Detections* to) {
     if (matched) continue;
     marginal_index.ForNear(q, [&](int i) {
       if (used[i]) return false;
+      // Not at a counted pore of this photo either (for pores under 2 px radius the
+      // suppression around counted pores is narrower than a match).
+      bool at_counted = false;
+      counted_index.ForNear(to->pores_marginal[i], [&](int) { return at_counted = true; });
+      if (at_counted) return false;
       used[i] = true;
       Pore p = to->pores_marginal[i];
       p.paired = true;
@@ -65,8 +70,12 @@ bool AdoptMarginal(const std::vector<Pore>& other, Detections* to) {
   return to->pores.size() > counted.size();
 }
 
+// A marginal line lying on this photo's counted lines for more than this fraction of its centre
+// points is not adopted.
+constexpr double kMaxOwnCover = 0.1;
+
 // Half-width of the band along a line within which a point lies on it: max(2 px, half its
-// width).
+// width), rounded up (the band is drawn around the rounded centre points).
 int BandHalf(const Line& l) { return static_cast<int>(std::ceil(std::max(2.0, 0.5 * l.width_px))); }
 
 // The bands of `lines` in the frame window `window` (before px): CV_8UC1 of the window's size,
@@ -113,7 +122,9 @@ cv::Rect Frame(const std::vector<Line>& a, const std::vector<Line>& b) {
 }
 
 // Appends to to->wrinkles the marginal lines of `to` along a counted line of `other` that the
-// counted lines of `to` cover for less than half; returns whether any was added.
+// counted lines of `to` cover for less than half, each lying for at most kMaxOwnCover on the
+// counted lines of `to` (a marginal path can hold a counted half of itself: adopting it would
+// count that stretch twice); returns whether any was added.
 bool AdoptMarginalLines(const std::vector<Line>& other, Detections* to) {
   if (to->wrinkles_marginal.empty() || other.empty()) return false;
   const cv::Rect frame = Frame(other, to->wrinkles) | Frame(to->wrinkles_marginal, {});
@@ -125,7 +136,9 @@ bool AdoptMarginalLines(const std::vector<Line>& other, Detections* to) {
     const cv::Rect w = Window(q);
     const cv::Mat along = LineBands(w, {q});
     for (size_t i = 0; i < to->wrinkles_marginal.size(); ++i) {
-      if (used[i] || Covered(to->wrinkles_marginal[i], along, w) < 0.5) continue;
+      if (used[i] || Covered(to->wrinkles_marginal[i], along, w) < 0.5 ||
+          Covered(to->wrinkles_marginal[i], counted, frame) > kMaxOwnCover)
+        continue;
       used[i] = true;
       Line l = to->wrinkles_marginal[i];
       l.paired = true;

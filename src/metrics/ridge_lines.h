@@ -58,8 +58,8 @@ struct FoundLine {
 // min_length_px is dropped); passing pieces whose ends face each other are joined by the link
 // step.
 // `marginal` (optional, needs options.accept_relaxed): also the failed paths that pass the
-// relaxed tests (before any split in halves; not linked), with their centre lines. The lines
-// returned are the same either way.
+// relaxed tests (a half of a failed path only when the whole was not marginal; not linked),
+// with their centre lines. The lines returned are the same either way.
 std::vector<FoundLine> FindLines(const cv::Mat& log_image, double log_offset, const cv::Mat& roi,
                                  const LineSearchOptions& options,
                                  std::vector<FoundLine>* marginal = nullptr);

@@ -112,12 +112,29 @@ TEST(PoresPairingTest, NearThresholdPoresCountInBothPhotosGonePoresInNeither) {
               1e-9);
 }
 
-TEST(PoresPairingTest, PairingIsSymmetricAndIdempotentOnIdenticalPhotos) {
-  const std::vector<Disc> discs = {{60.2, 60.3, 3.0, 0.30}, {160.4, 59.8, 3.0, 0.05}};
-  MetricsResult a = AnalyzeDiscs(discs, true), b = AnalyzeDiscs(discs, true);
-  PairPores(&a, &b);
-  EXPECT_EQ(a.pores.count, 1);  // the marginal pore has no counted partner: not counted
-  EXPECT_EQ(b.pores.count, 1);
+TEST(PoresPairingTest, PairingIsSymmetricInItsArguments) {
+  // One photo: A clear, B marginal; the other: A marginal, B clear. Each adopts the other's.
+  const std::vector<Disc> one = {{60.2, 60.3, 3.0, 0.30}, {160.4, 59.8, 3.0, 0.05}};
+  const std::vector<Disc> two = {{60.2, 60.3, 3.0, 0.05}, {160.4, 59.8, 3.0, 0.30}};
+  MetricsResult a1 = AnalyzeDiscs(one, true), b1 = AnalyzeDiscs(two, true);
+  MetricsResult a2 = a1, b2 = b1;
+  PairPores(&a1, &b1);
+  PairPores(&b2, &a2);  // swapped
+  EXPECT_EQ(a1.pores.count, 2);
+  EXPECT_EQ(b1.pores.count, 2);
+  EXPECT_EQ(a2.pores.count, a1.pores.count);
+  EXPECT_EQ(b2.pores.count, b1.pores.count);
+  EXPECT_EQ(a2.pores.mean_diameter_px, a1.pores.mean_diameter_px);
+  EXPECT_EQ(b2.pores.mean_diameter_px, b1.pores.mean_diameter_px);
+  // The marginal lists are consumed: a second call adds nothing.
+  PairPores(&a1, &b1);
+  EXPECT_EQ(a1.pores.count, 2);
+  EXPECT_EQ(b1.pores.count, 2);
+  // Identical photos: the marginal pore has no counted partner anywhere, not counted.
+  MetricsResult c = AnalyzeDiscs(one, true), d = AnalyzeDiscs(one, true);
+  PairPores(&c, &d);
+  EXPECT_EQ(c.pores.count, 1);
+  EXPECT_EQ(d.pores.count, 1);
 }
 
 // A straight line from (x0, y) to (x1, y), one centre point per px.
@@ -170,6 +187,17 @@ TEST(WrinklesPairingTest, AMarginalLineAlongTheOtherPhotosLineIsCounted) {
   EXPECT_NEAR(after.wrinkles.area_fraction, (280 * 4 + 190 * 3 + 110 * 4) / 120000.0, 1e-12);
   ASSERT_TRUE(after.wrinkles.length_density_mm_per_cm2.has_value());
   EXPECT_NEAR(*after.wrinkles.length_density_mm_per_cm2, (580.0 / 20.0) / 3.0, 1e-9);  // 3 cm^2
+}
+
+// A marginal path can hold a counted half of itself (FindLines judges failed paths again in
+// halves): adopting it would count that stretch twice.
+TEST(WrinklesPairingTest, AMarginalLineOverItsOwnCountedPieceIsNotAdopted) {
+  MetricsResult before = Lines({Horizontal(0, 200, 50, 4, 0.10)}, {});
+  MetricsResult after = Lines({Horizontal(0, 50, 50, 4, 0.10)}, {Horizontal(0, 200, 50, 4, 0.035)});
+  PairWrinkles(&before, &after);
+  EXPECT_EQ(after.wrinkles.count, 1);
+  EXPECT_EQ(after.wrinkles.length_px, 50.0);
+  EXPECT_EQ(before.wrinkles.count, 1);
 }
 
 TEST(WrinklesPairingTest, MarginalLinesOfBothPhotosAloneCountNowhere) {

@@ -88,8 +88,10 @@ struct Scar {
   double area_px, contrast;
 };
 struct Line {
-  std::vector<cv::Point2d> polyline;     // centre line, px
-  double length_px, width_px, contrast;  // px, px (FWHM), Weber (> 0 = darker for wrinkles)
+  std::vector<cv::Point2d> polyline;  // centre line, px
+  // px, px (FWHM), Weber: wrinkles > 0 = darker; stretch marks the profile's contrast, > 0 =
+  // lighter
+  double length_px, width_px, contrast;
   // compare only (wrinkles): counted because the other session's photo has a counted line
   // along it while this photo's passes only the relaxed tests (PairWrinkles).
   bool paired = false;
@@ -102,7 +104,8 @@ struct Detections {
   // AnalyzeExtras::marginal asks, for PairPores. Not written to the detections JSON.
   std::vector<Pore> pores_marginal;
   // Wrinkles that pass only the depth and significance tests relaxed by kPairedLineRelax
-  // (failed paths of the line search, before any split in halves), for PairWrinkles.
+  // (failed skeleton paths of the line search; a half of a failed path only when the whole
+  // was not marginal), for PairWrinkles.
   std::vector<Line> wrinkles_marginal;
   std::vector<Scar> scars;
   std::vector<Line> wrinkles, striae;
@@ -254,10 +257,11 @@ constexpr double kPairedLineRelax = 0.75;
 
 // Wrinkles paired across two photos of the same skin in one frame, as PairPores: a marginal
 // line of one photo is counted (Line::paired) when at least half of its centre points lie
-// within the band of a counted line of the other photo (max(2 px, half its width) either side)
-// that this photo's counted lines cover for less than half; each result's WrinkleMetrics is
-// recomputed. Both results must come from Analyze with AnalyzeExtras::marginal; their
-// wrinkles_marginal are consumed (cleared).
+// within the band of a counted line of the other photo (ceil(max(2 px, half its width)) either
+// side of its rounded centre points) that this photo's counted lines cover for less than half,
+// and at most 10 % of them on this photo's own counted lines (a marginal path may hold a
+// counted half of itself); each result's WrinkleMetrics is recomputed. Both results must come from
+// Analyze with AnalyzeExtras::marginal; their wrinkles_marginal are consumed (cleared).
 void PairWrinkles(MetricsResult* before, MetricsResult* after);
 
 // WrinkleMetrics of a list of lines (docs/metrics.md) over roi_area_px at px_per_mm.
