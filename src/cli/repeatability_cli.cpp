@@ -173,6 +173,7 @@ int RunRepeatability(const std::vector<std::string>& args) {
   metrics::AnalyzeExtras extras;
   extras.tiles = compare::ChangeStatsTiles(ref.size(), options.mm_per_px, mo, cso);
   extras.measure_texture = false;  // measured below, on the texture warp and region
+  extras.marginal = true;          // pores and wrinkles paired with the reference, as compare
   // values[key][photo] (whole region) and tile values[key][tile][photo].
   std::map<std::string, std::vector<double>> values;
   // Tiles keyed by grid cell (row * columns + column), so that the photos' tiles match.
@@ -201,6 +202,10 @@ int RunRepeatability(const std::vector<std::string>& args) {
     compare::SessionMetrics s;
     s.before = reference;
     s.after = std::move(measured);
+    // As compare measures a pair: each photo's pores and wrinkles paired with the reference's
+    // (the reference's own values: paired with the second photo, taken at i == 1).
+    metrics::PairPores(&s.before, &s.after);
+    metrics::PairWrinkles(&s.before, &s.after);
     s.region = region;
     s.aligned_after = w.aligned;
     s.texture_after = w.texture;
