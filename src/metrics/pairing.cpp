@@ -43,9 +43,11 @@ class RowIndex {
   double reach_ = 0;
 };
 
-// Appends to to->pores the marginal pores of `to` at a counted pore of `other` that no counted
-// pore of `to` matches (each marginal pore adopted once); returns whether any was added.
-bool AdoptMarginal(const std::vector<Pore>& other, Detections* to) {
+// Appends to the pores of `r` its marginal pores at a counted pore of `other` that no counted
+// pore of `r` matches (each marginal pore adopted once), consumes its marginal pores and
+// recomputes its PoreMetrics when any was added.
+void AdoptMarginal(const std::vector<Pore>& other, MetricsResult* r) {
+  Detections* to = &r->detections;
   const std::vector<Pore> counted = to->pores;
   const RowIndex counted_index(counted), marginal_index(to->pores_marginal);
   std::vector<bool> used(to->pores_marginal.size(), false);
@@ -67,7 +69,11 @@ bool AdoptMarginal(const std::vector<Pore>& other, Detections* to) {
       return true;
     });
   }
-  return to->pores.size() > counted.size();
+  const bool added = to->pores.size() > counted.size();
+  to->pores_marginal.clear();
+  to->pores_marginal.shrink_to_fit();
+  if (added)
+    r->pores = PoreMetricsOf(to->pores, r->roi_area_px, r->px_per_mm, r->scale_known, r->effective);
 }
 
 // A marginal line lying on this photo's counted lines for more than this fraction of its centre
@@ -112,40 +118,47 @@ cv::Rect Window(const Line& l) {
   return {left, top, cvCeil(x1) + m - left + 1, cvCeil(y1) + m - top + 1};
 }
 
-// The window holding every line of both lists.
-cv::Rect Frame(const std::vector<Line>& a, const std::vector<Line>& b) {
+// The window holding every line of a list (empty for none).
+cv::Rect Frame(const std::vector<Line>& lines) {
   cv::Rect r;
-  for (const auto* list : {&a, &b})
-    for (const Line& l : *list)
-      if (!l.polyline.empty()) r = r.empty() ? Window(l) : (r | Window(l));
+  for (const Line& l : lines)
+    if (!l.polyline.empty()) r = r.empty() ? Window(l) : (r | Window(l));
   return r;
 }
 
-// Appends to to->wrinkles the marginal lines of `to` along a counted line of `other` that the
-// counted lines of `to` cover for less than half, each lying for at most kMaxOwnCover on the
-// counted lines of `to` (a marginal path can hold a counted half of itself: adopting it would
-// count that stretch twice); returns whether any was added.
-bool AdoptMarginalLines(const std::vector<Line>& other, Detections* to) {
-  if (to->wrinkles_marginal.empty() || other.empty()) return false;
-  const cv::Rect frame = Frame(other, to->wrinkles) | Frame(to->wrinkles_marginal, {});
-  const cv::Mat counted = LineBands(frame, to->wrinkles);
+// Appends to the wrinkles of `r` its marginal lines along a counted line of `other` that the
+// counted lines of `r` cover for less than half, each lying for at most kMaxOwnCover on the
+// counted lines of `r` (a marginal path can hold a counted half of itself: adopting it would
+// count that stretch twice); consumes its marginal lines and recomputes its WrinkleMetrics when
+// any was added.
+void AdoptMarginalLines(const std::vector<Line>& other, MetricsResult* r) {
+  Detections* to = &r->detections;
   const size_t n0 = to->wrinkles.size();
-  std::vector<bool> used(to->wrinkles_marginal.size(), false);
-  for (const Line& q : other) {
-    if (q.polyline.empty() || Covered(q, counted, frame) >= 0.5) continue;
-    const cv::Rect w = Window(q);
-    const cv::Mat along = LineBands(w, {q});
-    for (size_t i = 0; i < to->wrinkles_marginal.size(); ++i) {
-      if (used[i] || Covered(to->wrinkles_marginal[i], along, w) < 0.5 ||
-          Covered(to->wrinkles_marginal[i], counted, frame) > kMaxOwnCover)
-        continue;
-      used[i] = true;
-      Line l = to->wrinkles_marginal[i];
-      l.paired = true;
-      to->wrinkles.push_back(std::move(l));
+  if (!other.empty() && !to->wrinkles_marginal.empty()) {
+    // Outside this window no counted band lies: a point there is not covered.
+    const cv::Rect frame = Frame(other) | Frame(to->wrinkles);
+    const cv::Mat counted = LineBands(frame, to->wrinkles);
+    std::vector<bool> used(to->wrinkles_marginal.size(), false);
+    for (const Line& q : other) {
+      if (q.polyline.empty() || Covered(q, counted, frame) >= 0.5) continue;
+      const cv::Rect w = Window(q);
+      const cv::Mat along = LineBands(w, {q});
+      for (size_t i = 0; i < to->wrinkles_marginal.size(); ++i) {
+        if (used[i] || Covered(to->wrinkles_marginal[i], along, w) < 0.5 ||
+            Covered(to->wrinkles_marginal[i], counted, frame) > kMaxOwnCover)
+          continue;
+        used[i] = true;
+        Line l = to->wrinkles_marginal[i];
+        l.paired = true;
+        to->wrinkles.push_back(std::move(l));
+      }
     }
   }
-  return to->wrinkles.size() > n0;
+  const bool added = to->wrinkles.size() > n0;
+  to->wrinkles_marginal.clear();
+  to->wrinkles_marginal.shrink_to_fit();
+  if (added)
+    r->wrinkles = WrinkleMetricsOf(to->wrinkles, r->roi_area_px, r->px_per_mm, r->scale_known);
 }
 
 }  // namespace
@@ -153,34 +166,14 @@ bool AdoptMarginalLines(const std::vector<Line>& other, Detections* to) {
 void PairPores(MetricsResult* before, MetricsResult* after) {
   // Each side adopts at the other's own counted pores (not at the ones it adopted).
   const std::vector<Pore> before_own = before->detections.pores;
-  const bool b = AdoptMarginal(after->detections.pores, &before->detections);
-  const bool a = AdoptMarginal(before_own, &after->detections);
-  for (MetricsResult* r : {before, after}) {
-    r->detections.pores_marginal.clear();
-    r->detections.pores_marginal.shrink_to_fit();
-  }
-  if (b)
-    before->pores = PoreMetricsOf(before->detections.pores, before->roi_area_px, before->px_per_mm,
-                                  before->scale_known, before->effective);
-  if (a)
-    after->pores = PoreMetricsOf(after->detections.pores, after->roi_area_px, after->px_per_mm,
-                                 after->scale_known, after->effective);
+  AdoptMarginal(after->detections.pores, before);
+  AdoptMarginal(before_own, after);
 }
 
 void PairWrinkles(MetricsResult* before, MetricsResult* after) {
   const std::vector<Line> before_own = before->detections.wrinkles;
-  const bool b = AdoptMarginalLines(after->detections.wrinkles, &before->detections);
-  const bool a = AdoptMarginalLines(before_own, &after->detections);
-  for (MetricsResult* r : {before, after}) {
-    r->detections.wrinkles_marginal.clear();
-    r->detections.wrinkles_marginal.shrink_to_fit();
-  }
-  if (b)
-    before->wrinkles = WrinkleMetricsOf(before->detections.wrinkles, before->roi_area_px,
-                                        before->px_per_mm, before->scale_known);
-  if (a)
-    after->wrinkles = WrinkleMetricsOf(after->detections.wrinkles, after->roi_area_px,
-                                       after->px_per_mm, after->scale_known);
+  AdoptMarginalLines(after->detections.wrinkles, before);
+  AdoptMarginalLines(before_own, after);
 }
 
 }  // namespace skintrack::metrics

@@ -122,21 +122,20 @@ Status MeasureWrinkles(const Context& ctx, const MetricsOptions& o, WrinkleMetri
   }
 
   const double min_bend_radius = ctx.Px(kMinBendRadiusMm);
-  std::vector<FoundLine> marginal_found;
-  std::vector<Line> lines;
-  for (int pass = 0; pass < 2; ++pass) {
-    std::vector<FoundLine> found = pass == 0
-                                       ? FindLines(log_y, kLineLogOffset, ctx.roi, s,
-                                                   marginal != nullptr ? &marginal_found : nullptr)
-                                       : std::move(marginal_found);
-    std::vector<Line>* to = pass == 0 ? &lines : marginal;
-    if (to == nullptr) break;
+  // The found lines that are not rims of dark patches, as Lines (depth: Weber darkness).
+  auto keep = [&](std::vector<FoundLine>& found, std::vector<Line>* to) {
     for (FoundLine& f : found) {
       if (IsRim(f.centre, min_bend_radius, std::max(2.0, ctx.Px(0.25)))) continue;
       to->push_back(
           Line{std::move(f.centre), f.length_px, f.profile.width_px, -f.profile.contrast});
     }
-  }
+  };
+  std::vector<FoundLine> marginal_found;
+  std::vector<FoundLine> found =
+      FindLines(log_y, kLineLogOffset, ctx.roi, s, marginal != nullptr ? &marginal_found : nullptr);
+  std::vector<Line> lines;
+  keep(found, &lines);
+  if (marginal != nullptr) keep(marginal_found, marginal);
   *out = WrinkleMetricsOf(lines, ctx.roi_area_px, ctx.px_per_mm, ctx.scale_known);
   if (detections != nullptr) *detections = std::move(lines);
   return Status::Ok();
