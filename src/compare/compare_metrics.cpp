@@ -209,6 +209,10 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
   // texture, whose micro_relief leaves out each photo's own detections).
   metrics::PairPores(&out->before, &out->after);
   metrics::PairWrinkles(&out->before, &out->after);
+  // Then the stretches of counted lines the other photo's line search did not follow, measured
+  // along them in that photo.
+  SKINTRACK_RETURN_IF_ERROR(
+      metrics::GuideWrinkles(before, out->aligned_after, out->region, &out->before, &out->after));
   // Hair is reported per session over the common region (before it was removed).
   const int n = cv::countNonZero(region);
   for (int i = 0; i < 2; ++i) {

@@ -55,6 +55,16 @@ cv::Mat LineBandMask(cv::Size size, const std::vector<Line>& lines, double margi
 // (Detections::wrinkles_marginal); the counted lines are the same either way.
 Status MeasureWrinkles(const Context& ctx, const MetricsOptions& o, WrinkleMetrics* out,
                        std::vector<Line>* detections, std::vector<Line>* marginal = nullptr);
+// The wrinkle family test on a measured cross-profile (ridge_profile.h) of a line of length_px:
+// darker by relax x wrinkle_min_contrast or more (relax < 1: marginal and guided lines), not an
+// edge (asymmetry), elongated (length >= 8 x width), not hair (dark and as narrow as a hair at
+// px_per_mm).
+struct ProfileResult;  // metrics/ridge_profile.h
+bool AcceptWrinkleProfile(const ProfileResult& p, double length_px, double relax,
+                          const MetricsOptions& o, double px_per_mm);
+// Wrinkles shorter than this (mm) need a proportionally higher significance (x sqrt(this /
+// length); LineSearchOptions::significance_length_px).
+inline constexpr double kWrinkleSignificanceLengthMm = 8.0;
 Status MeasureStriae(const Context& ctx, const MetricsOptions& o, StriaeMetrics* out,
                      std::vector<Line>* detections);
 // Redness and tone in one pass over the image. `tiles` (optional): when

@@ -3,10 +3,16 @@
 #include <algorithm>
 #include <cmath>
 #include <opencv2/imgproc.hpp>
+#include <optional>
 #include <utility>
 #include <vector>
 
+#include "metrics/families.h"
+#include "metrics/ridge_lines.h"
+#include "metrics/ridge_profile.h"
+#include "skintrack/core/image.h"
 #include "skintrack/metrics/metrics.h"
+#include "skintrack/photometric/color.h"
 
 namespace skintrack::metrics {
 namespace {
@@ -161,7 +167,160 @@ void AdoptMarginalLines(const std::vector<Line>& other, MetricsResult* r) {
     r->wrinkles = WrinkleMetricsOf(to->wrinkles, r->roi_area_px, r->px_per_mm, r->scale_known);
 }
 
+// --- Guided wrinkles (GuideWrinkles) ---
+
+// As LineSearchOptions' defaults for wrinkles: the reported profile leaves out this fraction at
+// each end of a line; side windows start at side_start x the width.
+constexpr double kCentralFraction = 0.15;
+constexpr double kSideStart = 1.6;
+// Normals from the chord between the points this many before and after.
+constexpr size_t kTangentReach = 3;
+
+// Index ranges [first, second) of the maximal stretches of centre points of `l` outside `band`
+// (a window at `frame`).
+std::vector<std::pair<size_t, size_t>> UncoveredStretches(const Line& l, const cv::Mat& band,
+                                                          cv::Rect frame) {
+  std::vector<std::pair<size_t, size_t>> out;
+  size_t start = 0;
+  bool open = false;
+  for (size_t i = 0; i <= l.polyline.size(); ++i) {
+    bool covered = true;
+    if (i < l.polyline.size()) {
+      const cv::Point q(cvRound(l.polyline[i].x) - frame.x, cvRound(l.polyline[i].y) - frame.y);
+      covered =
+          q.x >= 0 && q.y >= 0 && q.x < band.cols && q.y < band.rows && band.at<uchar>(q) != 0;
+    }
+    if (!covered && !open) start = i, open = true;
+    if (covered && open) out.emplace_back(start, i), open = false;
+  }
+  return out;
+}
+
+// The cross-profile of the stretch [a, b) of `guide` in `image` (internal form, the frame of the
+// guide), leaving out samples outside `region`; its length in *length_px. ok == false when the
+// stretch is too short to measure.
+internal::ProfileResult ProfileAlong(const cv::Mat& image, const cv::Mat& region, const Line& guide,
+                                     size_t a, size_t b, double min_length_px, double* length_px) {
+  const std::vector<cv::Point2d>& pts = guide.polyline;
+  double length = 0.0;
+  for (size_t i = a + 1; i < b; ++i) length += cv::norm(pts[i] - pts[i - 1]);
+  *length_px = length;
+  if (b - a < 3 || length < std::max(1.0, min_length_px)) return {};
+  // The window the profiles read: the stretch and side windows for a width of up to twice the
+  // guide's (the profile's passes move the side windows with the measured width).
+  const int margin =
+      static_cast<int>(std::ceil(2.0 * (kSideStart + 1.0) * std::max(2.0, 2.0 * guide.width_px))) +
+      4;
+  double x0 = 1e300, y0 = 1e300, x1 = -1e300, y1 = -1e300;
+  for (size_t i = a; i < b; ++i)
+    x0 = std::min(x0, pts[i].x), y0 = std::min(y0, pts[i].y), x1 = std::max(x1, pts[i].x),
+    y1 = std::max(y1, pts[i].y);
+  const cv::Rect window =
+      cv::Rect(cvFloor(x0) - margin, cvFloor(y0) - margin, cvCeil(x1 - x0) + 2 * margin + 1,
+               cvCeil(y1 - y0) + 2 * margin + 1) &
+      cv::Rect(0, 0, image.cols, image.rows);
+  if (window.empty()) return {};
+  cv::Mat log_y = image.type() == CV_32FC1 ? image(window).clone()
+                                           : photometric::SrgbToLinearLuminance(image(window));
+  cv::add(log_y, cv::Scalar(internal::kLineLogOffset), log_y);
+  cv::log(log_y, log_y);
+  const cv::Mat exclude = region(window) == 0;
+  const size_t cut = static_cast<size_t>(kCentralFraction * static_cast<double>(b - a));
+  std::vector<internal::ProfileSample> samples;
+  for (size_t i = a + cut; i < b - cut; ++i) {
+    const cv::Point2d t = pts[std::min(pts.size() - 1, i + kTangentReach)] -
+                          pts[i >= kTangentReach ? i - kTangentReach : 0];
+    const double n = cv::norm(t);
+    if (n <= 0.0) continue;
+    samples.push_back({pts[i] - cv::Point2d(window.x, window.y), cv::Point2d(-t.y / n, t.x / n)});
+  }
+  if (samples.size() < 3) return {};
+  return internal::MeasureProfile(log_y, internal::kLineLogOffset, samples, guide.width_px,
+                                  kSideStart, exclude);
+}
+
+double Significance(const internal::ProfileResult& p) {
+  return p.ok && p.std_error > 0.0 ? std::abs(std::log1p(p.contrast)) / p.std_error : 0.0;
+}
+
+// The stretch [a, b) of `guide` (a counted line of `guide_image`) as a Line of `image` (both
+// internal form, one frame) when its cross-profile there passes the wrinkle tests relaxed by
+// kPairedLineRelax, with a significance of at least kPairedLineRelax x the lower of what a line
+// of its length needs and what the same measurement reads in `guide_image` (the line search
+// measures its own paths a little differently: its lines read 0.5-3 x their need along their
+// smoothed centre lines); else nothing.
+std::optional<Line> MeasureAlong(const cv::Mat& image, const cv::Mat& guide_image,
+                                 const cv::Mat& region, const Line& guide, size_t a, size_t b,
+                                 const MetricsOptions& o, double px_per_mm) {
+  double length = 0.0;
+  const double min_length = o.wrinkle_min_length_mm * px_per_mm;
+  const internal::ProfileResult p = ProfileAlong(image, region, guide, a, b, min_length, &length);
+  if (!internal::AcceptWrinkleProfile(p, length, kPairedLineRelax, o, px_per_mm)) return {};
+  const internal::ProfileResult q =
+      ProfileAlong(guide_image, region, guide, a, b, min_length, &length);
+  const double need =
+      internal::kMinLineSignificance *
+      std::sqrt(std::max(1.0, internal::kWrinkleSignificanceLengthMm * px_per_mm / length));
+  if (Significance(p) < kPairedLineRelax * std::min(need, Significance(q))) return {};
+  return Line{std::vector<cv::Point2d>(guide.polyline.begin() + static_cast<long>(a),
+                                       guide.polyline.begin() + static_cast<long>(b)),
+              length, p.width_px, -p.contrast, true};
+}
+
+// Adds to the wrinkles of `r` (measured on `image`) the stretches of `guides` that its counted
+// lines do not cover and that pass MeasureAlong; recomputes its WrinkleMetrics when any was.
+void AdoptGuided(const std::vector<Line>& guides, const cv::Mat& guide_image, const cv::Mat& image,
+                 const cv::Mat& region, MetricsResult* r) {
+  std::vector<Line>& lines = r->detections.wrinkles;
+  const cv::Rect frame = Frame(guides) | Frame(lines);
+  if (guides.empty() || frame.empty()) return;
+  cv::Mat counted = LineBands(frame, lines);
+  bool added = false;
+  for (const Line& g : guides) {
+    const std::vector<std::pair<size_t, size_t>> stretches = UncoveredStretches(g, counted, frame);
+    // A new wrinkle only when no counted line of this photo follows any of the guide.
+    bool counts = stretches.size() == 1 && stretches[0].first == 0 &&
+                  stretches[0].second == g.polyline.size();
+    for (const auto& [a, b] : stretches) {
+      std::optional<Line> l =
+          MeasureAlong(image, guide_image, region, g, a, b, r->effective, r->px_per_mm);
+      if (!l) continue;
+      l->extends = !counts;
+      counts = false;                     // the guide's other stretches extend this one
+      counted |= LineBands(frame, {*l});  // a crossing guide does not adopt it twice
+      lines.push_back(std::move(*l));
+      added = true;
+    }
+  }
+  if (added) r->wrinkles = WrinkleMetricsOf(lines, r->roi_area_px, r->px_per_mm, r->scale_known);
+}
+
 }  // namespace
+
+Status GuideWrinkles(const cv::Mat& before, const cv::Mat& after, const cv::Mat& region,
+                     MetricsResult* before_result, MetricsResult* after_result) {
+  if (before_result == nullptr || after_result == nullptr)
+    return Status::InvalidArgument("GuideWrinkles: a result is null");
+  for (const cv::Mat* m : {&before, &after}) {
+    SKINTRACK_RETURN_IF_ERROR(
+        CheckImage(*m, m->type() == CV_32FC1 ? CV_32FC1 : kImageType, 1,
+                   m == &before ? "GuideWrinkles: before" : "GuideWrinkles: after"));
+  }
+  if (after.size() != before.size() || region.type() != CV_8UC1 || region.size() != before.size())
+    return Status::InvalidArgument(
+        "GuideWrinkles: after and region (CV_8UC1) must be of the before photo's size");
+  // Each photo is guided by the other's own counted lines (not by the ones it adopted).
+  auto own = [](const MetricsResult& r) {
+    std::vector<Line> v;
+    for (const Line& l : r.detections.wrinkles)
+      if (!l.paired) v.push_back(l);
+    return v;
+  };
+  const std::vector<Line> before_own = own(*before_result), after_own = own(*after_result);
+  AdoptGuided(after_own, after, before, region, before_result);
+  AdoptGuided(before_own, before, after, region, after_result);
+  return Status::Ok();
+}
 
 void PairPores(MetricsResult* before, MetricsResult* after) {
   // Each side adopts at the other's own counted pores (not at the ones it adopted).

@@ -29,8 +29,6 @@ constexpr double kTurnPerPx = 1.5;        // tracking: max turn, degrees per px 
 constexpr double kMinBranchPx = 10.0;     // shorter branches are not tested on their own
 constexpr int kSmooth = 4;                // centre line: +-points averaged
 constexpr double kMaxLinkTurnDeg = 35.0;  // fragments joined when their ends face each other
-// A line must stand out of the texture: |log contrast| >= this x its standard error.
-constexpr double kMinSignificance = 6.0;
 
 // Moves every sample to the midpoint of the half-contrast crossings of the median profile of its
 // +-k neighbours (a flat-topped band's Hessian maximum wanders with the texture), then smooths
@@ -209,7 +207,7 @@ std::vector<FoundLine> FindLines(const cv::Mat& log_image, double log_offset, co
   // Significance a path needs against the texture: log contrast / its standard error, more for
   // short lines (many more chance alignments of the texture are short than long).
   auto need_for = [&](const RidgeComponent& c) {
-    return kMinSignificance * std::sqrt(std::max(1.0, o.significance_length_px / c.length_px));
+    return kMinLineSignificance * std::sqrt(std::max(1.0, o.significance_length_px / c.length_px));
   };
   // Skeletons are measured in parallel, the lines collected in skeleton order (deterministic).
   std::vector<std::vector<FoundLine>> per(skeletons.size()), per_marginal(skeletons.size());

@@ -15,6 +15,9 @@ namespace skintrack::metrics::internal {
 // The offset of the log image the line families search, log(Y + kLineLogOffset): a bounded
 // response in the darkest pixels (wrinkles, stretch marks).
 inline constexpr double kLineLogOffset = 0.01;
+// A line must stand out of the texture: |log contrast| >= this x its standard error (x
+// sqrt(significance_length_px / length) for shorter lines).
+inline constexpr double kMinLineSignificance = 6.0;
 
 struct LineSearchOptions {
   Polarity polarity = Polarity::kDark;

@@ -71,6 +71,14 @@ bool IsRim(const std::vector<cv::Point2d>& line, double min_radius_px, double st
 
 }  // namespace
 
+bool AcceptWrinkleProfile(const ProfileResult& p, double length_px, double relax,
+                          const MetricsOptions& o, double px_per_mm) {
+  const double depth = -p.contrast;  // Weber darkness
+  if (!p.ok || depth < relax * o.wrinkle_min_contrast || p.asymmetry > kMaxAsymmetry) return false;
+  if (length_px < kMinElongation * p.width_px) return false;
+  return !(depth >= kHairDarkness && p.width_px <= o.hair.max_width_mm * px_per_mm);
+}
+
 Status MeasureWrinkles(const Context& ctx, const MetricsOptions& o, WrinkleMetrics* out,
                        std::vector<Line>* detections, std::vector<Line>* marginal) {
   *out = WrinkleMetrics();
@@ -103,15 +111,9 @@ Status MeasureWrinkles(const Context& ctx, const MetricsOptions& o, WrinkleMetri
   s.step_px = std::max(1.0, ctx.Px(0.1));
   s.seed_block_px = std::max(3.0, ctx.Px(0.3));
   s.link_gap_px = ctx.Px(1.5);
-  s.significance_length_px = ctx.Px(8.0);
-  const double hair_width = ctx.Px(o.hair.max_width_mm);
-  // The family test; relax < 1 lowers the depth it needs (marginal lines, PairWrinkles).
+  s.significance_length_px = ctx.Px(kWrinkleSignificanceLengthMm);
   auto accept = [&](const ProfileResult& p, double length, double relax) {
-    const double depth = -p.contrast;  // Weber darkness
-    if (!p.ok || depth < relax * o.wrinkle_min_contrast || p.asymmetry > kMaxAsymmetry)
-      return false;
-    if (length < kMinElongation * p.width_px) return false;
-    return !(depth >= kHairDarkness && p.width_px <= hair_width);
+    return AcceptWrinkleProfile(p, length, relax, o, ctx.px_per_mm);
   };
   s.accept = [&](const ProfileResult& p, double length) { return accept(p, length, 1.0); };
   if (marginal != nullptr) {
@@ -155,7 +157,8 @@ WrinkleMetrics WrinkleMetricsOf(const std::vector<Line>& lines, long long roi_ar
     width_sum += l.width_px * l.length_px;
     area += l.width_px * l.length_px;
   }
-  out.count = static_cast<int>(lines.size());
+  out.count = static_cast<int>(
+      std::count_if(lines.begin(), lines.end(), [](const Line& l) { return !l.extends; }));
   out.length_px = len_sum;
   if (len_sum > 0.0) out.mean_depth = depth_sum / len_sum;
   if (roi_area_px > 0) out.area_fraction = std::min(1.0, area / static_cast<double>(roi_area_px));

@@ -166,7 +166,8 @@ json DetectionsToJson(const metrics::Detections& d) {
                       {"length_px", l.length_px},
                       {"width_px", l.width_px},
                       {"contrast", l.contrast},
-                      {"paired", l.paired}});
+                      {"paired", l.paired},
+                      {"extends", l.extends}});
   };
   lines(d.wrinkles, &wrinkles);
   lines(d.striae, &striae);

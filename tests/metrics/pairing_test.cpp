@@ -1,7 +1,8 @@
 // Detections paired across two photos of the same skin. Pores (metrics::PairPores) on synthetic
 // discs with hand-set darkness: 0.30 (counted), 0.05 (between the relaxed gate 0.75 x 0.06 -
 // 0.005 = 0.04 and the full gate 0.06 - 0.005 = 0.055: marginal), 0.03 (below both: nothing).
-// Wrinkles (metrics::PairWrinkles) on hand-made line lists (pure geometry).
+// Wrinkles (metrics::PairWrinkles) on hand-made line lists (pure geometry); guided wrinkles
+// (metrics::GuideWrinkles) on synthetic photos with a valley of known depth and width.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -207,6 +208,83 @@ TEST(WrinklesPairingTest, MarginalLinesOfBothPhotosAloneCountNowhere) {
   EXPECT_EQ(before.wrinkles.count, 0);
   EXPECT_EQ(after.wrinkles.count, 0);
   EXPECT_EQ(after.wrinkles.length_px, 0.0);
+}
+
+// Guided wrinkles (GuideWrinkles) on synthetic photos: grey linear luminance 0.35 with a
+// horizontal Gaussian valley (sd 2 px, Weber depth `depth`) along y = 100, x 40-360, and a
+// faint deterministic texture (so that the profile's standard error is not zero).
+cv::Mat ValleyPhoto(double depth) {
+  cv::Mat1f y(200, 400);
+  for (int r = 0; r < y.rows; ++r)
+    for (int c = 0; c < y.cols; ++c) {
+      const double along = c >= 40 && c <= 360 ? 1.0 : 0.0;
+      const double valley = depth * along * std::exp(-0.5 * (r - 100.0) * (r - 100.0) / 4.0);
+      const double texture = 0.004 * std::sin(0.9 * c + 1.7 * r) * std::cos(0.37 * r - 0.61 * c);
+      y(r, c) = static_cast<float>(0.35 * (1.0 - valley) * (1.0 + texture));
+    }
+  return internal::test::GreyImage(y);
+}
+
+MetricsResult GuidedResult(std::vector<Line> counted) {
+  MetricsResult r = Lines(std::move(counted), {});
+  r.roi_area_px = 400 * 200;
+  return r;
+}
+
+const cv::Mat kAll(200, 400, CV_8UC1, cv::Scalar(255));
+
+TEST(WrinklesGuidedTest, ALineTheOtherPhotosSearchMissedIsMeasuredAlongItAndCounted) {
+  const cv::Mat photo = ValleyPhoto(0.10);
+  MetricsResult before = GuidedResult({Horizontal(45, 355, 100, 4.7, 0.10)});
+  MetricsResult after = GuidedResult({});
+  ASSERT_TRUE(GuideWrinkles(photo, photo, kAll, &before, &after).ok());
+  EXPECT_EQ(before.wrinkles.count, 1);  // the after photo had nothing to guide it
+  ASSERT_EQ(after.detections.wrinkles.size(), 1u);
+  const Line& l = after.detections.wrinkles[0];
+  EXPECT_TRUE(l.paired);
+  EXPECT_FALSE(l.extends);
+  EXPECT_EQ(after.wrinkles.count, 1);
+  EXPECT_NEAR(l.length_px, 310.0, 1e-9);  // the guide's stretch
+  // Its own measurement: Weber depth 0.10 at the centre, FWHM 2.355 x 2 px.
+  EXPECT_NEAR(l.contrast, 0.10, 0.01);
+  EXPECT_NEAR(l.width_px, 4.71, 0.5);
+  EXPECT_NEAR(after.wrinkles.length_px, 310.0, 1e-9);
+}
+
+TEST(WrinklesGuidedTest, ALineAbsentOrTooFaintInThePhotoIsNotCounted) {
+  MetricsResult before = GuidedResult({Horizontal(45, 355, 100, 4.7, 0.10)});
+  for (const double depth : {0.0, 0.02}) {  // 0.02 < 0.75 x wrinkle_min_contrast (0.04)
+    MetricsResult after = GuidedResult({});
+    ASSERT_TRUE(GuideWrinkles(ValleyPhoto(0.10), ValleyPhoto(depth), kAll, &before, &after).ok());
+    EXPECT_EQ(after.wrinkles.count, 0) << depth;
+    EXPECT_TRUE(after.detections.wrinkles.empty()) << depth;
+  }
+}
+
+TEST(WrinklesGuidedTest, TheRestOfALinePartlyFollowedExtendsItWithoutCountingAgain) {
+  const cv::Mat photo = ValleyPhoto(0.10);
+  MetricsResult before = GuidedResult({Horizontal(45, 355, 100, 4.7, 0.10)});
+  MetricsResult after = GuidedResult({Horizontal(45, 200, 100, 4.7, 0.10)});
+  ASSERT_TRUE(GuideWrinkles(photo, photo, kAll, &before, &after).ok());
+  ASSERT_EQ(after.detections.wrinkles.size(), 2u);
+  const Line& rest = after.detections.wrinkles[1];
+  EXPECT_TRUE(rest.paired);
+  EXPECT_TRUE(rest.extends);
+  EXPECT_GT(rest.polyline.front().x, 200.0);  // outside the band of the counted part
+  EXPECT_EQ(after.wrinkles.count, 1);
+  EXPECT_NEAR(after.wrinkles.length_px, 155.0 + rest.length_px, 1e-9);
+  EXPECT_GT(rest.length_px, 140.0);
+  // The before photo's line covers the after photo's own: nothing to adopt there.
+  EXPECT_EQ(before.detections.wrinkles.size(), 1u);
+}
+
+TEST(WrinklesGuidedTest, BadArgumentsAreErrors) {
+  const cv::Mat photo = ValleyPhoto(0.10);
+  MetricsResult a = GuidedResult({}), b = GuidedResult({});
+  EXPECT_FALSE(GuideWrinkles(photo, photo, kAll, nullptr, &b).ok());
+  EXPECT_FALSE(GuideWrinkles(photo, photo(cv::Rect(0, 0, 100, 100)), kAll, &a, &b).ok());
+  EXPECT_FALSE(GuideWrinkles(photo, photo, cv::Mat(), &a, &b).ok());
+  EXPECT_FALSE(GuideWrinkles(cv::Mat(), photo, kAll, &a, &b).ok());
 }
 
 }  // namespace

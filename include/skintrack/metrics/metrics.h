@@ -93,8 +93,12 @@ struct Line {
   // lighter
   double length_px, width_px, contrast;
   // compare only (wrinkles): counted because the other session's photo has a counted line
-  // along it while this photo's passes only the relaxed tests (PairWrinkles).
+  // along it while this photo's passes only the relaxed tests (PairWrinkles, GuideWrinkles).
   bool paired = false;
+  // compare only (wrinkles, GuideWrinkles): a stretch of a line of the other photo whose rest
+  // this photo's counted lines follow (or a second stretch of one line): it adds to the
+  // length, area and depth but is not another wrinkle in the count.
+  bool extends = false;
 };
 
 struct Detections {
@@ -263,6 +267,24 @@ constexpr double kPairedLineRelax = 0.75;
 // counted half of itself); each result's WrinkleMetrics is recomputed. Both results must come from
 // Analyze with AnalyzeExtras::marginal; their wrinkles_marginal are consumed (cleared).
 void PairWrinkles(MetricsResult* before, MetricsResult* after);
+
+// Wrinkles guided across two photos of the same skin in one frame (compare, after PairWrinkles;
+// docs/metrics.md, "Paired across sessions"). The line search of one photo can miss a line the
+// other's found (it follows faint lines from seeds and splits failed paths, and which seed
+// leads where changes with the capture), while the line's cross-profile reads the same in
+// both. So every stretch of a photo's own counted line (not Line::paired) that the other
+// photo's counted lines do not cover (centre points outside their bands), at least
+// wrinkle_min_length_mm long, is measured in the other photo along the same centre line (the
+// cross-profile of its central 70 % on ln(Y + 0.01), leaving out samples outside `region`)
+// and counted there (Line::paired, with that photo's own width and depth) when it passes the
+// wrinkle tests and the significance test relaxed by kPairedLineRelax. A line a treatment
+// removed does not pass them. `before`, `after`: the photos in internal form (CV_32FC3), or
+// their linear luminance (CV_32FC1, photometric::SrgbToLinearLuminance), in the frame of the
+// results; `region`: CV_8UC1 of their size, where both were measured. Each
+// result's WrinkleMetrics is recomputed. Errors: a null result, photos or region of the wrong
+// type or size.
+Status GuideWrinkles(const cv::Mat& before, const cv::Mat& after, const cv::Mat& region,
+                     MetricsResult* before_result, MetricsResult* after_result);
 
 // WrinkleMetrics of a list of lines (docs/metrics.md) over roi_area_px at px_per_mm.
 WrinkleMetrics WrinkleMetricsOf(const std::vector<Line>& lines, long long roi_area_px,
