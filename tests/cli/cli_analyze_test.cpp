@@ -145,6 +145,18 @@ TEST_F(CliAnalyzeTest, CompareMeasuresBothSessionsOverOneRegion) {
   const json d = json::parse(test::ReadFile(*dir_ + "/cdet.json"), nullptr, false);
   EXPECT_TRUE(d["before"]["pores"].is_array());
   EXPECT_TRUE(d["after"]["pores"].is_array());
+  // Each wrinkle says whether the other photo's lines paired or guided it in and whether it
+  // extends a counted line; the count leaves out the extensions.
+  EXPECT_FALSE(d["before"]["wrinkles"].empty());  // the phantom has wrinkles
+  for (const char* session : {"before", "after"}) {
+    int counted = 0;
+    for (const json& w : d[session]["wrinkles"]) {
+      ASSERT_TRUE(w["paired"].is_boolean()) << session;
+      ASSERT_TRUE(w["extends"].is_boolean()) << session;
+      counted += w["extends"].get<bool>() ? 0 : 1;
+    }
+    EXPECT_EQ(counted, j["metrics"][session]["wrinkles"]["count"].get<int>()) << session;
+  }
   for (const char* f : {"overlay_before.jpg", "overlay_after.jpg", "redness_map_before.jpg"})
     EXPECT_TRUE(fs::exists(out_dir + "/" + f)) << f;
   // --no-metrics: alignment only.
