@@ -212,7 +212,7 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
   // Then the stretches of counted lines the other photo's line search did not follow, measured
   // along them in that photo.
   SKINTRACK_RETURN_IF_ERROR(
-      metrics::GuideWrinkles(before, out->aligned_after, out->region, &out->before, &out->after));
+      metrics::GuideWrinkles(before_y, out->aligned_after, out->region, &out->before, &out->after));
   // Hair is reported per session over the common region (before it was removed).
   const int n = cv::countNonZero(region);
   for (int i = 0; i < 2; ++i) {

@@ -176,111 +176,134 @@ constexpr double kSideStart = 1.6;
 // Normals from the chord between the points this many before and after.
 constexpr size_t kTangentReach = 3;
 
-// Index ranges [first, second) of the maximal stretches of centre points of `l` outside `band`
-// (a window at `frame`).
+// Arc length (px) of the centre points [a, b) of a polyline.
+double ArcLength(const std::vector<cv::Point2d>& pts, size_t a, size_t b) {
+  double length = 0.0;
+  for (size_t i = a + 1; i < b; ++i) length += cv::norm(pts[i] - pts[i - 1]);
+  return length;
+}
+
+// The centre points of `l` against `band` (a window at `frame`): the index ranges [first,
+// second) of the maximal stretches outside it, and the arc length (px) of the longest run
+// inside it in *longest_covered_px.
 std::vector<std::pair<size_t, size_t>> UncoveredStretches(const Line& l, const cv::Mat& band,
-                                                          cv::Rect frame) {
+                                                          cv::Rect frame,
+                                                          double* longest_covered_px) {
   std::vector<std::pair<size_t, size_t>> out;
-  size_t start = 0;
-  bool open = false;
+  *longest_covered_px = 0.0;
+  size_t start = 0, covered_start = 0;
+  bool open = false, in_band = false;
   for (size_t i = 0; i <= l.polyline.size(); ++i) {
-    bool covered = true;
+    bool covered = false;
     if (i < l.polyline.size()) {
       const cv::Point q(cvRound(l.polyline[i].x) - frame.x, cvRound(l.polyline[i].y) - frame.y);
       covered =
           q.x >= 0 && q.y >= 0 && q.x < band.cols && q.y < band.rows && band.at<uchar>(q) != 0;
     }
-    if (!covered && !open) start = i, open = true;
-    if (covered && open) out.emplace_back(start, i), open = false;
+    const bool end = i == l.polyline.size();
+    if (!covered && !end && !open) start = i, open = true;
+    if ((covered || end) && open) out.emplace_back(start, i), open = false;
+    if (covered && !in_band) covered_start = i, in_band = true;
+    if ((!covered || end) && in_band) {
+      *longest_covered_px = std::max(*longest_covered_px, ArcLength(l.polyline, covered_start, i));
+      in_band = false;
+    }
   }
   return out;
 }
 
-// The cross-profile of the stretch [a, b) of `guide` in `image` (internal form, the frame of the
-// guide), leaving out samples outside `region`; its length in *length_px. ok == false when the
-// stretch is too short to measure.
+// The cross-profile of the stretch [a, b) of `guide` in `image` (internal form or linear
+// luminance, the frame of the guide): its central part, samples outside `region` left out
+// (nothing when fewer than half lie inside it). ok == false when there is nothing to measure.
 internal::ProfileResult ProfileAlong(const cv::Mat& image, const cv::Mat& region, const Line& guide,
-                                     size_t a, size_t b, double min_length_px, double* length_px) {
+                                     size_t a, size_t b) {
   const std::vector<cv::Point2d>& pts = guide.polyline;
-  double length = 0.0;
-  for (size_t i = a + 1; i < b; ++i) length += cv::norm(pts[i] - pts[i - 1]);
-  *length_px = length;
-  if (b - a < 3 || length < std::max(1.0, min_length_px)) return {};
-  // The window the profiles read: the stretch and side windows for a width of up to twice the
-  // guide's (the profile's passes move the side windows with the measured width).
+  if (b < a + 3) return {};
+  // The window the profiles read: the stretch and side windows (side_start x the width from
+  // the centre, a width long) for a measured width of up to twice the guide's.
   const int margin =
-      static_cast<int>(std::ceil(2.0 * (kSideStart + 1.0) * std::max(2.0, 2.0 * guide.width_px))) +
-      4;
+      static_cast<int>(std::ceil((kSideStart + 1.0) * 2.0 * std::max(2.0, guide.width_px))) + 4;
   double x0 = 1e300, y0 = 1e300, x1 = -1e300, y1 = -1e300;
-  for (size_t i = a; i < b; ++i)
-    x0 = std::min(x0, pts[i].x), y0 = std::min(y0, pts[i].y), x1 = std::max(x1, pts[i].x),
-    y1 = std::max(y1, pts[i].y);
+  for (size_t i = a; i < b; ++i) {
+    x0 = std::min(x0, pts[i].x), y0 = std::min(y0, pts[i].y);
+    x1 = std::max(x1, pts[i].x), y1 = std::max(y1, pts[i].y);
+  }
   const cv::Rect window =
       cv::Rect(cvFloor(x0) - margin, cvFloor(y0) - margin, cvCeil(x1 - x0) + 2 * margin + 1,
                cvCeil(y1 - y0) + 2 * margin + 1) &
       cv::Rect(0, 0, image.cols, image.rows);
   if (window.empty()) return {};
-  cv::Mat log_y = image.type() == CV_32FC1 ? image(window).clone()
-                                           : photometric::SrgbToLinearLuminance(image(window));
-  cv::add(log_y, cv::Scalar(internal::kLineLogOffset), log_y);
-  cv::log(log_y, log_y);
-  const cv::Mat exclude = region(window) == 0;
   const size_t cut = static_cast<size_t>(kCentralFraction * static_cast<double>(b - a));
   std::vector<internal::ProfileSample> samples;
+  size_t inside = 0;
   for (size_t i = a + cut; i < b - cut; ++i) {
     const cv::Point2d t = pts[std::min(pts.size() - 1, i + kTangentReach)] -
                           pts[i >= kTangentReach ? i - kTangentReach : 0];
     const double n = cv::norm(t);
     if (n <= 0.0) continue;
+    const cv::Point q(cvRound(pts[i].x), cvRound(pts[i].y));
+    inside += q.inside(cv::Rect(0, 0, region.cols, region.rows)) && region.at<uchar>(q) != 0;
     samples.push_back({pts[i] - cv::Point2d(window.x, window.y), cv::Point2d(-t.y / n, t.x / n)});
   }
-  if (samples.size() < 3) return {};
+  if (samples.size() < 3 || 2 * inside < samples.size()) return {};
+  cv::Mat log_y = image.type() == CV_32FC1 ? image(window).clone()
+                                           : photometric::SrgbToLinearLuminance(image(window));
+  cv::add(log_y, cv::Scalar(internal::kLineLogOffset), log_y);
+  cv::log(log_y, log_y);
   return internal::MeasureProfile(log_y, internal::kLineLogOffset, samples, guide.width_px,
-                                  kSideStart, exclude);
+                                  kSideStart, region(window) == 0);
 }
 
 double Significance(const internal::ProfileResult& p) {
   return p.ok && p.std_error > 0.0 ? std::abs(std::log1p(p.contrast)) / p.std_error : 0.0;
 }
 
-// The stretch [a, b) of `guide` (a counted line of `guide_image`) as a Line of `image` (both
-// internal form, one frame) when its cross-profile there passes the wrinkle tests relaxed by
-// kPairedLineRelax, with a significance of at least kPairedLineRelax x the lower of what a line
-// of its length needs and what the same measurement reads in `guide_image` (the line search
-// measures its own paths a little differently: its lines read 0.5-3 x their need along their
-// smoothed centre lines); else nothing.
+// The stretch [a, b) of `guide` (a counted line of `guide_image`) as a Line of `image` (one
+// frame) when its cross-profile there passes the wrinkle tests relaxed by kPairedLineRelax and
+// its significance is at least kPairedLineRelax x the lower of what a line of its length needs
+// and what the same measurement reads in `guide_image` (the line search measures its own paths
+// a little differently: its lines read 0.5-3 x their need along their smoothed centre lines),
+// but never below kPairedLineRelax x half the need (and the full relaxed need when the guide's
+// photo cannot be measured there); else nothing. Its length is in the guide's own measure
+// (skeleton steps: the guide's length over its centre line's arc length).
 std::optional<Line> MeasureAlong(const cv::Mat& image, const cv::Mat& guide_image,
                                  const cv::Mat& region, const Line& guide, size_t a, size_t b,
                                  const MetricsOptions& o, double px_per_mm) {
-  double length = 0.0;
-  const double min_length = o.wrinkle_min_length_mm * px_per_mm;
-  const internal::ProfileResult p = ProfileAlong(image, region, guide, a, b, min_length, &length);
+  const double arc = ArcLength(guide.polyline, 0, guide.polyline.size());
+  const double length = ArcLength(guide.polyline, a, b) * (arc > 0.0 ? guide.length_px / arc : 1.0);
+  if (length < std::max(1.0, o.wrinkle_min_length_mm * px_per_mm)) return {};
+  const internal::ProfileResult p = ProfileAlong(image, region, guide, a, b);
   if (!internal::AcceptWrinkleProfile(p, length, kPairedLineRelax, o, px_per_mm)) return {};
-  const internal::ProfileResult q =
-      ProfileAlong(guide_image, region, guide, a, b, min_length, &length);
+  const internal::ProfileResult q = ProfileAlong(guide_image, region, guide, a, b);
   const double need =
       internal::kMinLineSignificance *
       std::sqrt(std::max(1.0, internal::kWrinkleSignificanceLengthMm * px_per_mm / length));
-  if (Significance(p) < kPairedLineRelax * std::min(need, Significance(q))) return {};
-  return Line{std::vector<cv::Point2d>(guide.polyline.begin() + static_cast<long>(a),
-                                       guide.polyline.begin() + static_cast<long>(b)),
+  const double bar = q.ok ? std::max(0.5 * need, std::min(need, Significance(q))) : need;
+  if (Significance(p) < kPairedLineRelax * bar) return {};
+  return Line{std::vector<cv::Point2d>(guide.polyline.begin() + static_cast<std::ptrdiff_t>(a),
+                                       guide.polyline.begin() + static_cast<std::ptrdiff_t>(b)),
               length, p.width_px, -p.contrast, true};
 }
 
 // Adds to the wrinkles of `r` (measured on `image`) the stretches of `guides` that its counted
 // lines do not cover and that pass MeasureAlong; recomputes its WrinkleMetrics when any was.
+// A guide is a wrinkle this photo's counted lines already follow when they cover a run of it at
+// least wrinkle_min_length_mm long (a crossing or a junction covers only a band's width): its
+// stretches then extend that line; else its first adopted stretch is a new wrinkle and the
+// others extend it.
 void AdoptGuided(const std::vector<Line>& guides, const cv::Mat& guide_image, const cv::Mat& image,
                  const cv::Mat& region, MetricsResult* r) {
   std::vector<Line>& lines = r->detections.wrinkles;
   const cv::Rect frame = Frame(guides) | Frame(lines);
   if (guides.empty() || frame.empty()) return;
+  const double follows_px = std::max(1.0, r->effective.wrinkle_min_length_mm * r->px_per_mm);
   cv::Mat counted = LineBands(frame, lines);
   bool added = false;
   for (const Line& g : guides) {
-    const std::vector<std::pair<size_t, size_t>> stretches = UncoveredStretches(g, counted, frame);
-    // A new wrinkle only when no counted line of this photo follows any of the guide.
-    bool counts = stretches.size() == 1 && stretches[0].first == 0 &&
-                  stretches[0].second == g.polyline.size();
+    double longest_covered = 0.0;
+    const std::vector<std::pair<size_t, size_t>> stretches =
+        UncoveredStretches(g, counted, frame, &longest_covered);
+    bool counts = longest_covered < follows_px;
     for (const auto& [a, b] : stretches) {
       std::optional<Line> l =
           MeasureAlong(image, guide_image, region, g, a, b, r->effective, r->px_per_mm);

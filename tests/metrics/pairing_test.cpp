@@ -12,6 +12,7 @@
 
 #include "metrics/metrics_test_util.h"
 #include "skintrack/metrics/metrics.h"
+#include "skintrack/photometric/color.h"
 
 namespace skintrack::metrics {
 namespace {
@@ -213,16 +214,24 @@ TEST(WrinklesPairingTest, MarginalLinesOfBothPhotosAloneCountNowhere) {
 // Guided wrinkles (GuideWrinkles) on synthetic photos: grey linear luminance 0.35 with a
 // horizontal Gaussian valley (sd 2 px, Weber depth `depth`) along y = 100, x 40-360, and a
 // faint deterministic texture (so that the profile's standard error is not zero).
-cv::Mat ValleyPhoto(double depth) {
+// `texture`: amplitude of the texture (relative); `cross_depth` > 0 adds a vertical valley
+// along x = 200, y 20-180 (a crossing wrinkle).
+cv::Mat1f ValleyLuminance(double depth, double texture = 0.004, double cross_depth = 0.0) {
   cv::Mat1f y(200, 400);
   for (int r = 0; r < y.rows; ++r)
     for (int c = 0; c < y.cols; ++c) {
       const double along = c >= 40 && c <= 360 ? 1.0 : 0.0;
       const double valley = depth * along * std::exp(-0.5 * (r - 100.0) * (r - 100.0) / 4.0);
-      const double texture = 0.004 * std::sin(0.9 * c + 1.7 * r) * std::cos(0.37 * r - 0.61 * c);
-      y(r, c) = static_cast<float>(0.35 * (1.0 - valley) * (1.0 + texture));
+      const double cross = r >= 20 && r <= 180
+                               ? cross_depth * std::exp(-0.5 * (c - 200.0) * (c - 200.0) / 4.0)
+                               : 0.0;
+      const double t = texture * std::sin(0.9 * c + 1.7 * r) * std::cos(0.37 * r - 0.61 * c);
+      y(r, c) = static_cast<float>(0.35 * (1.0 - valley) * (1.0 - cross) * (1.0 + t));
     }
-  return internal::test::GreyImage(y);
+  return y;
+}
+cv::Mat ValleyPhoto(double depth, double texture = 0.004, double cross_depth = 0.0) {
+  return internal::test::GreyImage(ValleyLuminance(depth, texture, cross_depth));
 }
 
 MetricsResult GuidedResult(std::vector<Line> counted) {
@@ -276,6 +285,49 @@ TEST(WrinklesGuidedTest, TheRestOfALinePartlyFollowedExtendsItWithoutCountingAga
   EXPECT_GT(rest.length_px, 140.0);
   // The before photo's line covers the after photo's own: nothing to adopt there.
   EXPECT_EQ(before.detections.wrinkles.size(), 1u);
+}
+
+// A line this photo missed is one wrinkle even where another of its lines crosses it (the
+// crossing covers only a band's width of the guide): two stretches, the first counted, the
+// second extending it.
+TEST(WrinklesGuidedTest, ACrossingLineDoesNotTurnAMissedWrinkleIntoAnExtension) {
+  const cv::Mat photo = ValleyPhoto(0.10, 0.004, 0.10);
+  Line vertical{{}, 160.0, 4.7, 0.10};
+  for (double y = 20; y <= 180; y += 1.0) vertical.polyline.emplace_back(200.0, y);
+  MetricsResult before = GuidedResult({Horizontal(45, 355, 100, 4.7, 0.10), vertical});
+  MetricsResult after = GuidedResult({vertical});
+  ASSERT_TRUE(GuideWrinkles(photo, photo, kAll, &before, &after).ok());
+  ASSERT_EQ(after.detections.wrinkles.size(), 3u);
+  EXPECT_FALSE(after.detections.wrinkles[1].extends);
+  EXPECT_TRUE(after.detections.wrinkles[2].extends);
+  EXPECT_EQ(after.wrinkles.count, 2);  // as in the before photo
+  EXPECT_EQ(before.wrinkles.count, 2);
+}
+
+// The photos as linear luminance (CV_32FC1, as `repeatability` passes its reference) read as
+// the photos in internal form.
+TEST(WrinklesGuidedTest, LinearLuminanceInputMeasuresAsThePhoto) {
+  const cv::Mat photo = ValleyPhoto(0.08);
+  const cv::Mat y = photometric::SrgbToLinearLuminance(photo);
+  MetricsResult b1 = GuidedResult({Horizontal(45, 355, 100, 4.7, 0.08)}), a1 = GuidedResult({});
+  MetricsResult b2 = b1, a2 = a1;
+  ASSERT_TRUE(GuideWrinkles(photo, photo, kAll, &b1, &a1).ok());
+  ASSERT_TRUE(GuideWrinkles(y, photo, kAll, &b2, &a2).ok());
+  ASSERT_EQ(a1.detections.wrinkles.size(), 1u);
+  ASSERT_EQ(a2.detections.wrinkles.size(), 1u);
+  EXPECT_NEAR(a2.detections.wrinkles[0].contrast, a1.detections.wrinkles[0].contrast, 1e-6);
+  EXPECT_NEAR(a2.detections.wrinkles[0].width_px, a1.detections.wrinkles[0].width_px, 1e-6);
+}
+
+// A stretch whose samples lie mostly outside the common region is not measured there.
+TEST(WrinklesGuidedTest, AStretchOutsideTheRegionIsNotMeasured) {
+  const cv::Mat photo = ValleyPhoto(0.10);
+  cv::Mat region = kAll.clone();
+  region.rowRange(90, 110).setTo(0);
+  MetricsResult before = GuidedResult({Horizontal(45, 355, 100, 4.7, 0.10)});
+  MetricsResult after = GuidedResult({});
+  ASSERT_TRUE(GuideWrinkles(photo, photo, region, &before, &after).ok());
+  EXPECT_EQ(after.wrinkles.count, 0);
 }
 
 TEST(WrinklesGuidedTest, BadArgumentsAreErrors) {

@@ -96,8 +96,8 @@ struct Line {
   // along it while this photo's passes only the relaxed tests (PairWrinkles, GuideWrinkles).
   bool paired = false;
   // compare only (wrinkles, GuideWrinkles): a stretch of a line of the other photo whose rest
-  // this photo's counted lines follow (or a second stretch of one line): it adds to the
-  // length, area and depth but is not another wrinkle in the count.
+  // this photo's counted lines follow, or a second stretch of one such line: it adds to the
+  // length, area and depth but is not another wrinkle in the count. Always false for striae.
   bool extends = false;
 };
 
@@ -269,20 +269,24 @@ constexpr double kPairedLineRelax = 0.75;
 void PairWrinkles(MetricsResult* before, MetricsResult* after);
 
 // Wrinkles guided across two photos of the same skin in one frame (compare, after PairWrinkles;
-// docs/metrics.md, "Paired across sessions"). The line search of one photo can miss a line the
+// docs/metrics.md, "Guided across sessions"). The line search of one photo can miss a line the
 // other's found (it follows faint lines from seeds and splits failed paths, and which seed
 // leads where changes with the capture), while the line's cross-profile reads the same in
 // both. So every stretch of a photo's own counted line (not Line::paired) that the other
 // photo's counted lines do not cover (centre points outside their bands), at least
 // wrinkle_min_length_mm long, is measured in the other photo along the same centre line (the
-// cross-profile of its central 70 % on ln(Y + 0.01), leaving out samples outside `region`)
-// and counted there (Line::paired, with that photo's own width and depth) when it passes the
-// wrinkle tests and the significance test relaxed by kPairedLineRelax. A line a treatment
-// removed does not pass them. `before`, `after`: the photos in internal form (CV_32FC3), or
-// their linear luminance (CV_32FC1, photometric::SrgbToLinearLuminance), in the frame of the
-// results; `region`: CV_8UC1 of their size, where both were measured. Each
-// result's WrinkleMetrics is recomputed. Errors: a null result, photos or region of the wrong
-// type or size.
+// cross-profile of its central 70 % on ln(Y + 0.01), leaving out samples outside `region`;
+// nothing when fewer than half lie inside) and counted there (Line::paired, with that photo's
+// own width and depth, the guide's length measure) when it passes the wrinkle tests relaxed by
+// kPairedLineRelax and its significance is at least kPairedLineRelax x the lower of what a line
+// of its length needs and what the same measurement reads in the guide's photo (at least half
+// the need). A stretch of a guide whose other parts this photo's counted lines follow (a
+// covered run of wrinkle_min_length_mm or more), or a second stretch of one guide, extends a
+// line (Line::extends). `before`, `after`: the photos in internal form (CV_32FC3), or their
+// linear luminance (CV_32FC1, photometric::SrgbToLinearLuminance), in the frame of the
+// results; `region`: CV_8UC1 of their size, where both were measured. Each result's
+// WrinkleMetrics is recomputed. Errors: a null result, photos or region of the wrong type or
+// size.
 Status GuideWrinkles(const cv::Mat& before, const cv::Mat& after, const cv::Mat& region,
                      MetricsResult* before_result, MetricsResult* after_result);
 
