@@ -184,13 +184,12 @@ double ArcLength(const std::vector<cv::Point2d>& pts, size_t a, size_t b) {
 }
 
 // The centre points of `l` against `band` (a window at `frame`): the index ranges [first,
-// second) of the maximal stretches outside it, and the arc length (px) of the longest run
-// inside it in *longest_covered_px.
+// second) of the maximal stretches outside it, and the arc length (px) of its runs inside it
+// in *covered_px.
 std::vector<std::pair<size_t, size_t>> UncoveredStretches(const Line& l, const cv::Mat& band,
-                                                          cv::Rect frame,
-                                                          double* longest_covered_px) {
+                                                          cv::Rect frame, double* covered_px) {
   std::vector<std::pair<size_t, size_t>> out;
-  *longest_covered_px = 0.0;
+  *covered_px = 0.0;
   size_t start = 0, covered_start = 0;
   bool open = false, in_band = false;
   for (size_t i = 0; i <= l.polyline.size(); ++i) {
@@ -205,7 +204,7 @@ std::vector<std::pair<size_t, size_t>> UncoveredStretches(const Line& l, const c
     if ((covered || end) && open) out.emplace_back(start, i), open = false;
     if (covered && !in_band) covered_start = i, in_band = true;
     if ((!covered || end) && in_band) {
-      *longest_covered_px = std::max(*longest_covered_px, ArcLength(l.polyline, covered_start, i));
+      *covered_px += ArcLength(l.polyline, covered_start, i);
       in_band = false;
     }
   }
@@ -220,7 +219,8 @@ internal::ProfileResult ProfileAlong(const cv::Mat& image, const cv::Mat& region
   const std::vector<cv::Point2d>& pts = guide.polyline;
   if (b < a + 3) return {};
   // The window the profiles read: the stretch and side windows (side_start x the width from
-  // the centre, a width long) for a measured width of up to twice the guide's.
+  // the centre, a width long) for a measured width of up to twice the guide's (MeasureProfile
+  // lets it grow to 1.5 x its guess).
   const int margin =
       static_cast<int>(std::ceil((kSideStart + 1.0) * 2.0 * std::max(2.0, guide.width_px))) + 4;
   double x0 = 1e300, y0 = 1e300, x1 = -1e300, y1 = -1e300;
@@ -254,8 +254,11 @@ internal::ProfileResult ProfileAlong(const cv::Mat& image, const cv::Mat& region
                                   kSideStart, region(window) == 0);
 }
 
+// |log contrast| / standard error; 0 for a failed profile, infinite for an exact one.
 double Significance(const internal::ProfileResult& p) {
-  return p.ok && p.std_error > 0.0 ? std::abs(std::log1p(p.contrast)) / p.std_error : 0.0;
+  if (!p.ok) return 0.0;
+  const double c = std::abs(std::log1p(p.contrast));
+  return p.std_error > 0.0 ? c / p.std_error : (c > 0.0 ? HUGE_VAL : 0.0);
 }
 
 // The stretch [a, b) of `guide` (a counted line of `guide_image`) as a Line of `image` (one
@@ -287,23 +290,23 @@ std::optional<Line> MeasureAlong(const cv::Mat& image, const cv::Mat& guide_imag
 
 // Adds to the wrinkles of `r` (measured on `image`) the stretches of `guides` that its counted
 // lines do not cover and that pass MeasureAlong; recomputes its WrinkleMetrics when any was.
-// A guide is a wrinkle this photo's counted lines already follow when they cover a run of it at
-// least wrinkle_min_length_mm long (a crossing or a junction covers only a band's width): its
-// stretches then extend that line; else its first adopted stretch is a new wrinkle and the
-// others extend it.
+// A guide is a wrinkle this photo's counted lines already follow when they cover runs of it
+// adding up to wrinkle_min_length_mm (and to 4 x its band's width at least: a crossing or a
+// junction covers about one band's width): its stretches then extend that line; else its first
+// adopted stretch is a new wrinkle and the others extend it.
 void AdoptGuided(const std::vector<Line>& guides, const cv::Mat& guide_image, const cv::Mat& image,
                  const cv::Mat& region, MetricsResult* r) {
   std::vector<Line>& lines = r->detections.wrinkles;
   const cv::Rect frame = Frame(guides) | Frame(lines);
   if (guides.empty() || frame.empty()) return;
-  const double follows_px = std::max(1.0, r->effective.wrinkle_min_length_mm * r->px_per_mm);
+  const double min_length_px = r->effective.wrinkle_min_length_mm * r->px_per_mm;
   cv::Mat counted = LineBands(frame, lines);
   bool added = false;
   for (const Line& g : guides) {
-    double longest_covered = 0.0;
+    double covered = 0.0;
     const std::vector<std::pair<size_t, size_t>> stretches =
-        UncoveredStretches(g, counted, frame, &longest_covered);
-    bool counts = longest_covered < follows_px;
+        UncoveredStretches(g, counted, frame, &covered);
+    bool counts = covered < std::max(min_length_px, 4.0 * (2 * BandHalf(g) + 1));
     for (const auto& [a, b] : stretches) {
       std::optional<Line> l =
           MeasureAlong(image, guide_image, region, g, a, b, r->effective, r->px_per_mm);

@@ -95,9 +95,11 @@ struct Line {
   // compare only (wrinkles): counted because the other session's photo has a counted line
   // along it while this photo's passes only the relaxed tests (PairWrinkles, GuideWrinkles).
   bool paired = false;
-  // compare only (wrinkles, GuideWrinkles): a stretch of a line of the other photo whose rest
-  // this photo's counted lines follow, or a second stretch of one such line: it adds to the
-  // length, area and depth but is not another wrinkle in the count. Always false for striae.
+  // compare only (wrinkles, GuideWrinkles): a stretch adopted from a line of the other photo
+  // that this photo's counted lines already follow (covered runs adding up to
+  // wrinkle_min_length_mm), or the second and later adopted stretches of one such line: it
+  // adds to the length, area and depth but is not another wrinkle in the count (it is paired
+  // too). Always false for striae.
   bool extends = false;
 };
 
@@ -280,10 +282,11 @@ void PairWrinkles(MetricsResult* before, MetricsResult* after);
 // own width and depth, the guide's length measure) when it passes the wrinkle tests relaxed by
 // kPairedLineRelax and its significance is at least kPairedLineRelax x the lower of what a line
 // of its length needs and what the same measurement reads in the guide's photo (at least half
-// the need). A stretch of a guide whose other parts this photo's counted lines follow (a
-// covered run of wrinkle_min_length_mm or more), or a second stretch of one guide, extends a
-// line (Line::extends). `before`, `after`: the photos in internal form (CV_32FC3), or their
-// linear luminance (CV_32FC1, photometric::SrgbToLinearLuminance), in the frame of the
+// the need; the full need when the guide's photo cannot be measured there). A stretch of a
+// guide whose other parts this photo's counted lines follow (covered runs adding up to
+// wrinkle_min_length_mm, and to 4 band widths at least), or a later stretch of one guide,
+// extends a line (Line::extends). `before`, `after`: the photos in internal form (CV_32FC3), or
+// their linear luminance (CV_32FC1, photometric::SrgbToLinearLuminance), in the frame of the
 // results; `region`: CV_8UC1 of their size, where both were measured. Each result's
 // WrinkleMetrics is recomputed. Errors: a null result, photos or region of the wrong type or
 // size.
