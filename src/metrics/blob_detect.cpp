@@ -206,11 +206,7 @@ std::vector<BlobCandidate> DetectDarkBlobs(const cv::Mat& y, const CoarseField& 
           const float full_lim = thr / norm;
           // Pixels above the (relaxed) threshold: difference and comparison 4 pixels at a
           // time, the few that pass tested for a maximum.
-          const float lim =
-              o.relaxed < 1.0 ? std::max(static_cast<float>(o.relaxed * o.min_response),
-                                         static_cast<float>(o.relaxed * o.significance) * spread) /
-                                    norm
-                              : full_lim;
+          const float lim = o.relaxed < 1.0 ? static_cast<float>(o.relaxed) * full_lim : full_lim;
           for (int i = i0; i < i1; ++i) {
             const float* ga = gauss[l].ptr<float>(i);
             const float* gb = gauss[l + 1].ptr<float>(i);

@@ -103,26 +103,34 @@ cv::Mat LineBands(cv::Rect window, const std::vector<Line>& lines) {
   return band;
 }
 
+// Whether the centre point `p` lies inside `band` (a window at `window` of the frame).
+bool InBand(const cv::Point2d& p, const cv::Mat& band, cv::Rect window) {
+  const cv::Point q(cvRound(p.x) - window.x, cvRound(p.y) - window.y);
+  return q.x >= 0 && q.y >= 0 && q.x < band.cols && q.y < band.rows && band.at<uchar>(q) != 0;
+}
+
 // Fraction of the centre points of `l` inside `band` (a window at `window` of the frame).
 double Covered(const Line& l, const cv::Mat& band, cv::Rect window) {
   if (l.polyline.empty()) return 0.0;
   int in = 0;
-  for (const cv::Point2d& p : l.polyline) {
-    const cv::Point q(cvRound(p.x) - window.x, cvRound(p.y) - window.y);
-    in += q.x >= 0 && q.y >= 0 && q.x < band.cols && q.y < band.rows && band.at<uchar>(q) != 0;
-  }
+  for (const cv::Point2d& p : l.polyline) in += InBand(p, band, window);
   return static_cast<double>(in) / static_cast<double>(l.polyline.size());
 }
 
-// The window of the frame that holds a line's band.
-cv::Rect Window(const Line& l) {
+// The points [a, b) of `pts` with `margin` px around them: the bounding window of their
+// pixels (floor to ceil) grown by the margin on every side.
+cv::Rect Bounds(const std::vector<cv::Point2d>& pts, size_t a, size_t b, int margin) {
   double x0 = 1e300, y0 = 1e300, x1 = -1e300, y1 = -1e300;
-  for (const cv::Point2d& p : l.polyline)
-    x0 = std::min(x0, p.x), y0 = std::min(y0, p.y), x1 = std::max(x1, p.x), y1 = std::max(y1, p.y);
-  const int m = BandHalf(l) + 2;
-  const int left = cvFloor(x0) - m, top = cvFloor(y0) - m;
-  return {left, top, cvCeil(x1) + m - left + 1, cvCeil(y1) + m - top + 1};
+  for (size_t i = a; i < b; ++i) {
+    x0 = std::min(x0, pts[i].x), y0 = std::min(y0, pts[i].y);
+    x1 = std::max(x1, pts[i].x), y1 = std::max(y1, pts[i].y);
+  }
+  const int left = cvFloor(x0) - margin, top = cvFloor(y0) - margin;
+  return {left, top, cvCeil(x1) + margin - left + 1, cvCeil(y1) + margin - top + 1};
 }
+
+// The window of the frame that holds a line's band.
+cv::Rect Window(const Line& l) { return Bounds(l.polyline, 0, l.polyline.size(), BandHalf(l) + 2); }
 
 // The window holding every line of a list (empty for none).
 cv::Rect Frame(const std::vector<Line>& lines) {
@@ -169,10 +177,6 @@ void AdoptMarginalLines(const std::vector<Line>& other, MetricsResult* r) {
 
 // --- Guided wrinkles (GuideWrinkles) ---
 
-// As LineSearchOptions' defaults for wrinkles: the reported profile leaves out this fraction at
-// each end of a line; side windows start at side_start x the width.
-constexpr double kCentralFraction = 0.15;
-constexpr double kSideStart = 1.6;
 // Normals from the chord between the points this many before and after.
 constexpr size_t kTangentReach = 3;
 
@@ -193,12 +197,7 @@ std::vector<std::pair<size_t, size_t>> UncoveredStretches(const Line& l, const c
   size_t start = 0, covered_start = 0;
   bool open = false, in_band = false;
   for (size_t i = 0; i <= l.polyline.size(); ++i) {
-    bool covered = false;
-    if (i < l.polyline.size()) {
-      const cv::Point q(cvRound(l.polyline[i].x) - frame.x, cvRound(l.polyline[i].y) - frame.y);
-      covered =
-          q.x >= 0 && q.y >= 0 && q.x < band.cols && q.y < band.rows && band.at<uchar>(q) != 0;
-    }
+    const bool covered = i < l.polyline.size() && InBand(l.polyline[i], band, frame);
     const bool end = i == l.polyline.size();
     if (!covered && !end && !open) start = i, open = true;
     if ((covered || end) && open) out.emplace_back(start, i), open = false;
@@ -211,30 +210,28 @@ std::vector<std::pair<size_t, size_t>> UncoveredStretches(const Line& l, const c
   return out;
 }
 
-// The cross-profile of the stretch [a, b) of `guide` in `image` (internal form or linear
-// luminance, the frame of the guide): its central part, samples outside `region` left out
-// (nothing when fewer than half lie inside it). ok == false when there is nothing to measure.
-internal::ProfileResult ProfileAlong(const cv::Mat& image, const cv::Mat& region, const Line& guide,
-                                     size_t a, size_t b) {
-  const std::vector<cv::Point2d>& pts = guide.polyline;
-  if (b < a + 3) return {};
-  // The window the profiles read: the stretch and side windows (side_start x the width from
-  // the centre, a width long) for a measured width of up to twice the guide's (MeasureProfile
-  // lets it grow to 1.5 x its guess).
-  const int margin =
-      static_cast<int>(std::ceil((kSideStart + 1.0) * 2.0 * std::max(2.0, guide.width_px))) + 4;
-  double x0 = 1e300, y0 = 1e300, x1 = -1e300, y1 = -1e300;
-  for (size_t i = a; i < b; ++i) {
-    x0 = std::min(x0, pts[i].x), y0 = std::min(y0, pts[i].y);
-    x1 = std::max(x1, pts[i].x), y1 = std::max(y1, pts[i].y);
-  }
-  const cv::Rect window =
-      cv::Rect(cvFloor(x0) - margin, cvFloor(y0) - margin, cvCeil(x1 - x0) + 2 * margin + 1,
-               cvCeil(y1 - y0) + 2 * margin + 1) &
-      cv::Rect(0, 0, image.cols, image.rows);
-  if (window.empty()) return {};
-  const size_t cut = static_cast<size_t>(kCentralFraction * static_cast<double>(b - a));
+// The profile samples of the stretch [a, b) of a guide in the frame: its central part (as the
+// line search's reported profile), normals from the chord over +-kTangentReach points, centres
+// relative to `window`, the window the profiles read (the stretch and side windows, which start
+// at side_start x the width from the centre and are a width long, for a measured width of up to
+// twice the guide's; MeasureProfile lets it grow to 1.5 x its guess), clipped to the frame.
+// Empty samples when there is nothing to measure: fewer than 3, or fewer than half inside
+// `region`.
+struct Stretch {
+  cv::Rect window;
   std::vector<internal::ProfileSample> samples;
+};
+Stretch StretchOf(const Line& guide, size_t a, size_t b, const cv::Mat& region) {
+  static const internal::LineSearchOptions kSearch;  // its central_fraction and side_start
+  Stretch s;
+  const std::vector<cv::Point2d>& pts = guide.polyline;
+  if (b < a + 3) return s;
+  const int margin = static_cast<int>(std::ceil((kSearch.side_start + 1.0) * 2.0 *
+                                                std::max(2.0, guide.width_px))) +
+                     4;
+  s.window = Bounds(pts, a, b, margin) & cv::Rect(0, 0, region.cols, region.rows);
+  if (s.window.empty()) return s;
+  const size_t cut = static_cast<size_t>(kSearch.central_fraction * static_cast<double>(b - a));
   size_t inside = 0;
   for (size_t i = a + cut; i < b - cut; ++i) {
     const cv::Point2d t = pts[std::min(pts.size() - 1, i + kTangentReach)] -
@@ -243,15 +240,26 @@ internal::ProfileResult ProfileAlong(const cv::Mat& image, const cv::Mat& region
     if (n <= 0.0) continue;
     const cv::Point q(cvRound(pts[i].x), cvRound(pts[i].y));
     inside += q.inside(cv::Rect(0, 0, region.cols, region.rows)) && region.at<uchar>(q) != 0;
-    samples.push_back({pts[i] - cv::Point2d(window.x, window.y), cv::Point2d(-t.y / n, t.x / n)});
+    s.samples.push_back(
+        {pts[i] - cv::Point2d(s.window.x, s.window.y), cv::Point2d(-t.y / n, t.x / n)});
   }
-  if (samples.size() < 3 || 2 * inside < samples.size()) return {};
-  cv::Mat log_y = image.type() == CV_32FC1 ? image(window).clone()
-                                           : photometric::SrgbToLinearLuminance(image(window));
+  if (s.samples.size() < 3 || 2 * inside < s.samples.size()) s.samples.clear();
+  return s;
+}
+
+// The cross-profile of a stretch in `image` (internal form or linear luminance, the frame of
+// the guide) on ln(Y + kLineLogOffset), samples outside `region` left out; ok == false when the
+// stretch has nothing to measure.
+internal::ProfileResult ProfileOn(const cv::Mat& image, const cv::Mat& region, const Stretch& s,
+                                  double width_guess_px) {
+  static const internal::LineSearchOptions kSearch;
+  if (s.samples.empty()) return {};
+  cv::Mat log_y = image.type() == CV_32FC1 ? image(s.window).clone()
+                                           : photometric::SrgbToLinearLuminance(image(s.window));
   cv::add(log_y, cv::Scalar(internal::kLineLogOffset), log_y);
   cv::log(log_y, log_y);
-  return internal::MeasureProfile(log_y, internal::kLineLogOffset, samples, guide.width_px,
-                                  kSideStart, region(window) == 0);
+  return internal::MeasureProfile(log_y, internal::kLineLogOffset, s.samples, width_guess_px,
+                                  kSearch.side_start, region(s.window) == 0);
 }
 
 // |log contrast| / standard error; 0 for a failed profile, infinite for an exact one.
@@ -275,12 +283,12 @@ std::optional<Line> MeasureAlong(const cv::Mat& image, const cv::Mat& guide_imag
   const double arc = ArcLength(guide.polyline, 0, guide.polyline.size());
   const double length = ArcLength(guide.polyline, a, b) * (arc > 0.0 ? guide.length_px / arc : 1.0);
   if (length < std::max(1.0, o.wrinkle_min_length_mm * px_per_mm)) return {};
-  const internal::ProfileResult p = ProfileAlong(image, region, guide, a, b);
+  const Stretch stretch = StretchOf(guide, a, b, region);
+  const internal::ProfileResult p = ProfileOn(image, region, stretch, guide.width_px);
   if (!internal::AcceptWrinkleProfile(p, length, kPairedLineRelax, o, px_per_mm)) return {};
-  const internal::ProfileResult q = ProfileAlong(guide_image, region, guide, a, b);
+  const internal::ProfileResult q = ProfileOn(guide_image, region, stretch, guide.width_px);
   const double need =
-      internal::kMinLineSignificance *
-      std::sqrt(std::max(1.0, internal::kWrinkleSignificanceLengthMm * px_per_mm / length));
+      internal::LineSignificanceNeed(length, internal::kWrinkleSignificanceLengthMm * px_per_mm);
   const double bar = q.ok ? std::max(0.5 * need, std::min(need, Significance(q))) : need;
   if (Significance(p) < kPairedLineRelax * bar) return {};
   return Line{std::vector<cv::Point2d>(guide.polyline.begin() + static_cast<std::ptrdiff_t>(a),

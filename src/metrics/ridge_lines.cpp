@@ -204,11 +204,6 @@ std::vector<FoundLine> FindLines(const cv::Mat& log_image, double log_offset, co
     const std::vector<cv::Point> mid(c.path.begin() + cut, c.path.end() - cut);
     return profile(mid.size() >= 3 ? mid : c.path);
   };
-  // Significance a path needs against the texture: log contrast / its standard error, more for
-  // short lines (many more chance alignments of the texture are short than long).
-  auto need_for = [&](const RidgeComponent& c) {
-    return kMinLineSignificance * std::sqrt(std::max(1.0, o.significance_length_px / c.length_px));
-  };
   // Skeletons are measured in parallel, the lines collected in skeleton order (deterministic).
   std::vector<std::vector<FoundLine>> per(skeletons.size()), per_marginal(skeletons.size());
   // The smoothed, recentred centre line of a path.
@@ -242,7 +237,7 @@ std::vector<FoundLine> FindLines(const cv::Mat& log_image, double log_offset, co
         FoundLine line;
         line.profile = central_profile(c);
         line.length_px = c.length_px;
-        const double need = need_for(c);
+        const double need = LineSignificanceNeed(c.length_px, o.significance_length_px);
         const double log_contrast = std::abs(std::log1p(line.profile.contrast));
         if (!o.accept(line.profile, c.length_px) || log_contrast < need * line.profile.std_error) {
           if (want_marginal && !in_marginal[next] && o.accept_relaxed(line.profile, c.length_px) &&

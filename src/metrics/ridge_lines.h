@@ -3,6 +3,8 @@
 // measured cross-profile of every line. See docs/metrics.md.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <functional>
 #include <opencv2/core.hpp>
 #include <vector>
@@ -16,8 +18,13 @@ namespace skintrack::metrics::internal {
 // response in the darkest pixels (wrinkles, stretch marks).
 inline constexpr double kLineLogOffset = 0.01;
 // A line must stand out of the texture: |log contrast| >= this x its standard error (x
-// sqrt(significance_length_px / length) for shorter lines).
+// sqrt(significance_length_px / length) for shorter lines: LineSignificanceNeed).
 inline constexpr double kMinLineSignificance = 6.0;
+// The significance (|log contrast| / standard error) a line of length_px needs: more for short
+// lines (many more chance alignments of the texture are short than long).
+inline double LineSignificanceNeed(double length_px, double significance_length_px) {
+  return kMinLineSignificance * std::sqrt(std::max(1.0, significance_length_px / length_px));
+}
 
 struct LineSearchOptions {
   Polarity polarity = Polarity::kDark;

@@ -112,13 +112,12 @@ Status MeasureWrinkles(const Context& ctx, const MetricsOptions& o, WrinkleMetri
   s.seed_block_px = std::max(3.0, ctx.Px(0.3));
   s.link_gap_px = ctx.Px(1.5);
   s.significance_length_px = ctx.Px(kWrinkleSignificanceLengthMm);
-  auto accept = [&](const ProfileResult& p, double length, double relax) {
-    return AcceptWrinkleProfile(p, length, relax, o, ctx.px_per_mm);
+  s.accept = [&](const ProfileResult& p, double length) {
+    return AcceptWrinkleProfile(p, length, 1.0, o, ctx.px_per_mm);
   };
-  s.accept = [&](const ProfileResult& p, double length) { return accept(p, length, 1.0); };
   if (marginal != nullptr) {
     s.accept_relaxed = [&](const ProfileResult& p, double length) {
-      return accept(p, length, kPairedLineRelax);
+      return AcceptWrinkleProfile(p, length, kPairedLineRelax, o, ctx.px_per_mm);
     };
     s.relaxed_significance = kPairedLineRelax;
   }
@@ -150,11 +149,11 @@ namespace skintrack::metrics {
 WrinkleMetrics WrinkleMetricsOf(const std::vector<Line>& lines, long long roi_area_px,
                                 double px_per_mm, bool scale_known) {
   WrinkleMetrics out;
-  double len_sum = 0.0, depth_sum = 0.0, width_sum = 0.0, area = 0.0;
+  // area: the bands' area, width x length summed (also the length-weighted width's numerator).
+  double len_sum = 0.0, depth_sum = 0.0, area = 0.0;
   for (const Line& l : lines) {
     len_sum += l.length_px;
     depth_sum += l.contrast * l.length_px;
-    width_sum += l.width_px * l.length_px;
     area += l.width_px * l.length_px;
   }
   out.count = static_cast<int>(
@@ -165,7 +164,7 @@ WrinkleMetrics WrinkleMetricsOf(const std::vector<Line>& lines, long long roi_ar
   if (scale_known) {
     const double area_cm2 = roi_area_px / (px_per_mm * px_per_mm) / 100.0;
     out.length_density_mm_per_cm2 = len_sum / px_per_mm / area_cm2;
-    if (len_sum > 0.0) out.mean_width_mm = width_sum / len_sum / px_per_mm;
+    if (len_sum > 0.0) out.mean_width_mm = area / len_sum / px_per_mm;
   }
   return out;
 }
