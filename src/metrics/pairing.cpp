@@ -269,64 +269,135 @@ double Significance(const internal::ProfileResult& p) {
   return p.std_error > 0.0 ? c / p.std_error : (c > 0.0 ? HUGE_VAL : 0.0);
 }
 
-// The stretch [a, b) of `guide` (a counted line of `guide_image`) as a Line of `image` (one
-// frame) when its cross-profile there passes the wrinkle tests relaxed by kPairedLineRelax and
-// its significance is at least kPairedLineRelax x the lower of what a line of its length needs
-// and what the same measurement reads in `guide_image` (the line search measures its own paths
-// a little differently: its lines read 0.5-3 x their need along their smoothed centre lines),
-// but never below kPairedLineRelax x half the need (and the full relaxed need when the guide's
-// photo cannot be measured there); else nothing. Its length is in the guide's own measure
-// (skeleton steps: the guide's length over its centre line's arc length).
-std::optional<Line> MeasureAlong(const cv::Mat& image, const cv::Mat& guide_image,
-                                 const cv::Mat& region, const Line& guide, size_t a, size_t b,
-                                 const MetricsOptions& o, double px_per_mm) {
+// A stretch of a guide measured along its centre line in both photos.
+struct Along {
+  std::optional<Line> line;  // the stretch as a Line of the measured photo, when it passes
+  // The guide's own photo fails the same relaxed tests there (a stretch the line search
+  // carried along a path that reads as no line): the stretch is cut from the guide.
+  bool unsupported = false;
+};
+
+// The stretch [a, b) of `guide` (a counted line of `guide_image`), at least min_length_px long
+// in the guide's own measure (skeleton steps: the guide's length over its centre line's arc
+// length), measured along its centre line in `image` (p) and in `guide_image` (q), both in one
+// frame. It is a Line of `image` when p passes the wrinkle tests relaxed by kPairedLineRelax
+// and its significance is at least kPairedLineRelax x the lower of what a line of its length
+// needs and what q reads (the line search measures its own paths a little differently: its
+// lines read 0.5-3 x their need along their smoothed centre lines), but never below
+// kPairedLineRelax x half the need (the full relaxed need when q fails). Its width and depth
+// are the guide's scaled by p / q (one measurement in both photos: the line search's and this
+// one's differ by method, not by photo); p's own when q fails. When p does not pass, the
+// stretch is unsupported if q fails those tests too, with the half-need floor as its bar.
+Along MeasureAlong(const cv::Mat& image, const cv::Mat& guide_image, const cv::Mat& region,
+                   const Line& guide, size_t a, size_t b, const MetricsOptions& o,
+                   double px_per_mm) {
   const double arc = ArcLength(guide.polyline, 0, guide.polyline.size());
   const double length = ArcLength(guide.polyline, a, b) * (arc > 0.0 ? guide.length_px / arc : 1.0);
   if (length < std::max(1.0, o.wrinkle_min_length_mm * px_per_mm)) return {};
   const Stretch stretch = StretchOf(guide, a, b, region);
+  if (stretch.samples.empty()) return {};
   const internal::ProfileResult p = ProfileOn(image, region, stretch, guide.width_px);
-  if (!internal::AcceptWrinkleProfile(p, length, kPairedLineRelax, o, px_per_mm)) return {};
   const internal::ProfileResult q = ProfileOn(guide_image, region, stretch, guide.width_px);
   const double need =
       internal::LineSignificanceNeed(length, internal::kWrinkleSignificanceLengthMm * px_per_mm);
+  auto passes = [&](const internal::ProfileResult& m, double bar) {
+    return internal::AcceptWrinkleProfile(m, length, kPairedLineRelax, o, px_per_mm) &&
+           Significance(m) >= kPairedLineRelax * bar;
+  };
+  Along out;
   const double bar = q.ok ? std::max(0.5 * need, std::min(need, Significance(q))) : need;
-  if (Significance(p) < kPairedLineRelax * bar) return {};
-  return Line{std::vector<cv::Point2d>(guide.polyline.begin() + static_cast<std::ptrdiff_t>(a),
-                                       guide.polyline.begin() + static_cast<std::ptrdiff_t>(b)),
-              length, p.width_px, -p.contrast, true};
+  if (!passes(p, bar)) {
+    out.unsupported = !passes(q, 0.5 * need);
+    return out;
+  }
+  double width = p.width_px, depth = -p.contrast;
+  if (q.ok && q.width_px > 0.0 && q.contrast < 0.0) {
+    width = guide.width_px * p.width_px / q.width_px;
+    depth = guide.contrast * p.contrast / q.contrast;
+  }
+  out.line = Line{std::vector<cv::Point2d>(guide.polyline.begin() + static_cast<std::ptrdiff_t>(a),
+                                           guide.polyline.begin() + static_cast<std::ptrdiff_t>(b)),
+                  length, width, depth, true};
+  return out;
 }
+
+// Index ranges [first, second) of a line's centre points, in order.
+using Cuts = std::vector<std::pair<size_t, size_t>>;
 
 // Adds to the wrinkles of `r` (measured on `image`) the stretches of `guides` that its counted
 // lines do not cover and that pass MeasureAlong; recomputes its WrinkleMetrics when any was.
 // A guide is a wrinkle this photo's counted lines already follow when they cover runs of it
 // adding up to wrinkle_min_length_mm (and to 4 x its band's width at least: a crossing or a
 // junction covers about one band's width): its stretches then extend that line; else its first
-// adopted stretch is a new wrinkle and the others extend it.
+// adopted stretch is a new wrinkle and the others extend it. (*unsupported)[i]: the stretches
+// of guides[i] that MeasureAlong found unsupported in the guide's own photo.
 void AdoptGuided(const std::vector<Line>& guides, const cv::Mat& guide_image, const cv::Mat& image,
-                 const cv::Mat& region, MetricsResult* r) {
+                 const cv::Mat& region, MetricsResult* r, std::vector<Cuts>* unsupported) {
+  unsupported->assign(guides.size(), {});
   std::vector<Line>& lines = r->detections.wrinkles;
   const cv::Rect frame = Frame(guides) | Frame(lines);
   if (guides.empty() || frame.empty()) return;
   const double min_length_px = r->effective.wrinkle_min_length_mm * r->px_per_mm;
   cv::Mat counted = LineBands(frame, lines);
   bool added = false;
-  for (const Line& g : guides) {
+  for (size_t i = 0; i < guides.size(); ++i) {
+    const Line& g = guides[i];
     double covered = 0.0;
-    const std::vector<std::pair<size_t, size_t>> stretches =
-        UncoveredStretches(g, counted, frame, &covered);
+    const Cuts stretches = UncoveredStretches(g, counted, frame, &covered);
     bool counts = covered < std::max(min_length_px, 4.0 * (2 * BandHalf(g) + 1));
     for (const auto& [a, b] : stretches) {
-      std::optional<Line> l =
-          MeasureAlong(image, guide_image, region, g, a, b, r->effective, r->px_per_mm);
-      if (!l) continue;
-      l->extends = !counts;
-      counts = false;                     // the guide's other stretches extend this one
-      counted |= LineBands(frame, {*l});  // a crossing guide does not adopt it twice
-      lines.push_back(std::move(*l));
+      Along m = MeasureAlong(image, guide_image, region, g, a, b, r->effective, r->px_per_mm);
+      if (m.unsupported) (*unsupported)[i].emplace_back(a, b);
+      if (!m.line) continue;
+      m.line->extends = !counts;
+      counts = false;                          // the guide's other stretches extend this one
+      counted |= LineBands(frame, {*m.line});  // a crossing guide does not adopt it twice
+      lines.push_back(std::move(*m.line));
       added = true;
     }
   }
   if (added) r->wrinkles = WrinkleMetricsOf(lines, r->roi_area_px, r->px_per_mm, r->scale_known);
+}
+
+// Cuts from the own lines of `r` (not Line::paired; cuts[i] for the i-th, as GuideWrinkles
+// listed them) their stretches in `cuts`: the pieces left keep the line's width and depth, the
+// first its Line::extends, the later ones extend it; a line with no piece of 2 points left is
+// gone. Recomputes its WrinkleMetrics when anything was cut.
+void CutUnsupported(const std::vector<Cuts>& cuts, MetricsResult* r) {
+  std::vector<Line> out;
+  size_t own = 0;
+  bool cut = false;
+  for (Line& l : r->detections.wrinkles) {
+    const Cuts* c = !l.paired && own < cuts.size() ? &cuts[own++] : nullptr;
+    if (c == nullptr || c->empty()) {
+      out.push_back(std::move(l));
+      continue;
+    }
+    cut = true;
+    const double arc = ArcLength(l.polyline, 0, l.polyline.size());
+    const double scale = arc > 0.0 ? l.length_px / arc : 1.0;
+    bool first = true;
+    auto keep = [&](size_t a, size_t b) {
+      if (b < a + 2) return;
+      Line piece = l;
+      piece.polyline.assign(l.polyline.begin() + static_cast<std::ptrdiff_t>(a),
+                            l.polyline.begin() + static_cast<std::ptrdiff_t>(b));
+      piece.length_px = ArcLength(l.polyline, a, b) * scale;
+      piece.extends = l.extends || !first;
+      first = false;
+      out.push_back(std::move(piece));
+    };
+    size_t start = 0;
+    for (const auto& [a, b] : *c) {
+      keep(start, a);
+      start = b;
+    }
+    keep(start, l.polyline.size());
+  }
+  r->detections.wrinkles = std::move(out);
+  if (cut)
+    r->wrinkles =
+        WrinkleMetricsOf(r->detections.wrinkles, r->roi_area_px, r->px_per_mm, r->scale_known);
 }
 
 }  // namespace
@@ -351,8 +422,12 @@ Status GuideWrinkles(const cv::Mat& before, const cv::Mat& after, const cv::Mat&
     return v;
   };
   const std::vector<Line> before_own = own(*before_result), after_own = own(*after_result);
-  AdoptGuided(after_own, after, before, region, before_result);
-  AdoptGuided(before_own, before, after, region, after_result);
+  std::vector<Cuts> after_cuts, before_cuts;
+  AdoptGuided(after_own, after, before, region, before_result, &after_cuts);
+  AdoptGuided(before_own, before, after, region, after_result, &before_cuts);
+  // Then the stretches neither photo reads as a line leave the line that carried them.
+  CutUnsupported(before_cuts, before_result);
+  CutUnsupported(after_cuts, after_result);
   return Status::Ok();
 }
 

@@ -216,11 +216,13 @@ TEST(WrinklesPairingTest, MarginalLinesOfBothPhotosAloneCountNowhere) {
 // faint deterministic texture (so that the profile's standard error is not zero).
 // `texture`: amplitude of the texture (relative); `cross_depth` > 0 adds a vertical valley
 // along x = 200, y 20-180 (a crossing wrinkle).
-cv::Mat1f ValleyLuminance(double depth, double texture = 0.004, double cross_depth = 0.0) {
+// `x_end`: the valley ends at this column (it starts at 40).
+cv::Mat1f ValleyLuminance(double depth, double texture = 0.004, double cross_depth = 0.0,
+                          int x_end = 360) {
   cv::Mat1f y(200, 400);
   for (int r = 0; r < y.rows; ++r)
     for (int c = 0; c < y.cols; ++c) {
-      const double along = c >= 40 && c <= 360 ? 1.0 : 0.0;
+      const double along = c >= 40 && c <= x_end ? 1.0 : 0.0;
       const double valley = depth * along * std::exp(-0.5 * (r - 100.0) * (r - 100.0) / 4.0);
       const double cross = r >= 20 && r <= 180
                                ? cross_depth * std::exp(-0.5 * (c - 200.0) * (c - 200.0) / 4.0)
@@ -230,8 +232,9 @@ cv::Mat1f ValleyLuminance(double depth, double texture = 0.004, double cross_dep
     }
   return y;
 }
-cv::Mat ValleyPhoto(double depth, double texture = 0.004, double cross_depth = 0.0) {
-  return internal::test::GreyImage(ValleyLuminance(depth, texture, cross_depth));
+cv::Mat ValleyPhoto(double depth, double texture = 0.004, double cross_depth = 0.0,
+                    int x_end = 360) {
+  return internal::test::GreyImage(ValleyLuminance(depth, texture, cross_depth, x_end));
 }
 
 MetricsResult GuidedResult(std::vector<Line> counted) {
@@ -319,6 +322,76 @@ TEST(WrinklesGuidedTest, LinearLuminanceInputMeasuresAsThePhoto) {
   EXPECT_NEAR(b1.detections.wrinkles[0].contrast, 0.08, 0.01);
   EXPECT_NEAR(b2.detections.wrinkles[0].contrast, b1.detections.wrinkles[0].contrast, 1e-5);
   EXPECT_NEAR(b2.detections.wrinkles[0].width_px, b1.detections.wrinkles[0].width_px, 1e-4);
+}
+
+// The adopted stretch carries the guide's own width and depth scaled by what one measurement
+// reads in the two photos: the same valley gives the guide's values exactly (the line search
+// reports its own, here 6 px and 0.12, against 4.7 px and 0.10 along the centre line), a valley
+// half as deep half the guide's depth.
+TEST(WrinklesGuidedTest, TheAdoptedStretchIsTheGuideScaledByTheTwoPhotosMeasurements) {
+  for (const double after_depth : {0.10, 0.05}) {
+    MetricsResult before = GuidedResult({Horizontal(45, 355, 100, 6.0, 0.12)});
+    MetricsResult after = GuidedResult({});
+    ASSERT_TRUE(
+        GuideWrinkles(ValleyPhoto(0.10), ValleyPhoto(after_depth), kAll, &before, &after).ok());
+    ASSERT_EQ(after.detections.wrinkles.size(), 1u) << after_depth;
+    const Line& l = after.detections.wrinkles[0];
+    EXPECT_NEAR(l.width_px, 6.0, after_depth == 0.10 ? 1e-9 : 0.3) << after_depth;
+    EXPECT_NEAR(l.contrast, 0.12 * after_depth / 0.10, after_depth == 0.10 ? 1e-9 : 0.01)
+        << after_depth;
+  }
+}
+
+// A stretch of a counted line that reads as no line in its own photo either (the valley ends
+// at x = 200, the before photo's line runs on to 355) is cut from that line: the after photo
+// has the valley's line, so both photos count one wrinkle of about the valley's length.
+TEST(WrinklesGuidedTest, AStretchNeitherPhotoReadsAsALineIsCutFromItsLine) {
+  const cv::Mat photo = ValleyPhoto(0.10, 0.004, 0.0, 200);
+  MetricsResult before = GuidedResult({Horizontal(45, 355, 100, 4.7, 0.10)});
+  MetricsResult after = GuidedResult({Horizontal(45, 200, 100, 4.7, 0.10)});
+  ASSERT_TRUE(GuideWrinkles(photo, photo, kAll, &before, &after).ok());
+  ASSERT_EQ(before.detections.wrinkles.size(), 1u);
+  const Line& l = before.detections.wrinkles[0];
+  EXPECT_FALSE(l.extends);
+  EXPECT_NEAR(l.polyline.front().x, 45.0, 1e-9);
+  EXPECT_GT(l.polyline.back().x, 195.0);  // the band of the after photo's line reaches ~205
+  EXPECT_LT(l.polyline.back().x, 212.0);
+  EXPECT_NEAR(l.length_px, l.polyline.back().x - 45.0, 1e-9);
+  EXPECT_EQ(before.wrinkles.count, 1);
+  EXPECT_NEAR(before.wrinkles.length_px, l.length_px, 1e-9);
+  EXPECT_EQ(after.detections.wrinkles.size(), 1u);  // nothing adopted there
+  EXPECT_EQ(after.wrinkles.count, 1);
+}
+
+// A counted line neither photo reads as a line anywhere is gone; one cut in its middle leaves
+// two pieces, one wrinkle (the second extends the first).
+TEST(WrinklesGuidedTest, ALineWithNothingLeftIsGoneAndAMiddleCutLeavesOneWrinkle) {
+  MetricsResult before = GuidedResult({Horizontal(45, 355, 100, 4.7, 0.10)});
+  MetricsResult after = GuidedResult({});
+  ASSERT_TRUE(GuideWrinkles(ValleyPhoto(0.0), ValleyPhoto(0.0), kAll, &before, &after).ok());
+  EXPECT_TRUE(before.detections.wrinkles.empty());
+  EXPECT_EQ(before.wrinkles.count, 0);
+  EXPECT_EQ(before.wrinkles.length_px, 0.0);
+
+  // The valley runs x 40-360; the after photo's two lines cover its ends, the before photo's
+  // line runs 45-355 along it and on (a path) through the flat rows below, x 150-250.
+  Line path{{}, 0.0, 4.7, 0.10};
+  for (double x = 45; x < 150; x += 1.0) path.polyline.emplace_back(x, 100.0);
+  for (double x = 150; x <= 250; x += 1.0) path.polyline.emplace_back(x, 160.0);
+  for (double x = 251; x <= 355; x += 1.0) path.polyline.emplace_back(x, 100.0);
+  path.length_px = static_cast<double>(path.polyline.size() - 1);
+  const cv::Mat photo = ValleyPhoto(0.10);
+  MetricsResult b = GuidedResult({path});
+  MetricsResult a =
+      GuidedResult({Horizontal(45, 150, 100, 4.7, 0.10), Horizontal(250, 355, 100, 4.7, 0.10)});
+  ASSERT_TRUE(GuideWrinkles(photo, photo, kAll, &b, &a).ok());
+  ASSERT_EQ(b.detections.wrinkles.size(), 2u);
+  EXPECT_FALSE(b.detections.wrinkles[0].extends);
+  EXPECT_TRUE(b.detections.wrinkles[1].extends);
+  EXPECT_LT(b.detections.wrinkles[0].polyline.back().x, 151.0);
+  EXPECT_EQ(b.detections.wrinkles[1].polyline.back().x, 355.0);
+  EXPECT_EQ(b.wrinkles.count, 1);
+  EXPECT_LT(b.wrinkles.length_px, path.length_px - 90.0);
 }
 
 // A stretch whose samples lie mostly outside the common region is not measured there.

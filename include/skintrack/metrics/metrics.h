@@ -278,16 +278,21 @@ void PairWrinkles(MetricsResult* before, MetricsResult* after);
 // photo's counted lines do not cover (centre points outside their bands), at least
 // wrinkle_min_length_mm long, is measured in the other photo along the same centre line (the
 // cross-profile of its central 70 % on ln(Y + 0.01), leaving out samples outside `region`;
-// nothing when fewer than half lie inside) and counted there (Line::paired, with that photo's
-// own width and depth, the guide's length measure) when it passes the wrinkle tests relaxed by
-// kPairedLineRelax and its significance is at least kPairedLineRelax x the lower of what a line
-// of its length needs and what the same measurement reads in the guide's photo (at least half
-// the need; the full need when the guide's photo cannot be measured there). A stretch of a
-// guide whose other parts this photo's counted lines follow (covered runs adding up to
-// wrinkle_min_length_mm, and to 4 band widths at least), or a later stretch of one guide,
-// extends a line (Line::extends). `before`, `after`: the photos in internal form (CV_32FC3), or
-// their linear luminance (CV_32FC1, photometric::SrgbToLinearLuminance), in the frame of the
-// results; `region`: CV_8UC1 of their size, where both were measured. Each result's
+// nothing when fewer than half lie inside) and counted there (Line::paired, the guide's length
+// measure; its width and depth the guide's scaled by what that measurement reads in this photo
+// over what it reads in the guide's, so that one method measures both photos) when it passes
+// the wrinkle tests relaxed by kPairedLineRelax and its significance is at least
+// kPairedLineRelax x the lower of what a line of its length needs and what the same
+// measurement reads in the guide's photo (at least half the need; the full need when the
+// guide's photo cannot be measured there). A stretch of a guide whose other parts this photo's
+// counted lines follow (covered runs adding up to wrinkle_min_length_mm, and to 4 band widths
+// at least), or a later stretch of one guide, extends a line (Line::extends). A stretch that
+// is not counted in the other photo and fails the same relaxed tests in the guide's own photo
+// too (with half the need as its bar) is cut from the guide: the line search carried the line
+// along a path that reads as no line; the pieces left are one wrinkle (the later ones extend
+// the first), and a line with no piece left is gone. `before`, `after`: the photos in internal form
+// (CV_32FC3), or their linear luminance (CV_32FC1, photometric::SrgbToLinearLuminance), in the
+// frame of the results; `region`: CV_8UC1 of their size, where both were measured. Each result's
 // WrinkleMetrics is recomputed. Errors: a null result, photos or region of the wrong type or
 // size.
 Status GuideWrinkles(const cv::Mat& before, const cv::Mat& after, const cv::Mat& region,
