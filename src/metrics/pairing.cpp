@@ -359,16 +359,16 @@ void AdoptGuided(const std::vector<Line>& guides, const cv::Mat& guide_image, co
   if (added) r->wrinkles = WrinkleMetricsOf(lines, r->roi_area_px, r->px_per_mm, r->scale_known);
 }
 
-// Cuts from the own lines of `r` (not Line::paired; cuts[i] for the i-th, as GuideWrinkles
-// listed them) their stretches in `cuts`: the pieces left keep the line's width and depth, the
-// first its Line::extends, the later ones extend it; a line with no piece of 2 points left is
-// gone. Recomputes its WrinkleMetrics when anything was cut.
+// Cuts from the first cuts.size() lines of `r` (the guides GuideWrinkles took from it, in
+// order) their stretches in `cuts`: the pieces left keep the line's width and depth, the first
+// its Line::extends, the later ones extend it; a line with no piece of 2 points left is gone.
+// Recomputes its WrinkleMetrics when anything was cut.
 void CutUnsupported(const std::vector<Cuts>& cuts, MetricsResult* r) {
   std::vector<Line> out;
-  size_t own = 0;
+  size_t index = 0;
   bool cut = false;
   for (Line& l : r->detections.wrinkles) {
-    const Cuts* c = !l.paired && own < cuts.size() ? &cuts[own++] : nullptr;
+    const Cuts* c = index < cuts.size() ? &cuts[index++] : nullptr;
     if (c == nullptr || c->empty()) {
       out.push_back(std::move(l));
       continue;
@@ -414,17 +414,13 @@ Status GuideWrinkles(const cv::Mat& before, const cv::Mat& after, const cv::Mat&
   if (after.size() != before.size() || region.type() != CV_8UC1 || region.size() != before.size())
     return Status::InvalidArgument(
         "GuideWrinkles: after and region (CV_8UC1) must be of the before photo's size");
-  // Each photo is guided by the other's own counted lines (not by the ones it adopted).
-  auto own = [](const MetricsResult& r) {
-    std::vector<Line> v;
-    for (const Line& l : r.detections.wrinkles)
-      if (!l.paired) v.push_back(l);
-    return v;
-  };
-  const std::vector<Line> before_own = own(*before_result), after_own = own(*after_result);
+  // Each photo is guided by the lines the other counted before this step (its own and those
+  // the pairing adopted; not the ones adopted here).
+  const std::vector<Line> before_guides = before_result->detections.wrinkles,
+                          after_guides = after_result->detections.wrinkles;
   std::vector<Cuts> after_cuts, before_cuts;
-  AdoptGuided(after_own, after, before, region, before_result, &after_cuts);
-  AdoptGuided(before_own, before, after, region, after_result, &before_cuts);
+  AdoptGuided(after_guides, after, before, region, before_result, &after_cuts);
+  AdoptGuided(before_guides, before, after, region, after_result, &before_cuts);
   // Then the stretches neither photo reads as a line leave the line that carried them.
   CutUnsupported(before_cuts, before_result);
   CutUnsupported(after_cuts, after_result);

@@ -342,6 +342,22 @@ TEST(WrinklesGuidedTest, TheAdoptedStretchIsTheGuideScaledByTheTwoPhotosMeasurem
   }
 }
 
+// A line the pairing adopted guides the other photo too: the after photo's adopted marginal
+// path runs on along the valley beyond the before photo's own line, which that stretch extends.
+TEST(WrinklesGuidedTest, ALineThePairingAdoptedGuidesTheOtherPhoto) {
+  const cv::Mat photo = ValleyPhoto(0.10);
+  MetricsResult before = GuidedResult({Horizontal(45, 200, 100, 4.7, 0.10)});
+  Line adopted = Horizontal(45, 355, 100, 4.7, 0.10);
+  adopted.paired = true;
+  MetricsResult after = GuidedResult({adopted});
+  ASSERT_TRUE(GuideWrinkles(photo, photo, kAll, &before, &after).ok());
+  ASSERT_EQ(before.detections.wrinkles.size(), 2u);
+  EXPECT_TRUE(before.detections.wrinkles[1].extends);
+  EXPECT_GT(before.detections.wrinkles[1].polyline.back().x, 350.0);
+  EXPECT_EQ(before.wrinkles.count, 1);
+  EXPECT_GT(before.wrinkles.length_px, 290.0);
+}
+
 // A stretch of a counted line that reads as no line in its own photo either (the valley ends
 // at x = 200, the before photo's line runs on to 355) is cut from that line: the after photo
 // has the valley's line, so both photos count one wrinkle of about the valley's length.

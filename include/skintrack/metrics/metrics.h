@@ -274,13 +274,13 @@ void PairWrinkles(MetricsResult* before, MetricsResult* after);
 // docs/metrics.md, "Guided across sessions"). The line search of one photo can miss a line the
 // other's found (it follows faint lines from seeds and splits failed paths, and which seed
 // leads where changes with the capture), while the line's cross-profile reads the same in
-// both. So every stretch of a photo's own counted line (not Line::paired) that the other
-// photo's counted lines do not cover (centre points outside their bands), at least
-// wrinkle_min_length_mm long, is measured in the other photo along the same centre line (the
-// cross-profile of its central 70 % on ln(Y + 0.01), leaving out samples outside `region`;
-// nothing when fewer than half lie inside) and counted there (Line::paired, the guide's length
-// measure; its width and depth the guide's scaled by what that measurement reads in this photo
-// over what it reads in the guide's, so that one method measures both photos) when it passes
+// both. So every stretch of a line a photo counts (its own, or one PairWrinkles adopted; not
+// one adopted here) that the other photo's counted lines do not cover (centre points outside their
+// bands), at least wrinkle_min_length_mm long, is measured in the other photo along the same centre
+// line (the cross-profile of its central 70 % on ln(Y + 0.01), leaving out samples outside
+// `region`; nothing when fewer than half lie inside) and counted there (Line::paired, the guide's
+// length measure; its width and depth the guide's scaled by what that measurement reads in this
+// photo over what it reads in the guide's, so that one method measures both photos) when it passes
 // the wrinkle tests relaxed by kPairedLineRelax and its significance is at least
 // kPairedLineRelax x the lower of what a line of its length needs and what the same
 // measurement reads in the guide's photo (at least half the need; the full need when the
