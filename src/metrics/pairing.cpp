@@ -286,7 +286,8 @@ struct Along {
 // lines read 0.5-3 x their need along their smoothed centre lines), but never below
 // kPairedLineRelax x half the need (the full relaxed need when q fails). Its width and depth
 // are the guide's scaled by p / q (one measurement in both photos: the line search's and this
-// one's differ by method, not by photo); p's own when q fails. When p does not pass, the
+// one's differ by method, not by photo) when q passes those tests with the half-need floor as
+// its bar (a ratio of two line readings); p's own otherwise. When p does not pass, the
 // stretch is unsupported if q fails those tests too, with the half-need floor as its bar.
 Along MeasureAlong(const cv::Mat& image, const cv::Mat& guide_image, const cv::Mat& region,
                    const Line& guide, size_t a, size_t b, const MetricsOptions& o,
@@ -311,7 +312,7 @@ Along MeasureAlong(const cv::Mat& image, const cv::Mat& guide_image, const cv::M
     return out;
   }
   double width = p.width_px, depth = -p.contrast;
-  if (q.ok && q.width_px > 0.0 && q.contrast < 0.0) {
+  if (passes(q, 0.5 * need) && q.width_px > 0.0) {  // q a line: a ratio of two line readings
     width = guide.width_px * p.width_px / q.width_px;
     depth = guide.contrast * p.contrast / q.contrast;
   }
@@ -360,8 +361,10 @@ void AdoptGuided(const std::vector<Line>& guides, const cv::Mat& guide_image, co
 }
 
 // Cuts from the first cuts.size() lines of `r` (the guides GuideWrinkles took from it, in
-// order) their stretches in `cuts`: the pieces left keep the line's width and depth, the first
-// its Line::extends, the later ones extend it; a line with no piece of 2 points left is gone.
+// order) their stretches in `cuts`. A piece left shorter than wrinkle_min_length_mm or 4 x its
+// band's width is dropped too (the stub where another line crossed a path that was cut: it
+// would count as a wrinkle of its own); the pieces kept keep the line's width and depth, the
+// first its Line::extends, the later ones extend it; a line with no piece kept is gone.
 // Recomputes its WrinkleMetrics when anything was cut.
 void CutUnsupported(const std::vector<Cuts>& cuts, MetricsResult* r) {
   std::vector<Line> out;
@@ -376,13 +379,16 @@ void CutUnsupported(const std::vector<Cuts>& cuts, MetricsResult* r) {
     cut = true;
     const double arc = ArcLength(l.polyline, 0, l.polyline.size());
     const double scale = arc > 0.0 ? l.length_px / arc : 1.0;
+    const double min_px =
+        std::max(r->effective.wrinkle_min_length_mm * r->px_per_mm, 4.0 * (2 * BandHalf(l) + 1));
     bool first = true;
     auto keep = [&](size_t a, size_t b) {
-      if (b < a + 2) return;
+      const double length = ArcLength(l.polyline, a, b) * scale;
+      if (b < a + 2 || length < min_px) return;
       Line piece = l;
       piece.polyline.assign(l.polyline.begin() + static_cast<std::ptrdiff_t>(a),
                             l.polyline.begin() + static_cast<std::ptrdiff_t>(b));
-      piece.length_px = ArcLength(l.polyline, a, b) * scale;
+      piece.length_px = length;
       piece.extends = l.extends || !first;
       first = false;
       out.push_back(std::move(piece));

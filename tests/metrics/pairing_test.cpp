@@ -410,6 +410,66 @@ TEST(WrinklesGuidedTest, ALineWithNothingLeftIsGoneAndAMiddleCutLeavesOneWrinkle
   EXPECT_LT(b.wrinkles.length_px, path.length_px - 90.0);
 }
 
+// When the guide's own photo does not read a line there (a valley of depth 0.02, under the
+// relaxed 0.03), the adopted stretch keeps this photo's own measurement: a ratio to a
+// non-line would be meaningless (here 5 x the guide's depth).
+TEST(WrinklesGuidedTest, AGuideItsOwnPhotoDoesNotReadGivesThisPhotosOwnMeasurement) {
+  MetricsResult before = GuidedResult({Horizontal(45, 355, 100, 6.0, 0.12)});
+  MetricsResult after = GuidedResult({});
+  ASSERT_TRUE(GuideWrinkles(ValleyPhoto(0.02), ValleyPhoto(0.10), kAll, &before, &after).ok());
+  ASSERT_EQ(after.detections.wrinkles.size(), 1u);
+  EXPECT_NEAR(after.detections.wrinkles[0].contrast, 0.10, 0.01);
+  EXPECT_NEAR(after.detections.wrinkles[0].width_px, 4.71, 0.5);
+}
+
+// A path cut on both sides of where another line crosses it leaves a stub of about a band's
+// width: it is dropped, not counted as a wrinkle beside the crossing line adopted there.
+TEST(WrinklesGuidedTest, TheStubACutLeavesAtACrossingIsDropped) {
+  Line vertical{{}, 160.0, 4.7, 0.10};  // a path across flat skin, crossing the valley
+  for (double y = 20; y <= 180; y += 1.0) vertical.polyline.emplace_back(200.0, y);
+  MetricsResult before = GuidedResult({vertical});
+  MetricsResult after = GuidedResult({Horizontal(45, 355, 100, 4.7, 0.10)});
+  const cv::Mat photo = ValleyPhoto(0.10);
+  ASSERT_TRUE(GuideWrinkles(photo, photo, kAll, &before, &after).ok());
+  for (const Line& l : before.detections.wrinkles) EXPECT_EQ(l.polyline.front().y, 100.0);
+  EXPECT_EQ(before.wrinkles.count, 1);  // the valley's line, adopted; as the after photo
+  EXPECT_EQ(after.wrinkles.count, 1);
+}
+
+// A cut at the start of a line in the after photo, which also adopts a line: the cut goes to
+// the line it was found on, not to the adopted one appended after it, and the piece left keeps
+// the line's length measure (here 0.9 x its centre line's arc length).
+TEST(WrinklesGuidedTest, ACutAtTheStartOfALineKeepsItsLengthMeasureAndSparesAdoptedLines) {
+  const cv::Mat photo = ValleyPhoto(0.10, 0.004, 0.10);  // valleys y = 100 and x = 200
+  Line path{{}, 0.0, 4.7, 0.10};  // across flat skin at y = 160, then along the valley
+  for (double x = 45; x <= 120; x += 1.0) path.polyline.emplace_back(x, 160.0);
+  for (double x = 121; x <= 355; x += 1.0) path.polyline.emplace_back(x, 100.0);
+  double arc = 0.0;
+  for (size_t i = 1; i < path.polyline.size(); ++i)
+    arc += cv::norm(path.polyline[i] - path.polyline[i - 1]);
+  path.length_px = 0.9 * arc;
+  Line vertical{{}, 160.0, 4.7, 0.10};
+  for (double y = 20; y <= 180; y += 1.0) vertical.polyline.emplace_back(200.0, y);
+  MetricsResult before = GuidedResult({Horizontal(125, 355, 100, 4.7, 0.10), vertical});
+  MetricsResult after = GuidedResult({path});
+  ASSERT_TRUE(GuideWrinkles(photo, photo, kAll, &before, &after).ok());
+  ASSERT_GE(after.detections.wrinkles.size(), 2u);
+  const Line& piece = after.detections.wrinkles[0];
+  EXPECT_FALSE(piece.paired);
+  EXPECT_FALSE(piece.extends);
+  EXPECT_EQ(piece.polyline.front().y, 100.0);
+  EXPECT_GE(piece.polyline.front().x, 121.0);
+  EXPECT_LE(piece.polyline.front().x, 123.0);  // the band of the before line starts at 122
+  EXPECT_EQ(piece.polyline.back().x, 355.0);
+  EXPECT_NEAR(piece.length_px, 0.9 * (355.0 - piece.polyline.front().x), 1e-9);
+  for (size_t i = 1; i < after.detections.wrinkles.size(); ++i) {
+    EXPECT_TRUE(after.detections.wrinkles[i].paired);  // the vertical valley, adopted whole
+    EXPECT_EQ(after.detections.wrinkles[i].polyline.front().x, 200.0);
+  }
+  EXPECT_EQ(after.wrinkles.count, 2);
+  EXPECT_EQ(before.wrinkles.count, 2);
+}
+
 // A stretch whose samples lie mostly outside the common region is not measured there.
 TEST(WrinklesGuidedTest, AStretchOutsideTheRegionIsNotMeasured) {
   const cv::Mat photo = ValleyPhoto(0.10);

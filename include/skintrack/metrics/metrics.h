@@ -289,12 +289,14 @@ void PairWrinkles(MetricsResult* before, MetricsResult* after);
 // at least), or a later stretch of one guide, extends a line (Line::extends). A stretch that
 // is not counted in the other photo and fails the same relaxed tests in the guide's own photo
 // too (with half the need as its bar) is cut from the guide: the line search carried the line
-// along a path that reads as no line; the pieces left are one wrinkle (the later ones extend
-// the first), and a line with no piece left is gone. `before`, `after`: the photos in internal form
-// (CV_32FC3), or their linear luminance (CV_32FC1, photometric::SrgbToLinearLuminance), in the
-// frame of the results; `region`: CV_8UC1 of their size, where both were measured. Each result's
-// WrinkleMetrics is recomputed. Errors: a null result, photos or region of the wrong type or
-// size.
+// along a path that reads as no line; pieces left shorter than wrinkle_min_length_mm (or 4
+// band widths) are dropped, the others are one wrinkle (the later ones extend the first), and a
+// line with no piece left is gone. The width and depth are scaled only when the guide's own
+// photo reads a line there (the same tests, half the need). `before`, `after`: the photos in
+// internal form (CV_32FC3), or their linear luminance (CV_32FC1,
+// photometric::SrgbToLinearLuminance), in the frame of the results; `region`: CV_8UC1 of their
+// size, where both were measured. Each result's WrinkleMetrics is recomputed. Errors: a null
+// result, photos or region of the wrong type or size.
 Status GuideWrinkles(const cv::Mat& before, const cv::Mat& after, const cv::Mat& region,
                      MetricsResult* before_result, MetricsResult* after_result);
 
