@@ -96,7 +96,7 @@ if [ -f "$build_dir/CMakeCache.txt" ]; then
 fi
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DSKINTRACK_BUILD_BENCH=ON >/dev/null \
   || die "CMake configure failed in $build_dir/"
-targets=(--target skintrack_cli)
+targets=(--target skintrack_launcher)  # the launcher and skintrack-core it starts
 if [ "$gbench" -eq 1 ]; then
   grep -q '^benchmark_DIR:PATH=.*benchmark' "$build_dir/CMakeCache.txt" \
     || die "Google Benchmark not found by CMake (install libbenchmark-dev: scripts/setup.sh), or use --no-gbench"

@@ -1,6 +1,6 @@
-// skintrack: one binary, a table of subcommands. Each subcommand is a thin adapter over the
+// skintrack-core: one binary, a table of subcommands (started by the `skintrack` launcher,
+// src/cli/launcher/launcher.cpp). Each subcommand is a thin adapter over the
 // library: parse options, load inputs, call the library, write outputs, map status to exit code.
-#include <sys/auxv.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/cli_common.h"
+#include "cli/malloc_tunables.h"
 #include "cli/repeatability_cli.h"
 #include "skintrack/core/version.h"
 
@@ -46,40 +47,15 @@ void PrintUsage(std::ostream& out) {
       << "            5 internal error.\n";
 }
 
-// Large images are allocated and freed many times per run; with 4 KiB pages the kernel's page
-// faults and page clearing were ~10 % of compare's CPU. glibc's tunables: hugetlb=1 asks for
-// transparent huge pages on malloc's blocks, and mmap_max=0 with a trim threshold of 4 GiB
-// keeps freed large blocks in the heap for the next image instead of returning them to the
-// kernel (compare on a 4000x3000 pair: 4.44 -> 4.04 s wall with the first, -> 3.67 s with
-// both on a later tree where the first alone read 3.76 s; peak RSS +0.1 GB, 1.37 GB;
-// docs/performance.md). Tunables are read only at process start, so the binary re-executes
-// itself once with them put before the user's own GLIBC_TUNABLES (a setting the user gives
-// comes later and wins). Skipped when GLIBC_TUNABLES already names hugetlb, when
-// SKINTRACK_NO_REEXEC is set (to anything), in the re-executed child (SKINTRACK_REEXECED, set
-// before the exec: glibc drops GLIBC_TUNABLES for secure-execution programs, so it cannot be
-// the guard) and for secure-execution (setuid) runs; a failed exec just continues in this
-// process.
-constexpr const char* kMallocTunables =
-    "glibc.malloc.hugetlb=1:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967296";
-
-void ReexecWithHugePageMalloc(char** argv) {
-  if (std::getenv("SKINTRACK_NO_REEXEC") != nullptr ||
-      std::getenv("SKINTRACK_REEXECED") != nullptr || getauxval(AT_SECURE) != 0)
-    return;
-  const char* current = std::getenv("GLIBC_TUNABLES");
-  const std::string tunables = current == nullptr ? "" : current;
-  if (tunables.find("glibc.malloc.hugetlb") != std::string::npos) return;
-  const std::string updated =
-      tunables.empty() ? kMallocTunables : std::string(kMallocTunables) + ":" + tunables;
-  if (setenv("SKINTRACK_REEXECED", "1", 1) != 0) return;
-  if (setenv("GLIBC_TUNABLES", updated.c_str(), 1) == 0) execv("/proc/self/exe", argv);
-  // exec failed (no /proc, ...): restore the environment and run here.
-  unsetenv("SKINTRACK_REEXECED");
-  if (current == nullptr) {
-    unsetenv("GLIBC_TUNABLES");
-  } else {
-    setenv("GLIBC_TUNABLES", tunables.c_str(), 1);
-  }
+// The malloc tunables (cli/malloc_tunables.h): the `skintrack` launcher starts this binary
+// with them; run directly, it re-executes itself once to get them (a failed exec just
+// continues in this process).
+void ReexecWithMallocTunables(char** argv) {
+  std::string previous;
+  bool had_previous = false;
+  if (!skintrack::cli::SetMallocTunables(&previous, &had_previous)) return;
+  execv("/proc/self/exe", argv);
+  skintrack::cli::RestoreMallocTunables(previous, had_previous);
 }
 
 }  // namespace
@@ -93,9 +69,7 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   const std::string first = argv[1];
-  if (first == "analyze" || first == "compare" || first == "repeatability") {
-    ReexecWithHugePageMalloc(argv);
-  }
+  if (skintrack::cli::WantsMallocTunables(first)) ReexecWithMallocTunables(argv);
   if (first == "--help" || first == "-h" || first == "help") {
     PrintUsage(std::cout);
     return kExitOk;

@@ -2,6 +2,7 @@
 // unwritable outputs (exit 4). Inputs come from `skintrack phantom` (800x600), made once.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -43,6 +44,19 @@ TEST_F(CliUsageTest, VersionPrintsTheVersion) {
   std::string out;
   EXPECT_EQ(Cli("--version", &out), 0);
   EXPECT_EQ(out, std::string("skintrack ") + kVersion + "\n");
+}
+
+// The launcher starts skintrack-core from its own directory; a launcher without it says so in
+// one line and exits 5 (internal error), whatever the command.
+TEST_F(CliUsageTest, TheLauncherWithoutTheCoreBesideItIsAOneLineError) {
+  const std::string lonely = Path("lonely_skintrack");
+  fs::copy_file(test::CliPath(), lonely, fs::copy_options::overwrite_existing);
+  for (const char* args : {" --version", " analyze x.jpg"}) {
+    std::string out;
+    EXPECT_EQ(test::RunCommand(ShellQuote(lonely) + args, &out), 5) << out;
+    EXPECT_NE(out.find("cannot run " + *dir_ + "/skintrack-core"), std::string::npos) << out;
+    EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+  }
 }
 
 TEST_F(CliUsageTest, HelpListsTheCommandsAndExitCodes) {

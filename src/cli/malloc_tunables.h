@@ -1,0 +1,63 @@
+// The glibc malloc tunables `analyze`, `compare` and `repeatability` run with (read only at
+// process start, so set in the environment before an exec): shared by the `skintrack` launcher
+// and the CLI itself (src/cli/launcher/launcher.cpp, src/cli/main.cpp). No OpenCV here: the
+// launcher must not load it.
+#pragma once
+
+#include <sys/auxv.h>
+
+#include <cstdlib>
+#include <string>
+
+namespace skintrack::cli {
+
+// Large images are allocated and freed many times per run; with 4 KiB pages the kernel's page
+// faults and page clearing were ~10 % of compare's CPU. hugetlb=1 asks for transparent huge
+// pages on malloc's blocks, and mmap_max=0 with a trim threshold of 4 GiB keeps freed large
+// blocks in the heap for the next image instead of returning them to the kernel (compare on a
+// 4000x3000 pair: 4.44 -> 4.04 s wall with the first, -> 3.67 s with both on a later tree
+// where the first alone read 3.76 s; peak RSS +0.1 GB, 1.37 GB; docs/performance.md).
+inline constexpr const char* kMallocTunables =
+    "glibc.malloc.hugetlb=1:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967296";
+
+// Whether `command` runs with the tunables.
+inline bool WantsMallocTunables(const std::string& command) {
+  return command == "analyze" || command == "compare" || command == "repeatability";
+}
+
+// Puts kMallocTunables before the user's own GLIBC_TUNABLES (a setting the user gives comes
+// later and wins) and sets SKINTRACK_REEXECED, for the exec that follows; false (environment
+// unchanged) when there is nothing to do: SKINTRACK_NO_REEXEC is set (to anything), this is
+// already the process started with them (SKINTRACK_REEXECED: glibc drops GLIBC_TUNABLES for
+// secure-execution programs, so it cannot be the guard), GLIBC_TUNABLES already names hugetlb,
+// or this is a secure-execution (setuid) run. *previous: GLIBC_TUNABLES before (nullptr: unset),
+// for RestoreMallocTunables when the exec fails.
+inline bool SetMallocTunables(std::string* previous, bool* had_previous) {
+  if (std::getenv("SKINTRACK_NO_REEXEC") != nullptr ||
+      std::getenv("SKINTRACK_REEXECED") != nullptr || getauxval(AT_SECURE) != 0)
+    return false;
+  const char* current = std::getenv("GLIBC_TUNABLES");
+  *had_previous = current != nullptr;
+  *previous = current == nullptr ? "" : current;
+  if (previous->find("glibc.malloc.hugetlb") != std::string::npos) return false;
+  const std::string updated =
+      previous->empty() ? kMallocTunables : std::string(kMallocTunables) + ":" + *previous;
+  if (setenv("SKINTRACK_REEXECED", "1", 1) != 0) return false;
+  if (setenv("GLIBC_TUNABLES", updated.c_str(), 1) != 0) {
+    unsetenv("SKINTRACK_REEXECED");
+    return false;
+  }
+  return true;
+}
+
+// Undoes SetMallocTunables (after a failed exec).
+inline void RestoreMallocTunables(const std::string& previous, bool had_previous) {
+  unsetenv("SKINTRACK_REEXECED");
+  if (had_previous) {
+    setenv("GLIBC_TUNABLES", previous.c_str(), 1);
+  } else {
+    unsetenv("GLIBC_TUNABLES");
+  }
+}
+
+}  // namespace skintrack::cli
