@@ -202,13 +202,14 @@ if [ "$DO_METRICS" = 1 ] && [ ! -x "$SKINTRACK" ] && [ "$SKINTRACK" = "$REPO/bui
 fi
 if [ -x "$SKINTRACK" ]; then
   cp "$SKINTRACK" "$WORK/skintrack"
-  # the launcher starts skintrack-core from its own directory
-  core="$(dirname "$SKINTRACK")/skintrack-core"
-  [ -x "$core" ] && cp "$core" "$WORK/skintrack-core"
+  # the launcher starts skintrack-core from its own (symlinks resolved) directory
+  core="$(dirname "$(readlink -f "$SKINTRACK")")/skintrack-core"
+  [ -x "$core" ] || die "$core missing: the skintrack launcher needs it beside it"
+  cp "$core" "$WORK/skintrack-core"
   ST="$WORK/skintrack"
   rev="$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)"
   dirty=""; [ -n "$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null)" ] && dirty=" + uncommitted changes"
-  ST_DESC="build/skintrack at commit $rev$dirty, binary built $(date -r "$SKINTRACK" '+%Y-%m-%d %H:%M')"
+  ST_DESC="build/skintrack at commit $rev$dirty, binary built $(date -r "$core" '+%Y-%m-%d %H:%M')"
 fi
 
 # ---------------------------------------------------------------------------------------------

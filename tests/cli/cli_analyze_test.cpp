@@ -57,9 +57,10 @@ TEST_F(CliAnalyzeTest, WritesSchemaMetricsParametersAndOverlays) {
   EXPECT_EQ(cv::imread(out_dir + "/redness_map.jpg").size(), cv::Size(800, 600));
 }
 
-// The binary re-executes itself once with glibc malloc tunables (src/cli/main.cpp): the
-// arguments reach the child unchanged and the results equal a run without the re-exec
-// (SKINTRACK_NO_REEXEC) and a run whose GLIBC_TUNABLES already names hugetlb (left alone).
+// The launcher starts skintrack-core with glibc malloc tunables (src/cli/malloc_tunables.h),
+// and skintrack-core run directly re-executes itself once with them: the arguments reach the
+// core unchanged and the results equal a run without them (SKINTRACK_NO_REEXEC), a run whose
+// GLIBC_TUNABLES already names hugetlb (left alone) and a run of the core itself.
 TEST_F(CliAnalyzeTest, MallocTunableReexecKeepsArgumentsAndResults) {
   const std::string args =
       "analyze " + ShellQuote(*dir_ + "/before.jpg") + " --mm-per-px 0.05 --preset face --json -";
@@ -73,12 +74,17 @@ TEST_F(CliAnalyzeTest, MallocTunableReexecKeepsArgumentsAndResults) {
                                  ShellQuote(test::CliPath()) + " " + args + " 2>/dev/null; }",
                              &c),
             0);
+  const std::string core =
+      std::filesystem::path(test::CliPath()).parent_path().string() + "/skintrack-core";
+  std::string d;
+  ASSERT_EQ(test::RunCommand("{ " + ShellQuote(core) + " " + args + " 2>/dev/null; }", &d), 0);
   const json ja = json::parse(a, nullptr, false), jb = json::parse(b, nullptr, false),
-             jc = json::parse(c, nullptr, false);
-  ASSERT_FALSE(ja.is_discarded() || jb.is_discarded() || jc.is_discarded());
+             jc = json::parse(c, nullptr, false), jd = json::parse(d, nullptr, false);
+  ASSERT_FALSE(ja.is_discarded() || jb.is_discarded() || jc.is_discarded() || jd.is_discarded());
   EXPECT_EQ(ja["parameters"]["preset"], "face");
   EXPECT_EQ(ja["metrics"], jb["metrics"]);
   EXPECT_EQ(ja["metrics"], jc["metrics"]);
+  EXPECT_EQ(ja["metrics"], jd["metrics"]);
 }
 
 TEST_F(CliAnalyzeTest, NoScaleMeansNullPhysicalFields) {

@@ -16,7 +16,8 @@ namespace {
 
 constexpr const char* kCoreName = "skintrack-core";
 
-// The directory of this executable ("." when it cannot be found), with a trailing slash.
+// The directory of this executable with a trailing slash: from /proc/self/exe, else from a
+// path in argv[0]; empty when neither names it (never a guess at the current directory).
 std::string OwnDirectory(const char* argv0) {
   std::string path(4096, '\0');
   const ssize_t n = readlink("/proc/self/exe", path.data(), path.size() - 1);
@@ -26,13 +27,19 @@ std::string OwnDirectory(const char* argv0) {
     path = argv0 != nullptr ? argv0 : "";
   }
   const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? "./" : path.substr(0, slash + 1);
+  return slash == std::string::npos ? "" : path.substr(0, slash + 1);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string core = OwnDirectory(argc > 0 ? argv[0] : nullptr) + kCoreName;
+  const std::string dir = OwnDirectory(argc > 0 ? argv[0] : nullptr);
+  if (dir.empty()) {
+    std::cerr << "skintrack: error: cannot find " << kCoreName
+              << ": /proc/self/exe is unreadable and the command has no directory\n";
+    return 5;
+  }
+  const std::string core = dir + kCoreName;
   std::string previous;
   bool had_previous = false;
   const bool tunables = argc > 1 && skintrack::cli::WantsMallocTunables(argv[1]) &&
