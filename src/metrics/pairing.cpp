@@ -187,6 +187,29 @@ double ArcLength(const std::vector<cv::Point2d>& pts, size_t a, size_t b) {
   return length;
 }
 
+// Skeleton length (px) per px of centre-line arc of a line: its length over its arc length.
+double SkeletonPerArc(const Line& l) {
+  const double arc = ArcLength(l.polyline, 0, l.polyline.size());
+  return arc > 0.0 ? l.length_px / arc : 1.0;
+}
+
+// The piece [a, b) of a line's centre points, with its length in the line's own measure
+// (skeleton_per_arc: SkeletonPerArc of the line); width, depth and flags the line's.
+Line PieceOf(const Line& l, size_t a, size_t b, double skeleton_per_arc) {
+  Line piece = l;
+  piece.polyline.assign(l.polyline.begin() + static_cast<std::ptrdiff_t>(a),
+                        l.polyline.begin() + static_cast<std::ptrdiff_t>(b));
+  piece.length_px = ArcLength(l.polyline, a, b) * skeleton_per_arc;
+  return piece;
+}
+
+// The length (px) a run of a line must reach to be a wrinkle of its own beside other lines:
+// wrinkle_min_length_mm, and 4 x its band's width at least (a crossing or a junction covers
+// about one band's width).
+double OwnRunLength(const Line& l, const MetricsResult& r) {
+  return std::max(r.effective.wrinkle_min_length_mm * r.px_per_mm, 4.0 * (2 * BandHalf(l) + 1));
+}
+
 // The centre points of `l` against `band` (a window at `frame`): the index ranges [first,
 // second) of the maximal stretches outside it, and the arc length (px) of its runs inside it
 // in *covered_px.
@@ -292,8 +315,8 @@ struct Along {
 Along MeasureAlong(const cv::Mat& image, const cv::Mat& guide_image, const cv::Mat& region,
                    const Line& guide, size_t a, size_t b, const MetricsOptions& o,
                    double px_per_mm) {
-  const double arc = ArcLength(guide.polyline, 0, guide.polyline.size());
-  const double length = ArcLength(guide.polyline, a, b) * (arc > 0.0 ? guide.length_px / arc : 1.0);
+  const double per_arc = SkeletonPerArc(guide);
+  const double length = ArcLength(guide.polyline, a, b) * per_arc;
   if (length < std::max(1.0, o.wrinkle_min_length_mm * px_per_mm)) return {};
   const Stretch stretch = StretchOf(guide, a, b, region);
   if (stretch.samples.empty()) return {};
@@ -305,20 +328,24 @@ Along MeasureAlong(const cv::Mat& image, const cv::Mat& guide_image, const cv::M
     return internal::AcceptWrinkleProfile(m, length, kPairedLineRelax, o, px_per_mm) &&
            Significance(m) >= kPairedLineRelax * bar;
   };
-  Along out;
+  const bool q_line = passes(q, 0.5 * need);
   const double bar = q.ok ? std::max(0.5 * need, std::min(need, Significance(q))) : need;
+  Along out;
   if (!passes(p, bar)) {
-    out.unsupported = !passes(q, 0.5 * need);
+    out.unsupported = !q_line;
     return out;
   }
-  double width = p.width_px, depth = -p.contrast;
-  if (passes(q, 0.5 * need) && q.width_px > 0.0) {  // q a line: a ratio of two line readings
-    width = guide.width_px * p.width_px / q.width_px;
-    depth = guide.contrast * p.contrast / q.contrast;
+  Line stretch_line = PieceOf(guide, a, b, per_arc);
+  stretch_line.paired = true;
+  stretch_line.extends = false;
+  if (q_line && q.width_px > 0.0) {  // a ratio of two line readings
+    stretch_line.width_px = guide.width_px * p.width_px / q.width_px;
+    stretch_line.contrast = guide.contrast * p.contrast / q.contrast;
+  } else {
+    stretch_line.width_px = p.width_px;
+    stretch_line.contrast = -p.contrast;
   }
-  out.line = Line{std::vector<cv::Point2d>(guide.polyline.begin() + static_cast<std::ptrdiff_t>(a),
-                                           guide.polyline.begin() + static_cast<std::ptrdiff_t>(b)),
-                  length, width, depth, true};
+  out.line = std::move(stretch_line);
   return out;
 }
 
@@ -328,8 +355,7 @@ using Cuts = std::vector<std::pair<size_t, size_t>>;
 // Adds to the wrinkles of `r` (measured on `image`) the stretches of `guides` that its counted
 // lines do not cover and that pass MeasureAlong; recomputes its WrinkleMetrics when any was.
 // A guide is a wrinkle this photo's counted lines already follow when they cover runs of it
-// adding up to wrinkle_min_length_mm (and to 4 x its band's width at least: a crossing or a
-// junction covers about one band's width): its stretches then extend that line; else its first
+// adding up to OwnRunLength: its stretches then extend that line; else its first
 // adopted stretch is a new wrinkle and the others extend it. (*unsupported)[i]: the stretches
 // of guides[i] that MeasureAlong found unsupported in the guide's own photo.
 void AdoptGuided(const std::vector<Line>& guides, const cv::Mat& guide_image, const cv::Mat& image,
@@ -338,14 +364,13 @@ void AdoptGuided(const std::vector<Line>& guides, const cv::Mat& guide_image, co
   std::vector<Line>& lines = r->detections.wrinkles;
   const cv::Rect frame = Frame(guides) | Frame(lines);
   if (guides.empty() || frame.empty()) return;
-  const double min_length_px = r->effective.wrinkle_min_length_mm * r->px_per_mm;
   cv::Mat counted = LineBands(frame, lines);
   bool added = false;
   for (size_t i = 0; i < guides.size(); ++i) {
     const Line& g = guides[i];
     double covered = 0.0;
     const Cuts stretches = UncoveredStretches(g, counted, frame, &covered);
-    bool counts = covered < std::max(min_length_px, 4.0 * (2 * BandHalf(g) + 1));
+    bool counts = covered < OwnRunLength(g, *r);
     for (const auto& [a, b] : stretches) {
       Along m = MeasureAlong(image, guide_image, region, g, a, b, r->effective, r->px_per_mm);
       if (m.unsupported) (*unsupported)[i].emplace_back(a, b);
@@ -361,11 +386,10 @@ void AdoptGuided(const std::vector<Line>& guides, const cv::Mat& guide_image, co
 }
 
 // Cuts from the first cuts.size() lines of `r` (the guides GuideWrinkles took from it, in
-// order) their stretches in `cuts`. A piece left shorter than wrinkle_min_length_mm or 4 x its
-// band's width is dropped too (the stub where another line crossed a path that was cut: it
-// would count as a wrinkle of its own); the pieces kept keep the line's width and depth, the
-// first its Line::extends, the later ones extend it; a line with no piece kept is gone.
-// Recomputes its WrinkleMetrics when anything was cut.
+// order) their stretches in `cuts`. A piece left shorter than OwnRunLength is dropped too (the stub
+// where another line crossed a path that was cut: it would count as a wrinkle of its own); the
+// pieces kept keep the line's width and depth, the first its Line::extends, the later ones extend
+// it; a line with no piece kept is gone. Recomputes its WrinkleMetrics when anything was cut.
 void CutUnsupported(const std::vector<Cuts>& cuts, MetricsResult* r) {
   std::vector<Line> out;
   size_t index = 0;
@@ -377,18 +401,12 @@ void CutUnsupported(const std::vector<Cuts>& cuts, MetricsResult* r) {
       continue;
     }
     cut = true;
-    const double arc = ArcLength(l.polyline, 0, l.polyline.size());
-    const double scale = arc > 0.0 ? l.length_px / arc : 1.0;
-    const double min_px =
-        std::max(r->effective.wrinkle_min_length_mm * r->px_per_mm, 4.0 * (2 * BandHalf(l) + 1));
+    const double scale = SkeletonPerArc(l), min_px = OwnRunLength(l, *r);
     bool first = true;
     auto keep = [&](size_t a, size_t b) {
-      const double length = ArcLength(l.polyline, a, b) * scale;
-      if (b < a + 2 || length < min_px) return;
-      Line piece = l;
-      piece.polyline.assign(l.polyline.begin() + static_cast<std::ptrdiff_t>(a),
-                            l.polyline.begin() + static_cast<std::ptrdiff_t>(b));
-      piece.length_px = length;
+      if (b < a + 2) return;
+      Line piece = PieceOf(l, a, b, scale);
+      if (piece.length_px < min_px) return;
       piece.extends = l.extends || !first;
       first = false;
       out.push_back(std::move(piece));

@@ -245,6 +245,18 @@ MetricsResult GuidedResult(std::vector<Line> counted) {
 
 const cv::Mat kAll(200, 400, CV_8UC1, cv::Scalar(255));
 
+// The before photo counts a line along the valley's row, x 45-355; the after photo only its
+// part x 45-200. Both guided on `photo` (both sessions).
+struct HalfFollowed {
+  MetricsResult before = GuidedResult({Horizontal(45, 355, 100, 4.7, 0.10)});
+  MetricsResult after = GuidedResult({Horizontal(45, 200, 100, 4.7, 0.10)});
+};
+HalfFollowed GuideHalfFollowed(const cv::Mat& photo) {
+  HalfFollowed r;
+  EXPECT_TRUE(GuideWrinkles(photo, photo, kAll, &r.before, &r.after).ok());
+  return r;
+}
+
 TEST(WrinklesGuidedTest, ALineTheOtherPhotosSearchMissedIsMeasuredAlongItAndCounted) {
   const cv::Mat photo = ValleyPhoto(0.10);
   MetricsResult before = GuidedResult({Horizontal(45, 355, 100, 4.7, 0.10)});
@@ -274,10 +286,7 @@ TEST(WrinklesGuidedTest, ALineAbsentOrTooFaintInThePhotoIsNotCounted) {
 }
 
 TEST(WrinklesGuidedTest, TheRestOfALinePartlyFollowedExtendsItWithoutCountingAgain) {
-  const cv::Mat photo = ValleyPhoto(0.10);
-  MetricsResult before = GuidedResult({Horizontal(45, 355, 100, 4.7, 0.10)});
-  MetricsResult after = GuidedResult({Horizontal(45, 200, 100, 4.7, 0.10)});
-  ASSERT_TRUE(GuideWrinkles(photo, photo, kAll, &before, &after).ok());
+  const auto [before, after] = GuideHalfFollowed(ValleyPhoto(0.10));
   ASSERT_EQ(after.detections.wrinkles.size(), 2u);
   const Line& rest = after.detections.wrinkles[1];
   EXPECT_TRUE(rest.paired);
@@ -362,10 +371,7 @@ TEST(WrinklesGuidedTest, ALineThePairingAdoptedGuidesTheOtherPhoto) {
 // at x = 200, the before photo's line runs on to 355) is cut from that line: the after photo
 // has the valley's line, so both photos count one wrinkle of about the valley's length.
 TEST(WrinklesGuidedTest, AStretchNeitherPhotoReadsAsALineIsCutFromItsLine) {
-  const cv::Mat photo = ValleyPhoto(0.10, 0.004, 0.0, 200);
-  MetricsResult before = GuidedResult({Horizontal(45, 355, 100, 4.7, 0.10)});
-  MetricsResult after = GuidedResult({Horizontal(45, 200, 100, 4.7, 0.10)});
-  ASSERT_TRUE(GuideWrinkles(photo, photo, kAll, &before, &after).ok());
+  const auto [before, after] = GuideHalfFollowed(ValleyPhoto(0.10, 0.004, 0.0, 200));
   ASSERT_EQ(before.detections.wrinkles.size(), 1u);
   const Line& l = before.detections.wrinkles[0];
   EXPECT_FALSE(l.extends);
