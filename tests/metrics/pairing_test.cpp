@@ -146,6 +146,12 @@ Line Horizontal(double x0, double x1, double y, double width, double depth) {
   return l;
 }
 
+Line Vertical(double x, double y0, double y1, double width, double depth) {
+  Line l{{}, y1 - y0, width, depth};
+  for (double y = y0; y <= y1; y += 1.0) l.polyline.emplace_back(x, y);
+  return l;
+}
+
 MetricsResult Lines(std::vector<Line> counted, std::vector<Line> marginal) {
   MetricsResult r;
   r.roi_area_px = 400 * 300;
@@ -304,8 +310,7 @@ TEST(WrinklesGuidedTest, TheRestOfALinePartlyFollowedExtendsItWithoutCountingAga
 // second extending it.
 TEST(WrinklesGuidedTest, ACrossingLineDoesNotTurnAMissedWrinkleIntoAnExtension) {
   const cv::Mat photo = ValleyPhoto(0.10, 0.004, 0.10);
-  Line vertical{{}, 160.0, 4.7, 0.10};
-  for (double y = 20; y <= 180; y += 1.0) vertical.polyline.emplace_back(200.0, y);
+  const Line vertical = Vertical(200, 20, 180, 4.7, 0.10);
   MetricsResult before = GuidedResult({Horizontal(45, 355, 100, 4.7, 0.10), vertical});
   MetricsResult after = GuidedResult({vertical});
   ASSERT_TRUE(GuideWrinkles(photo, photo, kAll, &before, &after).ok());
@@ -431,8 +436,7 @@ TEST(WrinklesGuidedTest, AGuideItsOwnPhotoDoesNotReadGivesThisPhotosOwnMeasureme
 // A path cut on both sides of where another line crosses it leaves a stub of about a band's
 // width: it is dropped, not counted as a wrinkle beside the crossing line adopted there.
 TEST(WrinklesGuidedTest, TheStubACutLeavesAtACrossingIsDropped) {
-  Line vertical{{}, 160.0, 4.7, 0.10};  // a path across flat skin, crossing the valley
-  for (double y = 20; y <= 180; y += 1.0) vertical.polyline.emplace_back(200.0, y);
+  const Line vertical = Vertical(200, 20, 180, 4.7, 0.10);  // across flat skin and the valley
   MetricsResult before = GuidedResult({vertical});
   MetricsResult after = GuidedResult({Horizontal(45, 355, 100, 4.7, 0.10)});
   const cv::Mat photo = ValleyPhoto(0.10);
@@ -454,8 +458,7 @@ TEST(WrinklesGuidedTest, ACutAtTheStartOfALineKeepsItsLengthMeasureAndSparesAdop
   for (size_t i = 1; i < path.polyline.size(); ++i)
     arc += cv::norm(path.polyline[i] - path.polyline[i - 1]);
   path.length_px = 0.9 * arc;
-  Line vertical{{}, 160.0, 4.7, 0.10};
-  for (double y = 20; y <= 180; y += 1.0) vertical.polyline.emplace_back(200.0, y);
+  const Line vertical = Vertical(200, 20, 180, 4.7, 0.10);
   MetricsResult before = GuidedResult({Horizontal(125, 355, 100, 4.7, 0.10), vertical});
   MetricsResult after = GuidedResult({path});
   ASSERT_TRUE(GuideWrinkles(photo, photo, kAll, &before, &after).ok());
