@@ -292,19 +292,14 @@ double Significance(const internal::ProfileResult& p) {
   return p.std_error > 0.0 ? c / p.std_error : (c > 0.0 ? HUGE_VAL : 0.0);
 }
 
-// One reading of what the two photos share, for the two profiles of one stretch (when both
-// read one): the spread along the line and the profile's shape are the same skin's in both
-// photos, and each photo's estimate from a few tens of samples along one line varies by tens of
-// per cent (ISIC_0000321: spread 0.063 and 0.091 ln units along a line that reads depth 0.163
-// and 0.159, width 2.6 px in both; ISIC_0000002: asymmetry 0.20 and 0.22 of one line against
-// the limit 0.2). Pooled (standard error: the RMS of the two; asymmetry: the mean), the tests
-// compare the photos' depths and judge the shape once, so a stretch is read as a line in both
-// photos or in neither unless its depths differ.
-void PoolReadings(internal::ProfileResult* p, internal::ProfileResult* q) {
-  if (!p->ok || !q->ok) return;
-  p->std_error = q->std_error =
-      std::sqrt(0.5 * (p->std_error * p->std_error + q->std_error * q->std_error));
-  p->asymmetry = q->asymmetry = 0.5 * (p->asymmetry + q->asymmetry);
+// Whether the two readings of one stretch are of one line: both read a dark profile, their
+// depths within kPairedLineRelax of each other (MeasureAlong then judges the guide's photo on
+// the two photos' mean shape and gives the other photo a lower bar). A line a treatment removed
+// or made half as deep, or a different structure beside it in one photo, reads as two.
+bool OneLine(const internal::ProfileResult& p, const internal::ProfileResult& q) {
+  if (!p.ok || !q.ok || !(p.contrast < 0.0) || !(q.contrast < 0.0)) return false;
+  const double dp = -p.contrast, dq = -q.contrast;
+  return std::min(dp, dq) >= kPairedLineRelax * std::max(dp, dq);
 }
 
 // A stretch of a guide measured along its centre line in both photos.
@@ -318,17 +313,23 @@ struct Along {
 // The stretch [a, b) of `guide` (a counted line of `guide_image`), at least min_length_px long
 // in the guide's own measure (skeleton steps: the guide's length over its centre line's arc
 // length), measured along its centre line in `image` (p) and in `guide_image` (q), both in one
-// frame, with their shared readings pooled (PoolReadings). q reads a line there when it passes
-// the wrinkle tests relaxed by kPairedLineRelax with a significance of at least
-// kPairedLineRelax x half what a line of its length needs. The stretch is a Line of `image`
-// when p passes those tests with a significance of at least kPairedLineRelax x the lower of
-// the need and what q reads (with the pooled standard error: p's depth at least
-// kPairedLineRelax x q's) when q reads a line (the line search measures its own paths a little
-// differently: its lines read 0.5-3 x their need along their smoothed centre lines); else at
-// least kPairedLineRelax x the need (half of it at least when q reads a profile that fails).
-// Its width and depth are the guide's scaled by p / q (one measurement in both photos: the line
-// search's and this one's differ by method, not by photo) when q reads a line; p's own
-// otherwise. When p does not pass, the stretch is unsupported if q reads no line either.
+// frame. q reads a line there when it passes the wrinkle tests relaxed by kPairedLineRelax
+// with a significance of at least kPairedLineRelax x half what a line of its length needs,
+// its asymmetry the mean of p's and q's when they read one line (OneLine): each photo's
+// estimate from the few independent samples along one line varies by tens of per cent
+// (ISIC_0000002: 0.20 and 0.22 for one line against the limit 0.2), and a stretch whose mean
+// shape is not a line's is cut from the guide rather than kept in one photo only. The stretch
+// is a Line of `image` when p passes those tests on its own readings with a significance of at
+// least kPairedLineRelax x a bar: half the need when p and q read one line and q reads it (the
+// depths agree; each photo's standard error, from the spread along the line, varies by tens of
+// per cent: ISIC_0000321 read one line at depth 0.163 and 0.159 with spreads 0.063 and 0.091
+// ln units); else the lower of the need and what q reads, but not below half the need (the
+// line search measures its own paths a little differently: its lines read 0.5-3 x their need
+// along their smoothed centre lines), and the full need when q reads no profile. Its width and
+// depth are the guide's scaled by p / q (one measurement in both photos: the line search's and
+// this one's differ by method, not by photo) when q reads a line; p's own otherwise. When p does
+// not pass, the stretch is unsupported if q reads no line either (on q's own standard error: the
+// other photo's noise never cuts a line, nor does a line the other photo lacks).
 Along MeasureAlong(const cv::Mat& image, const cv::Mat& guide_image, const cv::Mat& region,
                    const Line& guide, size_t a, size_t b, const MetricsOptions& o,
                    double px_per_mm) {
@@ -337,9 +338,11 @@ Along MeasureAlong(const cv::Mat& image, const cv::Mat& guide_image, const cv::M
   if (length < std::max(1.0, o.wrinkle_min_length_mm * px_per_mm)) return {};
   const Stretch stretch = StretchOf(guide, a, b, region);
   if (stretch.samples.empty()) return {};
-  internal::ProfileResult p = ProfileOn(image, region, stretch, guide.width_px);
+  const internal::ProfileResult p = ProfileOn(image, region, stretch, guide.width_px);
   internal::ProfileResult q = ProfileOn(guide_image, region, stretch, guide.width_px);
-  PoolReadings(&p, &q);
+  const bool one_line = OneLine(p, q);
+  // The guide's photo is judged on the mean shape when p and q read one line; p on its own.
+  if (one_line) q.asymmetry = 0.5 * (p.asymmetry + q.asymmetry);
   const double need =
       internal::LineSignificanceNeed(length, internal::kWrinkleSignificanceLengthMm * px_per_mm);
   auto passes = [&](const internal::ProfileResult& m, double bar) {
@@ -347,11 +350,9 @@ Along MeasureAlong(const cv::Mat& image, const cv::Mat& guide_image, const cv::M
            Significance(m) >= kPairedLineRelax * bar;
   };
   const bool q_line = passes(q, 0.5 * need);
-  // p's bar: what q reads when q reads a line (at least kPairedLineRelax x half the need), else
-  // the need (at least half of it when q reads a profile that fails the tests).
-  double bar = need;
-  if (q_line) {
-    bar = std::min(need, Significance(q));
+  double bar = need;  // p's bar (see above)
+  if (one_line && q_line) {
+    bar = 0.5 * need;
   } else if (q.ok) {
     bar = std::max(0.5 * need, std::min(need, Significance(q)));
   }

@@ -479,11 +479,10 @@ TEST(WrinklesGuidedTest, ACutAtTheStartOfALineKeepsItsLengthMeasureAndSparesAdop
   EXPECT_EQ(before.wrinkles.count, 2);
 }
 
-// A stretch whose samples lie mostly outside the common region is not measured there.
-// The two photos read one stretch with one standard error (the RMS of theirs), so the
-// adoption compares depths: a line of the same depth in both photos is adopted although the
-// after photo reads it far noisier along its length (texture 0.15 against 0.02; on its own
-// standard error it reads 0.47 of the need against the 0.75 asked, pooled 0.66 against 0.54).
+// When both photos read one line there (depths within 0.75 of each other) the bar is half the
+// need, each photo on its own standard error: a line of the same depth in both photos is
+// adopted although the after photo reads it far noisier along its length (texture 0.15
+// against 0.02: 0.47 of the need, against the 0.75 of it asked before).
 TEST(WrinklesGuidedTest, ALineReadNoisierAlongItsLengthInOnePhotoIsAdoptedByItsDepth) {
   MetricsResult before = GuidedResult({Horizontal(45, 200, 100, 4.7, 0.05)});
   MetricsResult after = GuidedResult({});
@@ -493,23 +492,11 @@ TEST(WrinklesGuidedTest, ALineReadNoisierAlongItsLengthInOnePhotoIsAdoptedByItsD
   EXPECT_EQ(before.wrinkles.count, 1);
 }
 
-// When the guide's own photo reads a line there, the bar is what it reads, also below half the
-// need: the after photo reads the stretch at 0.80 of the before photo's depth (texture 0.32 in
-// both: 0.35 and 0.44 of the need), and it counts in both photos, not in one.
-TEST(WrinklesGuidedTest, ALineItsOwnPhotoReadsWeaklyIsAdoptedAtMostOfItsDepth) {
-  MetricsResult before = GuidedResult({Horizontal(45, 200, 100, 4.7, 0.05)});
-  MetricsResult after = GuidedResult({});
-  ASSERT_TRUE(
-      GuideWrinkles(ValleyPhoto(0.05, 0.32), ValleyPhoto(0.045, 0.32), kAll, &before, &after).ok());
-  EXPECT_EQ(after.wrinkles.count, 1);
-  EXPECT_EQ(before.wrinkles.count, 1);
-}
-
 // The valley of ValleyLuminance (texture 0.01) with a second, shallower valley `shoulder` deep
-// 4 px below it: an asymmetric profile (shoulder 0.025 / 0.033 / 0.045 / 0.05: asymmetry
-// about 0.14 / 0.19 / 0.24 / 0.27 against the limit 0.2).
-cv::Mat ShoulderPhoto(double shoulder) {
-  cv::Mat1f y = ValleyLuminance(0.10, 0.01);
+// 4 px below it: an asymmetric profile (shoulder 0.02 / 0.033 / 0.045 / 0.05: asymmetry
+// about 0.12 / 0.19 / 0.24 / 0.27 against the limit 0.2).
+cv::Mat ShoulderPhoto(double shoulder, double depth = 0.10) {
+  cv::Mat1f y = ValleyLuminance(depth, 0.01);
   for (int r = 0; r < y.rows; ++r)
     for (int c = 40; c <= 360; ++c)
       y(r, c) *=
@@ -517,25 +504,50 @@ cv::Mat ShoulderPhoto(double shoulder) {
   return internal::test::GreyImage(y);
 }
 
-// The profile's shape is judged once for both photos (the mean of their asymmetries): a
-// stretch whose two readings straddle the limit counts in both photos (mean below it) or in
-// neither (mean above it: cut from the guide), never in one only.
-TEST(WrinklesGuidedTest, AShapeReadOnEitherSideOfTheLimitCountsInBothPhotosOrInNeither) {
+// The guide's photo is judged on the two photos' mean shape, the other photo on its own: a
+// stretch whose mean asymmetry is above the limit is cut from the guide's line, although the
+// guide's photo alone reads it below (no line in either photo, not one in one photo only);
+// one whose mean is below the limit stays in the guide's photo and is not adopted where the
+// other photo's own reading is above it.
+TEST(WrinklesGuidedTest, AStretchWhoseMeanShapeIsNoLineIsCutAndAnOtherPhotosOwnShapeDecides) {
   struct Case {
     double before_shoulder, after_shoulder;
-    int count;
+    int before_count, after_count;
   };
-  for (const Case& c : {Case{0.025, 0.045, 1}, Case{0.033, 0.05, 0}}) {
+  for (const Case& c : {Case{0.033, 0.05, 0, 0}, Case{0.02, 0.045, 1, 0}}) {
     MetricsResult before = GuidedResult({Horizontal(45, 355, 100, 4.7, 0.10)});
     MetricsResult after = GuidedResult({});
     ASSERT_TRUE(GuideWrinkles(ShoulderPhoto(c.before_shoulder), ShoulderPhoto(c.after_shoulder),
                               kAll, &before, &after)
                     .ok());
-    EXPECT_EQ(before.wrinkles.count, c.count) << c.after_shoulder;
-    EXPECT_EQ(after.wrinkles.count, c.count) << c.after_shoulder;
+    EXPECT_EQ(before.wrinkles.count, c.before_count) << c.after_shoulder;
+    EXPECT_EQ(after.wrinkles.count, c.after_count) << c.after_shoulder;
   }
 }
 
+// A line a treatment removed or made half as deep reads as two different lines in the two
+// photos, not one: the before photo keeps its line whatever the after photo reads there (also
+// a faint dip beside it, whose asymmetric profile must not judge the before photo's line), and
+// the after photo does not count a line that is gone.
+TEST(WrinklesGuidedTest, ALineATreatmentRemovedOrHalvedStaysInItsOwnPhoto) {
+  struct Case {
+    double after_depth, after_shoulder;
+  };
+  for (const Case& c : {Case{0.0, 0.0}, Case{0.05, 0.0}, Case{0.0, 0.03}, Case{0.0, 0.05}}) {
+    MetricsResult before = GuidedResult({Horizontal(45, 355, 100, 4.7, 0.10)});
+    MetricsResult after = GuidedResult({});
+    ASSERT_TRUE(GuideWrinkles(ShoulderPhoto(0.0), ShoulderPhoto(c.after_shoulder, c.after_depth),
+                              kAll, &before, &after)
+                    .ok());
+    EXPECT_EQ(before.wrinkles.count, 1) << c.after_depth << " " << c.after_shoulder;
+    EXPECT_NEAR(before.wrinkles.length_px, 310.0, 1e-9) << c.after_depth << " " << c.after_shoulder;
+    if (c.after_depth == 0.0) {
+      EXPECT_EQ(after.wrinkles.count, 0) << c.after_shoulder;
+    }
+  }
+}
+
+// A stretch whose samples lie mostly outside the common region is not measured there.
 TEST(WrinklesGuidedTest, AStretchOutsideTheRegionIsNotMeasured) {
   const cv::Mat photo = ValleyPhoto(0.10);
   cv::Mat region = kAll.clone();

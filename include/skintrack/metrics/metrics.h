@@ -284,9 +284,14 @@ void PairWrinkles(MetricsResult* before, MetricsResult* after);
 // the wrinkle tests relaxed by kPairedLineRelax and its significance is at least
 // kPairedLineRelax x the lower of what a line of its length needs and what the same
 // measurement reads in the guide's photo (at least half the need; the full need when the
-// guide's photo cannot be measured there). A stretch of a guide whose other parts this photo's
-// counted lines follow (covered runs adding up to wrinkle_min_length_mm, and to 4 band widths
-// at least), or a later stretch of one guide, extends a line (Line::extends). A stretch that
+// guide's photo cannot be measured there). When both photos read one line there (dark
+// profiles, depths within kPairedLineRelax of each other) the bar is half the need, each photo
+// on its own standard error, provided the guide's photo reads a line, and the guide's photo is
+// judged on the mean of the two asymmetries (this photo on its own); a line a treatment
+// removed or made half as deep is judged per photo. A stretch of a guide
+// whose other parts this photo's counted lines follow (covered runs adding up to
+// wrinkle_min_length_mm, and to 4 band widths at least), or a later stretch of one guide,
+// extends a line (Line::extends). A stretch that
 // is not counted in the other photo and fails the same relaxed tests in the guide's own photo
 // too (with half the need as its bar) is cut from the guide: the line search carried the line
 // along a path that reads as no line; pieces left shorter than wrinkle_min_length_mm (or 4
