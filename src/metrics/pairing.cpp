@@ -292,10 +292,15 @@ double Significance(const internal::ProfileResult& p) {
   return p.std_error > 0.0 ? c / p.std_error : (c > 0.0 ? HUGE_VAL : 0.0);
 }
 
+// Two readings of one profile's asymmetry agree when they differ by at most this: half the
+// wrinkle tests' limit (0.2). Each photo's estimate varies by a few hundredths between captures
+// (ISIC_0000002: 0.20 and 0.22); a structure beside the line in one photo moves it by tenths.
+constexpr double kMaxAsymmetryGap = 0.1;
+
 // Whether the two readings of one stretch are of one line: both read a dark profile, their
-// depths within kPairedLineRelax of each other (MeasureAlong then judges the guide's photo on
-// the two photos' mean shape and gives the other photo a lower bar). A line a treatment removed
-// or made half as deep, or a different structure beside it in one photo, reads as two.
+// depths within kPairedLineRelax of each other. MeasureAlong then gives the other photo a lower
+// bar, and judges the guide's photo on the two photos' mean shape when their shapes agree too
+// (kMaxAsymmetryGap). A line a treatment removed or made half as deep reads as two.
 bool OneLine(const internal::ProfileResult& p, const internal::ProfileResult& q) {
   if (!p.ok || !q.ok || !(p.contrast < 0.0) || !(q.contrast < 0.0)) return false;
   const double dp = -p.contrast, dq = -q.contrast;
@@ -315,10 +320,11 @@ struct Along {
 // length), measured along its centre line in `image` (p) and in `guide_image` (q), both in one
 // frame. q reads a line there when it passes the wrinkle tests relaxed by kPairedLineRelax
 // with a significance of at least kPairedLineRelax x half what a line of its length needs,
-// its asymmetry the mean of p's and q's when they read one line (OneLine): each photo's
-// estimate from the few independent samples along one line varies by tens of per cent
-// (ISIC_0000002: 0.20 and 0.22 for one line against the limit 0.2), and a stretch whose mean
-// shape is not a line's is cut from the guide rather than kept in one photo only. The stretch
+// its asymmetry the mean of p's and q's when they read one line (OneLine) whose two asymmetries
+// agree within kMaxAsymmetryGap: each photo's estimate from the few independent samples along
+// one line varies (ISIC_0000002: 0.20 and 0.22 for one line against the limit 0.2), and a
+// stretch whose mean shape is not a line's is cut from the guide rather than kept in one photo
+// only. The stretch
 // is a Line of `image` when p passes those tests on its own readings with a significance of at
 // least kPairedLineRelax x a bar: half the need when p and q read one line and q reads it (the
 // depths agree; each photo's standard error, from the spread along the line, varies by tens of
@@ -328,8 +334,9 @@ struct Along {
 // along their smoothed centre lines), and the full need when q reads no profile. Its width and
 // depth are the guide's scaled by p / q (one measurement in both photos: the line search's and
 // this one's differ by method, not by photo) when q reads a line; p's own otherwise. When p does
-// not pass, the stretch is unsupported if q reads no line either (on q's own standard error: the
-// other photo's noise never cuts a line, nor does a line the other photo lacks).
+// not pass, the stretch is unsupported if q reads no line either (on q's own standard error, and
+// on its own shape unless the two shapes agree: the other photo's noise, a structure beside the
+// line there, or a line the other photo lacks does not cut it).
 Along MeasureAlong(const cv::Mat& image, const cv::Mat& guide_image, const cv::Mat& region,
                    const Line& guide, size_t a, size_t b, const MetricsOptions& o,
                    double px_per_mm) {
@@ -341,8 +348,10 @@ Along MeasureAlong(const cv::Mat& image, const cv::Mat& guide_image, const cv::M
   const internal::ProfileResult p = ProfileOn(image, region, stretch, guide.width_px);
   internal::ProfileResult q = ProfileOn(guide_image, region, stretch, guide.width_px);
   const bool one_line = OneLine(p, q);
-  // The guide's photo is judged on the mean shape when p and q read one line; p on its own.
-  if (one_line) q.asymmetry = 0.5 * (p.asymmetry + q.asymmetry);
+  // The guide's photo is judged on the mean shape when p and q read one line of one shape; p on
+  // its own.
+  if (one_line && std::abs(p.asymmetry - q.asymmetry) <= kMaxAsymmetryGap)
+    q.asymmetry = 0.5 * (p.asymmetry + q.asymmetry);
   const double need =
       internal::LineSignificanceNeed(length, internal::kWrinkleSignificanceLengthMm * px_per_mm);
   auto passes = [&](const internal::ProfileResult& m, double bar) {
