@@ -324,24 +324,24 @@ struct Along {
 // agree within kMaxAsymmetryGap: each photo's estimate from the few independent samples along
 // one line varies (ISIC_0000002: 0.20 and 0.22 for one line against the limit 0.2), and a
 // stretch whose mean shape is not a line's is cut from the guide rather than kept in one photo
-// only. The stretch
-// is a Line of `image` when p passes those tests on its own readings with a significance of at
-// least kPairedLineRelax x a bar: half the need when p and q read one line and q reads it (the
-// depths agree; each photo's standard error, from the spread along the line, varies by tens of
-// per cent: ISIC_0000321 read one line at depth 0.163 and 0.159 with spreads 0.063 and 0.091
-// ln units); else the lower of the need and what q reads, but not below half the need (the
-// line search measures its own paths a little differently: its lines read 0.5-3 x their need
-// along their smoothed centre lines), and the full need when q reads no profile. Its width and
-// depth are the guide's scaled by p / q (one measurement in both photos: the line search's and
-// this one's differ by method, not by photo) when q reads a line; p's own otherwise. When p does
-// not pass, the stretch is unsupported if q reads no line either (on q's own standard error, and
-// on its own shape unless the two shapes agree: the other photo's noise, a structure beside the
-// line there, or a line the other photo lacks does not cut it).
+// only. The stretch is a Line of `image` when p passes those tests on its own readings with a
+// significance of at least kPairedLineRelax x a bar: half the need when p and q read one line
+// and q reads it (the depths agree; each photo's standard error, from the spread along the
+// line, varies by tens of per cent: ISIC_0000321 read one line at depth 0.163 and 0.159 with
+// spreads 0.063 and 0.091 ln units); else the lower of the need and what q reads, but not below
+// half the need (the line search measures its own paths a little differently: its lines read
+// 0.5-3 x their need along their smoothed centre lines), and the full need when q reads no
+// profile. Its width and depth are the guide's scaled by p / q (one measurement in both
+// photos: the line search's and this one's differ by method, not by photo) when q reads a
+// line; p's own otherwise. When p does not pass, the stretch is unsupported if q reads no line
+// either (on q's own standard error, and on its own shape unless the two shapes agree: the
+// other photo's noise, a structure beside the line there, or a line the other photo lacks does
+// not cut it).
 Along MeasureAlong(const cv::Mat& image, const cv::Mat& guide_image, const cv::Mat& region,
                    const Line& guide, size_t a, size_t b, const MetricsOptions& o,
                    double px_per_mm) {
-  const double per_arc = SkeletonPerArc(guide);
-  const double length = ArcLength(guide.polyline, a, b) * per_arc;
+  Line stretch_line = PieceOf(guide, a, b, SkeletonPerArc(guide));
+  const double length = stretch_line.length_px;
   if (length < std::max(1.0, o.wrinkle_min_length_mm * px_per_mm)) return {};
   const Stretch stretch = StretchOf(guide, a, b, region);
   if (stretch.samples.empty()) return {};
@@ -370,7 +370,6 @@ Along MeasureAlong(const cv::Mat& image, const cv::Mat& guide_image, const cv::M
     out.unsupported = !q_line;
     return out;
   }
-  Line stretch_line = PieceOf(guide, a, b, per_arc);
   stretch_line.paired = true;
   stretch_line.extends = false;
   if (q_line && q.width_px > 0.0) {  // a ratio of two line readings
