@@ -61,7 +61,8 @@ struct FlatFieldResult {
 
 // Divides `image` by the light field of `grey_card` (both internal form, same size).
 // Errors: InvalidArgument (options, null out), CheckImage's code (either image not internal
-// form), InvalidInput (sizes differ, the card clipped, too dark, too uneven or not smooth; the message says which).
+// form), InvalidInput (sizes differ, the card clipped, too dark, too uneven or not smooth; the
+// message says which).
 Status FlatFieldCorrect(const cv::Mat& image, const cv::Mat& grey_card,
                         const FlatFieldOptions& options, FlatFieldResult* result);
 
