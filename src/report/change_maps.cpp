@@ -24,16 +24,37 @@ cv::Vec3b Diverging(double t) {
                    cv::saturate_cast<uchar>(c[2]));
 }
 
-}  // namespace
+// The before photo as the maps' 8-bit background and the region at the map's size.
+struct MapBase {
+  cv::Mat photo, region;
+  double scale = 1.0;  // map px per before px
+};
 
-std::string ChangeMapFileName(const compare::ChangeGrid& grid) {
-  const std::string family = grid.key.substr(0, grid.key.find('.'));
-  return "change_map_" + family + ".png";
+MapBase PrepareBase(const cv::Mat& before, const cv::Mat& region, const ChangeMapOptions& o) {
+  MapBase b;
+  const int long_side = std::max(before.cols, before.rows);
+  b.photo = ToBgr8(before);
+  if (o.max_side_px <= 0 || long_side <= o.max_side_px) {
+    b.region = region;
+    return b;
+  }
+  b.scale = static_cast<double>(o.max_side_px) / long_side;
+  const cv::Size size(std::max(1, static_cast<int>(std::lround(before.cols * b.scale))),
+                      std::max(1, static_cast<int>(std::lround(before.rows * b.scale))));
+  cv::resize(b.photo, b.photo, size, 0, 0, cv::INTER_AREA);
+  if (!region.empty()) {  // a map pixel is in the region when most of its area is
+    cv::resize(region, b.region, size, 0, 0, cv::INTER_AREA);
+    b.region = b.region >= 128;
+  }
+  return b;
 }
 
-cv::Mat ChangeMapImage(const cv::Mat& before, const cv::Mat& region,
-                       const compare::ChangeGrid& grid, double range) {
-  const cv::Mat photo = ToBgr8(before);
+// Map px of before px `v` (tile edges: every tile keeps its share of the map).
+int ToMap(double v, double scale) { return static_cast<int>(std::lround(v * scale)); }
+
+cv::Mat DrawChangeMap(const MapBase& base, const compare::ChangeGrid& grid, double range) {
+  const cv::Mat& photo = base.photo;
+  const cv::Mat& region = base.region;
   cv::Mat out;
   photo.convertTo(out, -1, 0.45);
   if (range <= 0.0) {
@@ -51,12 +72,15 @@ cv::Mat ChangeMapImage(const cv::Mat& before, const cv::Mat& region,
     if (!(range > 0.0)) range = 1e-12;
   }
   const cv::Rect image(0, 0, photo.cols, photo.rows);
+  const double t = grid.tile_px, s = base.scale;
   for (int r = 0; r < grid.change.rows; ++r) {
     for (int c = 0; c < grid.change.cols; ++c) {
       const double v = grid.change.at<double>(r, c);
       if (!std::isfinite(v)) continue;
+      const int x0 = ToMap(c * t, s), y0 = ToMap(r * t, s);
       const cv::Rect cell =
-          cv::Rect(c * grid.tile_px, r * grid.tile_px, grid.tile_px, grid.tile_px) & image;
+          cv::Rect(x0, y0, ToMap((c + 1) * t, s) - x0, ToMap((r + 1) * t, s) - y0) & image;
+      if (cell.empty()) continue;
       cv::Mat tint(cell.size(), CV_8UC3, cv::Scalar(Diverging(v / range)));
       cv::Mat blended;
       cv::addWeighted(photo(cell), 0.45, tint, 0.55, 0.0, blended);
@@ -68,10 +92,14 @@ cv::Mat ChangeMapImage(const cv::Mat& before, const cv::Mat& region,
     }
   }
   // Tile borders, thin and dark, so that the grid reads as tiles.
-  for (int x = grid.tile_px; x < out.cols; x += grid.tile_px)
+  for (int k = 1; ToMap(k * t, s) < out.cols; ++k) {
+    const int x = ToMap(k * t, s);
     cv::line(out, {x, 0}, {x, out.rows - 1}, cv::Scalar(60, 60, 60), 1);
-  for (int y = grid.tile_px; y < out.rows; y += grid.tile_px)
+  }
+  for (int k = 1; ToMap(k * t, s) < out.rows; ++k) {
+    const int y = ToMap(k * t, s);
     cv::line(out, {0, y}, {out.cols - 1, y}, cv::Scalar(60, 60, 60), 1);
+  }
   // Legend: a bar from -range to +range and the metric's name.
   const int bar_w = std::max(100, out.cols / 5), bar_h = std::max(10, out.rows / 60);
   const int x0 = 10, y0 = 10 + bar_h;
@@ -96,12 +124,35 @@ cv::Mat ChangeMapImage(const cv::Mat& before, const cv::Mat& region,
   return out;
 }
 
+}  // namespace
+
+Status ChangeMapOptions::Check() const {
+  if (max_side_px != 0 && (max_side_px < 64 || max_side_px > 65536))
+    return Status::InvalidArgument("change maps: max_side_px must be 0 or in [64, 65536], got " +
+                                   std::to_string(max_side_px));
+  return Status::Ok();
+}
+
+std::string ChangeMapFileName(const compare::ChangeGrid& grid) {
+  const std::string family = grid.key.substr(0, grid.key.find('.'));
+  return "change_map_" + family + ".png";
+}
+
+cv::Mat ChangeMapImage(const cv::Mat& before, const cv::Mat& region,
+                       const compare::ChangeGrid& grid, double range,
+                       const ChangeMapOptions& options) {
+  if (!options.Check().ok()) return cv::Mat();
+  return DrawChangeMap(PrepareBase(before, region, options), grid, range);
+}
+
 Status WriteChangeMaps(const std::string& dir, const cv::Mat& before, const cv::Mat& region,
-                       const compare::ChangeStats& stats) {
+                       const compare::ChangeStats& stats, const ChangeMapOptions& options) {
+  SKINTRACK_RETURN_IF_ERROR(options.Check());
+  const MapBase base = PrepareBase(before, region, options);  // once for every map
   std::vector<io::ImageToWrite> files;
   for (const compare::ChangeGrid& g : stats.grids)
     files.push_back({(std::filesystem::path(dir) / ChangeMapFileName(g)).string(),
-                     ChangeMapImage(before, region, g), 92});
+                     DrawChangeMap(base, g, 0.0), 92});
   return io::WriteImages(files);
 }
 

@@ -88,6 +88,55 @@ TEST(ChangeMapsTest, HeatMapTintsMeasuredTilesOnly) {
             StatusCode::kIoError);
 }
 
+TEST(ChangeMapsTest, ALargePhotoIsScaledToTheMaxSideWithItsTiles) {
+  const cv::Mat before(600, 800, CV_32FC3, cv::Scalar(0.5, 0.5, 0.5));
+  compare::ChangeGrid g = Example().grids[0];  // 2 x 3 tiles: 1 -2 nan / 0 3 -1
+  g.tile_px = 200;                             // before px: 100 map px at half size
+  ChangeMapOptions o;
+  o.max_side_px = 400;
+  const cv::Mat img = ChangeMapImage(before, cv::Mat(), g, 3.0, o);
+  ASSERT_EQ(img.size(), cv::Size(400, 300));
+  // Tile (1, 1) = +3 covers map px [100, 200) x [100, 200): red; the tile left of it (0) is
+  // neutral up to its edge; tile (0, 1) = -2 is blue; tile (0, 2) and beyond the grid: dimmed.
+  const cv::Vec3b inc = img.at<cv::Vec3b>(150, 102), zero = img.at<cv::Vec3b>(150, 97);
+  const cv::Vec3b dec = img.at<cv::Vec3b>(75, 150), none = img.at<cv::Vec3b>(75, 250);
+  const cv::Vec3b outside = img.at<cv::Vec3b>(250, 350);
+  EXPECT_GT(inc[2], inc[0] + 40);
+  EXPECT_NEAR(zero[0], zero[2], 2);
+  EXPECT_GT(zero[1], 150);  // the white end of the scale over the grey photo
+  EXPECT_GT(dec[0], dec[2] + 40);
+  EXPECT_NEAR(none[1], 0.45 * 128, 2);
+  EXPECT_NEAR(outside[1], 0.45 * 128, 2);
+  // A photo within the limit, or no limit, keeps its size; a bad limit is refused.
+  o.max_side_px = 0;
+  EXPECT_EQ(ChangeMapImage(before, cv::Mat(), g, 3.0, o).size(), before.size());
+  EXPECT_EQ(ChangeMapImage(before, cv::Mat(), g, 3.0).size(), before.size());  // 2048 default
+  o.max_side_px = 10;
+  EXPECT_FALSE(o.Check().ok());
+  EXPECT_TRUE(ChangeMapImage(before, cv::Mat(), g, 3.0, o).empty());
+  compare::ChangeStats s = Example();
+  EXPECT_EQ(WriteChangeMaps(test::MakeTempDir("change_maps_bad"), before, cv::Mat(), s, o).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_TRUE(ChangeMapOptions().Check().ok());
+}
+
+TEST(ChangeMapsTest, TheRegionIsScaledWithThePhoto) {
+  const cv::Mat before(600, 800, CV_32FC3, cv::Scalar(0.5, 0.5, 0.5));
+  cv::Mat region = cv::Mat::zeros(before.size(), CV_8UC1);
+  region(cv::Rect(0, 0, 800, 300)).setTo(255);  // the upper half of the before photo
+  compare::ChangeGrid g = Example().grids[0];
+  g.tile_px = 200;
+  ChangeMapOptions o;
+  o.max_side_px = 400;
+  const cv::Mat img = ChangeMapImage(before, region, g, 3.0, o);
+  ASSERT_EQ(img.size(), cv::Size(400, 300));
+  // Tile (1, 1) spans map rows 100-199: tinted above row 150 (in the region), dimmed below.
+  const cv::Vec3b in = img.at<cv::Vec3b>(140, 150), out = img.at<cv::Vec3b>(160, 150);
+  EXPECT_GT(in[2], in[0] + 40);
+  EXPECT_NEAR(out[1], 0.45 * 128, 2);
+  EXPECT_NEAR(out[0], out[2], 2);
+}
+
 TEST(RepeatabilityModelFileTest, ShippedModelLoadsAndBadFilesNameThePath) {
   stats::RepeatabilityModel model;
   const std::string shipped = test::SourceDir() + "/models/repeatability.json";
