@@ -72,8 +72,10 @@ cv::Mat DrawChangeMap(const MapBase& base, const compare::ChangeGrid& grid, doub
     if (!(range > 0.0)) range = 1e-12;
   }
   const cv::Rect image(0, 0, photo.cols, photo.rows);
+  // A grid without a tile size (tile_px <= 0) has no tiles to draw.
   const double t = grid.tile_px, s = base.scale;
-  for (int r = 0; r < grid.change.rows; ++r) {
+  const int tile_rows = t > 0 ? grid.change.rows : 0;
+  for (int r = 0; r < tile_rows; ++r) {
     for (int c = 0; c < grid.change.cols; ++c) {
       const double v = grid.change.at<double>(r, c);
       if (!std::isfinite(v)) continue;
@@ -92,11 +94,11 @@ cv::Mat DrawChangeMap(const MapBase& base, const compare::ChangeGrid& grid, doub
     }
   }
   // Tile borders, thin and dark, so that the grid reads as tiles.
-  for (int k = 1; ToMap(k * t, s) < out.cols; ++k) {
+  for (int k = 1; t > 0 && ToMap(k * t, s) < out.cols; ++k) {
     const int x = ToMap(k * t, s);
     cv::line(out, {x, 0}, {x, out.rows - 1}, cv::Scalar(60, 60, 60), 1);
   }
-  for (int k = 1; ToMap(k * t, s) < out.rows; ++k) {
+  for (int k = 1; t > 0 && ToMap(k * t, s) < out.rows; ++k) {
     const int y = ToMap(k * t, s);
     cv::line(out, {0, y}, {out.cols - 1, y}, cv::Scalar(60, 60, 60), 1);
   }

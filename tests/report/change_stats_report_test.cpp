@@ -118,6 +118,11 @@ TEST(ChangeMapsTest, ALargePhotoIsScaledToTheMaxSideWithItsTiles) {
   EXPECT_EQ(WriteChangeMaps(test::MakeTempDir("change_maps_bad"), before, cv::Mat(), s, o).code(),
             StatusCode::kInvalidArgument);
   EXPECT_TRUE(ChangeMapOptions().Check().ok());
+  // A grid without a tile size draws no tiles (and does not loop on its borders).
+  g.tile_px = 0;
+  const cv::Mat plain = ChangeMapImage(before, cv::Mat(), g, 3.0);
+  ASSERT_EQ(plain.size(), before.size());
+  EXPECT_NEAR(plain.at<cv::Vec3b>(300, 400)[1], 0.45 * 128, 2);
 }
 
 TEST(ChangeMapsTest, TheRegionIsScaledWithThePhoto) {
