@@ -24,40 +24,57 @@ cv::Vec3b Diverging(double t) {
                    cv::saturate_cast<uchar>(c[2]));
 }
 
-// The before photo as the maps' 8-bit background and the region at the map's size.
+// The before photo as the maps' 8-bit background and the region (0 / 255) at the map's size.
 struct MapBase {
   cv::Mat photo, region;
-  double scale = 1.0;  // map px per before px
+  double sx = 1.0, sy = 1.0;  // map px per before px, along x and y
 };
 
 MapBase PrepareBase(const cv::Mat& before, const cv::Mat& region, const ChangeMapOptions& o) {
   MapBase b;
   const int long_side = std::max(before.cols, before.rows);
   b.photo = ToBgr8(before);
-  if (o.max_side_px <= 0 || long_side <= o.max_side_px) {
-    b.region = region;
-    return b;
-  }
-  b.scale = static_cast<double>(o.max_side_px) / long_side;
-  const cv::Size size(std::max(1, static_cast<int>(std::lround(before.cols * b.scale))),
-                      std::max(1, static_cast<int>(std::lround(before.rows * b.scale))));
+  if (!region.empty()) b.region = region != 0;
+  if (o.max_side_px <= 0 || long_side <= o.max_side_px) return b;
+  const double scale = static_cast<double>(o.max_side_px) / long_side;
+  const cv::Size size(std::max(1, static_cast<int>(std::lround(before.cols * scale))),
+                      std::max(1, static_cast<int>(std::lround(before.rows * scale))));
+  b.sx = static_cast<double>(size.width) / before.cols;
+  b.sy = static_cast<double>(size.height) / before.rows;
   cv::resize(b.photo, b.photo, size, 0, 0, cv::INTER_AREA);
-  if (!region.empty()) {  // a map pixel is in the region when most of its area is
-    cv::resize(region, b.region, size, 0, 0, cv::INTER_AREA);
+  if (!b.region.empty()) {  // a map pixel is in the region when at least half its area is
+    cv::resize(b.region, b.region, size, 0, 0, cv::INTER_AREA);
     b.region = b.region >= 128;
   }
   return b;
 }
 
-// Map px of before px `v` (tile edges: every tile keeps its share of the map).
-int ToMap(double v, double scale) { return static_cast<int>(std::lround(v * scale)); }
+// InvalidArgument unless `before` is the internal form (CV_32FC3, not empty) and `region` is
+// empty or CV_8UC1 of its size.
+Status CheckInputs(const cv::Mat& before, const cv::Mat& region) {
+  if (before.empty() || before.type() != CV_32FC3)
+    return Status::InvalidArgument("change maps: the before photo must be a non-empty CV_32FC3");
+  if (!region.empty() && (region.type() != CV_8UC1 || region.size() != before.size()))
+    return Status::InvalidArgument("change maps: region must be CV_8UC1 of the photo's size");
+  return Status::Ok();
+}
+
+// InvalidArgument unless the grid's change is CV_64FC1.
+Status CheckGrid(const compare::ChangeGrid& grid) {
+  if (!grid.change.empty() && grid.change.type() != CV_64FC1)
+    return Status::InvalidArgument("change maps: " + grid.key + ": change must be CV_64FC1");
+  return Status::Ok();
+}
+
+// Map px of before px `v` along an axis of scale `s` (tile edges: every tile keeps its share).
+int ToMap(double v, double s) { return static_cast<int>(std::lround(v * s)); }
 
 cv::Mat DrawChangeMap(const MapBase& base, const compare::ChangeGrid& grid, double range) {
   const cv::Mat& photo = base.photo;
   const cv::Mat& region = base.region;
   cv::Mat out;
   photo.convertTo(out, -1, 0.45);
-  if (range <= 0.0) {
+  if (!(range > 0.0)) {  // also NaN
     std::vector<double> mags;
     for (int r = 0; r < grid.change.rows; ++r)
       for (int c = 0; c < grid.change.cols; ++c) {
@@ -73,15 +90,15 @@ cv::Mat DrawChangeMap(const MapBase& base, const compare::ChangeGrid& grid, doub
   }
   const cv::Rect image(0, 0, photo.cols, photo.rows);
   // A grid without a tile size (tile_px <= 0) has no tiles to draw.
-  const double t = grid.tile_px, s = base.scale;
+  const double t = grid.tile_px, sx = base.sx, sy = base.sy;
   const int tile_rows = t > 0 ? grid.change.rows : 0;
   for (int r = 0; r < tile_rows; ++r) {
     for (int c = 0; c < grid.change.cols; ++c) {
       const double v = grid.change.at<double>(r, c);
       if (!std::isfinite(v)) continue;
-      const int x0 = ToMap(c * t, s), y0 = ToMap(r * t, s);
+      const int x0 = ToMap(c * t, sx), y0 = ToMap(r * t, sy);
       const cv::Rect cell =
-          cv::Rect(x0, y0, ToMap((c + 1) * t, s) - x0, ToMap((r + 1) * t, s) - y0) & image;
+          cv::Rect(x0, y0, ToMap((c + 1) * t, sx) - x0, ToMap((r + 1) * t, sy) - y0) & image;
       if (cell.empty()) continue;
       cv::Mat tint(cell.size(), CV_8UC3, cv::Scalar(Diverging(v / range)));
       cv::Mat blended;
@@ -93,13 +110,15 @@ cv::Mat DrawChangeMap(const MapBase& base, const compare::ChangeGrid& grid, doub
       }
     }
   }
-  // Tile borders, thin and dark, so that the grid reads as tiles.
-  for (int k = 1; t > 0 && ToMap(k * t, s) < out.cols; ++k) {
-    const int x = ToMap(k * t, s);
+  // Tile borders, thin and dark, so that the grid reads as tiles (not on tiles under 4 map px,
+  // where they would cover the map).
+  const bool borders = t * std::min(sx, sy) >= 4.0;
+  for (int k = 1; borders && ToMap(k * t, sx) < out.cols; ++k) {
+    const int x = ToMap(k * t, sx);
     cv::line(out, {x, 0}, {x, out.rows - 1}, cv::Scalar(60, 60, 60), 1);
   }
-  for (int k = 1; t > 0 && ToMap(k * t, s) < out.rows; ++k) {
-    const int y = ToMap(k * t, s);
+  for (int k = 1; borders && ToMap(k * t, sy) < out.rows; ++k) {
+    const int y = ToMap(k * t, sy);
     cv::line(out, {0, y}, {out.cols - 1, y}, cv::Scalar(60, 60, 60), 1);
   }
   // Legend: a bar from -range to +range and the metric's name.
@@ -129,8 +148,8 @@ cv::Mat DrawChangeMap(const MapBase& base, const compare::ChangeGrid& grid, doub
 }  // namespace
 
 Status ChangeMapOptions::Check() const {
-  if (max_side_px != 0 && (max_side_px < 64 || max_side_px > 65536))
-    return Status::InvalidArgument("change maps: max_side_px must be 0 or in [64, 65536], got " +
+  if (max_side_px != 0 && (max_side_px < 256 || max_side_px > 65536))
+    return Status::InvalidArgument("change maps: max_side_px must be 0 or in [256, 65536], got " +
                                    std::to_string(max_side_px));
   return Status::Ok();
 }
@@ -143,13 +162,16 @@ std::string ChangeMapFileName(const compare::ChangeGrid& grid) {
 cv::Mat ChangeMapImage(const cv::Mat& before, const cv::Mat& region,
                        const compare::ChangeGrid& grid, double range,
                        const ChangeMapOptions& options) {
-  if (!options.Check().ok()) return cv::Mat();
+  if (!options.Check().ok() || !CheckInputs(before, region).ok() || !CheckGrid(grid).ok())
+    return cv::Mat();
   return DrawChangeMap(PrepareBase(before, region, options), grid, range);
 }
 
 Status WriteChangeMaps(const std::string& dir, const cv::Mat& before, const cv::Mat& region,
                        const compare::ChangeStats& stats, const ChangeMapOptions& options) {
   SKINTRACK_RETURN_IF_ERROR(options.Check());
+  SKINTRACK_RETURN_IF_ERROR(CheckInputs(before, region));
+  for (const compare::ChangeGrid& g : stats.grids) SKINTRACK_RETURN_IF_ERROR(CheckGrid(g));
   const MapBase base = PrepareBase(before, region, options);  // once for every map
   std::vector<io::ImageToWrite> files;
   for (const compare::ChangeGrid& g : stats.grids)

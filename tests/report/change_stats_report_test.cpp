@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <opencv2/imgcodecs.hpp>
 
 #include "skintrack/report/change_maps.h"
 #include "test_util.h"
@@ -140,6 +141,92 @@ TEST(ChangeMapsTest, TheRegionIsScaledWithThePhoto) {
   EXPECT_GT(in[2], in[0] + 40);
   EXPECT_NEAR(out[1], 0.45 * 128, 2);
   EXPECT_NEAR(out[0], out[2], 2);
+}
+
+// A checkerboard of +-1 tiles of `tile_px` covering a `size` photo.
+compare::ChangeGrid Checkerboard(cv::Size size, int tile_px) {
+  compare::ChangeGrid g;
+  g.key = "texture.roughness";
+  g.tile_px = tile_px;
+  g.change.create((size.height + tile_px - 1) / tile_px, (size.width + tile_px - 1) / tile_px,
+                  CV_64FC1);
+  for (int r = 0; r < g.change.rows; ++r)
+    for (int c = 0; c < g.change.cols; ++c) g.change.at<double>(r, c) = (r + c) % 2 ? -1 : 1;
+  return g;
+}
+
+TEST(ChangeMapsTest, ScaledTilesLeaveNoGapAndKeepTheirShareAtAnyScale) {
+  // 1001 x 751 px to 400 x 300: 64-px tiles become 25.57 x 25.57 map px, edges rounded.
+  const cv::Mat before(751, 1001, CV_32FC3, cv::Scalar(0.5, 0.5, 0.5));
+  const compare::ChangeGrid g = Checkerboard(before.size(), 64);
+  ChangeMapOptions o;
+  o.max_side_px = 400;
+  const cv::Mat img = ChangeMapImage(before, cv::Mat(), g, 1.0, o);
+  ASSERT_EQ(img.size(), cv::Size(400, 300));
+  const double sx = 400.0 / 1001, sy = 300.0 / 751;
+  int checked = 0;
+  for (int y = 60; y < img.rows; ++y) {  // below the legend
+    for (int x = 0; x < img.cols; ++x) {
+      // Tile of the map pixel's centre; skip pixels within 1 px of a tile edge.
+      const double u = (x + 0.5) / (64 * sx), v = (y + 0.5) / (64 * sy);
+      const double du = std::abs(u - std::round(u)) * 64 * sx,
+                   dv = std::abs(v - std::round(v)) * 64 * sy;
+      if (du < 1.0 || dv < 1.0) continue;
+      const int c = static_cast<int>(u), r = static_cast<int>(v);
+      const cv::Vec3b p = img.at<cv::Vec3b>(y, x);
+      const bool increase = (r + c) % 2 == 0;
+      ASSERT_TRUE(increase ? p[2] > p[0] + 40 : p[0] > p[2] + 40)
+          << "map px (" << x << ", " << y << ") tile (" << r << ", " << c << ")";
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 300 * 240 / 2);
+  // The written file has the map's size; without a limit, the photo's.
+  const std::string dir = test::MakeTempDir("change_maps_scaled");
+  compare::ChangeStats s;
+  s.grids.push_back(g);
+  ASSERT_TRUE(WriteChangeMaps(dir, before, cv::Mat(), s, o).ok());
+  EXPECT_EQ(cv::imread(dir + "/change_map_texture.png").size(), cv::Size(400, 300));
+  o.max_side_px = 0;
+  ASSERT_TRUE(WriteChangeMaps(dir, before, cv::Mat(), s, o).ok());
+  EXPECT_EQ(cv::imread(dir + "/change_map_texture.png").size(), before.size());
+}
+
+TEST(ChangeMapsTest, AnyNonZeroRegionValueIsInsideAndBadInputsAreRefused) {
+  const cv::Mat before(600, 800, CV_32FC3, cv::Scalar(0.5, 0.5, 0.5));
+  const compare::ChangeGrid g = Checkerboard(before.size(), 200);
+  cv::Mat region = cv::Mat::zeros(before.size(), CV_8UC1);
+  region(cv::Rect(0, 0, 800, 300)).setTo(1);  // a 0 / 1 mask: the upper half
+  ChangeMapOptions o;
+  o.max_side_px = 400;
+  for (int limit : {400, 0}) {  // scaled and not
+    o.max_side_px = limit;
+    const cv::Mat img = ChangeMapImage(before, region, g, 1.0, o);
+    const double s = limit == 0 ? 1.0 : 0.5;
+    const cv::Vec3b in = img.at<cv::Vec3b>(static_cast<int>(250 * s), static_cast<int>(300 * s));
+    const cv::Vec3b out = img.at<cv::Vec3b>(static_cast<int>(350 * s), static_cast<int>(300 * s));
+    EXPECT_GT(in[2], in[0] + 40) << limit;  // tile (1, 1) of the checkerboard: +1, red
+    EXPECT_NEAR(out[1], 0.45 * 128, 2) << limit;
+  }
+  // A negative tile size draws the dimmed photo only (and ends).
+  compare::ChangeGrid negative = g;
+  negative.tile_px = -5;
+  const cv::Mat plain = ChangeMapImage(before, cv::Mat(), negative, 1.0, o);
+  ASSERT_EQ(plain.size(), before.size());
+  EXPECT_NEAR(plain.at<cv::Vec3b>(300, 400)[1], 0.45 * 128, 2);
+  // Wrong inputs: an empty image, or InvalidArgument when writing.
+  const std::string dir = test::MakeTempDir("change_maps_inputs");
+  compare::ChangeStats s;
+  s.grids.push_back(g);
+  const cv::Mat small_region = cv::Mat::zeros(10, 10, CV_8UC1);
+  EXPECT_TRUE(ChangeMapImage(before, small_region, g, 1.0, o).empty());
+  EXPECT_EQ(WriteChangeMaps(dir, before, small_region, s, o).code(), StatusCode::kInvalidArgument);
+  const cv::Mat bgr8(600, 800, CV_8UC3, cv::Scalar(128, 128, 128));
+  EXPECT_TRUE(ChangeMapImage(bgr8, cv::Mat(), g, 1.0, o).empty());
+  EXPECT_EQ(WriteChangeMaps(dir, bgr8, cv::Mat(), s, o).code(), StatusCode::kInvalidArgument);
+  s.grids[0].change.convertTo(s.grids[0].change, CV_32F);
+  EXPECT_TRUE(ChangeMapImage(before, cv::Mat(), s.grids[0], 1.0, o).empty());
+  EXPECT_EQ(WriteChangeMaps(dir, before, cv::Mat(), s, o).code(), StatusCode::kInvalidArgument);
 }
 
 TEST(RepeatabilityModelFileTest, ShippedModelLoadsAndBadFilesNameThePath) {

@@ -11,23 +11,27 @@
 namespace skintrack::report {
 
 struct ChangeMapOptions {
-  // Longest side of a map, px: a larger before photo is scaled down to it (area averaging),
-  // its tiles with it; a smaller one keeps its size. 0 = the before photo's size. Default 2048:
-  // the tiles (millimetres across) stay tens of px wide on a 12-Mpx photo, and a map is about
-  // a sixth of the photo's pixels (its PNG is written in about a sixth of the time).
+  // Longest side of a map, px: a before photo whose long side is larger is scaled down to it
+  // (area averaging), its tiles and region with it; a smaller one keeps its size. 0 = always
+  // the before photo's size. Default 2048: the tiles (millimetres across) stay tens of px wide,
+  // and a 4000x3000 photo's map has about a quarter of its pixels (its PNG a quarter the bytes).
   int max_side_px = 2048;
-  // InvalidArgument unless max_side_px is 0 or in [64, 65536].
+  // InvalidArgument unless max_side_px is 0 or in [256, 65536].
   Status Check() const;
 };
 
-// 8-bit BGR image of the before photo (scaled to options.max_side_px): every measured tile of
-// `grid` tinted with a diverging scale (blue = decrease, white = no change, red = increase)
-// saturating at +-range (metric units; range <= 0: the 98th percentile of |change| over the
-// measured tiles), blended 55 % over the photo inside `region` (CV_8UC1, before frame; empty =
-// everywhere); unmeasured tiles and pixels outside the region show the photo dimmed. A legend
-// in the top-left corner names the metric and the range. Tile (r, c) covers before px
-// [c, c + 1) x [r, r + 1) x grid.tile_px, i.e. those times the scale in the map.
-// An invalid `options` gives an empty image.
+// 8-bit BGR image of the before photo (CV_32FC3; scaled down when its long side exceeds
+// options.max_side_px): every measured tile of `grid` tinted with a diverging scale (blue =
+// decrease, white = no change, red = increase) saturating at +-range (metric units; range <= 0
+// or NaN: the 98th percentile of |change| over the measured tiles), blended 55 % over the
+// photo inside `region` (CV_8UC1 of the before photo's size, non-zero = in; empty =
+// everywhere; a scaled map pixel is in when at least half its area is); unmeasured tiles and
+// pixels outside the region show the photo dimmed. A legend in the top-left corner names the
+// metric and the range. Tile (r, c) covers before px [c t, (c + 1) t) x [r t, (r + 1) t),
+// t = grid.tile_px; in a scaled map those edges times the map's scale per axis, rounded to
+// whole px and trimmed to the image. Tile borders are drawn on tiles of 4 map px or more; a
+// grid with tile_px <= 0 draws the dimmed photo and the legend only. Invalid options or inputs
+// (see WriteChangeMaps) give an empty image.
 cv::Mat ChangeMapImage(const cv::Mat& before, const cv::Mat& region,
                        const compare::ChangeGrid& grid, double range = 0.0,
                        const ChangeMapOptions& options = ChangeMapOptions());
@@ -36,7 +40,8 @@ cv::Mat ChangeMapImage(const cv::Mat& before, const cv::Mat& region,
 std::string ChangeMapFileName(const compare::ChangeGrid& grid);
 
 // Writes every grid of `stats` into `dir` (which must exist) as ChangeMapFileName PNGs.
-// Errors: InvalidArgument (options), kIoError naming the file.
+// Errors: InvalidArgument (options; `before` not a non-empty CV_32FC3; `region` not empty or
+// CV_8UC1 of its size; a grid's change not CV_64FC1), kIoError naming the file.
 Status WriteChangeMaps(const std::string& dir, const cv::Mat& before, const cv::Mat& region,
                        const compare::ChangeStats& stats,
                        const ChangeMapOptions& options = ChangeMapOptions());
