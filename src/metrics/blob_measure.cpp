@@ -98,12 +98,14 @@ void FitSmallDisc(const cv::Mat& y, float ys, BlobFit* fit) {
 
 }  // namespace
 
-BlobFit MeasureDarkBlob(const cv::Mat& y, const BlobCandidate& c, double min_darkness) {
+BlobFit MeasureDarkBlob(const cv::Mat& y, const BlobCandidate& c, double min_darkness,
+                        double limit_scale) {
   BlobFit fit;
   const double r = std::max(1.0, c.radius);
-  const double ann_in = 1.5 * r + 1.5, ann_out = 2.5 * r + 3.0, limit = 2.0 * r + 1.5;
+  const double ann_in = 1.5 * r + 1.5, ann_out = 2.5 * r + 3.0;
+  const double full_limit = 2.0 * r + 1.5, limit = limit_scale * full_limit;
   const double in2 = ann_in * ann_in, out2 = ann_out * ann_out, limit2 = limit * limit;
-  const int half = static_cast<int>(std::ceil(ann_out)) + 1;
+  const int half = static_cast<int>(std::ceil(std::max(ann_out, limit))) + 1;
   const int cx = static_cast<int>(std::lround(c.x)), cy = static_cast<int>(std::lround(c.y));
   const cv::Rect win =
       cv::Rect(cx - half, cy - half, 2 * half + 1, 2 * half + 1) & cv::Rect(0, 0, y.cols, y.rows);
@@ -153,6 +155,7 @@ BlobFit MeasureDarkBlob(const cv::Mat& y, const BlobCandidate& c, double min_dar
   state.setTo(0);
   stack.assign(1, seed);
   support.clear();
+  double reach2 = 0.0;  // the component's farthest pixel from the centre, squared
   state(seed) = 1;
   while (!stack.empty()) {
     const cv::Point p = stack.back();
@@ -164,7 +167,9 @@ BlobFit MeasureDarkBlob(const cv::Mat& y, const BlobCandidate& c, double min_dar
         if (q.x < 0 || q.y < 0 || q.x >= win.width || q.y >= win.height) continue;
         if (state(q) != 0 || at(q) > yt) continue;
         const double ex = q.x + win.x - c.x, ey = q.y + win.y - c.y;
-        if (ex * ex + ey * ey > limit2) return fit;  // not isolated
+        const double d2 = ex * ex + ey * ey;
+        if (d2 > limit2) return fit;  // not isolated
+        reach2 = std::max(reach2, d2);
         state(q) = 1;
         stack.push_back(q);
       }
@@ -204,6 +209,7 @@ BlobFit MeasureDarkBlob(const cv::Mat& y, const BlobCandidate& c, double min_dar
   if (!stats(yt, ys - yc)) return fit;
   if (fit.area_px < kSmallArea) FitSmallDisc(y, ys, &fit);
   fit.ok = fit.darkness >= min_darkness - kDarknessTolerance;
+  fit.isolated = reach2 <= full_limit * full_limit;
   return fit;
 }
 

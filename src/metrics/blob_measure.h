@@ -17,6 +17,9 @@ struct BlobFit {
   // the early test is centre_darkness >= min_darkness / 2.
   double centre_darkness = 0;
   double elongation = 1;  // sqrt(lambda_max / lambda_min) of the component's 2nd moments
+  // Whether the component stays within the unscaled isolation limit 2 r + 1.5 px (always true
+  // for a fit with ok and limit_scale 1).
+  bool isolated = false;
 };
 
 // Measures the dark blob seeded by candidate `c` on linear luminance `y` (CV_32FC1):
@@ -33,7 +36,10 @@ struct BlobFit {
 //  * blobs smaller than radius 2 px: area and darkness from a least-squares fit of a disc
 //    with a 1-px edge (c clamp(R + 0.5 - d, 0, 1)) to the pixels within 3.5 px, because the
 //    darkest pixel of such a blob rarely lies on its flat bottom.
-BlobFit MeasureDarkBlob(const cv::Mat& y, const BlobCandidate& c, double min_darkness);
+// `limit_scale` (>= 1) widens the isolation limit (for the marginal pores of compare); `isolated`
+// says whether the component kept within the unscaled one.
+BlobFit MeasureDarkBlob(const cv::Mat& y, const BlobCandidate& c, double min_darkness,
+                        double limit_scale = 1.0);
 
 // Whether a fit made with a lower min_darkness passes the darkness gates of `min_darkness`
 // too: MeasureDarkBlob(y, c, min_darkness).ok == (MeasureDarkBlob(y, c, m).ok &&

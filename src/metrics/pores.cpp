@@ -62,7 +62,7 @@ class CentreGrid {
 // Measures `candidates` (sorted by response) on `y`, each with the darkness gate `min_darkness`,
 // in raster order of 32-row bands (neighbours' windows share cache lines).
 std::vector<BlobFit> MeasureAll(const cv::Mat& y, const std::vector<BlobCandidate>& candidates,
-                                double min_darkness) {
+                                double min_darkness, double limit_scale) {
   std::vector<int> order(candidates.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
   std::sort(order.begin(), order.end(), [&](int a, int b) {
@@ -73,7 +73,7 @@ std::vector<BlobFit> MeasureAll(const cv::Mat& y, const std::vector<BlobCandidat
   std::vector<BlobFit> fits(candidates.size());
   cv::parallel_for_(cv::Range(0, static_cast<int>(order.size())), [&](const cv::Range& r) {
     for (int k = r.start; k < r.end; ++k)
-      fits[order[k]] = MeasureDarkBlob(y, candidates[order[k]], min_darkness);
+      fits[order[k]] = MeasureDarkBlob(y, candidates[order[k]], min_darkness, limit_scale);
   });
   return fits;
 }
@@ -108,8 +108,10 @@ Status MeasurePores(const Context& ctx, const MetricsOptions& o, PoreMetrics* ou
       candidates.push_back(c);
     }
   }
-  // Measured once with the relaxed darkness gate; the full gate is that and PassesDarkness.
-  const std::vector<BlobFit> fits = MeasureAll(y, candidates, relax * o.pore_min_darkness);
+  // Measured once with the relaxed darkness gate and isolation limit; the full gates are those
+  // and PassesDarkness and BlobFit::isolated.
+  const std::vector<BlobFit> fits = MeasureAll(y, candidates, relax * o.pore_min_darkness,
+                                               marginal != nullptr ? kPairedIsolationRelax : 1.0);
 
   // Non-maximum suppression, in order of response: the counted pores, then (when asked) the
   // marginal ones away from every counted and marginal pore.
@@ -120,7 +122,7 @@ Status MeasurePores(const Context& ctx, const MetricsOptions& o, PoreMetrics* ou
     for (size_t i = 0; i < candidates.size(); ++i) {
       const BlobFit& f = fits[i];
       if (!f.ok || f.elongation > kMaxAxisRatio) continue;
-      const bool full = candidates[i].full && PassesDarkness(f, o.pore_min_darkness);
+      const bool full = candidates[i].full && PassesDarkness(f, o.pore_min_darkness) && f.isolated;
       if (full != (pass == 0)) continue;
       const double rad = std::sqrt(f.area_px / CV_PI);
       if (rad > reach || f.x < 0 || f.y < 0 || f.x >= y.cols || f.y >= y.rows) continue;

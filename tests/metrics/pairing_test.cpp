@@ -114,6 +114,42 @@ TEST(PoresPairingTest, NearThresholdPoresCountInBothPhotosGonePoresInNeither) {
               1e-9);
 }
 
+// A disc of radius 4 and darkness 0.30 at (60.3, 60.2) with a 1-px dark bar (darkness 0.30)
+// from its centre to `bar_end_x` along its row (none when bar_end_x <= 0).
+MetricsResult AnalyzeBridgedDisc(double bar_end_x, bool marginal) {
+  cv::Mat1f y = DiscPlane({320, 120}, {{60.3, 60.2, 4.0, 0.30}});
+  for (int c = 61; c <= static_cast<int>(bar_end_x); ++c)
+    y(60, c) = std::min(y(60, c), static_cast<float>(0.35 * 0.70));
+  const cv::Mat image = internal::test::GreyImage(y);
+  const cv::Mat roi(image.size(), CV_8UC1, cv::Scalar(255));
+  AnalyzeExtras extras;
+  extras.marginal = marginal;
+  MetricsResult r;
+  EXPECT_TRUE(Analyze(image, roi, cv::Mat(), kMmPerPx, MetricsOptions(), &r, extras).ok());
+  return r;
+}
+
+TEST(PoresPairingTest, APoreWhoseRegionReachesFurtherInOnePhotoIsMarginalThereNotGone) {
+  // The half-darkness region of the bridged disc reaches 12.7 px from its centre: beyond the
+  // isolation limit (2 r + 1.5 = 9.5 px for r = 4), within kPairedIsolationRelax times it.
+  MetricsResult before = AnalyzeBridgedDisc(0.0, true), after = AnalyzeBridgedDisc(73.0, true);
+  ASSERT_EQ(before.pores.count, 1);
+  EXPECT_EQ(after.pores.count, 0);  // not isolated: not counted on its own ...
+  EXPECT_EQ(AnalyzeBridgedDisc(73.0, false).pores.count, 0);  // ... as analyze counts it
+  ASSERT_EQ(after.detections.pores_marginal.size(), 1u);      // but marginal
+  PairPores(&before, &after);
+  ASSERT_EQ(after.pores.count, 1);  // adopted at the before photo's pore
+  const Pore& p = after.detections.pores[0];
+  EXPECT_TRUE(p.paired);
+  EXPECT_NEAR(p.x, 60.3, 1.5);
+  EXPECT_GT(p.diameter_px, before.detections.pores[0].diameter_px);  // its own, bar included
+  // A bar beyond the widened limit too (2 x 9.5 px): not even marginal, not adopted.
+  MetricsResult before2 = AnalyzeBridgedDisc(0.0, true), far = AnalyzeBridgedDisc(80.0, true);
+  EXPECT_TRUE(far.detections.pores_marginal.empty());
+  PairPores(&before2, &far);
+  EXPECT_EQ(far.pores.count, 0);
+}
+
 TEST(PoresPairingTest, PairingIsSymmetricInItsArguments) {
   // One photo: A clear, B marginal; the other: A marginal, B clear. Each adopts the other's.
   const std::vector<Disc> one = {{60.2, 60.3, 3.0, 0.30}, {160.4, 59.8, 3.0, 0.05}};
