@@ -105,7 +105,8 @@ BlobFit MeasureDarkBlob(const cv::Mat& y, const BlobCandidate& c, double min_dar
   const double ann_in = 1.5 * r + 1.5, ann_out = 2.5 * r + 3.0;
   const double full_limit = 2.0 * r + 1.5, limit = limit_scale * full_limit;
   const double in2 = ann_in * ann_in, out2 = ann_out * ann_out, limit2 = limit * limit;
-  const int half = static_cast<int>(std::ceil(std::max(ann_out, limit))) + 1;
+  const int ann_half = static_cast<int>(std::ceil(ann_out)) + 1;  // the annulus' own window
+  const int half = std::max(ann_half, static_cast<int>(std::ceil(limit)) + 1);
   const int cx = static_cast<int>(std::lround(c.x)), cy = static_cast<int>(std::lround(c.y));
   const cv::Rect win =
       cv::Rect(cx - half, cy - half, 2 * half + 1, 2 * half + 1) & cv::Rect(0, 0, y.cols, y.rows);
@@ -130,7 +131,11 @@ BlobFit MeasureDarkBlob(const cv::Mat& y, const BlobCandidate& c, double min_dar
     const int jb1 = std::min(win.width - 1, static_cast<int>(std::floor(c.x + b)) - win.x);
     const int ja0 = static_cast<int>(std::floor(c.x - a)) - win.x;  // inner gap (exclusive)
     const int ja1 = static_cast<int>(std::ceil(c.x + a)) - win.x;
-    for (int j = jb0 + (sparse ? (i + jb0) & 1 : 0); j <= jb1; j += step)
+    // The checkerboard's parity counted from the annulus' own window's corner, so that a
+    // wider flood window (limit_scale > 1) samples the same pixels.
+    const int parity =
+        (win.y + i - std::max(0, cy - ann_half)) + (win.x + jb0 - std::max(0, cx - ann_half));
+    for (int j = jb0 + (sparse ? parity & 1 : 0); j <= jb1; j += step)
       if (a < 0.0 || j <= ja0 || j >= ja1) ring.push_back(row[j]);
     if (ey2 <= 1.0) {
       for (int j = std::max(0, cx - 1 - win.x); j <= std::min(win.width - 1, cx + 1 - win.x); ++j) {

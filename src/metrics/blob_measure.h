@@ -27,8 +27,8 @@ struct BlobFit {
 //    centre (r = c.radius, at least 1 px); centre level Y_c = the darkest pixel within 1 px;
 //  * darkness = 1 - Y_c / Y_s;
 //  * component: the 8-connected pixels with Y <= (Y_c + Y_s) / 2 grown from that pixel, within
-//    2 r + 1.5 px of the centre. Not ok when it reaches that limit (the blob is not isolated:
-//    a line, an edge or a texture valley) or when darkness < min_darkness - 0.005;
+//    limit_scale x (2 r + 1.5) px of the centre. Not ok when it reaches that limit (the blob is
+//    not isolated: a line, an edge or a texture valley) or when darkness < min_darkness - 0.005;
 //  * area: each component pixel and each pixel of its 1-px outer ring counts
 //    clamp(0.5 + (Y_t - Y) / (Y_s - Y_c), 0, 1), Y_t the threshold: the pixel coverage of a
 //    linear edge, so that a disc of radius R drawn with a 1-px edge gives pi R^2 without the

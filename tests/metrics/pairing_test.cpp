@@ -72,6 +72,34 @@ TEST(PoresPairingTest, MarginalPoresAreGatheredWithoutChangingTheCountedOnes) {
   EXPECT_TRUE(with.scale_known);
 }
 
+TEST(PoresPairingTest, GatheringMarginalPoresLeavesTheCountedOnesAtTheImageEdgesToo) {
+  // Pores whose surround is clipped by the top or left edge: the wider window of the marginal
+  // measurement must sample the same surround.
+  // On a pixel checkerboard of +-4 % the two halves of a sampled annulus differ.
+  cv::Mat1f y = DiscPlane({320, 120}, {{9.1, 60.4, 3.0, 0.30},
+                                       {60.3, 8.2, 3.0, 0.30},
+                                       {10.6, 11.3, 3.5, 0.30},
+                                       {150.2, 9.7, 4.5, 0.25},
+                                       {7.8, 100.1, 4.0, 0.20}});
+  for (int r = 0; r < y.rows; ++r)
+    for (int c = 0; c < y.cols; ++c) y(r, c) *= (r + c) % 2 ? 1.04f : 0.96f;
+  const cv::Mat image = internal::test::GreyImage(y);
+  const cv::Mat roi(image.size(), CV_8UC1, cv::Scalar(255));
+  MetricsResult plain, with;
+  AnalyzeExtras extras;
+  ASSERT_TRUE(Analyze(image, roi, cv::Mat(), kMmPerPx, MetricsOptions(), &plain, extras).ok());
+  extras.marginal = true;
+  ASSERT_TRUE(Analyze(image, roi, cv::Mat(), kMmPerPx, MetricsOptions(), &with, extras).ok());
+  ASSERT_GE(plain.pores.count, 3);
+  ASSERT_EQ(with.pores.count, plain.pores.count);
+  for (size_t i = 0; i < plain.detections.pores.size(); ++i) {
+    EXPECT_EQ(with.detections.pores[i].x, plain.detections.pores[i].x) << i;
+    EXPECT_EQ(with.detections.pores[i].y, plain.detections.pores[i].y) << i;
+    EXPECT_EQ(with.detections.pores[i].diameter_px, plain.detections.pores[i].diameter_px) << i;
+    EXPECT_EQ(with.detections.pores[i].darkness, plain.detections.pores[i].darkness) << i;
+  }
+}
+
 TEST(PoresPairingTest, NearThresholdPoresCountInBothPhotosGonePoresInNeither) {
   // x: A both clear; B marginal before, clear after; C marginal before, absent after;
   // D clear before, closed after; E clear before, marginal after (shrunk to R 2.5).
@@ -143,7 +171,8 @@ TEST(PoresPairingTest, APoreWhoseRegionReachesFurtherInOnePhotoIsMarginalThereNo
   EXPECT_TRUE(p.paired);
   EXPECT_NEAR(p.x, 60.3, 1.5);
   EXPECT_GT(p.diameter_px, before.detections.pores[0].diameter_px);  // its own, bar included
-  // A bar beyond the widened limit too (2 x 9.5 px): not even marginal, not adopted.
+  // A bar reaching 19.7 px, beyond the widened limit too (1.6 x 9.5 = 15.2 px): not even
+  // marginal, not adopted.
   MetricsResult before2 = AnalyzeBridgedDisc(0.0, true), far = AnalyzeBridgedDisc(80.0, true);
   EXPECT_TRUE(far.detections.pores_marginal.empty());
   PairPores(&before2, &far);

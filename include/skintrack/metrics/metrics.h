@@ -78,9 +78,9 @@ Status ParsePreset(const std::string& text, MetricsOptions* options);
 struct Pore {
   double x, y, diameter_px, darkness;  // centre (px), diameter (px), Weber darkness
   // compare only: true when this pore passes only the relaxed gates (kPairedPoreRelax,
-  // kPairedIsolationRelax) and is
-  // counted because the other session's photo has a fully detected pore at the same place
-  // (PairPores). Its size and darkness are still this photo's own measurement.
+  // kPairedIsolationRelax) and is counted because the other session's photo has a fully
+  // detected pore at the same place (PairPores). Its size and darkness are still this photo's
+  // own measurement.
   bool paired = false;
 };
 struct Scar {
