@@ -35,14 +35,20 @@ cv::Mat1f DiscPlane(cv::Size size, const std::vector<Disc>& discs) {
   return y;
 }
 
-MetricsResult AnalyzeDiscs(const std::vector<Disc>& discs, bool marginal) {
-  const cv::Mat image = internal::test::GreyImage(DiscPlane({320, 120}, discs));
+// Analyze of the grey photo of linear luminance `y` over all of it, with or without the
+// marginal pores.
+MetricsResult AnalyzePlane(const cv::Mat1f& y, bool marginal) {
+  const cv::Mat image = internal::test::GreyImage(y);
   const cv::Mat roi(image.size(), CV_8UC1, cv::Scalar(255));
   AnalyzeExtras extras;
   extras.marginal = marginal;
   MetricsResult r;
   EXPECT_TRUE(Analyze(image, roi, cv::Mat(), kMmPerPx, MetricsOptions(), &r, extras).ok());
   return r;
+}
+
+MetricsResult AnalyzeDiscs(const std::vector<Disc>& discs, bool marginal) {
+  return AnalyzePlane(DiscPlane({320, 120}, discs), marginal);
 }
 
 // The pore of `pores` nearest (x, y) within 2 px, or nullptr.
@@ -83,13 +89,7 @@ TEST(PoresPairingTest, GatheringMarginalPoresLeavesTheCountedOnesAtTheImageEdges
                                        {7.8, 100.1, 4.0, 0.20}});
   for (int r = 0; r < y.rows; ++r)
     for (int c = 0; c < y.cols; ++c) y(r, c) *= (r + c) % 2 ? 1.04f : 0.96f;
-  const cv::Mat image = internal::test::GreyImage(y);
-  const cv::Mat roi(image.size(), CV_8UC1, cv::Scalar(255));
-  MetricsResult plain, with;
-  AnalyzeExtras extras;
-  ASSERT_TRUE(Analyze(image, roi, cv::Mat(), kMmPerPx, MetricsOptions(), &plain, extras).ok());
-  extras.marginal = true;
-  ASSERT_TRUE(Analyze(image, roi, cv::Mat(), kMmPerPx, MetricsOptions(), &with, extras).ok());
+  const MetricsResult plain = AnalyzePlane(y, false), with = AnalyzePlane(y, true);
   ASSERT_GE(plain.pores.count, 3);
   ASSERT_EQ(with.pores.count, plain.pores.count);
   for (size_t i = 0; i < plain.detections.pores.size(); ++i) {
@@ -148,13 +148,7 @@ MetricsResult AnalyzeBridgedDisc(double bar_end_x, bool marginal) {
   cv::Mat1f y = DiscPlane({320, 120}, {{60.3, 60.2, 4.0, 0.30}});
   for (int c = 61; c <= static_cast<int>(bar_end_x); ++c)
     y(60, c) = std::min(y(60, c), static_cast<float>(0.35 * 0.70));
-  const cv::Mat image = internal::test::GreyImage(y);
-  const cv::Mat roi(image.size(), CV_8UC1, cv::Scalar(255));
-  AnalyzeExtras extras;
-  extras.marginal = marginal;
-  MetricsResult r;
-  EXPECT_TRUE(Analyze(image, roi, cv::Mat(), kMmPerPx, MetricsOptions(), &r, extras).ok());
-  return r;
+  return AnalyzePlane(y, marginal);
 }
 
 TEST(PoresPairingTest, APoreWhoseRegionReachesFurtherInOnePhotoIsMarginalThereNotGone) {
