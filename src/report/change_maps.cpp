@@ -49,11 +49,10 @@ MapBase PrepareBase(const cv::Mat& before, const cv::Mat& region, const ChangeMa
   return b;
 }
 
-// InvalidArgument unless `before` is the internal form (CV_32FC3, not empty) and `region` is
+// CheckImage's code unless `before` is the internal form; InvalidArgument unless `region` is
 // empty or CV_8UC1 of its size.
 Status CheckInputs(const cv::Mat& before, const cv::Mat& region) {
-  if (before.empty() || before.type() != CV_32FC3)
-    return Status::InvalidArgument("change maps: the before photo must be a non-empty CV_32FC3");
+  SKINTRACK_RETURN_IF_ERROR(CheckImage(before, kImageType, 1, "change maps: before photo"));
   if (!region.empty() && (region.type() != CV_8UC1 || region.size() != before.size()))
     return Status::InvalidArgument("change maps: region must be CV_8UC1 of the photo's size");
   return Status::Ok();

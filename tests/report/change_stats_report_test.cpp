@@ -198,7 +198,6 @@ TEST(ChangeMapsTest, AnyNonZeroRegionValueIsInsideAndBadInputsAreRefused) {
   cv::Mat region = cv::Mat::zeros(before.size(), CV_8UC1);
   region(cv::Rect(0, 0, 800, 300)).setTo(1);  // a 0 / 1 mask: the upper half
   ChangeMapOptions o;
-  o.max_side_px = 400;
   for (int limit : {400, 0}) {  // scaled and not
     o.max_side_px = limit;
     const cv::Mat img = ChangeMapImage(before, region, g, 1.0, o);

@@ -40,8 +40,9 @@ cv::Mat ChangeMapImage(const cv::Mat& before, const cv::Mat& region,
 std::string ChangeMapFileName(const compare::ChangeGrid& grid);
 
 // Writes every grid of `stats` into `dir` (which must exist) as ChangeMapFileName PNGs.
-// Errors: InvalidArgument (options; `before` not a non-empty CV_32FC3; `region` not empty or
-// CV_8UC1 of its size; a grid's change not CV_64FC1), kIoError naming the file.
+// Errors: CheckImage's code (`before` not the internal form), InvalidArgument (options;
+// `region` not empty or CV_8UC1 of its size; a grid's change not CV_64FC1), kIoError naming
+// the file.
 Status WriteChangeMaps(const std::string& dir, const cv::Mat& before, const cv::Mat& region,
                        const compare::ChangeStats& stats,
                        const ChangeMapOptions& options = ChangeMapOptions());
