@@ -10,11 +10,14 @@
 //   BM_LinearToSrgb           photometric::LinearToSrgb (encode, 3 channels)
 //   BM_SrgbToLinearLuminance  photometric::SrgbToLinearLuminance (BGR sRGB -> linear Y)
 //   BM_LinearLuminance        photometric::LinearLuminance (linear BGR -> Y)
+//   BM_SrgbToLab              photometric::SrgbToLab (BGR sRGB -> CIELAB)
+//   BM_CvtColorLab            cv::cvtColor(COLOR_BGR2Lab) of the same image, for comparison
 //
 //   build/bench/color_bench --benchmark_min_time=0.5 --benchmark_repetitions=5
 #include <benchmark/benchmark.h>
 
 #include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "skintrack/photometric/color.h"
 
@@ -61,6 +64,14 @@ BENCHMARK_TEMPLATE(BM_Curve, photometric::SrgbToLinearLuminance)
     ->Name("BM_SrgbToLinearLuminance")
     ->Apply(Args);
 BENCHMARK_TEMPLATE(BM_Curve, photometric::LinearLuminance)->Name("BM_LinearLuminance")->Apply(Args);
+
+cv::Mat CvtColorLab(const cv::Mat& bgr) {
+  cv::Mat lab;
+  cv::cvtColor(bgr, lab, cv::COLOR_BGR2Lab);
+  return lab;
+}
+BENCHMARK_TEMPLATE(BM_Curve, photometric::SrgbToLab)->Name("BM_SrgbToLab")->Apply(Args);
+BENCHMARK_TEMPLATE(BM_Curve, CvtColorLab)->Name("BM_CvtColorLab")->Apply(Args);
 
 }  // namespace
 

@@ -95,8 +95,8 @@ int main(int argc, char** argv) {
         y = photometric::LinearLuminance(linear);
         return Status::Ok();
       });
-      time("  cvtColor Lab", [&] {
-        cv::cvtColor(before.image, lab, cv::COLOR_BGR2Lab);
+      time("  SrgbToLab", [&] {
+        lab = photometric::SrgbToLab(before.image);
         return Status::Ok();
       });
       time("  SkinMask",

@@ -11,7 +11,8 @@
 //    erosion as MeasureTexture): per tile sum of B_b^2 / gain_b^2 and the pixel count; the
 //    noise floor (Immerkaer over the whole measured mask) is a per-session offset.
 //  * colour: per tile sums of EI = 100 log10(R_lin / G_lin) (channels floored at 1e-4), a*
-//    and L* (OpenCV float CIELAB of the sRGB-encoded image), and the region pixel count.
+//    and L* (CIELAB of the sRGB-encoded image, photometric::SrgbToLab), and the region pixel
+//    count.
 // The texture and colour sums are those the metrics gathered in their own passes
 // (metrics::MetricsTileSums, asked for by CompareMetrics' TileRequest = ChangeStatsTiles)
 // when their grid, bands and pixel counts match; else they are computed here.

@@ -2,8 +2,8 @@
 //
 // Redness, over ctx.roi:
 //  * EI = 100 log10(R_lin / G_lin) per pixel (linear sRGB, channels floored at 1e-4);
-//    erythema_index_mean = its mean over the ROI; a_star_mean = mean a* (OpenCV float CIELAB,
-//    D65) over the ROI.
+//    erythema_index_mean = its mean over the ROI; a_star_mean = mean a* (CIELAB, D65, of
+//    photometric::SrgbToLab) over the ROI.
 //  * area_fraction: on a working copy W (linear R, G averaged over f x f blocks, f = max(1,
 //    floor(px_per_mm / 5)), i.e. blocks of ~0.2 mm, then smoothed by a Gaussian of sigma
 //    0.25 mm, so that pixel noise does not flip pixels across the threshold; a block is in the
@@ -126,19 +126,19 @@ ColourPass RunColourPass(const Context& ctx, int fr, int ft, CellRowSums* cells)
   std::vector<std::array<double, 5>> group_sums(static_cast<size_t>(groups));
   cv::parallel_for_(cv::Range(0, groups), [&](const cv::Range& range) {
     std::vector<float> r(static_cast<size_t>(cols)), g(r), ratio(r), l(r), w(r);
+    std::vector<float> linear_row(3 * static_cast<size_t>(cols)), lab_row(linear_row);
     auto red_acc = red.NewAccumulators();
     auto tone_acc = tone.NewAccumulators();
-    cv::Mat lab;
     for (int gi = range.start; gi < range.end; ++gi) {
       std::array<double, 5>& sums = group_sums[static_cast<size_t>(gi)];
       sums.fill(0.0);
       for (int y = gi * group; y < std::min(rows, (gi + 1) * group); ++y) {
         const uchar* m = roi.ptr<uchar>(y);
         for (int x = 0; x < cols; ++x) w[static_cast<size_t>(x)] = m[x] ? 1.f : 0.f;
-        const cv::Mat linear = photometric::SrgbToLinear(ctx.srgb.row(y));
-        cv::cvtColor(ctx.srgb.row(y), lab, cv::COLOR_BGR2Lab);
-        const float* p = linear.ptr<float>(0);
-        const float* lb = lab.ptr<float>(0);
+        photometric::SrgbToLinearLabRow(ctx.srgb.ptr<float>(y), cols, linear_row.data(),
+                                        lab_row.data());
+        const float* p = linear_row.data();
+        const float* lb = lab_row.data();
         for (int x = 0; x < cols; ++x) {
           r[x] = p[3 * x + 2];
           g[x] = p[3 * x + 1];

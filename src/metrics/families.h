@@ -11,7 +11,7 @@ namespace skintrack::metrics::internal {
 // Precomputed once per image by the orchestrator.
 struct Context {
   // Linear light and CIELAB are not stored (144 MB each at 12 MP): families convert the rows
-  // or windows they read (photometric::SrgbToLinear, cv::cvtColor BGR2Lab of float sRGB).
+  // or windows they read (photometric::SrgbToLinear, SrgbToLab, SrgbToLinearLabRow).
   cv::Mat srgb;              // CV_32FC3 internal form (BGR, sRGB-encoded [0,1])
   cv::Mat linear_y;          // CV_32FC1 linear luminance Y (Rec. 709)
   cv::Mat roi;               // CV_8UC1 255 = measure (skin AND user ROI AND overlap, minus hair)

@@ -84,6 +84,24 @@ const Curve& EncodeCurve() {
   return curve;
 }
 
+// CIELAB's f(t) on [0, 1] (t = X / Xn, Y / Yn or Z / Zn of linear light in [0, 1], at most
+// 1 + 1e-5, clamped to 1 by the table).
+double LabFExact(double t) { return t > 0.008856 ? std::cbrt(t) : 7.787 * t + 16.0 / 116.0; }
+const Curve& LabFCurve() {
+  static const Curve curve(LabFExact);
+  return curve;
+}
+
+// OpenCV's sRGB -> XYZ (D65) matrix (its sRGB2XYZ_D65) with each row divided by the white
+// point's component (Xn 0.950456, Yn 1, Zn 1.088754), as its float BGR2Lab applies it.
+constexpr float kXr = static_cast<float>(0.412453 / 0.950456),
+                kXg = static_cast<float>(0.357580 / 0.950456),
+                kXb = static_cast<float>(0.180423 / 0.950456);
+constexpr float kYr = 0.212671f, kYg = 0.715160f, kYb = 0.072169f;
+constexpr float kZr = static_cast<float>(0.019334 / 1.088754),
+                kZg = static_cast<float>(0.119193 / 1.088754),
+                kZb = static_cast<float>(0.950227 / 1.088754);
+
 cv::Mat ApplyCurve(const cv::Mat& in, const Curve& curve) {
   CV_Assert(in.depth() == CV_32F);
   cv::Mat out(in.size(), in.type());
@@ -153,6 +171,64 @@ cv::Mat Luminance(const cv::Mat& bgr, const Curve* curve) {
 }
 
 }  // namespace
+
+void SrgbToLinearLabRow(const float* s, int n, float* linear, float* lab) {
+  const Curve& decode = DecodeCurve();
+  const Curve& f = LabFCurve();
+  int j = 0;
+#if CV_SIMD
+  constexpr int kLanes = cv::v_float32::nlanes;
+  const cv::v_float32 xr = cv::vx_setall_f32(kXr), xg = cv::vx_setall_f32(kXg),
+                      xb = cv::vx_setall_f32(kXb), yr = cv::vx_setall_f32(kYr),
+                      yg = cv::vx_setall_f32(kYg), yb = cv::vx_setall_f32(kYb),
+                      zr = cv::vx_setall_f32(kZr), zg = cv::vx_setall_f32(kZg),
+                      zb = cv::vx_setall_f32(kZb), k116 = cv::vx_setall_f32(116.0f),
+                      k16 = cv::vx_setall_f32(16.0f), k500 = cv::vx_setall_f32(500.0f),
+                      k200 = cv::vx_setall_f32(200.0f);
+  for (; j + kLanes <= n; j += kLanes) {
+    cv::v_float32 b, g, r;
+    cv::v_load_deinterleave(s + 3 * j, b, g, r);
+    b = decode(b);
+    g = decode(g);
+    r = decode(r);
+    if (linear != nullptr) cv::v_store_interleave(linear + 3 * j, b, g, r);
+    if (lab == nullptr) continue;
+    const cv::v_float32 fx = f((xr * r + xg * g) + xb * b);
+    const cv::v_float32 fy = f((yr * r + yg * g) + yb * b);
+    const cv::v_float32 fz = f((zr * r + zg * g) + zb * b);
+    cv::v_store_interleave(lab + 3 * j, k116 * fy - k16, k500 * (fx - fy), k200 * (fy - fz));
+  }
+#endif
+  // The tail: the same float operations, one pixel at a time.
+  for (; j < n; ++j) {
+    const float b = decode(s[3 * j]), g = decode(s[3 * j + 1]), r = decode(s[3 * j + 2]);
+    if (linear != nullptr) {
+      linear[3 * j] = b;
+      linear[3 * j + 1] = g;
+      linear[3 * j + 2] = r;
+    }
+    if (lab == nullptr) continue;
+    const float fx = f((kXr * r + kXg * g) + kXb * b);
+    const float fy = f((kYr * r + kYg * g) + kYb * b);
+    const float fz = f((kZr * r + kZg * g) + kZb * b);
+    lab[3 * j] = 116.0f * fy - 16.0f;
+    lab[3 * j + 1] = 500.0f * (fx - fy);
+    lab[3 * j + 2] = 200.0f * (fy - fz);
+  }
+}
+
+cv::Mat SrgbToLab(const cv::Mat& srgb_bgr) {
+  CV_Assert(srgb_bgr.type() == CV_32FC3);
+  cv::Mat lab(srgb_bgr.size(), CV_32FC3);
+  if (srgb_bgr.empty()) return lab;
+  const int band = std::max(1, 65536 / std::max(1, srgb_bgr.cols));  // ~64K pixels per task
+  cv::parallel_for_(cv::Range(0, (srgb_bgr.rows + band - 1) / band), [&](const cv::Range& r) {
+    const int end = std::min(srgb_bgr.rows, r.end * band);
+    for (int row = r.start * band; row < end; ++row)
+      SrgbToLinearLabRow(srgb_bgr.ptr<float>(row), srgb_bgr.cols, nullptr, lab.ptr<float>(row));
+  });
+  return lab;
+}
 
 cv::Mat SrgbToLinear(const cv::Mat& srgb) { return ApplyCurve(srgb, DecodeCurve()); }
 

@@ -98,9 +98,9 @@ QualityCheck SharpnessCheck(const cv::Mat& y, const cv::Mat& roi, double px_per_
 }
 
 // Clipping and glare fractions over the ROI (bands of rows in parallel, integer counts).
-// CIELAB is computed only for rows with a pixel whose linear Y (`y`) could reach L* >=
-// glare_l; the bound is loosened by 2 % so that the difference between this project's sRGB
-// curve and OpenCV's never skips a glare pixel.
+// CIELAB (photometric::SrgbToLab's) is computed only for rows with a pixel whose linear Y
+// (`y`) could reach L* >= glare_l; the bound is loosened by 2 % so that the tables' rounding
+// never skips a glare pixel.
 void ClippingAndGlare(const cv::Mat& image, const cv::Mat& y, const cv::Mat& roi,
                       const PhotoQualityOptions& o, long long* roi_px, long long* clipped,
                       long long* glare) {
@@ -114,7 +114,7 @@ void ClippingAndGlare(const cv::Mat& image, const cv::Mat& y, const cv::Mat& roi
   const int bands = (image.rows + kBand - 1) / kBand;
   std::vector<std::array<long long, 3>> counts(static_cast<size_t>(bands), {0, 0, 0});
   cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& range) {
-    cv::Mat lab;
+    std::vector<float> lab_row(3 * static_cast<size_t>(image.cols));
     for (int b = range.start; b < range.end; ++b) {
       auto& c = counts[static_cast<size_t>(b)];
       for (int r = b * kBand; r < std::min(image.rows, (b + 1) * kBand); ++r) {
@@ -134,8 +134,8 @@ void ClippingAndGlare(const cv::Mat& image, const cv::Mat& y, const cv::Mat& roi
           }
           continue;
         }
-        cv::cvtColor(image.row(r), lab, cv::COLOR_BGR2Lab);
-        const cv::Vec3f* lp = lab.ptr<cv::Vec3f>(0);
+        photometric::SrgbToLinearLabRow(image.ptr<float>(r), image.cols, nullptr, lab_row.data());
+        const auto* lp = reinterpret_cast<const cv::Vec3f*>(lab_row.data());
         for (int x = 0; x < image.cols; ++x) {
           if (m && !m[x]) continue;
           ++c[0];

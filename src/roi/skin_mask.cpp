@@ -6,7 +6,7 @@
 //  1. Working copy: the image reduced by the integer factor f = ceil(long side / 1024) with
 //     area averaging (f x f blocks; a partial last block row/column is dropped), then blurred
 //     with a Gaussian of sigma 1 working px.
-//  2. Colour gate per working pixel, OpenCV float CIELAB (D65) of the sRGB values:
+//  2. Colour gate per working pixel, CIELAB (D65, photometric::SrgbToLab) of the sRGB values:
 //       min_l <= L* <= max_l,  C* = hypot(a*, b*) >= min_chroma,  a* <= max_lip_a,
 //       hue h = atan2(b*, a*) in degrees within [min_hue_deg, max_hue_deg] (modulo 360).
 //  3. Cleanup: opening then closing with a disc of radius max(1, 0.5 % of the working short
@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "skintrack/core/image.h"
+#include "skintrack/photometric/color.h"
 #include "skintrack/roi/roi.h"
 
 namespace skintrack::roi {
@@ -111,10 +112,10 @@ void WorkingCopyAndGlare(const cv::Mat& image, int f, const SkinMaskOptions& o, 
   std::vector<cv::Point> where;
   for (const auto& v : found) where.insert(where.end(), v.begin(), v.end());
   if (where.empty()) return;
-  cv::Mat candidates(static_cast<int>(where.size()), 1, CV_32FC3), lab;
+  cv::Mat candidates(static_cast<int>(where.size()), 1, CV_32FC3);
   for (size_t i = 0; i < where.size(); ++i)
     candidates.at<cv::Vec3f>(static_cast<int>(i)) = image.at<cv::Vec3f>(where[i]);
-  cv::cvtColor(candidates, lab, cv::COLOR_BGR2Lab);
+  const cv::Mat lab = photometric::SrgbToLab(candidates);
   for (size_t i = 0; i < where.size(); ++i) {
     const cv::Vec3f v = lab.at<cv::Vec3f>(static_cast<int>(i));
     if (v[0] > o.glare_l && std::hypot(v[1], v[2]) < o.glare_chroma)
@@ -166,8 +167,7 @@ Status SkinMask(const cv::Mat& image, const SkinMaskOptions& options, cv::Mat* m
   cv::Mat work, glare;
   WorkingCopyAndGlare(image, f, options, &work, &glare);
   cv::GaussianBlur(work, work, cv::Size(), 1.0, 1.0, cv::BORDER_REFLECT);
-  cv::Mat lab;
-  cv::cvtColor(work, lab, cv::COLOR_BGR2Lab);
+  const cv::Mat lab = photometric::SrgbToLab(work);
 
   // 2. Colour gate.
   cv::Mat skin(work.size(), CV_8UC1);
