@@ -23,15 +23,25 @@ class CellRowSums {
   bool active() const { return tile_px_ > 0; }
 
   // Adds to quantity q of image row y, per cell column, scale * the sum of value(x) over the
-  // row's x in that cell (x < width).
+  // row's x in that cell (x < width). The sum runs in four interleaved partial sums (x mod 4
+  // from the cell's first x), added pairwise at the end: four independent chains of additions
+  // instead of one (about 3x faster, measured in compare's texture and colour passes); the
+  // order is fixed by the cell's geometry, so the result is deterministic.
   template <typename ValueFn>
   void AddRow(int y, int q, int width, double scale, const ValueFn& value) {
     double* row = &data_[(static_cast<size_t>(y) * quantities_ + q) * cols_];
     for (int c = 0, x0 = 0; x0 < width; ++c, x0 += tile_px_) {
       const int x1 = std::min(width, x0 + tile_px_);
-      double sum = 0.0;
-      for (int x = x0; x < x1; ++x) sum += value(x);
-      row[c] += sum * scale;
+      double part[4] = {0.0, 0.0, 0.0, 0.0};
+      int x = x0;
+      for (; x + 4 <= x1; x += 4) {
+        part[0] += value(x);
+        part[1] += value(x + 1);
+        part[2] += value(x + 2);
+        part[3] += value(x + 3);
+      }
+      for (int k = 0; x < x1; ++x, ++k) part[k] += value(x);
+      row[c] += ((part[0] + part[1]) + (part[2] + part[3])) * scale;
     }
   }
 
