@@ -25,8 +25,8 @@ class CellRowSums {
   // Adds to quantity q of image row y, per cell column, scale * the sum of value(x) over the
   // row's x in that cell (x < width). The sum runs in four interleaved partial sums (x mod 4
   // from the cell's first x), added pairwise at the end: four independent chains of additions
-  // instead of one (about 3x faster, measured in compare's texture and colour passes); the
-  // order is fixed by the cell's geometry, so the result is deterministic.
+  // instead of one (compare's CPU -3 %); the order is fixed by the cell's geometry, so the
+  // result is deterministic.
   template <typename ValueFn>
   void AddRow(int y, int q, int width, double scale, const ValueFn& value) {
     double* row = &data_[(static_cast<size_t>(y) * quantities_ + q) * cols_];
