@@ -156,17 +156,24 @@ void LuminanceRow(const float* s, float* y, int n, const Curve* curve) {
   }
 }
 
-// Luminance of a CV_32FC3 image over bands of rows in parallel (each row is independent).
+// row_fn(row) for every row of `image`, in bands of ~64K pixels on every core (each row is
+// independent).
+template <typename RowFn>
+void ForEachRow(const cv::Mat& image, const RowFn& row_fn) {
+  if (image.empty()) return;
+  const int band = std::max(1, 65536 / std::max(1, image.cols));
+  cv::parallel_for_(cv::Range(0, (image.rows + band - 1) / band), [&](const cv::Range& r) {
+    const int end = std::min(image.rows, r.end * band);
+    for (int row = r.start * band; row < end; ++row) row_fn(row);
+  });
+}
+
+// Luminance of a CV_32FC3 image.
 cv::Mat Luminance(const cv::Mat& bgr, const Curve* curve) {
   CV_Assert(bgr.type() == CV_32FC3);
   cv::Mat y(bgr.size(), CV_32FC1);
-  if (bgr.empty()) return y;
-  const int band = std::max(1, 65536 / std::max(1, bgr.cols));  // ~64K pixels per task
-  cv::parallel_for_(cv::Range(0, (bgr.rows + band - 1) / band), [&](const cv::Range& r) {
-    const int end = std::min(bgr.rows, r.end * band);
-    for (int row = r.start * band; row < end; ++row)
-      LuminanceRow(bgr.ptr<float>(row), y.ptr<float>(row), bgr.cols, curve);
-  });
+  ForEachRow(
+      bgr, [&](int row) { LuminanceRow(bgr.ptr<float>(row), y.ptr<float>(row), bgr.cols, curve); });
   return y;
 }
 
@@ -220,12 +227,8 @@ void SrgbToLinearLabRow(const float* s, int n, float* linear, float* lab) {
 cv::Mat SrgbToLab(const cv::Mat& srgb_bgr) {
   CV_Assert(srgb_bgr.type() == CV_32FC3);
   cv::Mat lab(srgb_bgr.size(), CV_32FC3);
-  if (srgb_bgr.empty()) return lab;
-  const int band = std::max(1, 65536 / std::max(1, srgb_bgr.cols));  // ~64K pixels per task
-  cv::parallel_for_(cv::Range(0, (srgb_bgr.rows + band - 1) / band), [&](const cv::Range& r) {
-    const int end = std::min(srgb_bgr.rows, r.end * band);
-    for (int row = r.start * band; row < end; ++row)
-      SrgbToLinearLabRow(srgb_bgr.ptr<float>(row), srgb_bgr.cols, nullptr, lab.ptr<float>(row));
+  ForEachRow(srgb_bgr, [&](int row) {
+    SrgbToLinearLabRow(srgb_bgr.ptr<float>(row), srgb_bgr.cols, nullptr, lab.ptr<float>(row));
   });
   return lab;
 }
