@@ -112,7 +112,8 @@ void WorkingCopyAndGlare(const cv::Mat& image, int f, const SkinMaskOptions& o, 
   std::vector<cv::Point> where;
   for (const auto& v : found) where.insert(where.end(), v.begin(), v.end());
   if (where.empty()) return;
-  cv::Mat candidates(static_cast<int>(where.size()), 1, CV_32FC3);
+  // One row, so that the conversion runs its vector loop over the candidates.
+  cv::Mat candidates(1, static_cast<int>(where.size()), CV_32FC3);
   for (size_t i = 0; i < where.size(); ++i)
     candidates.at<cv::Vec3f>(static_cast<int>(i)) = image.at<cv::Vec3f>(where[i]);
   const cv::Mat lab = photometric::SrgbToLab(candidates);
