@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   build-essential cmake pkg-config
-  libopencv-dev libeigen3-dev libboost-program-options-dev
+  libopencv-dev libjpeg62-turbo-dev libeigen3-dev libboost-program-options-dev
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libsqlite3-dev
 )
 

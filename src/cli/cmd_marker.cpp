@@ -16,6 +16,7 @@
 #include "cli/marker_cli.h"
 #include "io/image_file.h"
 #include "skintrack/calib/marker.h"
+#include "skintrack/io/image_io.h"
 
 namespace skintrack::cli {
 namespace fs = std::filesystem;
@@ -94,17 +95,14 @@ int RunMarker(const std::vector<std::string>& args) {
     return Fail(cmd, st);
 
   std::vector<uchar> bytes;
-  try {
-    std::vector<int> params;
-    if (tiff) {
-      const int idpi = static_cast<int>(std::lround(dpi));
-      params = {cv::IMWRITE_TIFF_RESUNIT, 2,   cv::IMWRITE_TIFF_XDPI, idpi,
-                cv::IMWRITE_TIFF_YDPI,    idpi};
-    }
-    if (!cv::imencode(ext, image, bytes, params))
-      return Fail(cmd, Status::IoError(out + ": cannot encode the image"));
-  } catch (const cv::Exception& e) {
-    return Fail(cmd, Status::IoError(out + ": cannot encode the image (" + e.what() + ")"));
+  std::vector<int> params;
+  if (tiff) {
+    const int idpi = static_cast<int>(std::lround(dpi));
+    params = {cv::IMWRITE_TIFF_RESUNIT, 2,   cv::IMWRITE_TIFF_XDPI, idpi,
+              cv::IMWRITE_TIFF_YDPI,    idpi};
+  }
+  if (Status st = io::EncodeImage(ext, image, params, &bytes); !st.ok()) {
+    return Fail(cmd, Status::IoError(out + ": cannot encode the image (" + st.message() + ")"));
   }
   if (png && !AddPngResolution(dpi, &bytes))
     return Fail(cmd, Status::Internal(out + ": unexpected PNG layout, cannot add pHYs"));

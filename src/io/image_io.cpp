@@ -1,5 +1,6 @@
-// Loading and writing images: validation before decoding, decoding with OpenCV, conversion to
-// the internal form (see skintrack/core/image.h).
+// Loading and writing images: validation before decoding, decoding (JPEG with libjpeg, other
+// formats with OpenCV, see io/jpeg_codec.h), conversion to the internal form (see
+// skintrack/core/image.h).
 #include "skintrack/io/image_io.h"
 
 #include <algorithm>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "io/image_file.h"
+#include "io/jpeg_codec.h"
 #include "skintrack/core/image.h"
 #include "skintrack/core/parallel.h"
 
@@ -28,6 +30,10 @@ namespace skintrack::io {
 namespace {
 
 using internal::InputError;
+
+// JPEGs up to this size are read into memory and decoded by libjpeg directly; larger files
+// (a JPEG under the pixel limit is far smaller) go to OpenCV's decoder, which streams.
+constexpr std::uint64_t kMaxJpegInMemory = std::uint64_t{1} << 30;
 
 // "400.0 MP"; falls back to pixels when one decimal of a megapixel says too little.
 std::string Megapixels(std::int64_t px) {
@@ -107,6 +113,7 @@ Status LoadImageImpl(const std::string& path, const LoadOptions& options, Loaded
 
   ImageHeader header;
   std::vector<unsigned char> core_bmp;  // a core-header BMP rewritten for OpenCV, else empty
+  std::vector<unsigned char> jpeg;      // a JPEG file's bytes, for the direct libjpeg path
   {
     internal::FileReader reader;
     SKINTRACK_RETURN_IF_ERROR(reader.Open(path));
@@ -125,29 +132,52 @@ Status LoadImageImpl(const std::string& path, const LoadOptions& options, Loaded
     SKINTRACK_RETURN_IF_ERROR(internal::CheckComplete(reader, header));
     if (header.format == "bmp")
       SKINTRACK_RETURN_IF_ERROR(internal::ConvertCoreBmp(reader, &core_bmp));
+    if (header.format == "jpeg" && reader.size() <= kMaxJpegInMemory) {
+      jpeg.resize(static_cast<size_t>(reader.size()));
+      if (!reader.ReadAt(0, jpeg.data(), jpeg.size())) return InputError(path, "cannot read");
+    }
   }
 
-  // IMREAD_UNCHANGED must not be used: OpenCV then ignores the EXIF orientation.
-  int flags = cv::IMREAD_ANYDEPTH | cv::IMREAD_ANYCOLOR;
   const int reduction = header.format == "jpeg" ? options.reduction : 1;
-  switch (reduction) {
-    case 2:
-      flags = cv::IMREAD_REDUCED_COLOR_2;
-      break;
-    case 4:
-      flags = cv::IMREAD_REDUCED_COLOR_4;
-      break;
-    case 8:
-      flags = cv::IMREAD_REDUCED_COLOR_8;
-      break;
-    default:
-      break;
+  cv::Mat raw;
+  bool decoded = false;
+  if (!jpeg.empty()) {
+    std::string message;
+    switch (internal::DecodeJpeg(jpeg.data(), jpeg.size(), reduction,
+                                 options.apply_exif_orientation, &raw, &message)) {
+      case internal::JpegDecodeResult::kDecoded:
+        decoded = true;
+        break;
+      case internal::JpegDecodeResult::kCorrupt:
+        return InputError(path, "cannot decode JPEG data (corrupt: " + OneLine(message) + ")");
+      case internal::JpegDecodeResult::kUnsupported:
+        break;  // CMYK and the like: OpenCV's decoder below
+    }
+    jpeg = {};
   }
-  if (!options.apply_exif_orientation) flags |= cv::IMREAD_IGNORE_ORIENTATION;
-  const cv::Mat raw = core_bmp.empty() ? cv::imread(path, flags) : cv::imdecode(core_bmp, flags);
-  if (raw.empty()) {
-    return InputError(
-        path, "cannot decode " + internal::FormatDisplayName(header.format) + " data (corrupt)");
+  if (!decoded) {
+    // IMREAD_UNCHANGED must not be used: OpenCV then ignores the EXIF orientation.
+    int flags = cv::IMREAD_ANYDEPTH | cv::IMREAD_ANYCOLOR;
+    switch (reduction) {
+      case 2:
+        flags = cv::IMREAD_REDUCED_COLOR_2;
+        break;
+      case 4:
+        flags = cv::IMREAD_REDUCED_COLOR_4;
+        break;
+      case 8:
+        flags = cv::IMREAD_REDUCED_COLOR_8;
+        break;
+      default:
+        break;
+    }
+    if (!options.apply_exif_orientation) flags |= cv::IMREAD_IGNORE_ORIENTATION;
+    SKINTRACK_RETURN_IF_ERROR(core_bmp.empty() ? internal::OpenCvImread(path, flags, &raw)
+                                               : internal::OpenCvImdecode(core_bmp, flags, &raw));
+    if (raw.empty()) {
+      return InputError(
+          path, "cannot decode " + internal::FormatDisplayName(header.format) + " data (corrupt)");
+    }
   }
 
   cv::Mat image;
@@ -221,8 +251,8 @@ Status WriteImageImpl(const std::string& path, const cv::Mat& image, int jpeg_qu
   if (is_webp) params = {cv::IMWRITE_WEBP_QUALITY, jpeg_quality};
   // Encode in memory first, so a failing encoder leaves no partial file behind.
   std::vector<unsigned char> bytes;
-  if (!cv::imencode(ext, img8, bytes, params) || bytes.empty()) {
-    return WriteError(path, "encoder failed");
+  if (Status st = EncodeImage(ext, img8, params, &bytes); !st.ok()) {
+    return WriteError(path, st.message());
   }
 
   errno = 0;
@@ -310,6 +340,73 @@ Status WriteImages(const std::vector<ImageToWrite>& images) {
         return WriteImage(w.path, w.image, w.jpeg_quality);
       },
       "WriteImages");
+}
+
+Status EncodeImage(const std::string& ext, const cv::Mat& image, const std::vector<int>& params,
+                   std::vector<unsigned char>* bytes) {
+  if (bytes == nullptr) return Status::InvalidArgument("EncodeImage: null output");
+  if (image.empty() || (image.depth() != CV_8U && image.depth() != CV_16U)) {
+    return Status::InvalidArgument(
+        "EncodeImage: expected a non-empty 8- or 16-bit image, got " +
+        (image.empty() ? std::string("an empty one") : cv::typeToString(image.type())));
+  }
+  std::string e = ext;
+  std::transform(e.begin(), e.end(), e.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  bytes->clear();
+  try {
+    bool direct = (e == ".jpg" || e == ".jpeg") && image.depth() == CV_8U &&
+                  (image.channels() == 1 || image.channels() == 3) && params.size() % 2 == 0;
+    int quality = 95;  // OpenCV's default
+    bool progressive = false, optimize = false;
+    for (size_t i = 0; direct && i < params.size(); i += 2) {
+      if (params[i] == cv::IMWRITE_JPEG_QUALITY) {
+        quality = params[i + 1];
+      } else if (params[i] == cv::IMWRITE_JPEG_PROGRESSIVE) {
+        progressive = params[i + 1] != 0;
+      } else if (params[i] == cv::IMWRITE_JPEG_OPTIMIZE) {
+        optimize = params[i + 1] != 0;
+      } else {
+        direct = false;  // restart interval, separate luma/chroma quality, ...: OpenCV's encoder
+      }
+    }
+    bool encoded = false;
+    std::string message = "encoder failed";
+    if (direct) {
+      encoded = internal::EncodeJpeg(image, quality, progressive, optimize, bytes, &message);
+      if (!encoded) message = "encoder failed: " + OneLine(message);
+    } else {
+      SKINTRACK_RETURN_IF_ERROR(internal::OpenCvImencode(e, image, params, bytes, &encoded));
+    }
+    if (!encoded || bytes->empty()) return Status::IoError(message);
+    return Status::Ok();
+  } catch (const cv::Exception& ex) {
+    return Status::IoError("encoder failed: " + OneLine(ex.err));
+  }
+}
+
+Status DecodeImage(const std::vector<unsigned char>& bytes, cv::Mat* image) {
+  if (image == nullptr) return Status::InvalidArgument("DecodeImage: null output");
+  if (bytes.empty()) return Status::InvalidInput("DecodeImage: no bytes");
+  try {
+    if (bytes.size() >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF) {
+      std::string message;
+      switch (internal::DecodeJpeg(bytes.data(), bytes.size(), 1, true, image, &message)) {
+        case internal::JpegDecodeResult::kDecoded:
+          return Status::Ok();
+        case internal::JpegDecodeResult::kCorrupt:
+          return Status::InvalidInput("cannot decode JPEG data (corrupt: " + OneLine(message) +
+                                      ")");
+        case internal::JpegDecodeResult::kUnsupported:
+          break;
+      }
+    }
+    SKINTRACK_RETURN_IF_ERROR(internal::OpenCvImdecode(bytes, cv::IMREAD_COLOR, image));
+    if (image->empty()) return Status::InvalidInput("cannot decode image data (corrupt)");
+    return Status::Ok();
+  } catch (const cv::Exception& ex) {
+    return Status::InvalidInput("cannot decode image data (" + OneLine(ex.err) + ")");
+  }
 }
 
 }  // namespace skintrack::io

@@ -7,9 +7,10 @@
 #include <cstring>
 #include <limits>
 #include <opencv2/imgproc.hpp>
-#include <opencv2/ximgproc.hpp>
 #include <queue>
 #include <utility>
+
+#include "metrics/thinning.h"
 
 namespace skintrack::metrics::internal {
 namespace {
@@ -297,7 +298,7 @@ std::vector<RidgeSkeleton> TraceRidges(const cv::Mat& centres, const cv::Mat& st
                   static_cast<size_t>(r.x1 - r.x0));
     }
     RidgeSkeleton sk;
-    cv::ximgproc::thinning(mask, sk.thin, cv::ximgproc::THINNING_ZHANGSUEN);
+    ThinZhangSuen(mask, &sk.thin);
     sk.origin = box.tl();
     for (int iter = 0; iter < 3 && spur_px > 0.0; ++iter) {
       if (!PruneSpurs(Graph(sk.thin), spur_px, &sk.thin)) break;

@@ -8,6 +8,7 @@
 
 #include "phantom/phantom_internal.h"
 #include "skintrack/core/image.h"
+#include "skintrack/io/image_io.h"
 #include "skintrack/photometric/color.h"
 
 namespace skintrack::phantom {
@@ -59,9 +60,16 @@ void ApplyLight(const CaptureOptions& capture, cv::Mat* image) {
 
 // JPEG encode + decode in memory; the result overwrites *srgb (its buffer is reused).
 void JpegRoundTrip(int quality, cv::Mat* srgb) {
+  // libjpeg through io (OpenCV's encoder and decoder, byte for byte); a failure is a bug here:
+  // the image is 8-bit BGR and the bytes are the encoder's own.
   std::vector<uchar> buffer;
-  cv::imencode(".jpg", ToBgr8(*srgb), buffer, {cv::IMWRITE_JPEG_QUALITY, quality});
-  cv::imdecode(buffer, cv::IMREAD_COLOR).convertTo(*srgb, CV_32F, 1.0 / 255.0);
+  cv::Mat decoded;
+  const Status enc =
+      io::EncodeImage(".jpg", ToBgr8(*srgb), {cv::IMWRITE_JPEG_QUALITY, quality}, &buffer);
+  CV_Assert(enc.ok());
+  const Status dec = io::DecodeImage(buffer, &decoded);
+  CV_Assert(dec.ok());
+  decoded.convertTo(*srgb, CV_32F, 1.0 / 255.0);
 }
 
 }  // namespace

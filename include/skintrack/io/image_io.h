@@ -1,5 +1,9 @@
 // Reading and writing images with strict validation.
 //
+// JPEG is read and written by libjpeg directly; the other formats by OpenCV's imgcodecs, which
+// is opened (dlopen) only when one of them is used: its ~120 dependent libraries cost a process
+// ~0.1 s to load.
+//
 // Loading converts every accepted file to the internal form documented in
 // skintrack/core/image.h (CV_32FC3, BGR, sRGB-encoded, [0,1]), with EXIF orientation applied.
 #pragma once
@@ -66,6 +70,20 @@ Status LoadMask(const std::string& path, const LoadOptions& options, cv::Size ex
 // jpeg_quality applies to JPEG and WebP (1..100; ignored for other formats). Errors are
 // kIoError naming the file.
 Status WriteImage(const std::string& path, const cv::Mat& image, int jpeg_quality = 92);
+
+// Encodes an 8- or 16-bit image (1 channel, or 3 / 4 channels in BGR(A) order) as the bytes of
+// a file whose extension is `ext` (".jpg", ".png", ".tif", ".webp", ".bmp"; case ignored).
+// params: cv::ImwriteFlags pairs, as for cv::imencode. JPEG (8-bit, 1 or 3 channels, quality /
+// progressive / optimize) is encoded by libjpeg directly, byte-identical to OpenCV's encoder;
+// everything else by OpenCV's imgcodecs, loaded at the first such call. Errors: kIoError
+// (encoder failed), kInvalidArgument (empty image, other depth), kInternal (imgcodecs missing).
+Status EncodeImage(const std::string& ext, const cv::Mat& image, const std::vector<int>& params,
+                   std::vector<unsigned char>* bytes);
+
+// Decodes an image file held in memory (any supported format) to CV_8UC3 BGR, the EXIF
+// orientation applied (as cv::imdecode with IMREAD_COLOR). Errors: kInvalidInput (empty or
+// corrupt data), kInternal (imgcodecs missing for a format other than JPEG).
+Status DecodeImage(const std::vector<unsigned char>& bytes, cv::Mat* image);
 
 // One image for WriteImages.
 struct ImageToWrite {

@@ -1,0 +1,54 @@
+// JPEG through libjpeg(-turbo) directly, and OpenCV's imgcodecs loaded only when another format
+// is read or written (private to the io module).
+//
+// Why: libopencv_imgcodecs pulls ~120 shared libraries (GDAL, GDCM, ...) whose loading costs
+// every process ~0.1 s; the photos SkinTrack measures are nearly always JPEGs. The JPEG path
+// uses the same libjpeg and the same settings as OpenCV 4.6's codec, so its pixels (decode)
+// and bytes (encode) are identical to cv::imread / cv::imencode (tested against them).
+#pragma once
+
+#include <cstddef>
+#include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+#include "skintrack/core/status.h"
+
+namespace skintrack::io::internal {
+
+enum class JpegDecodeResult {
+  kDecoded,      // *image holds the picture
+  kUnsupported,  // a JPEG this path leaves to OpenCV (CMYK / YCCK, more than 8 bits)
+  kCorrupt,      // libjpeg refused the data; *message says why
+};
+
+// Decodes the JPEG file held in data[0, size) to CV_8UC3 BGR at 1/reduction of its size
+// (1, 2, 4 or 8; libjpeg's DCT scaling), the EXIF orientation of its first APP1 segment
+// applied when apply_orientation is set (as OpenCV does). libjpeg's warnings (recoverable
+// corruption) are not printed; the picture decoded despite them is returned.
+JpegDecodeResult DecodeJpeg(const unsigned char* data, std::size_t size, int reduction,
+                            bool apply_orientation, cv::Mat* image, std::string* message);
+
+// Encodes CV_8UC1 or CV_8UC3 (BGR) as OpenCV's encoder does: libjpeg defaults, quality 0..100
+// with baseline quantisation tables, optionally progressive and with optimised Huffman tables.
+// False (with *message) on a libjpeg error.
+bool EncodeJpeg(const cv::Mat& image, int quality, bool progressive, bool optimize,
+                std::vector<unsigned char>* bytes, std::string* message);
+
+// The EXIF orientation (1..8) in the TIFF structure of an APP1 payload (the 6-byte "Exif\0\0"
+// identifier included, as OpenCV reads it); 0 when absent or unreadable.
+int ExifOrientation(const unsigned char* app1, std::size_t size);
+
+// Turns *image from its stored orientation to its display orientation (EXIF 1..8; any other
+// value leaves it unchanged).
+void ApplyExifOrientation(int orientation, cv::Mat* image);
+
+// OpenCV's imgcodecs (libopencv_imgcodecs.so.<version>), opened with dlopen at the first call.
+// Errors: kInternal when the library or a function is missing, naming it; the calls themselves
+// return what OpenCV returns (an empty image, false) and may throw cv::Exception.
+Status OpenCvImread(const std::string& path, int flags, cv::Mat* image);
+Status OpenCvImdecode(const std::vector<unsigned char>& bytes, int flags, cv::Mat* image);
+Status OpenCvImencode(const std::string& ext, const cv::Mat& image, const std::vector<int>& params,
+                      std::vector<unsigned char>* bytes, bool* encoded);
+
+}  // namespace skintrack::io::internal

@@ -1,0 +1,91 @@
+// OpenCV's imgcodecs opened at run time (see jpeg_codec.h for why). The functions are looked up
+// by their C++ symbol names; their types are checked against OpenCV's declarations at compile
+// time (the header only declares them: nothing here links to imgcodecs).
+#include <dlfcn.h>
+
+#include <mutex>
+#include <opencv2/imgcodecs.hpp>
+#include <type_traits>
+
+#include "io/jpeg_codec.h"
+
+#ifndef SKINTRACK_IMGCODECS_SONAME
+#error "SKINTRACK_IMGCODECS_SONAME (e.g. libopencv_imgcodecs.so.406) must be defined by CMake"
+#endif
+
+namespace skintrack::io::internal {
+namespace {
+
+using ImreadFn = cv::Mat (*)(const cv::String&, int);
+using ImdecodeFn = cv::Mat (*)(cv::InputArray, int);
+using ImencodeFn = bool (*)(const cv::String&, cv::InputArray, std::vector<uchar>&,
+                            const std::vector<int>&);
+static_assert(std::is_same_v<decltype(static_cast<ImreadFn>(&cv::imread)), ImreadFn>);
+static_assert(std::is_same_v<decltype(static_cast<ImdecodeFn>(&cv::imdecode)), ImdecodeFn>);
+static_assert(std::is_same_v<decltype(static_cast<ImencodeFn>(&cv::imencode)), ImencodeFn>);
+
+struct Codecs {
+  ImreadFn imread = nullptr;
+  ImdecodeFn imdecode = nullptr;
+  ImencodeFn imencode = nullptr;
+  std::string error;  // why they are not available, else empty
+};
+
+// Itanium C++ ABI names of the three functions (std::string is the C++11 ABI's __cxx11).
+constexpr const char* kImread =
+    "_ZN2cv6imreadERKNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEEi";
+constexpr const char* kImdecode = "_ZN2cv8imdecodeERKNS_11_InputArrayEi";
+constexpr const char* kImencode =
+    "_ZN2cv8imencodeERKNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEERKNS_11_InputArray"
+    "ERSt6vectorIhSaIhEERKSB_IiSaIiEE";
+
+const Codecs& Load() {
+  static Codecs codecs;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const char* soname = SKINTRACK_IMGCODECS_SONAME;
+    void* lib = dlopen(soname, RTLD_NOW | RTLD_LOCAL);  // never closed: the process keeps it
+    if (lib == nullptr) {
+      const char* e = dlerror();
+      codecs.error = std::string("cannot load OpenCV's image codecs (") + (e ? e : soname) + ")";
+      return;
+    }
+    auto find = [&](const char* name) -> void* {
+      void* f = dlsym(lib, name);
+      if (f == nullptr && codecs.error.empty()) {
+        codecs.error = std::string("OpenCV's image codecs (") + soname + ") lack " + name;
+      }
+      return f;
+    };
+    codecs.imread = reinterpret_cast<ImreadFn>(find(kImread));
+    codecs.imdecode = reinterpret_cast<ImdecodeFn>(find(kImdecode));
+    codecs.imencode = reinterpret_cast<ImencodeFn>(find(kImencode));
+  });
+  return codecs;
+}
+
+}  // namespace
+
+Status OpenCvImread(const std::string& path, int flags, cv::Mat* image) {
+  const Codecs& c = Load();
+  if (!c.error.empty()) return Status::Internal(path + ": " + c.error);
+  *image = c.imread(path, flags);
+  return Status::Ok();
+}
+
+Status OpenCvImdecode(const std::vector<unsigned char>& bytes, int flags, cv::Mat* image) {
+  const Codecs& c = Load();
+  if (!c.error.empty()) return Status::Internal(c.error);
+  *image = c.imdecode(bytes, flags);
+  return Status::Ok();
+}
+
+Status OpenCvImencode(const std::string& ext, const cv::Mat& image, const std::vector<int>& params,
+                      std::vector<unsigned char>* bytes, bool* encoded) {
+  const Codecs& c = Load();
+  if (!c.error.empty()) return Status::Internal(c.error);
+  *encoded = c.imencode(ext, image, *bytes, params);
+  return Status::Ok();
+}
+
+}  // namespace skintrack::io::internal

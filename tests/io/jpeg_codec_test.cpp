@@ -1,0 +1,179 @@
+// The direct libjpeg path against OpenCV's codec, which it replaces: decoded pixels (every
+// chroma layout, progressive, grey, DCT reductions, the eight EXIF orientations in both byte
+// orders) and encoded bytes must be identical.
+#include "io/jpeg_codec.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <string>
+#include <vector>
+
+#include "skintrack/io/image_io.h"
+#include "test_util.h"
+
+namespace skintrack::io {
+namespace {
+
+using Bytes = std::vector<unsigned char>;
+
+// Smooth gradients plus noise: every DCT coefficient and both chroma planes matter.
+cv::Mat Scene(int w, int h, int channels = 3) {
+  cv::Mat m(h, w, CV_8UC3);
+  cv::randu(m, 0, 60);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) m.at<cv::Vec3b>(y, x) += cv::Vec3b(x * 190 / w, y * 190 / h, 90);
+  if (channels == 1) cv::extractChannel(m, m, 1);
+  return m;
+}
+
+Bytes Encode(const cv::Mat& img, const std::vector<int>& params) {
+  Bytes b;
+  EXPECT_TRUE(cv::imencode(".jpg", img, b, params));
+  return b;
+}
+
+// The bytes with an APP1 Exif segment (Orientation only) inserted after SOI.
+Bytes WithOrientation(const Bytes& jpeg, int orientation, bool big_endian) {
+  const unsigned char o = static_cast<unsigned char>(orientation);
+  Bytes tiff = big_endian ? Bytes{'M', 'M', 0, 0x2A, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3,
+                                  0,   0,   0, 1,    0, o, 0, 0, 0, 0, 0,    0,    0, 0}
+                          : Bytes{'I', 'I', 0x2A, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0,
+                                  1,   0,   0,    0, o, 0, 0, 0, 0, 0, 0,    0,    0, 0};
+  Bytes app1 = {0xFF, 0xE1, 0, static_cast<unsigned char>(2 + 6 + tiff.size()), 'E', 'x', 'i',
+                'f',  0,    0};
+  app1.insert(app1.end(), tiff.begin(), tiff.end());
+  Bytes out(jpeg.begin(), jpeg.begin() + 2);
+  out.insert(out.end(), app1.begin(), app1.end());
+  out.insert(out.end(), jpeg.begin() + 2, jpeg.end());
+  return out;
+}
+
+// Loads `bytes` (written to a file) through io::LoadImage and through cv::imread with the
+// flags LoadImage would use; the two must be equal to the last bit.
+void ExpectLoadEqualsOpenCv(const Bytes& bytes, int reduction, bool orient,
+                            const std::string& what) {
+  const std::string path = test::MakeTempDir("jpeg") + "/a.jpg";
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
+  LoadOptions options;
+  options.reduction = reduction;
+  options.apply_exif_orientation = orient;
+  options.min_side = 1;
+  LoadedImage ours;
+  ASSERT_TRUE(LoadImage(path, options, &ours).ok()) << what;
+  int flags = reduction == 1   ? cv::IMREAD_ANYDEPTH | cv::IMREAD_ANYCOLOR
+              : reduction == 2 ? cv::IMREAD_REDUCED_COLOR_2
+              : reduction == 4 ? cv::IMREAD_REDUCED_COLOR_4
+                               : cv::IMREAD_REDUCED_COLOR_8;
+  if (!orient) flags |= cv::IMREAD_IGNORE_ORIENTATION;
+  cv::Mat ref = cv::imread(path, flags);
+  ASSERT_FALSE(ref.empty()) << what;
+  if (ref.channels() == 1) cv::cvtColor(ref, ref, cv::COLOR_GRAY2BGR);
+  cv::Mat ours8;
+  ours.image.convertTo(ours8, CV_8U, 255.0);
+  ASSERT_EQ(ours8.size(), ref.size()) << what;
+  EXPECT_EQ(cv::norm(ours8, ref, cv::NORM_INF), 0.0) << what;
+}
+
+TEST(JpegCodecTest, DecodesEveryLayoutAsOpenCvDoes) {
+  const cv::Mat colour = Scene(157, 93), grey = Scene(157, 93, 1);
+  const std::vector<std::pair<std::string, Bytes>> files = {
+      {"4:2:0 q92", Encode(colour, {cv::IMWRITE_JPEG_QUALITY, 92})},
+      {"4:4:4 (separate luma/chroma quality)",
+       Encode(colour, {cv::IMWRITE_JPEG_LUMA_QUALITY, 90, cv::IMWRITE_JPEG_CHROMA_QUALITY, 70})},
+      {"progressive", Encode(colour, {cv::IMWRITE_JPEG_PROGRESSIVE, 1})},
+      {"optimized, restart markers",
+       Encode(colour, {cv::IMWRITE_JPEG_OPTIMIZE, 1, cv::IMWRITE_JPEG_RST_INTERVAL, 3})},
+      {"grey", Encode(grey, {cv::IMWRITE_JPEG_QUALITY, 80})},
+  };
+  for (const auto& [name, bytes] : files) {
+    for (int reduction : {1, 2, 4, 8}) {
+      ExpectLoadEqualsOpenCv(bytes, reduction, true, name + " /" + std::to_string(reduction));
+    }
+  }
+}
+
+TEST(JpegCodecTest, AppliesTheEightExifOrientationsAsOpenCvDoes) {
+  const Bytes plain = Encode(Scene(40, 24), {cv::IMWRITE_JPEG_QUALITY, 95});
+  for (bool big_endian : {true, false}) {
+    for (int o = 1; o <= 8; ++o) {
+      const Bytes b = WithOrientation(plain, o, big_endian);
+      const std::string what = "orientation " + std::to_string(o) + (big_endian ? " MM" : " II");
+      ExpectLoadEqualsOpenCv(b, 1, true, what);
+      ExpectLoadEqualsOpenCv(b, 2, true, what + " /2");
+      ExpectLoadEqualsOpenCv(b, 1, false, what + " ignored");
+    }
+  }
+}
+
+TEST(JpegCodecTest, ReadsTheOrientationTagOnly) {
+  const Bytes jpeg = Encode(Scene(16, 16), {});
+  for (int o = 1; o <= 8; ++o) {
+    for (bool be : {true, false}) {
+      const Bytes b = WithOrientation(jpeg, o, be);
+      EXPECT_EQ(internal::ExifOrientation(b.data() + 6, b.size() - 6 - jpeg.size() + 2), o);
+    }
+  }
+  const Bytes b = WithOrientation(jpeg, 9, false);  // out of range
+  EXPECT_EQ(internal::ExifOrientation(b.data() + 6, 6 + 28), 0);
+  EXPECT_EQ(internal::ExifOrientation(b.data() + 6, 6 + 12), 0);  // entry cut off
+  const Bytes xmp = {'h', 't', 't', 'p', ':', '/', '/', 'n', 's', '.', 'a', 'd', 'o', 'b', 'e'};
+  EXPECT_EQ(internal::ExifOrientation(xmp.data(), xmp.size()), 0);
+  EXPECT_EQ(internal::ExifOrientation(nullptr, 0), 0);
+}
+
+TEST(JpegCodecTest, EncodesTheSameBytesAsOpenCv) {
+  const cv::Mat colour = Scene(101, 67), grey = Scene(101, 67, 1);
+  const std::vector<std::vector<int>> settings = {
+      {},
+      {cv::IMWRITE_JPEG_QUALITY, 1},
+      {cv::IMWRITE_JPEG_QUALITY, 92},
+      {cv::IMWRITE_JPEG_QUALITY, 100},
+      {cv::IMWRITE_JPEG_QUALITY, 85, cv::IMWRITE_JPEG_PROGRESSIVE, 1},
+      {cv::IMWRITE_JPEG_QUALITY, 85, cv::IMWRITE_JPEG_OPTIMIZE, 1},
+      {cv::IMWRITE_JPEG_RST_INTERVAL, 2},  // not handled directly: OpenCV's encoder
+  };
+  for (const cv::Mat& img : {colour, grey}) {
+    for (const auto& params : settings) {
+      Bytes ours;
+      ASSERT_TRUE(EncodeImage(".JPG", img, params, &ours).ok());
+      EXPECT_EQ(ours, Encode(img, params)) << img.channels() << " channels, " << params.size();
+    }
+  }
+}
+
+TEST(JpegCodecTest, DecodeImageMatchesImdecode) {
+  const cv::Mat img = Scene(64, 48);
+  for (const std::string ext : {".jpg", ".png", ".bmp"}) {
+    Bytes bytes;
+    ASSERT_TRUE(cv::imencode(ext, img, bytes));
+    cv::Mat ours;
+    ASSERT_TRUE(DecodeImage(bytes, &ours).ok()) << ext;
+    EXPECT_EQ(cv::norm(ours, cv::imdecode(bytes, cv::IMREAD_COLOR), cv::NORM_INF), 0.0) << ext;
+  }
+  cv::Mat out;
+  EXPECT_EQ(DecodeImage({}, &out).code(), StatusCode::kInvalidInput);
+  Bytes bad = {0xFF, 0xD8, 0xFF, 0xDB, 0x00, 0x03, 0x00, 0xFF, 0xD9};
+  const Status st = DecodeImage(bad, &out);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidInput);
+  EXPECT_NE(st.message().find("corrupt"), std::string::npos) << st.message();
+}
+
+TEST(JpegCodecTest, EncodeImageRefusesWhatItCannotWrite) {
+  Bytes b;
+  EXPECT_EQ(EncodeImage(".jpg", cv::Mat(), {}, &b).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(EncodeImage(".jpg", cv::Mat(8, 8, CV_32FC3), {}, &b).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_FALSE(EncodeImage(".xyz", cv::Mat(8, 8, CV_8UC3, cv::Scalar(1)), {}, &b).ok());
+  // 16-bit PNG goes to OpenCV's encoder and round-trips exactly.
+  const cv::Mat deep(9, 7, CV_16UC3, cv::Scalar(1000, 40000, 65535));
+  ASSERT_TRUE(EncodeImage(".png", deep, {}, &b).ok());
+  EXPECT_EQ(cv::norm(cv::imdecode(b, cv::IMREAD_UNCHANGED), deep, cv::NORM_INF), 0.0);
+}
+
+}  // namespace
+}  // namespace skintrack::io
