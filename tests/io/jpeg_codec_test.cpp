@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <csetjmp>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -13,6 +16,9 @@
 
 #include "skintrack/io/image_io.h"
 #include "test_util.h"
+
+// jpeglib.h needs size_t and FILE declared before it.
+#include <jpeglib.h>
 
 namespace skintrack::io {
 namespace {
@@ -95,6 +101,53 @@ TEST(JpegCodecTest, DecodesEveryLayoutAsOpenCvDoes) {
       ExpectLoadEqualsOpenCv(bytes, reduction, true, name + " /" + std::to_string(reduction));
     }
   }
+}
+
+// A 4-component (CMYK, Adobe-style inverted) JPEG written with libjpeg itself: OpenCV cannot
+// write one, and the direct path leaves it to OpenCV's decoder.
+Bytes CmykJpeg(int w, int h) {
+  jpeg_compress_struct cinfo;
+  jpeg_error_mgr jerr;
+  cinfo.err = jpeg_std_error(&jerr);
+  jpeg_create_compress(&cinfo);
+  unsigned char* out = nullptr;
+  unsigned long size = 0;
+  jpeg_mem_dest(&cinfo, &out, &size);
+  cinfo.image_width = static_cast<JDIMENSION>(w);
+  cinfo.image_height = static_cast<JDIMENSION>(h);
+  cinfo.input_components = 4;
+  cinfo.in_color_space = JCS_CMYK;
+  jpeg_set_defaults(&cinfo);
+  jpeg_set_quality(&cinfo, 90, TRUE);
+  jpeg_start_compress(&cinfo, TRUE);
+  std::vector<unsigned char> row(static_cast<size_t>(w) * 4);
+  while (cinfo.next_scanline < cinfo.image_height) {
+    const int y = static_cast<int>(cinfo.next_scanline);
+    for (int x = 0; x < w; ++x) {
+      unsigned char* p = &row[static_cast<size_t>(x) * 4];
+      p[0] = static_cast<unsigned char>(x * 255 / w);
+      p[1] = static_cast<unsigned char>(y * 255 / h);
+      p[2] = 128;
+      p[3] = 200;
+    }
+    JSAMPROW r = row.data();
+    jpeg_write_scanlines(&cinfo, &r, 1);
+  }
+  jpeg_finish_compress(&cinfo);
+  jpeg_destroy_compress(&cinfo);
+  Bytes bytes(out, out + size);
+  std::free(out);
+  return bytes;
+}
+
+TEST(JpegCodecTest, LeavesCmykToOpenCv) {
+  const Bytes cmyk = CmykJpeg(48, 40);
+  cv::Mat direct;
+  std::string message;
+  EXPECT_EQ(internal::DecodeJpeg(cmyk.data(), cmyk.size(), 1, true, &direct, &message),
+            internal::JpegDecodeResult::kUnsupported);
+  ExpectLoadEqualsOpenCv(cmyk, 1, true, "CMYK");
+  ExpectLoadEqualsOpenCv(cmyk, 2, true, "CMYK /2");
 }
 
 TEST(JpegCodecTest, AppliesTheEightExifOrientationsAsOpenCvDoes) {
