@@ -9,7 +9,8 @@
 // 3. Each maximum (the same blob found at two adjacent octaves counted once) is measured on Y
 //    against its own surround (blob_measure.h): darkness 1 - Y_centre / Y_surround >=
 //    pore_min_darkness (less 0.005 of rounding), an isolated half-darkness component (not a
-//    line, an edge or a texture valley), axis ratio <= 2.5, diameter 2 sqrt(area / pi) at most
+//    line, an edge or a texture valley), axis ratio <= 2.5 (marginal pores: up to
+//    kPairedMaxAxisRatio), diameter 2 sqrt(area / pi) at most
 //    5 x pore_radius_max (2R for a disc whose darkness halves at R).
 // 4. Non-maximum suppression: in order of DoG response, a pore is dropped when its centre lies
 //    within the radius of an already accepted one.
@@ -121,8 +122,10 @@ Status MeasurePores(const Context& ctx, const MetricsOptions& o, PoreMetrics* ou
   for (int pass = 0; pass < (marginal != nullptr ? 2 : 1); ++pass) {
     for (size_t i = 0; i < candidates.size(); ++i) {
       const BlobFit& f = fits[i];
-      if (!f.ok || f.elongation > kMaxAxisRatio) continue;
-      const bool full = candidates[i].full && PassesDarkness(f, o.pore_min_darkness) && f.isolated;
+      if (!f.ok || f.elongation > (marginal != nullptr ? kPairedMaxAxisRatio : kMaxAxisRatio))
+        continue;
+      const bool full = candidates[i].full && PassesDarkness(f, o.pore_min_darkness) &&
+                        f.isolated && f.elongation <= kMaxAxisRatio;
       if (full != (pass == 0)) continue;
       const double rad = std::sqrt(f.area_px / CV_PI);
       if (rad > reach || f.x < 0 || f.y < 0 || f.x >= y.cols || f.y >= y.rows) continue;

@@ -1,6 +1,6 @@
 // Detections paired across two photos of the same skin. Pores (metrics::PairPores) on synthetic
-// discs with hand-set darkness: 0.30 (counted), 0.05 (between the relaxed gate 0.75 x 0.06 -
-// 0.005 = 0.04 and the full gate 0.06 - 0.005 = 0.055: marginal), 0.03 (below both: nothing).
+// discs with hand-set darkness: 0.30 (counted), 0.05 (between the relaxed gate 0.7 x 0.06 -
+// 0.005 = 0.037 and the full gate 0.06 - 0.005 = 0.055: marginal), 0.03 (below both: nothing).
 // Wrinkles (metrics::PairWrinkles) on hand-made line lists (pure geometry); guided wrinkles
 // (metrics::GuideWrinkles) on synthetic photos with a valley of known depth and width.
 #include <gtest/gtest.h>
@@ -165,12 +165,46 @@ TEST(PoresPairingTest, APoreWhoseRegionReachesFurtherInOnePhotoIsMarginalThereNo
   EXPECT_TRUE(p.paired);
   EXPECT_NEAR(p.x, 60.3, 1.5);
   EXPECT_GT(p.diameter_px, before.detections.pores[0].diameter_px);  // its own, bar included
-  // A bar reaching 19.7 px, beyond the widened limit too (1.6 x 9.5 = 15.2 px): not even
-  // marginal, not adopted.
-  MetricsResult before2 = AnalyzeBridgedDisc(0.0, true), far = AnalyzeBridgedDisc(80.0, true);
+  // A bar reaching 34.7 px, beyond the widened limit too (1.8 x 9.5 = 17.1 px, or a little
+  // more as the bar widens the detected radius): not even marginal, not adopted.
+  MetricsResult before2 = AnalyzeBridgedDisc(0.0, true), far = AnalyzeBridgedDisc(95.0, true);
   EXPECT_TRUE(far.detections.pores_marginal.empty());
   PairPores(&before2, &far);
   EXPECT_EQ(far.pores.count, 0);
+}
+
+// Grey plane with a dark ellipse (semi-axes a along x, b along y; flat darkness 0.30, 1-px
+// edge) centred at (60.3, 60.2).
+cv::Mat1f EllipsePlane(double a, double b) {
+  cv::Mat1f y(cv::Size(320, 120), 0.35f);
+  for (int r = 0; r < y.rows; ++r)
+    for (int c = 0; c < y.cols; ++c) {
+      const double u = (c - 60.3) / a, v = (r - 60.2) / b;
+      const double cover = std::clamp((1.0 - std::hypot(u, v)) * b + 0.5, 0.0, 1.0);
+      y(r, c) *= static_cast<float>(1.0 - 0.30 * cover);
+    }
+  return y;
+}
+
+TEST(PoresPairingTest, APoreStretchedInOnePhotoIsMarginalThereUpToTheRelaxedAxisRatio) {
+  // Semi-axes 9 x 3 (axis ratio 3: over the counted limit 2.5, within kPairedMaxAxisRatio) and
+  // 24 x 3 (8, beyond both).
+  const MetricsResult plain = AnalyzePlane(EllipsePlane(9.0, 3.0), false);
+  EXPECT_EQ(plain.pores.count, 0);  // analyze does not count it
+  MetricsResult before = AnalyzeDiscs({{60.3, 60.2, 3.0, 0.30}}, true);
+  MetricsResult after = AnalyzePlane(EllipsePlane(9.0, 3.0), true);
+  ASSERT_EQ(before.pores.count, 1);
+  ASSERT_EQ(after.pores.count, 0);
+  ASSERT_EQ(after.detections.pores_marginal.size(), 1u);
+  PairPores(&before, &after);
+  ASSERT_EQ(after.pores.count, 1);  // adopted at the before photo's round pore
+  EXPECT_TRUE(after.detections.pores[0].paired);
+  EXPECT_NEAR(after.detections.pores[0].x, 60.3, 1.5);
+  MetricsResult before2 = AnalyzeDiscs({{60.3, 60.2, 3.0, 0.30}}, true);
+  MetricsResult line = AnalyzePlane(EllipsePlane(24.0, 3.0), true);
+  EXPECT_EQ(line.pores.count, 0);
+  PairPores(&before2, &line);
+  EXPECT_EQ(line.pores.count, 0);  // a line is not adopted as a pore
 }
 
 TEST(PoresPairingTest, PairingIsSymmetricInItsArguments) {
