@@ -144,7 +144,8 @@ Status LoadImageImpl(const std::string& path, const LoadOptions& options, Loaded
   if (!jpeg.empty()) {
     std::string message;
     switch (internal::DecodeJpeg(jpeg.data(), jpeg.size(), reduction,
-                                 options.apply_exif_orientation, &raw, &message)) {
+                                 options.apply_exif_orientation, options.max_pixels, &raw,
+                                 &message)) {
       case internal::JpegDecodeResult::kDecoded:
         decoded = true;
         break;
@@ -382,16 +383,20 @@ Status EncodeImage(const std::string& ext, const cv::Mat& image, const std::vect
     return Status::Ok();
   } catch (const cv::Exception& ex) {
     return Status::IoError("encoder failed: " + OneLine(ex.err));
+  } catch (const std::bad_alloc&) {
+    return Status::IoError("encoder failed: out of memory");
   }
 }
 
-Status DecodeImage(const std::vector<unsigned char>& bytes, cv::Mat* image) {
+Status DecodeImage(const std::vector<unsigned char>& bytes, cv::Mat* image,
+                   std::int64_t max_pixels) {
   if (image == nullptr) return Status::InvalidArgument("DecodeImage: null output");
   if (bytes.empty()) return Status::InvalidInput("DecodeImage: no bytes");
   try {
     if (bytes.size() >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF) {
       std::string message;
-      switch (internal::DecodeJpeg(bytes.data(), bytes.size(), 1, true, image, &message)) {
+      switch (internal::DecodeJpeg(bytes.data(), bytes.size(), 1, true, max_pixels, image,
+                                   &message)) {
         case internal::JpegDecodeResult::kDecoded:
           return Status::Ok();
         case internal::JpegDecodeResult::kCorrupt:
@@ -406,6 +411,8 @@ Status DecodeImage(const std::vector<unsigned char>& bytes, cv::Mat* image) {
     return Status::Ok();
   } catch (const cv::Exception& ex) {
     return Status::InvalidInput("cannot decode image data (" + OneLine(ex.err) + ")");
+  } catch (const std::bad_alloc&) {
+    return Status::InvalidInput("cannot decode image data (out of memory)");
   }
 }
 

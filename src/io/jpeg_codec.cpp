@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "io/image_file.h"
 
@@ -43,7 +44,8 @@ void InitErrors(ErrorManager* err) {
 // The decoding itself, between a setjmp and libjpeg's possible longjmp: no object with a
 // destructor is created in this frame (the image belongs to the caller).
 JpegDecodeResult DecodeRaw(const unsigned char* data, std::size_t size, int reduction,
-                           cv::Mat* image, int* orientation, std::string* message) {
+                           std::int64_t max_pixels, cv::Mat* image, int* orientation,
+                           std::string* message) {
   jpeg_decompress_struct cinfo;
   ErrorManager err;
   InitErrors(&err);
@@ -60,6 +62,13 @@ JpegDecodeResult DecodeRaw(const unsigned char* data, std::size_t size, int redu
   if (cinfo.num_components == 4 || cinfo.data_precision != 8) {
     jpeg_destroy_decompress(&cinfo);
     return JpegDecodeResult::kUnsupported;
+  }
+  if (std::int64_t{cinfo.image_width} * cinfo.image_height > max_pixels) {
+    jpeg_destroy_decompress(&cinfo);
+    *message = "a picture of " + std::to_string(cinfo.image_width) + "x" +
+               std::to_string(cinfo.image_height) + " px, over the limit of " +
+               std::to_string(max_pixels) + " px";
+    return JpegDecodeResult::kCorrupt;
   }
   *orientation = 0;
   for (jpeg_saved_marker_ptr m = cinfo.marker_list; m != nullptr; m = m->next) {
@@ -178,9 +187,11 @@ void ApplyExifOrientation(int orientation, cv::Mat* image) {
 }
 
 JpegDecodeResult DecodeJpeg(const unsigned char* data, std::size_t size, int reduction,
-                            bool apply_orientation, cv::Mat* image, std::string* message) {
+                            bool apply_orientation, std::int64_t max_pixels, cv::Mat* image,
+                            std::string* message) {
   int orientation = 0;
-  const JpegDecodeResult r = DecodeRaw(data, size, reduction, image, &orientation, message);
+  const JpegDecodeResult r =
+      DecodeRaw(data, size, reduction, max_pixels, image, &orientation, message);
   if (r == JpegDecodeResult::kDecoded && apply_orientation) {
     ApplyExifOrientation(orientation, image);
   }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <opencv2/core.hpp>
 #include <string>
 #include <vector>
@@ -26,8 +27,11 @@ enum class JpegDecodeResult {
 // (1, 2, 4 or 8; libjpeg's DCT scaling), the EXIF orientation of its first APP1 segment
 // applied when apply_orientation is set (as OpenCV does). libjpeg's warnings (recoverable
 // corruption) are not printed; the picture decoded despite them is returned.
+// A picture of more than max_pixels (width x height as stored) is refused as kCorrupt before
+// any pixel is decoded.
 JpegDecodeResult DecodeJpeg(const unsigned char* data, std::size_t size, int reduction,
-                            bool apply_orientation, cv::Mat* image, std::string* message);
+                            bool apply_orientation, std::int64_t max_pixels, cv::Mat* image,
+                            std::string* message);
 
 // Encodes CV_8UC1 or CV_8UC3 (BGR) as OpenCV's encoder does: libjpeg defaults, quality 0..100
 // with baseline quantisation tables, optionally progressive and with optimised Huffman tables.

@@ -144,7 +144,7 @@ TEST(JpegCodecTest, LeavesCmykToOpenCv) {
   const Bytes cmyk = CmykJpeg(48, 40);
   cv::Mat direct;
   std::string message;
-  EXPECT_EQ(internal::DecodeJpeg(cmyk.data(), cmyk.size(), 1, true, &direct, &message),
+  EXPECT_EQ(internal::DecodeJpeg(cmyk.data(), cmyk.size(), 1, true, 1 << 30, &direct, &message),
             internal::JpegDecodeResult::kUnsupported);
   ExpectLoadEqualsOpenCv(cmyk, 1, true, "CMYK");
   ExpectLoadEqualsOpenCv(cmyk, 2, true, "CMYK /2");
@@ -214,6 +214,13 @@ TEST(JpegCodecTest, DecodeImageMatchesImdecode) {
   const Status st = DecodeImage(bad, &out);
   EXPECT_EQ(st.code(), StatusCode::kInvalidInput);
   EXPECT_NE(st.message().find("corrupt"), std::string::npos) << st.message();
+  // Over the pixel limit: refused before any pixel is decoded.
+  Bytes jpeg;
+  ASSERT_TRUE(cv::imencode(".jpg", img, jpeg));
+  const Status big = DecodeImage(jpeg, &out, 64 * 47);
+  EXPECT_EQ(big.code(), StatusCode::kInvalidInput);
+  EXPECT_NE(big.message().find("64x48 px, over the limit"), std::string::npos) << big.message();
+  EXPECT_TRUE(DecodeImage(jpeg, &out, 64 * 48).ok());
 }
 
 TEST(JpegCodecTest, EncodeImageRefusesWhatItCannotWrite) {

@@ -81,9 +81,12 @@ Status EncodeImage(const std::string& ext, const cv::Mat& image, const std::vect
                    std::vector<unsigned char>* bytes);
 
 // Decodes an image file held in memory (any supported format) to CV_8UC3 BGR, the EXIF
-// orientation applied (as cv::imdecode with IMREAD_COLOR). Errors: kInvalidInput (empty or
-// corrupt data), kInternal (imgcodecs missing for a format other than JPEG).
-Status DecodeImage(const std::vector<unsigned char>& bytes, cv::Mat* image);
+// orientation applied (as cv::imdecode with IMREAD_COLOR). A JPEG of more than max_pixels
+// (width x height) is refused before decoding (other formats: OpenCV's own limit, 2^30 px).
+// Errors: kInvalidInput (empty, corrupt or too large data), kInternal (imgcodecs missing for a
+// format other than JPEG).
+Status DecodeImage(const std::vector<unsigned char>& bytes, cv::Mat* image,
+                   std::int64_t max_pixels = LoadOptions().max_pixels);
 
 // One image for WriteImages.
 struct ImageToWrite {
