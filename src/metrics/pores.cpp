@@ -10,7 +10,7 @@
 //    against its own surround (blob_measure.h): darkness 1 - Y_centre / Y_surround >=
 //    pore_min_darkness (less 0.005 of rounding), an isolated half-darkness component (not a
 //    line, an edge or a texture valley), axis ratio <= 2.5 (marginal pores: up to
-//    kPairedMaxAxisRatio), diameter 2 sqrt(area / pi) at most
+//    kPairedMaxAxisRatio, sized then by their minor axis), diameter 2 sqrt(area / pi) at most
 //    5 x pore_radius_max (2R for a disc whose darkness halves at R).
 // 4. Non-maximum suppression: in order of DoG response, a pore is dropped when its centre lies
 //    within the radius of an already accepted one.
@@ -127,7 +127,9 @@ Status MeasurePores(const Context& ctx, const MetricsOptions& o, PoreMetrics* ou
       const bool full = candidates[i].full && PassesDarkness(f, o.pore_min_darkness) &&
                         f.isolated && f.elongation <= kMaxAxisRatio;
       if (full != (pass == 0)) continue;
-      const double rad = std::sqrt(f.area_px / CV_PI);
+      // A marginal pore stretched past the counted axis ratio: the disc of its minor axis.
+      const double area = f.elongation > kMaxAxisRatio ? f.area_px / f.elongation : f.area_px;
+      const double rad = std::sqrt(area / CV_PI);
       if (rad > reach || f.x < 0 || f.y < 0 || f.x >= y.cols || f.y >= y.rows) continue;
       if (accepted.Near(f.x, f.y, rad)) continue;
       accepted.Add(f.x, f.y, rad);

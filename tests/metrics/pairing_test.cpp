@@ -1,6 +1,6 @@
 // Detections paired across two photos of the same skin. Pores (metrics::PairPores) on synthetic
-// discs with hand-set darkness: 0.30 (counted), 0.05 (between the relaxed gate 0.7 x 0.06 -
-// 0.005 = 0.037 and the full gate 0.06 - 0.005 = 0.055: marginal), 0.03 (below both: nothing).
+// discs with hand-set darkness: 0.30 (counted), 0.05 (between the relaxed gate 0.75 x 0.06 -
+// 0.005 = 0.04 and the full gate 0.06 - 0.005 = 0.055: marginal), 0.03 (below both: nothing).
 // Wrinkles (metrics::PairWrinkles) on hand-made line lists (pure geometry); guided wrinkles
 // (metrics::GuideWrinkles) on synthetic photos with a valley of known depth and width.
 #include <gtest/gtest.h>
@@ -165,7 +165,7 @@ TEST(PoresPairingTest, APoreWhoseRegionReachesFurtherInOnePhotoIsMarginalThereNo
   EXPECT_TRUE(p.paired);
   EXPECT_NEAR(p.x, 60.3, 1.5);
   EXPECT_GT(p.diameter_px, before.detections.pores[0].diameter_px);  // its own, bar included
-  // A bar reaching 34.7 px, beyond the widened limit too (1.8 x 9.5 = 17.1 px, or a little
+  // A bar reaching 34.7 px, beyond the widened limit too (1.6 x 9.5 = 15.2 px, or a little
   // more as the bar widens the detected radius): not even marginal, not adopted.
   MetricsResult before2 = AnalyzeBridgedDisc(0.0, true), far = AnalyzeBridgedDisc(95.0, true);
   EXPECT_TRUE(far.detections.pores_marginal.empty());
@@ -200,6 +200,9 @@ TEST(PoresPairingTest, APoreStretchedInOnePhotoIsMarginalThereUpToTheRelaxedAxis
   ASSERT_EQ(after.pores.count, 1);  // adopted at the before photo's round pore
   EXPECT_TRUE(after.detections.pores[0].paired);
   EXPECT_NEAR(after.detections.pores[0].x, 60.3, 1.5);
+  // Sized as the disc of its minor axis (6 px across at half darkness), not by its stretched
+  // area (2 sqrt(9 x 3) = 10.4 px).
+  EXPECT_NEAR(after.detections.pores[0].diameter_px, 6.0, 1.5);
   MetricsResult before2 = AnalyzeDiscs({{60.3, 60.2, 3.0, 0.30}}, true);
   MetricsResult line = AnalyzePlane(EllipsePlane(24.0, 3.0), true);
   EXPECT_EQ(line.pores.count, 0);

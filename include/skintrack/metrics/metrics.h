@@ -107,8 +107,9 @@ struct Line {
 struct Detections {
   std::vector<Pore> pores;
   // Pores that pass the pore gates only relaxed by kPairedPoreRelax (response, significance
-  // and darkness thresholds x 0.7), kPairedIsolationRelax (the isolation limit x 1.8) and
-  // kPairedMaxAxisRatio (axis ratio up to 5 instead of 2.5), not counted; gathered only when
+  // and darkness thresholds x 0.75), kPairedIsolationRelax (the isolation limit x 1.6) and
+  // kPairedMaxAxisRatio (axis ratio up to 5 instead of 2.5; sized by the minor axis above 2.5),
+  // not counted; gathered only when
   // AnalyzeExtras::marginal asks, for PairPores. Not written to the detections JSON.
   std::vector<Pore> pores_marginal;
   // Wrinkles that pass only the depth and significance tests relaxed by kPairedLineRelax
@@ -247,14 +248,15 @@ Status MeasureTextureOnly(const cv::Mat& image, const cv::Mat& roi, const cv::Ma
                           MetricsTileSums* tiles = nullptr, const cv::Mat& linear_y = cv::Mat());
 
 // Relaxation of the pore gates for Detections::pores_marginal (PairPores).
-constexpr double kPairedPoreRelax = 0.7;
+constexpr double kPairedPoreRelax = 0.75;
 // Widening of the pore isolation limit (the half-darkness region's reach, 2 r + 1.5 px) for
 // Detections::pores_marginal: a large pore whose region reaches a neighbouring dark structure
 // in one photo only is marginal there, not absent (docs/metrics.md, Pores).
-constexpr double kPairedIsolationRelax = 1.8;
+constexpr double kPairedIsolationRelax = 1.6;
 // Largest axis ratio of a marginal pore's half-darkness region (a counted pore's: 2.5): a
 // small pore whose region the capture's noise stretches in one photo is marginal there, not
-// absent (docs/metrics.md, Pores).
+// absent. Such a pore (axis ratio over 2.5) is sized as the disc of its region's minor axis
+// (area / axis ratio), not by its stretched area (docs/metrics.md, Pores).
 constexpr double kPairedMaxAxisRatio = 5.0;
 
 // Pore detection paired across two photos of the same skin in one frame (compare: the before
