@@ -1,15 +1,18 @@
 // JPEG decoding and encoding on libjpeg(-turbo), with OpenCV 4.6's settings (see jpeg_codec.h).
 #include "io/jpeg_codec.h"
 
-// jpeglib.h needs size_t and FILE declared before it.
-#include <jpeglib.h>
-
 #include <algorithm>
 #include <csetjmp>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
+
+// jpeglib.h needs size_t and FILE declared before it (above); jerror.h comes after it.
+#include <jerror.h>
+#include <jpeglib.h>
 
 #include "io/image_file.h"
 
@@ -59,16 +62,16 @@ JpegDecodeResult DecodeRaw(const unsigned char* data, std::size_t size, int redu
   jpeg_mem_src(&cinfo, data, static_cast<unsigned long>(size));
   jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xffff);
   jpeg_read_header(&cinfo, TRUE);
-  if (cinfo.num_components == 4 || cinfo.data_precision != 8) {
-    jpeg_destroy_decompress(&cinfo);
-    return JpegDecodeResult::kUnsupported;
-  }
   if (std::int64_t{cinfo.image_width} * cinfo.image_height > max_pixels) {
     jpeg_destroy_decompress(&cinfo);
     *message = "a picture of " + std::to_string(cinfo.image_width) + "x" +
                std::to_string(cinfo.image_height) + " px, over the limit of " +
                std::to_string(max_pixels) + " px";
     return JpegDecodeResult::kCorrupt;
+  }
+  if (cinfo.num_components == 4) {  // CMYK / YCCK (12-bit data fails jpeg_read_header)
+    jpeg_destroy_decompress(&cinfo);
+    return JpegDecodeResult::kUnsupported;
   }
   *orientation = 0;
   for (jpeg_saved_marker_ptr m = cinfo.marker_list; m != nullptr; m = m->next) {
@@ -82,8 +85,13 @@ JpegDecodeResult DecodeRaw(const unsigned char* data, std::size_t size, int redu
   cinfo.scale_num = 1;
   cinfo.scale_denom = static_cast<unsigned int>(reduction);
   jpeg_start_decompress(&cinfo);
-  image->create(static_cast<int>(cinfo.output_height), static_cast<int>(cinfo.output_width),
-                CV_8UC3);
+  try {
+    image->create(static_cast<int>(cinfo.output_height), static_cast<int>(cinfo.output_width),
+                  CV_8UC3);
+  } catch (...) {  // out of memory: libjpeg's buffers freed before the exception goes on
+    jpeg_destroy_decompress(&cinfo);
+    throw;
+  }
   JSAMPROW rows[16];
   while (cinfo.output_scanline < cinfo.output_height) {
     const int y = static_cast<int>(cinfo.output_scanline);
@@ -96,8 +104,49 @@ JpegDecodeResult DecodeRaw(const unsigned char* data, std::size_t size, int redu
   return JpegDecodeResult::kDecoded;
 }
 
+// Compressed data goes to a block of the caller's vector at a time; its growth failing ends
+// the compression through libjpeg's error path (an exception must not cross libjpeg's C frames).
+struct VectorDestination {
+  jpeg_destination_mgr pub;
+  std::vector<unsigned char>* bytes;
+  unsigned char block[1 << 16];
+};
+
+bool AppendBlock(VectorDestination* d, std::size_t n) {
+  try {
+    d->bytes->insert(d->bytes->end(), d->block, d->block + n);
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+void InitDestination(j_compress_ptr cinfo) {
+  auto* d = reinterpret_cast<VectorDestination*>(cinfo->dest);
+  d->pub.next_output_byte = d->block;
+  d->pub.free_in_buffer = sizeof(d->block);
+}
+
+boolean EmptyOutputBuffer(j_compress_ptr cinfo) {
+  auto* d = reinterpret_cast<VectorDestination*>(cinfo->dest);
+  if (!AppendBlock(d, sizeof(d->block))) {
+    cinfo->err->msg_code = JERR_OUT_OF_MEMORY;
+    (*cinfo->err->error_exit)(reinterpret_cast<j_common_ptr>(cinfo));
+  }
+  InitDestination(cinfo);
+  return TRUE;
+}
+
+void TermDestination(j_compress_ptr cinfo) {
+  auto* d = reinterpret_cast<VectorDestination*>(cinfo->dest);
+  if (!AppendBlock(d, sizeof(d->block) - d->pub.free_in_buffer)) {
+    cinfo->err->msg_code = JERR_OUT_OF_MEMORY;
+    (*cinfo->err->error_exit)(reinterpret_cast<j_common_ptr>(cinfo));
+  }
+}
+
 bool EncodeRaw(const cv::Mat& image, int quality, bool progressive, bool optimize,
-               unsigned char** out, unsigned long* out_size, std::string* message) {
+               VectorDestination* dest, std::string* message) {
   jpeg_compress_struct cinfo;
   ErrorManager err;
   InitErrors(&err);
@@ -108,7 +157,10 @@ bool EncodeRaw(const cv::Mat& image, int quality, bool progressive, bool optimiz
     *message = err.message;
     return false;
   }
-  jpeg_mem_dest(&cinfo, out, out_size);
+  dest->pub.init_destination = InitDestination;
+  dest->pub.empty_output_buffer = EmptyOutputBuffer;
+  dest->pub.term_destination = TermDestination;
+  cinfo.dest = &dest->pub;
   cinfo.image_width = static_cast<JDIMENSION>(image.cols);
   cinfo.image_height = static_cast<JDIMENSION>(image.rows);
   const bool colour = image.channels() == 3;
@@ -147,12 +199,12 @@ int ExifOrientation(const unsigned char* app1, std::size_t size) {
   }
   auto u16 = [&](std::size_t o) { return le ? Le16(t + o) : Be16(t + o); };
   auto u32 = [&](std::size_t o) { return le ? Le32(t + o) : Be32(t + o); };
-  const std::size_t ifd = u32(4);
-  if (ifd + 2 > n) return 0;
+  const std::size_t ifd = u32(4);  // from the file: compared without overflowing
+  if (ifd > n || n - ifd < 2) return 0;
   const std::size_t count = u16(ifd);
   for (std::size_t i = 0; i < count; ++i) {
+    if ((n - ifd - 2) / 12 <= i) return 0;  // entry i would end past the payload
     const std::size_t e = ifd + 2 + 12 * i;
-    if (e + 12 > n) return 0;
     if (u16(e) == 0x0112) {           // Orientation
       if (u16(e + 2) != 3) return 0;  // SHORT
       const int v = u16(e + 8);
@@ -201,12 +253,12 @@ JpegDecodeResult DecodeJpeg(const unsigned char* data, std::size_t size, int red
 bool EncodeJpeg(const cv::Mat& image, int quality, bool progressive, bool optimize,
                 std::vector<unsigned char>* bytes, std::string* message) {
   CV_Assert(image.type() == CV_8UC1 || image.type() == CV_8UC3);
-  unsigned char* out = nullptr;
-  unsigned long out_size = 0;
-  const bool ok = EncodeRaw(image, std::clamp(quality, 0, 100), progressive, optimize, &out,
-                            &out_size, message);
-  if (ok) bytes->assign(out, out + out_size);
-  std::free(out);
+  bytes->clear();
+  auto dest = std::make_unique<VectorDestination>();  // 64 KiB: not on the stack
+  dest->bytes = bytes;
+  const bool ok =
+      EncodeRaw(image, std::clamp(quality, 0, 100), progressive, optimize, dest.get(), message);
+  if (!ok) bytes->clear();
   return ok;
 }
 

@@ -1,5 +1,5 @@
 // Line search shared by the wrinkle and stretch-mark metrics (private): Hessian ridge map,
-// oriented-template tracking above the texture floor, skeleton (ximgproc thinning), and the
+// oriented-template tracking above the texture floor, skeleton (Zhang-Suen thinning), and the
 // measured cross-profile of every line. See docs/metrics.md.
 #pragma once
 

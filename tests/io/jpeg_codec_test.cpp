@@ -85,18 +85,58 @@ void ExpectLoadEqualsOpenCv(const Bytes& bytes, int reduction, bool orient,
   EXPECT_EQ(cv::norm(ours8, ref, cv::NORM_INF), 0.0) << what;
 }
 
+// A colour JPEG written with libjpeg itself, luma sampled h x v times the chroma (OpenCV 4.6
+// on libjpeg 6.2 always writes 4:2:0).
+Bytes SampledJpeg(const cv::Mat& bgr, int h, int v) {
+  jpeg_compress_struct cinfo;
+  jpeg_error_mgr jerr;
+  cinfo.err = jpeg_std_error(&jerr);
+  jpeg_create_compress(&cinfo);
+  unsigned char* out = nullptr;
+  unsigned long size = 0;
+  jpeg_mem_dest(&cinfo, &out, &size);
+  cinfo.image_width = static_cast<JDIMENSION>(bgr.cols);
+  cinfo.image_height = static_cast<JDIMENSION>(bgr.rows);
+  cinfo.input_components = 3;
+  cinfo.in_color_space = JCS_EXT_BGR;
+  jpeg_set_defaults(&cinfo);
+  jpeg_set_quality(&cinfo, 90, TRUE);
+  cinfo.comp_info[0].h_samp_factor = h;
+  cinfo.comp_info[0].v_samp_factor = v;
+  jpeg_start_compress(&cinfo, TRUE);
+  while (cinfo.next_scanline < cinfo.image_height) {
+    JSAMPROW r =
+        const_cast<JSAMPROW>(bgr.ptr<unsigned char>(static_cast<int>(cinfo.next_scanline)));
+    jpeg_write_scanlines(&cinfo, &r, 1);
+  }
+  jpeg_finish_compress(&cinfo);
+  jpeg_destroy_compress(&cinfo);
+  Bytes bytes(out, out + size);
+  std::free(out);
+  return bytes;
+}
+
 TEST(JpegCodecTest, DecodesEveryLayoutAsOpenCvDoes) {
   const cv::Mat colour = Scene(157, 93), grey = Scene(157, 93, 1);
   const std::vector<std::pair<std::string, Bytes>> files = {
       {"4:2:0 q92", Encode(colour, {cv::IMWRITE_JPEG_QUALITY, 92})},
-      {"4:4:4 (separate luma/chroma quality)",
-       Encode(colour, {cv::IMWRITE_JPEG_LUMA_QUALITY, 90, cv::IMWRITE_JPEG_CHROMA_QUALITY, 70})},
+      {"4:4:4", SampledJpeg(colour, 1, 1)},
+      {"4:2:2", SampledJpeg(colour, 2, 1)},
+      {"4:4:0", SampledJpeg(colour, 1, 2)},
       {"progressive", Encode(colour, {cv::IMWRITE_JPEG_PROGRESSIVE, 1})},
       {"optimized, restart markers",
        Encode(colour, {cv::IMWRITE_JPEG_OPTIMIZE, 1, cv::IMWRITE_JPEG_RST_INTERVAL, 3})},
       {"grey", Encode(grey, {cv::IMWRITE_JPEG_QUALITY, 80})},
   };
   for (const auto& [name, bytes] : files) {
+    // The direct path itself (not OpenCV's fallback) decodes it, to the same pixels.
+    cv::Mat direct;
+    std::string message;
+    ASSERT_EQ(internal::DecodeJpeg(bytes.data(), bytes.size(), 1, true, 1 << 30, &direct, &message),
+              internal::JpegDecodeResult::kDecoded)
+        << name;
+    cv::Mat ref = cv::imdecode(bytes, cv::IMREAD_COLOR);
+    EXPECT_EQ(cv::norm(direct, ref, cv::NORM_INF), 0.0) << name;
     for (int reduction : {1, 2, 4, 8}) {
       ExpectLoadEqualsOpenCv(bytes, reduction, true, name + " /" + std::to_string(reduction));
     }
@@ -173,7 +213,12 @@ TEST(JpegCodecTest, ReadsTheOrientationTagOnly) {
   }
   const Bytes b = WithOrientation(jpeg, 9, false);  // out of range
   EXPECT_EQ(internal::ExifOrientation(b.data() + 6, 6 + 28), 0);
-  EXPECT_EQ(internal::ExifOrientation(b.data() + 6, 6 + 12), 0);  // entry cut off
+  const Bytes six = WithOrientation(jpeg, 6, false);
+  EXPECT_EQ(internal::ExifOrientation(six.data() + 6, 6 + 28), 6);
+  EXPECT_EQ(internal::ExifOrientation(six.data() + 6, 6 + 21), 0);  // entry cut off
+  Bytes far = six;  // IFD offset 0xFFFFFFF0: beyond the payload, no wrap-around
+  far[6 + 6 + 4] = 0xF0, far[6 + 6 + 5] = far[6 + 6 + 6] = far[6 + 6 + 7] = 0xFF;
+  EXPECT_EQ(internal::ExifOrientation(far.data() + 6, 6 + 28), 0);
   const Bytes xmp = {'h', 't', 't', 'p', ':', '/', '/', 'n', 's', '.', 'a', 'd', 'o', 'b', 'e'};
   EXPECT_EQ(internal::ExifOrientation(xmp.data(), xmp.size()), 0);
   EXPECT_EQ(internal::ExifOrientation(nullptr, 0), 0);
@@ -197,6 +242,20 @@ TEST(JpegCodecTest, EncodesTheSameBytesAsOpenCv) {
       EXPECT_EQ(ours, Encode(img, params)) << img.channels() << " channels, " << params.size();
     }
   }
+  // The direct encoder itself (EncodeImage could fall back to OpenCV's and still match).
+  for (const cv::Mat& img : {colour, grey}) {
+    Bytes direct;
+    std::string message;
+    ASSERT_TRUE(internal::EncodeJpeg(img, 92, false, false, &direct, &message)) << message;
+    EXPECT_EQ(direct, Encode(img, {cv::IMWRITE_JPEG_QUALITY, 92}));
+  }
+  // Larger than one 64-KiB block of the destination.
+  const cv::Mat big = Scene(640, 480);
+  Bytes direct;
+  std::string message;
+  ASSERT_TRUE(internal::EncodeJpeg(big, 100, false, false, &direct, &message));
+  EXPECT_GT(direct.size(), size_t{1} << 16);
+  EXPECT_EQ(direct, Encode(big, {cv::IMWRITE_JPEG_QUALITY, 100}));
 }
 
 TEST(JpegCodecTest, DecodeImageMatchesImdecode) {

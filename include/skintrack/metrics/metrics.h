@@ -80,7 +80,8 @@ struct Pore {
   // compare only: true when this pore passes only the relaxed gates (kPairedPoreRelax,
   // kPairedIsolationRelax, kPairedMaxAxisRatio) and is counted because the other session's photo
   // has a fully detected pore at the same place (PairPores). Its size and darkness are still this
-  // photo's own measurement.
+  // photo's own measurement (a stretched one's size: the disc of its minor axis,
+  // kPairedMaxAxisRatio).
   bool paired = false;
 };
 struct Scar {
