@@ -85,9 +85,10 @@ void ExpectLoadEqualsOpenCv(const Bytes& bytes, int reduction, bool orient,
   EXPECT_EQ(cv::norm(ours8, ref, cv::NORM_INF), 0.0) << what;
 }
 
-// A colour JPEG written with libjpeg itself, luma sampled h x v times the chroma (OpenCV 4.6
-// on libjpeg 6.2 always writes 4:2:0).
-Bytes SampledJpeg(const cv::Mat& bgr, int h, int v) {
+// A JPEG written with libjpeg itself from `m` (CV_8UC3 BGR, or CV_8UC4 read as CMYK), luma
+// sampled h x v times the chroma (OpenCV 4.6 on libjpeg 6.2 always writes 4:2:0 and cannot
+// write CMYK).
+Bytes LibjpegFile(const cv::Mat& m, int h, int v) {
   jpeg_compress_struct cinfo;
   jpeg_error_mgr jerr;
   cinfo.err = jpeg_std_error(&jerr);
@@ -95,18 +96,17 @@ Bytes SampledJpeg(const cv::Mat& bgr, int h, int v) {
   unsigned char* out = nullptr;
   unsigned long size = 0;
   jpeg_mem_dest(&cinfo, &out, &size);
-  cinfo.image_width = static_cast<JDIMENSION>(bgr.cols);
-  cinfo.image_height = static_cast<JDIMENSION>(bgr.rows);
-  cinfo.input_components = 3;
-  cinfo.in_color_space = JCS_EXT_BGR;
+  cinfo.image_width = static_cast<JDIMENSION>(m.cols);
+  cinfo.image_height = static_cast<JDIMENSION>(m.rows);
+  cinfo.input_components = m.channels();
+  cinfo.in_color_space = m.channels() == 4 ? JCS_CMYK : JCS_EXT_BGR;
   jpeg_set_defaults(&cinfo);
   jpeg_set_quality(&cinfo, 90, TRUE);
   cinfo.comp_info[0].h_samp_factor = h;
   cinfo.comp_info[0].v_samp_factor = v;
   jpeg_start_compress(&cinfo, TRUE);
   while (cinfo.next_scanline < cinfo.image_height) {
-    JSAMPROW r =
-        const_cast<JSAMPROW>(bgr.ptr<unsigned char>(static_cast<int>(cinfo.next_scanline)));
+    JSAMPROW r = const_cast<JSAMPROW>(m.ptr<unsigned char>(static_cast<int>(cinfo.next_scanline)));
     jpeg_write_scanlines(&cinfo, &r, 1);
   }
   jpeg_finish_compress(&cinfo);
@@ -120,9 +120,9 @@ TEST(JpegCodecTest, DecodesEveryLayoutAsOpenCvDoes) {
   const cv::Mat colour = Scene(157, 93), grey = Scene(157, 93, 1);
   const std::vector<std::pair<std::string, Bytes>> files = {
       {"4:2:0 q92", Encode(colour, {cv::IMWRITE_JPEG_QUALITY, 92})},
-      {"4:4:4", SampledJpeg(colour, 1, 1)},
-      {"4:2:2", SampledJpeg(colour, 2, 1)},
-      {"4:4:0", SampledJpeg(colour, 1, 2)},
+      {"4:4:4", LibjpegFile(colour, 1, 1)},
+      {"4:2:2", LibjpegFile(colour, 2, 1)},
+      {"4:4:0", LibjpegFile(colour, 1, 2)},
       {"progressive", Encode(colour, {cv::IMWRITE_JPEG_PROGRESSIVE, 1})},
       {"optimized, restart markers",
        Encode(colour, {cv::IMWRITE_JPEG_OPTIMIZE, 1, cv::IMWRITE_JPEG_RST_INTERVAL, 3})},
@@ -143,41 +143,14 @@ TEST(JpegCodecTest, DecodesEveryLayoutAsOpenCvDoes) {
   }
 }
 
-// A 4-component (CMYK, Adobe-style inverted) JPEG written with libjpeg itself: OpenCV cannot
-// write one, and the direct path leaves it to OpenCV's decoder.
+// A 4-component (CMYK) JPEG, which the direct path leaves to OpenCV's decoder.
 Bytes CmykJpeg(int w, int h) {
-  jpeg_compress_struct cinfo;
-  jpeg_error_mgr jerr;
-  cinfo.err = jpeg_std_error(&jerr);
-  jpeg_create_compress(&cinfo);
-  unsigned char* out = nullptr;
-  unsigned long size = 0;
-  jpeg_mem_dest(&cinfo, &out, &size);
-  cinfo.image_width = static_cast<JDIMENSION>(w);
-  cinfo.image_height = static_cast<JDIMENSION>(h);
-  cinfo.input_components = 4;
-  cinfo.in_color_space = JCS_CMYK;
-  jpeg_set_defaults(&cinfo);
-  jpeg_set_quality(&cinfo, 90, TRUE);
-  jpeg_start_compress(&cinfo, TRUE);
-  std::vector<unsigned char> row(static_cast<size_t>(w) * 4);
-  while (cinfo.next_scanline < cinfo.image_height) {
-    const int y = static_cast<int>(cinfo.next_scanline);
-    for (int x = 0; x < w; ++x) {
-      unsigned char* p = &row[static_cast<size_t>(x) * 4];
-      p[0] = static_cast<unsigned char>(x * 255 / w);
-      p[1] = static_cast<unsigned char>(y * 255 / h);
-      p[2] = 128;
-      p[3] = 200;
-    }
-    JSAMPROW r = row.data();
-    jpeg_write_scanlines(&cinfo, &r, 1);
-  }
-  jpeg_finish_compress(&cinfo);
-  jpeg_destroy_compress(&cinfo);
-  Bytes bytes(out, out + size);
-  std::free(out);
-  return bytes;
+  cv::Mat cmyk(h, w, CV_8UC4);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      cmyk.at<cv::Vec4b>(y, x) =
+          cv::Vec4b(static_cast<uchar>(x * 255 / w), static_cast<uchar>(y * 255 / h), 128, 200);
+  return LibjpegFile(cmyk, 1, 1);
 }
 
 TEST(JpegCodecTest, LeavesCmykToOpenCv) {
