@@ -28,6 +28,12 @@ int Fail(const std::string& command, const Status& status) {
   return ExitCodeFor(status);
 }
 
+void WarnIfDamaged(const std::string& command, const io::LoadedImage& image) {
+  if (!image.warning.empty())
+    std::cerr << "skintrack " << command << ": warning: " << image.path << ": " << image.warning
+              << "\n";
+}
+
 int ParseCommandLine(const std::string& command, const std::string& usage,
                      const po::options_description& options,
                      const po::positional_options_description& positional,

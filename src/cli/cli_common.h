@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "skintrack/core/status.h"
+#include "skintrack/io/image_io.h"
 
 namespace skintrack::cli {
 
@@ -23,6 +24,10 @@ int ExitCodeFor(const Status& status);
 
 // Prints "skintrack <command>: error: <message>" to stderr; returns the exit code.
 int Fail(const std::string& command, const Status& status);
+
+// Prints "skintrack <command>: warning: <path>: <warning>" to stderr when the photo was decoded
+// despite corrupt data (io::LoadedImage::warning); nothing otherwise.
+void WarnIfDamaged(const std::string& command, const io::LoadedImage& image);
 
 namespace po = boost::program_options;
 

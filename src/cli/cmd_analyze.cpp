@@ -64,6 +64,7 @@ int RunAnalyze(const std::vector<std::string>& args) {
   io::LoadedImage image;
   if (Status st = io::LoadImage(vm["image"].as<std::string>(), load, &image); !st.ok())
     return Fail(cmd, st);
+  WarnIfDamaged(cmd, image);
   cv::Mat roi;
   if (vm.count("roi")) {
     if (Status st = io::LoadMask(vm["roi"].as<std::string>(), load, image.image.size(), &roi);

@@ -96,6 +96,8 @@ int RunCompare(const std::vector<std::string>& args) {
       !st.ok()) {
     return Fail(cmd, st);
   }
+  WarnIfDamaged(cmd, pair.before);
+  WarnIfDamaged(cmd, pair.after);
   cv::Mat roi;
   if (vm.count("roi")) {
     if (Status st = io::LoadMask(vm["roi"].as<std::string>(), load, pair.before.image.size(), &roi);

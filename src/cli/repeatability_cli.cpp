@@ -101,6 +101,7 @@ int RunRepeatability(const std::vector<std::string>& args) {
   }
   std::vector<Photo> photos(paths.size());
   if (Status st = io::LoadImage(paths[0], load, &photos[0].loaded); !st.ok()) return Fail(cmd, st);
+  WarnIfDamaged(cmd, photos[0].loaded);
   const cv::Mat& ref = photos[0].loaded.image;
   const cv::Mat ref_y = photometric::SrgbToLinearLuminance(ref);
   cv::Mat roi;
@@ -127,6 +128,7 @@ int RunRepeatability(const std::vector<std::string>& args) {
     io::LoadedImage loaded;
     SKINTRACK_RETURN_IF_ERROR(io::LoadImage(paths[i], load, &loaded));
     if (p.alignment.status == align::AlignmentStatus::kFailed) {  // not aligned yet
+      WarnIfDamaged(cmd, loaded);  // once per photo: the first of its two loads
       compare::CompareResult cr;
       SKINTRACK_RETURN_IF_ERROR(compare::ComparePair(ref, loaded.image, options, &cr));
       if (cr.alignment.status == align::AlignmentStatus::kFailed)

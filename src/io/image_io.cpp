@@ -139,6 +139,7 @@ Status LoadImageImpl(const std::string& path, const LoadOptions& options, Loaded
   }
 
   const int reduction = header.format == "jpeg" ? options.reduction : 1;
+  std::string warning;  // from a JPEG decoded despite corrupt data
   cv::Mat raw;
   bool decoded = false;
   if (!jpeg.empty()) {
@@ -148,6 +149,7 @@ Status LoadImageImpl(const std::string& path, const LoadOptions& options, Loaded
                                  &message)) {
       case internal::JpegDecodeResult::kDecoded:
         decoded = true;
+        warning = message;
         break;
       case internal::JpegDecodeResult::kCorrupt:
         return InputError(path, "cannot decode JPEG data (corrupt: " + OneLine(message) + ")");
@@ -198,6 +200,7 @@ Status LoadImageImpl(const std::string& path, const LoadOptions& options, Loaded
   out->path = path;
   out->scale = 1.0 / reduction;
   out->full_size = full;
+  out->warning = warning;
   return Status::Ok();
 }
 
@@ -395,8 +398,8 @@ Status DecodeImage(const std::vector<unsigned char>& bytes, cv::Mat* image,
   try {
     if (bytes.size() >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF) {
       std::string message;
-      switch (internal::DecodeJpeg(bytes.data(), bytes.size(), 1, true, max_pixels, image,
-                                   &message)) {
+      switch (
+          internal::DecodeJpeg(bytes.data(), bytes.size(), 1, true, max_pixels, image, &message)) {
         case internal::JpegDecodeResult::kDecoded:
           return Status::Ok();
         case internal::JpegDecodeResult::kCorrupt:

@@ -34,7 +34,10 @@ void ErrorExit(j_common_ptr cinfo) {
 }
 
 void EmitMessage(j_common_ptr cinfo, int msg_level) {
-  if (msg_level < 0) ++cinfo->err->num_warnings;
+  if (msg_level >= 0) return;             // trace messages
+  if (cinfo->err->num_warnings++ == 0) {  // the first warning's text is kept
+    (*cinfo->err->format_message)(cinfo, reinterpret_cast<ErrorManager*>(cinfo->err)->message);
+  }
 }
 
 void InitErrors(ErrorManager* err) {
@@ -100,7 +103,13 @@ JpegDecodeResult DecodeRaw(const unsigned char* data, std::size_t size, int redu
     jpeg_read_scanlines(&cinfo, rows, static_cast<JDIMENSION>(n));
   }
   jpeg_finish_decompress(&cinfo);
+  const long warnings = err.pub.num_warnings;
   jpeg_destroy_decompress(&cinfo);
+  message->clear();
+  if (warnings > 0) {
+    *message = "JPEG data corrupt in places, decoded anyway (" + std::to_string(warnings) +
+               " libjpeg warning" + (warnings > 1 ? "s" : "") + "; the first: " + err.message + ")";
+  }
   return JpegDecodeResult::kDecoded;
 }
 

@@ -26,7 +26,8 @@ enum class JpegDecodeResult {
 // Decodes the JPEG file held in data[0, size) to CV_8UC3 BGR at 1/reduction of its size
 // (1, 2, 4 or 8; libjpeg's DCT scaling), the EXIF orientation of its first APP1 segment
 // applied when apply_orientation is set (as OpenCV does). libjpeg's warnings (recoverable
-// corruption) are not printed; the picture decoded despite them is returned.
+// corruption) are not printed; the picture decoded despite them is returned, and *message
+// then says so in one line (empty after a clean decode).
 // A picture of more than max_pixels (width x height as stored) is refused as kCorrupt before
 // any pixel is decoded.
 JpegDecodeResult DecodeJpeg(const unsigned char* data, std::size_t size, int reduction,

@@ -163,6 +163,26 @@ TEST(JpegCodecTest, LeavesCmykToOpenCv) {
   ExpectLoadEqualsOpenCv(cmyk, 2, true, "CMYK /2");
 }
 
+TEST(JpegCodecTest, CorruptScanDataLoadsWithAWarning) {
+  Bytes bytes = Encode(Scene(320, 240), {cv::IMWRITE_JPEG_QUALITY, 90});
+  const std::string dir = test::MakeTempDir("jpeg");
+  auto load = [&](const Bytes& b, LoadedImage* li) {
+    std::ofstream(dir + "/c.jpg", std::ios::binary)
+        .write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+    return LoadImage(dir + "/c.jpg", LoadOptions(), li);
+  };
+  LoadedImage clean, damaged;
+  ASSERT_TRUE(load(bytes, &clean).ok());
+  EXPECT_TRUE(clean.warning.empty()) << clean.warning;
+  // Scan bytes overwritten in the middle (markers and end of image intact): libjpeg recovers.
+  for (size_t i = bytes.size() / 2; i < bytes.size() / 2 + 400; ++i) bytes[i] = 0xAB;
+  ASSERT_TRUE(load(bytes, &damaged).ok());
+  EXPECT_NE(damaged.warning.find("JPEG data corrupt in places, decoded anyway"), std::string::npos)
+      << damaged.warning;
+  EXPECT_EQ(damaged.warning.find('\n'), std::string::npos);  // one line
+  EXPECT_EQ(damaged.image.size(), clean.image.size());
+}
+
 TEST(JpegCodecTest, AppliesTheEightExifOrientationsAsOpenCvDoes) {
   const Bytes plain = Encode(Scene(40, 24), {cv::IMWRITE_JPEG_QUALITY, 95});
   for (bool big_endian : {true, false}) {

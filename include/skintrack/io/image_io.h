@@ -47,6 +47,9 @@ struct LoadedImage {
   std::string path;    // the path given
   double scale = 1.0;  // image px per full-size px (1 / the reduction applied)
   cv::Size full_size;  // full-size width x height, orientation applied
+  // A problem the decoder got past, in one line (e.g. "JPEG data corrupt in places, decoded
+  // anyway (...)"): the pixels may be partly wrong. Empty when the data decoded cleanly.
+  std::string warning;
 };
 
 // Reads only the header of `path`. Errors (kInvalidInput) name the file and the reason:
