@@ -53,6 +53,17 @@ std::string OneLine(std::string s) {
   return s;
 }
 
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// The reason given for a JPEG libjpeg refused (`message`: libjpeg's own words).
+std::string CorruptJpeg(const std::string& message) {
+  return "cannot decode JPEG data (corrupt: " + OneLine(message) + ")";
+}
+
 std::string SizeText(int w, int h) { return std::to_string(w) + "x" + std::to_string(h) + " px"; }
 
 // Converts a decoded image of any supported depth and channel count to CV_32FC3 in [0,1].
@@ -152,7 +163,7 @@ Status LoadImageImpl(const std::string& path, const LoadOptions& options, Loaded
         warning = message;
         break;
       case internal::JpegDecodeResult::kCorrupt:
-        return InputError(path, "cannot decode JPEG data (corrupt: " + OneLine(message) + ")");
+        return InputError(path, CorruptJpeg(message));
       case internal::JpegDecodeResult::kUnsupported:
         break;  // CMYK and the like: OpenCV's decoder below
     }
@@ -209,9 +220,7 @@ Status WriteError(const std::string& path, const std::string& reason) {
 }
 
 Status WriteImageImpl(const std::string& path, const cv::Mat& image, int jpeg_quality) {
-  std::string ext = fs::path(path).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string ext = Lower(fs::path(path).extension().string());
   const bool is_jpeg = ext == ".jpg" || ext == ".jpeg";
   const bool is_webp = ext == ".webp";
   if (!is_jpeg && !is_webp && ext != ".png" && ext != ".tif" && ext != ".tiff" && ext != ".bmp") {
@@ -354,9 +363,7 @@ Status EncodeImage(const std::string& ext, const cv::Mat& image, const std::vect
         "EncodeImage: expected a non-empty 8- or 16-bit image, got " +
         (image.empty() ? std::string("an empty one") : cv::typeToString(image.type())));
   }
-  std::string e = ext;
-  std::transform(e.begin(), e.end(), e.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string e = Lower(ext);
   bytes->clear();
   try {
     bool direct = (e == ".jpg" || e == ".jpeg") && image.depth() == CV_8U &&
@@ -403,8 +410,7 @@ Status DecodeImage(const std::vector<unsigned char>& bytes, cv::Mat* image,
         case internal::JpegDecodeResult::kDecoded:
           return Status::Ok();
         case internal::JpegDecodeResult::kCorrupt:
-          return Status::InvalidInput("cannot decode JPEG data (corrupt: " + OneLine(message) +
-                                      ")");
+          return Status::InvalidInput(CorruptJpeg(message));
         case internal::JpegDecodeResult::kUnsupported:
           break;
       }

@@ -5,7 +5,6 @@
 
 #include <mutex>
 #include <opencv2/imgcodecs.hpp>
-#include <type_traits>
 
 #include "io/jpeg_codec.h"
 
@@ -20,9 +19,11 @@ using ImreadFn = cv::Mat (*)(const cv::String&, int);
 using ImdecodeFn = cv::Mat (*)(cv::InputArray, int);
 using ImencodeFn = bool (*)(const cv::String&, cv::InputArray, std::vector<uchar>&,
                             const std::vector<int>&);
-static_assert(std::is_same_v<decltype(static_cast<ImreadFn>(&cv::imread)), ImreadFn>);
-static_assert(std::is_same_v<decltype(static_cast<ImdecodeFn>(&cv::imdecode)), ImdecodeFn>);
-static_assert(std::is_same_v<decltype(static_cast<ImencodeFn>(&cv::imencode)), ImencodeFn>);
+// The check: static_cast of an overloaded function's address to a pointer type compiles only
+// when one declaration has exactly that type (unevaluated: nothing is linked).
+using ImreadCheck = decltype(static_cast<ImreadFn>(&cv::imread));
+using ImdecodeCheck = decltype(static_cast<ImdecodeFn>(&cv::imdecode));
+using ImencodeCheck = decltype(static_cast<ImencodeFn>(&cv::imencode));
 
 struct Codecs {
   ImreadFn imread = nullptr;
