@@ -272,10 +272,19 @@ int IsicSets(const std::string& dir, int max_images, Light light, Sets* sets) {
                   it == r.stats.metrics.end() ? 0 : it->second.tiles);
       continue;
     }
-    const auto w = r.stats.metrics.find("wrinkles.length_px");
-    std::printf("isic %s: measured %.1f s (wrinkle length %.0f -> %.0f px)\n", name.c_str(),
-                r.seconds, w == r.stats.metrics.end() ? 0.0 : w->second.before,
-                w == r.stats.metrics.end() ? 0.0 : w->second.after);
+    const auto read = [&](const char* key) {
+      const auto m = r.stats.metrics.find(key);
+      return m == r.stats.metrics.end()
+                 ? std::pair<double, double>(0.0, 0.0)
+                 : std::pair<double, double>(m->second.before, m->second.after);
+    };
+    const auto w = read("wrinkles.length_px");
+    const auto pc = read("pores.count");
+    const auto pa = read("pores.area_fraction");
+    std::printf(
+        "isic %s: measured %.1f s (wrinkle length %.0f -> %.0f px; pores %.0f -> %.0f, area "
+        "fraction %.5f -> %.5f)\n",
+        name.c_str(), r.seconds, w.first, w.second, pc.first, pc.second, pa.first, pa.second);
     std::fflush(stdout);
     AddSet(r.stats, sets);
     ++used;

@@ -208,6 +208,8 @@ int RunRepeatability(const std::vector<std::string>& args) {
     // (the reference's own values: paired with the second photo, taken at i == 1).
     metrics::PairPores(&s.before, &s.after);
     metrics::PairWrinkles(&s.before, &s.after);
+    if (Status st = metrics::GuidePores(ref_y, w.aligned, region, &s.before, &s.after); !st.ok())
+      return Fail(cmd, st);
     if (Status st = metrics::GuideWrinkles(ref_y, w.aligned, region, &s.before, &s.after); !st.ok())
       return Fail(cmd, st);
     s.region = region;

@@ -209,6 +209,10 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
   // texture, whose micro_relief leaves out each photo's own detections).
   metrics::PairPores(&out->before, &out->after);
   metrics::PairWrinkles(&out->before, &out->after);
+  // Then the pores one photo counts and the other's search missed, measured there at the
+  // same place.
+  SKINTRACK_RETURN_IF_ERROR(
+      metrics::GuidePores(before_y, out->aligned_after, out->region, &out->before, &out->after));
   // Then the stretches of counted lines the other photo's line search did not follow, measured
   // along them in that photo.
   SKINTRACK_RETURN_IF_ERROR(

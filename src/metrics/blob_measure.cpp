@@ -99,7 +99,7 @@ void FitSmallDisc(const cv::Mat& y, float ys, BlobFit* fit) {
 }  // namespace
 
 BlobFit MeasureDarkBlob(const cv::Mat& y, const BlobCandidate& c, double min_darkness,
-                        double limit_scale) {
+                        double limit_scale, float level) {
   BlobFit fit;
   const double r = std::max(1.0, c.radius);
   const double ann_in = 1.5 * r + 1.5, ann_out = 2.5 * r + 3.0;
@@ -152,8 +152,9 @@ BlobFit MeasureDarkBlob(const cv::Mat& y, const BlobCandidate& c, double min_dar
   // Cheap early exit; the darkness test proper follows the size fit below.
   if (fit.darkness < 0.5 * min_darkness) return fit;
 
-  // 8-connected component of Y <= (Y_c + Y_s) / 2 grown from the seed, within `limit`.
-  const float yt = 0.5f * (yc + ys);
+  // 8-connected component of Y <= Y_c + level (Y_s - Y_c) grown from the seed, within `limit`
+  // (level 0.5: half darkness).
+  const float yt = level == 0.5f ? 0.5f * (yc + ys) : yc + level * (ys - yc);
   thread_local cv::Mat1b state;  // 1 = component or ring
   thread_local std::vector<cv::Point> stack, support;
   state.create(win.size());
@@ -193,10 +194,10 @@ BlobFit MeasureDarkBlob(const cv::Mat& y, const BlobCandidate& c, double min_dar
   }
 
   // Sub-pixel area (pixel coverage of a linear edge), centroid and second moments.
-  auto stats = [&](float level, float depth) {
+  auto stats = [&](float threshold, float depth) {
     double sw = 0, sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
     for (const cv::Point& p : support) {
-      const double w = std::clamp(0.5 + (level - at(p)) / depth, 0.0, 1.0);
+      const double w = std::clamp(0.5 + (threshold - at(p)) / depth, 0.0, 1.0);
       sw += w, sx += w * p.x, sy += w * p.y;
       sxx += w * p.x * p.x, syy += w * p.y * p.y, sxy += w * p.x * p.y;
     }
@@ -211,7 +212,8 @@ BlobFit MeasureDarkBlob(const cv::Mat& y, const BlobCandidate& c, double min_dar
     fit.elongation = std::sqrt(std::max(l1, 0.0) / l2);
     return true;
   };
-  if (!stats(yt, ys - yc)) return fit;
+  // Sized at half darkness (over the component grown at `level` and its ring).
+  if (!stats(0.5f * (yc + ys), ys - yc)) return fit;
   if (fit.area_px < kSmallArea) FitSmallDisc(y, ys, &fit);
   fit.ok = fit.darkness >= min_darkness - kDarknessTolerance;
   fit.isolated = reach2 <= full_limit * full_limit;

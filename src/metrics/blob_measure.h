@@ -37,9 +37,13 @@ struct BlobFit {
 //    with a 1-px edge (c clamp(R + 0.5 - d, 0, 1)) to the pixels within 3.5 px, because the
 //    darkest pixel of such a blob rarely lies on its flat bottom.
 // `limit_scale` (>= 1) widens the isolation limit (for the marginal pores of compare); `isolated`
-// says whether the component kept within the unscaled one.
+// says whether the component kept within the unscaled one. `level` (in (0, 0.5]) grows the
+// component over Y <= Y_c + level (Y_s - Y_c) instead of half darkness (for the guided pores of
+// compare, GuidePores: a tighter region that can stay isolated where the half-darkness one
+// reaches a neighbouring dark structure); the area, centroid and axis ratio are still those at
+// half darkness, over that component and its 1-px ring. 0.5 is the measurement above exactly.
 BlobFit MeasureDarkBlob(const cv::Mat& y, const BlobCandidate& c, double min_darkness,
-                        double limit_scale = 1.0);
+                        double limit_scale = 1.0, float level = 0.5f);
 
 // Whether a fit made with a lower min_darkness passes the darkness gates of `min_darkness`
 // too: MeasureDarkBlob(y, c, min_darkness).ok == (MeasureDarkBlob(y, c, m).ok &&

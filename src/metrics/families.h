@@ -40,6 +40,9 @@ Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetric
 // The neighbourhoods of the detected features: each pore's disc, scar's contour, wrinkle's and
 // stretch mark's band, grown by margin_px (the texture filters' reach), CV_8UC1 255 = feature.
 cv::Mat FeatureMask(cv::Size size, const Detections& d, double margin_px);
+// Largest axis ratio of a counted pore's half-darkness region (marginal and guided pores:
+// kPairedMaxAxisRatio, sized then as the disc of the minor axis: area / axis ratio).
+inline constexpr double kPoreMaxAxisRatio = 2.5;
 // `marginal` (optional): also the pores that pass only the gates relaxed by kPairedPoreRelax
 // (Detections::pores_marginal); the counted pores are the same either way.
 Status MeasurePores(const Context& ctx, const MetricsOptions& o, PoreMetrics* out,

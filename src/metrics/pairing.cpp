@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "metrics/families.h"
+#include "metrics/pore_index.h"
 #include "metrics/ridge_lines.h"
 #include "metrics/ridge_profile.h"
 #include "skintrack/core/image.h"
@@ -17,37 +18,7 @@
 namespace skintrack::metrics {
 namespace {
 
-// Whether two pores are at the same place: centres within max(2 px, half either diameter).
-double MatchRadius(const Pore& p) { return std::max(2.0, 0.5 * p.diameter_px); }
-bool SamePlace(const Pore& a, const Pore& b) {
-  const double lim = std::max(MatchRadius(a), MatchRadius(b));
-  return (a.x - b.x) * (a.x - b.x) + (a.y - b.y) * (a.y - b.y) <= lim * lim;
-}
-
-// Pores sorted by row for the pores at the same place as a query.
-class RowIndex {
- public:
-  explicit RowIndex(const std::vector<Pore>& pores) : pores_(pores) {
-    for (size_t i = 0; i < pores.size(); ++i) {
-      rows_.emplace_back(pores[i].y, static_cast<int>(i));
-      reach_ = std::max(reach_, MatchRadius(pores[i]));
-    }
-    std::sort(rows_.begin(), rows_.end());
-  }
-  // Calls f(i) for each pore i at the same place as q, in row order, until f returns true.
-  template <class F>
-  void ForNear(const Pore& q, F f) const {
-    const double lim = std::max(reach_, MatchRadius(q));
-    auto it = std::lower_bound(rows_.begin(), rows_.end(), std::make_pair(q.y - lim, -1));
-    for (; it != rows_.end() && it->first <= q.y + lim; ++it)
-      if (SamePlace(pores_[it->second], q) && f(it->second)) return;
-  }
-
- private:
-  const std::vector<Pore>& pores_;
-  std::vector<std::pair<double, int>> rows_;
-  double reach_ = 0;
-};
+using internal::PoreIndex;
 
 // Appends to the pores of `r` its marginal pores at a counted pore of `other` that no counted
 // pore of `r` matches (each marginal pore adopted once), consumes its marginal pores and
@@ -55,19 +26,15 @@ class RowIndex {
 void AdoptMarginal(const std::vector<Pore>& other, MetricsResult* r) {
   Detections* to = &r->detections;
   const std::vector<Pore> counted = to->pores;
-  const RowIndex counted_index(counted), marginal_index(to->pores_marginal);
+  const PoreIndex counted_index(counted), marginal_index(to->pores_marginal);
   std::vector<bool> used(to->pores_marginal.size(), false);
   for (const Pore& q : other) {
-    bool matched = false;
-    counted_index.ForNear(q, [&](int) { return matched = true; });
-    if (matched) continue;
+    if (counted_index.Any(q)) continue;
     marginal_index.ForNear(q, [&](int i) {
       if (used[i]) return false;
       // Not at a counted pore of this photo either (for pores under 2 px radius the
       // suppression around counted pores is narrower than a match).
-      bool at_counted = false;
-      counted_index.ForNear(to->pores_marginal[i], [&](int) { return at_counted = true; });
-      if (at_counted) return false;
+      if (counted_index.Any(to->pores_marginal[i])) return false;
       used[i] = true;
       Pore p = to->pores_marginal[i];
       p.paired = true;

@@ -26,7 +26,6 @@ namespace skintrack::metrics::internal {
 namespace {
 
 constexpr double kDiscResponse = 0.65;  // normalised DoG peak of a flat disc of darkness 1
-constexpr double kMaxAxisRatio = 2.5;
 constexpr double kTextureSignificance = 4.5;
 
 // Accepted centres on a grid of `cell` px, for neighbour queries within one cell.
@@ -122,18 +121,20 @@ Status MeasurePores(const Context& ctx, const MetricsOptions& o, PoreMetrics* ou
   for (int pass = 0; pass < (marginal != nullptr ? 2 : 1); ++pass) {
     for (size_t i = 0; i < candidates.size(); ++i) {
       const BlobFit& f = fits[i];
-      if (!f.ok || f.elongation > (marginal != nullptr ? kPairedMaxAxisRatio : kMaxAxisRatio))
+      if (!f.ok || f.elongation > (marginal != nullptr ? kPairedMaxAxisRatio : kPoreMaxAxisRatio))
         continue;
       const bool full = candidates[i].full && PassesDarkness(f, o.pore_min_darkness) &&
-                        f.isolated && f.elongation <= kMaxAxisRatio;
+                        f.isolated && f.elongation <= kPoreMaxAxisRatio;
       if (full != (pass == 0)) continue;
       // A marginal pore stretched past the counted axis ratio: the disc of its minor axis.
-      const double area = f.elongation > kMaxAxisRatio ? f.area_px / f.elongation : f.area_px;
+      const double area = f.elongation > kPoreMaxAxisRatio ? f.area_px / f.elongation : f.area_px;
       const double rad = std::sqrt(area / CV_PI);
       if (rad > reach || f.x < 0 || f.y < 0 || f.x >= y.cols || f.y >= y.rows) continue;
       if (accepted.Near(f.x, f.y, rad)) continue;
       accepted.Add(f.x, f.y, rad);
-      (pass == 0 ? pores : *marginal).push_back({f.x, f.y, 2.0 * rad, f.darkness});
+      Pore pore{f.x, f.y, 2.0 * rad, f.darkness};
+      pore.scale_px = candidates[i].radius;
+      (pass == 0 ? pores : *marginal).push_back(pore);
     }
   }
   *out = PoreMetricsOf(pores, ctx.roi_area_px, ctx.px_per_mm, ctx.scale_known, o);

@@ -83,6 +83,10 @@ struct Pore {
   // photo's own measurement (a stretched one's size: the disc of its minor axis,
   // kPairedMaxAxisRatio).
   bool paired = false;
+  // Radius (px) of the scale-space detection that found it (the scale its surround and
+  // isolation limit are measured at: blob_measure.h); 0 when unknown. GuidePores measures the
+  // other photo at this scale. Not written to the detections JSON.
+  double scale_px = 0;
 };
 struct Scar {
   std::vector<cv::Point> contour;
@@ -270,6 +274,34 @@ constexpr double kPairedMaxAxisRatio = 5.0;
 // results must come from Analyze with AnalyzeExtras::marginal; their pores_marginal are
 // consumed (cleared).
 void PairPores(MetricsResult* before, MetricsResult* after);
+
+// Darkest level at which GuidePores grows a guided pore's region when its half-darkness region
+// is not isolated: the region of Y <= Y_c + level (Y_s - Y_c), tried at 0.4 and then at this
+// (0.5 is half darkness); the pore is still sized at half darkness within it (blob_measure.h).
+constexpr double kGuidedPoreMinLevel = 0.3;
+
+// Pores guided across two photos of the same skin in one frame (compare, after PairPores;
+// docs/metrics.md, "Guided across sessions"). The scale-space search of one photo can miss a
+// pore the other's found (a small, faint pore's response moves by a third with the capture's
+// noise, and below the relaxed threshold it is not even marginal), while its darkness against
+// its own surround reads much the same in both. So at every pore a photo counts (its own, or
+// one PairPores adopted) that no counted pore of the other photo matches, the other photo is
+// measured as its own pores are (blob_measure.h), seeded at that centre and the guide's
+// detection scale (Pore::scale_px), and the blob found there is counted (Pore::paired, this
+// photo's own centre, size and darkness) when it passes the marginal gates (darkness >=
+// kPairedPoreRelax x pore_min_darkness, isolation limit x kPairedIsolationRelax, axis ratio
+// <= kPairedMaxAxisRatio) with its region grown at half darkness, or else at 0.4 or
+// kGuidedPoreMinLevel of the way from its centre's luminance to its surround's (the saddle
+// to a neighbouring dark structure moves across the half-darkness level with the capture's
+// noise; the region is cut there and the pore sized at half darkness within it), its centre lies at
+// the guide's place (Pore: max(2 px, half a diameter)) inside `region`, and no counted pore of that
+// photo is at its place. A pore a treatment closed reads no darkness there and is not counted.
+// `before`, `after`: the photos in internal form (CV_32FC3), or their linear luminance (CV_32FC1,
+// photometric::SrgbToLinearLuminance), in the frame of the results; `region`: CV_8UC1 of their
+// size, where both were measured. Each result's PoreMetrics is recomputed when a pore is added.
+// Errors: a null result, photos or region of the wrong type or size.
+Status GuidePores(const cv::Mat& before, const cv::Mat& after, const cv::Mat& region,
+                  MetricsResult* before_result, MetricsResult* after_result);
 
 // Relaxation of the wrinkle tests for Detections::wrinkles_marginal (PairWrinkles).
 constexpr double kPairedLineRelax = 0.75;
