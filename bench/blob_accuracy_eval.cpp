@@ -42,6 +42,7 @@ struct Run {
   metrics::PoreMetrics pm;
   std::vector<metrics::Pore> pores, marginal;  // marginal: for metrics::PairPores
   long long roi_px = 0;
+  cv::Mat roi;  // where it measured (CV_8UC1)
   metrics::ScarMetrics sm;
   std::vector<metrics::Scar> scars;
   double wall_pores = 0, wall_scars = 0, cpu_pores = 0, cpu_scars = 0;
@@ -66,6 +67,7 @@ Run Measure(const cv::Mat& image, double px_per_mm, bool want_marginal = false) 
   double w = WallSeconds(), c = CpuSeconds();
   (void)mi::MeasurePores(ctx, mo, &r.pm, &r.pores, want_marginal ? &r.marginal : nullptr);
   r.roi_px = ctx.roi_area_px;
+  r.roi = ctx.roi;
   r.wall_pores = WallSeconds() - w, r.cpu_pores = CpuSeconds() - c;
   w = WallSeconds(), c = CpuSeconds();
   (void)mi::MeasureScars(ctx, mo, &r.sm, &r.scars);
@@ -231,7 +233,8 @@ void Treatment(int seeds) {
     const PoreScore ta = ScorePores(pair.truth.pores, true, a.pores, pair.after.size());
     const double true_count = double(ta.truth) / tb.truth, meas_count = double(ta.found) / tb.found;
     const double true_d = ta.truth_d / tb.truth_d, meas_d = ta.found_d / tb.found_d;
-    // As compare counts them (the neutral captures share one frame): metrics::PairPores.
+    // As compare counts them (the neutral captures share one frame): metrics::PairPores,
+    // then metrics::GuidePores.
     metrics::MetricsResult rb, ra;
     for (auto [r, run] : {std::pair{&rb, &b}, std::pair{&ra, &a}}) {
       r->pores = run->pm;  // (PairPores recomputes only a side that adopted a pore)
@@ -242,6 +245,9 @@ void Treatment(int seeds) {
       r->scale_known = true;
     }
     metrics::PairPores(&rb, &ra);
+    if (Status st = metrics::GuidePores(pair.before, pair.after, b.roi & a.roi, &rb, &ra);
+        !st.ok())
+      std::fprintf(stderr, "%s\n", st.ToString().c_str()), std::exit(1);
     const double paired_count = double(ra.pores.count) / rb.pores.count;
     const double paired_d = ra.pores.mean_diameter_px / rb.pores.mean_diameter_px;
     pce.push_back((paired_count - 1) / (true_count - 1) - 1);
@@ -271,7 +277,7 @@ void Treatment(int seeds) {
                              [](double x, double y) { return std::abs(x) < std::abs(y); });
   };
   std::printf(
-      "summary treatment paired (compare: metrics::PairPores): count change error median %+.1f "
+      "summary treatment paired (compare: metrics::PairPores, GuidePores): count change error median %+.1f "
       "%% (worst %+.1f %%), mean-diameter change error median %+.1f %% (worst %+.1f %%)\n",
       100 * Median(pce), 100 * worst(pce), 100 * Median(pde), 100 * worst(pde));
 }

@@ -18,7 +18,8 @@ namespace {
 using internal::PoreIndex;
 
 // The pore `y` holds at `guide`'s place, measured as MeasurePores measures its candidates
-// (seeded at the guide's centre and detection scale) with the marginal gates, or nothing.
+// (seeded at the guide's centre and detection scale) with the marginal gates and at least
+// kGuidedPoreDarknessRatio of the guide's darkness, or nothing.
 std::optional<Pore> MeasureAt(const cv::Mat& y, const cv::Mat& region, const Pore& guide,
                               double min_darkness) {
   internal::BlobCandidate seed;
@@ -32,7 +33,9 @@ std::optional<Pore> MeasureAt(const cv::Mat& y, const cv::Mat& region, const Por
                                   level);
     if (f.ok) break;
   }
-  if (!f.ok || f.elongation > kPairedMaxAxisRatio) return std::nullopt;
+  if (!f.ok || f.elongation > kPairedMaxAxisRatio ||
+      f.darkness < kGuidedPoreDarknessRatio * guide.darkness)
+    return std::nullopt;
   const int col = static_cast<int>(std::lround(f.x)), row = static_cast<int>(std::lround(f.y));
   if (col < 0 || row < 0 || col >= y.cols || row >= y.rows || region.at<uchar>(row, col) == 0)
     return std::nullopt;

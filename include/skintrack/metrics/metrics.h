@@ -279,6 +279,11 @@ void PairPores(MetricsResult* before, MetricsResult* after);
 // is not isolated: the region of Y <= Y_c + level (Y_s - Y_c), tried at 0.4 and then at this
 // (0.5 is half darkness); the pore is still sized at half darkness within it (blob_measure.h).
 constexpr double kGuidedPoreMinLevel = 0.3;
+// A guided pore must read at least this fraction of its guide's darkness (a pore a treatment
+// closed leaves the skin's texture, whose darkest pixels read a few % against their surround:
+// on the phantoms, counting those made the measured count change a third smaller than the
+// true change).
+constexpr double kGuidedPoreDarknessRatio = 0.5;
 
 // Pores guided across two photos of the same skin in one frame (compare, after PairPores;
 // docs/metrics.md, "Guided across sessions"). The scale-space search of one photo can miss a
@@ -290,12 +295,14 @@ constexpr double kGuidedPoreMinLevel = 0.3;
 // detection scale (Pore::scale_px), and the blob found there is counted (Pore::paired, this
 // photo's own centre, size and darkness) when it passes the marginal gates (darkness >=
 // kPairedPoreRelax x pore_min_darkness, isolation limit x kPairedIsolationRelax, axis ratio
-// <= kPairedMaxAxisRatio) with its region grown at half darkness, or else at 0.4 or
+// <= kPairedMaxAxisRatio), reads at least kGuidedPoreDarknessRatio of the guide's darkness
+// (Pore::darkness) with its region grown at half darkness, or else at 0.4 or
 // kGuidedPoreMinLevel of the way from its centre's luminance to its surround's (the saddle
 // to a neighbouring dark structure moves across the half-darkness level with the capture's
 // noise; the region is cut there and the pore sized at half darkness within it), its centre lies at
 // the guide's place (Pore: max(2 px, half a diameter)) inside `region`, and no counted pore of that
-// photo is at its place. A pore a treatment closed reads no darkness there and is not counted.
+// photo is at its place. A pore a treatment closed reads the texture's darkness there, not
+// half the pore's, and is not counted.
 // `before`, `after`: the photos in internal form (CV_32FC3), or their linear luminance (CV_32FC1,
 // photometric::SrgbToLinearLuminance), in the frame of the results; `region`: CV_8UC1 of their
 // size, where both were measured. Each result's PoreMetrics is recomputed when a pore is added.
