@@ -183,6 +183,8 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
   // Analyze measures the texture only where it is the one reported: the before photo's when
   // no pixel is clipped; the after photo's never (it is measured on the Lanczos warp below).
   const bool texture_apart = cv::countNonZero(out->region != out->texture_region) > 0;
+  // The aligned after photo's luminance, converted once for its metrics and GuidePores.
+  const cv::Mat after_y = photometric::SrgbToLinearLuminance(out->aligned_after);
   SKINTRACK_RETURN_IF_ERROR(RunEach(
       2,
       [&](int i) {
@@ -190,7 +192,7 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
         extras.tiles = tiles;
         extras.measure_texture = i == 0 && !texture_apart;
         extras.marginal = true;  // for PairPores and PairWrinkles below
-        if (i == 0) extras.linear_y = before_y;
+        extras.linear_y = i == 0 ? before_y : after_y;
         return metrics::Analyze(i == 0 ? before : out->aligned_after, out->region, hair[i],
                                 mm_per_px, options, i == 0 ? &out->before : &out->after, extras);
       },
@@ -212,7 +214,7 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
   // Then the pores one photo counts and the other's search missed, measured there at the
   // same place.
   SKINTRACK_RETURN_IF_ERROR(
-      metrics::GuidePores(before_y, out->aligned_after, out->region, &out->before, &out->after));
+      metrics::GuidePores(before_y, after_y, out->region, &out->before, &out->after));
   // Then the stretches of counted lines the other photo's line search did not follow, measured
   // along them in that photo.
   SKINTRACK_RETURN_IF_ERROR(
