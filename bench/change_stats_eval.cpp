@@ -281,10 +281,12 @@ int IsicSets(const std::string& dir, int max_images, Light light, Sets* sets) {
     const auto w = read("wrinkles.length_px");
     const auto pc = read("pores.count");
     const auto pa = read("pores.area_fraction");
+    const auto pd = read("pores.mean_diameter_px");
     std::printf(
         "isic %s: measured %.1f s (wrinkle length %.0f -> %.0f px; pores %.0f -> %.0f, area "
-        "fraction %.5f -> %.5f)\n",
-        name.c_str(), r.seconds, w.first, w.second, pc.first, pc.second, pa.first, pa.second);
+        "fraction %.5f -> %.5f, mean diameter %.3f -> %.3f px)\n",
+        name.c_str(), r.seconds, w.first, w.second, pc.first, pc.second, pa.first, pa.second,
+        pd.first, pd.second);
     std::fflush(stdout);
     AddSet(r.stats, sets);
     ++used;
