@@ -41,7 +41,10 @@ struct BlobFit {
 // component over Y <= Y_c + level (Y_s - Y_c) instead of half darkness (for the guided pores of
 // compare, GuidePores: a tighter region that can stay isolated where the half-darkness one
 // reaches a neighbouring dark structure); the area, centroid and axis ratio are still those at
-// half darkness, over that component and its 1-px ring. 0.5 is the measurement above exactly.
+// half darkness, over that component and its 1-px ring. A blob under radius 2 px is still sized
+// by the disc fit over every pixel within 3.5 px, so a dark structure the cut left out beside
+// it enters its size and darkness (a 1.5-px disc of darkness 0.40 beside a bar of 0.25 reads
+// 3.6 px and 0.36). 0.5 is the measurement above exactly.
 BlobFit MeasureDarkBlob(const cv::Mat& y, const BlobCandidate& c, double min_darkness,
                         double limit_scale = 1.0, float level = 0.5f);
 

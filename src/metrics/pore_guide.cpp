@@ -17,27 +17,16 @@ namespace {
 
 using internal::PoreIndex;
 
-// The pore `y` holds at `guide`'s place, measured as MeasurePores measures its candidates
-// (seeded at the guide's centre and detection scale) with the marginal gates and at least
-// kGuidedPoreDarknessRatio of the guide's darkness, or nothing.
-std::optional<Pore> MeasureAt(const cv::Mat& y, const cv::Mat& region, const Pore& guide,
-                              double min_darkness) {
-  internal::BlobCandidate seed;
-  seed.x = guide.x;
-  seed.y = guide.y;
-  seed.radius = guide.scale_px;
-  // The loosest level at which the blob is isolated (the half-darkness region first).
-  internal::BlobFit f;
-  for (const float level : {0.5f, 0.4f, static_cast<float>(kGuidedPoreMinLevel)}) {
-    f = internal::MeasureDarkBlob(y, seed, kPairedPoreRelax * min_darkness, kPairedIsolationRelax,
-                                  level);
-    if (f.ok) break;
-  }
+// The pore a fit at one level gives when it passes the guided gates (the marginal gates, at
+// least kGuidedPoreDarknessRatio of the guide's darkness, its centre inside `region` at the
+// guide's place), or nothing.
+std::optional<Pore> Guided(const internal::BlobFit& f, const cv::Mat& region, const Pore& guide) {
   if (!f.ok || f.elongation > kPairedMaxAxisRatio ||
       f.darkness < kGuidedPoreDarknessRatio * guide.darkness)
     return std::nullopt;
   const int col = static_cast<int>(std::lround(f.x)), row = static_cast<int>(std::lround(f.y));
-  if (col < 0 || row < 0 || col >= y.cols || row >= y.rows || region.at<uchar>(row, col) == 0)
+  if (col < 0 || row < 0 || col >= region.cols || row >= region.rows ||
+      region.at<uchar>(row, col) == 0)
     return std::nullopt;
   const double area =
       f.elongation > internal::kPoreMaxAxisRatio ? f.area_px / f.elongation : f.area_px;
@@ -46,6 +35,31 @@ std::optional<Pore> MeasureAt(const cv::Mat& y, const cv::Mat& region, const Por
   p.scale_px = guide.scale_px;
   if (!internal::SamePlace(p, guide)) return std::nullopt;
   return p;
+}
+
+// The pore `y` holds at `guide`'s place, measured as MeasurePores measures its candidates
+// (seeded at the guide's centre and detection scale): at the loosest of the levels 0.5
+// (half darkness), 0.4 and kGuidedPoreMinLevel whose region stays within the isolation limit
+// and passes the guided gates; else at the loosest that passes them within the widened limit
+// (kPairedIsolationRelax, as a marginal pore); else nothing.
+std::optional<Pore> MeasureAt(const cv::Mat& y, const cv::Mat& region, const Pore& guide,
+                              double min_darkness) {
+  internal::BlobCandidate seed;
+  seed.x = guide.x;
+  seed.y = guide.y;
+  seed.radius = guide.scale_px;
+  const double gate = kPairedPoreRelax * min_darkness;
+  std::optional<Pore> widened;
+  for (const float level : {0.5f, 0.4f, static_cast<float>(kGuidedPoreMinLevel)}) {
+    const internal::BlobFit f =
+        internal::MeasureDarkBlob(y, seed, gate, kPairedIsolationRelax, level);
+    // Too faint at its centre: the same at every level.
+    if (f.centre_darkness < 0.5 * gate) break;
+    std::optional<Pore> p = Guided(f, region, guide);
+    if (p && f.isolated) return p;
+    if (p && !widened) widened = p;
+  }
+  return widened;
 }
 
 // Adds to `r` the pores `y` holds at the `guides` no counted pore of `r` matches; recomputes

@@ -102,10 +102,26 @@ TEST(GuidePoresTest, OnlyInsideTheRegionAndAtTheGuidesPlace) {
     EXPECT_EQ(a.pores.count, 0);
   }
   {
-    // The other photo's disc lies 5 px from the guide: farther than max(2 px, 3 px).
+    // The other photo's disc lies 3.4 px from the guide: dark at the guide's centre (its edge),
+    // but its fitted centre is farther than max(2 px, 3 px) from the guide's.
     MetricsResult b = WithPores({Guide(60.3, 50.4)}), a = WithPores({});
-    ASSERT_TRUE(GuidePores(img, Disc(65.3, 50.4, 3.0, 0.30), kAll, &b, &a).ok());
+    ASSERT_TRUE(GuidePores(img, Disc(63.7, 50.4, 3.0, 0.6), kAll, &b, &a).ok());
     EXPECT_EQ(a.pores.count, 0);
+  }
+  {
+    // A blob a counted pore of that photo already covers is not added again: the blob lies
+    // 1.5 px from the guide (its place), the counted pore 4.2 px from the guide (not at its
+    // place: the guide is followed) but 2.7 px from the blob (at the blob's place).
+    const cv::Mat1f after = Disc(61.8, 50.4, 3.0, 0.30);
+    MetricsResult b = WithPores({Guide(60.3, 50.4)}), a = WithPores({Guide(64.5, 50.4)});
+    ASSERT_TRUE(GuidePores(img, after, kAll, &b, &a).ok());
+    EXPECT_EQ(a.pores.count, 1);
+  }
+  {
+    // Two guides close together that lead to one blob add it once.
+    MetricsResult b = WithPores({Guide(60.3, 50.4), Guide(61.3, 50.9)}), a = WithPores({});
+    ASSERT_TRUE(GuidePores(img, img, kAll, &b, &a).ok());
+    EXPECT_EQ(a.pores.count, 1);
   }
   {
     // A guide of unknown detection scale is not followed.
@@ -135,6 +151,20 @@ TEST(GuidePoresTest, ARegionReachingADarkBarIsCutAtADarkerLevel) {
   EXPECT_GT(p.diameter_px, 5.0);
   EXPECT_LT(p.diameter_px, 8.0);
   EXPECT_NEAR(p.y, 50.0, 0.5);
+}
+
+TEST(GuidePoresTest, AShortBarWithinTheWidenedLimitIsCutToo) {
+  // The same disc touching a 6-px bar: at half darkness the region takes the bar in and
+  // reaches past the unscaled isolation limit (2 x 2.5 + 1.5 px from the centre) but stays
+  // within the widened one (x 1.6); the loosest level within the unscaled limit is taken, and
+  // the pore is sized as the disc.
+  cv::Mat1f after = Disc(60.0, 50.0, 3.0, 0.40);
+  after(cv::Rect(63, 49, 6, 3)) *= 0.75f;
+  MetricsResult b = WithPores({Guide(60.0, 50.0, 0.40)}), a = WithPores({});
+  ASSERT_TRUE(GuidePores(Disc(60.0, 50.0, 3.0, 0.40), after, kAll, &b, &a).ok());
+  ASSERT_EQ(a.pores.count, 1);
+  EXPECT_NEAR(a.detections.pores[0].diameter_px, 6.0, 0.45);
+  EXPECT_NEAR(a.detections.pores[0].x, 60.0, 0.5);
 }
 
 TEST(GuidePoresTest, BadArgumentsAreErrors) {

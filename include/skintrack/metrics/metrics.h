@@ -77,15 +77,17 @@ Status ParsePreset(const std::string& text, MetricsOptions* options);
 // Detections, in the analysed image's frame (px).
 struct Pore {
   double x, y, diameter_px, darkness;  // centre (px), diameter (px), Weber darkness
-  // compare only: true when this pore passes only the relaxed gates (kPairedPoreRelax,
-  // kPairedIsolationRelax, kPairedMaxAxisRatio) and is counted because the other session's photo
-  // has a fully detected pore at the same place (PairPores). Its size and darkness are still this
+  // compare only: true when this pore is counted because the other session's photo counts a
+  // pore at the same place: it passes only the relaxed gates (kPairedPoreRelax,
+  // kPairedIsolationRelax, kPairedMaxAxisRatio; PairPores), or this photo's own search missed it
+  // and it was measured at that place (GuidePores). Its size and darkness are still this
   // photo's own measurement (a stretched one's size: the disc of its minor axis,
   // kPairedMaxAxisRatio).
   bool paired = false;
   // Radius (px) of the scale-space detection that found it (the scale its surround and
-  // isolation limit are measured at: blob_measure.h); 0 when unknown. GuidePores measures the
-  // other photo at this scale. Not written to the detections JSON.
+  // isolation limit are measured at: blob_measure.h); a guided pore's is its guide's; 0 when
+  // unknown. GuidePores measures the other photo at this scale. Not written to the detections
+  // JSON.
   double scale_px = 0;
 };
 struct Scar {
@@ -299,7 +301,9 @@ constexpr double kGuidedPoreDarknessRatio = 0.5;
 // (Pore::darkness) with its region grown at half darkness, or else at 0.4 or
 // kGuidedPoreMinLevel of the way from its centre's luminance to its surround's (the saddle
 // to a neighbouring dark structure moves across the half-darkness level with the capture's
-// noise; the region is cut there and the pore sized at half darkness within it), its centre lies at
+// noise; the region is cut there and the pore sized at half darkness within it; the loosest
+// level whose region keeps within the isolation limit itself is taken, else the loosest within
+// the widened one), its centre lies at
 // the guide's place (Pore: max(2 px, half a diameter)) inside `region`, and no counted pore of that
 // photo is at its place. A pore a treatment closed reads the texture's darkness there, not
 // half the pore's, and is not counted.
