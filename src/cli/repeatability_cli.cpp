@@ -186,7 +186,9 @@ int RunRepeatability(const std::vector<std::string>& args) {
     Warped w;
     if (Status st = warp(i, &w); !st.ok()) return Fail(cmd, st);
     metrics::MetricsResult measured;
-    if (i == 0) extras.linear_y = ref_y;
+    // Its luminance, converted once for its metrics and GuidePores below.
+    const cv::Mat aligned_y = i == 0 ? ref_y : photometric::SrgbToLinearLuminance(w.aligned);
+    extras.linear_y = aligned_y;
     if (Status st = metrics::Analyze(w.aligned, region, photos[i].hair, options.mm_per_px, mo,
                                      &measured, extras);
         !st.ok())
@@ -208,7 +210,7 @@ int RunRepeatability(const std::vector<std::string>& args) {
     // (the reference's own values: paired with the second photo, taken at i == 1).
     metrics::PairPores(&s.before, &s.after);
     metrics::PairWrinkles(&s.before, &s.after);
-    if (Status st = metrics::GuidePores(ref_y, w.aligned, region, &s.before, &s.after); !st.ok())
+    if (Status st = metrics::GuidePores(ref_y, aligned_y, region, &s.before, &s.after); !st.ok())
       return Fail(cmd, st);
     if (Status st = metrics::GuideWrinkles(ref_y, w.aligned, region, &s.before, &s.after); !st.ok())
       return Fail(cmd, st);

@@ -2,6 +2,7 @@
 // Each family reads the shared Context and fills its result struct and detections.
 #pragma once
 
+#include <cmath>
 #include <opencv2/core.hpp>
 
 #include "skintrack/metrics/metrics.h"
@@ -43,6 +44,11 @@ cv::Mat FeatureMask(cv::Size size, const Detections& d, double margin_px);
 // Largest axis ratio of a counted pore's half-darkness region (marginal and guided pores:
 // kPairedMaxAxisRatio, sized then as the disc of the minor axis: area / axis ratio).
 inline constexpr double kPoreMaxAxisRatio = 2.5;
+// A pore's radius (px) from its region's area and axis ratio: the disc of the area, or of the
+// minor axis (area / axis ratio) above kPoreMaxAxisRatio, the stretch being the noise's.
+inline double PoreRadius(double area_px, double axis_ratio) {
+  return std::sqrt((axis_ratio > kPoreMaxAxisRatio ? area_px / axis_ratio : area_px) / CV_PI);
+}
 // `marginal` (optional): also the pores that pass only the gates relaxed by kPairedPoreRelax
 // (Detections::pores_marginal); the counted pores are the same either way.
 Status MeasurePores(const Context& ctx, const MetricsOptions& o, PoreMetrics* out,

@@ -28,9 +28,7 @@ std::optional<Pore> Guided(const internal::BlobFit& f, const cv::Mat& region, co
   if (col < 0 || row < 0 || col >= region.cols || row >= region.rows ||
       region.at<uchar>(row, col) == 0)
     return std::nullopt;
-  const double area =
-      f.elongation > internal::kPoreMaxAxisRatio ? f.area_px / f.elongation : f.area_px;
-  Pore p{f.x, f.y, 2.0 * std::sqrt(area / CV_PI), f.darkness};
+  Pore p{f.x, f.y, 2.0 * internal::PoreRadius(f.area_px, f.elongation), f.darkness};
   p.paired = true;
   p.scale_px = guide.scale_px;
   if (!internal::SamePlace(p, guide)) return std::nullopt;

@@ -126,9 +126,8 @@ Status MeasurePores(const Context& ctx, const MetricsOptions& o, PoreMetrics* ou
       const bool full = candidates[i].full && PassesDarkness(f, o.pore_min_darkness) &&
                         f.isolated && f.elongation <= kPoreMaxAxisRatio;
       if (full != (pass == 0)) continue;
-      // A marginal pore stretched past the counted axis ratio: the disc of its minor axis.
-      const double area = f.elongation > kPoreMaxAxisRatio ? f.area_px / f.elongation : f.area_px;
-      const double rad = std::sqrt(area / CV_PI);
+      // (A marginal pore stretched past the counted axis ratio: the disc of its minor axis.)
+      const double rad = PoreRadius(f.area_px, f.elongation);
       if (rad > reach || f.x < 0 || f.y < 0 || f.x >= y.cols || f.y >= y.rows) continue;
       if (accepted.Near(f.x, f.y, rad)) continue;
       accepted.Add(f.x, f.y, rad);
