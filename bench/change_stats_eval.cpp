@@ -23,7 +23,10 @@
 //       Fits per metric (subjects x 2 repeats, stats::ComputeRepeatability), writes the model.
 //       --preset FILE: metric options from a preset (models/*.preset) for every pair; the ISIC
 //       photos' scale is then the preset's assumed_px_per_mm. --isic-only: the ISIC pairs
-//       alone (a per-preset model, e.g. models/repeatability_dermoscope.json).
+//       alone (a per-preset model, e.g. models/repeatability_dermoscope.json). --dump-dir DIR:
+//       each ISIC pair's two captures written losslessly as DIR/<photo>.before.png and
+//       .after.png, to rerun one pair through `skintrack compare --mm-per-px` (the preset's
+//       1 / assumed_px_per_mm) and read its detections.
 //   change_stats_eval --accept MODEL.json [--pairs N] [--treated-seeds N] [--light L]
 //                     [--fixed-pairs N]
 //       (a) N capture-only phantom pairs (default 20; seeds 3001.., disjoint from the fit):
@@ -132,6 +135,8 @@ struct PairOutcome {
 
 // The metric options of every pair: defaults, or --preset FILE.
 metrics::MetricsOptions g_options;
+// --dump-dir: where the ISIC pairs' captures are written (empty: not written).
+std::string g_dump_dir;
 
 PairOutcome RunPair(const cv::Mat& before, const cv::Mat& after, double mm_per_px,
                     const stats::RepeatabilityModel& model) {
@@ -260,8 +265,15 @@ int IsicSets(const std::string& dir, int max_images, Light light, Sets* sets) {
     if (!phantom::ApplyCapture(src, cb, src.size(), 100 + i, &b).ok() ||
         !phantom::ApplyCapture(src, ca, src.size(), 200 + i, &a).ok())
       continue;
-    PairOutcome r = RunPair(b, a, 1.0 / g_options.assumed_px_per_mm, empty);
     const std::string name = fs::path(files[i]).filename().string();
+    if (!g_dump_dir.empty()) {
+      const std::string stem = (fs::path(g_dump_dir) / fs::path(files[i]).stem()).string();
+      for (const auto& [capture, suffix] :
+           {std::pair(&b, ".before.png"), std::pair(&a, ".after.png")})
+        if (Status st = io::WriteImage(stem + suffix, *capture); !st.ok())
+          std::printf("isic %s: %s\n", name.c_str(), st.ToString().c_str());
+    }
+    PairOutcome r = RunPair(b, a, 1.0 / g_options.assumed_px_per_mm, empty);
     if (!r.ok) {
       std::printf("isic %s: %s\n", name.c_str(), r.note.c_str());
       continue;
@@ -562,6 +574,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "change_stats_eval: %s: %s\n", path.c_str(), st.ToString().c_str());
         return 1;
       }
+    } else if (a == "--dump-dir") {
+      g_dump_dir = next();
     } else if (a == "--treated-seeds") {
       treated_seeds = std::stoi(next());
     } else if (a == "--fixed-pairs") {
@@ -576,7 +590,8 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: change_stats_eval --fit OUT.json [--pairs N] [--isic-dir DIR] "
-                   "[--isic-max N] [--light free|fixed|booth] [--preset FILE] [--isic-only] | "
+                   "[--isic-max N] [--light free|fixed|booth] [--preset FILE] [--isic-only] "
+                   "[--dump-dir DIR] | "
                    "--accept MODEL.json [--pairs N] "
                    "[--treated-seeds N] [--light free|fixed] [--fixed-pairs N]\n");
       return 1;

@@ -31,7 +31,7 @@ void AdoptMarginal(const std::vector<Pore>& other, MetricsResult* r) {
   for (const Pore& q : other) {
     if (counted_index.Any(q)) continue;
     marginal_index.ForNear(q, [&](int i) {
-      if (used[i]) return false;
+      if (used[i] || !internal::SamePore(q, to->pores_marginal[i])) return false;
       // Not at a counted pore of this photo either (for pores under 2 px radius the
       // suppression around counted pores is narrower than a match).
       if (counted_index.Any(to->pores_marginal[i])) return false;

@@ -31,7 +31,7 @@ std::optional<Pore> Guided(const internal::BlobFit& f, const cv::Mat& region, co
   Pore p{f.x, f.y, 2.0 * internal::PoreRadius(f.area_px, f.elongation), f.darkness};
   p.paired = true;
   p.scale_px = guide.scale_px;
-  if (!internal::SamePlace(p, guide)) return std::nullopt;
+  if (!internal::SamePore(p, guide)) return std::nullopt;
   return p;
 }
 

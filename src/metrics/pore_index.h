@@ -19,6 +19,14 @@ inline bool SamePlace(const Pore& a, const Pore& b) {
   return (a.x - b.x) * (a.x - b.x) + (a.y - b.y) * (a.y - b.y) <= lim * lim;
 }
 
+// Whether two pores, one in each photo, can be the same pore: at the same place and their
+// diameters within kPairedMaxDiameterRatio of each other.
+inline bool SamePore(const Pore& a, const Pore& b) {
+  const double lo = std::min(a.diameter_px, b.diameter_px);
+  const double hi = std::max(a.diameter_px, b.diameter_px);
+  return SamePlace(a, b) && hi <= kPairedMaxDiameterRatio * lo;
+}
+
 // Pores sorted by row for the pores at the same place as a query. Holds a reference to the
 // list, which must outlive it and not change.
 class PoreIndex {

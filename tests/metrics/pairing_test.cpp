@@ -236,6 +236,27 @@ TEST(PoresPairingTest, PairingIsSymmetricInItsArguments) {
   EXPECT_EQ(d.pores.count, 1);
 }
 
+TEST(PoresPairingTest, AMarginalBlobOverTwiceAPoresDiameterIsNotThatPore) {
+  // A small pore counted in one photo (R 1.5 px) and, 4 px from it in the other, a marginal
+  // blob of R 5 px: within the blob's match radius (5 px), not within the pore's (2 px). On an
+  // ISIC re-capture such a pair adopted a 19.9-px patch of pigment network for a 2.6-px pore.
+  MetricsResult small = AnalyzeDiscs({{60.3, 60.2, 1.5, 0.30}}, true);
+  MetricsResult big = AnalyzeDiscs({{64.3, 60.2, 5.0, 0.05}}, true);
+  ASSERT_EQ(small.pores.count, 1);
+  ASSERT_EQ(big.pores.count, 0);
+  ASSERT_EQ(big.detections.pores_marginal.size(), 1u);
+  ASSERT_GT(big.detections.pores_marginal[0].diameter_px,
+            3.0 * small.detections.pores[0].diameter_px);
+  PairPores(&small, &big);
+  EXPECT_EQ(big.pores.count, 0);
+  // The same blob at R 2.5 px (within twice the pore's diameter) is that pore, marginal there.
+  MetricsResult small2 = AnalyzeDiscs({{60.3, 60.2, 1.5, 0.30}}, true);
+  MetricsResult near = AnalyzeDiscs({{61.3, 60.2, 2.5, 0.05}}, true);
+  ASSERT_EQ(near.detections.pores_marginal.size(), 1u);
+  PairPores(&small2, &near);
+  EXPECT_EQ(near.pores.count, 1);
+}
+
 // A straight line from (x0, y) to (x1, y), one centre point per px.
 Line Horizontal(double x0, double x1, double y, double width, double depth) {
   Line l{{}, x1 - x0, width, depth};

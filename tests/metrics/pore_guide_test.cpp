@@ -167,6 +167,19 @@ TEST(GuidePoresTest, AShortBarWithinTheWidenedLimitIsCutToo) {
   EXPECT_NEAR(a.detections.pores[0].x, 60.0, 0.5);
 }
 
+TEST(GuidePoresTest, ABlobOverTwiceTheGuidesDiameterIsNotItsPore) {
+  // The other photo holds a 6-px disc at the guide's place; a guide of diameter 2.8 px (under
+  // half of it, kPairedMaxDiameterRatio) is not that pore, one of 3.2 px is.
+  const cv::Mat1f before = Disc(60.3, 50.4, 3.0, 0.30), after = Disc(60.3, 50.4, 3.0, 0.30);
+  for (const double d : {2.8, 3.2}) {
+    Pore g = Guide(60.3, 50.4);
+    g.diameter_px = d;
+    MetricsResult b = WithPores({g}), a = WithPores({});
+    ASSERT_TRUE(GuidePores(before, after, kAll, &b, &a).ok());
+    EXPECT_EQ(a.pores.count, d < 3.0 ? 0 : 1) << d;
+  }
+}
+
 TEST(GuidePoresTest, BadArgumentsAreErrors) {
   const cv::Mat1f img = Disc(60.3, 50.4, 3.0, 0.30);
   MetricsResult b, a;

@@ -265,11 +265,17 @@ constexpr double kPairedIsolationRelax = 1.6;
 // absent. Such a pore (axis ratio over 2.5) is sized as the disc of its region's minor axis
 // (area / axis ratio), not by its stretched area (docs/metrics.md, Pores).
 constexpr double kPairedMaxAxisRatio = 5.0;
+// Largest ratio of the diameters of two pores, one in each photo, that PairPores and GuidePores
+// take for the same pore: a 2.6-px pore of one ISIC capture paired a 19.9-px marginal blob of
+// the pigment network 5 px away in the other (the larger's match radius reached it), 6 % of
+// that photo's pore area.
+constexpr double kPairedMaxDiameterRatio = 2.0;
 
 // Pore detection paired across two photos of the same skin in one frame (compare: the before
 // frame), hysteresis across sessions: a marginal pore of one photo (pores_marginal) within
 // max(2 px, half a diameter) of a counted pore of the other photo that has no counted pore of
-// this photo there is counted too (Pore::paired), and each result's PoreMetrics recomputed.
+// this photo there, their diameters within kPairedMaxDiameterRatio of each other, is counted
+// too (Pore::paired), and each result's PoreMetrics recomputed.
 // A pore near the threshold then counts in both photos or in neither instead of flickering
 // with the capture (noise, JPEG, resampling move its significance by ~10 % on real photos); a
 // pore that is gone (closed by a treatment) is not marginal either and is not counted. Both
@@ -304,9 +310,9 @@ constexpr double kGuidedPoreDarknessRatio = 0.5;
 // noise; the region is cut there and the pore sized at half darkness within it; the loosest
 // level whose region keeps within the isolation limit itself is taken, else the loosest within
 // the widened one), its centre lies at
-// the guide's place (Pore: max(2 px, half a diameter)) inside `region`, and no counted pore of that
-// photo is at its place. A pore a treatment closed reads the texture's darkness there, not
-// half the pore's, and is not counted.
+// the guide's place (Pore: max(2 px, half a diameter)) inside `region`, its diameter is within
+// kPairedMaxDiameterRatio of the guide's, and no counted pore of that photo is at its place. A pore
+// a treatment closed reads the texture's darkness there, not half the pore's, and is not counted.
 // `before`, `after`: the photos in internal form (CV_32FC3), or their linear luminance (CV_32FC1,
 // photometric::SrgbToLinearLuminance), in the frame of the results; `region`: CV_8UC1 of their
 // size, where both were measured. Each result's PoreMetrics is recomputed when a pore is added.
