@@ -266,8 +266,8 @@ constexpr double kMaxAsymmetryGap = 0.1;
 
 // Whether the two readings of one stretch are of one line: both read a dark profile, their
 // depths within kPairedLineRelax of each other. MeasureAlong then gives the other photo a lower
-// bar, and judges the guide's photo on the two photos' mean shape when their shapes agree too
-// (kMaxAsymmetryGap). A line a treatment removed or made half as deep reads as two.
+// bar, and judges the guide's photo on the worse of the two photos' shapes when their shapes
+// agree too (kMaxAsymmetryGap). A line a treatment removed or made half as deep reads as two.
 bool OneLine(const internal::ProfileResult& p, const internal::ProfileResult& q) {
   if (!p.ok || !q.ok || !(p.contrast < 0.0) || !(q.contrast < 0.0)) return false;
   const double dp = -p.contrast, dq = -q.contrast;
@@ -287,16 +287,17 @@ struct Along {
 // length), measured along its centre line in `image` (p) and in `guide_image` (q), both in one
 // frame. q reads a line there when it passes the wrinkle tests relaxed by kPairedLineRelax
 // with a significance of at least kPairedLineRelax x half what a line of its length needs,
-// its asymmetry the mean of p's and q's when they read one line (OneLine) whose two asymmetries
-// agree within kMaxAsymmetryGap: each photo's estimate from the few independent samples along
-// one line varies (ISIC_0000002: 0.20 and 0.22 for one line against the limit 0.2), and a
-// stretch whose mean shape is not a line's is cut from the guide rather than kept in one photo
-// only. The stretch is a Line of `image` when p passes those tests on its own readings with a
-// significance of at least kPairedLineRelax x a bar: half the need when p and q read one line
-// and q reads it (the depths agree; each photo's standard error, from the spread along the
-// line, varies by tens of per cent: ISIC_0000321 read one line at depth 0.163 and 0.159 with
-// spreads 0.063 and 0.091 ln units); else the lower of the need and what q reads, but not below
-// half the need (the line search measures its own paths a little differently: its lines read
+// its asymmetry the larger of p's and q's when they read one line (OneLine) whose two
+// asymmetries agree within kMaxAsymmetryGap: each photo's estimate from the few independent
+// samples along one line varies (ISIC_0000002: 0.20 and 0.22 for one line against the limit
+// 0.2; ISIC_0000080: 0.21 and 0.17), and a stretch that one photo's reading of that one shape
+// puts above the limit (p judged on its own fails there) is cut from the guide rather than
+// kept in one photo only. The stretch is a Line of `image` when p passes those tests on its own
+// readings with a significance of at least kPairedLineRelax x a bar: half the need when p and q
+// read one line and q reads it (the depths agree; each photo's standard error, from the spread
+// along the line, varies by tens of per cent: ISIC_0000321 read one line at depth 0.163 and 0.159
+// with spreads 0.063 and 0.091 ln units); else the lower of the need and what q reads, but not
+// below half the need (the line search measures its own paths a little differently: its lines read
 // 0.5-3 x their need along their smoothed centre lines), and the full need when q reads no
 // profile. Its width and depth are the guide's scaled by p / q (one measurement in both
 // photos: the line search's and this one's differ by method, not by photo) when q reads a
@@ -315,10 +316,10 @@ Along MeasureAlong(const cv::Mat& image, const cv::Mat& guide_image, const cv::M
   const internal::ProfileResult p = ProfileOn(image, region, stretch, guide.width_px);
   internal::ProfileResult q = ProfileOn(guide_image, region, stretch, guide.width_px);
   const bool one_line = OneLine(p, q);
-  // The guide's photo is judged on the mean shape when p and q read one line of one shape; p on
-  // its own.
+  // The guide's photo is judged on the worse shape when p and q read one line of one shape
+  // (as p, judged on its own, is at most that); p on its own.
   if (one_line && std::abs(p.asymmetry - q.asymmetry) <= kMaxAsymmetryGap)
-    q.asymmetry = 0.5 * (p.asymmetry + q.asymmetry);
+    q.asymmetry = std::max(p.asymmetry, q.asymmetry);
   const double need =
       internal::LineSignificanceNeed(length, internal::kWrinkleSignificanceLengthMm * px_per_mm);
   auto passes = [&](const internal::ProfileResult& m, double bar) {

@@ -349,7 +349,9 @@ void PairWrinkles(MetricsResult* before, MetricsResult* after);
 // guide's photo cannot be measured there). When both photos read one line there (dark
 // profiles, depths within kPairedLineRelax of each other) the bar is half the need, each photo
 // on its own standard error, provided the guide's photo reads a line, and the guide's photo is
-// judged on the mean of the two asymmetries (this photo on its own); a line a treatment
+// judged on the larger of the two asymmetries when they agree within 0.1 (this photo on its
+// own), so that a line whose one shape either photo reads above the limit counts in neither;
+// a line a treatment
 // removed or made half as deep is judged per photo. A stretch of a guide
 // whose other parts this photo's counted lines follow (covered runs adding up to
 // wrinkle_min_length_mm, and to 4 band widths at least), or a later stretch of one guide,
