@@ -24,9 +24,10 @@
 //       --preset FILE: metric options from a preset (models/*.preset) for every pair; the ISIC
 //       photos' scale is then the preset's assumed_px_per_mm. --isic-only: the ISIC pairs
 //       alone (a per-preset model, e.g. models/repeatability_dermoscope.json). --dump-dir DIR:
-//       each ISIC pair's two captures written losslessly as DIR/<photo>.before.png and
-//       .after.png, to rerun one pair through `skintrack compare --mm-per-px` (the preset's
-//       1 / assumed_px_per_mm) and read its detections.
+//       each ISIC pair's two captures written as DIR/<photo>.before.png and .after.png (8-bit:
+//       the captures end in a JPEG round trip, so nothing is lost; DIR is created), to rerun one
+//       pair through `skintrack compare --mm-per-px` (the preset's 1 / assumed_px_per_mm) and read
+//       its detections.
 //   change_stats_eval --accept MODEL.json [--pairs N] [--treated-seeds N] [--light L]
 //                     [--fixed-pairs N]
 //       (a) N capture-only phantom pairs (default 20; seeds 3001.., disjoint from the fit):
@@ -56,6 +57,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <system_error>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -594,6 +596,15 @@ int main(int argc, char** argv) {
                    "[--dump-dir DIR] | "
                    "--accept MODEL.json [--pairs N] "
                    "[--treated-seeds N] [--light free|fixed] [--fixed-pairs N]\n");
+      return 1;
+    }
+  }
+  if (!g_dump_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(g_dump_dir, ec);
+    if (fit_out.empty() || ec) {
+      std::fprintf(stderr, "change_stats_eval: --dump-dir %s: %s\n", g_dump_dir.c_str(),
+                   fit_out.empty() ? "is for --fit" : ec.message().c_str());
       return 1;
     }
   }

@@ -21,7 +21,8 @@ namespace {
 using internal::PoreIndex;
 
 // Appends to the pores of `r` its marginal pores at a counted pore of `other` that no counted
-// pore of `r` matches (each marginal pore adopted once), consumes its marginal pores and
+// pore of `r` matches, their diameters within kPairedMaxDiameterRatio of that pore's (SamePore;
+// each marginal pore adopted once), consumes its marginal pores and
 // recomputes its PoreMetrics when any was added.
 void AdoptMarginal(const std::vector<Pore>& other, MetricsResult* r) {
   Detections* to = &r->detections;

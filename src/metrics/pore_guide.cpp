@@ -19,7 +19,7 @@ using internal::PoreIndex;
 
 // The pore a fit at one level gives when it passes the guided gates (the marginal gates, at
 // least kGuidedPoreDarknessRatio of the guide's darkness, its centre inside `region` at the
-// guide's place), or nothing.
+// guide's place, its diameter within kPairedMaxDiameterRatio of the guide's), or nothing.
 std::optional<Pore> Guided(const internal::BlobFit& f, const cv::Mat& region, const Pore& guide) {
   if (!f.ok || f.elongation > kPairedMaxAxisRatio ||
       f.darkness < kGuidedPoreDarknessRatio * guide.darkness)

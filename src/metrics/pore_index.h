@@ -21,10 +21,10 @@ inline bool SamePlace(const Pore& a, const Pore& b) {
 
 // Whether two pores, one in each photo, can be the same pore: at the same place and their
 // diameters within kPairedMaxDiameterRatio of each other.
+// False for a NaN diameter.
 inline bool SamePore(const Pore& a, const Pore& b) {
-  const double lo = std::min(a.diameter_px, b.diameter_px);
-  const double hi = std::max(a.diameter_px, b.diameter_px);
-  return SamePlace(a, b) && hi <= kPairedMaxDiameterRatio * lo;
+  return SamePlace(a, b) && a.diameter_px <= kPairedMaxDiameterRatio * b.diameter_px &&
+         b.diameter_px <= kPairedMaxDiameterRatio * a.diameter_px;
 }
 
 // Pores sorted by row for the pores at the same place as a query. Holds a reference to the

@@ -249,7 +249,8 @@ TEST(PoresPairingTest, AMarginalBlobOverTwiceAPoresDiameterIsNotThatPore) {
             3.0 * small.detections.pores[0].diameter_px);
   PairPores(&small, &big);
   EXPECT_EQ(big.pores.count, 0);
-  // The same blob at R 2.5 px (within twice the pore's diameter) is that pore, marginal there.
+  // A marginal blob of R 2.5 px 1 px from the pore (its diameter within twice the pore's) is
+  // that pore.
   MetricsResult small2 = AnalyzeDiscs({{60.3, 60.2, 1.5, 0.30}}, true);
   MetricsResult near = AnalyzeDiscs({{61.3, 60.2, 2.5, 0.05}}, true);
   ASSERT_EQ(near.detections.pores_marginal.size(), 1u);
@@ -626,15 +627,16 @@ cv::Mat ShoulderPhoto(double shoulder, double depth = 0.10) {
 // agree within 0.1, the other photo on its own: a stretch read 0.19 and 0.27, or about 0.15
 // and 0.22 (mean 0.185, below the limit: the ISIC_0000080 case), is cut from the guide's line,
 // although the guide's photo alone reads it below (no line in either photo, not one in one
-// photo only); one read 0.12 and 0.24 (apart by more than 0.1) stays in the guide's photo and
-// is not adopted where the other photo's own reading is above.
+// photo only); read about 0.15 in both photos it counts in both; one read 0.12 and 0.24 (apart
+// by more than 0.1) stays in the guide's photo and is not adopted where the other photo's own
+// reading is above.
 TEST(WrinklesGuidedTest, AStretchWhoseWorseShapeIsNoLineIsCutAndAnOtherPhotosOwnShapeDecides) {
   struct Case {
     double before_shoulder, after_shoulder;
     int before_count, after_count;
   };
-  for (const Case& c :
-       {Case{0.033, 0.05, 0, 0}, Case{0.026, 0.04, 0, 0}, Case{0.02, 0.045, 1, 0}}) {
+  for (const Case& c : {Case{0.033, 0.05, 0, 0}, Case{0.026, 0.04, 0, 0}, Case{0.026, 0.026, 1, 1},
+                        Case{0.02, 0.045, 1, 0}}) {
     MetricsResult before = GuidedResult({Horizontal(45, 355, 100, 4.7, 0.10)});
     MetricsResult after = GuidedResult({});
     ASSERT_TRUE(GuideWrinkles(ShoulderPhoto(c.before_shoulder), ShoulderPhoto(c.after_shoulder),

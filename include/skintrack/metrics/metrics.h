@@ -350,7 +350,8 @@ void PairWrinkles(MetricsResult* before, MetricsResult* after);
 // profiles, depths within kPairedLineRelax of each other) the bar is half the need, each photo
 // on its own standard error, provided the guide's photo reads a line, and the guide's photo is
 // judged on the larger of the two asymmetries when they agree within 0.1 (this photo on its
-// own), so that a line whose one shape either photo reads above the limit counts in neither;
+// own): a line of one shape that this photo reads above the limit is cut from the guide's
+// photo too, so it counts in both photos or in neither;
 // a line a treatment
 // removed or made half as deep is judged per photo. A stretch of a guide
 // whose other parts this photo's counted lines follow (covered runs adding up to
