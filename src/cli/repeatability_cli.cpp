@@ -186,7 +186,7 @@ int RunRepeatability(const std::vector<std::string>& args) {
     Warped w;
     if (Status st = warp(i, &w); !st.ok()) return Fail(cmd, st);
     metrics::MetricsResult measured;
-    // Its luminance, converted once for its metrics and GuidePores below.
+    // Its luminance, converted once for its metrics, GuidePores and GuideWrinkles below.
     const cv::Mat aligned_y = i == 0 ? ref_y : photometric::SrgbToLinearLuminance(w.aligned);
     extras.linear_y = aligned_y;
     if (Status st = metrics::Analyze(w.aligned, region, photos[i].hair, options.mm_per_px, mo,
@@ -212,7 +212,7 @@ int RunRepeatability(const std::vector<std::string>& args) {
     metrics::PairWrinkles(&s.before, &s.after);
     if (Status st = metrics::GuidePores(ref_y, aligned_y, region, &s.before, &s.after); !st.ok())
       return Fail(cmd, st);
-    if (Status st = metrics::GuideWrinkles(ref_y, w.aligned, region, &s.before, &s.after); !st.ok())
+    if (Status st = metrics::GuideWrinkles(ref_y, aligned_y, region, &s.before, &s.after); !st.ok())
       return Fail(cmd, st);
     s.region = region;
     s.aligned_after = w.aligned;

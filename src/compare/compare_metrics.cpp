@@ -183,7 +183,8 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
   // Analyze measures the texture only where it is the one reported: the before photo's when
   // no pixel is clipped; the after photo's never (it is measured on the Lanczos warp below).
   const bool texture_apart = cv::countNonZero(out->region != out->texture_region) > 0;
-  // The aligned after photo's luminance, converted once for its metrics and GuidePores.
+  // The aligned after photo's luminance, converted once for its metrics, GuidePores and
+  // GuideWrinkles.
   const cv::Mat after_y = photometric::SrgbToLinearLuminance(out->aligned_after);
   SKINTRACK_RETURN_IF_ERROR(RunEach(
       2,
@@ -218,7 +219,7 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
   // Then the stretches of counted lines the other photo's line search did not follow, measured
   // along them in that photo.
   SKINTRACK_RETURN_IF_ERROR(
-      metrics::GuideWrinkles(before_y, out->aligned_after, out->region, &out->before, &out->after));
+      metrics::GuideWrinkles(before_y, after_y, out->region, &out->before, &out->after));
   // Hair is reported per session over the common region (before it was removed).
   const int n = cv::countNonZero(region);
   for (int i = 0; i < 2; ++i) {

@@ -267,7 +267,7 @@ constexpr double kPairedIsolationRelax = 1.6;
 constexpr double kPairedMaxAxisRatio = 5.0;
 // Largest ratio of the diameters of two pores, one in each photo, that PairPores and GuidePores
 // take for the same pore: a 2.6-px pore of one ISIC capture paired a 19.9-px marginal blob of
-// the pigment network 5 px away in the other (the larger's match radius reached it), 6 % of
+// the pigment network 5 px away in the other (the larger's match radius reached it), 5 % of
 // that photo's pore area.
 constexpr double kPairedMaxDiameterRatio = 2.0;
 
@@ -309,10 +309,10 @@ constexpr double kGuidedPoreDarknessRatio = 0.5;
 // to a neighbouring dark structure moves across the half-darkness level with the capture's
 // noise; the region is cut there and the pore sized at half darkness within it; the loosest
 // level whose region keeps within the isolation limit itself is taken, else the loosest within
-// the widened one), its centre lies at
-// the guide's place (Pore: max(2 px, half a diameter)) inside `region`, its diameter is within
-// kPairedMaxDiameterRatio of the guide's, and no counted pore of that photo is at its place. A pore
-// a treatment closed reads the texture's darkness there, not half the pore's, and is not counted.
+// the widened one), its centre lies at the guide's place (Pore: max(2 px, half a diameter))
+// inside `region`, its diameter is within kPairedMaxDiameterRatio of the guide's, and no
+// counted pore of that photo is at its place. A pore a treatment closed reads the texture's
+// darkness there, not half the pore's, and is not counted.
 // `before`, `after`: the photos in internal form (CV_32FC3), or their linear luminance (CV_32FC1,
 // photometric::SrgbToLinearLuminance), in the frame of the results; `region`: CV_8UC1 of their
 // size, where both were measured. Each result's PoreMetrics is recomputed when a pore is added.
@@ -351,9 +351,8 @@ void PairWrinkles(MetricsResult* before, MetricsResult* after);
 // on its own standard error, provided the guide's photo reads a line, and the guide's photo is
 // judged on the larger of the two asymmetries when they agree within 0.1 (this photo on its
 // own): a line of one shape that this photo reads above the limit is cut from the guide's
-// photo too, so it counts in both photos or in neither;
-// a line a treatment
-// removed or made half as deep is judged per photo. A stretch of a guide
+// photo too, so it counts in both photos or in neither; a line a treatment removed or made half
+// as deep is judged per photo. A stretch of a guide
 // whose other parts this photo's counted lines follow (covered runs adding up to
 // wrinkle_min_length_mm, and to 4 band widths at least), or a later stretch of one guide,
 // extends a line (Line::extends). A stretch that
