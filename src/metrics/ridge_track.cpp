@@ -35,6 +35,7 @@ LineTemplates::LineTemplates(const RidgeMap& map, const cv::Mat& exclude, double
   const size_t ns = map.sigmas.size();
   taps_.resize(ns * kBins);
   reach_.assign(ns, 0);
+  level_reach_.assign(ns, 0);
   for (size_t i = 0; i < ns; ++i) {
     const int level = map.levels[i];
     const double f = 1.0 / (1 << level);
@@ -55,6 +56,7 @@ LineTemplates::LineTemplates(const RidgeMap& map, const cv::Mat& exclude, double
           tap.ex[m] = static_cast<int>(std::lround(s[m].x));
           tap.ey[m] = static_cast<int>(std::lround(s[m].y));
           reach_[i] = std::max({reach_[i], std::abs(tap.ex[m]), std::abs(tap.ey[m])});
+          level_reach_[i] = std::max({level_reach_[i], std::abs(tap.dx[m]), std::abs(tap.dy[m])});
           tap.goff[m] = tap.dy[m] * static_cast<int>(map.smoothed[i].step1()) + tap.dx[m];
           tap.eoff[m] =
               exclude.empty() ? 0 : tap.ey[m] * static_cast<int>(exclude.step1()) + tap.ex[m];
@@ -96,7 +98,12 @@ float LineTemplates::At(int scale, int angle, int x, int y, int xl, int yl, int 
   const int r = reach_[i];
   const int cols = exclude_.empty() ? (g.cols << level) : exclude_.cols;
   const int rows = exclude_.empty() ? (g.rows << level) : exclude_.rows;
-  const bool inside = x >= r && y >= r && x + r < cols && y + r < rows;
+  // The fast path reads without clamping: every tap inside the exclusion mask (input px) and
+  // inside the level image (level px; on a coarse level the bilinear neighbour and the taps'
+  // rounding can reach a level pixel past the input-px margin).
+  const int lr = level_reach_[i];
+  const bool inside = x >= r && y >= r && x + r < cols && y + r < rows && xl >= lr && yl >= lr &&
+                      xl + lr < g.cols && yl + lr < g.rows;
   double sum = 0.0;
   int used = 0;
   if (inside) {  // fast path: precomputed linear offsets

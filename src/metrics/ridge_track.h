@@ -45,6 +45,7 @@ class LineTemplates {
   cv::Mat exclude_;
   std::vector<std::vector<Tap>> taps_;  // [scale * 256 + angle]
   std::vector<int> reach_;              // [scale]: max |offset|, input px
+  std::vector<int> level_reach_;        // [scale]: max |dx|, |dy|, level px
 };
 
 struct TrackOptions {
