@@ -186,6 +186,11 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
   // The aligned after photo's luminance, converted once for its metrics, GuidePores and
   // GuideWrinkles.
   const cv::Mat after_y = photometric::SrgbToLinearLuminance(out->aligned_after);
+  // Each session on its own core (the work inside runs serially there): its metrics, then its
+  // texture where it is measured apart, over texture_region (the after photo's always, on the
+  // Lanczos warp, SessionMetrics::texture_after); micro_relief leaves out the features found
+  // first. The texture tile sums (when asked) are these measurements' own. So both sessions do
+  // the same work and end together.
   SKINTRACK_RETURN_IF_ERROR(RunEach(
       2,
       [&](int i) {
@@ -194,20 +199,16 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
         extras.measure_texture = i == 0 && !texture_apart;
         extras.marginal = true;  // for PairPores and PairWrinkles below
         extras.linear_y = i == 0 ? before_y : after_y;
-        return metrics::Analyze(i == 0 ? before : out->aligned_after, out->region, hair[i],
-                                mm_per_px, options, i == 0 ? &out->before : &out->after, extras);
+        const cv::Mat& image = i == 0 ? before : out->aligned_after;
+        metrics::MetricsResult* session = i == 0 ? &out->before : &out->after;
+        const Status analysed =
+            metrics::Analyze(image, out->region, hair[i], mm_per_px, options, session, extras);
+        if (!analysed.ok() || (i == 0 && !texture_apart)) return analysed;
+        return metrics::MeasureTextureOnly(image, out->texture_region, hair[i], mm_per_px, options,
+                                           session->detections, &session->texture, &session->tiles,
+                                           i == 0 ? before_y : out->texture_after);
       },
       "compare"));
-  // The texture over texture_region, the after photo's on the Lanczos warp
-  // (SessionMetrics::texture_after); micro_relief leaves out the features found above.
-  // The texture tile sums (when asked) are these measurements' own.
-  if (texture_apart)
-    SKINTRACK_RETURN_IF_ERROR(metrics::MeasureTextureOnly(
-        before, out->texture_region, hair[0], mm_per_px, options, out->before.detections,
-        &out->before.texture, &out->before.tiles, before_y));
-  SKINTRACK_RETURN_IF_ERROR(metrics::MeasureTextureOnly(
-      out->aligned_after, out->texture_region, hair[1], mm_per_px, options, out->after.detections,
-      &out->after.texture, &out->after.tiles, out->texture_after));
   // Pores and wrinkles near the threshold count in both sessions or in neither (after the
   // texture, whose micro_relief leaves out each photo's own detections).
   metrics::PairPores(&out->before, &out->after);
