@@ -5,6 +5,10 @@
 #     build/ of someone else is never measured; override with --build-dir). The build is
 #     incremental: it only recompiles what changed, but always runs, so the binaries match
 #     the tree.
+#  1b. Runs bench/machine_probe (fixed work: one core's multiply-add latency and memory copy,
+#     and a 12 MP Gaussian blur on both cores) before and after the CLI timings: this shared
+#     machine's speed varies by up to 1.8x from hour to hour, and the probe tells a slow hour
+#     from a slow change.
 #  2. Renders a 4000x3000 phantom pair, JPEG q92 (`skintrack phantom --seed 1`), into a
 #     temporary directory (removed on exit, also on error or Ctrl-C).
 #  3. Times the CLI end to end, each mode --runs times (default 5; no warm-up by default: the
@@ -96,7 +100,8 @@ if [ -f "$build_dir/CMakeCache.txt" ]; then
 fi
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DSKINTRACK_BUILD_BENCH=ON >/dev/null \
   || die "CMake configure failed in $build_dir/"
-targets=(--target skintrack_launcher)  # the launcher and skintrack-core it starts
+# The launcher and skintrack-core it starts, and the machine-speed probe.
+targets=(--target skintrack_launcher --target machine_probe)
 if [ "$gbench" -eq 1 ]; then
   grep -q '^benchmark_DIR:PATH=.*benchmark' "$build_dir/CMakeCache.txt" \
     || die "Google Benchmark not found by CMake (install libbenchmark-dev: scripts/setup.sh), or use --no-gbench"
@@ -106,7 +111,9 @@ cmake --build "$build_dir" -j"$(nproc)" "${targets[@]}" >"$build_dir/bench_build
   || { tail -n 30 "$build_dir/bench_build.log" >&2; die "build failed (log: $build_dir/bench_build.log)"; }
 cli="$repo_root/$build_dir/skintrack"
 bench_bin="$repo_root/$build_dir/bench/align_bench"
+probe="$repo_root/$build_dir/bench/machine_probe"
 [ -x "$cli" ] || die "CLI not built: $cli"
+[ -x "$probe" ] || die "machine probe not built: $probe"
 [ "$gbench" -eq 0 ] || [ -x "$bench_bin" ] || die "benchmark binary not built: $bench_bin"
 
 # --- temp dir ----------------------------------------------------------------------------
@@ -117,7 +124,11 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+# The machine's speed this hour (bench/machine_probe.cpp: fixed work, no SkinTrack code).
+machine_probe() { "$probe" || die "machine probe failed"; }
 load_start=$(loadavg)
+echo "bench: machine probe" >&2
+probe_start=$(machine_probe)
 if awk -v l="${load_start%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > 0.5 * n) }'; then
   echo "bench: warning: load average $load_start on $(nproc) cores; wall times will be inflated" >&2
 fi
@@ -238,6 +249,7 @@ for mode in "${modes[@]}"; do
   table_rows+=$'\n'
 done
 load_cli=$(loadavg)
+probe_cli=$(machine_probe)
 
 # --- Google Benchmark --------------------------------------------------------------------
 gbench_md=""
@@ -309,6 +321,7 @@ summary=$(
   echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); tree: commit \`$commit\`$dirty"
   echo "- Machine: $(nproc) cores (\`nproc\`), $cpu_model; OpenCV $(pkg-config --modversion opencv4 2>/dev/null || echo '?')"
   echo "- Load average (1/5/15 min): $load_start at start, $load_cli after the CLI runs, $load_end at the end"
+  echo "- Machine probe (\`bench/machine_probe\`; one core: 2e8 dependent multiply-adds, s, and memory copy, GB/s; both cores: Gaussian blur of a 12 MP float image, ms): \`$probe_start\` before the CLI runs, \`$probe_cli\` after them"
   echo "- Command: \`$cmd_line\` (build: \`$build_dir/\`, Release)"
   echo "- Input: phantom pair ${width}x${height}, JPEG q$jpeg_quality (\`skintrack phantom --seed $seed --width $width --height $height --jpeg-quality $jpeg_quality\`: $(file_mb "$before") MB + $(file_mb "$after") MB; rendering took ${phantom_wall} s, peak RSS $((phantom_rss / 1024)) MiB)"
   echo
