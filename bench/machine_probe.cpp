@@ -9,6 +9,7 @@
 //   blur_ms         cv::GaussianBlur (sigma 2 px) of a 4000x3000 CV_32FC1 image on OpenCV's
 //                   threads, median of 5, ms
 // Usage: machine_probe [--quick]   (--quick: a quarter of each workload, for a smoke test)
+// Exit code 0, or 1 on a wrong argument or a failed self-check (the copy did not happen).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -43,7 +44,7 @@ double CopyGbPerSecond(size_t bytes, int repeats) {
     asm volatile("" : : "r"(dst.data()) : "memory");
   }
   const double s = Seconds(t0);
-  if (dst[bytes / 3] != 1) std::fprintf(stderr, "machine_probe: copy check failed\n");
+  if (dst[bytes / 3] != 1) return -1.0;  // the copy did not happen
   return static_cast<double>(bytes) * repeats / s / 1e9;
 }
 
@@ -79,6 +80,10 @@ int main(int argc, char** argv) {
   const int q = quick ? 4 : 1;
   const double compute = ComputeSeconds(200000000L / q);
   const double copy = CopyGbPerSecond((size_t{256} << 20) / q, 8);
+  if (!(copy > 0.0)) {
+    std::fprintf(stderr, "machine_probe: memory copy self-check failed\n");
+    return 1;
+  }
   const double blur = BlurMilliseconds(quick ? cv::Size(2000, 1500) : cv::Size(4000, 3000), 5);
   std::printf("compute_s %.3f copy_gb_s %.2f blur_ms %.1f\n", compute, copy, blur);
   return 0;
