@@ -8,7 +8,8 @@
 #  1b. Runs bench/machine_probe (fixed work: one core's multiply-add latency and memory copy,
 #     and a 12 MP Gaussian blur on both cores) before and after the CLI timings: this shared
 #     machine's speed varies by up to 1.8x from hour to hour, and the probe tells a slow hour
-#     from a slow change.
+#     from a slow change (its single-core loop more than 20 % slower or faster after the runs
+#     than before: the summary says the speed changed during the run).
 #  2. Renders a 4000x3000 phantom pair, JPEG q92 (`skintrack phantom --seed 1`), into a
 #     temporary directory (removed on exit, also on error or Ctrl-C).
 #  3. Times the CLI end to end, each mode --runs times (default 5; no warm-up by default: the
@@ -250,6 +251,14 @@ for mode in "${modes[@]}"; do
 done
 load_cli=$(loadavg)
 probe_cli=$(machine_probe)
+# The single-core loop's time before vs after the CLI runs: beyond 20 % apart, the machine's
+# speed changed during the timings, and the summary says so.
+probe_note=$(awk -v a="$probe_start" -v b="$probe_cli" 'BEGIN {
+  split(a, x, " "); split(b, y, " ");
+  if (x[2] > 0 && y[2] > 0) { r = y[2] / x[2]; if (r > 1.2 || r < 1 / 1.2)
+    printf "; the machine'"'"'s speed changed during the run (the loop took %.2fx as long after the CLI runs as before): compare the CLI figures with care", r }
+}')
+[ -z "$probe_note" ] || echo "bench: warning$probe_note" >&2
 
 # --- Google Benchmark --------------------------------------------------------------------
 gbench_md=""
@@ -321,7 +330,7 @@ summary=$(
   echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); tree: commit \`$commit\`$dirty"
   echo "- Machine: $(nproc) cores (\`nproc\`), $cpu_model; OpenCV $(pkg-config --modversion opencv4 2>/dev/null || echo '?')"
   echo "- Load average (1/5/15 min): $load_start at start, $load_cli after the CLI runs, $load_end at the end"
-  echo "- Machine probe (\`bench/machine_probe\`; one core: 2e8 dependent multiply-adds, s, and memory copy, GB/s; both cores: Gaussian blur of a 12 MP float image, ms): \`$probe_start\` before the CLI runs, \`$probe_cli\` after them"
+  echo "- Machine probe (\`bench/machine_probe\`; one core: 2e8 dependent multiply-adds, s, and memory copy, GB/s; both cores: Gaussian blur of a 12 MP float image, ms): \`$probe_start\` before the CLI runs, \`$probe_cli\` after them$probe_note"
   echo "- Command: \`$cmd_line\` (build: \`$build_dir/\`, Release)"
   echo "- Input: phantom pair ${width}x${height}, JPEG q$jpeg_quality (\`skintrack phantom --seed $seed --width $width --height $height --jpeg-quality $jpeg_quality\`: $(file_mb "$before") MB + $(file_mb "$after") MB; rendering took ${phantom_wall} s, peak RSS $((phantom_rss / 1024)) MiB)"
   echo
