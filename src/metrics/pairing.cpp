@@ -317,8 +317,8 @@ Along MeasureAlong(const cv::Mat& image, const cv::Mat& guide_image, const cv::M
   const internal::ProfileResult p = ProfileOn(image, region, stretch, guide.width_px);
   internal::ProfileResult q = ProfileOn(guide_image, region, stretch, guide.width_px);
   const bool one_line = OneLine(p, q);
-  // The guide's photo is judged on the worse shape when p and q read one line of one shape
-  // (as p, judged on its own, is at most that); p on its own.
+  // The guide's photo is judged on the worse of the two shapes when p and q read one line of
+  // one shape, so a shape p's own reading puts above the limit fails in both; p on its own.
   if (one_line && std::abs(p.asymmetry - q.asymmetry) <= kMaxAsymmetryGap)
     q.asymmetry = std::max(p.asymmetry, q.asymmetry);
   const double need =
