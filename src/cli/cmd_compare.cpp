@@ -10,6 +10,7 @@
 #include "cli/session_cli.h"
 #include "skintrack/compare/change_stats.h"
 #include "skintrack/compare/compare.h"
+#include "skintrack/core/parallel.h"
 #include "skintrack/io/image_io.h"
 #include "skintrack/report/compare_report.h"
 #include "skintrack/report/metrics_report.h"
@@ -113,6 +114,21 @@ int RunCompare(const std::vector<std::string>& args) {
   // Register without the charts: their patch grids would dominate the evidence.
   pair.before_exclude = colour_before.chart_mask;
   pair.after_exclude = colour_after.chart_mask;
+  // The scale-free half of the quality gate beside the registration: it fills the cores that
+  // the registration's serial stretches (ECC, RANSAC) leave idle.
+  if (with_metrics) {
+    if (Status st =
+            RoiWithoutChart(pair.before.image, colour_before.chart_mask, metric_options, &roi);
+        !st.ok())
+      return Fail(cmd, st);
+  }
+  PairPhotoMeasures measures;
+  BackgroundTask measuring(
+      [&] {
+        return with_metrics ? MeasurePairPhotos(pair, roi, !vm.count("reference-roi"), &measures)
+                            : Status::Ok();
+      },
+      "quality");
   compare::CompareResult result;
   if (Status st = compare::ComparePair(pair, options, &result); !st.ok()) return Fail(cmd, st);
   const auto& a = result.alignment;
@@ -143,12 +159,10 @@ int RunCompare(const std::vector<std::string>& args) {
   }
   compare::SessionMetrics session;
   if (with_metrics && aligned) {
-    if (Status st =
-            RoiWithoutChart(pair.before.image, colour_before.chart_mask, metric_options, &roi);
-        !st.ok())
-      return Fail(cmd, st);
+    if (Status st = measuring.Wait(); !st.ok()) return Fail(cmd, st);
     PairPhotoQuality photos;
-    if (Status st = AssessPairPhotos(pair, result, roi, &photos); !st.ok()) return Fail(cmd, st);
+    if (Status st = AssessPairPhotos(pair, result, &measures, &photos); !st.ok())
+      return Fail(cmd, st);
     // The after photo is not needed past its warp: moved in, it is freed before the metrics'
     // peak. The metrics gather the change statistics' texture and colour tile sums on the way.
     const bool stats = !(vm.count("no-stats") && vm["no-stats"].as<bool>());

@@ -106,6 +106,15 @@ Status AssessPhotoJson(const cv::Mat& image, const cv::Mat& roi, std::optional<d
   return Status::Ok();
 }
 
+Status AssessMeasuredJson(const quality::PhotoMeasures& measures, std::optional<double> mm_per_px,
+                          quality::PhotoQuality* q, json* out) {
+  std::optional<double> px_per_mm;
+  if (mm_per_px) px_per_mm = 1.0 / *mm_per_px;
+  SKINTRACK_RETURN_IF_ERROR(quality::AssessMeasuredPhoto(measures, px_per_mm, q));
+  *out = report::PhotoQualityToJson(*q);
+  return Status::Ok();
+}
+
 void MarkNotMeaningful(const std::vector<std::string>& families, json* metrics) {
   (*metrics)["not_meaningful"] = families;
   if (!metrics->contains("change")) return;
@@ -179,27 +188,45 @@ Status ChangeStatsJson(const po::variables_map& vm, const cv::Mat& before,
 
 }  // namespace
 
+Status MeasurePairPhotos(const compare::LoadedPair& pair, const cv::Mat& roi, bool with_after,
+                         PairPhotoMeasures* out) {
+  out->after_measured = with_after;
+  return RunEach(
+      with_after ? 2 : 1,
+      [&](int i) {
+        return i == 0 ? quality::MeasurePhoto(pair.before.image, roi,
+                                              quality::PhotoQualityOptions(), &out->before)
+                      : quality::MeasurePhoto(pair.after.image, cv::Mat(),
+                                              quality::PhotoQualityOptions(), &out->after);
+      },
+      "quality");
+}
+
 Status AssessPairPhotos(const compare::LoadedPair& pair, const compare::CompareResult& result,
-                        const cv::Mat& roi, PairPhotoQuality* out) {
+                        PairPhotoMeasures* measures, PairPhotoQuality* out) {
+  if (!measures->after_measured) {
+    SKINTRACK_RETURN_IF_ERROR(quality::MeasurePhoto(
+        pair.after.image, cv::Mat(), quality::PhotoQualityOptions(), &measures->after));
+    measures->after_measured = true;
+  }
   const std::optional<double> mm = result.scale.mm_per_px;
   const double ratio = quality::AfterPxPerBeforePx(
       result.alignment, cv::Point2d(pair.before.image.cols / 2.0, pair.before.image.rows / 2.0));
   std::optional<double> mm_after;
   if (mm && ratio > 0) mm_after = *mm / ratio;
   out->scale_ratio = ratio > 0 ? ratio : 1.0;
-  return RunEach(
+  SKINTRACK_RETURN_IF_ERROR(RunEach(
       2,
       [&](int i) {
-        if (i == 0) {
-          out->before_linear_y = photometric::SrgbToLinearLuminance(pair.before.image);
-          return AssessPhotoJson(pair.before.image, roi, mm, &out->before, &out->before_json,
-                                 out->before_linear_y);
-        }
-        out->after_linear_y = photometric::SrgbToLinearLuminance(pair.after.image);
-        return AssessPhotoJson(pair.after.image, cv::Mat(), mm_after, &out->after, &out->after_json,
-                               out->after_linear_y);
+        return i == 0
+                   ? AssessMeasuredJson(measures->before, mm, &out->before, &out->before_json)
+                   : AssessMeasuredJson(measures->after, mm_after, &out->after, &out->after_json);
       },
-      "quality");
+      "quality"));
+  out->before_linear_y = std::move(measures->before.linear_y);
+  out->after_linear_y = std::move(measures->after.linear_y);
+  *measures = PairPhotoMeasures();
+  return Status::Ok();
 }
 
 Status AddPairAssessment(const po::variables_map& vm, const cv::Mat& before,

@@ -45,6 +45,10 @@ Status AssessPhotoJson(const cv::Mat& image, const cv::Mat& roi, std::optional<d
                        quality::PhotoQuality* quality, nlohmann::json* json,
                        const cv::Mat& linear_y = cv::Mat());
 
+// The same from quality::MeasurePhoto's measures (the photo measured before its scale was known).
+Status AssessMeasuredJson(const quality::PhotoMeasures& measures, std::optional<double> mm_per_px,
+                          quality::PhotoQuality* quality, nlohmann::json* json);
+
 // Marks the metric families in `not_meaningful` in a metrics JSON ("not_meaningful" list) and,
 // when `change` is given, each of their change entries ("meaningful": false, "significant":
 // false).
@@ -66,8 +70,22 @@ struct PairPhotoQuality {
   // the quality gate and handed on to the metrics.
   cv::Mat before_linear_y, after_linear_y;
 };
+// compare: the scale-free half of both photos' quality gate (quality::MeasurePhoto: median
+// luminance, noise, clipping, glare, and each photo's linear luminance), which needs neither
+// the alignment nor the scale and so runs while the pair is registered. The before photo over
+// `roi` (empty = whole photo), the after photo over all of it, unless `with_after` is false
+// (its pixels change after the registration: --reference-roi).
+struct PairPhotoMeasures {
+  quality::PhotoMeasures before, after;
+  bool after_measured = false;
+};
+Status MeasurePairPhotos(const compare::LoadedPair& pair, const cv::Mat& roi, bool with_after,
+                         PairPhotoMeasures* out);
+
+// The gate finished with the scale (measuring the after photo first when `measures` lacks it);
+// `measures` is consumed (its luminance planes move into `out`).
 Status AssessPairPhotos(const compare::LoadedPair& pair, const compare::CompareResult& result,
-                        const cv::Mat& roi, PairPhotoQuality* out);
+                        PairPhotoMeasures* measures, PairPhotoQuality* out);
 
 // The repeatability model compare uses without --repeatability-model: the preset's own
 // models/repeatability_<preset>.json when it exists (fitted on photos of that kind), else

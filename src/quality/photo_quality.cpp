@@ -183,11 +183,10 @@ double MedianOver(const cv::Mat& y, const cv::Mat& roi) {
 
 }  // namespace
 
-Status AssessPhoto(const cv::Mat& image, const cv::Mat& roi, std::optional<double> px_per_mm,
-                   const PhotoQualityOptions& options, PhotoQuality* quality,
-                   const cv::Mat& linear_y) {
+Status MeasurePhoto(const cv::Mat& image, const cv::Mat& roi, const PhotoQualityOptions& options,
+                    PhotoMeasures* measures, const cv::Mat& linear_y) {
   SKINTRACK_RETURN_IF_ERROR(options.Check());
-  if (quality == nullptr) return Status::InvalidArgument("AssessPhoto: null output");
+  if (measures == nullptr) return Status::InvalidArgument("MeasurePhoto: null output");
   {
     const Status s = CheckImage(image, kImageType, 16, "quality: image");
     if (!s.ok()) return Status::InvalidArgument(s.message());
@@ -196,38 +195,72 @@ Status AssessPhoto(const cv::Mat& image, const cv::Mat& roi, std::optional<doubl
     return Status::InvalidInput("quality: ROI must be CV_8UC1 of the image's size");
   if (!linear_y.empty() && (linear_y.type() != CV_32FC1 || linear_y.size() != image.size()))
     return Status::InvalidArgument("quality: linear_y must be CV_32FC1 of the image's size");
-  if (px_per_mm && !(*px_per_mm > 0.0 && std::isfinite(*px_per_mm)))
-    return Status::InvalidArgument("quality: px_per_mm must be > 0");
   const long long roi_count =
       roi.empty() ? static_cast<long long>(image.total()) : cv::countNonZero(roi);
   if (roi_count < kMinRoiPx)
     return Status::InvalidInput("quality: ROI has " + std::to_string(roi_count) +
                                 " px, need >= " + std::to_string(kMinRoiPx));
 
-  PhotoQuality q;
-  q.px_per_mm = px_per_mm;
-  q.px_per_mm_used = px_per_mm ? *px_per_mm : options.assumed_px_per_mm;
-  const cv::Mat y = linear_y.empty() ? photometric::SrgbToLinearLuminance(image) : linear_y;
-  q.roi_median_y = MedianOver(y, roi);
-
-  const cv::Mat full_roi = roi.empty() ? cv::Mat(image.size(), CV_8UC1, cv::Scalar(255)) : roi;
-  const double noise_sd = metrics::internal::ImmerkaerNoiseSigma(y, full_roi);
-
-  // Sharpness, away from clipped highlights (glare flanks are wide, bright edges that would
-  // read as blur): the ROI minus clipped-white pixels dilated by sharpness_glare_margin_mm.
-  cv::Mat sharp_roi = full_roi.clone();
+  PhotoMeasures m;
+  m.options = options;
+  m.linear_y = linear_y.empty() ? photometric::SrgbToLinearLuminance(image) : linear_y;
+  m.roi_median_y = MedianOver(m.linear_y, roi);
+  m.roi = roi.empty() ? cv::Mat(image.size(), CV_8UC1, cv::Scalar(255)) : roi;
+  m.noise_sd = metrics::internal::ImmerkaerNoiseSigma(m.linear_y, m.roi);
   {
     cv::Mat hi;
     cv::inRange(image, cv::Scalar::all(-1e9), cv::Scalar::all(options.clip_high), hi);
     // hi = 255 where every channel < clip_high; clipped = the rest.
     cv::Mat clipped = 255 - hi;
-    if (cv::countNonZero(clipped) > 0) {
-      const int r = std::max(
-          1, static_cast<int>(std::lround(options.sharpness_glare_margin_mm * q.px_per_mm_used)));
-      cv::dilate(clipped, clipped,
-                 cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * r + 1, 2 * r + 1)));
-      sharp_roi.setTo(0, clipped);
-    }
+    if (cv::countNonZero(clipped) > 0) m.clipped = clipped;
+  }
+  ClippingAndGlare(image, m.linear_y, roi, options, &m.roi_px, &m.clipped_px, &m.glare_px);
+  *measures = std::move(m);
+  return Status::Ok();
+}
+
+Status AssessPhoto(const cv::Mat& image, const cv::Mat& roi, std::optional<double> px_per_mm,
+                   const PhotoQualityOptions& options, PhotoQuality* quality,
+                   const cv::Mat& linear_y) {
+  if (quality == nullptr) return Status::InvalidArgument("AssessPhoto: null output");
+  if (px_per_mm && !(*px_per_mm > 0.0 && std::isfinite(*px_per_mm)))
+    return Status::InvalidArgument("quality: px_per_mm must be > 0");
+  PhotoMeasures m;
+  SKINTRACK_RETURN_IF_ERROR(MeasurePhoto(image, roi, options, &m, linear_y));
+  return AssessMeasuredPhoto(m, px_per_mm, quality);
+}
+
+Status AssessMeasuredPhoto(const PhotoMeasures& measures, std::optional<double> px_per_mm,
+                           PhotoQuality* quality) {
+  const PhotoQualityOptions& options = measures.options;
+  SKINTRACK_RETURN_IF_ERROR(options.Check());
+  if (quality == nullptr) return Status::InvalidArgument("AssessMeasuredPhoto: null output");
+  if (px_per_mm && !(*px_per_mm > 0.0 && std::isfinite(*px_per_mm)))
+    return Status::InvalidArgument("quality: px_per_mm must be > 0");
+  const cv::Mat& y = measures.linear_y;
+  if (y.empty() || y.type() != CV_32FC1 || measures.roi.type() != CV_8UC1 ||
+      measures.roi.size() != y.size() ||
+      (!measures.clipped.empty() &&
+       (measures.clipped.type() != CV_8UC1 || measures.clipped.size() != y.size())) ||
+      measures.roi_px <= 0)
+    return Status::InvalidArgument("AssessMeasuredPhoto: measures are not from MeasurePhoto");
+
+  PhotoQuality q;
+  q.px_per_mm = px_per_mm;
+  q.px_per_mm_used = px_per_mm ? *px_per_mm : options.assumed_px_per_mm;
+  q.roi_median_y = measures.roi_median_y;
+  const double noise_sd = measures.noise_sd;
+
+  // Sharpness, away from clipped highlights (glare flanks are wide, bright edges that would
+  // read as blur): the ROI minus clipped-white pixels dilated by sharpness_glare_margin_mm.
+  cv::Mat sharp_roi = measures.roi.clone();
+  if (!measures.clipped.empty()) {
+    const int r = std::max(
+        1, static_cast<int>(std::lround(options.sharpness_glare_margin_mm * q.px_per_mm_used)));
+    cv::Mat clipped;
+    cv::dilate(measures.clipped, clipped,
+               cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * r + 1, 2 * r + 1)));
+    sharp_roi.setTo(0, clipped);
   }
   Status status;
   q.checks.push_back(SharpnessCheck(y, sharp_roi, q.px_per_mm_used, px_per_mm.has_value(), noise_sd,
@@ -235,8 +268,8 @@ Status AssessPhoto(const cv::Mat& image, const cv::Mat& roi, std::optional<doubl
   SKINTRACK_RETURN_IF_ERROR(status);
 
   // Clipping and glare.
-  long long roi_px = 0, clipped = 0, glare = 0;
-  ClippingAndGlare(image, y, roi, options, &roi_px, &clipped, &glare);
+  const long long roi_px = measures.roi_px, clipped = measures.clipped_px,
+                  glare = measures.glare_px;
   q.roi_px = roi_px;
   {
     QualityCheck c =

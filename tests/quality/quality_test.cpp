@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <opencv2/imgproc.hpp>
 #include <random>
 
 #include "skintrack/phantom/phantom.h"
@@ -282,6 +283,75 @@ TEST_F(PhantomGateTest, PrecomputedLinearLuminanceIsUsed) {
   cv::Mat y64;
   y.convertTo(y64, CV_64F);
   EXPECT_FALSE(AssessPhoto(im, cv::Mat(), 20.0, PhotoQualityOptions(), &q, y64).ok());
+}
+
+// One MeasurePhoto serves any scale: AssessMeasuredPhoto leaves the measures as they were, so
+// assessing them at several scales (with an ROI, and with clipped white, whose dilation by the
+// sharpness margin depends on the scale) equals assessing the photo afresh at each; measures
+// not from MeasurePhoto are refused.
+TEST_F(PhantomGateTest, MeasuredThenAssessedEqualsAssessPhoto) {
+  cv::Mat im = Capture(Clean(), *base_, base_->size());
+  im(cv::Rect(40, 40, 30, 20)).setTo(cv::Scalar::all(1.0));  // clipped white
+  cv::Mat roi(im.size(), CV_8UC1, cv::Scalar(0));
+  roi(cv::Rect(0, 0, im.cols, im.rows * 2 / 3)).setTo(255);
+  for (const cv::Mat& r : {cv::Mat(), roi}) {
+    PhotoMeasures m;
+    ASSERT_TRUE(MeasurePhoto(im, r, PhotoQualityOptions(), &m).ok());
+    EXPECT_GT(m.clipped_px, 0);
+    ASSERT_FALSE(m.clipped.empty());
+    for (const std::optional<double>& px_per_mm :
+         {std::optional<double>(20.0), std::optional<double>(8.0), std::optional<double>()}) {
+      PhotoQuality direct, staged;
+      ASSERT_TRUE(AssessPhoto(im, r, px_per_mm, PhotoQualityOptions(), &direct).ok());
+      ASSERT_TRUE(AssessMeasuredPhoto(m, px_per_mm, &staged).ok());
+      ASSERT_EQ(direct.checks.size(), staged.checks.size());
+      for (size_t i = 0; i < direct.checks.size(); ++i) {
+        EXPECT_EQ(direct.checks[i].value, staged.checks[i].value) << direct.checks[i].name;
+        EXPECT_EQ(direct.checks[i].verdict, staged.checks[i].verdict) << direct.checks[i].name;
+        EXPECT_EQ(direct.checks[i].message, staged.checks[i].message) << direct.checks[i].name;
+      }
+      EXPECT_EQ(direct.overall, staged.overall);
+      EXPECT_EQ(direct.roi_px, staged.roi_px);
+      EXPECT_EQ(direct.roi_median_y, staged.roi_median_y);
+      EXPECT_EQ(direct.meaningless_families, staged.meaningless_families);
+    }
+  }
+  PhotoQuality q;
+  EXPECT_EQ(AssessMeasuredPhoto(PhotoMeasures(), 20.0, &q).code(), StatusCode::kInvalidArgument);
+  PhotoMeasures m;
+  ASSERT_TRUE(MeasurePhoto(im, cv::Mat(), PhotoQualityOptions(), &m).ok());
+  EXPECT_EQ(AssessMeasuredPhoto(m, -1.0, &q).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(AssessMeasuredPhoto(m, 20.0, nullptr).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(MeasurePhoto(im, cv::Mat(), PhotoQualityOptions(), nullptr).code(),
+            StatusCode::kInvalidArgument);
+}
+
+// Sharpness is read away from clipped white: a clipped box's sharp edges are left out (the
+// photo reads as blurred as its soft edge), while the same box just below clipping is read.
+TEST(AssessPhotoTest, SharpnessIgnoresEdgesOfClippedWhite) {
+  cv::Mat y(400, 400, CV_32FC1, cv::Scalar(0.3));
+  y.colRange(200, 400).setTo(0.6);
+  cv::GaussianBlur(y, y, cv::Size(), 3.0, 3.0, cv::BORDER_REFLECT);  // the soft edge: 3 px
+  cv::Mat noise(y.size(), CV_32FC1);
+  cv::RNG rng(7);
+  rng.fill(noise, cv::RNG::NORMAL, 0.0, 0.002);
+  y += noise;
+  double sigma_mm[2] = {0, 0};
+  for (int clipped = 0; clipped < 2; ++clipped) {
+    cv::Mat box = y.clone();
+    box(cv::Rect(40, 150, 80, 80)).setTo(clipped ? 1.0 : 0.95);  // sharp edges
+    cv::Mat im;
+    cv::merge(std::vector<cv::Mat>{box, box, box}, im);
+    PhotoMeasures m;
+    PhotoQuality q;
+    ASSERT_TRUE(MeasurePhoto(im, cv::Mat(), PhotoQualityOptions(), &m).ok());
+    EXPECT_EQ(m.clipped.empty(), clipped == 0);
+    ASSERT_TRUE(AssessMeasuredPhoto(m, 20.0, &q).ok());
+    ASSERT_NE(q.Find("sharpness"), nullptr);
+    sigma_mm[clipped] = q.Find("sharpness")->value.value_or(-1.0);
+  }
+  EXPECT_LT(sigma_mm[0] * 20.0, 1.5);  // the box's edges: sharp
+  EXPECT_GT(sigma_mm[1] * 20.0, 2.0);  // the soft edge only
 }
 
 TEST_F(PhantomGateTest, BlurFailsSharpness) {

@@ -139,6 +139,34 @@ Status AssessPhoto(const cv::Mat& image, const cv::Mat& roi, std::optional<doubl
                    const PhotoQualityOptions& options, PhotoQuality* quality,
                    const cv::Mat& linear_y = cv::Mat());
 
+// AssessPhoto in two steps, for a caller that finds the scale while it could be measuring:
+// MeasurePhoto computes everything the scale does not change (median luminance, noise,
+// clipping, glare; `compare` runs it beside the registration), AssessMeasuredPhoto adds the
+// scale's checks (sharpness, resolution). AssessPhoto(image, roi, px_per_mm, options, q) equals
+// MeasurePhoto(image, roi, options, &m) then AssessMeasuredPhoto(m, px_per_mm, &q).
+struct PhotoMeasures {
+  PhotoQualityOptions options;  // the options measured with (AssessMeasuredPhoto uses them)
+  cv::Mat linear_y;             // CV_32FC1, the image's linear luminance Y in [0, 1]; image px
+  cv::Mat roi;           // CV_8UC1, 255 = assessed (the given ROI, or all 255 when none); image px
+  cv::Mat clipped;       // CV_8UC1, 255 where a channel >= options.clip_high; image px. Empty
+                         // when no pixel is clipped white.
+  long long roi_px = 0;  // pixels assessed
+  long long clipped_px = 0;  // of them, with a channel <= clip_low or >= clip_high
+  long long glare_px = 0;    // of them, specular glare (as PhotoQualityOptions defines it)
+  double roi_median_y = 0;   // median linear luminance Y over the ROI, [0, 1]
+  double noise_sd = 0;       // Immerkaer noise sd of linear Y over the ROI, linear units
+};
+
+// The scale-free step. Arguments and errors as AssessPhoto's (the image is not kept: only
+// `measures` is needed afterwards).
+Status MeasurePhoto(const cv::Mat& image, const cv::Mat& roi, const PhotoQualityOptions& options,
+                    PhotoMeasures* measures, const cv::Mat& linear_y = cv::Mat());
+
+// The scale's step: px_per_mm as AssessPhoto's. Errors: px_per_mm not > 0 or not finite,
+// `measures` not from MeasurePhoto (kInvalidArgument).
+Status AssessMeasuredPhoto(const PhotoMeasures& measures, std::optional<double> px_per_mm,
+                           PhotoQuality* quality);
+
 // --- Lower-level estimators (used by AssessPhoto; exposed for tests and evaluations) ---
 
 struct BlurEstimate {
