@@ -165,13 +165,18 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
                                              after_linear_y));
   after.release();           // frees the photo when the caller moved it in (the peak comes later)
   after_linear_y.release();  // and its luminance
-  // Each photo's hair mask and (without a user roi) skin mask, one photo after the other
-  // (each parallel inside; at once, their full-size temporaries would raise the peak memory).
-  for (int i = 0; i < 2; ++i) {
-    const cv::Mat& image = i == 0 ? before : out->aligned_after;
-    SKINTRACK_RETURN_IF_ERROR(roi::HairMask(image, px_per_mm, options.hair, &hair[i]));
-    if (roi.empty()) SKINTRACK_RETURN_IF_ERROR(roi::SkinMask(image, options.skin, &skin[i]));
-  }
+  // Each photo's hair mask and (without a user roi) skin mask, each photo on its own core:
+  // inside, the masks' contour tracing is serial.
+  const Status masks = RunEach(
+      2,
+      [&](int i) {
+        const cv::Mat& image = i == 0 ? before : out->aligned_after;
+        const Status hair_status = roi::HairMask(image, px_per_mm, options.hair, &hair[i]);
+        if (!hair_status.ok() || !roi.empty()) return hair_status;
+        return roi::SkinMask(image, options.skin, &skin[i]);
+      },
+      "masks");
+  SKINTRACK_RETURN_IF_ERROR(masks);
   cv::Mat region = overlap;
   if (!roi.empty()) {
     region &= roi;
