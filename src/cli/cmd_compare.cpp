@@ -23,15 +23,17 @@ namespace {
 // Overlays of both sessions over the common region, in the before frame.
 Status WriteMetricsImages(const fs::path& dir, const cv::Mat& before,
                           const compare::SessionMetrics& m) {
-  return io::WriteImages(
-      {{(dir / "overlay_before.jpg").string(),
-        report::DrawDetections(before, m.before.detections, m.region), 90},
-       {(dir / "overlay_after.jpg").string(),
-        report::DrawDetections(m.aligned_after, m.after.detections, m.region), 90},
-       {(dir / "redness_map_before.jpg").string(), report::RednessMap(before, m.region, 0.0, 40.0),
-        90},
-       {(dir / "redness_map_after.jpg").string(),
-        report::RednessMap(m.aligned_after, m.region, 0.0, 40.0), 90}});
+  // One session's two images at a time: each is a full-size 8-bit copy of the photo.
+  for (int i = 0; i < 2; ++i) {
+    const std::string s = i == 0 ? "before" : "after";
+    const cv::Mat& photo = i == 0 ? before : m.aligned_after;
+    SKINTRACK_RETURN_IF_ERROR(io::WriteImages(
+        {{(dir / ("overlay_" + s + ".jpg")).string(),
+          report::DrawDetections(photo, (i == 0 ? m.before : m.after).detections, m.region), 90},
+         {(dir / ("redness_map_" + s + ".jpg")).string(),
+          report::RednessMap(photo, m.region, 0.0, 40.0), 90}}));
+  }
+  return Status::Ok();
 }
 
 }  // namespace

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <opencv2/imgproc.hpp>
+
 #include "skintrack/core/image.h"
 
 namespace skintrack::report {
@@ -80,6 +83,44 @@ TEST(OverlayTest, DrawsPoresAndDimsOutsideRoi) {
   EXPECT_GT(on_circle[0], 200);
   EXPECT_GT(on_circle[1], 200);
   EXPECT_LT(on_circle[2], 60);
+}
+
+// The erythema heat map, hand-computed: EI = 100 log10((R_lin + 1e-4) / (G_lin + 1e-4)) mapped
+// over [0, 40] to 0..255, INFERNO-coloured and blended 50 % over the photo inside the ROI; the
+// photo itself outside. 150 rows: the map is built in bands of rows, every one must be right.
+TEST(OverlayTest, RednessMapIsTheBlendedErythemaIndex) {
+  const cv::Vec3f reddish(0.45f, 0.40f, 0.80f), neutral(0.5f, 0.5f, 0.5f);  // BGR, sRGB
+  cv::Mat img(150, 70, kImageType, cv::Scalar(neutral[0], neutral[1], neutral[2]));
+  img.colRange(0, 35).setTo(cv::Scalar(reddish[0], reddish[1], reddish[2]));
+  cv::Mat roi(img.size(), CV_8UC1, cv::Scalar(255));
+  roi.rowRange(140, 150).setTo(0);
+  const cv::Mat out = RednessMap(img, roi, 0.0, 40.0);
+  ASSERT_EQ(out.type(), CV_8UC3);
+  ASSERT_EQ(out.size(), img.size());
+  auto lin = [](double v) { return v <= 0.04045 ? v / 12.92 : std::pow((v + 0.055) / 1.055, 2.4); };
+  auto expected = [&](const cv::Vec3f& c, bool inside) {
+    const cv::Vec3b photo(cv::saturate_cast<uchar>(c[0] * 255.0),
+                          cv::saturate_cast<uchar>(c[1] * 255.0),
+                          cv::saturate_cast<uchar>(c[2] * 255.0));
+    if (!inside) return photo;
+    const double ei = 100.0 * std::log10((lin(c[2]) + 1e-4) / (lin(c[1]) + 1e-4));
+    cv::Mat v(1, 1, CV_8UC1, cv::Scalar(cv::saturate_cast<uchar>(255.0 * ei / 40.0))), heat;
+    cv::applyColorMap(v, heat, cv::COLORMAP_INFERNO);
+    const cv::Vec3b h = heat.at<cv::Vec3b>(0, 0);
+    cv::Vec3b e;
+    for (int k = 0; k < 3; ++k) e[k] = cv::saturate_cast<uchar>(0.5 * photo[k] + 0.5 * h[k]);
+    return e;
+  };
+  for (int y = 0; y < out.rows; ++y) {
+    for (int x : {0, 20, 34, 35, 50, 69}) {
+      const cv::Vec3b want = expected(x < 35 ? reddish : neutral, y < 140);
+      const cv::Vec3b got = out.at<cv::Vec3b>(y, x);
+      for (int k = 0; k < 3; ++k)
+        ASSERT_NEAR(got[k], want[k], 1) << "row " << y << " col " << x << " channel " << k;
+    }
+  }
+  // The reddish half reads red on the map (EI ~ 26 of 40), the neutral half dark (EI 0).
+  EXPECT_NE(out.at<cv::Vec3b>(10, 10), out.at<cv::Vec3b>(10, 60));
 }
 
 }  // namespace
