@@ -20,6 +20,7 @@
 // (through Y) and smooth side light do not change it.
 #include <algorithm>
 #include <cmath>
+#include <opencv2/core/hal/intrin.hpp>
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 #include <string>
@@ -48,25 +49,49 @@ class SrgbTable {
       lut_[i] = static_cast<float>(v <= 0.04045 ? v / 12.92 : std::pow((v + 0.055) / 1.055, 2.4));
     }
   }
+  // Clamped to [0, 1] (NaN -> 0, never an index outside the table).
   float operator()(float v) const {
-    const float t = std::min(std::max(v, 0.f), 1.f) * kSize + 0.5f;
+    const float t = (v > 0.f ? (v < 1.f ? v : 1.f) : 0.f) * kSize + 0.5f;
     return lut_[static_cast<int>(t)];
   }
+#if CV_SIMD
+  // The same float operations on a vector (SSE's max returns its second operand, 0, for NaN);
+  // only the table reads are scalar loads.
+  cv::v_float32 operator()(const cv::v_float32& v) const {
+    const cv::v_float32 c = cv::v_min(cv::v_max(v, cv::vx_setzero_f32()), cv::vx_setall_f32(1.f));
+    const cv::v_float32 t =
+        c * cv::vx_setall_f32(static_cast<float>(kSize)) + cv::vx_setall_f32(0.5f);
+    return cv::v_lut(lut_, cv::v_trunc(t));
+  }
+#endif
 
  private:
   static constexpr int kSize = 16384;
   float lut_[kSize + 1];
 };
 
-// Rows [a, b) of the linear luminance Y = 0.2126 R + 0.7152 G + 0.0722 B (Rec. 709).
+// Rows [a, b) of the linear luminance Y = 0.2126 R + 0.7152 G + 0.0722 B (Rec. 709): one fixed
+// sequence of float operations, (wb B + wg G) + wr R, in the vector body and the tail alike.
 void LuminanceRows(const cv::Mat& image, int a, int b, cv::Mat* y) {
   static const SrgbTable table;
+  constexpr float kB = 0.0722f, kG = 0.7152f, kR = 0.2126f;
   y->create(b - a, image.cols, CV_32FC1);
   for (int r = a; r < b; ++r) {
-    const cv::Vec3f* p = image.ptr<cv::Vec3f>(r);
+    const float* p = image.ptr<float>(r);
     float* out = y->ptr<float>(r - a);
-    for (int x = 0; x < image.cols; ++x)
-      out[x] = 0.0722f * table(p[x][0]) + 0.7152f * table(p[x][1]) + 0.2126f * table(p[x][2]);
+    int x = 0;
+#if CV_SIMD
+    constexpr int kLanes = cv::v_float32::nlanes;
+    const cv::v_float32 wb = cv::vx_setall_f32(kB), wg = cv::vx_setall_f32(kG),
+                        wr = cv::vx_setall_f32(kR);
+    for (; x + kLanes <= image.cols; x += kLanes) {
+      cv::v_float32 vb, vg, vr;
+      cv::v_load_deinterleave(p + 3 * x, vb, vg, vr);
+      cv::v_store(out + x, (wb * table(vb) + wg * table(vg)) + wr * table(vr));
+    }
+#endif
+    for (; x < image.cols; ++x)
+      out[x] = (kB * table(p[3 * x]) + kG * table(p[3 * x + 1])) + kR * table(p[3 * x + 2]);
   }
 }
 
