@@ -17,8 +17,15 @@ namespace skintrack::cli {
 // blocks in the heap for the next image instead of returning them to the kernel (compare on a
 // 4000x3000 pair: 4.44 -> 4.04 s wall with the first, -> 3.67 s with both on a later tree
 // where the first alone read 3.76 s; peak RSS +0.1 GB, 1.37 GB; docs/performance.md).
+// arena_max=1: one heap for every thread. With glibc's default (8 per core) the worker threads'
+// blocks went to per-thread arenas, whose mmap'd heaps are not kept by the two settings above:
+// analyze on a 4000x3000 photo took 36k page faults, with one arena 1.8k; median of 8
+// alternating runs 2.63 -> 2.43 s wall, CPU 4.39 -> 4.11 s, peak RSS 650 -> 556 MiB (compare:
+// 99k -> 2.4k faults, CPU 13.7 -> 13.4 s, RSS 1290 -> 1190 MiB). Small blocks stay in each
+// thread's cache (tcache), so the one heap's lock is rarely taken.
 inline constexpr const char* kMallocTunables =
-    "glibc.malloc.hugetlb=1:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967296";
+    "glibc.malloc.hugetlb=1:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967296:"
+    "glibc.malloc.arena_max=1";
 
 // Whether `command` runs with the tunables.
 inline bool WantsMallocTunables(const std::string& command) {
