@@ -79,7 +79,8 @@ double EstimateResidualFlow(const WorkingPair& pair, const cv::Matx33d& after_to
   cv::Mat filled = pair.before_8u.clone();
   warped.copyTo(filled, mask);
 
-  // Forward and backward flow at once, one per core (DIS's own parallel stretches are short).
+  // Forward and backward flow at once, each serially inside (DIS's own parallel stretches are
+  // short); the flows are the same as one after the other.
   cv::Mat fwd, bwd;
   cv::parallel_for_(
       cv::Range(0, 2),

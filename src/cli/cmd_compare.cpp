@@ -116,19 +116,22 @@ int RunCompare(const std::vector<std::string>& args) {
   // Register without the charts: their patch grids would dominate the evidence.
   pair.before_exclude = colour_before.chart_mask;
   pair.after_exclude = colour_after.chart_mask;
-  // The scale-free half of the quality gate beside the registration: it fills the cores that
-  // the registration's serial stretches (ECC, RANSAC) leave idle.
-  if (with_metrics) {
-    if (Status st =
-            RoiWithoutChart(pair.before.image, colour_before.chart_mask, metric_options, &roi);
-        !st.ok())
-      return Fail(cmd, st);
-  }
+  // The scale-free half of the quality gate on a second thread beside the registration, whose
+  // serial stretches (ECC, MAGSAC) leave a core idle. (OpenCV runs a parallel_for_ serially
+  // while another thread is inside one: the two threads share the cores, results do not
+  // depend on it.) The region's error, if any, is reported where it used to be: after the
+  // registration, and only for an aligned pair.
+  const Status roi_status =
+      with_metrics
+          ? RoiWithoutChart(pair.before.image, colour_before.chart_mask, metric_options, &roi)
+          : Status::Ok();
+  const bool measure_after = !vm.count("reference-roi");  // else its pixels change below
   PairPhotoMeasures measures;
   BackgroundTask measuring(
       [&] {
-        return with_metrics ? MeasurePairPhotos(pair, roi, !vm.count("reference-roi"), &measures)
-                            : Status::Ok();
+        return with_metrics && roi_status.ok()
+                   ? MeasurePairPhotos(pair, roi, measure_after, &measures)
+                   : Status::Ok();
       },
       "quality");
   compare::CompareResult result;
@@ -161,6 +164,7 @@ int RunCompare(const std::vector<std::string>& args) {
   }
   compare::SessionMetrics session;
   if (with_metrics && aligned) {
+    if (!roi_status.ok()) return Fail(cmd, roi_status);
     if (Status st = measuring.Wait(); !st.ok()) return Fail(cmd, st);
     PairPhotoQuality photos;
     if (Status st = AssessPairPhotos(pair, result, &measures, &photos); !st.ok())

@@ -181,12 +181,8 @@ double MedianOver(const cv::Mat& y, const cv::Mat& roi) {
   return 0.0;
 }
 
-}  // namespace
-
-Status MeasurePhoto(const cv::Mat& image, const cv::Mat& roi, const PhotoQualityOptions& options,
-                    PhotoMeasures* measures, const cv::Mat& linear_y) {
-  SKINTRACK_RETURN_IF_ERROR(options.Check());
-  if (measures == nullptr) return Status::InvalidArgument("MeasurePhoto: null output");
+// The image, ROI and luminance checks, in AssessPhoto's order.
+Status CheckPhotoInputs(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& linear_y) {
   {
     const Status s = CheckImage(image, kImageType, 16, "quality: image");
     if (!s.ok()) return Status::InvalidArgument(s.message());
@@ -195,12 +191,17 @@ Status MeasurePhoto(const cv::Mat& image, const cv::Mat& roi, const PhotoQuality
     return Status::InvalidInput("quality: ROI must be CV_8UC1 of the image's size");
   if (!linear_y.empty() && (linear_y.type() != CV_32FC1 || linear_y.size() != image.size()))
     return Status::InvalidArgument("quality: linear_y must be CV_32FC1 of the image's size");
+  return Status::Ok();
+}
+
+// The scale-free measurements of checked inputs (fails only on an ROI that is too small).
+Status MeasureChecked(const cv::Mat& image, const cv::Mat& roi, const PhotoQualityOptions& options,
+                      const cv::Mat& linear_y, PhotoMeasures* measures) {
   const long long roi_count =
       roi.empty() ? static_cast<long long>(image.total()) : cv::countNonZero(roi);
   if (roi_count < kMinRoiPx)
     return Status::InvalidInput("quality: ROI has " + std::to_string(roi_count) +
                                 " px, need >= " + std::to_string(kMinRoiPx));
-
   PhotoMeasures m;
   m.options = options;
   m.linear_y = linear_y.empty() ? photometric::SrgbToLinearLuminance(image) : linear_y;
@@ -210,7 +211,8 @@ Status MeasurePhoto(const cv::Mat& image, const cv::Mat& roi, const PhotoQuality
   {
     cv::Mat hi;
     cv::inRange(image, cv::Scalar::all(-1e9), cv::Scalar::all(options.clip_high), hi);
-    // hi = 255 where every channel < clip_high; clipped = the rest.
+    // hi = 255 where every channel <= clip_high (inRange's bounds are inclusive); clipped =
+    // the rest, pixels with a channel above clip_high.
     cv::Mat clipped = 255 - hi;
     if (cv::countNonZero(clipped) > 0) m.clipped = clipped;
   }
@@ -219,14 +221,26 @@ Status MeasurePhoto(const cv::Mat& image, const cv::Mat& roi, const PhotoQuality
   return Status::Ok();
 }
 
+}  // namespace
+
+Status MeasurePhoto(const cv::Mat& image, const cv::Mat& roi, const PhotoQualityOptions& options,
+                    PhotoMeasures* measures, const cv::Mat& linear_y) {
+  SKINTRACK_RETURN_IF_ERROR(options.Check());
+  if (measures == nullptr) return Status::InvalidArgument("MeasurePhoto: null output");
+  SKINTRACK_RETURN_IF_ERROR(CheckPhotoInputs(image, roi, linear_y));
+  return MeasureChecked(image, roi, options, linear_y, measures);
+}
+
 Status AssessPhoto(const cv::Mat& image, const cv::Mat& roi, std::optional<double> px_per_mm,
                    const PhotoQualityOptions& options, PhotoQuality* quality,
                    const cv::Mat& linear_y) {
+  SKINTRACK_RETURN_IF_ERROR(options.Check());
   if (quality == nullptr) return Status::InvalidArgument("AssessPhoto: null output");
+  SKINTRACK_RETURN_IF_ERROR(CheckPhotoInputs(image, roi, linear_y));
   if (px_per_mm && !(*px_per_mm > 0.0 && std::isfinite(*px_per_mm)))
     return Status::InvalidArgument("quality: px_per_mm must be > 0");
   PhotoMeasures m;
-  SKINTRACK_RETURN_IF_ERROR(MeasurePhoto(image, roi, options, &m, linear_y));
+  SKINTRACK_RETURN_IF_ERROR(MeasureChecked(image, roi, options, linear_y, &m));
   return AssessMeasuredPhoto(m, px_per_mm, quality);
 }
 

@@ -71,7 +71,9 @@ class SrgbTable {
 };
 
 // Rows [a, b) of the linear luminance Y = 0.2126 R + 0.7152 G + 0.0722 B (Rec. 709): one fixed
-// sequence of float operations, (wb B + wg G) + wr R, in the vector body and the tail alike.
+// sequence of float operations, (wb B + wg G) + wr R, in the vector body and the tail alike
+// (the same values wherever a pixel falls, as long as the compiler fuses no multiply-add: the
+// project builds for baseline x86-64, which has no FMA).
 void LuminanceRows(const cv::Mat& image, int a, int b, cv::Mat* y) {
   static const SrgbTable table;
   constexpr float kB = 0.0722f, kG = 0.7152f, kR = 0.2126f;

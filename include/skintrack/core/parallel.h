@@ -14,10 +14,11 @@ namespace skintrack {
 // kInternal status naming `what`. Returns the first failure in task order, else Ok.
 Status RunEach(int n, const std::function<Status(int)>& task, const char* what);
 
-// Runs `task` on a thread of its own beside the caller (whose OpenCV calls keep the thread
-// pool): an exception in `task` becomes a kInternal status naming `what`; the thread is joined
-// by Wait() or, should the caller leave early (a return, an exception), by the destructor, so
-// it can never be left joinable (std::terminate).
+// Runs `task` on a thread of its own beside the caller. OpenCV keeps one "inside a parallel
+// region" flag for the whole process, so while either thread is inside a parallel OpenCV call
+// the other's run serially: the two share the cores. An exception in `task` becomes a kInternal
+// status naming `what`; the thread is joined by Wait() or, should the caller leave early (a return,
+// an exception), by the destructor, so it can never be left joinable (std::terminate).
 class BackgroundTask {
  public:
   BackgroundTask(std::function<Status()> task, const char* what);

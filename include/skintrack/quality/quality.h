@@ -142,14 +142,16 @@ Status AssessPhoto(const cv::Mat& image, const cv::Mat& roi, std::optional<doubl
 // AssessPhoto in two steps, for a caller that finds the scale while it could be measuring:
 // MeasurePhoto computes everything the scale does not change (median luminance, noise,
 // clipping, glare; `compare` runs it beside the registration), AssessMeasuredPhoto adds the
-// scale's checks (sharpness, resolution). AssessPhoto(image, roi, px_per_mm, options, q) equals
-// MeasurePhoto(image, roi, options, &m) then AssessMeasuredPhoto(m, px_per_mm, &q).
+// scale's checks (sharpness, resolution). AssessPhoto(image, roi, px_per_mm, options, q) gives
+// the same result as MeasurePhoto(image, roi, options, &m) then AssessMeasuredPhoto(m,
+// px_per_mm, &q) (AssessPhoto checks px_per_mm before the ROI's size, MeasurePhoto has none).
 struct PhotoMeasures {
   PhotoQualityOptions options;  // the options measured with (AssessMeasuredPhoto uses them)
   cv::Mat linear_y;             // CV_32FC1, the image's linear luminance Y in [0, 1]; image px
-  cv::Mat roi;           // CV_8UC1, 255 = assessed (the given ROI, or all 255 when none); image px
-  cv::Mat clipped;       // CV_8UC1, 255 where a channel >= options.clip_high; image px. Empty
-                         // when no pixel is clipped white.
+  cv::Mat roi;           // CV_8UC1, 255 = assessed: the given ROI (sharing its pixels), or all 255
+                         // when none; image px
+  cv::Mat clipped;       // CV_8UC1, 255 where a channel is above options.clip_high (the sharpness
+                         // check's glare margin grows from these); image px. Empty when none is.
   long long roi_px = 0;  // pixels assessed
   long long clipped_px = 0;  // of them, with a channel <= clip_low or >= clip_high
   long long glare_px = 0;    // of them, specular glare (as PhotoQualityOptions defines it)
