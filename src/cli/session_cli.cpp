@@ -98,12 +98,10 @@ Status RoiWithoutChart(const cv::Mat& image, const cv::Mat& chart_mask,
 
 Status AssessPhotoJson(const cv::Mat& image, const cv::Mat& roi, std::optional<double> mm_per_px,
                        quality::PhotoQuality* q, json* out, const cv::Mat& linear_y) {
-  std::optional<double> px_per_mm;
-  if (mm_per_px) px_per_mm = 1.0 / *mm_per_px;
+  quality::PhotoMeasures measures;
   SKINTRACK_RETURN_IF_ERROR(
-      quality::AssessPhoto(image, roi, px_per_mm, quality::PhotoQualityOptions(), q, linear_y));
-  *out = report::PhotoQualityToJson(*q);
-  return Status::Ok();
+      quality::MeasurePhoto(image, roi, quality::PhotoQualityOptions(), &measures, linear_y));
+  return AssessMeasuredJson(measures, mm_per_px, q, out);
 }
 
 Status AssessMeasuredJson(const quality::PhotoMeasures& measures, std::optional<double> mm_per_px,
@@ -190,7 +188,6 @@ Status ChangeStatsJson(const po::variables_map& vm, const cv::Mat& before,
 
 Status MeasurePairPhotos(const compare::LoadedPair& pair, const cv::Mat& roi, bool with_after,
                          PairPhotoMeasures* out) {
-  out->after_measured = with_after;
   return RunEach(
       with_after ? 2 : 1,
       [&](int i) {
@@ -204,10 +201,9 @@ Status MeasurePairPhotos(const compare::LoadedPair& pair, const cv::Mat& roi, bo
 
 Status AssessPairPhotos(const compare::LoadedPair& pair, const compare::CompareResult& result,
                         PairPhotoMeasures* measures, PairPhotoQuality* out) {
-  if (!measures->after_measured) {
+  if (measures->after.linear_y.empty()) {  // not measured yet
     SKINTRACK_RETURN_IF_ERROR(quality::MeasurePhoto(
         pair.after.image, cv::Mat(), quality::PhotoQualityOptions(), &measures->after));
-    measures->after_measured = true;
   }
   const std::optional<double> mm = result.scale.mm_per_px;
   const double ratio = quality::AfterPxPerBeforePx(

@@ -76,8 +76,7 @@ struct PairPhotoQuality {
 // `roi` (empty = whole photo), the after photo over all of it, unless `with_after` is false
 // (its pixels change after the registration: --reference-roi).
 struct PairPhotoMeasures {
-  quality::PhotoMeasures before, after;
-  bool after_measured = false;
+  quality::PhotoMeasures before, after;  // `after` empty (no linear_y) until measured
 };
 Status MeasurePairPhotos(const compare::LoadedPair& pair, const cv::Mat& roi, bool with_after,
                          PairPhotoMeasures* out);

@@ -97,13 +97,15 @@ QualityCheck SharpnessCheck(const cv::Mat& y, const cv::Mat& roi, double px_per_
   return c;
 }
 
-// Clipping and glare fractions over the ROI (bands of rows in parallel, integer counts).
+// Clipping and glare fractions over the ROI (bands of rows in parallel, integer counts), and
+// in the same pass the mask of the whole image's pixels with a channel above clip_high (*white,
+// 255 there, as cv::inRange's complement: a NaN channel counts too) and its count (*white_px).
 // CIELAB (photometric::SrgbToLab's) is computed only for rows with a pixel whose linear Y
 // (`y`) could reach L* >= glare_l; the bound is loosened by 2 % so that the tables' rounding
 // never skips a glare pixel.
 void ClippingAndGlare(const cv::Mat& image, const cv::Mat& y, const cv::Mat& roi,
                       const PhotoQualityOptions& o, long long* roi_px, long long* clipped,
-                      long long* glare) {
+                      long long* glare, cv::Mat* white, long long* white_px) {
   const double fl = (o.glare_l + 16.0) / 116.0;
   const float min_y =
       static_cast<float>(0.98 * (o.glare_l > 8.0 ? fl * fl * fl : o.glare_l / 903.3));
@@ -112,7 +114,9 @@ void ClippingAndGlare(const cv::Mat& image, const cv::Mat& y, const cv::Mat& roi
   const float glare_c2 = static_cast<float>(o.glare_chroma * o.glare_chroma);
   constexpr int kBand = 64;
   const int bands = (image.rows + kBand - 1) / kBand;
-  std::vector<std::array<long long, 3>> counts(static_cast<size_t>(bands), {0, 0, 0});
+  const float lowest = static_cast<float>(-1e9);  // the former inRange's lower bound
+  white->create(image.size(), CV_8UC1);
+  std::vector<std::array<long long, 4>> counts(static_cast<size_t>(bands), {0, 0, 0, 0});
   cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& range) {
     std::vector<float> lab_row(3 * static_cast<size_t>(image.cols));
     for (int b = range.start; b < range.end; ++b) {
@@ -123,6 +127,14 @@ void ClippingAndGlare(const cv::Mat& image, const cv::Mat& y, const cv::Mat& roi
         bool bright = false;
         for (int x = 0; x < image.cols; ++x) bright |= yr[x] >= min_y;
         const cv::Vec3f* px = image.ptr<cv::Vec3f>(r);
+        uchar* w = white->ptr<uchar>(r);
+        for (int x = 0; x < image.cols; ++x) {
+          const cv::Vec3f v = px[x];
+          const bool in = v[0] >= lowest && v[0] <= hi && v[1] >= lowest && v[1] <= hi &&
+                          v[2] >= lowest && v[2] <= hi;
+          w[x] = in ? 0 : 255;
+          c[3] += in ? 0 : 1;
+        }
         if (!bright) {  // no glare possible on this row: clipping only
           for (int x = 0; x < image.cols; ++x) {
             if (m && !m[x]) continue;
@@ -150,11 +162,12 @@ void ClippingAndGlare(const cv::Mat& image, const cv::Mat& y, const cv::Mat& roi
       }
     }
   });
-  *roi_px = *clipped = *glare = 0;
+  *roi_px = *clipped = *glare = *white_px = 0;
   for (const auto& c : counts) {
     *roi_px += c[0];
     *clipped += c[1];
     *glare += c[2];
+    *white_px += c[3];
   }
 }
 
@@ -208,15 +221,11 @@ Status MeasureChecked(const cv::Mat& image, const cv::Mat& roi, const PhotoQuali
   m.roi_median_y = MedianOver(m.linear_y, roi);
   m.roi = roi.empty() ? cv::Mat(image.size(), CV_8UC1, cv::Scalar(255)) : roi;
   m.noise_sd = metrics::internal::ImmerkaerNoiseSigma(m.linear_y, m.roi);
-  {
-    cv::Mat hi;
-    cv::inRange(image, cv::Scalar::all(-1e9), cv::Scalar::all(options.clip_high), hi);
-    // hi = 255 where every channel <= clip_high (inRange's bounds are inclusive); clipped =
-    // the rest, pixels with a channel above clip_high.
-    cv::Mat clipped = 255 - hi;
-    if (cv::countNonZero(clipped) > 0) m.clipped = clipped;
-  }
-  ClippingAndGlare(image, m.linear_y, roi, options, &m.roi_px, &m.clipped_px, &m.glare_px);
+  cv::Mat white;
+  long long white_px = 0;
+  ClippingAndGlare(image, m.linear_y, roi, options, &m.roi_px, &m.clipped_px, &m.glare_px, &white,
+                   &white_px);
+  if (white_px > 0) m.clipped = white;
   *measures = std::move(m);
   return Status::Ok();
 }
