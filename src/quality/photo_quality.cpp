@@ -3,6 +3,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <opencv2/core/hal/intrin.hpp>
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 #include <set>
@@ -97,12 +98,52 @@ QualityCheck SharpnessCheck(const cv::Mat& y, const cv::Mat& roi, double px_per_
   return c;
 }
 
+// Per-pixel classes of ClassifyRow.
+constexpr uchar kWhite = 1;  // a channel above clip_high, or not finite (cv::inRange's complement)
+constexpr uchar kClipped = 2;  // a channel <= clip_low or >= clip_high
+constexpr uchar kAllHigh = 4;  // every channel >= clip_high
+
+// f[x] = the classes of the row's pixels (channels compared as floats, NaN failing every test).
+void ClassifyRow(const float* px, int cols, float lo, float hi, uchar* f) {
+  const float lowest = -1e9f;  // the former inRange's lower bound
+  int x = 0;
+#if CV_SIMD128
+  const cv::v_float32x4 vlo = cv::v_setall_f32(lo), vhi = cv::v_setall_f32(hi),
+                        vlowest = cv::v_setall_f32(lowest);
+  const cv::v_uint32x4 one = cv::v_setall_u32(kWhite), two = cv::v_setall_u32(kClipped),
+                       four = cv::v_setall_u32(kAllHigh);
+  for (; x + 16 <= cols; x += 16) {
+    cv::v_uint32x4 q[4];
+    for (int k = 0; k < 4; ++k) {
+      cv::v_float32x4 b, g, r;
+      cv::v_load_deinterleave(px + 3 * (x + 4 * k), b, g, r);
+      const cv::v_float32x4 in =
+          (b >= vlowest) & (b <= vhi) & (g >= vlowest) & (g <= vhi) & (r >= vlowest) & (r <= vhi);
+      const cv::v_float32x4 any =
+          (b <= vlo) | (g <= vlo) | (r <= vlo) | (b >= vhi) | (g >= vhi) | (r >= vhi);
+      const cv::v_float32x4 all = (b >= vhi) & (g >= vhi) & (r >= vhi);
+      q[k] = (one & ~cv::v_reinterpret_as_u32(in)) | (cv::v_reinterpret_as_u32(any) & two) |
+             (cv::v_reinterpret_as_u32(all) & four);
+    }
+    cv::v_store(f + x, cv::v_pack(cv::v_pack(q[0], q[1]), cv::v_pack(q[2], q[3])));
+  }
+#endif
+  for (; x < cols; ++x) {
+    const float b = px[3 * x], g = px[3 * x + 1], r = px[3 * x + 2];
+    const bool in = b >= lowest && b <= hi && g >= lowest && g <= hi && r >= lowest && r <= hi;
+    const bool any = b <= lo || g <= lo || r <= lo || b >= hi || g >= hi || r >= hi;
+    const bool all = b >= hi && g >= hi && r >= hi;
+    f[x] = static_cast<uchar>((in ? 0 : kWhite) | (any ? kClipped : 0) | (all ? kAllHigh : 0));
+  }
+}
+
 // Clipping and glare fractions over the ROI (bands of rows in parallel, integer counts), and
 // in the same pass the mask of the whole image's pixels with a channel above clip_high (*white,
 // 255 there, as cv::inRange's complement: a NaN channel counts too) and its count (*white_px).
-// CIELAB (photometric::SrgbToLab's) is computed only for rows with a pixel whose linear Y
-// (`y`) could reach L* >= glare_l; the bound is loosened by 2 % so that the tables' rounding
-// never skips a glare pixel.
+// CIELAB (photometric::SrgbToLinearLabRow's) is computed only for the ROI pixels whose linear
+// Y (`y`) could reach L* >= glare_l and that are not glare already (every channel clipped):
+// gathered per row, converted in one call. The bound is loosened by 2 % so that the tables'
+// rounding never skips a glare pixel.
 void ClippingAndGlare(const cv::Mat& image, const cv::Mat& y, const cv::Mat& roi,
                       const PhotoQualityOptions& o, long long* roi_px, long long* clipped,
                       long long* glare, cv::Mat* white, long long* white_px) {
@@ -114,51 +155,68 @@ void ClippingAndGlare(const cv::Mat& image, const cv::Mat& y, const cv::Mat& roi
   const float glare_c2 = static_cast<float>(o.glare_chroma * o.glare_chroma);
   constexpr int kBand = 64;
   const int bands = (image.rows + kBand - 1) / kBand;
-  const float lowest = static_cast<float>(-1e9);  // the former inRange's lower bound
   white->create(image.size(), CV_8UC1);
   std::vector<std::array<long long, 4>> counts(static_cast<size_t>(bands), {0, 0, 0, 0});
   cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& range) {
-    std::vector<float> lab_row(3 * static_cast<size_t>(image.cols));
+    // Locals, not captures: the byte stores below may alias anything, so the compiler would
+    // reload a captured bound on every pixel (and not vectorise).
+    const int cols = image.cols;
+    const float y_min = min_y;
+    std::vector<uchar> f(static_cast<size_t>(cols));
+    // The candidates' sRGB, their CIELAB.
+    std::vector<float> bright(3 * static_cast<size_t>(cols)), lab(3 * static_cast<size_t>(cols));
     for (int b = range.start; b < range.end; ++b) {
       auto& c = counts[static_cast<size_t>(b)];
       for (int r = b * kBand; r < std::min(image.rows, (b + 1) * kBand); ++r) {
         const uchar* m = roi.empty() ? nullptr : roi.ptr<uchar>(r);
         const float* yr = y.ptr<float>(r);
-        bool bright = false;
-        for (int x = 0; x < image.cols; ++x) bright |= yr[x] >= min_y;
-        const cv::Vec3f* px = image.ptr<cv::Vec3f>(r);
+        const float* px = image.ptr<float>(r);
+        ClassifyRow(px, cols, lo, hi, f.data());
         uchar* w = white->ptr<uchar>(r);
-        for (int x = 0; x < image.cols; ++x) {
-          const cv::Vec3f v = px[x];
-          const bool in = v[0] >= lowest && v[0] <= hi && v[1] >= lowest && v[1] <= hi &&
-                          v[2] >= lowest && v[2] <= hi;
-          w[x] = in ? 0 : 255;
-          c[3] += in ? 0 : 1;
+        // Per-row counts in 32 bits (a row has fewer than 2^31 pixels): the loops vectorise.
+        unsigned n_white = 0, n_roi = 0, n_clipped = 0, n_all = 0;
+        const uchar* fr = f.data();
+        for (int x = 0; x < cols; ++x) {
+          w[x] = static_cast<uchar>(fr[x] & kWhite ? 255 : 0);
+          n_white += fr[x] & kWhite;
         }
-        if (!bright) {  // no glare possible on this row: clipping only
-          for (int x = 0; x < image.cols; ++x) {
-            if (m && !m[x]) continue;
-            ++c[0];
-            const cv::Vec3f v = px[x];
-            if (v[0] <= lo || v[1] <= lo || v[2] <= lo || v[0] >= hi || v[1] >= hi || v[2] >= hi)
-              ++c[1];
-            if (v[0] >= hi && v[1] >= hi && v[2] >= hi) ++c[2];
+        if (m == nullptr) {
+          n_roi = static_cast<unsigned>(cols);
+          for (int x = 0; x < cols; ++x) {
+            n_clipped += (fr[x] >> 1) & 1u;
+            n_all += fr[x] >> 2;
           }
-          continue;
+        } else {
+          for (int x = 0; x < cols; ++x) {
+            const unsigned in_roi = m[x] != 0 ? 1u : 0u;
+            n_roi += in_roi;
+            n_clipped += in_roi & (fr[x] >> 1);
+            n_all += in_roi & (fr[x] >> 2);
+          }
         }
-        photometric::SrgbToLinearLabRow(image.ptr<float>(r), image.cols, nullptr, lab_row.data());
-        const auto* lp = reinterpret_cast<const cv::Vec3f*>(lab_row.data());
-        for (int x = 0; x < image.cols; ++x) {
-          if (m && !m[x]) continue;
-          ++c[0];
-          const cv::Vec3f v = px[x];
-          const bool any_low = v[0] <= lo || v[1] <= lo || v[2] <= lo;
-          const bool any_high = v[0] >= hi || v[1] >= hi || v[2] >= hi;
-          const bool all_high = v[0] >= hi && v[1] >= hi && v[2] >= hi;
-          if (any_low || any_high) ++c[1];
-          const float c2 = lp[x][1] * lp[x][1] + lp[x][2] * lp[x][2];
-          if (all_high || (lp[x][0] >= glare_l && c2 <= glare_c2)) ++c[2];
+        size_t n = 0;
+        for (int x = 0; x < cols; ++x) {
+#if CV_SIMD128
+          if (x + 4 <= cols && !cv::v_check_any(cv::v_load(yr + x) >= cv::v_setall_f32(y_min))) {
+            x += 3;  // four pixels too dark for glare (NaN fails the test as below)
+            continue;
+          }
+#endif
+          if (!(yr[x] >= y_min) || (fr[x] & kAllHigh) || (m && !m[x])) continue;
+          std::copy(px + 3 * x, px + 3 * x + 3, bright.data() + 3 * n);
+          ++n;
         }
+        if (n > 0) {
+          photometric::SrgbToLinearLabRow(bright.data(), static_cast<int>(n), nullptr, lab.data());
+          for (size_t i = 0; i < n; ++i) {
+            const float* l = lab.data() + 3 * i;
+            if (l[0] >= glare_l && l[1] * l[1] + l[2] * l[2] <= glare_c2) ++n_all;
+          }
+        }
+        c[0] += n_roi;
+        c[1] += n_clipped;
+        c[2] += n_all;
+        c[3] += n_white;
       }
     }
   });

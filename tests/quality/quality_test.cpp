@@ -154,6 +154,38 @@ TEST(AssessPhotoTest, GlareFractionIsCounted) {
   EXPECT_TRUE(Contains(q.Find("glare")->meaningless, "texture"));
 }
 
+// Each class of pixel at columns the vector loop handles (x < 32) and the scalar tail (37
+// columns; 40 rows: the ROI needs 1000 px): counted by hand. Neutral 0.97 (L* ~ 97.6, below
+// clip_high) is glare through CIELAB only; white (1, 1, 1) is glare, clipped and in the
+// clipped-white mask; one channel at 1 is clipped and in the mask; one at 0 is clipped only. Row 0
+// lies outside the ROI, which the mask (the whole image's) ignores.
+TEST(AssessPhotoTest, ClippingGlareAndWhiteMaskCountedByHand) {
+  cv::Mat im = Uniform({37, 40}, {0.15f, 0.2f, 0.35f});
+  for (int r : {0, 5}) {
+    for (int x : {3, 20, 33}) im.at<cv::Vec3f>(r, x) = cv::Vec3f(0.97f, 0.97f, 0.97f);
+    for (int x : {4, 34}) im.at<cv::Vec3f>(r, x) = cv::Vec3f(1, 1, 1);
+    for (int x : {5, 35}) im.at<cv::Vec3f>(r, x)[1] = 1.0f;
+    for (int x : {6, 36}) im.at<cv::Vec3f>(r, x)[0] = 0.0f;
+  }
+  cv::Mat roi(im.size(), CV_8UC1, cv::Scalar(255));
+  roi.row(0).setTo(0);
+  PhotoMeasures m;
+  ASSERT_TRUE(MeasurePhoto(im, roi, PhotoQualityOptions(), &m).ok());
+  EXPECT_EQ(m.roi_px, 37 * 39);
+  EXPECT_EQ(m.glare_px, 3 + 2);    // row 5: three neutral, two white
+  EXPECT_EQ(m.clipped_px, 2 * 3);  // row 5: white, one high channel, one low channel
+  ASSERT_FALSE(m.clipped.empty());
+  EXPECT_EQ(cv::countNonZero(m.clipped), 2 * 4);  // rows 0 and 5: white and one high channel
+  EXPECT_EQ(m.clipped.at<uchar>(0, 34), 255);
+  EXPECT_EQ(m.clipped.at<uchar>(5, 5), 255);
+  EXPECT_EQ(m.clipped.at<uchar>(5, 36), 0);
+  // Without a ROI, row 0 counts too.
+  ASSERT_TRUE(MeasurePhoto(im, cv::Mat(), PhotoQualityOptions(), &m).ok());
+  EXPECT_EQ(m.roi_px, 37 * 40);
+  EXPECT_EQ(m.glare_px, 2 * 5);
+  EXPECT_EQ(m.clipped_px, 2 * 6);
+}
+
 // Linear grey 0.3 plus Gaussian noise sd 0.01 in linear light: Immerkaer reads ~0.01.
 TEST(AssessPhotoTest, NoiseIsImmerkaerInLinearUnits) {
   cv::Mat lin(300, 300, CV_32FC3, cv::Scalar::all(0.3));
