@@ -175,10 +175,15 @@ void AccumulateLevel(cv::Size size, const std::vector<LevelScale>& scales, bool 
       }
       for (const LevelScale& ls : scales)
         AccumulateRow<P>(*ls.g, y, ls.s2, ls.index, b, sf.data(), ls.blob ? bl : nullptr);
-      for (int i = 0; i < w; ++i) sc[i] = static_cast<unsigned char>(sf[static_cast<size_t>(i)]);
+      // Locals, not captures: a byte store may alias a captured value, which the compiler
+      // would then reload for every pixel (and not vectorise the loop).
+      const int n = w;
+      const float* sfp = sf.data();
+      for (int i = 0; i < n; ++i) sc[i] = static_cast<unsigned char>(sfp[i]);
       if (bl != nullptr && blob_mask > 0.0f) {
         unsigned char* m = blob->ptr<unsigned char>(y);
-        for (int i = 0; i < w; ++i) m[i] = bl[i] >= blob_mask ? 255 : 0;
+        const float limit = blob_mask;
+        for (int i = 0; i < n; ++i) m[i] = bl[i] >= limit ? 255 : 0;
       }
     }
   });

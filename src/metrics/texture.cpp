@@ -163,6 +163,7 @@ Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetric
     std::vector<cv::Mat> blurred(sigmas.size());
     cv::Mat q;
     std::vector<float> weight(static_cast<size_t>(cols));
+    const int ncols = cols;
     for (int t = range.start; t < range.end; ++t) {
       const int y0 = t * kTileRows, y1 = std::min(rows, y0 + kTileRows);
       const int ya = std::max(0, y0 - halo), yb = std::min(rows, y1 + halo);
@@ -193,8 +194,10 @@ Status MeasureTexture(const Context& ctx, const MetricsOptions& o, TextureMetric
           }
           const float to_bin = static_cast<float>(1.0 / (bands[b].gain * kHistBin));
           std::uint32_t* hist = s.hist[b].data();
-          for (int xx = 0; xx < cols; ++xx) {
-            if (weight[static_cast<size_t>(xx)] == 0.f || (fr != nullptr && fr[xx] != 0)) continue;
+          // (ncols, a local: the counts' stores may alias a captured int, which the compiler
+          // would reload for every pixel)
+          for (int xx = 0; xx < ncols; ++xx) {
+            if (mr[xx] == 0 || (fr != nullptr && fr[xx] != 0)) continue;
             const float a = std::abs(lo[xx] - hi[xx]) * to_bin;
             ++hist[a < kHistBins - 1 ? static_cast<int>(a) : kHistBins - 1];
           }

@@ -5,6 +5,7 @@
 // The image is processed in bands of rows so that a 12 MP photo needs a few MB of temporaries.
 #include <algorithm>
 #include <cmath>
+#include <opencv2/core/hal/intrin.hpp>
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 #include <vector>
@@ -72,13 +73,29 @@ void BandSamples(const cv::Mat& y, const cv::Mat& mask, int r0, int r1, int marg
     float* m = mag.ptr<float>(r - g0);
     float* dx = gx.ptr<float>(r - g0);
     float* dy = gy.ptr<float>(r - g0);
-    for (int x = 1; x + 1 < cols; ++x) {
+    int x = 1;
+#if CV_SIMD128
+    // (the compiler leaves this loop scalar: too many pointers to check for overlap)
+    const cv::v_float32x4 half = cv::v_setall_f32(0.5f);
+    for (; x + 4 < cols; x += 4) {
+      const cv::v_float32x4 vx = half * (cv::v_load(row + x + 1) - cv::v_load(row + x - 1));
+      const cv::v_float32x4 vy = half * (cv::v_load(down + x) - cv::v_load(up + x));
+      cv::v_store(dx + x, vx);
+      cv::v_store(dy + x, vy);
+      cv::v_store(m + x, vx * vx + vy * vy);
+    }
+#endif
+    for (; x + 1 < cols; ++x) {
       dx[x] = 0.5f * (row[x + 1] - row[x - 1]);
       dy[x] = 0.5f * (down[x] - up[x]);
       m[x] = dx[x] * dx[x] + dy[x] * dy[x];
     }
   }
   const int x0 = std::max(margin, 2), x1 = cols - std::max(margin, 2);
+  // The largest float <= min_g0_sq: a squared gradient below it fails the test below, so four
+  // such pixels at a time are skipped (most pixels of a photo: noise).
+  float g0_floor = static_cast<float>(min_g0_sq);
+  if (static_cast<double>(g0_floor) > min_g0_sq) g0_floor = std::nextafter(g0_floor, 0.0f);
   for (int r = g0 + 1; r + 1 < g1; ++r) {
     const int mr = r - g0, br = r - e0;
     const uchar* mk = mask.empty() ? nullptr : mask.ptr<uchar>(r);
@@ -90,6 +107,15 @@ void BandSamples(const cv::Mat& y, const cv::Mat& mask, int r0, int r1, int marg
     const float* b1row = b1.ptr<float>(br);
     const float* b1down = b1.ptr<float>(br + 1);
     for (int x = x0; x < x1; ++x) {
+#if CV_SIMD128
+      if (x + 4 <= x1) {
+        const cv::v_float32x4 v = cv::v_load(m + x);
+        if (!cv::v_check_any((v > cv::v_setzero_f32()) & (v >= cv::v_setall_f32(g0_floor)))) {
+          x += 3;
+          continue;
+        }
+      }
+#endif
       if (mk && !mk[x]) continue;
       const float v2 = m[x];
       if (!(v2 > 0.0f) || double(v2) < min_g0_sq) continue;

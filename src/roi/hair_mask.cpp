@@ -121,16 +121,20 @@ void DarknessMasks(const cv::Mat& y_or_image, bool is_image, int close_r, double
         y = y_or_image.rowRange(ya, yb);
       }
       cv::morphologyEx(y, closed, cv::MORPH_CLOSE, se, cv::Point(-1, -1), 1, cv::BORDER_REPLICATE);
+      // Locals, not captures: the byte stores may alias a captured value, which the compiler
+      // would then reload for every pixel (and not vectorise the loop).
+      const int n = cols;
+      const float cc = c_core, cs = c_soft, off = offset;
       for (int r = y0; r < y1; ++r) {
         const float* yr = y.ptr<float>(r - ya);
         const float* cr = closed.ptr<float>(r - ya);
         uchar* co = core->ptr<uchar>(r);
         uchar* so = soft->ptr<uchar>(r);
-        for (int x = 0; x < cols; ++x) {
+        for (int x = 0; x < n; ++x) {
           // D >= c  <=>  C - Y >= c (C + offset), as C + offset > 0.
-          const float dark = cr[x] - yr[x], bg = cr[x] + offset;
-          co[x] = dark >= c_core * bg ? 255 : 0;
-          so[x] = dark >= c_soft * bg ? 255 : 0;
+          const float dark = cr[x] - yr[x], bg = cr[x] + off;
+          co[x] = dark >= cc * bg ? 255 : 0;
+          so[x] = dark >= cs * bg ? 255 : 0;
         }
       }
     }
