@@ -14,6 +14,32 @@
 
 namespace skintrack::compare {
 
+namespace {
+
+// Adds one row's channel sums of `a` ([0, CN)) and `b` ([3, 3 + CN)) and its pixel count ([6])
+// over the overlap to *acc, in the pixels' order; the sums are kept in registers (the array,
+// indexed by a run-time channel, went through memory at every addition).
+template <int CN>
+void SumOverOverlap(const float* a, const float* b, const uchar* o, int cols,
+                    std::array<double, 7>* acc) {
+  double sa[CN], sb[CN], n = (*acc)[6];
+  for (int c = 0; c < CN; ++c) sa[c] = (*acc)[static_cast<size_t>(c)];
+  for (int c = 0; c < CN; ++c) sb[c] = (*acc)[static_cast<size_t>(3 + c)];
+  for (int x = 0; x < cols; ++x) {
+    if (o[x] == 0) continue;
+    for (int c = 0; c < CN; ++c) {
+      sa[c] += a[CN * x + c];
+      sb[c] += b[CN * x + c];
+    }
+    n += 1.0;
+  }
+  for (int c = 0; c < CN; ++c) (*acc)[static_cast<size_t>(c)] = sa[c];
+  for (int c = 0; c < CN; ++c) (*acc)[static_cast<size_t>(3 + c)] = sb[c];
+  (*acc)[6] = n;
+}
+
+}  // namespace
+
 void PrepareAlignedAfter(const cv::Mat& before, const cv::Mat& overlap, cv::Mat* aligned_after) {
   CV_Assert((before.type() == CV_32FC3 || before.type() == CV_32FC1) &&
             aligned_after->type() == before.type() && overlap.type() == CV_8UC1 &&
@@ -33,13 +59,10 @@ void PrepareAlignedAfter(const cv::Mat& before, const cv::Mat& overlap, cv::Mat*
         const float* b = before.ptr<float>(y);
         const uchar* o = overlap.ptr<uchar>(y);
         for (int x = 0; x < cn * cols; ++x) a[x] = std::min(1.0f, std::max(0.0f, a[x]));
-        for (int x = 0; x < cols; ++x) {
-          if (o[x] == 0) continue;
-          for (int c = 0; c < cn; ++c) {
-            acc[c] += a[cn * x + c];
-            acc[3 + c] += b[cn * x + c];
-          }
-          acc[6] += 1.0;
+        if (cn == 3) {
+          SumOverOverlap<3>(a, b, o, cols, &acc);
+        } else {
+          SumOverOverlap<1>(a, b, o, cols, &acc);
         }
       }
       sums[static_cast<size_t>(band)] = acc;
@@ -133,7 +156,8 @@ cv::Mat ClippedPixels(const cv::Mat& image) {
     for (int y = r.start; y < r.end; ++y) {
       const cv::Vec3f* p = image.ptr<cv::Vec3f>(y);
       uchar* c = clipped.ptr<uchar>(y);
-      for (int x = 0; x < image.cols; ++x)
+      const int cols = image.cols;  // a local: the byte stores would make a capture reload
+      for (int x = 0; x < cols; ++x)
         c[x] = std::max({p[x][0], p[x][1], p[x][2]}) >= kClipLevel ? 255 : 0;
     }
   });

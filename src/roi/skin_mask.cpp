@@ -21,6 +21,7 @@
 // gate (min_hue_deg, min_chroma) for such images.
 #include <algorithm>
 #include <cmath>
+#include <opencv2/core/hal/intrin.hpp>
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 #include <string>
@@ -89,7 +90,19 @@ void WorkingCopyAndGlare(const cv::Mat& image, int f, const SkinMaskOptions& o, 
       std::fill(acc.begin(), acc.end(), 0.f);
       for (int y = g * f; y < std::min(image.rows, (g + 1) * f); ++y) {
         const float* p = image.ptr<float>(y);
-        for (int x = 0; x < image.cols; ++x) {
+        const int cols = image.cols;
+        for (int x = 0; x < cols; ++x) {
+#if CV_SIMD128
+          if (x + 4 <= cols) {  // four pixels at a time: most have no channel that high
+            cv::v_float32x4 vb, vg, vr;
+            cv::v_load_deinterleave(p + 3 * x, vb, vg, vr);
+            const cv::v_float32x4 c = cv::v_setall_f32(kGlareCandidate);
+            if (!cv::v_check_any((vb > c) & (vg > c) & (vr > c))) {
+              x += 3;
+              continue;
+            }
+          }
+#endif
           if (p[3 * x + 1] > kGlareCandidate && p[3 * x] > kGlareCandidate &&
               p[3 * x + 2] > kGlareCandidate)
             found[static_cast<size_t>(g)].emplace_back(x, y);
