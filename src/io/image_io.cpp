@@ -20,6 +20,7 @@
 
 #include "io/image_file.h"
 #include "io/jpeg_codec.h"
+#include "io/streaming_conversion.h"
 #include "skintrack/core/image.h"
 #include "skintrack/core/parallel.h"
 
@@ -153,11 +154,13 @@ Status LoadImageImpl(const std::string& path, const LoadOptions& options, Loaded
   std::string warning;  // from a JPEG decoded despite corrupt data
   cv::Mat raw;
   bool decoded = false;
+  // A JPEG's rows are converted to float on a second thread as they are decoded.
+  internal::StreamingConversion streamed(options.apply_exif_orientation);
   if (!jpeg.empty()) {
     std::string message;
     switch (internal::DecodeJpeg(jpeg.data(), jpeg.size(), reduction,
-                                 options.apply_exif_orientation, options.max_pixels, &raw,
-                                 &message)) {
+                                 options.apply_exif_orientation, options.max_pixels, &raw, &message,
+                                 &streamed)) {
       case internal::JpegDecodeResult::kDecoded:
         decoded = true;
         warning = message;
@@ -194,8 +197,8 @@ Status LoadImageImpl(const std::string& path, const LoadOptions& options, Loaded
     }
   }
 
-  cv::Mat image;
-  SKINTRACK_RETURN_IF_ERROR(ToInternal(raw, path, &image));
+  cv::Mat image = streamed.Finish();
+  if (image.empty()) SKINTRACK_RETURN_IF_ERROR(ToInternal(raw, path, &image));
   // Full size with orientation applied: the header's, swapped when the decoded image turned.
   cv::Size full(header.width, header.height);
   if ((image.cols > image.rows) != (full.width > full.height) && image.cols != image.rows) {

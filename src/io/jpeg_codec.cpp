@@ -51,7 +51,7 @@ void InitErrors(ErrorManager* err) {
 // destructor is created in this frame (the image belongs to the caller).
 JpegDecodeResult DecodeRaw(const unsigned char* data, std::size_t size, int reduction,
                            std::int64_t max_pixels, cv::Mat* image, int* orientation,
-                           std::string* message) {
+                           std::string* message, JpegRowSink* sink) {
   jpeg_decompress_struct cinfo;
   ErrorManager err;
   InitErrors(&err);
@@ -95,12 +95,14 @@ JpegDecodeResult DecodeRaw(const unsigned char* data, std::size_t size, int redu
     jpeg_destroy_decompress(&cinfo);
     throw;
   }
+  const bool streaming = sink != nullptr && sink->Begin(*image, *orientation);
   JSAMPROW rows[16];
   while (cinfo.output_scanline < cinfo.output_height) {
     const int y = static_cast<int>(cinfo.output_scanline);
     const int n = std::min(16, image->rows - y);
     for (int i = 0; i < n; ++i) rows[i] = image->ptr<unsigned char>(y + i);
     jpeg_read_scanlines(&cinfo, rows, static_cast<JDIMENSION>(n));
+    if (streaming) sink->Decoded(static_cast<int>(cinfo.output_scanline));
   }
   jpeg_finish_decompress(&cinfo);
   const long warnings = err.pub.num_warnings;
@@ -249,10 +251,10 @@ void ApplyExifOrientation(int orientation, cv::Mat* image) {
 
 JpegDecodeResult DecodeJpeg(const unsigned char* data, std::size_t size, int reduction,
                             bool apply_orientation, std::int64_t max_pixels, cv::Mat* image,
-                            std::string* message) {
+                            std::string* message, JpegRowSink* sink) {
   int orientation = 0;
   const JpegDecodeResult r =
-      DecodeRaw(data, size, reduction, max_pixels, image, &orientation, message);
+      DecodeRaw(data, size, reduction, max_pixels, image, &orientation, message, sink);
   if (r == JpegDecodeResult::kDecoded && apply_orientation) {
     ApplyExifOrientation(orientation, image);
   }

@@ -23,16 +23,30 @@ enum class JpegDecodeResult {
   kCorrupt,      // libjpeg refused the data; *message says why
 };
 
+// Receives the rows DecodeJpeg has decoded as they come, on the decoding thread (so that a
+// caller can work on them while the next are decoded). Neither call may throw.
+class JpegRowSink {
+ public:
+  virtual ~JpegRowSink() = default;
+  // Before the first row: the image being decoded into (its final size and type, rows not
+  // yet written) and the EXIF orientation of the first APP1 segment (0 when none). False:
+  // nothing more is sent.
+  virtual bool Begin(const cv::Mat& image, int orientation) = 0;
+  // Rows [0, rows) of that image are decoded and will not change (before any orientation is
+  // applied).
+  virtual void Decoded(int rows) = 0;
+};
+
 // Decodes the JPEG file held in data[0, size) to CV_8UC3 BGR at 1/reduction of its size
 // (1, 2, 4 or 8; libjpeg's DCT scaling), the EXIF orientation of its first APP1 segment
 // applied when apply_orientation is set (as OpenCV does). libjpeg's warnings (recoverable
 // corruption) are not printed; the picture decoded despite them is returned, and *message
 // then says so in one line (empty after a clean decode).
 // A picture of more than max_pixels (width x height as stored) is refused as kCorrupt before
-// any pixel is decoded.
+// any pixel is decoded. `sink` (optional) is told of the rows as they are decoded.
 JpegDecodeResult DecodeJpeg(const unsigned char* data, std::size_t size, int reduction,
                             bool apply_orientation, std::int64_t max_pixels, cv::Mat* image,
-                            std::string* message);
+                            std::string* message, JpegRowSink* sink = nullptr);
 
 // Encodes CV_8UC1 or CV_8UC3 (BGR) as OpenCV's encoder does: libjpeg defaults, quality 0..100
 // with baseline quantisation tables, optionally progressive and with optimised Huffman tables.

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "io/streaming_conversion.h"
 #include "skintrack/io/image_io.h"
 #include "test_util.h"
 
@@ -181,6 +182,50 @@ TEST(JpegCodecTest, CorruptScanDataLoadsWithAWarning) {
       << damaged.warning;
   EXPECT_EQ(damaged.warning.find('\n'), std::string::npos);  // one line
   EXPECT_EQ(damaged.image.size(), clean.image.size());
+}
+
+// The float conversion made while decoding (rows as libjpeg delivers them, 16 at most)
+// equals converting the decoded picture afterwards; a picture to be turned is declined.
+TEST(JpegCodecTest, StreamedConversionEqualsConvertingAfterwards) {
+  const Bytes plain = Encode(Scene(157, 93), {cv::IMWRITE_JPEG_QUALITY, 92});
+  for (int reduction : {1, 2}) {
+    internal::StreamingConversion streamed(true);
+    cv::Mat direct;
+    std::string message;
+    ASSERT_EQ(internal::DecodeJpeg(plain.data(), plain.size(), reduction, true, 1 << 30, &direct,
+                                   &message, &streamed),
+              internal::JpegDecodeResult::kDecoded);
+    const cv::Mat converted = streamed.Finish();
+    ASSERT_EQ(converted.type(), CV_32FC3);
+    cv::Mat expected;
+    direct.convertTo(expected, CV_32F, 1.0 / 255.0);
+    EXPECT_EQ(cv::norm(converted, expected, cv::NORM_INF), 0.0) << "/" << reduction;
+  }
+  const Bytes turned = WithOrientation(plain, 6, false);
+  for (bool apply : {true, false}) {
+    internal::StreamingConversion streamed(apply);
+    cv::Mat direct;
+    std::string message;
+    ASSERT_EQ(internal::DecodeJpeg(turned.data(), turned.size(), 1, apply, 1 << 30, &direct,
+                                   &message, &streamed),
+              internal::JpegDecodeResult::kDecoded);
+    const cv::Mat converted = streamed.Finish();
+    EXPECT_EQ(converted.empty(), apply);  // turned after decoding: converted by the loader then
+    if (!apply) {
+      cv::Mat expected;
+      direct.convertTo(expected, CV_32F, 1.0 / 255.0);
+      EXPECT_EQ(cv::norm(converted, expected, cv::NORM_INF), 0.0);
+    }
+  }
+  // Data that fails mid-picture: the error comes back and the second thread ends.
+  Bytes cut(plain.begin(), plain.begin() + static_cast<std::ptrdiff_t>(plain.size() / 2));
+  cut.push_back(0xFF);
+  cut.push_back(0xD9);
+  internal::StreamingConversion streamed(true);
+  cv::Mat direct;
+  std::string message;
+  internal::DecodeJpeg(cut.data(), cut.size(), 1, true, 1 << 30, &direct, &message, &streamed);
+  streamed.Finish();
 }
 
 TEST(JpegCodecTest, AppliesTheEightExifOrientationsAsOpenCvDoes) {
