@@ -9,7 +9,9 @@
 #     and a 12 MP Gaussian blur on both cores) before and after the CLI timings: this shared
 #     machine's speed varies by up to 1.8x from hour to hour, and the probe tells a slow hour
 #     from a slow change (its single-core loop more than 20 % slower or faster after the runs
-#     than before: the summary says the speed changed during the run).
+#     than before: the summary says the speed changed during the run). It also records the
+#     steal time during the CLI timings (/proc/stat: the cores' time the virtual machine's
+#     host gave to others), with a warning above 5 %.
 #  2. Renders a 4000x3000 phantom pair, JPEG q92 (`skintrack phantom --seed 1`), into a
 #     temporary directory (removed on exit, also on error or Ctrl-C).
 #  3. Times the CLI end to end, each mode --runs times (default 5; no warm-up by default: the
@@ -125,6 +127,10 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+# All CPU time of the machine and its steal part, in ticks (/proc/stat's first line): the time
+# a virtual machine's host gave its cores to others, which no process's CPU time includes but
+# every wall time does.
+cpu_ticks() { awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $9; exit }' /proc/stat; }
 # The machine's speed this hour (bench/machine_probe.cpp: fixed work, no SkinTrack code).
 machine_probe() { "$probe" || die "machine probe failed"; }
 load_start=$(loadavg)
@@ -193,6 +199,7 @@ run_mode() {
 }
 
 echo "bench: timing the CLI ($runs runs per mode, $warmup warm-up)" >&2
+ticks_cli_start=$(cpu_ticks)
 # Modes: name, then the label for the table; arguments follow in run_mode calls below.
 modes=(json)
 # shellcheck disable=SC2016 # (backticks are Markdown)
@@ -250,6 +257,13 @@ for mode in "${modes[@]}"; do
   table_rows+=$'\n'
 done
 load_cli=$(loadavg)
+ticks_cli_end=$(cpu_ticks)
+steal_pct=$(awk -v a="$ticks_cli_start" -v b="$ticks_cli_end" 'BEGIN {
+  split(a, x, " "); split(b, y, " "); t = y[1] - x[1];
+  printf "%.1f", (t > 0 ? 100 * (y[2] - x[2]) / t : 0) }')
+if awk -v s="$steal_pct" 'BEGIN { exit !(s > 5) }'; then
+  echo "bench: warning: the host took $steal_pct % of the cores' time during the CLI runs (steal); wall times are inflated" >&2
+fi
 probe_cli=$(machine_probe)
 # The single-core loop's time before vs after the CLI runs: beyond 20 % apart, the machine's
 # speed changed during the timings, and the summary says so.
@@ -330,6 +344,7 @@ summary=$(
   echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); tree: commit \`$commit\`$dirty"
   echo "- Machine: $(nproc) cores (\`nproc\`), $cpu_model; OpenCV $(pkg-config --modversion opencv4 2>/dev/null || echo '?')"
   echo "- Load average (1/5/15 min): $load_start at start, $load_cli after the CLI runs, $load_end at the end"
+  echo "- Steal (\`/proc/stat\`: the share of the cores' time this virtual machine's host gave to others while the CLI ran; in every wall time, in no CPU time): $steal_pct %"
   echo "- Machine probe (\`bench/machine_probe\`; one core: 2e8 dependent multiply-adds, s, and memory copy, GB/s; both cores: Gaussian blur of a 12 MP float image, ms): \`$probe_start\` before the CLI runs, \`$probe_cli\` after them$probe_note"
   echo "- Command: \`$cmd_line\` (build: \`$build_dir/\`, Release)"
   echo "- Input: phantom pair ${width}x${height}, JPEG q$jpeg_quality (\`skintrack phantom --seed $seed --width $width --height $height --jpeg-quality $jpeg_quality\`: $(file_mb "$before") MB + $(file_mb "$after") MB; rendering took ${phantom_wall} s, peak RSS $((phantom_rss / 1024)) MiB)"
