@@ -197,7 +197,9 @@ Status LoadImageImpl(const std::string& path, const LoadOptions& options, Loaded
     }
   }
 
+  // (the streamed rows count only when the direct JPEG path decoded the picture)
   cv::Mat image = streamed.Finish();
+  if (!decoded) image.release();
   if (image.empty()) SKINTRACK_RETURN_IF_ERROR(ToInternal(raw, path, &image));
   // Full size with orientation applied: the header's, swapped when the decoded image turned.
   cv::Size full(header.width, header.height);

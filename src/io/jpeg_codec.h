@@ -24,17 +24,18 @@ enum class JpegDecodeResult {
 };
 
 // Receives the rows DecodeJpeg has decoded as they come, on the decoding thread (so that a
-// caller can work on them while the next are decoded). Neither call may throw.
+// caller can work on them while the next are decoded). Neither call may throw (both are
+// called between libjpeg's setjmp and its cleanup).
 class JpegRowSink {
  public:
   virtual ~JpegRowSink() = default;
   // Before the first row: the image being decoded into (its final size and type, rows not
   // yet written) and the EXIF orientation of the first APP1 segment (0 when none). False:
   // nothing more is sent.
-  virtual bool Begin(const cv::Mat& image, int orientation) = 0;
+  virtual bool Begin(const cv::Mat& image, int orientation) noexcept = 0;
   // Rows [0, rows) of that image are decoded and will not change (before any orientation is
   // applied).
-  virtual void Decoded(int rows) = 0;
+  virtual void Decoded(int rows) noexcept = 0;
 };
 
 // Decodes the JPEG file held in data[0, size) to CV_8UC3 BGR at 1/reduction of its size

@@ -5,7 +5,7 @@
 
 namespace skintrack::io::internal {
 
-bool StreamingConversion::Begin(const cv::Mat& image, int orientation) {
+bool StreamingConversion::Begin(const cv::Mat& image, int orientation) noexcept {
   if (image.type() != CV_8UC3) return false;
   if (apply_orientation_ && orientation >= 2 && orientation <= 8) return false;  // turned later
   try {
@@ -20,7 +20,7 @@ bool StreamingConversion::Begin(const cv::Mat& image, int orientation) {
   return true;
 }
 
-void StreamingConversion::Decoded(int rows) {
+void StreamingConversion::Decoded(int rows) noexcept {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     ready_ = rows;

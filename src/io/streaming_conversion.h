@@ -26,11 +26,12 @@ class StreamingConversion final : public JpegRowSink {
   StreamingConversion(const StreamingConversion&) = delete;
   StreamingConversion& operator=(const StreamingConversion&) = delete;
 
-  bool Begin(const cv::Mat& image, int orientation) override;
-  void Decoded(int rows) override;
+  bool Begin(const cv::Mat& image, int orientation) noexcept override;
+  void Decoded(int rows) noexcept override;
   // Waits until every row reported is converted; the converted image (CV_32FC3 of the
   // decoded size), or empty when nothing was streamed. Call it before using the result and
-  // before the decoded image is released.
+  // before the decoded image is released. After a failed decoding the image holds what was
+  // converted so far: use it only when DecodeJpeg returned kDecoded.
   cv::Mat Finish();
 
  private:

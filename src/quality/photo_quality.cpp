@@ -141,15 +141,17 @@ void ClassifyRow(const float* px, int cols, float lo, float hi, uchar* f) {
 // in the same pass the mask of the whole image's pixels with a channel above clip_high (*white,
 // 255 there, as cv::inRange's complement: a NaN channel counts too) and its count (*white_px).
 // CIELAB (photometric::SrgbToLinearLabRow's) is computed only for the ROI pixels whose linear
-// Y (`y`) could reach L* >= glare_l and that are not glare already (every channel clipped):
-// gathered per row, converted in one call. The bound is loosened by 2 % so that the tables'
-// rounding never skips a glare pixel.
+// Y (`y`, photometric::SrgbToLinearLuminance of `image`) could reach L* >= glare_l and that are
+// not glare already (every channel clipped): gathered per row, converted in one call. The
+// bound is loosened by 2 % (the tables' rounding) and by 1e-8 in Y (L* = 116 f(Y) - 16 in
+// float is ~2e-6 off near black, which matters for a tiny glare_l), so that no pixel whose
+// L* reaches glare_l is skipped.
 void ClippingAndGlare(const cv::Mat& image, const cv::Mat& y, const cv::Mat& roi,
                       const PhotoQualityOptions& o, long long* roi_px, long long* clipped,
                       long long* glare, cv::Mat* white, long long* white_px) {
   const double fl = (o.glare_l + 16.0) / 116.0;
   const float min_y =
-      static_cast<float>(0.98 * (o.glare_l > 8.0 ? fl * fl * fl : o.glare_l / 903.3));
+      static_cast<float>(0.98 * (o.glare_l > 8.0 ? fl * fl * fl : o.glare_l / 903.3) - 1e-8);
   const float lo = static_cast<float>(o.clip_low), hi = static_cast<float>(o.clip_high);
   const float glare_l = static_cast<float>(o.glare_l);
   const float glare_c2 = static_cast<float>(o.glare_chroma * o.glare_chroma);

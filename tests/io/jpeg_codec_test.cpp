@@ -217,15 +217,21 @@ TEST(JpegCodecTest, StreamedConversionEqualsConvertingAfterwards) {
       EXPECT_EQ(cv::norm(converted, expected, cv::NORM_INF), 0.0);
     }
   }
-  // Data that fails mid-picture: the error comes back and the second thread ends.
-  Bytes cut(plain.begin(), plain.begin() + static_cast<std::ptrdiff_t>(plain.size() / 2));
-  cut.push_back(0xFF);
-  cut.push_back(0xD9);
+  // Data that fails after every row went to the sink (a second frame header after the scan:
+  // libjpeg's error path, a longjmp out of the decoding): the error comes back and the second
+  // thread ends.
+  Bytes failing(plain.begin(), plain.end() - 2);  // without its end-of-image marker
+  const Bytes second_frame = {0xFF, 0xC0, 0x00, 0x11, 0x08, 0x00, 0x10, 0x00, 0x10, 0x03, 0x01,
+                              0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01, 0xFF, 0xD9};
+  failing.insert(failing.end(), second_frame.begin(), second_frame.end());
   internal::StreamingConversion streamed(true);
   cv::Mat direct;
   std::string message;
-  internal::DecodeJpeg(cut.data(), cut.size(), 1, true, 1 << 30, &direct, &message, &streamed);
-  streamed.Finish();
+  EXPECT_EQ(internal::DecodeJpeg(failing.data(), failing.size(), 1, true, 1 << 30, &direct,
+                                 &message, &streamed),
+            internal::JpegDecodeResult::kCorrupt)
+      << message;
+  EXPECT_FALSE(streamed.Finish().empty());  // it had started; the loader discards it
 }
 
 TEST(JpegCodecTest, AppliesTheEightExifOrientationsAsOpenCvDoes) {

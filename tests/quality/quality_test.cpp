@@ -186,6 +186,45 @@ TEST(AssessPhotoTest, ClippingGlareAndWhiteMaskCountedByHand) {
   EXPECT_EQ(m.clipped_px, 2 * 6);
 }
 
+// The glare count equals counting every ROI pixel by its CIELAB (photometric::SrgbToLab, the
+// conversion the gate uses), whatever glare_l: the gate converts only pixels whose luminance
+// could reach it, and that bound must not skip one (near black, L* in float is ~2e-6 off).
+TEST(AssessPhotoTest, GlareCountEqualsCountingEveryPixel) {
+  cv::Mat im(40, 61, CV_32FC3);
+  cv::RNG rng(7);
+  rng.fill(im, cv::RNG::UNIFORM, 0.0, 1.0);
+  for (int i = 0; i < 300; ++i) {  // near-neutral bright and near-black pixels
+    const float v = static_cast<float>(rng.uniform(0.9, 1.0));
+    im.at<cv::Vec3f>(rng.uniform(0, 40), rng.uniform(0, 61)) = cv::Vec3f(v, v, v);
+    const float d = static_cast<float>(rng.uniform(0.0, 1e-6));
+    im.at<cv::Vec3f>(rng.uniform(0, 40), rng.uniform(0, 61)) = cv::Vec3f(0, 0, d);
+  }
+  cv::Mat roi(im.size(), CV_8UC1, cv::Scalar(255));
+  roi(cv::Rect(3, 5, 20, 10)).setTo(0);
+  const cv::Mat lab = photometric::SrgbToLab(im);
+  for (double glare_l : {95.0, 50.0, 1e-3, 1.55e-6}) {
+    PhotoQualityOptions o;
+    o.glare_l = glare_l;
+    ASSERT_TRUE(o.Check().ok());
+    const float hi = static_cast<float>(o.clip_high), l_min = static_cast<float>(glare_l);
+    const float c2 = static_cast<float>(o.glare_chroma * o.glare_chroma);
+    long long expected = 0;
+    for (int y = 0; y < im.rows; ++y) {
+      for (int x = 0; x < im.cols; ++x) {
+        if (!roi.at<uchar>(y, x)) continue;
+        const cv::Vec3f v = im.at<cv::Vec3f>(y, x), l = lab.at<cv::Vec3f>(y, x);
+        if ((v[0] >= hi && v[1] >= hi && v[2] >= hi) ||
+            (l[0] >= l_min && l[1] * l[1] + l[2] * l[2] <= c2))
+          ++expected;
+      }
+    }
+    PhotoMeasures m;
+    ASSERT_TRUE(MeasurePhoto(im, roi, o, &m).ok());
+    EXPECT_EQ(m.glare_px, expected) << "glare_l " << glare_l;
+    EXPECT_GT(expected, 0) << "glare_l " << glare_l;
+  }
+}
+
 // Linear grey 0.3 plus Gaussian noise sd 0.01 in linear light: Immerkaer reads ~0.01.
 TEST(AssessPhotoTest, NoiseIsImmerkaerInLinearUnits) {
   cv::Mat lin(300, 300, CV_32FC3, cv::Scalar::all(0.3));
