@@ -137,7 +137,7 @@ void ClassifyRow(const float* px, int cols, float lo, float hi, uchar* f) {
   }
 }
 
-// Clipping and glare fractions over the ROI (bands of rows in parallel, integer counts), and
+// Clipping and glare pixel counts over the ROI (bands of rows in parallel, integer counts), and
 // in the same pass the mask of the whole image's pixels with a channel above clip_high (*white,
 // 255 there, as cv::inRange's complement: a NaN channel counts too) and its count (*white_px).
 // CIELAB (photometric::SrgbToLinearLabRow's) is computed only for the ROI pixels whose linear
@@ -147,8 +147,8 @@ void ClassifyRow(const float* px, int cols, float lo, float hi, uchar* f) {
 // float is ~2e-6 off near black, which matters for a tiny glare_l), so that no pixel whose
 // L* reaches glare_l is skipped.
 void ClippingAndGlare(const cv::Mat& image, const cv::Mat& y, const cv::Mat& roi,
-                      const PhotoQualityOptions& o, long long* roi_px, long long* clipped,
-                      long long* glare, cv::Mat* white, long long* white_px) {
+                      const PhotoQualityOptions& o, long long* clipped, long long* glare,
+                      cv::Mat* white, long long* white_px) {
   const double fl = (o.glare_l + 16.0) / 116.0;
   const float min_y =
       static_cast<float>(0.98 * (o.glare_l > 8.0 ? fl * fl * fl : o.glare_l / 903.3) - 1e-8);
@@ -158,7 +158,7 @@ void ClippingAndGlare(const cv::Mat& image, const cv::Mat& y, const cv::Mat& roi
   constexpr int kBand = 64;
   const int bands = (image.rows + kBand - 1) / kBand;
   white->create(image.size(), CV_8UC1);
-  std::vector<std::array<long long, 4>> counts(static_cast<size_t>(bands), {0, 0, 0, 0});
+  std::vector<std::array<long long, 3>> counts(static_cast<size_t>(bands), {0, 0, 0});
   cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& range) {
     // Locals, not captures: the byte stores below may alias anything, so the compiler would
     // reload a captured bound on every pixel (and not vectorise).
@@ -176,24 +176,23 @@ void ClippingAndGlare(const cv::Mat& image, const cv::Mat& y, const cv::Mat& roi
         ClassifyRow(px, cols, lo, hi, f.data());
         uchar* w = white->ptr<uchar>(r);
         // Per-row counts in 32 bits (a row has fewer than 2^31 pixels): the loops vectorise.
-        unsigned n_white = 0, n_roi = 0, n_clipped = 0, n_all = 0;
+        unsigned n_white = 0, n_clipped = 0, n_glare = 0;
         const uchar* fr = f.data();
         for (int x = 0; x < cols; ++x) {
           w[x] = static_cast<uchar>(fr[x] & kWhite ? 255 : 0);
           n_white += fr[x] & kWhite;
         }
+        // Every channel clipped is glare already (kAllHigh); CIELAB decides for the rest.
         if (m == nullptr) {
-          n_roi = static_cast<unsigned>(cols);
           for (int x = 0; x < cols; ++x) {
             n_clipped += (fr[x] >> 1) & 1u;
-            n_all += fr[x] >> 2;
+            n_glare += fr[x] >> 2;
           }
         } else {
           for (int x = 0; x < cols; ++x) {
             const unsigned in_roi = m[x] != 0 ? 1u : 0u;
-            n_roi += in_roi;
             n_clipped += in_roi & (fr[x] >> 1);
-            n_all += in_roi & (fr[x] >> 2);
+            n_glare += in_roi & (fr[x] >> 2);
           }
         }
         size_t n = 0;
@@ -212,22 +211,20 @@ void ClippingAndGlare(const cv::Mat& image, const cv::Mat& y, const cv::Mat& roi
           photometric::SrgbToLinearLabRow(bright.data(), static_cast<int>(n), nullptr, lab.data());
           for (size_t i = 0; i < n; ++i) {
             const float* l = lab.data() + 3 * i;
-            if (l[0] >= glare_l && l[1] * l[1] + l[2] * l[2] <= glare_c2) ++n_all;
+            if (l[0] >= glare_l && l[1] * l[1] + l[2] * l[2] <= glare_c2) ++n_glare;
           }
         }
-        c[0] += n_roi;
-        c[1] += n_clipped;
-        c[2] += n_all;
-        c[3] += n_white;
+        c[0] += n_clipped;
+        c[1] += n_glare;
+        c[2] += n_white;
       }
     }
   });
-  *roi_px = *clipped = *glare = *white_px = 0;
+  *clipped = *glare = *white_px = 0;
   for (const auto& c : counts) {
-    *roi_px += c[0];
-    *clipped += c[1];
-    *glare += c[2];
-    *white_px += c[3];
+    *clipped += c[0];
+    *glare += c[1];
+    *white_px += c[2];
   }
 }
 
@@ -277,14 +274,14 @@ Status MeasureChecked(const cv::Mat& image, const cv::Mat& roi, const PhotoQuali
                                 " px, need >= " + std::to_string(kMinRoiPx));
   PhotoMeasures m;
   m.options = options;
+  m.roi_px = roi_count;
   m.linear_y = linear_y.empty() ? photometric::SrgbToLinearLuminance(image) : linear_y;
   m.roi_median_y = MedianOver(m.linear_y, roi);
   m.roi = roi.empty() ? cv::Mat(image.size(), CV_8UC1, cv::Scalar(255)) : roi;
   m.noise_sd = metrics::internal::ImmerkaerNoiseSigma(m.linear_y, m.roi);
   cv::Mat white;
   long long white_px = 0;
-  ClippingAndGlare(image, m.linear_y, roi, options, &m.roi_px, &m.clipped_px, &m.glare_px, &white,
-                   &white_px);
+  ClippingAndGlare(image, m.linear_y, roi, options, &m.clipped_px, &m.glare_px, &white, &white_px);
   if (white_px > 0) m.clipped = white;
   *measures = std::move(m);
   return Status::Ok();
