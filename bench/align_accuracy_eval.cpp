@@ -1,6 +1,6 @@
 // Alignment accuracy on pairs with exact ground truth (issue acceptance figures).
 //   align_accuracy_eval [--suite random|lowtex|largepose|real|different|all] [--pairs N]
-//                       [--real-dir DIR] [--json FILE]
+//                       [--real-dir DIR] [--json FILE] [--working-long-side PX]
 // Suites: "random" seeded phantom pairs (1600x1200, random capture: rotation +-10 deg,
 // scale +-10 %, keystone, exposure +-30 %, white balance +-8 %, side light, JPEG q85);
 // "lowtex" the same in low-texture mode; "largepose" rotation +-30 deg with scale 0.7 / 1.4;
@@ -48,12 +48,15 @@ double Median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// Registration options of every pair (--working-long-side changes the working size).
+align::AlignOptions g_align_options;
+
 PairOutcome Evaluate(const std::string& name, const cv::Mat& before, const cv::Mat& after,
                      const cv::Matx33d& truth_after_to_before) {
   PairOutcome out;
   out.name = name;
   align::AlignmentResult r;
-  const Status st = align::Align(before, after, align::AlignOptions(), &r);
+  const Status st = align::Align(before, after, g_align_options, &r);
   if (!st.ok()) {
     out.status = "error: " + st.message();
     return out;
@@ -173,10 +176,16 @@ int main(int argc, char** argv) {
       json_path = v;
     else if (k == "--real-dir")
       real_dir = v;
+    else if (k == "--working-long-side")
+      g_align_options.working_long_side = std::stoi(v);
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 1;
     }
+  }
+  if (const Status st = g_align_options.Check(); !st.ok()) {
+    std::fprintf(stderr, "%s\n", st.ToString().c_str());
+    return 1;
   }
   auto want = [&](const char* s) { return suite == "all" || suite == s; };
   nlohmann::json report;

@@ -34,28 +34,28 @@ cv::Mat WorkingLuminance(const cv::Mat& image, int long_side, double* scale) {
 WorkingPair MakeWorkingPair(const cv::Mat& before, const cv::Mat& after,
                             const AlignOptions& options) {
   WorkingPair pair;
-  double sb = 1.0, sa = 1.0;
-  cv::Mat yb, ya;
-  cv::parallel_for_(cv::Range(0, 2), [&](const cv::Range& r) {
-    for (int i = r.start; i < r.end; ++i) {
-      if (i == 0)
-        yb = WorkingLuminance(before, options.working_long_side, &sb);
-      else
-        ya = WorkingLuminance(after, options.working_long_side, &sa);
-    }
-  });
-  pair.before_from_full = ScaleTransform(sb);
-  pair.after_from_full = ScaleTransform(sa);
-  photometric::BandpassOptions bp;
+  double scales[2] = {1.0, 1.0};
   // Soft-clipped at 3 robust sd: texture stays linear, strong edges lose their dominance.
   constexpr double kClip = 3.0;
-  pair.before_bp = photometric::SoftClip(photometric::BandpassLogLuminance(yb, bp), kClip);
-  pair.after_bp = photometric::SoftClip(photometric::BandpassLogLuminance(ya, bp), kClip);
-  bp.sigma_lo_px = 1.5;
-  pair.before_bp_ecc = photometric::SoftClip(photometric::BandpassLogLuminance(yb, bp), kClip);
-  pair.after_bp_ecc = photometric::SoftClip(photometric::BandpassLogLuminance(ya, bp), kClip);
-  pair.before_8u = photometric::BandpassTo8u(pair.before_bp);
-  pair.after_8u = photometric::BandpassTo8u(pair.after_bp);
+  // ECC's inner sigma (features, flow and the quality measures use the default 0.7 px).
+  constexpr double kEccSigmaLoPx = 1.5;
+  // One image per core; each image's steps are serial inside (results do not depend on it).
+  cv::parallel_for_(cv::Range(0, 2), [&](const cv::Range& r) {
+    for (int i = r.start; i < r.end; ++i) {
+      const cv::Mat y =
+          WorkingLuminance(i == 0 ? before : after, options.working_long_side, &scales[i]);
+      photometric::BandpassOptions bp;
+      cv::Mat& out_bp = i == 0 ? pair.before_bp : pair.after_bp;
+      cv::Mat& out_ecc = i == 0 ? pair.before_bp_ecc : pair.after_bp_ecc;
+      cv::Mat& out_8u = i == 0 ? pair.before_8u : pair.after_8u;
+      out_bp = photometric::SoftClip(photometric::BandpassLogLuminance(y, bp), kClip);
+      bp.sigma_lo_px = kEccSigmaLoPx;
+      out_ecc = photometric::SoftClip(photometric::BandpassLogLuminance(y, bp), kClip);
+      out_8u = photometric::BandpassTo8u(out_bp);
+    }
+  });
+  pair.before_from_full = ScaleTransform(scales[0]);
+  pair.after_from_full = ScaleTransform(scales[1]);
   return pair;
 }
 
