@@ -215,12 +215,13 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
   // The aligned after photo's luminance, converted once for its metrics, GuidePores and
   // GuideWrinkles.
   const cv::Mat after_y = photometric::SrgbToLinearLuminance(out->aligned_after);
-  // Each session on its own core (the work inside runs serially there): its metrics, then its
-  // texture where it is measured apart, over texture_region (the after photo's always, on the
-  // Lanczos warp, SessionMetrics::texture_after); micro_relief leaves out the features found
-  // first. The texture tile sums (when asked) are these measurements' own. So both sessions do
-  // the same work and end together.
-  SKINTRACK_RETURN_IF_ERROR(RunEach(
+  // Each session on a thread of its own: its metrics, then its texture where it is measured
+  // apart, over texture_region (the after photo's always, on the Lanczos warp,
+  // SessionMetrics::texture_after); micro_relief leaves out the features found first. The
+  // texture tile sums (when asked) are these measurements' own. Both sessions do about the same
+  // work, but their detections differ: the one that ends first leaves both cores to the other
+  // (RunEachOnThreads; with RunEach the other's tail ran on one core).
+  SKINTRACK_RETURN_IF_ERROR(RunEachOnThreads(
       2,
       [&](int i) {
         metrics::AnalyzeExtras extras;

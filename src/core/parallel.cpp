@@ -1,6 +1,8 @@
 #include "skintrack/core/parallel.h"
 
 #include <exception>
+#include <memory>
+#include <new>
 #include <opencv2/core/utility.hpp>
 #include <string>
 #include <vector>
@@ -22,6 +24,25 @@ Status RunEach(int n, const std::function<Status(int)>& task, const char* what) 
         }
       },
       n);
+  for (const Status& s : st) SKINTRACK_RETURN_IF_ERROR(s);
+  return Status::Ok();
+}
+
+Status RunEachOnThreads(int n, const std::function<Status(int)>& task, const char* what) {
+  if (n <= 0) return Status::Ok();
+  std::vector<std::unique_ptr<BackgroundTask>> others;
+  for (int i = 1; i < n; ++i)
+    others.push_back(std::make_unique<BackgroundTask>([&task, i] { return task(i); }, what));
+  Status first;
+  try {
+    first = task(0);
+  } catch (const std::bad_alloc&) {
+    first = Status::Internal(std::string(what) + ": out of memory");
+  } catch (const std::exception& e) {
+    first = Status::Internal(std::string(what) + ": " + e.what());
+  }
+  std::vector<Status> st{first};
+  for (auto& t : others) st.push_back(t->Wait());  // joins every thread before returning
   for (const Status& s : st) SKINTRACK_RETURN_IF_ERROR(s);
   return Status::Ok();
 }

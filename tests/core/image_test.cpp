@@ -6,6 +6,9 @@
 #include <atomic>
 #include <chrono>
 #include <limits>
+#include <mutex>
+#include <opencv2/core/utility.hpp>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -88,6 +91,59 @@ TEST(RunEachTest, RunsAllAndTurnsExceptionsIntoStatus) {
       1, [](int) -> Status { throw std::runtime_error("boom"); }, "stage");
   EXPECT_EQ(thrown.code(), StatusCode::kInternal);
   EXPECT_NE(thrown.message().find("stage: boom"), std::string::npos) << thrown.message();
+}
+
+// RunEachOnThreads: the same contract as RunEach; and once task 0 has finished, an OpenCV
+// loop inside task 1 runs on more than one thread (inside RunEach it would run on one).
+TEST(RunEachOnThreadsTest, RunsAllTurnsExceptionsIntoStatusAndFreesTheCores) {
+  std::atomic<int> ran{0};
+  EXPECT_TRUE(RunEachOnThreads(
+                  3,
+                  [&](int) {
+                    ++ran;
+                    return Status::Ok();
+                  },
+                  "t")
+                  .ok());
+  EXPECT_EQ(ran.load(), 3);
+  const Status st = RunEachOnThreads(
+      2,
+      [](int i) -> Status {
+        if (i == 1) throw std::runtime_error("boom");
+        return Status::InvalidInput("first");
+      },
+      "stage");
+  EXPECT_EQ(st.code(), StatusCode::kInvalidInput);  // task 0's failure comes first
+  const Status thrown = RunEachOnThreads(
+      2, [](int i) -> Status { throw std::runtime_error(i ? "b" : "a"); }, "s");
+  EXPECT_EQ(thrown.code(), StatusCode::kInternal);
+  EXPECT_NE(thrown.message().find("s: a"), std::string::npos) << thrown.message();
+  EXPECT_TRUE(RunEachOnThreads(
+                  0, [](int) { return Status::Internal("never"); }, "t")
+                  .ok());
+
+  if (cv::getNumThreads() < 2) GTEST_SKIP() << "OpenCV has one thread: nothing to share";
+  std::atomic<bool> first_done{false};
+  std::mutex mu;
+  std::set<std::thread::id> ids;
+  ASSERT_TRUE(RunEachOnThreads(
+                  2,
+                  [&](int i) {
+                    if (i == 0) {
+                      first_done = true;
+                      return Status::Ok();
+                    }
+                    while (!first_done) std::this_thread::yield();
+                    cv::parallel_for_(cv::Range(0, 64), [&](const cv::Range&) {
+                      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+                      std::lock_guard<std::mutex> lock(mu);
+                      ids.insert(std::this_thread::get_id());
+                    });
+                    return Status::Ok();
+                  },
+                  "t")
+                  .ok());
+  EXPECT_GE(ids.size(), 2u);
 }
 
 // BackgroundTask: its status and exceptions come back through Wait(); when the caller leaves
