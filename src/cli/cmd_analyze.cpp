@@ -85,8 +85,9 @@ int RunAnalyze(const std::vector<std::string>& args) {
   const compare::ScaleInfo scale = compare::ResolvePhotoScale(mm_per_px, marker, marker_options);
   mm_per_px = scale.mm_per_px;
   // The metrics and the quality gate are independent: run at once (the quality gate on a
-  // second thread keeps the other core busy through the metrics' serial stretches), on one
-  // linear-luminance plane converted once for both.
+  // second thread, at a low priority, fills the cores through the metrics' serial stretches
+  // instead of slowing their parallel ones), on one linear-luminance plane converted once for
+  // both.
   const cv::Mat linear_y = photometric::SrgbToLinearLuminance(image.image);
   metrics::MetricsResult result;
   quality::PhotoQuality photo_quality;
@@ -96,7 +97,7 @@ int RunAnalyze(const std::vector<std::string>& args) {
         return AssessPhotoJson(image.image, roi, mm_per_px, &photo_quality, &quality_json,
                                linear_y);
       },
-      "quality");
+      "quality", TaskPriority::kLow);
   // (An exception here reaches main's handlers; the quality task is joined on the way.)
   metrics::AnalyzeExtras extras;
   extras.linear_y = linear_y;

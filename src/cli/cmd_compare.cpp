@@ -126,16 +126,29 @@ int RunCompare(const std::vector<std::string>& args) {
           ? RoiWithoutChart(pair.before.image, colour_before.chart_mask, metric_options, &roi)
           : Status::Ok();
   const bool measure_after = !vm.count("reference-roi");  // else its pixels change below
+  // Once the scale is known without the alignment (ComparePair's early callback), the same
+  // thread goes on to the scale-dependent half where it can (AssessPairPhotosEarly). At a low
+  // priority, so that this work fills the registration's serial stretches instead of slowing
+  // its parallel ones (at the normal priority the early half gained nothing).
   PairPhotoMeasures measures;
+  OneShot<std::optional<double>> early_scale;
   BackgroundTask measuring(
       [&] {
-        return with_metrics && roi_status.ok()
-                   ? MeasurePairPhotos(pair, roi, measure_after, &measures)
-                   : Status::Ok();
+        if (!with_metrics || !roi_status.ok()) return Status::Ok();
+        SKINTRACK_RETURN_IF_ERROR(MeasurePairPhotos(pair, roi, measure_after, &measures));
+        const std::optional<std::optional<double>> mm = early_scale.Wait();
+        return mm ? AssessPairPhotosEarly(*mm, &measures) : Status::Ok();
       },
-      "quality");
+      "quality", TaskPriority::kLow);
   compare::CompareResult result;
-  if (Status st = compare::ComparePair(pair, options, &result); !st.ok()) return Fail(cmd, st);
+  {
+    // Closed on every path: the measuring thread never waits past the registration.
+    const OneShot<std::optional<double>>::CloseOnExit close(&early_scale);
+    if (Status st = compare::ComparePair(pair, options, &result,
+                                         [&](std::optional<double> mm) { early_scale.Set(mm); });
+        !st.ok())
+      return Fail(cmd, st);
+  }
   const auto& a = result.alignment;
   const bool aligned = a.status != align::AlignmentStatus::kFailed;
   const bool chart_both = colour_before.state == "chart" && colour_after.state == "chart";

@@ -199,6 +199,21 @@ Status MeasurePairPhotos(const compare::LoadedPair& pair, const cv::Mat& roi, bo
       "quality");
 }
 
+Status AssessPairPhotosEarly(std::optional<double> mm_per_px, PairPhotoMeasures* measures) {
+  const bool after = !mm_per_px && !measures->after.linear_y.empty();
+  AssessedPhoto assessed[2];
+  SKINTRACK_RETURN_IF_ERROR(RunEach(
+      after ? 2 : 1,
+      [&](int i) {
+        return AssessMeasuredJson(i == 0 ? measures->before : measures->after, mm_per_px,
+                                  &assessed[i].quality, &assessed[i].json);
+      },
+      "quality"));
+  measures->before_assessed = std::move(assessed[0]);
+  if (after) measures->after_assessed = std::move(assessed[1]);
+  return Status::Ok();
+}
+
 Status AssessPairPhotos(const compare::LoadedPair& pair, const compare::CompareResult& result,
                         PairPhotoMeasures* measures, PairPhotoQuality* out) {
   if (measures->after.linear_y.empty()) {  // not measured yet
@@ -214,9 +229,17 @@ Status AssessPairPhotos(const compare::LoadedPair& pair, const compare::CompareR
   SKINTRACK_RETURN_IF_ERROR(RunEach(
       2,
       [&](int i) {
-        return i == 0
-                   ? AssessMeasuredJson(measures->before, mm, &out->before, &out->before_json)
-                   : AssessMeasuredJson(measures->after, mm_after, &out->after, &out->after_json);
+        const std::optional<AssessedPhoto>& early =
+            i == 0 ? measures->before_assessed : measures->after_assessed;
+        quality::PhotoQuality* q = i == 0 ? &out->before : &out->after;
+        json* j = i == 0 ? &out->before_json : &out->after_json;
+        if (early) {  // assessed while the pair was registered, with the same scale
+          *q = early->quality;
+          *j = early->json;
+          return Status::Ok();
+        }
+        return AssessMeasuredJson(i == 0 ? measures->before : measures->after,
+                                  i == 0 ? mm : mm_after, q, j);
       },
       "quality"));
   out->before_linear_y = std::move(measures->before.linear_y);

@@ -75,11 +75,23 @@ struct PairPhotoQuality {
 // the alignment nor the scale and so runs while the pair is registered. The before photo over
 // `roi` (empty = whole photo), the after photo over all of it, unless `with_after` is false
 // (its pixels change after the registration: --reference-roi).
+struct AssessedPhoto {
+  quality::PhotoQuality quality;
+  nlohmann::json json;
+};
 struct PairPhotoMeasures {
   quality::PhotoMeasures before, after;  // `after` empty (no linear_y) until measured
+  // Set by AssessPairPhotosEarly: a photo already assessed, exactly as AssessPairPhotos would.
+  std::optional<AssessedPhoto> before_assessed, after_assessed;
 };
 Status MeasurePairPhotos(const compare::LoadedPair& pair, const cv::Mat& roi, bool with_after,
                          PairPhotoMeasures* out);
+
+// The gate finished early, while the pair is registered, for what the before photo's scale
+// `mm_per_px` (from compare::ComparePair's EarlyScaleCallback) decides alone: the before
+// photo, and the after photo when the scale is unknown (its own scale is then unknown too;
+// with a scale it needs the alignment's scale ratio).
+Status AssessPairPhotosEarly(std::optional<double> mm_per_px, PairPhotoMeasures* measures);
 
 // The gate finished with the scale (measuring the after photo first when `measures` lacks it);
 // `measures` is consumed (its luminance planes move into `out`).

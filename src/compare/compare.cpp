@@ -118,26 +118,50 @@ ScaleInfo ResolvePhotoScale(std::optional<double> user_mm_per_px, const calib::M
 
 namespace {
 
+// The before photo's scale when ResolveScale's choice does not depend on the alignment (the
+// outer nullopt: it does). Markers in full-size frames.
+std::optional<std::optional<double>> ScaleWithoutAlignment(const CompareOptions& options,
+                                                           const calib::MarkerScale& b,
+                                                           const calib::MarkerScale& a) {
+  if (options.mm_per_px) return options.mm_per_px;
+  if (!options.detect_marker) return std::optional<double>();
+  if (b.found) return std::optional<double>(b.mm_per_px);
+  if (a.found) return std::nullopt;  // carried through the alignment, or unknown if it fails
+  return std::optional<double>();
+}
+
 // Aligns and finds the scale; `before_scale` / `after_scale` are image px per full-size px of
 // the given images, the result is in full-size frames.
 Status CompareImpl(const cv::Mat& before, const cv::Mat& after, bool resampled, double before_scale,
                    double after_scale, const CompareOptions& options, CompareResult* result,
                    const cv::Mat& before_exclude = cv::Mat(),
-                   const cv::Mat& after_exclude = cv::Mat()) {
+                   const cv::Mat& after_exclude = cv::Mat(),
+                   const EarlyScaleCallback& on_early_scale = EarlyScaleCallback()) {
   SKINTRACK_RETURN_IF_ERROR(options.Check());
   if (result == nullptr) return Status::InvalidArgument("compare: result is null");
   result->scale = ScaleInfo();
   // The user's scale overrides: no detection then.
   const bool detect = options.detect_marker && !options.mm_per_px;
-  // The marker search beside the registration (joined on every path, exceptions included).
+  // The marker search beside the registration (joined on every path, exceptions included), at
+  // a low priority: it fills the cores the registration's serial stretches (ECC, MAGSAC) leave
+  // idle rather than slowing its parallel ones.
   BackgroundTask markers(
       [&]() -> Status {
-        if (!detect) return Status::Ok();
-        SKINTRACK_RETURN_IF_ERROR(
-            calib::DetectMarkerScale(before, options.marker, &result->scale.before_marker));
-        return calib::DetectMarkerScale(after, options.marker, &result->scale.after_marker);
+        if (detect) {
+          SKINTRACK_RETURN_IF_ERROR(
+              calib::DetectMarkerScale(before, options.marker, &result->scale.before_marker));
+          SKINTRACK_RETURN_IF_ERROR(
+              calib::DetectMarkerScale(after, options.marker, &result->scale.after_marker));
+        }
+        if (on_early_scale) {
+          const auto early =
+              ScaleWithoutAlignment(options, ToFullFrame(result->scale.before_marker, before_scale),
+                                    ToFullFrame(result->scale.after_marker, after_scale));
+          if (early) on_early_scale(*early);
+        }
+        return Status::Ok();
       },
-      "marker detection");
+      "marker detection", TaskPriority::kLow);
   const Status st =
       align::Align(align::FillExcluded(before, before_exclude),
                    align::FillExcluded(after, after_exclude), options.align, &result->alignment);
@@ -194,13 +218,18 @@ Status LoadPair(const std::string& before_path, const std::string& after_path,
 }
 
 Status ComparePair(const LoadedPair& pair, const CompareOptions& options, CompareResult* result) {
+  return ComparePair(pair, options, result, EarlyScaleCallback());
+}
+
+Status ComparePair(const LoadedPair& pair, const CompareOptions& options, CompareResult* result,
+                   const EarlyScaleCallback& on_early_scale) {
   for (const cv::Mat* m : {&pair.before_exclude, &pair.after_exclude}) {
     if (!m->empty() && m->type() != CV_8UC1)
       return Status::InvalidArgument("compare: exclusion masks must be CV_8UC1");
   }
   SKINTRACK_RETURN_IF_ERROR(CompareImpl(pair.before.image, pair.after.image, true,
                                         pair.before.scale, pair.after.scale, options, result,
-                                        pair.before_exclude, pair.after_exclude));
+                                        pair.before_exclude, pair.after_exclude, on_early_scale));
   result->before = {pair.before.path, pair.before.full_size.width, pair.before.full_size.height};
   result->after = {pair.after.path, pair.after.full_size.width, pair.after.full_size.height};
   return Status::Ok();

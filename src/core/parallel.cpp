@@ -1,5 +1,13 @@
 #include "skintrack/core/parallel.h"
 
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+#include <algorithm>
+#include <cerrno>
 #include <exception>
 #include <memory>
 #include <new>
@@ -47,8 +55,25 @@ Status RunEachOnThreads(int n, const std::function<Status(int)>& task, const cha
   return Status::Ok();
 }
 
-BackgroundTask::BackgroundTask(std::function<Status()> task, const char* what)
-    : thread_([this, task = std::move(task), what] {
+namespace {
+
+// Lowers the calling thread's priority by 10 nice levels (at most 19); a hint: failures are
+// ignored.
+void LowerThisThreadsPriority() {
+#ifdef __linux__
+  const auto tid = static_cast<id_t>(syscall(SYS_gettid));
+  errno = 0;
+  const int nice = getpriority(PRIO_PROCESS, tid);
+  if (errno == 0) setpriority(PRIO_PROCESS, tid, std::min(19, nice + 10));
+#endif
+}
+
+}  // namespace
+
+BackgroundTask::BackgroundTask(std::function<Status()> task, const char* what,
+                               TaskPriority priority)
+    : thread_([this, task = std::move(task), what, priority] {
+        if (priority == TaskPriority::kLow) LowerThisThreadsPriority();
         try {
           status_ = task();
         } catch (const std::bad_alloc&) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <opencv2/imgproc.hpp>
+#include <optional>
 #include <utility>
 
 #include "skintrack/core/image.h"
@@ -199,6 +200,77 @@ TEST(ComparePairTest, NoScaleMeansSourceNone) {
   ASSERT_TRUE(ComparePair(p.before, p.after, CompareOptions(), &r).ok());
   EXPECT_FALSE(r.scale.mm_per_px.has_value());
   EXPECT_EQ(r.scale.source, "none");
+}
+
+// The early scale callback: called with exactly the scale the result reports whenever that
+// scale does not depend on the alignment, and not called when only the after photo shows the
+// marker (the scale is carried through the alignment) or the arguments are invalid.
+TEST(ComparePairTest, EarlyScaleEqualsTheResultsScaleOrIsNotGiven) {
+  struct Case {
+    const char* what;
+    double marker_mm;  // 0 = no marker
+    bool in_before, in_after;
+    std::optional<double> user;
+    bool detect;
+    bool expect_call;
+  };
+  const Case cases[] = {
+      {"user scale", 0, false, false, 0.05, true, true},
+      {"no marker search", 0, false, false, std::nullopt, false, true},
+      {"no marker", 0, false, false, std::nullopt, true, true},
+      {"marker in before", 8, true, false, std::nullopt, true, true},
+      {"marker in both", 8, true, true, std::nullopt, true, true},
+      {"marker in after only", 8, false, true, std::nullopt, true, false},
+  };
+  for (const Case& c : cases) {
+    phantom::PhantomOptions po;
+    po.width = 640;
+    po.height = 480;
+    po.seed = 5;
+    po.after_capture.image_from_skin = cv::Matx33d(1, 0, 6, 0, 1, -4, 0, 0, 1);
+    po.marker.side_mm = c.marker_mm;
+    po.marker.in_before = c.in_before;
+    po.marker.in_after = c.in_after;
+    phantom::PhantomPair p;
+    ASSERT_TRUE(phantom::RenderPair(po, &p).ok()) << c.what;
+    LoadedPair pair;
+    pair.before.image = p.before;
+    pair.after.image = p.after;
+    pair.before.full_size = p.before.size();
+    pair.after.full_size = p.after.size();
+    CompareOptions o;
+    o.mm_per_px = c.user;
+    o.detect_marker = c.detect;
+    o.marker.side_mm = 8.0;
+    int calls = 0;
+    std::optional<double> early;
+    CompareResult r;
+    ASSERT_TRUE(ComparePair(pair, o, &r,
+                            [&](std::optional<double> mm) {
+                              ++calls;
+                              early = mm;
+                            })
+                    .ok())
+        << c.what;
+    ASSERT_NE(r.alignment.status, align::AlignmentStatus::kFailed) << c.what;
+    if (c.marker_mm > 0) {
+      ASSERT_EQ(r.scale.source, "marker") << c.what;
+    }
+    EXPECT_EQ(calls, c.expect_call ? 1 : 0) << c.what;
+    if (calls == 1) {
+      EXPECT_EQ(early.has_value(), r.scale.mm_per_px.has_value()) << c.what;
+      if (early && r.scale.mm_per_px) {
+        EXPECT_EQ(*early, *r.scale.mm_per_px) << c.what;
+      }
+    }
+  }
+  LoadedPair empty;
+  CompareOptions bad;
+  bad.mm_per_px = -1.0;
+  int calls = 0;
+  CompareResult r;
+  EXPECT_FALSE(ComparePair(empty, bad, &r, [&](std::optional<double>) { ++calls; }).ok());
+  EXPECT_EQ(calls, 0);
 }
 
 TEST(ComparePairTest, InvalidArgumentsAreErrorsNotCrashes) {

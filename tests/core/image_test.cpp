@@ -3,16 +3,25 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <limits>
 #include <mutex>
 #include <opencv2/core/utility.hpp>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <thread>
 
 #include "skintrack/core/parallel.h"
+
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 namespace skintrack {
 namespace {
@@ -145,6 +154,66 @@ TEST(RunEachOnThreadsTest, RunsAllTurnsExceptionsIntoStatusAndFreesTheCores) {
                   .ok());
   EXPECT_GE(ids.size(), 2u);
 }
+
+// OneShot: the first Set or Close decides; Wait blocks until then; CloseOnExit closes on
+// every path out of a scope (so a waiting thread is released when the setter fails).
+TEST(OneShotTest, FirstDecisionWinsAndWaitBlocksUntilIt) {
+  OneShot<int> set;
+  set.Set(3);
+  set.Set(4);
+  set.Close();
+  EXPECT_EQ(set.Wait(), std::optional<int>(3));
+  OneShot<int> closed;
+  closed.Close();
+  closed.Set(5);
+  EXPECT_FALSE(closed.Wait().has_value());
+  OneShot<int> later;
+  std::atomic<bool> got{false};
+  std::optional<int> value;
+  BackgroundTask waiter(
+      [&] {
+        value = later.Wait();
+        got = true;
+        return Status::Ok();
+      },
+      "t");
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_FALSE(got.load());  // still waiting
+  later.Set(7);
+  ASSERT_TRUE(waiter.Wait().ok());
+  EXPECT_EQ(value, std::optional<int>(7));
+  OneShot<int> guarded;
+  BackgroundTask guarded_waiter(
+      [&] { return guarded.Wait() ? Status::Internal("set") : Status::Ok(); }, "t");
+  try {
+    const OneShot<int>::CloseOnExit close(&guarded);
+    throw std::runtime_error("setter fails");
+  } catch (const std::runtime_error&) {
+  }
+  EXPECT_TRUE(guarded_waiter.Wait().ok());  // released with no value
+}
+
+#ifdef __linux__
+// TaskPriority::kLow: the task's thread runs 10 nice levels below the caller's (at most 19);
+// kNormal keeps the caller's.
+TEST(BackgroundTaskTest, LowPriorityRaisesTheThreadsNiceValue) {
+  errno = 0;
+  const int caller = getpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)));
+  ASSERT_EQ(errno, 0);
+  for (const TaskPriority p : {TaskPriority::kNormal, TaskPriority::kLow}) {
+    int nice = -100;
+    BackgroundTask t(
+        [&] {
+          errno = 0;
+          nice = getpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)));
+          return errno == 0 ? Status::Ok() : Status::Internal("getpriority failed");
+        },
+        "t", p);
+    ASSERT_TRUE(t.Wait().ok());
+    EXPECT_EQ(nice, p == TaskPriority::kLow ? std::min(19, caller + 10) : caller);
+  }
+}
+#endif
 
 // BackgroundTask: its status and exceptions come back through Wait(); when the caller leaves
 // by an exception, the destructor joins (no std::terminate) after the task has finished.

@@ -5,6 +5,7 @@
 // before frame through the alignment ("marker", session "after"); else unknown ("none").
 #pragma once
 
+#include <functional>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 #include <optional>
@@ -96,6 +97,19 @@ Status LoadPair(const std::string& before_path, const std::string& after_path,
 
 // ComparePair on a loaded pair; the result is expressed in the full-size frames of the files.
 Status ComparePair(const LoadedPair& pair, const CompareOptions& options, CompareResult* result);
+
+// Receives the before photo's scale (mm per full-size before px; nullopt = unknown) when it is
+// known before the registration ends: the user's scale, the marker search off, a marker in the
+// before photo, or no marker in either photo. Equal to the result's scale.mm_per_px.
+using EarlyScaleCallback = std::function<void(std::optional<double> mm_per_px)>;
+
+// The same, calling `on_early_scale` (from the thread of the marker search, beside the
+// registration, so it must be thread-safe) once the scale is known that way; not called when
+// only the after photo shows a marker (the scale is then carried through the alignment) or
+// when the arguments are invalid. Lets a caller start work that needs the scale but not the
+// alignment (the photos' quality gate) while the pair is registered.
+Status ComparePair(const LoadedPair& pair, const CompareOptions& options, CompareResult* result,
+                   const EarlyScaleCallback& on_early_scale);
 
 // Both sessions measured over the identical skin: the before frame, restricted to the overlap
 // of the aligned after photo (the kernels' reach left out: WarpForMeasuring), the user ROI (or both

@@ -1,7 +1,10 @@
 // Coarse task parallelism on OpenCV's thread pool.
 #pragma once
 
+#include <condition_variable>
 #include <functional>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "skintrack/core/status.h"
@@ -23,14 +26,63 @@ Status RunEach(int n, const std::function<Status(int)>& task, const char* what);
 // Exceptions and the returned status as RunEach's.
 Status RunEachOnThreads(int n, const std::function<Status(int)>& task, const char* what);
 
+// A value handed from one thread to another once: the first Set() or Close() decides, later
+// calls are ignored; Wait() blocks until then and returns the value (nullopt after Close()).
+// Close() on every path of the setting side (a return, an exception: see CloseOnExit) so that
+// a waiting thread cannot wait forever.
+template <typename T>
+class OneShot {
+ public:
+  void Set(T value) { Decide(std::optional<T>(std::move(value))); }
+  void Close() { Decide(std::nullopt); }
+  std::optional<T> Wait() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    decided_cv_.wait(lock, [this] { return decided_; });
+    return value_;
+  }
+
+  // Closes `shot` when it goes out of scope.
+  class CloseOnExit {
+   public:
+    explicit CloseOnExit(OneShot* shot) : shot_(shot) {}
+    ~CloseOnExit() { shot_->Close(); }
+    CloseOnExit(const CloseOnExit&) = delete;
+    CloseOnExit& operator=(const CloseOnExit&) = delete;
+
+   private:
+    OneShot* shot_;
+  };
+
+ private:
+  void Decide(std::optional<T> value) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (decided_) return;
+      decided_ = true;
+      value_ = std::move(value);
+    }
+    decided_cv_.notify_all();
+  }
+  std::mutex mutex_;
+  std::condition_variable decided_cv_;
+  bool decided_ = false;
+  std::optional<T> value_;
+};
+
 // Runs `task` on a thread of its own beside the caller. OpenCV keeps one "inside a parallel
 // region" flag for the whole process, so while either thread is inside a parallel OpenCV call
 // the other's run serially: the two share the cores. An exception in `task` becomes a kInternal
 // status naming `what`; the thread is joined by Wait() or, should the caller leave early (a return,
 // an exception), by the destructor, so it can never be left joinable (std::terminate).
+// kLow: the task's thread runs at a lower scheduling priority than the caller's (Linux: nice
+// + 10; elsewhere unchanged), so it takes mostly the core time the caller's threads leave idle
+// (serial stretches) instead of slowing them. Results do not depend on it.
+enum class TaskPriority { kNormal, kLow };
+
 class BackgroundTask {
  public:
-  BackgroundTask(std::function<Status()> task, const char* what);
+  BackgroundTask(std::function<Status()> task, const char* what,
+                 TaskPriority priority = TaskPriority::kNormal);
   ~BackgroundTask();
   BackgroundTask(const BackgroundTask&) = delete;
   BackgroundTask& operator=(const BackgroundTask&) = delete;
