@@ -71,17 +71,23 @@ void LowerThisThreadsPriority() {
 }  // namespace
 
 BackgroundTask::BackgroundTask(std::function<Status()> task, const char* what,
-                               TaskPriority priority)
-    : thread_([this, task = std::move(task), what, priority] {
-        if (priority == TaskPriority::kLow) LowerThisThreadsPriority();
-        try {
-          status_ = task();
-        } catch (const std::bad_alloc&) {
-          status_ = Status::Internal(std::string(what) + ": out of memory");
-        } catch (const std::exception& e) {
-          status_ = Status::Internal(std::string(what) + ": " + e.what());
-        }
-      }) {}
+                               TaskPriority priority) {
+  // A thread inherits its creator's nice value, and OpenCV starts its worker threads at the
+  // first parallel loop: start them here, at the caller's priority, so that a low-priority
+  // task never creates the workers every later loop of the process runs on.
+  if (priority == TaskPriority::kLow)
+    cv::parallel_for_(cv::Range(0, std::max(2, cv::getNumThreads())), [](const cv::Range&) {});
+  thread_ = std::thread([this, task = std::move(task), what, priority] {
+    if (priority == TaskPriority::kLow) LowerThisThreadsPriority();
+    try {
+      status_ = task();
+    } catch (const std::bad_alloc&) {
+      status_ = Status::Internal(std::string(what) + ": out of memory");
+    } catch (const std::exception& e) {
+      status_ = Status::Internal(std::string(what) + ": " + e.what());
+    }
+  });
+}
 
 BackgroundTask::~BackgroundTask() {
   if (thread_.joinable()) thread_.join();
