@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <opencv2/core/utility.hpp>
@@ -75,11 +76,12 @@ TEST(CheckImageTest, ChecksViewsOnly) {
             std::string::npos);
 }
 
-// RunEach: every task runs; an exception becomes kInternal naming the caller; the first
-// failure in task order is returned.
-TEST(RunEachTest, RunsAllAndTurnsExceptionsIntoStatus) {
+// The contract RunEach and RunEachOnThreads share: every task runs; an exception becomes
+// kInternal naming the caller; the first failure in task order is returned.
+void ExpectRunsAllAndTurnsExceptionsIntoStatus(Status (*run)(int, const std::function<Status(int)>&,
+                                                             const char*)) {
   std::atomic<int> ran{0};
-  EXPECT_TRUE(RunEach(
+  EXPECT_TRUE(run(
                   3,
                   [&](int) {
                     ++ran;
@@ -88,7 +90,7 @@ TEST(RunEachTest, RunsAllAndTurnsExceptionsIntoStatus) {
                   "t")
                   .ok());
   EXPECT_EQ(ran.load(), 3);
-  const Status st = RunEach(
+  const Status st = run(
       2,
       [](int i) -> Status {
         if (i == 1) throw std::runtime_error("boom");
@@ -96,40 +98,23 @@ TEST(RunEachTest, RunsAllAndTurnsExceptionsIntoStatus) {
       },
       "stage");
   EXPECT_EQ(st.code(), StatusCode::kInvalidInput);  // task 0's failure comes first
-  const Status thrown = RunEach(
-      1, [](int) -> Status { throw std::runtime_error("boom"); }, "stage");
+  const Status thrown = run(
+      2, [](int i) -> Status { throw std::runtime_error(i ? "b" : "a"); }, "stage");
   EXPECT_EQ(thrown.code(), StatusCode::kInternal);
-  EXPECT_NE(thrown.message().find("stage: boom"), std::string::npos) << thrown.message();
-}
-
-// RunEachOnThreads: the same contract as RunEach; and once task 0 has finished, an OpenCV
-// loop inside task 1 runs on more than one thread (inside RunEach it would run on one).
-TEST(RunEachOnThreadsTest, RunsAllTurnsExceptionsIntoStatusAndFreesTheCores) {
-  std::atomic<int> ran{0};
-  EXPECT_TRUE(RunEachOnThreads(
-                  3,
-                  [&](int) {
-                    ++ran;
-                    return Status::Ok();
-                  },
-                  "t")
-                  .ok());
-  EXPECT_EQ(ran.load(), 3);
-  const Status st = RunEachOnThreads(
-      2,
-      [](int i) -> Status {
-        if (i == 1) throw std::runtime_error("boom");
-        return Status::InvalidInput("first");
-      },
-      "stage");
-  EXPECT_EQ(st.code(), StatusCode::kInvalidInput);  // task 0's failure comes first
-  const Status thrown = RunEachOnThreads(
-      2, [](int i) -> Status { throw std::runtime_error(i ? "b" : "a"); }, "s");
-  EXPECT_EQ(thrown.code(), StatusCode::kInternal);
-  EXPECT_NE(thrown.message().find("s: a"), std::string::npos) << thrown.message();
-  EXPECT_TRUE(RunEachOnThreads(
+  EXPECT_NE(thrown.message().find("stage: a"), std::string::npos) << thrown.message();
+  EXPECT_TRUE(run(
                   0, [](int) { return Status::Internal("never"); }, "t")
                   .ok());
+}
+
+TEST(RunEachTest, RunsAllAndTurnsExceptionsIntoStatus) {
+  ExpectRunsAllAndTurnsExceptionsIntoStatus(RunEach);
+}
+
+// RunEachOnThreads: the same contract; and once task 0 has finished, an OpenCV loop inside
+// task 1 runs on more than one thread (inside RunEach it would run on one).
+TEST(RunEachOnThreadsTest, RunsAllTurnsExceptionsIntoStatusAndFreesTheCores) {
+  ExpectRunsAllAndTurnsExceptionsIntoStatus(RunEachOnThreads);
 
   if (cv::getNumThreads() < 2) GTEST_SKIP() << "OpenCV has one thread: nothing to share";
   std::atomic<bool> first_done{false};
