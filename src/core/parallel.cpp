@@ -39,10 +39,10 @@ Status RunEach(int n, const std::function<Status(int)>& task, const char* what) 
 Status RunEachOnThreads(int n, const std::function<Status(int)>& task, const char* what) {
   if (n <= 0) return Status::Ok();
   std::vector<std::unique_ptr<BackgroundTask>> others;
-  for (int i = 1; i < n; ++i)
-    others.push_back(std::make_unique<BackgroundTask>([&task, i] { return task(i); }, what));
   Status first;
   try {
+    for (int i = 1; i < n; ++i)
+      others.push_back(std::make_unique<BackgroundTask>([&task, i] { return task(i); }, what));
     first = task(0);
   } catch (const std::bad_alloc&) {
     first = Status::Internal(std::string(what) + ": out of memory");
@@ -72,9 +72,11 @@ void LowerThisThreadsPriority() {
 
 BackgroundTask::BackgroundTask(std::function<Status()> task, const char* what,
                                TaskPriority priority) {
-  // A thread inherits its creator's nice value, and OpenCV starts its worker threads at the
-  // first parallel loop: start them here, at the caller's priority, so that a low-priority
-  // task never creates the workers every later loop of the process runs on.
+  // A thread inherits its creator's nice value, and OpenCV's parallel backend (TBB in Debian's
+  // build) starts its worker threads when a loop first needs them: start them here, at the
+  // caller's priority, so that a low-priority task does not create the workers every later
+  // loop of the process runs on (in compare, `ps -L` shows the worker at nice 0). The loops a
+  // low-priority task runs on those workers keep their priority: only its own share is lower.
   if (priority == TaskPriority::kLow)
     cv::parallel_for_(cv::Range(0, std::max(2, cv::getNumThreads())), [](const cv::Range&) {});
   thread_ = std::thread([this, task = std::move(task), what, priority] {

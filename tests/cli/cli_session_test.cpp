@@ -74,6 +74,24 @@ TEST(CliSessionTest, CompareReportsQualityColourStatsAndMaps) {
   }
 }
 
+// compare assesses the before photo's quality while the pair is registered when the scale
+// is known without the alignment (here the user's): the same quality as analyze reports for
+// that photo at that scale.
+TEST(CliSessionTest, CompareAssessesTheBeforePhotoAsAnalyzeDoes) {
+  const std::string p = PhantomDir();
+  std::string c_out, a_out;
+  ASSERT_EQ(test::RunCliStdout("compare " + ShellQuote(p + "/before.png") + " " +
+                                   ShellQuote(p + "/after.png") + " --mm-per-px 0.05 -q",
+                               &c_out),
+            0);
+  ASSERT_EQ(test::RunCliStdout(
+                "analyze " + ShellQuote(p + "/before.png") + " --mm-per-px 0.05 --json -", &a_out),
+            0);
+  const json c = json::parse(c_out), a = json::parse(a_out);
+  ASSERT_TRUE(a.contains("quality"));
+  EXPECT_EQ(c["quality"]["before"], a["quality"]);
+}
+
 // Without --repeatability-model, compare takes the preset's own model when models/ has one.
 TEST(CliSessionTest, ThePresetChoosesItsOwnRepeatabilityModel) {
   const std::string p = PhantomDir();

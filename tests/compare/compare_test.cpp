@@ -203,8 +203,10 @@ TEST(ComparePairTest, NoScaleMeansSourceNone) {
 }
 
 // The early scale callback: called with exactly the scale the result reports whenever that
-// scale does not depend on the alignment, and not called when only the after photo shows the
-// marker (the scale is carried through the alignment) or the arguments are invalid.
+// scale does not depend on the alignment (also when the alignment fails, and for photos
+// loaded at a reduced size, whose marker scale is carried to full-size px), and not called
+// when only the after photo shows the marker (the scale is carried through the alignment) or
+// the arguments are invalid.
 TEST(ComparePairTest, EarlyScaleEqualsTheResultsScaleOrIsNotGiven) {
   struct Case {
     const char* what;
@@ -213,6 +215,8 @@ TEST(ComparePairTest, EarlyScaleEqualsTheResultsScaleOrIsNotGiven) {
     std::optional<double> user;
     bool detect;
     bool expect_call;
+    double load_scale = 1.0;  // photos given at this fraction of their full size
+    bool other_skin = false;  // the after photo of different skin: alignment fails
   };
   const Case cases[] = {
       {"user scale", 0, false, false, 0.05, true, true},
@@ -221,6 +225,8 @@ TEST(ComparePairTest, EarlyScaleEqualsTheResultsScaleOrIsNotGiven) {
       {"marker in before", 8, true, false, std::nullopt, true, true},
       {"marker in both", 8, true, true, std::nullopt, true, true},
       {"marker in after only", 8, false, true, std::nullopt, true, false},
+      {"marker in before, half-size load", 8, true, false, std::nullopt, true, true, 0.5},
+      {"marker in before, alignment fails", 8, true, false, std::nullopt, true, true, 1.0, true},
   };
   for (const Case& c : cases) {
     phantom::PhantomOptions po;
@@ -233,11 +239,20 @@ TEST(ComparePairTest, EarlyScaleEqualsTheResultsScaleOrIsNotGiven) {
     po.marker.in_after = c.in_after;
     phantom::PhantomPair p;
     ASSERT_TRUE(phantom::RenderPair(po, &p).ok()) << c.what;
+    if (c.other_skin) {
+      phantom::PhantomOptions other = po;
+      other.seed = 77;
+      other.marker.side_mm = 0;
+      phantom::PhantomPair q;
+      ASSERT_TRUE(phantom::RenderPair(other, &q).ok()) << c.what;
+      p.after = q.after;
+    }
     LoadedPair pair;
-    pair.before.image = p.before;
-    pair.after.image = p.after;
     pair.before.full_size = p.before.size();
     pair.after.full_size = p.after.size();
+    pair.before.scale = pair.after.scale = c.load_scale;
+    cv::resize(p.before, pair.before.image, cv::Size(), c.load_scale, c.load_scale, cv::INTER_AREA);
+    cv::resize(p.after, pair.after.image, cv::Size(), c.load_scale, c.load_scale, cv::INTER_AREA);
     CompareOptions o;
     o.mm_per_px = c.user;
     o.detect_marker = c.detect;
@@ -252,7 +267,7 @@ TEST(ComparePairTest, EarlyScaleEqualsTheResultsScaleOrIsNotGiven) {
                             })
                     .ok())
         << c.what;
-    ASSERT_NE(r.alignment.status, align::AlignmentStatus::kFailed) << c.what;
+    ASSERT_EQ(r.alignment.status == align::AlignmentStatus::kFailed, c.other_skin) << c.what;
     if (c.marker_mm > 0) {
       ASSERT_EQ(r.scale.source, "marker") << c.what;
     }

@@ -23,7 +23,8 @@ Status RunEach(int n, const std::function<Status(int)>& task, const char* what);
 // OpenCV calls run serially, and once a task has finished, the others' get every core. Use it
 // for a few independent tasks whose costs differ (two photos' metrics): a task that ends early
 // leaves its core to the rest. Results must not depend on how OpenCV splits its loops.
-// Exceptions and the returned status as RunEach's.
+// Exceptions and the returned status as RunEach's; a thread that cannot be started is a
+// kInternal status too (the tasks already started are joined first).
 Status RunEachOnThreads(int n, const std::function<Status(int)>& task, const char* what);
 
 // A value handed from one thread to another once: the first Set() or Close() decides, later
