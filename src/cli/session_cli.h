@@ -70,15 +70,16 @@ struct PairPhotoQuality {
   // the quality gate and handed on to the metrics.
   cv::Mat before_linear_y, after_linear_y;
 };
+// One photo's finished quality gate (AssessMeasuredJson's outputs).
+struct AssessedPhoto {
+  quality::PhotoQuality quality;
+  nlohmann::json json;
+};
 // compare: the scale-free half of both photos' quality gate (quality::MeasurePhoto: median
 // luminance, noise, clipping, glare, and each photo's linear luminance), which needs neither
 // the alignment nor the scale and so runs while the pair is registered. The before photo over
 // `roi` (empty = whole photo), the after photo over all of it, unless `with_after` is false
 // (its pixels change after the registration: --reference-roi).
-struct AssessedPhoto {
-  quality::PhotoQuality quality;
-  nlohmann::json json;
-};
 struct PairPhotoMeasures {
   quality::PhotoMeasures before, after;  // `after` empty (no linear_y) until measured
   // Set by AssessPairPhotosEarly: a photo already assessed, exactly as AssessPairPhotos would.

@@ -70,16 +70,16 @@ class OneShot {
   std::optional<T> value_;
 };
 
+// kLow: a BackgroundTask's thread runs at a lower scheduling priority than the caller's
+// (Linux: nice + 10; elsewhere unchanged), so it takes mostly the core time the caller's threads
+// leave idle (serial stretches) instead of slowing them. Results do not depend on it.
+enum class TaskPriority { kNormal, kLow };
+
 // Runs `task` on a thread of its own beside the caller. OpenCV keeps one "inside a parallel
 // region" flag for the whole process, so while either thread is inside a parallel OpenCV call
 // the other's run serially: the two share the cores. An exception in `task` becomes a kInternal
 // status naming `what`; the thread is joined by Wait() or, should the caller leave early (a return,
 // an exception), by the destructor, so it can never be left joinable (std::terminate).
-// kLow: the task's thread runs at a lower scheduling priority than the caller's (Linux: nice
-// + 10; elsewhere unchanged), so it takes mostly the core time the caller's threads leave idle
-// (serial stretches) instead of slowing them. Results do not depend on it.
-enum class TaskPriority { kNormal, kLow };
-
 class BackgroundTask {
  public:
   BackgroundTask(std::function<Status()> task, const char* what,
