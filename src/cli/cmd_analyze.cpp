@@ -9,6 +9,7 @@
 #include "cli/metrics_cli.h"
 #include "cli/session_cli.h"
 #include "skintrack/calib/marker.h"
+#include "skintrack/core/image.h"
 #include "skintrack/core/parallel.h"
 #include "skintrack/core/version.h"
 #include "skintrack/io/image_io.h"
@@ -76,6 +77,11 @@ int RunAnalyze(const std::vector<std::string>& args) {
     return Fail(cmd, st);
   if (Status st = RoiWithoutChart(image.image, colour.chart_mask, options, &roi); !st.ok())
     return Fail(cmd, st);
+  // The photo as io::LoadImage decoded it is finite (core/image.h), and so is its luminance:
+  // the stages' input checks skip their scans of them. (Named before the quality gate's
+  // thread starts, so that it outlives it.)
+  FiniteImageScope known;
+  if (!colour.image_replaced) known.Add(image.image);
   // Scale: --mm-per-px, else a marker in the photo, else unknown.
   calib::MarkerScale marker;
   if (!mm_per_px) {
@@ -89,6 +95,7 @@ int RunAnalyze(const std::vector<std::string>& args) {
   // instead of slowing their parallel ones), on one linear-luminance plane converted once for
   // both.
   const cv::Mat linear_y = photometric::SrgbToLinearLuminance(image.image);
+  if (!colour.image_replaced) known.Add(linear_y);
   metrics::MetricsResult result;
   quality::PhotoQuality photo_quality;
   nlohmann::json quality_json;

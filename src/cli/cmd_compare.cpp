@@ -10,6 +10,7 @@
 #include "cli/session_cli.h"
 #include "skintrack/compare/change_stats.h"
 #include "skintrack/compare/compare.h"
+#include "skintrack/core/image.h"
 #include "skintrack/core/parallel.h"
 #include "skintrack/io/image_io.h"
 #include "skintrack/report/compare_report.h"
@@ -113,6 +114,12 @@ int RunCompare(const std::vector<std::string>& args) {
     return Fail(cmd, st);
   if (Status st = PrepareColour(vm, load, "after", &pair.after.image, &colour_after); !st.ok())
     return Fail(cmd, st);
+  // The photos as io::LoadImage decoded them are finite (core/image.h): the stages' input
+  // checks skip their scans of them, and of the images computed from them. (Named before the
+  // threads below start, so that it outlives them.)
+  FiniteImageScope known;
+  if (!colour_before.image_replaced) known.Add(pair.before.image);
+  if (!colour_after.image_replaced) known.Add(pair.after.image);
   // Register without the charts: their patch grids would dominate the evidence.
   pair.before_exclude = colour_before.chart_mask;
   pair.after_exclude = colour_after.chart_mask;
@@ -153,6 +160,8 @@ int RunCompare(const std::vector<std::string>& args) {
   const bool aligned = a.status != align::AlignmentStatus::kFailed;
   const bool chart_both = colour_before.state == "chart" && colour_after.state == "chart";
   if (aligned && !chart_both) {
+    // A normalised after photo is a new image, not known finite (and the old one is freed).
+    if (vm.count("reference-roi")) ForgetKnownFinite(pair.after.image);
     if (Status st = NormaliseAfterToReference(vm, load, pair.before.image, a, &pair.after.image,
                                               &colour_after);
         !st.ok())
@@ -182,6 +191,11 @@ int RunCompare(const std::vector<std::string>& args) {
     PairPhotoQuality photos;
     if (Status st = AssessPairPhotos(pair, result, &measures, &photos); !st.ok())
       return Fail(cmd, st);
+    // The luminance planes of known photos, and (CompareMetrics' contract) the after photo it
+    // warps from them, for the lighting difference.
+    const bool photos_known = IsKnownFinite(pair.before.image) && IsKnownFinite(pair.after.image);
+    if (IsKnownFinite(pair.before.image)) known.Add(photos.before_linear_y);
+    if (IsKnownFinite(pair.after.image)) known.Add(photos.after_linear_y);
     // The after photo is not needed past its warp: moved in, it is freed before the metrics'
     // peak. The metrics gather the change statistics' texture and colour tile sums on the way.
     const bool stats = !(vm.count("no-stats") && vm["no-stats"].as<bool>());
@@ -196,6 +210,7 @@ int RunCompare(const std::vector<std::string>& args) {
         !st.ok()) {
       return Fail(cmd, st);
     }
+    if (photos_known) known.Add(session.aligned_after);
     const nlohmann::json mb = report::MetricsToJson(session.before);
     const nlohmann::json ma = report::MetricsToJson(session.after);
     j["parameters"] = report::ParametersToJson(metric_options);

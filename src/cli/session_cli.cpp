@@ -58,6 +58,7 @@ Status PrepareColour(const po::variables_map& vm, const io::LoadOptions& load,
       return Status(st.code(),
                     path + ": flat field for the " + session + " photo: " + st.message());
     *image = ff.image;
+    info->image_replaced = true;
     info->json["flat_field"] = {{"file", path},
                                 {"field_min", ff.field_min},
                                 {"field_max", ff.field_max},
@@ -73,6 +74,7 @@ Status PrepareColour(const po::variables_map& vm, const io::LoadOptions& load,
       info->chart_mask =
           photometric::ChartMask(image->size(), cal, 0.02 * std::max(image->cols, image->rows));
       *image = photometric::ApplyColourCalibration(*image, cal);
+      info->image_replaced = true;
       info->state = "chart";
       c["mean_de2000"] = cal.mean_de2000;
       c["max_de2000"] = cal.max_de2000;

@@ -25,6 +25,7 @@ struct ColourInfo {
   std::string state = "uncalibrated";  // "chart" | "reference-normalised" | "uncalibrated"
   nlohmann::json json = nlohmann::json::object();
   cv::Mat chart_mask;  // CV_8UC1, 255 = the chart (dilated), when one was fitted; else empty
+  bool image_replaced = false;  // the photo was flat-fielded or calibrated: a new image
 };
 
 // Without a user roi (`roi` empty) and with a fitted chart: the automatic skin mask of `image`

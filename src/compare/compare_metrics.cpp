@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "skintrack/compare/compare.h"
+#include "skintrack/core/image.h"
 #include "skintrack/core/parallel.h"
 #include "skintrack/photometric/color.h"
 #include "skintrack/quality/quality.h"
@@ -178,6 +179,12 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
   if (!roi.empty() && (roi.type() != CV_8UC1 || roi.size() != before.size()))
     return Status::InvalidArgument("compare: roi must be CV_8UC1 of the before image's size");
   const double px_per_mm = mm_per_px ? 1.0 / *mm_per_px : options.assumed_px_per_mm;
+  // What is computed here from inputs known finite is known finite too (core/image.h): the
+  // stages' input checks then skip their scans of it.
+  const bool derived_finite = IsKnownFinite(before) && IsKnownFinite(after) &&
+                              (before_linear_y.empty() || IsKnownFinite(before_linear_y)) &&
+                              (after_linear_y.empty() || IsKnownFinite(after_linear_y));
+  FiniteImageScope derived;
   // The after photo warped into the before frame first, on every core (inside RunEach it
   // would run on one core while the before session waits).
   cv::Mat overlap, hair[2], skin[2];
@@ -187,8 +194,17 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
   SKINTRACK_RETURN_IF_ERROR(WarpForMeasuring(before, after, alignment, &out->aligned_after,
                                              &out->texture_after, &overlap, before_y,
                                              after_linear_y));
-  after.release();           // frees the photo when the caller moved it in (the peak comes later)
-  after_linear_y.release();  // and its luminance
+  if (derived_finite) {
+    derived.Add(before_y);
+    derived.Add(out->aligned_after);
+    derived.Add(out->texture_after);
+  }
+  // Frees the photo when the caller moved it in (the peak comes later), and its luminance; a
+  // scope naming them would otherwise keep them.
+  ForgetKnownFinite(after);
+  after.release();
+  ForgetKnownFinite(after_linear_y);
+  after_linear_y.release();
   // Each photo's hair mask and (without a user roi) skin mask, each photo on its own core:
   // inside, the masks' contour tracing is serial.
   const Status masks = RunEach(
@@ -215,6 +231,7 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
   // The aligned after photo's luminance, converted once for its metrics, GuidePores and
   // GuideWrinkles.
   const cv::Mat after_y = photometric::SrgbToLinearLuminance(out->aligned_after);
+  if (derived_finite) derived.Add(after_y);
   // Each session on a thread of its own: its metrics, then its texture where it is measured
   // apart, over texture_region (the after photo's always, on the Lanczos warp,
   // SessionMetrics::texture_after); micro_relief leaves out the features found first. The

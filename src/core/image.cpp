@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <mutex>
 #include <opencv2/core/utility.hpp>
 #include <string>
 #include <type_traits>
@@ -54,7 +55,74 @@ cv::Point FirstNonFinite(const cv::Mat& image) {
   return cv::Point(-1, -1);
 }
 
+// The named images of every live FiniteImageScope (a handful at a time: a linear search).
+struct KnownEntry {
+  std::uint64_t id;
+  cv::Mat image;  // holds the buffer: its cv::UMatData cannot be freed and reused meanwhile
+};
+struct KnownRegistry {
+  std::mutex mutex;
+  std::uint64_t next_id = 1;
+  std::vector<KnownEntry> entries;
+};
+KnownRegistry& Known() {
+  static KnownRegistry* registry = new KnownRegistry;  // never destroyed: scopes may end late
+  return *registry;
+}
+
+bool SameBuffer(const cv::Mat& a, const cv::Mat& b) {
+  return a.u != nullptr && a.u == b.u && a.depth() == b.depth();
+}
+
 }  // namespace
+
+FiniteImageScope::FiniteImageScope(std::initializer_list<cv::Mat> images) {
+  for (const cv::Mat& image : images) Add(image);
+}
+
+FiniteImageScope::~FiniteImageScope() {
+  if (ids_.empty()) return;
+  std::vector<KnownEntry> dropped;  // destroyed outside the lock (may free the buffers)
+  KnownRegistry& known = Known();
+  std::lock_guard<std::mutex> lock(known.mutex);
+  auto mine = [&](const KnownEntry& e) {
+    return std::find(ids_.begin(), ids_.end(), e.id) != ids_.end();
+  };
+  for (KnownEntry& e : known.entries)
+    if (mine(e)) dropped.push_back(std::move(e));
+  known.entries.erase(std::remove_if(known.entries.begin(), known.entries.end(),
+                                     [&](const KnownEntry& e) { return e.image.empty(); }),
+                      known.entries.end());
+}
+
+void FiniteImageScope::Add(const cv::Mat& image) {
+  if (image.empty() || image.u == nullptr) return;
+  KnownRegistry& known = Known();
+  std::lock_guard<std::mutex> lock(known.mutex);
+  const std::uint64_t id = known.next_id++;
+  known.entries.push_back({id, image});
+  ids_.push_back(id);
+}
+
+bool IsKnownFinite(const cv::Mat& image) {
+  if (image.empty() || image.u == nullptr) return false;
+  KnownRegistry& known = Known();
+  std::lock_guard<std::mutex> lock(known.mutex);
+  return std::any_of(known.entries.begin(), known.entries.end(),
+                     [&](const KnownEntry& e) { return SameBuffer(e.image, image); });
+}
+
+void ForgetKnownFinite(const cv::Mat& image) {
+  if (image.empty() || image.u == nullptr) return;
+  std::vector<KnownEntry> dropped;  // destroyed outside the lock
+  KnownRegistry& known = Known();
+  std::lock_guard<std::mutex> lock(known.mutex);
+  for (KnownEntry& e : known.entries)
+    if (e.image.u == image.u) dropped.push_back(std::move(e));
+  known.entries.erase(std::remove_if(known.entries.begin(), known.entries.end(),
+                                     [&](const KnownEntry& e) { return e.image.empty(); }),
+                      known.entries.end());
+}
 
 Status CheckImage(const cv::Mat& image, int type, int min_side, const std::string& what) {
   if (image.empty()) return Status::InvalidInput(what + ": image is empty");
@@ -62,7 +130,7 @@ Status CheckImage(const cv::Mat& image, int type, int min_side, const std::strin
     return Status::InvalidArgument(what + ": image type " + cv::typeToString(image.type()) +
                                    ", expected " + cv::typeToString(type));
   }
-  if (image.depth() == CV_32F || image.depth() == CV_64F) {
+  if ((image.depth() == CV_32F || image.depth() == CV_64F) && !IsKnownFinite(image)) {
     const cv::Point bad =
         image.depth() == CV_32F ? FirstNonFinite<float>(image) : FirstNonFinite<double>(image);
     if (bad.x >= 0) {

@@ -165,6 +165,41 @@ TEST(WarpForMeasuringTest, BadPhotosAndAnEmptyOverlap) {
   EXPECT_NEAR(hi, 0.5, 1e-6);
 }
 
+// Photos named known finite (core/image.h) measure as unnamed ones do. The images derived
+// inside are known only while CompareMetrics runs; the after photo is forgotten (so that one
+// moved in is freed after its warp, not held by the caller's scope), the before photo not.
+TEST(CompareMetricsTest, KnownFinitePhotosMeasureAlikeAndTheAfterPhotoIsForgotten) {
+  const phantom::PhantomPair p = SmallPair();
+  align::AlignmentResult a;
+  a.status = align::AlignmentStatus::kOk;
+  a.after_to_before = p.truth.after_to_before;
+  SessionMetrics plain, named;
+  ASSERT_TRUE(
+      CompareMetrics(p.before, p.after, a, cv::Mat(), 0.05, metrics::MetricsOptions(), &plain)
+          .ok());
+  const cv::Mat after_header = p.after;
+  {
+    const FiniteImageScope known{p.before, p.after};
+    ASSERT_TRUE(
+        CompareMetrics(p.before, p.after, a, cv::Mat(), 0.05, metrics::MetricsOptions(), &named)
+            .ok());
+    EXPECT_TRUE(IsKnownFinite(p.before));
+    EXPECT_FALSE(IsKnownFinite(after_header));
+    EXPECT_FALSE(IsKnownFinite(named.aligned_after));
+    EXPECT_EQ(after_header.u->refcount, 2);  // p.after and after_header: the scope let go
+  }
+  EXPECT_EQ(cv::norm(plain.aligned_after, named.aligned_after, cv::NORM_INF), 0.0);
+  EXPECT_EQ(cv::norm(plain.texture_after, named.texture_after, cv::NORM_INF), 0.0);
+  for (const auto& [x, y] :
+       {std::pair{&plain.before, &named.before}, std::pair{&plain.after, &named.after}}) {
+    EXPECT_GT(x->pores.count, 0);
+    EXPECT_EQ(x->pores.count, y->pores.count);
+    EXPECT_EQ(x->wrinkles.length_px, y->wrinkles.length_px);
+    EXPECT_EQ(x->texture.roughness, y->texture.roughness);
+    EXPECT_EQ(x->redness.a_star_mean, y->redness.a_star_mean);
+  }
+}
+
 TEST(ComparePairTest, FillsSizesAlignmentAndUserScale) {
   const phantom::PhantomPair p = SmallPair();
   cv::Mat after_small;

@@ -15,6 +15,7 @@
 #include <set>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include "skintrack/core/parallel.h"
 
@@ -74,6 +75,83 @@ TEST(CheckImageTest, ChecksViewsOnly) {
   image.at<cv::Vec3f>(20, 30)[1] = std::numeric_limits<float>::quiet_NaN();
   EXPECT_NE(CheckImage(view, kImageType, 16, "view").message().find("pixel (22, 12)"),
             std::string::npos);
+}
+
+// Inside a FiniteImageScope the value scan is skipped for the named buffer (and views of it),
+// which is how a NaN written against the scope's promise goes through; type and size are still
+// checked, and once the scope ends the scan finds the NaN again.
+TEST(FiniteImageScopeTest, SkipsTheScanOfNamedImagesOnly) {
+  cv::Mat image(64, 64, kImageType, cv::Scalar::all(0.5));
+  cv::Mat copy = image.clone();
+  image.at<cv::Vec3f>(10, 20)[1] = std::numeric_limits<float>::quiet_NaN();
+  copy.at<cv::Vec3f>(10, 20)[1] = std::numeric_limits<float>::quiet_NaN();
+  {
+    const FiniteImageScope known{image};
+    EXPECT_TRUE(IsKnownFinite(image));
+    EXPECT_TRUE(IsKnownFinite(image(cv::Rect(5, 5, 30, 30))));
+    EXPECT_TRUE(CheckImage(image, kImageType, 16, "x").ok());
+    EXPECT_TRUE(CheckImage(image(cv::Rect(5, 5, 30, 30)), kImageType, 16, "x").ok());
+    EXPECT_FALSE(IsKnownFinite(copy));  // another buffer
+    EXPECT_EQ(CheckImage(copy, kImageType, 16, "copy").code(), StatusCode::kInvalidInput);
+    EXPECT_TRUE(IsKnownFinite(image.reshape(1)));  // same buffer and depth
+    cv::Mat as_int = image;                        // same buffer read as other values: not known
+    as_int.flags = (as_int.flags & ~CV_MAT_DEPTH_MASK) | CV_32S;
+    EXPECT_FALSE(IsKnownFinite(as_int));
+    EXPECT_EQ(CheckImage(image, CV_32FC1, 16, "x").code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(CheckImage(image, kImageType, 100, "x").code(), StatusCode::kInvalidInput);
+  }
+  EXPECT_FALSE(IsKnownFinite(image));
+  EXPECT_NE(CheckImage(image, kImageType, 16, "x").message().find("pixel (20, 10)"),
+            std::string::npos);
+  // User-allocated memory has no buffer record: never known.
+  float pixels[3 * 16 * 16] = {};
+  const cv::Mat wrapped(16, 16, kImageType, pixels);
+  const FiniteImageScope ignored{wrapped};
+  EXPECT_FALSE(IsKnownFinite(wrapped));
+}
+
+// Scopes nest and may name the same image; ForgetKnownFinite drops every scope's reference,
+// so that a released image's memory is freed, and the scopes end cleanly after it.
+TEST(FiniteImageScopeTest, NestsAndForgets) {
+  cv::Mat a(8, 8, CV_32FC1, cv::Scalar(0.5)), b(8, 8, CV_32FC1, cv::Scalar(0.5));
+  FiniteImageScope outer{a, b};
+  {
+    FiniteImageScope inner;
+    inner.Add(a);
+    inner.Add(cv::Mat());  // ignored
+  }
+  EXPECT_TRUE(IsKnownFinite(a));  // the outer scope still names it
+  EXPECT_TRUE(IsKnownFinite(b));
+  // The scopes hold a reference each: a's buffer is shared with the registry.
+  EXPECT_GT(a.u->refcount, 1);
+  const cv::Mat header = a;
+  ForgetKnownFinite(a);
+  EXPECT_FALSE(IsKnownFinite(header));
+  EXPECT_EQ(a.u->refcount, 2);  // a and header only
+  EXPECT_TRUE(IsKnownFinite(b));
+}
+
+// Scopes opened and closed on several threads while others look images up.
+TEST(FiniteImageScopeTest, ThreadSafe) {
+  std::vector<cv::Mat> images;
+  for (int i = 0; i < 8; ++i) images.emplace_back(8, 8, CV_32FC1, cv::Scalar(i));
+  const FiniteImageScope shared{images[0]};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int k = 0; k < 500; ++k) {
+        const cv::Mat& mine = images[1 + (t + k) % 7];
+        FiniteImageScope scope{mine};
+        if (!IsKnownFinite(mine) || !IsKnownFinite(images[0])) ++failures;
+        if (!CheckImage(mine, CV_32FC1, 8, "m").ok()) ++failures;
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  for (int i = 1; i < 8; ++i) EXPECT_FALSE(IsKnownFinite(images[i])) << i;
+  EXPECT_TRUE(IsKnownFinite(images[0]));
 }
 
 // The contract RunEach and RunEachOnThreads share: every task runs; an exception becomes

@@ -182,7 +182,11 @@ inline constexpr int kMeasureInterpolation = cv::INTER_CUBIC;
 // empty; mm_per_px: the before photo's scale (the aligned after shares it) or nullopt.
 // `after` is taken by value (a header: the pixels are shared) and released once warped, so a
 // caller that no longer needs the after photo can std::move it in and save its memory
-// (144 MB at 12 MP) at the peak.
+// (144 MB at 12 MP) at the peak; every FiniteImageScope forgets it then (ForgetKnownFinite).
+// When both photos (and the luminance planes given) are known finite (core/image.h), so are
+// the images derived here while they are measured: the stages skip their scans of the values.
+// `aligned_after` and `texture_after` are finite and clamped to [0, 1] when the photos are
+// finite.
 // `tiles`: per-tile sums each session's metrics gather on the way (for the change statistics:
 // compare::ChangeStatsTiles); none by default. `before_linear_y`, `after_linear_y`: the
 // photos' photometric::SrgbToLinearLuminance when the caller has them (the quality gate
