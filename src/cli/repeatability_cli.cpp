@@ -25,6 +25,7 @@
 #include "skintrack/align/align.h"
 #include "skintrack/compare/change_stats.h"
 #include "skintrack/compare/compare.h"
+#include "skintrack/core/image.h"
 #include "skintrack/io/image_io.h"
 #include "skintrack/photometric/color.h"
 #include "skintrack/report/compare_report.h"
@@ -104,6 +105,9 @@ int RunRepeatability(const std::vector<std::string>& args) {
   WarnIfDamaged(cmd, photos[0].loaded);
   const cv::Mat& ref = photos[0].loaded.image;
   const cv::Mat ref_y = photometric::SrgbToLinearLuminance(ref);
+  // Decoded photos are finite (core/image.h), and so is what is computed from them (their
+  // luminance, WarpForMeasuring's warps): the stages' input checks skip their scans of them.
+  const FiniteImageScope known{ref, ref_y};
   cv::Mat roi;
   if (vm.count("roi")) {
     if (Status st = io::LoadMask(vm["roi"].as<std::string>(), load, ref.size(), &roi); !st.ok())
@@ -127,6 +131,7 @@ int RunRepeatability(const std::vector<std::string>& args) {
     Photo& p = photos[i];
     io::LoadedImage loaded;
     SKINTRACK_RETURN_IF_ERROR(io::LoadImage(paths[i], load, &loaded));
+    const FiniteImageScope loaded_known{loaded.image};
     if (p.alignment.status == align::AlignmentStatus::kFailed) {  // not aligned yet
       WarnIfDamaged(cmd, loaded);  // once per photo: the first of its two loads
       compare::CompareResult cr;
@@ -151,6 +156,7 @@ int RunRepeatability(const std::vector<std::string>& args) {
     Photo& p = photos[i];
     Warped w;
     if (Status st = warp(i, &w); !st.ok()) return Fail(cmd, st);
+    const FiniteImageScope warped_known{w.aligned, w.texture};
     if (!w.overlap.empty()) region &= w.overlap;
     if (Status st = roi::HairMask(w.aligned, px_per_mm, mo.hair, &p.hair); !st.ok())
       return Fail(cmd, st);
@@ -188,6 +194,7 @@ int RunRepeatability(const std::vector<std::string>& args) {
     metrics::MetricsResult measured;
     // Its luminance, converted once for its metrics, GuidePores and GuideWrinkles below.
     const cv::Mat aligned_y = i == 0 ? ref_y : photometric::SrgbToLinearLuminance(w.aligned);
+    const FiniteImageScope warped_known{w.aligned, w.texture, aligned_y};
     extras.linear_y = aligned_y;
     if (Status st = metrics::Analyze(w.aligned, region, photos[i].hair, options.mm_per_px, mo,
                                      &measured, extras);

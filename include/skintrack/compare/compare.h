@@ -155,8 +155,9 @@ void PrepareAlignedAfter(const cv::Mat& before, const cv::Mat& overlap, cv::Mat*
 // kernel's reach (the outermost valid pixels blend taps outside the after photo, read as 0;
 // 4 after px = 4 / quality::AfterPxPerBeforePx at the before photo's centre, at least
 // 4 and at most 64 before px), where both may be measured; the fill
-// outside it replaces that dark strip, which the line filters saw as a line. Errors: a photo
-// that is empty or not CV_32FC3, a luminance plane of the wrong type or size.
+// outside it replaces that dark strip, which the line filters saw as a line. Both warps are
+// clamped to [0, 1], so finite when the inputs are. Errors: a photo that is empty or not
+// CV_32FC3, a luminance plane of the wrong type or size.
 Status WarpForMeasuring(const cv::Mat& before, const cv::Mat& after,
                         const align::AlignmentResult& alignment, cv::Mat* aligned_after,
                         cv::Mat* texture_after, cv::Mat* overlap,
