@@ -38,15 +38,19 @@ void CoarseField::Fill(const cv::Rect& r, cv::Mat1f* out) const {
   }
 }
 
-cv::Mat1f BlockMean(const cv::Mat& src, int factor, const cv::Mat& mask, cv::Mat1f* fraction) {
+cv::Mat1f BlockMean(const cv::Mat& src, int factor, const cv::Mat& mask, cv::Mat1f* fraction,
+                    cv::Mat1f* masked_mean) {
   factor = std::max(1, factor);
   const int gw = (src.cols + factor - 1) / factor, gh = (src.rows + factor - 1) / factor;
-  cv::Mat1f mean(gh, gw), frac(gh, gw, 1.0f);
+  const bool want_masked = masked_mean != nullptr && !mask.empty();
+  cv::Mat1f mean(gh, gw), frac(gh, gw, 1.0f), masked;
+  if (want_masked) masked.create(gh, gw);
   cv::parallel_for_(cv::Range(0, gh), [&](const cv::Range& range) {
-    std::vector<double> sum(gw), inside(gw);
+    std::vector<double> sum(gw), inside(gw), sum_in(want_masked ? gw : 0);
     for (int i = range.start; i < range.end; ++i) {
       std::fill(sum.begin(), sum.end(), 0.0);
       std::fill(inside.begin(), inside.end(), 0.0);
+      std::fill(sum_in.begin(), sum_in.end(), 0.0);
       const int r0 = i * factor, r1 = std::min(src.rows, r0 + factor);
       for (int r = r0; r < r1; ++r) {
         const float* row = src.ptr<float>(r);
@@ -61,29 +65,35 @@ cv::Mat1f BlockMean(const cv::Mat& src, int factor, const cv::Mat& mask, cv::Mat
             for (int x = x0; x < x1; ++x) n += mr[x] != 0;
             inside[j] += n;
           }
+          if (want_masked) {  // the masked copy's sums: 0 added outside the mask
+            float acc_in = 0.0f;
+            for (int x = x0; x < x1; ++x) acc_in += mr[x] != 0 ? row[x] : 0.0f;
+            sum_in[j] += acc_in;
+          }
         }
       }
       for (int j = 0; j < gw; ++j) {
         const double n = double(r1 - r0) * (std::min(src.cols, (j + 1) * factor) - j * factor);
         mean(i, j) = static_cast<float>(sum[j] / n);
         if (!mask.empty()) frac(i, j) = static_cast<float>(inside[j] / n);
+        if (want_masked) masked(i, j) = static_cast<float>(sum_in[j] / n);
       }
     }
   });
   if (fraction != nullptr) *fraction = frac;
+  if (masked_mean != nullptr) *masked_mean = want_masked ? masked : mean.clone();
   return mean;
 }
 
 CoarseField LocalBackground(const cv::Mat& y, const cv::Mat& mask, double sigma_px, double clip) {
   const int cell = std::max(1, static_cast<int>(std::lround(sigma_px / 4.0)));
   cv::Mat1f weight;  // fraction of each cell inside the mask
-  const cv::Mat1f mean_all = BlockMean(y, cell, mask, &weight);
+  const bool partial = !mask.empty() && static_cast<size_t>(cv::countNonZero(mask)) < mask.total();
+  cv::Mat1f sum_in;  // (cell sums of the masked pixels) / (cell px)
+  const cv::Mat1f mean_all = BlockMean(y, cell, mask, &weight, partial ? &sum_in : nullptr);
   const int gh = mean_all.rows, gw = mean_all.cols;
   cv::Mat1f mean_in = mean_all.clone();  // mean of the masked pixels where there are some
-  if (!mask.empty() && static_cast<size_t>(cv::countNonZero(mask)) < mask.total()) {
-    cv::Mat1f masked(y.size(), 0.0f);
-    y.copyTo(masked, mask);
-    const cv::Mat1f sum_in = BlockMean(masked, cell);
+  if (partial) {
     for (int i = 0; i < gh; ++i)
       for (int j = 0; j < gw; ++j)
         if (weight(i, j) > 0.0f) mean_in(i, j) = sum_in(i, j) / weight(i, j);

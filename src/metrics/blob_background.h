@@ -19,9 +19,11 @@ struct CoarseField {
 // Means of `src` (CV_32FC1) over blocks of factor x factor px (partial blocks at the right and
 // bottom edges average what they hold); block (i, j) is centred on image pixel
 // ((j + 0.5) factor - 0.5, (i + 0.5) factor - 0.5). With `mask` (CV_8UC1, may be empty), also
-// the fraction of each block's pixels where mask != 0 into *fraction.
+// the fraction of each block's pixels where mask != 0 into *fraction, and into *masked_mean
+// the block means of `src` with the pixels outside the mask read as 0 (the same float sums as
+// BlockMean of such a copy: one pass, no copy).
 cv::Mat1f BlockMean(const cv::Mat& src, int factor, const cv::Mat& mask = cv::Mat(),
-                    cv::Mat1f* fraction = nullptr);
+                    cv::Mat1f* fraction = nullptr, cv::Mat1f* masked_mean = nullptr);
 
 // Local background of linear luminance `y` (CV_32FC1): a Gaussian of `sigma_px` over the
 // means of cells of sigma / 4 px of the pixels where `mask` != 0 (normalised convolution, so
