@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <mutex>
 #include <opencv2/core/utility.hpp>
 #include <string>
@@ -74,6 +75,19 @@ bool SameBuffer(const cv::Mat& a, const cv::Mat& b) {
   return a.u != nullptr && a.u == b.u && a.depth() == b.depth();
 }
 
+// Removes the entries `drop` selects. Their references are released after the lock (releasing
+// the last one frees the buffer).
+template <typename Pred>
+void DropKnown(const Pred& drop) {
+  std::vector<KnownEntry> dropped;  // declared first: destroyed after the lock is released
+  KnownRegistry& known = Known();
+  std::lock_guard<std::mutex> lock(known.mutex);
+  auto it = std::stable_partition(known.entries.begin(), known.entries.end(),
+                                  [&](const KnownEntry& e) { return !drop(e); });
+  std::move(it, known.entries.end(), std::back_inserter(dropped));
+  known.entries.erase(it, known.entries.end());
+}
+
 }  // namespace
 
 FiniteImageScope::FiniteImageScope(std::initializer_list<cv::Mat> images) {
@@ -82,17 +96,8 @@ FiniteImageScope::FiniteImageScope(std::initializer_list<cv::Mat> images) {
 
 FiniteImageScope::~FiniteImageScope() {
   if (ids_.empty()) return;
-  std::vector<KnownEntry> dropped;  // destroyed outside the lock (may free the buffers)
-  KnownRegistry& known = Known();
-  std::lock_guard<std::mutex> lock(known.mutex);
-  auto mine = [&](const KnownEntry& e) {
-    return std::find(ids_.begin(), ids_.end(), e.id) != ids_.end();
-  };
-  for (KnownEntry& e : known.entries)
-    if (mine(e)) dropped.push_back(std::move(e));
-  known.entries.erase(std::remove_if(known.entries.begin(), known.entries.end(),
-                                     [&](const KnownEntry& e) { return e.image.empty(); }),
-                      known.entries.end());
+  DropKnown(
+      [&](const KnownEntry& e) { return std::find(ids_.begin(), ids_.end(), e.id) != ids_.end(); });
 }
 
 void FiniteImageScope::Add(const cv::Mat& image) {
@@ -114,14 +119,7 @@ bool IsKnownFinite(const cv::Mat& image) {
 
 void ForgetKnownFinite(const cv::Mat& image) {
   if (image.empty() || image.u == nullptr) return;
-  std::vector<KnownEntry> dropped;  // destroyed outside the lock
-  KnownRegistry& known = Known();
-  std::lock_guard<std::mutex> lock(known.mutex);
-  for (KnownEntry& e : known.entries)
-    if (e.image.u == image.u) dropped.push_back(std::move(e));
-  known.entries.erase(std::remove_if(known.entries.begin(), known.entries.end(),
-                                     [&](const KnownEntry& e) { return e.image.empty(); }),
-                      known.entries.end());
+  DropKnown([&](const KnownEntry& e) { return e.image.u == image.u; });
 }
 
 Status CheckImage(const cv::Mat& image, int type, int min_side, const std::string& what) {
