@@ -193,9 +193,10 @@ int RunCompare(const std::vector<std::string>& args) {
       return Fail(cmd, st);
     // The luminance planes of known photos, and (CompareMetrics' contract) the after photo it
     // warps from them, for the lighting difference.
-    const bool photos_known = IsKnownFinite(pair.before.image) && IsKnownFinite(pair.after.image);
-    if (IsKnownFinite(pair.before.image)) known.Add(photos.before_linear_y);
-    if (IsKnownFinite(pair.after.image)) known.Add(photos.after_linear_y);
+    const bool before_known = IsKnownFinite(pair.before.image),
+               after_known = IsKnownFinite(pair.after.image);
+    if (before_known) known.Add(photos.before_linear_y);
+    if (after_known) known.Add(photos.after_linear_y);
     // The after photo is not needed past its warp: moved in, it is freed before the metrics'
     // peak. The metrics gather the change statistics' texture and colour tile sums on the way.
     const bool stats = !(vm.count("no-stats") && vm["no-stats"].as<bool>());
@@ -210,7 +211,7 @@ int RunCompare(const std::vector<std::string>& args) {
         !st.ok()) {
       return Fail(cmd, st);
     }
-    if (photos_known) known.Add(session.aligned_after);
+    if (before_known && after_known) known.Add(session.aligned_after);
     const nlohmann::json mb = report::MetricsToJson(session.before);
     const nlohmann::json ma = report::MetricsToJson(session.after);
     j["parameters"] = report::ParametersToJson(metric_options);

@@ -16,6 +16,21 @@
 #include <vector>
 
 namespace skintrack {
+namespace {
+
+// task(), an exception turned into a kInternal status naming `what`.
+template <typename Task>
+Status Guarded(const char* what, const Task& task) {
+  try {
+    return task();
+  } catch (const std::bad_alloc&) {
+    return Status::Internal(std::string(what) + ": out of memory");
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string(what) + ": " + e.what());
+  }
+}
+
+}  // namespace
 
 Status RunEach(int n, const std::function<Status(int)>& task, const char* what) {
   if (n <= 0) return Status::Ok();
@@ -23,13 +38,8 @@ Status RunEach(int n, const std::function<Status(int)>& task, const char* what) 
   cv::parallel_for_(
       cv::Range(0, n),
       [&](const cv::Range& r) {
-        for (int i = r.start; i < r.end; ++i) {
-          try {
-            st[static_cast<size_t>(i)] = task(i);
-          } catch (const std::exception& e) {
-            st[static_cast<size_t>(i)] = Status::Internal(std::string(what) + ": " + e.what());
-          }
-        }
+        for (int i = r.start; i < r.end; ++i)
+          st[static_cast<size_t>(i)] = Guarded(what, [&] { return task(i); });
       },
       n);
   for (const Status& s : st) SKINTRACK_RETURN_IF_ERROR(s);
@@ -39,16 +49,13 @@ Status RunEach(int n, const std::function<Status(int)>& task, const char* what) 
 Status RunEachOnThreads(int n, const std::function<Status(int)>& task, const char* what) {
   if (n <= 0) return Status::Ok();
   std::vector<std::unique_ptr<BackgroundTask>> others;
-  Status first;
-  try {
+  // (A thread that cannot be started throws std::system_error: the tasks already started
+  // are still joined below.)
+  const Status first = Guarded(what, [&] {
     for (int i = 1; i < n; ++i)
       others.push_back(std::make_unique<BackgroundTask>([&task, i] { return task(i); }, what));
-    first = task(0);
-  } catch (const std::bad_alloc&) {
-    first = Status::Internal(std::string(what) + ": out of memory");
-  } catch (const std::exception& e) {
-    first = Status::Internal(std::string(what) + ": " + e.what());
-  }
+    return task(0);
+  });
   std::vector<Status> st{first};
   for (auto& t : others) st.push_back(t->Wait());  // joins every thread before returning
   for (const Status& s : st) SKINTRACK_RETURN_IF_ERROR(s);
@@ -81,13 +88,7 @@ BackgroundTask::BackgroundTask(std::function<Status()> task, const char* what,
     cv::parallel_for_(cv::Range(0, std::max(2, cv::getNumThreads())), [](const cv::Range&) {});
   thread_ = std::thread([this, task = std::move(task), what, priority] {
     if (priority == TaskPriority::kLow) LowerThisThreadsPriority();
-    try {
-      status_ = task();
-    } catch (const std::bad_alloc&) {
-      status_ = Status::Internal(std::string(what) + ": out of memory");
-    } catch (const std::exception& e) {
-      status_ = Status::Internal(std::string(what) + ": " + e.what());
-    }
+    status_ = Guarded(what, task);
   });
 }
 
