@@ -22,6 +22,9 @@ Status AlignOptions::Check() const {
   if (!(max_area_ratio > 1.0)) return bad("max_area_ratio must be > 1");
   if (ecc_iterations < 1) return bad("ecc_iterations must be >= 1");
   if (!(ecc_epsilon > 0.0)) return bad("ecc_epsilon must be > 0");
+  if (!(ecc_coarse_scale >= 0.125 && ecc_coarse_scale <= 1.0))
+    return bad("ecc_coarse_scale must be in [0.125, 1]");
+  if (ecc_final_iterations < 0) return bad("ecc_final_iterations must be >= 0");
   if (!(max_fb_error_px > 0.0)) return bad("max_fb_error_px must be > 0");
   if (!(min_ncc >= -1.0 && min_ncc <= 1.0)) return bad("min_ncc must be in [-1, 1]");
   if (!(min_ncc_shift_ratio >= 0.0)) return bad("min_ncc_shift_ratio must be >= 0");
@@ -92,7 +95,7 @@ void Finish(const WorkingPair& pair, const GlobalEstimate& est, const AlignOptio
   std::string method = est.method;
   if (options.ecc_refine) {
     bool improved = false;
-    result->ecc = internal::RefineEcc(pair, options, &h, &improved);
+    result->ecc = internal::RefineEcc(pair, options, est.from_features, &h, &improved);
     if (improved) method += "+ecc";
   } else {
     result->ecc = internal::EccScore(pair, h);

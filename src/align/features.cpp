@@ -126,6 +126,7 @@ GlobalEstimate EstimateByFeatures(const WorkingPair& pair, bool use_sift,
     return est;
   }
   est.ok = true;
+  est.from_features = true;
   return est;
 }
 

@@ -34,25 +34,57 @@ double EccScore(const WorkingPair& pair, const cv::Matx33d& after_to_before) {
   return cv::computeECC(pair.before_bp_ecc, warped, mask);
 }
 
-double RefineEcc(const WorkingPair& pair, const AlignOptions& options, cv::Matx33d* after_to_before,
-                 bool* improved) {
+double RefineEcc(const WorkingPair& pair, const AlignOptions& options, bool coarse_start,
+                 cv::Matx33d* after_to_before, bool* improved) {
   *improved = false;
   double best_score = EccScore(pair, *after_to_before);
   cv::Matx33d best = *after_to_before;
+  // The coarse copies (ECC moves the warp there at a quarter of the pixels for scale 0.5), and
+  // per image the transform of its working px to coarse px (per axis: sizes are rounded).
+  const bool coarse = coarse_start && options.ecc_coarse_scale < 1.0;
+  cv::Mat before_c = pair.before_bp_ecc, after_c = pair.after_bp_ecc;
+  cv::Matx33d before_to_c = cv::Matx33d::eye(), after_to_c = cv::Matx33d::eye();
+  if (coarse) {
+    auto reduce = [&](const cv::Mat& in, cv::Mat* out, cv::Matx33d* to_c) {
+      const cv::Size size(
+          std::max(8, static_cast<int>(std::lround(in.cols * options.ecc_coarse_scale))),
+          std::max(8, static_cast<int>(std::lround(in.rows * options.ecc_coarse_scale))));
+      cv::resize(in, *out, size, 0, 0, cv::INTER_AREA);
+      *to_c = ScaleTransform(static_cast<double>(size.width) / in.cols,
+                             static_cast<double>(size.height) / in.rows);
+    };
+    reduce(pair.before_bp_ecc, &before_c, &before_to_c);
+    reduce(pair.after_bp_ecc, &after_c, &after_to_c);
+  }
+  // ECC warps template (before) -> input (after): the inverse of after_to_before.
+  auto ecc = [&](const cv::Mat& b, const cv::Mat& a, int iterations, int filt, cv::Matx33d* h) {
+    cv::Mat warp(cv::Matx33f(h->inv()));
+    cv::findTransformECC(b, a, warp, cv::MOTION_HOMOGRAPHY,
+                         cv::TermCriteria(cv::TermCriteria::COUNT | cv::TermCriteria::EPS,
+                                          iterations, options.ecc_epsilon),
+                         cv::noArray(), filt);
+    *h = cv::Matx33d(cv::Matx33f(warp)).inv();
+  };
   // Schedules: smoothing of the gradient images (gaussFiltSize), tried in order until one
   // converges; findTransformECC throws when it diverges.
   const int filters[] = {5, 1, 9};
   for (int filt : filters) {
-    cv::Mat warp(cv::Matx33f(after_to_before->inv()));  // ECC warps template -> input
+    cv::Matx33d candidate = before_to_c * (*after_to_before) * after_to_c.inv();
     try {
-      cv::findTransformECC(pair.before_bp_ecc, pair.after_bp_ecc, warp, cv::MOTION_HOMOGRAPHY,
-                           cv::TermCriteria(cv::TermCriteria::COUNT | cv::TermCriteria::EPS,
-                                            options.ecc_iterations, options.ecc_epsilon),
-                           cv::noArray(), filt);
+      ecc(before_c, after_c, options.ecc_iterations, filt, &candidate);
     } catch (const cv::Exception&) {
       continue;
     }
-    cv::Matx33d candidate = cv::Matx33d(cv::Matx33f(warp)).inv();
+    candidate = before_to_c.inv() * candidate * after_to_c;
+    if (coarse && options.ecc_final_iterations > 0) {
+      // At the working size from the coarse estimate (a failure keeps the coarse estimate).
+      cv::Matx33d fine = candidate;
+      try {
+        ecc(pair.before_bp_ecc, pair.after_bp_ecc, options.ecc_final_iterations, filt, &fine);
+        candidate = fine;
+      } catch (const cv::Exception&) {
+      }
+    }
     candidate *= 1.0 / candidate(2, 2);
     std::string why;
     if (!IsSaneHomography(candidate, pair.after_bp_ecc.size(), options, &why)) continue;

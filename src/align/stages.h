@@ -20,8 +20,10 @@ struct WorkingPair {
 WorkingPair MakeWorkingPair(const cv::Mat& before, const cv::Mat& after,
                             const AlignOptions& options);
 
-// Full px -> working px for a resampling by `scale` (maps pixel centres to pixel centres).
+// Full px -> working px for a resampling by `scale` (maps pixel centres to pixel centres);
+// per axis (sx, sy) where the rounded sizes make the two differ.
 cv::Matx33d ScaleTransform(double scale);
+cv::Matx33d ScaleTransform(double sx, double sy);
 
 // A candidate global transform, working frames.
 struct GlobalEstimate {
@@ -31,6 +33,9 @@ struct GlobalEstimate {
   double inlier_ratio = 0.0;
   std::string method;  // "orb+magsac", "sift+magsac", "fourier-mellin"
   std::string reason;  // why it was rejected, when !ok
+  // From matched features (subpixel once MAGSAC has fitted it): ECC may start at the coarse
+  // scale (AlignOptions::ecc_coarse_scale). Fourier-Mellin's start on faint skin is too rough.
+  bool from_features = false;
 };
 
 // Features + USAC_MAGSAC. use_sift selects SIFT instead of ORB.
@@ -47,10 +52,11 @@ bool IsSaneHomography(const cv::Matx33d& h, cv::Size after_size, const AlignOpti
 // ECC score of `after_to_before` on the ECC band-pass images (in the overlap).
 double EccScore(const WorkingPair& pair, const cv::Matx33d& after_to_before);
 
-// Refines *after_to_before with findTransformECC; keeps the start when refinement fails or
-// lowers the score. Returns the final ECC score.
-double RefineEcc(const WorkingPair& pair, const AlignOptions& options, cv::Matx33d* after_to_before,
-                 bool* improved);
+// Refines *after_to_before with findTransformECC (first at options.ecc_coarse_scale when
+// `coarse_start`, then at the working size); keeps the start when refinement fails or lowers
+// the score. Returns the final ECC score.
+double RefineEcc(const WorkingPair& pair, const AlignOptions& options, bool coarse_start,
+                 cv::Matx33d* after_to_before, bool* improved);
 
 // DIS flow residual in the before working frame. Returns the median forward-backward error
 // (working px) over the overlap, and the forward flow in *flow.

@@ -7,9 +7,11 @@
 
 namespace skintrack::align::internal {
 
-cv::Matx33d ScaleTransform(double s) {
+cv::Matx33d ScaleTransform(double s) { return ScaleTransform(s, s); }
+
+cv::Matx33d ScaleTransform(double sx, double sy) {
   // x_work = (x_full + 0.5) * s - 0.5: the resampling that cv::resize performs.
-  return cv::Matx33d(s, 0, 0.5 * s - 0.5, 0, s, 0.5 * s - 0.5, 0, 0, 1);
+  return cv::Matx33d(sx, 0, 0.5 * sx - 0.5, 0, sy, 0.5 * sy - 0.5, 0, 0, 1);
 }
 
 namespace {

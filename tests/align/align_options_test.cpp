@@ -61,6 +61,10 @@ TEST(AlignOptionsTest, EachBadFieldFailsNamingTheField) {
       {"max_area_ratio", [](AlignOptions* o) { o->max_area_ratio = kNan; }},
       {"ecc_iterations", [](AlignOptions* o) { o->ecc_iterations = 0; }},
       {"ecc_epsilon", [](AlignOptions* o) { o->ecc_epsilon = 0.0; }},
+      {"ecc_coarse_scale", [](AlignOptions* o) { o->ecc_coarse_scale = 0.1; }},
+      {"ecc_coarse_scale", [](AlignOptions* o) { o->ecc_coarse_scale = 1.5; }},
+      {"ecc_coarse_scale", [](AlignOptions* o) { o->ecc_coarse_scale = kNan; }},
+      {"ecc_final_iterations", [](AlignOptions* o) { o->ecc_final_iterations = -1; }},
       {"max_fb_error_px", [](AlignOptions* o) { o->max_fb_error_px = 0.0; }},
       {"max_fb_error_px", [](AlignOptions* o) { o->max_fb_error_px = kNan; }},
       {"min_ncc", [](AlignOptions* o) { o->min_ncc = -1.1; }},
@@ -91,8 +95,11 @@ TEST(AlignOptionsTest, BoundaryValuesAreAccepted) {
   o.min_ncc = -1.0;
   o.min_overlap = 1.0;
   o.ok_overlap = 0.0;
+  o.ecc_coarse_scale = 0.125;
+  o.ecc_final_iterations = 0;
   EXPECT_TRUE(o.Check().ok()) << o.Check().ToString();
   o.working_long_side = 8000;
+  o.ecc_coarse_scale = 1.0;
   EXPECT_TRUE(o.Check().ok()) << o.Check().ToString();
 }
 

@@ -145,6 +145,31 @@ TEST_F(KnownPairTest, IsOkWithSubpixelTre) {
   EXPECT_LT(f.max, 1.0);
 }
 
+// ECC moved at half size, then one iteration at the working size (the default) is as precise
+// as ECC at the working size alone (ecc_coarse_scale 1), and without that last iteration it
+// is not: the final iteration is what restores the precision.
+TEST_F(KnownPairTest, CoarseEccKeepsTheWorkingSizePrecision) {
+  AlignOptions only_working, coarse_only;
+  only_working.ecc_coarse_scale = 1.0;
+  coarse_only.ecc_final_iterations = 0;
+  coarse_only.nonrigid = only_working.nonrigid = false;
+  AlignOptions coarse = coarse_only;
+  coarse.ecc_final_iterations = 1;
+  const AlignmentResult a = AlignOrDie(pair_->before, pair_->after, only_working);
+  const AlignmentResult b = AlignOrDie(pair_->before, pair_->after, coarse);
+  const AlignmentResult c = AlignOrDie(pair_->before, pair_->after, coarse_only);
+  for (const AlignmentResult* r : {&a, &b, &c}) {
+    ASSERT_EQ(r->status, AlignmentStatus::kOk) << r->reason;
+    EXPECT_NE(r->method.find("ecc"), std::string::npos) << r->method;
+  }
+  const TreStats ta = GlobalTre(a, *pair_), tb = GlobalTre(b, *pair_), tc = GlobalTre(c, *pair_);
+  std::printf("  [coarse ecc] TRE median: working size %.4f, coarse + 1 %.4f, coarse %.4f px\n",
+              ta.median, tb.median, tc.median);
+  EXPECT_LT(tb.median, ta.median + 0.01);
+  EXPECT_LT(tb.max, ta.max + 0.05);
+  EXPECT_GT(tc.median, 1.5 * tb.median);  // 0.033 vs 0.014 px when written
+}
+
 TEST_F(KnownPairTest, QualityEvidenceIsInRange) {
   const AlignmentResult& r = *result_;
   EXPECT_GE(r.ecc, -1.0);
@@ -369,6 +394,20 @@ TEST(AlignPhantomTest, LowTextureSkin) {
   ASSERT_NE(r.status, AlignmentStatus::kFailed) << r.reason;
   EXPECT_LT(g.median, 1.0);
   EXPECT_LT(f.median, 1.0);
+}
+
+// A Fourier-Mellin start (faint skin) is refined at the working size whatever
+// ecc_coarse_scale says: the same homography with the coarse stage on and off.
+TEST(AlignPhantomTest, FourierMellinStartIsRefinedAtTheWorkingSize) {
+  const phantom::PhantomPair p = Render(RandomPairOptions(51, true));
+  AlignOptions coarse, working;
+  working.ecc_coarse_scale = 1.0;
+  const AlignmentResult a = AlignOrDie(p.before, p.after, coarse);
+  const AlignmentResult b = AlignOrDie(p.before, p.after, working);
+  ASSERT_EQ(a.method.rfind("fourier-mellin", 0), 0u) << a.method;
+  ASSERT_EQ(a.method, b.method);
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j) EXPECT_EQ(a.after_to_before(i, j), b.after_to_before(i, j));
 }
 
 TEST(AlignPhantomTest, DifferentSkinFails) {

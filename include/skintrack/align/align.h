@@ -39,8 +39,17 @@ struct AlignOptions {
 
   // --- ECC refinement ---
   bool ecc_refine = true;     // Default true.
-  int ecc_iterations = 60;    // per schedule. Default 60.
+  int ecc_iterations = 60;    // per schedule (at the coarse scale, below). Default 60.
   double ecc_epsilon = 1e-5;  // convergence threshold on the warp update. Default 1e-5.
+  // From a feature-based start, ECC first runs on the ECC working images reduced by this
+  // factor (1 = at the working size only), then ecc_final_iterations more at the working
+  // size: the coarse run moves the warp at a quarter of the pixels (scale 0.5), the final
+  // iteration restores the working size's precision. Default 0.5 and 1 (phantom pairs: the
+  // same TRE, ECC 0.35 -> 0.18 s at 4000x3000; docs/performance.md). A Fourier-Mellin start
+  // (faint skin) always refines at the working size: from its rougher start the half-size
+  // run failed 6 of 20 low-texture phantom pairs.
+  double ecc_coarse_scale = 0.5;  // in [0.125, 1]
+  int ecc_final_iterations = 1;   // >= 0 (0: the coarse estimate as it is)
 
   // --- Non-rigid residual ---
   bool nonrigid = true;          // estimate a DIS flow residual. Default true.
