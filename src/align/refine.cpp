@@ -45,16 +45,18 @@ double RefineEcc(const WorkingPair& pair, const AlignOptions& options, bool coar
   cv::Mat before_c = pair.before_bp_ecc, after_c = pair.after_bp_ecc;
   cv::Matx33d before_to_c = cv::Matx33d::eye(), after_to_c = cv::Matx33d::eye();
   if (coarse) {
-    auto reduce = [&](const cv::Mat& in, cv::Mat* out, cv::Matx33d* to_c) {
+    auto reduce = [&](const cv::Mat& in, cv::Matx33d* to_c) {
       const cv::Size size(
           std::max(8, static_cast<int>(std::lround(in.cols * options.ecc_coarse_scale))),
           std::max(8, static_cast<int>(std::lround(in.rows * options.ecc_coarse_scale))));
-      cv::resize(in, *out, size, 0, 0, cv::INTER_AREA);
+      cv::Mat out;
+      cv::resize(in, out, size, 0, 0, cv::INTER_AREA);
       *to_c = ScaleTransform(static_cast<double>(size.width) / in.cols,
                              static_cast<double>(size.height) / in.rows);
+      return out;
     };
-    reduce(pair.before_bp_ecc, &before_c, &before_to_c);
-    reduce(pair.after_bp_ecc, &after_c, &after_to_c);
+    before_c = reduce(pair.before_bp_ecc, &before_to_c);
+    after_c = reduce(pair.after_bp_ecc, &after_to_c);
   }
   // ECC warps template (before) -> input (after): the inverse of after_to_before.
   auto ecc = [&](const cv::Mat& b, const cv::Mat& a, int iterations, int filt, cv::Matx33d* h) {

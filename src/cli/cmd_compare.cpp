@@ -160,8 +160,6 @@ int RunCompare(const std::vector<std::string>& args) {
   const bool aligned = a.status != align::AlignmentStatus::kFailed;
   const bool chart_both = colour_before.state == "chart" && colour_after.state == "chart";
   if (aligned && !chart_both) {
-    // A normalised after photo is a new image, not known finite (and the old one is freed).
-    if (vm.count("reference-roi")) ForgetKnownFinite(pair.after.image);
     if (Status st = NormaliseAfterToReference(vm, load, pair.before.image, a, &pair.after.image,
                                               &colour_after);
         !st.ok())

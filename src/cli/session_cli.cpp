@@ -7,6 +7,7 @@
 #include "cli/metrics_cli.h"
 #include "skintrack/align/align.h"
 #include "skintrack/compare/change_stats.h"
+#include "skintrack/core/image.h"
 #include "skintrack/core/parallel.h"
 #include "skintrack/photometric/color.h"
 #include "skintrack/photometric/colour_calibration.h"
@@ -144,6 +145,8 @@ Status NormaliseAfterToReference(const po::variables_map& vm, const io::LoadOpti
   // it again).
   cv::Mat linear = photometric::SrgbToLinear(*after);
   cv::multiply(linear, cv::Scalar(n.gains_bgr[0], n.gains_bgr[1], n.gains_bgr[2]), linear);
+  // A new image, not known finite (core/image.h); forgotten, the old one is freed.
+  ForgetKnownFinite(*after);
   *after = photometric::LinearToSrgb(linear);
   after_info->state = "reference-normalised";
   after_info->json["state"] = after_info->state;

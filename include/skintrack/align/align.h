@@ -45,7 +45,7 @@ struct AlignOptions {
   // factor (1 = at the working size only), then ecc_final_iterations more at the working
   // size: the coarse run moves the warp at a quarter of the pixels (scale 0.5), the final
   // iteration restores the working size's precision. Default 0.5 and 1 (phantom pairs: the
-  // same TRE, ECC 0.35 -> 0.18 s at 4000x3000; docs/performance.md). A Fourier-Mellin start
+  // same TRE; alignment 1.13 -> 0.90 s at 1600x1200, docs/performance.md). A Fourier-Mellin start
   // (faint skin) always refines at the working size: from its rougher start the half-size
   // run failed 6 of 20 low-texture phantom pairs.
   double ecc_coarse_scale = 0.5;  // in [0.125, 1]
