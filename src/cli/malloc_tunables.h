@@ -11,21 +11,24 @@
 
 namespace skintrack::cli {
 
-// Large images are allocated and freed many times per run; with 4 KiB pages the kernel's page
-// faults and page clearing were ~10 % of compare's CPU. hugetlb=1 asks for transparent huge
-// pages on malloc's blocks, and mmap_max=0 with a trim threshold of 4 GiB keeps freed large
-// blocks in the heap for the next image instead of returning them to the kernel (compare on a
-// 4000x3000 pair: 4.44 -> 4.04 s wall with the first, -> 3.67 s with both on a later tree
-// where the first alone read 3.76 s; peak RSS +0.1 GB, 1.37 GB; docs/performance.md).
+// Large images are allocated and freed many times per run: mmap_max=0 with a trim threshold of
+// 4 GiB keeps freed large blocks in the heap for the next image instead of returning them to
+// the kernel, whose page faults and page clearing were ~10 % of compare's CPU (3.79 -> 3.71 s
+// on a 4000x3000 pair, 5 alternating runs; docs/performance.md).
 // arena_max=1: one heap for every thread. With glibc's default (8 per core) the worker threads'
 // blocks went to per-thread arenas, whose mmap'd heaps are not kept by the two settings above:
 // analyze on a 4000x3000 photo took 36k page faults, with one arena 1.8k; median of 8
 // alternating runs 2.63 -> 2.43 s wall, CPU 4.39 -> 4.11 s, peak RSS 650 -> 556 MiB (compare:
 // 99k -> 2.4k faults, CPU 13.7 -> 13.4 s, RSS 1290 -> 1190 MiB). Small blocks stay in each
 // thread's cache (tcache), so the one heap's lock is rarely taken.
+// Transparent huge pages (glibc.malloc.hugetlb=1, set here until 2026-11-23) are not asked
+// for: on a virtual machine that hands its free memory back to the host (virtio-balloon free
+// page reporting, as on the development machines), every huge page is fresh host memory.
+// compare on a 4000x3000 pair, 6 alternating runs 5 s apart: wall 5.9 -> 4.2 s, system CPU
+// 4.2 -> 0.5 s; analyze 2.78 -> 1.57 s (docs/performance.md). A user who wants them sets
+// GLIBC_TUNABLES=glibc.malloc.hugetlb=1, which is added after these.
 inline constexpr const char* kMallocTunables =
-    "glibc.malloc.hugetlb=1:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967296:"
-    "glibc.malloc.arena_max=1";
+    "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967296:glibc.malloc.arena_max=1";
 
 // Whether `command` runs with the tunables.
 inline bool WantsMallocTunables(const std::string& command) {
@@ -36,9 +39,9 @@ inline bool WantsMallocTunables(const std::string& command) {
 // later and wins) and sets SKINTRACK_REEXECED, for the exec that follows; false (environment
 // unchanged) when there is nothing to do: SKINTRACK_NO_REEXEC is set (to anything), this is
 // already the process started with them (SKINTRACK_REEXECED: glibc drops GLIBC_TUNABLES for
-// secure-execution programs, so it cannot be the guard), GLIBC_TUNABLES already names hugetlb,
-// or this is a secure-execution (setuid) run. *previous: GLIBC_TUNABLES before (nullptr: unset),
-// for RestoreMallocTunables when the exec fails.
+// secure-execution programs, so it cannot be the guard) or this is a secure-execution (setuid)
+// run. The user's GLIBC_TUNABLES is kept after them: glibc applies a repeated name's last value.
+// *previous: GLIBC_TUNABLES before (nullptr: unset), for RestoreMallocTunables when the exec fails.
 inline bool SetMallocTunables(std::string* previous, bool* had_previous) {
   if (std::getenv("SKINTRACK_NO_REEXEC") != nullptr ||
       std::getenv("SKINTRACK_REEXECED") != nullptr || getauxval(AT_SECURE) != 0)
@@ -46,7 +49,6 @@ inline bool SetMallocTunables(std::string* previous, bool* had_previous) {
   const char* current = std::getenv("GLIBC_TUNABLES");
   *had_previous = current != nullptr;
   *previous = current == nullptr ? "" : current;
-  if (previous->find("glibc.malloc.hugetlb") != std::string::npos) return false;
   const std::string updated =
       previous->empty() ? kMallocTunables : std::string(kMallocTunables) + ":" + *previous;
   if (setenv("SKINTRACK_REEXECED", "1", 1) != 0) return false;

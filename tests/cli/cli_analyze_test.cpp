@@ -60,7 +60,8 @@ TEST_F(CliAnalyzeTest, WritesSchemaMetricsParametersAndOverlays) {
 // The launcher starts skintrack-core with glibc malloc tunables (src/cli/malloc_tunables.h),
 // and skintrack-core run directly re-executes itself once with them: the arguments reach the
 // core unchanged and the results equal a run without them (SKINTRACK_NO_REEXEC), a run whose
-// GLIBC_TUNABLES already names hugetlb (left alone) and a run of the core itself.
+// GLIBC_TUNABLES asks for huge pages (added after the core's own tunables) and a run of the
+// core itself.
 TEST_F(CliAnalyzeTest, MallocTunableReexecKeepsArgumentsAndResults) {
   const std::string args =
       "analyze " + ShellQuote(*dir_ + "/before.jpg") + " --mm-per-px 0.05 --preset face --json -";
@@ -70,7 +71,7 @@ TEST_F(CliAnalyzeTest, MallocTunableReexecKeepsArgumentsAndResults) {
                                  " 2>/dev/null; }",
                              &b),
             0);
-  ASSERT_EQ(test::RunCommand("{ GLIBC_TUNABLES=glibc.malloc.hugetlb=0 " +
+  ASSERT_EQ(test::RunCommand("{ GLIBC_TUNABLES=glibc.malloc.hugetlb=1 " +
                                  ShellQuote(test::CliPath()) + " " + args + " 2>/dev/null; }",
                              &c),
             0);
