@@ -5,8 +5,8 @@
 #     build/ of someone else is never measured; override with --build-dir). The build is
 #     incremental: it only recompiles what changed, but always runs, so the binaries match
 #     the tree.
-#  1b. Runs bench/machine_probe (fixed work: one core's multiply-add latency and memory copy,
-#     and a 12 MP Gaussian blur on both cores) before and after the CLI timings: this shared
+#  1b. Runs bench/machine_probe (fixed work: one core's multiply-add latency, memory copy and
+#     first touch of new memory, and a 12 MP Gaussian blur on both cores) before and after the CLI timings: this shared
 #     machine's speed varies by up to 1.8x from hour to hour, and the probe tells a slow hour
 #     from a slow change (its single-core loop more than 20 % slower or faster after the runs
 #     than before: the summary says the speed changed during the run). It also records the
@@ -345,7 +345,7 @@ summary=$(
   echo "- Machine: $(nproc) cores (\`nproc\`), $cpu_model; OpenCV $(pkg-config --modversion opencv4 2>/dev/null || echo '?')"
   echo "- Load average (1/5/15 min): $load_start at start, $load_cli after the CLI runs, $load_end at the end"
   echo "- Steal (\`/proc/stat\`: the share of the cores' time this virtual machine's host gave to others while the CLI ran; in every wall time, in no CPU time): $steal_pct %"
-  echo "- Machine probe (\`bench/machine_probe\`; one core: 2e8 dependent multiply-adds, s, and memory copy, GB/s; both cores: Gaussian blur of a 12 MP float image, ms): \`$probe_start\` before the CLI runs, \`$probe_cli\` after them$probe_note"
+  echo "- Machine probe (\`bench/machine_probe\`; one core: 2e8 dependent multiply-adds, s, memory copy, GB/s, and first touch of 512 MiB of new memory, GB/s; both cores: Gaussian blur of a 12 MP float image, ms): \`$probe_start\` before the CLI runs, \`$probe_cli\` after them$probe_note"
   echo "- Command: \`$cmd_line\` (build: \`$build_dir/\`, Release)"
   echo "- Input: phantom pair ${width}x${height}, JPEG q$jpeg_quality (\`skintrack phantom --seed $seed --width $width --height $height --jpeg-quality $jpeg_quality\`: $(file_mb "$before") MB + $(file_mb "$after") MB; rendering took ${phantom_wall} s, peak RSS $((phantom_rss / 1024)) MiB)"
   echo
