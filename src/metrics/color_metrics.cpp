@@ -29,6 +29,7 @@
 #include <array>
 #include <cmath>
 #include <numeric>
+#include <opencv2/core/hal/intrin.hpp>
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 #include <vector>
@@ -76,7 +77,27 @@ class BlockRows {
   // Adds one image row of a quantity (values v) to its accumulator row acc.
   void Add(const float* v, std::vector<float>* acc) const {
     float* a = acc->data();
-    for (size_t bx = 0; bx < acc->size(); ++bx) {
+    const size_t n = acc->size();
+    size_t bx = 0;
+#if CV_SIMD128
+    // Factors 2 and 4 (the tone and redness blocks at 20 px/mm), four blocks at a time: the same
+    // additions in the same order as the loop below, so the same sums.
+    const cv::v_float32x4 zero = cv::v_setzero_f32();
+    if (f_ == 2) {
+      for (; bx + 4 <= n; bx += 4) {
+        cv::v_float32x4 v0, v1;
+        cv::v_load_deinterleave(v + 2 * bx, v0, v1);
+        cv::v_store(a + bx, cv::v_load(a + bx) + ((zero + v0) + v1));
+      }
+    } else if (f_ == 4) {
+      for (; bx + 4 <= n; bx += 4) {
+        cv::v_float32x4 v0, v1, v2, v3;
+        cv::v_load_deinterleave(v + 4 * bx, v0, v1, v2, v3);
+        cv::v_store(a + bx, cv::v_load(a + bx) + ((((zero + v0) + v1) + v2) + v3));
+      }
+    }
+#endif
+    for (; bx < n; ++bx) {
       float block = 0.f;
       for (int k = 0; k < f_; ++k) block += v[bx * f_ + k];
       a[bx] += block;
