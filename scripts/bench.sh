@@ -6,10 +6,11 @@
 #     incremental: it only recompiles what changed, but always runs, so the binaries match
 #     the tree.
 #  1b. Runs bench/machine_probe (fixed work: one core's multiply-add latency, memory copy and
-#     first touch of new memory, and a 12 MP Gaussian blur on both cores) before and after the CLI timings: this shared
-#     machine's speed varies by up to 1.8x from hour to hour, and the probe tells a slow hour
-#     from a slow change (its single-core loop more than 20 % slower or faster after the runs
-#     than before: the summary says the speed changed during the run). It also records the
+#     first touch of new memory, and a 12 MP Gaussian blur on both cores) before and after
+#     the CLI timings: this shared machine's speed varies by up to 1.8x from hour to hour,
+#     and the probe tells a slow hour from a slow change (its single-core loop more than
+#     20 % slower or faster after the runs than before: the summary says the speed changed
+#     during the run). It also records the
 #     steal time during the CLI timings (/proc/stat: the cores' time the virtual machine's
 #     host gave to others), with a warning above 5 %.
 #  2. Renders a 4000x3000 phantom pair, JPEG q92 (`skintrack phantom --seed 1`), into a
