@@ -165,6 +165,72 @@ cv::Mat ClippedPixels(const cv::Mat& image) {
   return clipped;
 }
 
+namespace {
+
+// What MeasuredRegion counts.
+struct RegionCounts {
+  long long common_px = 0;             // pixels of the common region (hair included)
+  std::array<long long, 2> hair_px{};  // of each photo's hair inside it
+  bool texture_apart = false;          // texture_region differs from region somewhere
+};
+
+// The region both sessions measure and the texture's, in one pass over row bands on every
+// core: the same bytes as
+//   common = overlap & (roi, or skin[0] & skin[1] without one)
+//   region = common & ~(hair[0] | hair[1])
+//   texture_region = region & ~ClippedPixels(before) & ~ClippedPixels(after)
+// and their pixel counts (integers: the sum does not depend on the order).
+RegionCounts MeasuredRegion(const cv::Mat& overlap, const cv::Mat& roi, const cv::Mat skin[2],
+                            const cv::Mat hair[2], const cv::Mat& before, const cv::Mat& after,
+                            cv::Mat* region, cv::Mat* texture_region) {
+  constexpr float kClipLevel = 250.0f / 255.0f;  // as ClippedPixels
+  constexpr int kBand = 64;
+  const int rows = overlap.rows, cols = overlap.cols, bands = (rows + kBand - 1) / kBand;
+  region->create(overlap.size(), CV_8UC1);
+  texture_region->create(overlap.size(), CV_8UC1);
+  std::vector<RegionCounts> per_band(static_cast<size_t>(bands));
+  cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& r) {
+    for (int band = r.start; band < r.end; ++band) {
+      RegionCounts c;
+      for (int y = band * kBand; y < std::min(rows, band * kBand + kBand); ++y) {
+        const uchar* o = overlap.ptr<uchar>(y);
+        const uchar* u = roi.empty() ? nullptr : roi.ptr<uchar>(y);
+        const uchar* s0 = roi.empty() ? skin[0].ptr<uchar>(y) : nullptr;
+        const uchar* s1 = roi.empty() ? skin[1].ptr<uchar>(y) : nullptr;
+        const uchar* h0 = hair[0].ptr<uchar>(y);
+        const uchar* h1 = hair[1].ptr<uchar>(y);
+        const cv::Vec3f* pb = before.ptr<cv::Vec3f>(y);
+        const cv::Vec3f* pa = after.ptr<cv::Vec3f>(y);
+        uchar* out = region->ptr<uchar>(y);
+        uchar* tex = texture_region->ptr<uchar>(y);
+        for (int x = 0; x < cols; ++x) {
+          const uchar common = static_cast<uchar>(o[x] & (u != nullptr ? u[x] : s0[x] & s1[x]));
+          const uchar measured = static_cast<uchar>(common & ~(h0[x] | h1[x]));
+          const bool clipped = std::max({pb[x][0], pb[x][1], pb[x][2]}) >= kClipLevel ||
+                               std::max({pa[x][0], pa[x][1], pa[x][2]}) >= kClipLevel;
+          out[x] = measured;
+          tex[x] = clipped ? 0 : measured;
+          c.common_px += common != 0;
+          c.hair_px[0] += (h0[x] & common) != 0;
+          c.hair_px[1] += (h1[x] & common) != 0;
+          c.texture_apart = c.texture_apart || tex[x] != measured;
+        }
+      }
+      per_band[static_cast<size_t>(band)] = c;
+    }
+  });
+  RegionCounts total;
+  for (const RegionCounts& c : per_band) {
+    total.common_px += c.common_px;
+    total.hair_px[0] += c.hair_px[0];
+    total.hair_px[1] += c.hair_px[1];
+    total.texture_apart = total.texture_apart || c.texture_apart;
+  }
+  return total;
+}
+
+}  // namespace
+
 Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::AlignmentResult& alignment,
                       const cv::Mat& roi, std::optional<double> mm_per_px,
                       const metrics::MetricsOptions& options, SessionMetrics* out,
@@ -217,17 +283,11 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
       },
       "masks");
   SKINTRACK_RETURN_IF_ERROR(masks);
-  cv::Mat region = overlap;
-  if (!roi.empty()) {
-    region &= roi;
-  } else {
-    region &= skin[0] & skin[1];
-  }
-  out->region = region & ~(hair[0] | hair[1]);
-  out->texture_region = out->region & ~ClippedPixels(before) & ~ClippedPixels(out->aligned_after);
+  const RegionCounts counts = MeasuredRegion(overlap, roi, skin, hair, before, out->aligned_after,
+                                             &out->region, &out->texture_region);
   // Analyze measures the texture only where it is the one reported: the before photo's when
   // no pixel is clipped; the after photo's never (it is measured on the Lanczos warp below).
-  const bool texture_apart = cv::countNonZero(out->region != out->texture_region) > 0;
+  const bool texture_apart = counts.texture_apart;
   // The aligned after photo's luminance, converted once for its metrics, GuidePores and
   // GuideWrinkles.
   const cv::Mat after_y = photometric::SrgbToLinearLuminance(out->aligned_after);
@@ -269,10 +329,10 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
   SKINTRACK_RETURN_IF_ERROR(
       metrics::GuideWrinkles(before_y, after_y, out->region, &out->before, &out->after));
   // Hair is reported per session over the common region (before it was removed).
-  const int n = cv::countNonZero(region);
+  const long long n = counts.common_px;
   for (int i = 0; i < 2; ++i) {
     (i == 0 ? out->before : out->after).hair_area_fraction =
-        n > 0 ? static_cast<double>(cv::countNonZero(hair[i] & region)) / n : 0.0;
+        n > 0 ? static_cast<double>(counts.hair_px[i]) / static_cast<double>(n) : 0.0;
   }
   return Status::Ok();
 }

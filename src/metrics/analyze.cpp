@@ -1,7 +1,11 @@
 // The metrics orchestrator: options, presets, the shared context, and Analyze.
+#include <algorithm>
+#include <array>
 #include <chrono>
+#include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 #include <sstream>
+#include <vector>
 
 #include "metrics/families.h"
 #include "metrics/texture_bands.h"
@@ -154,19 +158,51 @@ Status BuildContext(const cv::Mat& image, const cv::Mat& roi, std::optional<doub
   ctx->linear_y = linear_y.empty() ? photometric::SrgbToLinearLuminance(image) : linear_y;
   ctx->scale_known = mm_per_px.has_value();
   ctx->px_per_mm = mm_per_px ? 1.0 / *mm_per_px : options.assumed_px_per_mm;
-  cv::Mat mask;
-  if (roi.empty()) {
-    SKINTRACK_RETURN_IF_ERROR(roi::SkinMask(image, options.skin, &mask));
-  } else {
-    mask = roi > 0;
-  }
+  cv::Mat skin;
+  if (roi.empty()) SKINTRACK_RETURN_IF_ERROR(roi::SkinMask(image, options.skin, &skin));
   if (hair.empty()) {
     SKINTRACK_RETURN_IF_ERROR(roi::HairMask(image, ctx->px_per_mm, options.hair, &ctx->hair));
   } else {
-    ctx->hair = hair > 0;
+    ctx->hair.create(image.size(), CV_8UC1);
   }
-  ctx->roi = mask & ~ctx->hair;
-  ctx->roi_area_px = cv::countNonZero(ctx->roi);
+  ctx->roi.create(image.size(), CV_8UC1);
+  // One pass over row bands on every core, the same bytes as (skin, or roi > 0) & ~(hair, or
+  // the given hair > 0), and the pixel counts (integers: the sum does not depend on the order).
+  constexpr int kBand = 64;
+  const int rows = image.rows, cols = image.cols, bands = (rows + kBand - 1) / kBand;
+  std::vector<std::array<long long, 3>> counts(static_cast<size_t>(bands));
+  cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& r) {
+    for (int band = r.start; band < r.end; ++band) {
+      long long n_roi = 0, n_hair = 0, n_either = 0;
+      for (int y = band * kBand; y < std::min(rows, band * kBand + kBand); ++y) {
+        uchar* h = ctx->hair.ptr<uchar>(y);
+        uchar* out = ctx->roi.ptr<uchar>(y);
+        if (!hair.empty()) {
+          const uchar* given = hair.ptr<uchar>(y);
+          for (int x = 0; x < cols; ++x) h[x] = given[x] > 0 ? 255 : 0;
+        }
+        if (roi.empty()) {
+          const uchar* m = skin.ptr<uchar>(y);
+          for (int x = 0; x < cols; ++x) out[x] = static_cast<uchar>(m[x] & ~h[x]);
+        } else {
+          const uchar* m = roi.ptr<uchar>(y);
+          for (int x = 0; x < cols; ++x) out[x] = static_cast<uchar>((m[x] > 0 ? 255 : 0) & ~h[x]);
+        }
+        for (int x = 0; x < cols; ++x) {
+          n_roi += out[x] != 0;
+          n_hair += h[x] != 0;
+          n_either += (out[x] | h[x]) != 0;
+        }
+      }
+      counts[static_cast<size_t>(band)] = {n_roi, n_hair, n_either};
+    }
+  });
+  ctx->roi_area_px = ctx->hair_area_px = ctx->measured_area_px = 0;
+  for (const auto& c : counts) {
+    ctx->roi_area_px += c[0];
+    ctx->hair_area_px += c[1];
+    ctx->measured_area_px += c[2];
+  }
   return Status::Ok();
 }
 
@@ -233,9 +269,9 @@ Status Analyze(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
   result->scale_known = ctx.scale_known;
   const double mm2_per_px = 1.0 / (ctx.px_per_mm * ctx.px_per_mm);
   if (ctx.scale_known) result->roi_area_cm2 = ctx.roi_area_px * mm2_per_px / 100.0;
-  const long long measured = cv::countNonZero(ctx.roi | ctx.hair);
+  const long long measured = ctx.measured_area_px;
   result->hair_area_fraction =
-      measured > 0 ? static_cast<double>(cv::countNonZero(ctx.hair)) / measured : 0.0;
+      measured > 0 ? static_cast<double>(ctx.hair_area_px) / measured : 0.0;
   if (ctx.roi_area_px == 0) return Status::Ok();  // nothing to measure: all zero
   Detections& d = result->detections;
   SKINTRACK_RETURN_IF_ERROR(internal::MeasurePores(ctx, options, &result->pores, &d.pores,

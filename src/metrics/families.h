@@ -13,13 +13,15 @@ namespace skintrack::metrics::internal {
 struct Context {
   // Linear light and CIELAB are not stored (144 MB each at 12 MP): families convert the rows
   // or windows they read (photometric::SrgbToLinear, SrgbToLab, SrgbToLinearLabRow).
-  cv::Mat srgb;              // CV_32FC3 internal form (BGR, sRGB-encoded [0,1])
-  cv::Mat linear_y;          // CV_32FC1 linear luminance Y (Rec. 709)
-  cv::Mat roi;               // CV_8UC1 255 = measure (skin AND user ROI AND overlap, minus hair)
-  cv::Mat hair;              // CV_8UC1 255 = hair (excluded from roi already)
-  double px_per_mm = 20.0;   // the image's scale, or options.assumed_px_per_mm
-  bool scale_known = false;  // whether px_per_mm is real (physical outputs) or assumed
-  long long roi_area_px = 0;
+  cv::Mat srgb;                // CV_32FC3 internal form (BGR, sRGB-encoded [0,1])
+  cv::Mat linear_y;            // CV_32FC1 linear luminance Y (Rec. 709)
+  cv::Mat roi;                 // CV_8UC1 255 = measure (skin AND user ROI AND overlap, minus hair)
+  cv::Mat hair;                // CV_8UC1 255 = hair (excluded from roi already)
+  double px_per_mm = 20.0;     // the image's scale, or options.assumed_px_per_mm
+  bool scale_known = false;    // whether px_per_mm is real (physical outputs) or assumed
+  long long roi_area_px = 0;   // pixels of roi
+  long long hair_area_px = 0;  // pixels of hair
+  long long measured_area_px = 0;  // pixels of roi or hair
   // mm -> px at this scale
   double Px(double mm) const { return mm * px_per_mm; }
 };
