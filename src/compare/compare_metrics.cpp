@@ -148,18 +148,24 @@ Status WarpForMeasuring(const cv::Mat& before, const cv::Mat& after,
   return Status::Ok();
 }
 
+namespace {
+
+// A channel at or above 250/255 may be clipped: JPEG ringing spreads a clipped area's 255 over
+// a few levels.
+constexpr float kClipLevel = 250.0f / 255.0f;
+
+bool Clipped(const cv::Vec3f& p) { return std::max({p[0], p[1], p[2]}) >= kClipLevel; }
+
+}  // namespace
+
 cv::Mat ClippedPixels(const cv::Mat& image) {
-  // A channel at or above 250/255 may be clipped: JPEG ringing spreads a clipped area's 255
-  // over a few levels.
-  constexpr float kClipLevel = 250.0f / 255.0f;
   cv::Mat clipped(image.size(), CV_8UC1);
   cv::parallel_for_(cv::Range(0, image.rows), [&](const cv::Range& r) {
     for (int y = r.start; y < r.end; ++y) {
       const cv::Vec3f* p = image.ptr<cv::Vec3f>(y);
       uchar* c = clipped.ptr<uchar>(y);
       const int cols = image.cols;  // a local: the byte stores would make a capture reload
-      for (int x = 0; x < cols; ++x)
-        c[x] = std::max({p[x][0], p[x][1], p[x][2]}) >= kClipLevel ? 255 : 0;
+      for (int x = 0; x < cols; ++x) c[x] = Clipped(p[x]) ? 255 : 0;
     }
   });
   return clipped;
@@ -183,7 +189,6 @@ struct RegionCounts {
 RegionCounts MeasuredRegion(const cv::Mat& overlap, const cv::Mat& roi, const cv::Mat skin[2],
                             const cv::Mat hair[2], const cv::Mat& before, const cv::Mat& after,
                             cv::Mat* region, cv::Mat* texture_region) {
-  constexpr float kClipLevel = 250.0f / 255.0f;  // as ClippedPixels
   constexpr int kBand = 64;
   const int rows = overlap.rows, cols = overlap.cols, bands = (rows + kBand - 1) / kBand;
   region->create(overlap.size(), CV_8UC1);
@@ -206,8 +211,7 @@ RegionCounts MeasuredRegion(const cv::Mat& overlap, const cv::Mat& roi, const cv
         for (int x = 0; x < cols; ++x) {
           const uchar common = static_cast<uchar>(o[x] & (u != nullptr ? u[x] : s0[x] & s1[x]));
           const uchar measured = static_cast<uchar>(common & ~(h0[x] | h1[x]));
-          const bool clipped = std::max({pb[x][0], pb[x][1], pb[x][2]}) >= kClipLevel ||
-                               std::max({pa[x][0], pa[x][1], pa[x][2]}) >= kClipLevel;
+          const bool clipped = Clipped(pb[x]) || Clipped(pa[x]);
           out[x] = measured;
           tex[x] = clipped ? 0 : measured;
           c.common_px += common != 0;
