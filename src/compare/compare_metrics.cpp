@@ -50,24 +50,23 @@ void PrepareAlignedAfter(const cv::Mat& before, const cv::Mat& overlap, cv::Mat*
   // the result does not depend on the number of threads): the interpolation overshoots a
   // little, so clamp to the internal form's range, and sum both photos over the overlap.
   constexpr int kBand = 64;
-  const int rows = before.rows, cols = before.cols, bands = (rows + kBand - 1) / kBand;
-  std::vector<std::array<double, 7>> sums(static_cast<size_t>(bands));  // after, before, n
-  cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& r) {
-    for (int band = r.start; band < r.end; ++band) {
-      std::array<double, 7> acc{};
-      for (int y = band * kBand; y < std::min(rows, band * kBand + kBand); ++y) {
-        float* a = aligned_after->ptr<float>(y);
-        const float* b = before.ptr<float>(y);
-        const uchar* o = overlap.ptr<uchar>(y);
-        for (int x = 0; x < cn * cols; ++x) a[x] = std::min(1.0f, std::max(0.0f, a[x]));
-        if (cn == 3) {
-          SumOverOverlap<3>(a, b, o, cols, &acc);
-        } else {
-          SumOverOverlap<1>(a, b, o, cols, &acc);
-        }
+  const int rows = before.rows, cols = before.cols;
+  std::vector<std::array<double, 7>> sums(
+      static_cast<size_t>(RowBandCount(rows, kBand)));  // after, before, n
+  ForEachRowBand(rows, kBand, [&](int band, int y0, int y1) {
+    std::array<double, 7> acc{};
+    for (int y = y0; y < y1; ++y) {
+      float* a = aligned_after->ptr<float>(y);
+      const float* b = before.ptr<float>(y);
+      const uchar* o = overlap.ptr<uchar>(y);
+      for (int x = 0; x < cn * cols; ++x) a[x] = std::min(1.0f, std::max(0.0f, a[x]));
+      if (cn == 3) {
+        SumOverOverlap<3>(a, b, o, cols, &acc);
+      } else {
+        SumOverOverlap<1>(a, b, o, cols, &acc);
       }
-      sums[static_cast<size_t>(band)] = acc;
     }
+    sums[static_cast<size_t>(band)] = acc;
   });
   std::array<double, 7> total{};
   for (const auto& s : sums)
@@ -84,8 +83,8 @@ void PrepareAlignedAfter(const cv::Mat& before, const cv::Mat& overlap, cv::Mat*
   for (int c = 0; c < cn; ++c)
     if (total[6] > 0.0 && total[3 + c] > 1e-6 * total[6])
       gain[c] = static_cast<float>(total[c] / total[3 + c]);
-  cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& r) {
-    for (int y = r.start * kBand; y < std::min(rows, r.end * kBand); ++y) {
+  ForEachRowBand(rows, kBand, [&](int, int y0, int y1) {
+    for (int y = y0; y < y1; ++y) {
       float* a = aligned_after->ptr<float>(y);
       const float* b = before.ptr<float>(y);
       const uchar* o = overlap.ptr<uchar>(y);
@@ -190,38 +189,35 @@ RegionCounts MeasuredRegion(const cv::Mat& overlap, const cv::Mat& roi, const cv
                             const cv::Mat hair[2], const cv::Mat& before, const cv::Mat& after,
                             cv::Mat* region, cv::Mat* texture_region) {
   constexpr int kBand = 64;
-  const int rows = overlap.rows, cols = overlap.cols, bands = (rows + kBand - 1) / kBand;
+  const int cols = overlap.cols;
   region->create(overlap.size(), CV_8UC1);
   texture_region->create(overlap.size(), CV_8UC1);
-  std::vector<RegionCounts> per_band(static_cast<size_t>(bands));
-  cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& r) {
-    for (int band = r.start; band < r.end; ++band) {
-      RegionCounts c;
-      for (int y = band * kBand; y < std::min(rows, band * kBand + kBand); ++y) {
-        const uchar* o = overlap.ptr<uchar>(y);
-        const uchar* u = roi.empty() ? nullptr : roi.ptr<uchar>(y);
-        const uchar* s0 = roi.empty() ? skin[0].ptr<uchar>(y) : nullptr;
-        const uchar* s1 = roi.empty() ? skin[1].ptr<uchar>(y) : nullptr;
-        const uchar* h0 = hair[0].ptr<uchar>(y);
-        const uchar* h1 = hair[1].ptr<uchar>(y);
-        const cv::Vec3f* pb = before.ptr<cv::Vec3f>(y);
-        const cv::Vec3f* pa = after.ptr<cv::Vec3f>(y);
-        uchar* out = region->ptr<uchar>(y);
-        uchar* tex = texture_region->ptr<uchar>(y);
-        for (int x = 0; x < cols; ++x) {
-          const uchar common = static_cast<uchar>(o[x] & (u != nullptr ? u[x] : s0[x] & s1[x]));
-          const uchar measured = static_cast<uchar>(common & ~(h0[x] | h1[x]));
-          const bool clipped = Clipped(pb[x]) || Clipped(pa[x]);
-          out[x] = measured;
-          tex[x] = clipped ? 0 : measured;
-          c.common_px += common != 0;
-          c.hair_px[0] += (h0[x] & common) != 0;
-          c.hair_px[1] += (h1[x] & common) != 0;
-          c.texture_apart = c.texture_apart || tex[x] != measured;
-        }
+  std::vector<RegionCounts> per_band(static_cast<size_t>(RowBandCount(overlap.rows, kBand)));
+  ForEachRowBand(overlap.rows, kBand, [&](int band, int y0, int y1) {
+    RegionCounts c;
+    for (int y = y0; y < y1; ++y) {
+      const uchar* o = overlap.ptr<uchar>(y);
+      const uchar* u = roi.empty() ? nullptr : roi.ptr<uchar>(y);
+      const uchar* s0 = roi.empty() ? skin[0].ptr<uchar>(y) : nullptr;
+      const uchar* s1 = roi.empty() ? skin[1].ptr<uchar>(y) : nullptr;
+      const uchar* h0 = hair[0].ptr<uchar>(y);
+      const uchar* h1 = hair[1].ptr<uchar>(y);
+      const cv::Vec3f* pb = before.ptr<cv::Vec3f>(y);
+      const cv::Vec3f* pa = after.ptr<cv::Vec3f>(y);
+      uchar* out = region->ptr<uchar>(y);
+      uchar* tex = texture_region->ptr<uchar>(y);
+      for (int x = 0; x < cols; ++x) {
+        const uchar common = static_cast<uchar>(o[x] & (u != nullptr ? u[x] : s0[x] & s1[x]));
+        const uchar measured = static_cast<uchar>(common & ~(h0[x] | h1[x]));
+        out[x] = measured;
+        tex[x] = Clipped(pb[x]) || Clipped(pa[x]) ? 0 : measured;
+        c.common_px += common != 0;
+        c.hair_px[0] += (h0[x] & common) != 0;
+        c.hair_px[1] += (h1[x] & common) != 0;
+        c.texture_apart = c.texture_apart || tex[x] != measured;
       }
-      per_band[static_cast<size_t>(band)] = c;
     }
+    per_band[static_cast<size_t>(band)] = c;
   });
   RegionCounts total;
   for (const RegionCounts& c : per_band) {

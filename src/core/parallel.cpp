@@ -101,4 +101,16 @@ Status BackgroundTask::Wait() {
   return status_;
 }
 
+int RowBandCount(int rows, int band_rows) {
+  return band_rows > 0 && rows > 0 ? (rows + band_rows - 1) / band_rows : 0;
+}
+
+void ForEachRowBand(int rows, int band_rows, const std::function<void(int, int, int)>& band) {
+  const int bands = RowBandCount(rows, band_rows);
+  cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& r) {
+    for (int b = r.start; b < r.end; ++b)
+      band(b, b * band_rows, std::min(rows, (b + 1) * band_rows));
+  });
+}
+
 }  // namespace skintrack

@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 #include <sstream>
 #include <vector>
@@ -10,6 +9,7 @@
 #include "metrics/families.h"
 #include "metrics/texture_bands.h"
 #include "skintrack/core/image.h"
+#include "skintrack/core/parallel.h"
 #include "skintrack/photometric/color.h"
 
 namespace skintrack::metrics {
@@ -169,33 +169,32 @@ Status BuildContext(const cv::Mat& image, const cv::Mat& roi, std::optional<doub
   // One pass over row bands on every core, the same bytes as (skin, or roi > 0) & ~(hair, or
   // the given hair > 0), and the pixel counts (integers: the sum does not depend on the order).
   constexpr int kBand = 64;
-  const int rows = image.rows, cols = image.cols, bands = (rows + kBand - 1) / kBand;
-  std::vector<std::array<long long, 3>> counts(static_cast<size_t>(bands));
-  cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& r) {
-    for (int band = r.start; band < r.end; ++band) {
-      long long n_roi = 0, n_hair = 0, n_either = 0;
-      for (int y = band * kBand; y < std::min(rows, band * kBand + kBand); ++y) {
-        uchar* h = ctx->hair.ptr<uchar>(y);
-        uchar* out = ctx->roi.ptr<uchar>(y);
-        if (!hair.empty()) {
-          const uchar* given = hair.ptr<uchar>(y);
-          for (int x = 0; x < cols; ++x) h[x] = given[x] > 0 ? 255 : 0;
-        }
-        if (roi.empty()) {
-          const uchar* m = skin.ptr<uchar>(y);
-          for (int x = 0; x < cols; ++x) out[x] = static_cast<uchar>(m[x] & ~h[x]);
-        } else {
-          const uchar* m = roi.ptr<uchar>(y);
-          for (int x = 0; x < cols; ++x) out[x] = static_cast<uchar>((m[x] > 0 ? 255 : 0) & ~h[x]);
-        }
-        for (int x = 0; x < cols; ++x) {
-          n_roi += out[x] != 0;
-          n_hair += h[x] != 0;
-          n_either += (out[x] | h[x]) != 0;
-        }
+  const int cols = image.cols;
+  std::vector<std::array<long long, 3>> counts(
+      static_cast<size_t>(RowBandCount(image.rows, kBand)));
+  ForEachRowBand(image.rows, kBand, [&](int band, int y0, int y1) {
+    long long n_roi = 0, n_hair = 0, n_either = 0;
+    for (int y = y0; y < y1; ++y) {
+      uchar* h = ctx->hair.ptr<uchar>(y);
+      uchar* out = ctx->roi.ptr<uchar>(y);
+      if (!hair.empty()) {
+        const uchar* given = hair.ptr<uchar>(y);
+        for (int x = 0; x < cols; ++x) h[x] = given[x] > 0 ? 255 : 0;
       }
-      counts[static_cast<size_t>(band)] = {n_roi, n_hair, n_either};
+      if (roi.empty()) {
+        const uchar* m = skin.ptr<uchar>(y);
+        for (int x = 0; x < cols; ++x) out[x] = static_cast<uchar>(m[x] & ~h[x]);
+      } else {
+        const uchar* m = roi.ptr<uchar>(y);
+        for (int x = 0; x < cols; ++x) out[x] = static_cast<uchar>((m[x] > 0 ? 255 : 0) & ~h[x]);
+      }
+      for (int x = 0; x < cols; ++x) {
+        n_roi += out[x] != 0;
+        n_hair += h[x] != 0;
+        n_either += (out[x] | h[x]) != 0;
+      }
     }
+    counts[static_cast<size_t>(band)] = {n_roi, n_hair, n_either};
   });
   ctx->roi_area_px = ctx->hair_area_px = ctx->measured_area_px = 0;
   for (const auto& c : counts) {

@@ -15,6 +15,7 @@
 #include <set>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "skintrack/core/parallel.h"
@@ -220,6 +221,28 @@ TEST(RunEachOnThreadsTest, RunsAllTurnsExceptionsIntoStatusAndFreesTheCores) {
 
 // OneShot: the first Set or Close decides; Wait blocks until then; CloseOnExit closes on
 // every path out of a scope (so a waiting thread is released when the setter fails).
+// Fixed bands: 130 rows in bands of 64 are [0, 64), [64, 128), [128, 130), each run once;
+// no rows, or no band height, is no band.
+TEST(ForEachRowBandTest, CoversEveryRowOnceInFixedBands) {
+  EXPECT_EQ(RowBandCount(130, 64), 3);
+  EXPECT_EQ(RowBandCount(128, 64), 2);
+  EXPECT_EQ(RowBandCount(0, 64), 0);
+  EXPECT_EQ(RowBandCount(10, 0), 0);
+  std::vector<std::atomic<int>> runs(130);
+  std::vector<std::pair<int, int>> bands(3, {-1, -1});
+  ForEachRowBand(130, 64, [&](int b, int y0, int y1) {
+    bands[static_cast<size_t>(b)] = {y0, y1};
+    for (int y = y0; y < y1; ++y) ++runs[static_cast<size_t>(y)];
+  });
+  EXPECT_EQ(bands[0], std::make_pair(0, 64));
+  EXPECT_EQ(bands[1], std::make_pair(64, 128));
+  EXPECT_EQ(bands[2], std::make_pair(128, 130));
+  for (const auto& r : runs) EXPECT_EQ(r.load(), 1);
+  int called = 0;
+  ForEachRowBand(0, 64, [&](int, int, int) { ++called; });
+  EXPECT_EQ(called, 0);
+}
+
 TEST(OneShotTest, FirstDecisionWinsAndWaitBlocksUntilIt) {
   OneShot<int> set;
   set.Set(3);

@@ -27,6 +27,13 @@ Status RunEach(int n, const std::function<Status(int)>& task, const char* what);
 // kInternal status too (the tasks already started are joined first).
 Status RunEachOnThreads(int n, const std::function<Status(int)>& task, const char* what);
 
+// Rows [0, rows) cut into fixed bands of band_rows rows (the last one shorter): their count,
+// and band(b, y0, y1) run for every band [y0, y1) on OpenCV's thread pool. The bands do not
+// depend on the number of threads, so per-band results reduced in band order give the same
+// result on any machine.
+int RowBandCount(int rows, int band_rows);
+void ForEachRowBand(int rows, int band_rows, const std::function<void(int, int, int)>& band);
+
 // A value handed from one thread to another once: the first Set() or Close() decides, later
 // calls are ignored; Wait() blocks until then and returns the value (nullopt after Close()).
 // Close() on every path of the setting side (a return, an exception: see CloseOnExit) so that
