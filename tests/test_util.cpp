@@ -1,14 +1,18 @@
 #include "test_util.h"
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <vector>
 
@@ -25,6 +29,43 @@ std::string SourceDir() { return SKINTRACK_SOURCE_DIR; }
 
 std::string CliPath() { return SKINTRACK_CLI_PATH; }
 
+namespace {
+
+// The directories MakeTempDir created in this process, removed when it exits: all of them when
+// every test passed, none when one failed (they are kept for a look, and named on stderr) or
+// when SKINTRACK_KEEP_TEST_DIRS is set. Constructed after gtest's UnitTest (first used inside a
+// test), so destroyed before it.
+class TempDirs {
+ public:
+  void Add(const fs::path& dir) {
+    const std::lock_guard<std::mutex> hold(lock_);
+    dirs_.push_back(dir);
+  }
+  ~TempDirs() {
+    const bool failed = ::testing::UnitTest::GetInstance()->Failed();
+    const char* keep = std::getenv("SKINTRACK_KEEP_TEST_DIRS");
+    for (const fs::path& dir : dirs_) {
+      if (failed || (keep != nullptr && *keep != '\0')) {
+        std::cerr << "test temporary directory kept: " << dir.string() << "\n";
+        continue;
+      }
+      std::error_code ignored;
+      fs::remove_all(dir, ignored);
+    }
+  }
+
+ private:
+  std::mutex lock_;
+  std::vector<fs::path> dirs_;
+};
+
+TempDirs& CreatedTempDirs() {
+  static TempDirs dirs;
+  return dirs;
+}
+
+}  // namespace
+
 std::string MakeTempDir(const std::string& tag) {
   static int counter = 0;
   const fs::path dir =
@@ -32,6 +73,7 @@ std::string MakeTempDir(const std::string& tag) {
                                    "_" + std::to_string(counter++));
   fs::remove_all(dir);
   fs::create_directories(dir);
+  CreatedTempDirs().Add(dir);
   return dir.string();
 }
 

@@ -11,7 +11,9 @@ namespace skintrack::test {
 std::string RealDataDir();
 // The project's source directory.
 std::string SourceDir();
-// A fresh, empty temporary directory unique to this test (removed at exit is not guaranteed).
+// A fresh, empty temporary directory unique to this test process, removed with its contents when
+// the process exits after every test passed (kept when one failed, or when the environment sets
+// SKINTRACK_KEEP_TEST_DIRS; each kept one is named on stderr).
 std::string MakeTempDir(const std::string& tag);
 // Path of the built CLI binary.
 std::string CliPath();
