@@ -245,8 +245,7 @@ void Treatment(int seeds) {
       r->scale_known = true;
     }
     metrics::PairPores(&rb, &ra);
-    if (Status st = metrics::GuidePores(pair.before, pair.after, b.roi & a.roi, &rb, &ra);
-        !st.ok())
+    if (Status st = metrics::GuidePores(pair.before, pair.after, b.roi & a.roi, &rb, &ra); !st.ok())
       std::fprintf(stderr, "%s\n", st.ToString().c_str()), std::exit(1);
     const double paired_count = double(ra.pores.count) / rb.pores.count;
     const double paired_d = ra.pores.mean_diameter_px / rb.pores.mean_diameter_px;
@@ -277,7 +276,8 @@ void Treatment(int seeds) {
                              [](double x, double y) { return std::abs(x) < std::abs(y); });
   };
   std::printf(
-      "summary treatment paired (compare: metrics::PairPores, GuidePores): count change error median %+.1f "
+      "summary treatment paired (compare: metrics::PairPores, GuidePores): count change error "
+      "median %+.1f "
       "%% (worst %+.1f %%), mean-diameter change error median %+.1f %% (worst %+.1f %%)\n",
       100 * Median(pce), 100 * worst(pce), 100 * Median(pde), 100 * worst(pde));
 }
