@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
@@ -38,6 +39,71 @@ void CoarseField::Fill(const cv::Rect& r, cv::Mat1f* out) const {
   }
 }
 
+namespace {
+
+// One source row's contribution to the block sums of blocks [j_begin, j_end): the float sum of
+// each block's pixels in order from 0.0f (added in double to sum[j]), the count of its mask
+// pixels (inside[j]), and the float sum of its pixels read as 0 outside the mask (sum_in[j]).
+// F > 0: every block holds F pixels (a compile-time width the compiler unrolls); F == 0: any
+// `factor`, the last block possibly partial. The float additions are the same and in the same
+// order for every F.
+template <int F, bool kMask, bool kMasked>
+void AddBlockRow(const float* row, const uchar* mr, int cols, int factor, int j_begin, int j_end,
+                 double* sum, double* inside, double* sum_in) {
+  const int f = F > 0 ? F : factor;
+  for (int j = j_begin; j < j_end; ++j) {
+    const int x0 = j * f, x1 = F > 0 ? x0 + F : std::min(cols, x0 + f);
+    float acc = 0.0f;
+    for (int x = x0; x < x1; ++x) acc += row[x];
+    sum[j] += acc;
+    if constexpr (kMask) {
+      int n = 0;
+      for (int x = x0; x < x1; ++x) n += mr[x] != 0;
+      inside[j] += n;
+    }
+    if constexpr (kMasked) {  // the masked copy's sums: 0 added outside the mask
+      float acc_in = 0.0f;
+      for (int x = x0; x < x1; ++x) acc_in += mr[x] != 0 ? row[x] : 0.0f;
+      sum_in[j] += acc_in;
+    }
+  }
+}
+
+using BlockRowFn = void (*)(const float*, const uchar*, int, int, int, int, double*, double*,
+                            double*);
+
+template <int F>
+BlockRowFn PickBlockRow(bool mask, bool masked) {
+  if (masked) return &AddBlockRow<F, true, true>;
+  return mask ? &AddBlockRow<F, true, false> : &AddBlockRow<F, false, false>;
+}
+
+// The row function for whole blocks of `factor` px (unrolled for factors up to 8).
+BlockRowFn WholeBlockRow(int factor, bool mask, bool masked) {
+  switch (factor) {
+    case 1:
+      return PickBlockRow<1>(mask, masked);
+    case 2:
+      return PickBlockRow<2>(mask, masked);
+    case 3:
+      return PickBlockRow<3>(mask, masked);
+    case 4:
+      return PickBlockRow<4>(mask, masked);
+    case 5:
+      return PickBlockRow<5>(mask, masked);
+    case 6:
+      return PickBlockRow<6>(mask, masked);
+    case 7:
+      return PickBlockRow<7>(mask, masked);
+    case 8:
+      return PickBlockRow<8>(mask, masked);
+    default:
+      return PickBlockRow<0>(mask, masked);
+  }
+}
+
+}  // namespace
+
 cv::Mat1f BlockMean(const cv::Mat& src, int factor, const cv::Mat& mask, cv::Mat1f* fraction,
                     cv::Mat1f* masked_mean) {
   factor = std::max(1, factor);
@@ -45,6 +111,9 @@ cv::Mat1f BlockMean(const cv::Mat& src, int factor, const cv::Mat& mask, cv::Mat
   const bool want_masked = masked_mean != nullptr && !mask.empty();
   cv::Mat1f mean(gh, gw), frac(gh, gw, 1.0f), masked;
   if (want_masked) masked.create(gh, gw);
+  const int whole = src.cols / factor;  // blocks of `factor` px; a partial one may follow
+  const BlockRowFn whole_row = WholeBlockRow(factor, !mask.empty(), want_masked);
+  const BlockRowFn any_row = PickBlockRow<0>(!mask.empty(), want_masked);
   cv::parallel_for_(cv::Range(0, gh), [&](const cv::Range& range) {
     std::vector<double> sum(gw), inside(gw), sum_in(want_masked ? gw : 0);
     for (int i = range.start; i < range.end; ++i) {
@@ -55,22 +124,8 @@ cv::Mat1f BlockMean(const cv::Mat& src, int factor, const cv::Mat& mask, cv::Mat
       for (int r = r0; r < r1; ++r) {
         const float* row = src.ptr<float>(r);
         const uchar* mr = mask.empty() ? nullptr : mask.ptr<uchar>(r);
-        for (int j = 0; j < gw; ++j) {
-          const int x0 = j * factor, x1 = std::min(src.cols, x0 + factor);
-          float acc = 0.0f;
-          for (int x = x0; x < x1; ++x) acc += row[x];
-          sum[j] += acc;
-          if (mr != nullptr) {
-            int n = 0;
-            for (int x = x0; x < x1; ++x) n += mr[x] != 0;
-            inside[j] += n;
-          }
-          if (want_masked) {  // the masked copy's sums: 0 added outside the mask
-            float acc_in = 0.0f;
-            for (int x = x0; x < x1; ++x) acc_in += mr[x] != 0 ? row[x] : 0.0f;
-            sum_in[j] += acc_in;
-          }
-        }
+        whole_row(row, mr, src.cols, factor, 0, whole, sum.data(), inside.data(), sum_in.data());
+        any_row(row, mr, src.cols, factor, whole, gw, sum.data(), inside.data(), sum_in.data());
       }
       for (int j = 0; j < gw; ++j) {
         const double n = double(r1 - r0) * (std::min(src.cols, (j + 1) * factor) - j * factor);
