@@ -5,6 +5,7 @@
 #include <opencv2/features2d.hpp>
 #include <vector>
 
+#include "align/hamming_match.h"
 #include "align/stages.h"
 
 namespace skintrack::align::internal {
@@ -54,10 +55,8 @@ GlobalEstimate EstimateByFeatures(const WorkingPair& pair, bool use_sift,
   GlobalEstimate est;
   est.method = use_sift ? "sift+magsac" : "orb+magsac";
   cv::Ptr<cv::Feature2D> detector;
-  int norm = cv::NORM_HAMMING;
   if (use_sift) {
     detector = cv::SIFT::create(options.max_features, 3, 0.01);
-    norm = cv::NORM_L2;
   } else {
     detector =
         cv::ORB::create(options.max_features, 1.2f, 8, 31, 0, 2, cv::ORB::HARRIS_SCORE, 31, 10);
@@ -77,15 +76,15 @@ GlobalEstimate EstimateByFeatures(const WorkingPair& pair, bool use_sift,
         "too few keypoints (" + std::to_string(kb.size()) + ", " + std::to_string(ka.size()) + ")";
     return est;
   }
-  // ORB: brute force on Hamming distance; SIFT: approximate (FLANN kd-trees), which is far
-  // faster than brute force on 128-D floats at these counts.
+  // ORB: brute force on Hamming distance (HammingKnn2: cv::BFMatcher's matches, faster);
+  // SIFT: approximate (FLANN kd-trees), which is far faster than brute force on 128-D floats
+  // at these counts.
   std::vector<std::vector<cv::DMatch>> knn;
   if (use_sift) {
     cv::FlannBasedMatcher matcher;
     matcher.knnMatch(da, db, knn, 2);
   } else {
-    cv::BFMatcher matcher(norm);
-    matcher.knnMatch(da, db, knn, 2);
+    knn = HammingKnn2(da, db);
   }
   std::vector<cv::Point2f> pa, pb;
   for (const auto& m : knn) {
