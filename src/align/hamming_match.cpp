@@ -11,6 +11,13 @@ namespace {
 // Bits set in the XOR of two descriptors of `bytes` bytes. (Inlined into each caller below, so
 // that its popcounts compile for that caller's target.)
 __attribute__((always_inline)) inline int Distance(const uchar* a, const uchar* b, int bytes) {
+  if (bytes == 32) {  // ORB's descriptors: four words, unrolled
+    std::uint64_t x[4], y[4];
+    std::memcpy(x, a, 32);
+    std::memcpy(y, b, 32);
+    return __builtin_popcountll(x[0] ^ y[0]) + __builtin_popcountll(x[1] ^ y[1]) +
+           __builtin_popcountll(x[2] ^ y[2]) + __builtin_popcountll(x[3] ^ y[3]);
+  }
   int d = 0, i = 0;
   for (; i + 8 <= bytes; i += 8) {
     std::uint64_t x, y;
