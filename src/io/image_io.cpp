@@ -73,10 +73,9 @@ std::string SizeText(int w, int h) { return std::to_string(w) + "x" + std::to_st
 void ConvertToFloat(const cv::Mat& raw, double scale, cv::Mat* f) {
   f->create(raw.size(), CV_MAKETYPE(CV_32F, raw.channels()));
   constexpr int kBand = 64;
-  cv::parallel_for_(cv::Range(0, (raw.rows + kBand - 1) / kBand), [&](const cv::Range& r) {
-    const cv::Range rows(r.start * kBand, std::min(raw.rows, r.end * kBand));
-    cv::Mat dst = f->rowRange(rows);
-    raw.rowRange(rows).convertTo(dst, CV_32F, scale);
+  ForEachRowBand(raw.rows, kBand, [&](int, int y0, int y1) {
+    cv::Mat dst = f->rowRange(y0, y1);
+    raw.rowRange(y0, y1).convertTo(dst, CV_32F, scale);
   });
 }
 

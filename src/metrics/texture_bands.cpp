@@ -8,6 +8,8 @@
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
+#include "skintrack/core/parallel.h"
+
 namespace skintrack::metrics::internal {
 namespace {
 
@@ -124,19 +126,16 @@ double ImmerkaerNoiseSigma(const cv::Mat& image, const cv::Mat& mask) {
   CV_Assert(image.type() == CV_32FC1 && mask.type() == CV_8UC1 && mask.size() == image.size());
   // Bands of rows in parallel; their sums are added in band order (deterministic).
   constexpr int kBand = 64;
-  const int bands = (image.rows + kBand - 1) / kBand;
+  const int bands = RowBandCount(image.rows, kBand);
   std::vector<double> band_sum(static_cast<size_t>(bands), 0.0), band_n(band_sum);
-  cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& range) {
+  ForEachRowBand(image.rows, kBand, [&](int b, int y0, int y1) {
     std::vector<float> weight(static_cast<size_t>(image.cols));
-    for (int b = range.start; b < range.end; ++b) {
-      for (int y = b * kBand; y < std::min(image.rows, (b + 1) * kBand); ++y) {
-        const int ya = y > 0 ? y - 1 : 0, yb = y + 1 < image.rows ? y + 1 : image.rows - 1;
-        const uchar* m = mask.ptr<uchar>(y);
-        for (int x = 0; x < image.cols; ++x) weight[static_cast<size_t>(x)] = m[x] ? 1.f : 0.f;
-        ImmerkaerRow(image.ptr<float>(ya), image.ptr<float>(y), image.ptr<float>(yb), weight.data(),
-                     image.cols, &band_sum[static_cast<size_t>(b)],
-                     &band_n[static_cast<size_t>(b)]);
-      }
+    for (int y = y0; y < y1; ++y) {
+      const int ya = y > 0 ? y - 1 : 0, yb = y + 1 < image.rows ? y + 1 : image.rows - 1;
+      const uchar* m = mask.ptr<uchar>(y);
+      for (int x = 0; x < image.cols; ++x) weight[static_cast<size_t>(x)] = m[x] ? 1.f : 0.f;
+      ImmerkaerRow(image.ptr<float>(ya), image.ptr<float>(y), image.ptr<float>(yb), weight.data(),
+                   image.cols, &band_sum[static_cast<size_t>(b)], &band_n[static_cast<size_t>(b)]);
     }
   });
   double sum = 0.0, n = 0.0;

@@ -12,6 +12,7 @@
 #include "quality/format.h"
 #include "skintrack/core/homography.h"
 #include "skintrack/core/image.h"
+#include "skintrack/core/parallel.h"
 #include "skintrack/photometric/color.h"
 #include "skintrack/quality/quality.h"
 
@@ -30,35 +31,33 @@ cv::Vec4d LinearMeans(const cv::Mat& image, const cv::Mat& region, int step, cv:
                       long long* count) {
   constexpr int kBand = 64;  // sampled rows per band
   const int rows = (image.rows + step - 1) / step, cols = (image.cols + step - 1) / step;
-  const int bands = (rows + kBand - 1) / kBand;
+  const int bands = RowBandCount(rows, kBand);
   std::vector<cv::Vec4d> sums(static_cast<size_t>(bands), cv::Vec4d(0, 0, 0, 0));
   std::vector<long long> counts(static_cast<size_t>(bands), 0);
   y->create(rows, cols, CV_32FC1);
-  cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& range) {
+  ForEachRowBand(rows, kBand, [&](int b, int y0, int y1) {
     cv::Mat samples(1, cols, CV_32FC3);
-    for (int b = range.start; b < range.end; ++b) {
-      cv::Vec4d sum(0, 0, 0, 0);
-      long long n = 0;
-      for (int r = b * kBand; r < std::min(rows, (b + 1) * kBand); ++r) {
-        const cv::Vec3f* src = image.ptr<cv::Vec3f>(r * step);
-        cv::Vec3f* dst = samples.ptr<cv::Vec3f>(0);
-        for (int x = 0; x < cols; ++x) dst[x] = src[x * step];
-        const cv::Mat lin = photometric::SrgbToLinear(samples);
-        const uchar* m = region.empty() ? nullptr : region.ptr<uchar>(r * step);
-        const cv::Vec3f* p = lin.ptr<cv::Vec3f>(0);
-        float* yr = y->ptr<float>(r);
-        for (int x = 0; x < cols; ++x) {
-          // Rec. 709 / sRGB primaries (as photometric::LinearLuminance).
-          yr[x] = 0.0722f * p[x][0] + 0.7152f * p[x][1] + 0.2126f * p[x][2];
-          if (m && !m[x * step]) continue;
-          const double bl = p[x][0], g = p[x][1], rr = p[x][2];
-          sum += cv::Vec4d(bl, g, rr, 0.0722 * bl + 0.7152 * g + 0.2126 * rr);
-          ++n;
-        }
+    cv::Vec4d sum(0, 0, 0, 0);
+    long long n = 0;
+    for (int r = y0; r < y1; ++r) {
+      const cv::Vec3f* src = image.ptr<cv::Vec3f>(r * step);
+      cv::Vec3f* dst = samples.ptr<cv::Vec3f>(0);
+      for (int x = 0; x < cols; ++x) dst[x] = src[x * step];
+      const cv::Mat lin = photometric::SrgbToLinear(samples);
+      const uchar* m = region.empty() ? nullptr : region.ptr<uchar>(r * step);
+      const cv::Vec3f* p = lin.ptr<cv::Vec3f>(0);
+      float* yr = y->ptr<float>(r);
+      for (int x = 0; x < cols; ++x) {
+        // Rec. 709 / sRGB primaries (as photometric::LinearLuminance).
+        yr[x] = 0.0722f * p[x][0] + 0.7152f * p[x][1] + 0.2126f * p[x][2];
+        if (m && !m[x * step]) continue;
+        const double bl = p[x][0], g = p[x][1], rr = p[x][2];
+        sum += cv::Vec4d(bl, g, rr, 0.0722 * bl + 0.7152 * g + 0.2126 * rr);
+        ++n;
       }
-      sums[static_cast<size_t>(b)] = sum;
-      counts[static_cast<size_t>(b)] = n;
     }
+    sums[static_cast<size_t>(b)] = sum;
+    counts[static_cast<size_t>(b)] = n;
   });
   cv::Vec4d sum(0, 0, 0, 0);
   long long n = 0;

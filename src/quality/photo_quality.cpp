@@ -13,6 +13,7 @@
 #include "metrics/texture_bands.h"
 #include "quality/format.h"
 #include "skintrack/core/image.h"
+#include "skintrack/core/parallel.h"
 #include "skintrack/photometric/color.h"
 #include "skintrack/quality/quality.h"
 
@@ -156,10 +157,10 @@ void ClippingAndGlare(const cv::Mat& image, const cv::Mat& y, const cv::Mat& roi
   const float glare_l = static_cast<float>(o.glare_l);
   const float glare_c2 = static_cast<float>(o.glare_chroma * o.glare_chroma);
   constexpr int kBand = 64;
-  const int bands = (image.rows + kBand - 1) / kBand;
   white->create(image.size(), CV_8UC1);
-  std::vector<std::array<long long, 3>> counts(static_cast<size_t>(bands), {0, 0, 0});
-  cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& range) {
+  std::vector<std::array<long long, 3>> counts(static_cast<size_t>(RowBandCount(image.rows, kBand)),
+                                               {0, 0, 0});
+  ForEachRowBand(image.rows, kBand, [&](int b, int y0, int y1) {
     // Locals, not captures: the byte stores below may alias anything, so the compiler would
     // reload a captured bound on every pixel (and not vectorise).
     const int cols = image.cols;
@@ -167,57 +168,55 @@ void ClippingAndGlare(const cv::Mat& image, const cv::Mat& y, const cv::Mat& roi
     std::vector<uchar> f(static_cast<size_t>(cols));
     // The candidates' sRGB, their CIELAB.
     std::vector<float> bright(3 * static_cast<size_t>(cols)), lab(3 * static_cast<size_t>(cols));
-    for (int b = range.start; b < range.end; ++b) {
-      auto& c = counts[static_cast<size_t>(b)];
-      for (int r = b * kBand; r < std::min(image.rows, (b + 1) * kBand); ++r) {
-        const uchar* m = roi.empty() ? nullptr : roi.ptr<uchar>(r);
-        const float* yr = y.ptr<float>(r);
-        const float* px = image.ptr<float>(r);
-        ClassifyRow(px, cols, lo, hi, f.data());
-        uchar* w = white->ptr<uchar>(r);
-        // Per-row counts in 32 bits (a row has fewer than 2^31 pixels): the loops vectorise.
-        unsigned n_white = 0, n_clipped = 0, n_glare = 0;
-        const uchar* fr = f.data();
-        for (int x = 0; x < cols; ++x) {
-          w[x] = static_cast<uchar>(fr[x] & kWhite ? 255 : 0);
-          n_white += fr[x] & kWhite;
-        }
-        // Every channel clipped is glare already (kAllHigh); CIELAB decides for the rest.
-        if (m == nullptr) {
-          for (int x = 0; x < cols; ++x) {
-            n_clipped += (fr[x] >> 1) & 1u;
-            n_glare += fr[x] >> 2;
-          }
-        } else {
-          for (int x = 0; x < cols; ++x) {
-            const unsigned in_roi = m[x] != 0 ? 1u : 0u;
-            n_clipped += in_roi & (fr[x] >> 1);
-            n_glare += in_roi & (fr[x] >> 2);
-          }
-        }
-        size_t n = 0;
-        for (int x = 0; x < cols; ++x) {
-#if CV_SIMD128
-          if (x + 4 <= cols && !cv::v_check_any(cv::v_load(yr + x) >= cv::v_setall_f32(y_min))) {
-            x += 3;  // four pixels too dark for glare (NaN fails the test as below)
-            continue;
-          }
-#endif
-          if (!(yr[x] >= y_min) || (fr[x] & kAllHigh) || (m && !m[x])) continue;
-          std::copy(px + 3 * x, px + 3 * x + 3, bright.data() + 3 * n);
-          ++n;
-        }
-        if (n > 0) {
-          photometric::SrgbToLinearLabRow(bright.data(), static_cast<int>(n), nullptr, lab.data());
-          for (size_t i = 0; i < n; ++i) {
-            const float* l = lab.data() + 3 * i;
-            if (l[0] >= glare_l && l[1] * l[1] + l[2] * l[2] <= glare_c2) ++n_glare;
-          }
-        }
-        c[0] += n_clipped;
-        c[1] += n_glare;
-        c[2] += n_white;
+    auto& c = counts[static_cast<size_t>(b)];
+    for (int r = y0; r < y1; ++r) {
+      const uchar* m = roi.empty() ? nullptr : roi.ptr<uchar>(r);
+      const float* yr = y.ptr<float>(r);
+      const float* px = image.ptr<float>(r);
+      ClassifyRow(px, cols, lo, hi, f.data());
+      uchar* w = white->ptr<uchar>(r);
+      // Per-row counts in 32 bits (a row has fewer than 2^31 pixels): the loops vectorise.
+      unsigned n_white = 0, n_clipped = 0, n_glare = 0;
+      const uchar* fr = f.data();
+      for (int x = 0; x < cols; ++x) {
+        w[x] = static_cast<uchar>(fr[x] & kWhite ? 255 : 0);
+        n_white += fr[x] & kWhite;
       }
+      // Every channel clipped is glare already (kAllHigh); CIELAB decides for the rest.
+      if (m == nullptr) {
+        for (int x = 0; x < cols; ++x) {
+          n_clipped += (fr[x] >> 1) & 1u;
+          n_glare += fr[x] >> 2;
+        }
+      } else {
+        for (int x = 0; x < cols; ++x) {
+          const unsigned in_roi = m[x] != 0 ? 1u : 0u;
+          n_clipped += in_roi & (fr[x] >> 1);
+          n_glare += in_roi & (fr[x] >> 2);
+        }
+      }
+      size_t n = 0;
+      for (int x = 0; x < cols; ++x) {
+#if CV_SIMD128
+        if (x + 4 <= cols && !cv::v_check_any(cv::v_load(yr + x) >= cv::v_setall_f32(y_min))) {
+          x += 3;  // four pixels too dark for glare (NaN fails the test as below)
+          continue;
+        }
+#endif
+        if (!(yr[x] >= y_min) || (fr[x] & kAllHigh) || (m && !m[x])) continue;
+        std::copy(px + 3 * x, px + 3 * x + 3, bright.data() + 3 * n);
+        ++n;
+      }
+      if (n > 0) {
+        photometric::SrgbToLinearLabRow(bright.data(), static_cast<int>(n), nullptr, lab.data());
+        for (size_t i = 0; i < n; ++i) {
+          const float* l = lab.data() + 3 * i;
+          if (l[0] >= glare_l && l[1] * l[1] + l[2] * l[2] <= glare_c2) ++n_glare;
+        }
+      }
+      c[0] += n_clipped;
+      c[1] += n_glare;
+      c[2] += n_white;
     }
   });
   *clipped = *glare = *white_px = 0;

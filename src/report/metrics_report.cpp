@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "skintrack/core/image.h"
+#include "skintrack/core/parallel.h"
 #include "skintrack/photometric/color.h"
 
 namespace skintrack::report {
@@ -209,26 +210,23 @@ cv::Mat RednessMap(const cv::Mat& image, const cv::Mat& roi, double ei_lo, doubl
   cv::Mat out(image.size(), CV_8UC3);
   const double gain = 255.0 / (ei_hi - ei_lo), offset = -255.0 * ei_lo / (ei_hi - ei_lo);
   constexpr int kBand = 64;
-  cv::parallel_for_(cv::Range(0, (image.rows + kBand - 1) / kBand), [&](const cv::Range& r) {
-    for (int band = r.start; band < r.end; ++band) {
-      const int y0 = band * kBand, y1 = std::min(image.rows, y0 + kBand);
-      const cv::Mat src = image.rowRange(y0, y1);
-      const cv::Mat lin = photometric::SrgbToLinear(src);
-      std::vector<cv::Mat> ch;
-      cv::split(lin, ch);
-      cv::Mat ratio, ei;
-      cv::divide(ch[2] + 1e-4, ch[1] + 1e-4, ratio);
-      cv::log(ratio, ei);
-      ei *= 100.0 / std::log(10.0);
-      cv::Mat scaled;
-      ei.convertTo(scaled, CV_8U, gain, offset);
-      cv::Mat heat;
-      cv::applyColorMap(scaled, heat, cv::COLORMAP_INFERNO);
-      const cv::Mat photo = ToBgr8(src);
-      cv::Mat dst = out.rowRange(y0, y1);
-      cv::addWeighted(photo, 0.5, heat, 0.5, 0.0, dst);
-      if (!roi.empty()) photo.copyTo(dst, roi.rowRange(y0, y1) == 0);
-    }
+  ForEachRowBand(image.rows, kBand, [&](int, int y0, int y1) {
+    const cv::Mat src = image.rowRange(y0, y1);
+    const cv::Mat lin = photometric::SrgbToLinear(src);
+    std::vector<cv::Mat> ch;
+    cv::split(lin, ch);
+    cv::Mat ratio, ei;
+    cv::divide(ch[2] + 1e-4, ch[1] + 1e-4, ratio);
+    cv::log(ratio, ei);
+    ei *= 100.0 / std::log(10.0);
+    cv::Mat scaled;
+    ei.convertTo(scaled, CV_8U, gain, offset);
+    cv::Mat heat;
+    cv::applyColorMap(scaled, heat, cv::COLORMAP_INFERNO);
+    const cv::Mat photo = ToBgr8(src);
+    cv::Mat dst = out.rowRange(y0, y1);
+    cv::addWeighted(photo, 0.5, heat, 0.5, 0.0, dst);
+    if (!roi.empty()) photo.copyTo(dst, roi.rowRange(y0, y1) == 0);
   });
   return out;
 }
