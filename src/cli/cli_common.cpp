@@ -2,6 +2,8 @@
 
 #include <filesystem>
 #include <iostream>
+#include <utility>
+#include <vector>
 
 namespace skintrack::cli {
 
@@ -57,6 +59,66 @@ int ParseCommandLine(const std::string& command, const std::string& usage,
   return kExitOk;
 }
 
+namespace {
+
+// The same existing file (hard links and symbolic links included), or the same path.
+bool SameFile(const std::string& a, const std::string& b) {
+  namespace fs = std::filesystem;
+  std::error_code ec1, ec2;
+  if (fs::exists(a, ec1) && fs::exists(b, ec2)) {
+    std::error_code ec;
+    return fs::equivalent(a, b, ec) && !ec;
+  }
+  std::error_code ec;
+  const fs::path pa = fs::weakly_canonical(fs::absolute(a), ec);
+  const fs::path pb = fs::weakly_canonical(fs::absolute(b), ec);
+  return pa == pb;
+}
+
+// Refuses an output file that is one of the inputs (it would replace a photo, mask or model),
+// or that another output also names (one result would be lost).
+Status CheckOutputPaths(const po::variables_map& vm, const std::string& json_path) {
+  const char* const kOutputs[] = {"json", "detections", "model-out"};
+  std::vector<std::pair<std::string, std::string>> outputs;  // (option, path)
+  if (json_path != "-") outputs.emplace_back("json", json_path);
+  for (const char* o : kOutputs) {
+    if (std::string(o) == "json" || !vm.count(o)) continue;
+    const std::string p = vm[o].as<std::string>();
+    if (p != "-") outputs.emplace_back(o, p);
+  }
+  std::vector<std::string> inputs;
+  for (const auto& [name, value] : vm) {
+    if (name == "json" || name == "detections" || name == "model-out" || name == "out-dir")
+      continue;
+    if (const auto* s = boost::any_cast<std::string>(&value.value())) {
+      inputs.push_back(*s);
+    } else if (const auto* v = boost::any_cast<std::vector<std::string>>(&value.value())) {
+      inputs.insert(inputs.end(), v->begin(), v->end());
+    }
+  }
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const auto& [option, path] = outputs[i];
+    for (const std::string& in : inputs) {
+      std::error_code ec;
+      if (std::filesystem::is_regular_file(in, ec) && SameFile(path, in))
+        return Status::InvalidArgument("--" + option + " " + path +
+                                       " is an input file: writing it would replace it");
+    }
+    std::error_code ec;
+    const auto type = std::filesystem::status(path, ec).type();
+    const bool device = type != std::filesystem::file_type::regular &&
+                        type != std::filesystem::file_type::not_found;  // e.g. /dev/null
+    for (size_t k = 0; k < i && !device; ++k) {
+      if (SameFile(path, outputs[k].second))
+        return Status::InvalidArgument("--" + outputs[k].first + " and --" + option +
+                                       " both write " + path + ": one result would be lost");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status PrepareOutputs(const po::variables_map& vm, const std::string& default_name,
                       std::string* out_dir, std::string* json_path) {
   *out_dir = vm.count("out-dir") ? vm["out-dir"].as<std::string>() : "";
@@ -64,6 +126,7 @@ Status PrepareOutputs(const po::variables_map& vm, const std::string& default_na
   if (json_path->empty()) {
     *json_path = out_dir->empty() ? "-" : (std::filesystem::path(*out_dir) / default_name).string();
   }
+  SKINTRACK_RETURN_IF_ERROR(CheckOutputPaths(vm, *json_path));
   if (!out_dir->empty()) {
     std::error_code ec;
     std::filesystem::create_directories(*out_dir, ec);

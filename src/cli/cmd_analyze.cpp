@@ -117,13 +117,21 @@ int RunAnalyze(const std::vector<std::string>& args) {
   nlohmann::json j;
   j["schema"] = report::kAnalyzeSchema;
   j["skintrack_version"] = kVersion;
-  j["image"] = {{"path", image.path}, {"width", image.image.cols}, {"height", image.image.rows}};
+  j["image"] = {{"path", image.path},
+                {"width", image.image.cols},
+                {"height", image.image.rows},
+                {"decode_warning",
+                 image.warning.empty() ? nlohmann::json(nullptr) : nlohmann::json(image.warning)}};
   j["scale"] = report::PhotoScaleToJson(scale);
   j["parameters"] = report::ParametersToJson(result.effective);
   j["metrics"] = report::MetricsToJson(result);
   j["colour"] = colour.json;
   j["quality"] = quality_json;
-  MarkNotMeaningful(photo_quality.meaningless_families, &j["metrics"]);
+  // Nothing measured (no skin found, or the region is all hair): every metric is a
+  // meaningless zero. The JSON still records the photo (its scale, quality), then the run fails.
+  const bool nothing = result.roi_area_px == 0;
+  MarkNotMeaningful(nothing ? quality::AllFamilies() : photo_quality.meaningless_families,
+                    &j["metrics"]);
   if (Status st = report::WriteTextFile(json_path, j.dump(2) + "\n"); !st.ok())
     return Fail(cmd, st);
   if (vm.count("detections")) {
@@ -146,6 +154,7 @@ int RunAnalyze(const std::vector<std::string>& args) {
         !st.ok())
       return Fail(cmd, st);
   }
+  if (nothing) return Fail(cmd, NothingToMeasure(vm, image.path, json_path));
   return kExitOk;
 }
 

@@ -183,6 +183,7 @@ int RunCompare(const std::vector<std::string>& args) {
     }
   }
   compare::SessionMetrics session;
+  bool nothing = false;
   if (with_metrics && aligned) {
     if (!roi_status.ok()) return Fail(cmd, roi_status);
     if (Status st = measuring.Wait(); !st.ok()) return Fail(cmd, st);
@@ -218,6 +219,10 @@ int RunCompare(const std::vector<std::string>& args) {
                                       metric_options, colour_state, out_dir, &j);
         !st.ok())
       return Fail(cmd, st);
+    // Nothing measured (no skin in the common region, or all hair): every metric and change is
+    // a meaningless zero. The JSON records the pair, then the run fails.
+    nothing = session.before.roi_area_px == 0 && session.after.roi_area_px == 0;
+    if (nothing) MarkNotMeaningful(quality::AllFamilies(), &j["metrics"]);
   }
   if (Status st = report::WriteTextFile(json_path, j.dump(2) + "\n"); !st.ok()) {
     return Fail(cmd, st);
@@ -235,6 +240,18 @@ int RunCompare(const std::vector<std::string>& args) {
     if (Status st = WriteMetricsImages(out_dir, pair.before.image, session); !st.ok())
       return Fail(cmd, st);
   }
+  if (!aligned) {
+    // One line, also with -q: the JSON (and --out-dir's JSON) records the attempt.
+    std::string why = a.reason;
+    for (char& c : why) c = (c == '\n' || c == '\r') ? ' ' : c;
+    return Fail(cmd,
+                Status::AlignmentFailed(
+                    "cannot align " + pair.before.path + " and " + pair.after.path + ": " + why +
+                    (json_path != "-" ? "; the attempt is recorded in " + json_path : "")));
+  }
+  if (nothing) {
+    return Fail(cmd, NothingToMeasure(vm, pair.before.path + " and " + pair.after.path, json_path));
+  }
   if (!quiet) {
     std::cerr << "alignment " << align::AlignmentStatusName(a.status) << " (" << a.method << ", "
               << a.seconds << " s): " << a.reason << "\n";
@@ -242,9 +259,9 @@ int RunCompare(const std::vector<std::string>& args) {
     if (result.scale.mm_per_px) std::cerr << " (" << *result.scale.mm_per_px << " mm/px)";
     std::cerr << ": " << result.scale.reason << "\n";
     if (json_path != "-") std::cerr << "wrote " << json_path << "\n";
-    if (!out_dir.empty() && aligned) std::cerr << "wrote images to " << out_dir << "\n";
+    if (!out_dir.empty()) std::cerr << "wrote images to " << out_dir << "\n";
   }
-  return aligned ? kExitOk : kExitAlignFailed;
+  return kExitOk;
 }
 
 }  // namespace skintrack::cli

@@ -16,6 +16,7 @@
 #include "cli/marker_cli.h"
 #include "io/image_file.h"
 #include "skintrack/calib/marker.h"
+#include "skintrack/io/file_io.h"
 #include "skintrack/io/image_io.h"
 
 namespace skintrack::cli {
@@ -106,14 +107,7 @@ int RunMarker(const std::vector<std::string>& args) {
   }
   if (png && !AddPngResolution(dpi, &bytes))
     return Fail(cmd, Status::Internal(out + ": unexpected PNG layout, cannot add pHYs"));
-  {
-    std::ofstream f(out, std::ios::binary | std::ios::trunc);
-    if (!f) return Fail(cmd, Status::IoError(out + ": cannot open for writing"));
-    f.write(reinterpret_cast<const char*>(bytes.data()),
-            static_cast<std::streamsize>(bytes.size()));
-    f.close();
-    if (!f) return Fail(cmd, Status::IoError(out + ": write failed"));
-  }
+  if (Status st = io::WriteFile(out, bytes.data(), bytes.size()); !st.ok()) return Fail(cmd, st);
   std::ostringstream msg;
   msg.precision(4);
   if (board) {

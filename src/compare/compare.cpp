@@ -230,8 +230,10 @@ Status ComparePair(const LoadedPair& pair, const CompareOptions& options, Compar
   SKINTRACK_RETURN_IF_ERROR(CompareImpl(pair.before.image, pair.after.image, true,
                                         pair.before.scale, pair.after.scale, options, result,
                                         pair.before_exclude, pair.after_exclude, on_early_scale));
-  result->before = {pair.before.path, pair.before.full_size.width, pair.before.full_size.height};
-  result->after = {pair.after.path, pair.after.full_size.width, pair.after.full_size.height};
+  result->before = {pair.before.path, pair.before.full_size.width, pair.before.full_size.height,
+                    pair.before.warning};
+  result->after = {pair.after.path, pair.after.full_size.width, pair.after.full_size.height,
+                   pair.after.warning};
   return Status::Ok();
 }
 

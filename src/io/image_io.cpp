@@ -23,6 +23,7 @@
 #include "io/streaming_conversion.h"
 #include "skintrack/core/image.h"
 #include "skintrack/core/parallel.h"
+#include "skintrack/io/file_io.h"
 
 namespace fs = std::filesystem;
 
@@ -272,21 +273,9 @@ Status WriteImageImpl(const std::string& path, const cv::Mat& image, int jpeg_qu
     return WriteError(path, st.message());
   }
 
-  errno = 0;
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (f == nullptr) {
-    const int err = errno;
-    return WriteError(path, err == EACCES ? "permission denied" : std::strerror(err));
-  }
-  const std::size_t written = std::fwrite(bytes.data(), 1, bytes.size(), f);
-  int err = errno;
-  const bool closed = std::fclose(f) == 0;
-  if (!closed && err == 0) err = errno;
-  if (written != bytes.size() || !closed) {
-    fs::remove(path, ec);
-    return WriteError(path, err != 0 ? std::strerror(err) : "short write");
-  }
-  return Status::Ok();
+  // A temporary file renamed over the target: a failed write leaves no partial image (and a
+  // device path is written in place, never removed).
+  return WriteFile(path, bytes.data(), bytes.size());
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "skintrack/io/file_io.h"
+
 namespace skintrack::report {
 
 using nlohmann::json;
@@ -54,12 +56,17 @@ json ChangeGridsToJson(const compare::ChangeStats& stats) {
   return out;
 }
 
+namespace {
+constexpr std::uint64_t kMaxModelBytes = 64ull << 20;  // 64 MiB (the bundled ones are ~7 kB)
+}  // namespace
+
 Status LoadRepeatabilityModel(const std::string& path, stats::RepeatabilityModel* model) {
-  std::ifstream in(path);
-  if (!in) return Status::InvalidInput(path + ": cannot read the repeatability model");
-  std::stringstream text;
-  text << in.rdbuf();
-  const json j = json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  // A model is a JSON file of a few kB: a directory, FIFO, device or huge file is refused
+  // before reading.
+  std::string text;
+  SKINTRACK_RETURN_IF_ERROR(
+      io::ReadSmallFile(path, kMaxModelBytes, "a repeatability model", &text));
+  const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Status::InvalidInput(path + ": not valid JSON");
   const Status st = stats::RepeatabilityModelFromJson(j, model);
   if (!st.ok()) return Status::InvalidInput(path + ": " + st.message());

@@ -8,6 +8,7 @@
 
 #include "skintrack/core/image.h"
 #include "skintrack/core/version.h"
+#include "skintrack/io/file_io.h"
 #include "skintrack/io/image_io.h"
 
 namespace skintrack::report {
@@ -22,7 +23,11 @@ nlohmann::json MatrixJson(const cv::Matx33d& m) {
 }
 
 nlohmann::json ImageJson(const compare::ImageDescription& d) {
-  return {{"path", d.path}, {"width", d.width}, {"height", d.height}};
+  return {{"path", d.path},
+          {"width", d.width},
+          {"height", d.height},
+          {"decode_warning",
+           d.decode_warning.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.decode_warning)}};
 }
 
 nlohmann::json Nullable(bool present, double v) {
@@ -161,24 +166,10 @@ Status WriteCompareImages(const std::string& dir, const cv::Mat& before, const c
 Status WriteTextFile(const std::string& path, const std::string& text) {
   if (path == "-") {
     std::cout << text << std::flush;
+    if (!std::cout) return Status::IoError("standard output: cannot write (write failed)");
     return Status::Ok();
   }
-  const fs::path target(path);
-  const fs::path tmp = target.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Status::IoError(path + ": cannot open for writing");
-    out << text;
-    out.close();
-    if (!out) return Status::IoError(path + ": write failed");
-  }
-  std::error_code ec;
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    return Status::IoError(path + ": cannot write (" + ec.message() + ")");
-  }
-  return Status::Ok();
+  return io::WriteFile(path, text);
 }
 
 }  // namespace skintrack::report

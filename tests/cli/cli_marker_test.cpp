@@ -104,7 +104,8 @@ TEST(CliMarkerTest, CharucoBoardRoundTrip) {
   ASSERT_FALSE(img.empty());
   EXPECT_EQ(img.cols, 7 * 40);
   EXPECT_EQ(img.rows, 9 * 40);
-  // The board on a grey page (a photo of it), then analyze with the board.
+  // The board on a grey page (a photo of it), then analyze with the board. The page holds no
+  // skin: analyze fails with one line (exit 2), but its JSON records the scale.
   cv::Mat page(600, 500, CV_8UC1, cv::Scalar(140));
   img.copyTo(page(cv::Rect(100, 120, img.cols, img.rows)));
   const std::string photo = dir + "/photo.png";
@@ -112,8 +113,10 @@ TEST(CliMarkerTest, CharucoBoardRoundTrip) {
   ASSERT_EQ(
       Cli("analyze " + ShellQuote(photo) + " --charuco 5x7 --json " + ShellQuote(dir + "/a.json"),
           &out),
-      0)
+      2)
       << out;
+  EXPECT_EQ(Lines(out), 1) << out;
+  EXPECT_NE(out.find("no skin to measure"), std::string::npos) << out;
   const json j = ParseFile(dir + "/a.json");
   ASSERT_TRUE(j.is_object());
   EXPECT_EQ(j["scale"]["source"], "marker");
@@ -122,7 +125,7 @@ TEST(CliMarkerTest, CharucoBoardRoundTrip) {
   EXPECT_NEAR(j["scale"]["mm_per_px"].get<double>(), 0.125, 0.125 * 0.001);
   EXPECT_NE(j["scale"]["reason"].get<std::string>().find("ChArUco board 5x7"), std::string::npos);
   // Without --charuco the same photo is searched for a single 10 mm marker instead.
-  ASSERT_EQ(Cli("analyze " + ShellQuote(photo) + " --json " + ShellQuote(dir + "/m.json"), &out), 0)
+  ASSERT_EQ(Cli("analyze " + ShellQuote(photo) + " --json " + ShellQuote(dir + "/m.json"), &out), 2)
       << out;
   const json m = ParseFile(dir + "/m.json");
   EXPECT_NE(m["scale"]["target"], "charuco");

@@ -21,8 +21,8 @@ using nlohmann::json;
 
 compare::CompareResult HandMadeResult() {
   compare::CompareResult r;
-  r.before = {"b.jpg", 1600, 1200};
-  r.after = {"a.png", 1500, 1000};
+  r.before = {"b.jpg", 1600, 1200, ""};
+  r.after = {"a.png", 1500, 1000, "JPEG data corrupt in places, decoded anyway (premature end)"};
   align::AlignmentResult& a = r.alignment;
   a.status = align::AlignmentStatus::kPoor;
   a.reason = "ECC 0.350 below 0.40: weak match";
@@ -48,8 +48,12 @@ TEST(CompareToJsonTest, HasTheDocumentedKeysAndValues) {
   EXPECT_EQ(j.at("skintrack_version"), kVersion);
   for (const char* side : {"before", "after"}) {
     ASSERT_TRUE(j.at(side).is_object()) << side;
-    for (const char* k : {"path", "width", "height"}) EXPECT_TRUE(j.at(side).contains(k)) << k;
+    for (const char* k : {"path", "width", "height", "decode_warning"})
+      EXPECT_TRUE(j.at(side).contains(k)) << k;
   }
+  EXPECT_TRUE(j["before"]["decode_warning"].is_null());  // decoded cleanly
+  EXPECT_EQ(j["after"]["decode_warning"],
+            "JPEG data corrupt in places, decoded anyway (premature end)");
   EXPECT_EQ(j["before"]["path"], "b.jpg");
   EXPECT_EQ(j["before"]["width"], 1600);
   EXPECT_EQ(j["before"]["height"], 1200);

@@ -56,6 +56,9 @@ struct ImageDescription {
   std::string path;  // as given by the caller ("" for in-memory images)
   int width = 0;     // px
   int height = 0;    // px
+  // io::LoadedImage::warning: a problem the decoder got past (the pixels may be partly wrong),
+  // "" when the data decoded cleanly or the image came from memory.
+  std::string decode_warning;
 };
 
 struct CompareResult {

@@ -34,7 +34,9 @@ cv::Mat SideBySide(const cv::Mat& before, const cv::Mat& aligned_after, int max_
 Status WriteCompareImages(const std::string& dir, const cv::Mat& before, const cv::Mat& after,
                           const compare::CompareResult& result);
 
-// Writes `text` to `path` atomically (temporary file + rename), or to stdout for "-".
+// Writes `text` to `path` (io::WriteFile: a regular file atomically, by a temporary file and a
+// rename; a device or FIFO in place), or to stdout for "-". kIoError naming the file (or
+// "standard output") when it cannot be written, e.g. a full disk.
 Status WriteTextFile(const std::string& path, const std::string& text);
 
 }  // namespace skintrack::report
