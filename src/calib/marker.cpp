@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <opencv2/aruco.hpp>
 #include <opencv2/imgproc.hpp>
@@ -234,8 +235,9 @@ Status MarkerOptions::Check() const {
                                    "' (e.g. DICT_4X4_50, DICT_5X5_100, DICT_APRILTAG_36h11)");
   }
   if (!(side_mm > 0.0 && side_mm <= 1000.0)) {
-    return Status::InvalidArgument(p + "side_mm must be in (0, 1000] mm, got " +
-                                   std::to_string(side_mm));
+    char got[32];
+    std::snprintf(got, sizeof(got), "%.6g", side_mm);
+    return Status::InvalidArgument(p + "side_mm must be in (0, 1000] mm, got " + got);
   }
   if (!(min_marker_distance_rate >= 0.0 && min_marker_distance_rate < 1.0)) {
     return Status::InvalidArgument(p + "min_marker_distance_rate must be in [0, 1)");
@@ -272,10 +274,10 @@ Status MarkerOptions::Check() const {
     const int markers = charuco_squares_x * charuco_squares_y / 2;
     const int available = GetDictionary(dictionary)->bytesList.rows;
     if (markers > available) {
-      return Status::InvalidArgument(p + "a " + std::to_string(charuco_squares_x) + "x" +
-                                     std::to_string(charuco_squares_y) + " board needs " +
-                                     std::to_string(markers) + " markers, " + dictionary + " has " +
-                                     std::to_string(available));
+      return Status::InvalidArgument(
+          p + "charuco_squares_x and _y: a " + std::to_string(charuco_squares_x) + "x" +
+          std::to_string(charuco_squares_y) + " board needs " + std::to_string(markers) +
+          " markers, " + dictionary + " has " + std::to_string(available));
     }
     if (charuco_min_corners < 4) {
       return Status::InvalidArgument(p + "charuco_min_corners must be >= 4");

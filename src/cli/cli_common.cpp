@@ -1,11 +1,24 @@
 #include "cli/cli_common.h"
 
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <utility>
 #include <vector>
 
 namespace skintrack::cli {
+
+namespace {
+
+// A number for a message: up to 6 significant digits (1e+300, nan, inf stay short).
+std::string FormatNumber(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.6g", v);
+  return buf;
+}
+
+}  // namespace
 
 int ExitCodeFor(const Status& status) {
   switch (status.code()) {
@@ -118,6 +131,38 @@ Status CheckOutputPaths(const po::variables_map& vm, const std::string& json_pat
 }
 
 }  // namespace
+
+Status LoadRegionMask(const po::variables_map& vm, const std::string& name,
+                      const io::LoadOptions& load, cv::Size size, cv::Mat* mask) {
+  if (!vm.count(name)) return Status::Ok();
+  const std::string path = vm[name].as<std::string>();
+  SKINTRACK_RETURN_IF_ERROR(io::LoadMask(path, load, size, mask));
+  if (cv::countNonZero(*mask) == 0)
+    return Status::InvalidInput(path + ": the --" + name +
+                                " mask is empty (no non-zero pixel): nothing to measure");
+  return Status::Ok();
+}
+
+Status ReadMaxMegapixels(const po::variables_map& vm, io::LoadOptions* load) {
+  const double mp = vm["max-megapixels"].as<double>();
+  if (!(std::isfinite(mp) && mp > 0.0 && mp <= 10000.0)) {
+    return Status::InvalidArgument("--max-megapixels must be in (0, 10000], got " +
+                                   FormatNumber(mp));
+  }
+  load->max_pixels = static_cast<std::int64_t>(mp * 1e6);
+  return load->Check();
+}
+
+Status ReadMmPerPx(const po::variables_map& vm, std::optional<double>* mm_per_px) {
+  if (!vm.count("mm-per-px")) return Status::Ok();
+  const double v = vm["mm-per-px"].as<double>();
+  if (!(std::isfinite(v) && v >= 1e-5 && v < 100.0)) {
+    return Status::InvalidArgument("--mm-per-px must be in [0.00001, 100) mm per px, got " +
+                                   FormatNumber(v));
+  }
+  *mm_per_px = v;
+  return Status::Ok();
+}
 
 Status PrepareOutputs(const po::variables_map& vm, const std::string& default_name,
                       std::string* out_dir, std::string* json_path) {

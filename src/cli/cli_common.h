@@ -2,6 +2,7 @@
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,21 @@ int ParseCommandLine(const std::string& command, const std::string& usage,
 // and creates out_dir when given. Errors are kIoError naming the directory.
 Status PrepareOutputs(const po::variables_map& vm, const std::string& default_name,
                       std::string* out_dir, std::string* json_path);
+
+// The mask named by option `name` (e.g. "roi"), when given: io::LoadMask at `size`, and
+// kInvalidInput naming the file when it has no non-zero pixel (an empty region measures
+// nothing). *mask stays empty when the option is absent.
+Status LoadRegionMask(const po::variables_map& vm, const std::string& name,
+                      const io::LoadOptions& load, cv::Size size, cv::Mat* mask);
+
+// --max-megapixels into load->max_pixels: finite, in (0, 10000] MP (else kInvalidArgument
+// naming the option).
+Status ReadMaxMegapixels(const po::variables_map& vm, io::LoadOptions* load);
+
+// --mm-per-px when given: finite, in [1e-5, 100) mm per px (a plausible photo or microscope
+// scale; else kInvalidArgument naming the option and the value). Leaves *mm_per_px alone when
+// the option is absent.
+Status ReadMmPerPx(const po::variables_map& vm, std::optional<double>* mm_per_px);
 
 int RunAnalyze(const std::vector<std::string>& args);
 int RunCompare(const std::vector<std::string>& args);

@@ -48,16 +48,11 @@ int RunAnalyze(const std::vector<std::string>& args) {
   metrics::MetricsOptions options;
   if (Status st = ResolvePreset(vm, &options); !st.ok()) return Fail(cmd, st);
   std::optional<double> mm_per_px;
-  if (vm.count("mm-per-px")) {
-    mm_per_px = vm["mm-per-px"].as<double>();
-    if (!(*mm_per_px > 0.0 && *mm_per_px < 100.0))
-      return Fail(cmd, Status::InvalidArgument("--mm-per-px must be in (0, 100) mm per px"));
-  }
+  if (Status st = ReadMmPerPx(vm, &mm_per_px); !st.ok()) return Fail(cmd, st);
   calib::MarkerOptions marker_options;
   if (Status st = ReadScaleTargetOptions(vm, &marker_options); !st.ok()) return Fail(cmd, st);
   io::LoadOptions load;
-  load.max_pixels = static_cast<std::int64_t>(vm["max-megapixels"].as<double>() * 1e6);
-  if (Status st = load.Check(); !st.ok()) return Fail(cmd, st);
+  if (Status st = ReadMaxMegapixels(vm, &load); !st.ok()) return Fail(cmd, st);
   std::string out_dir, json_path;
   if (Status st = PrepareOutputs(vm, "analyze.json", &out_dir, &json_path); !st.ok())
     return Fail(cmd, st);
@@ -67,11 +62,8 @@ int RunAnalyze(const std::vector<std::string>& args) {
     return Fail(cmd, st);
   WarnIfDamaged(cmd, image);
   cv::Mat roi;
-  if (vm.count("roi")) {
-    if (Status st = io::LoadMask(vm["roi"].as<std::string>(), load, image.image.size(), &roi);
-        !st.ok())
-      return Fail(cmd, st);
-  }
+  if (Status st = LoadRegionMask(vm, "roi", load, image.image.size(), &roi); !st.ok())
+    return Fail(cmd, st);
   ColourInfo colour;
   if (Status st = PrepareColour(vm, load, "image", &image.image, &colour); !st.ok())
     return Fail(cmd, st);

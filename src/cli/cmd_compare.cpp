@@ -77,12 +77,11 @@ int RunCompare(const std::vector<std::string>& args) {
   compare::CompareOptions options;
   options.align.working_long_side = vm["working-size"].as<int>();
   options.align.nonrigid = !vm["no-nonrigid"].as<bool>();
-  if (vm.count("mm-per-px")) options.mm_per_px = vm["mm-per-px"].as<double>();
+  if (Status st = ReadMmPerPx(vm, &options.mm_per_px); !st.ok()) return Fail(cmd, st);
   if (Status st = ReadScaleTargetOptions(vm, &options.marker); !st.ok()) return Fail(cmd, st);
   io::LoadOptions load;
-  load.max_pixels = static_cast<std::int64_t>(vm["max-megapixels"].as<double>() * 1e6);
   if (Status st = options.Check(); !st.ok()) return Fail(cmd, st);
-  if (Status st = load.Check(); !st.ok()) return Fail(cmd, st);
+  if (Status st = ReadMaxMegapixels(vm, &load); !st.ok()) return Fail(cmd, st);
   const bool with_metrics = !vm["no-metrics"].as<bool>();
   metrics::MetricsOptions metric_options;
   if (with_metrics) {
@@ -103,11 +102,8 @@ int RunCompare(const std::vector<std::string>& args) {
   WarnIfDamaged(cmd, pair.before);
   WarnIfDamaged(cmd, pair.after);
   cv::Mat roi;
-  if (vm.count("roi")) {
-    if (Status st = io::LoadMask(vm["roi"].as<std::string>(), load, pair.before.image.size(), &roi);
-        !st.ok())
-      return Fail(cmd, st);
-  }
+  if (Status st = LoadRegionMask(vm, "roi", load, pair.before.image.size(), &roi); !st.ok())
+    return Fail(cmd, st);
   // Colour: flat field and chart per photo (before the alignment: both are photometric).
   ColourInfo colour_before, colour_after;
   if (Status st = PrepareColour(vm, load, "before", &pair.before.image, &colour_before); !st.ok())

@@ -83,14 +83,19 @@ int main(int argc, char** argv) {
     try {
       return c.run(std::vector<std::string>(argv + 2, argv + argc));
     } catch (const std::bad_alloc&) {
-      std::cerr << "skintrack " << c.name << ": error: out of memory\n";
+      std::cerr << "skintrack " << c.name
+                << ": error: out of memory (the photos may be too large for this machine: "
+                   "see --max-megapixels)\n";
       return kExitInternal;
     } catch (const std::exception& e) {
       std::cerr << "skintrack " << c.name << ": internal error: " << e.what() << "\n";
       return kExitInternal;
     }
   }
-  std::cerr << "skintrack: error: unknown command '" << first << "'\n";
-  PrintUsage(std::cerr);
+  // One line: the commands, and where the full usage is.
+  std::string names;
+  for (const Command& c : kCommands) names += (names.empty() ? "" : ", ") + std::string(c.name);
+  std::cerr << "skintrack: error: unknown command '" << first << "' (commands: " << names
+            << "; skintrack --help for usage)\n";
   return kExitUsage;
 }

@@ -83,11 +83,10 @@ int RunRepeatability(const std::vector<std::string>& args) {
   }
   compare::CompareOptions options;
   options.detect_marker = false;  // registration only: the scale is --mm-per-px or unknown
-  if (vm.count("mm-per-px")) options.mm_per_px = vm["mm-per-px"].as<double>();
+  if (Status st = ReadMmPerPx(vm, &options.mm_per_px); !st.ok()) return Fail(cmd, st);
   io::LoadOptions load;
-  load.max_pixels = static_cast<std::int64_t>(vm["max-megapixels"].as<double>() * 1e6);
   if (Status st = options.Check(); !st.ok()) return Fail(cmd, st);
-  if (Status st = load.Check(); !st.ok()) return Fail(cmd, st);
+  if (Status st = ReadMaxMegapixels(vm, &load); !st.ok()) return Fail(cmd, st);
   metrics::MetricsOptions mo;
   if (Status st = ResolvePreset(vm, &mo); !st.ok()) return Fail(cmd, st);
   std::string out_dir, json_path;
@@ -109,10 +108,7 @@ int RunRepeatability(const std::vector<std::string>& args) {
   // luminance, WarpForMeasuring's warps): the stages' input checks skip their scans of them.
   const FiniteImageScope known{ref, ref_y};
   cv::Mat roi;
-  if (vm.count("roi")) {
-    if (Status st = io::LoadMask(vm["roi"].as<std::string>(), load, ref.size(), &roi); !st.ok())
-      return Fail(cmd, st);
-  }
+  if (Status st = LoadRegionMask(vm, "roi", load, ref.size(), &roi); !st.ok()) return Fail(cmd, st);
   const double px_per_mm = options.mm_per_px ? 1.0 / *options.mm_per_px : mo.assumed_px_per_mm;
 
   // A photo in the reference frame as compare measures it: the reference itself, or loaded,

@@ -133,7 +133,7 @@ Status NormaliseAfterToReference(const po::variables_map& vm, const io::LoadOpti
   if (!vm.count("reference-roi")) return Status::Ok();
   const std::string path = vm["reference-roi"].as<std::string>();
   cv::Mat reference;
-  SKINTRACK_RETURN_IF_ERROR(io::LoadMask(path, load, before.size(), &reference));
+  SKINTRACK_RETURN_IF_ERROR(LoadRegionMask(vm, "reference-roi", load, before.size(), &reference));
   cv::Mat aligned, valid;
   SKINTRACK_RETURN_IF_ERROR(
       align::WarpAfterToBefore(*after, alignment, before.size(), &aligned, &valid));

@@ -13,6 +13,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <string>
+#include <vector>
 
 #include "test_util.h"
 
@@ -195,6 +196,32 @@ TEST(CliOutputsTest, ADecoderWarningIsRecordedInTheJson) {
     return json::parse(test::ReadFile(dir + "/b.json"));
   }();
   EXPECT_TRUE(clean["image"]["decode_warning"].is_null());
+}
+
+TEST(CliOutputsTest, BadOptionValuesAreOneLineNamingTheOption) {
+  const std::string photo = ShellQuote(Photo());
+  struct Case {
+    std::string args;
+    int code;
+    std::string says;
+  };
+  const std::string dir = test::MakeTempDir("cli_outputs_values");
+  const std::string empty = dir + "/empty.png";
+  ASSERT_TRUE(cv::imwrite(empty, cv::Mat::zeros(768, 1024, CV_8UC1)));
+  for (const Case& c : std::vector<Case>{
+           {"analyze " + photo + " --max-megapixels nan", 1, "--max-megapixels must be in"},
+           {"analyze " + photo + " --mm-per-px 1e-300", 1, "--mm-per-px must be in"},
+           {"compare " + photo + " " + photo + " --mm-per-px inf", 1, "--mm-per-px must be in"},
+           {"analyze " + photo + " --marker-mm 1e300", 1,
+            "--marker-mm must be in (0, 1000] mm, got 1e+300"},
+           {"analyze " + photo + " --roi " + ShellQuote(empty), 2, "the --roi mask is empty"},
+           {"frob", 1, "unknown command 'frob' (commands: analyze"},
+       }) {
+    std::string out;
+    EXPECT_EQ(Cli(c.args, &out), c.code) << c.args << "\n" << out;
+    EXPECT_EQ(Lines(out), 1) << c.args << "\n" << out;
+    EXPECT_NE(out.find(c.says), std::string::npos) << c.args << "\n" << out;
+  }
 }
 
 }  // namespace
