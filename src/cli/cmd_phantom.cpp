@@ -159,6 +159,7 @@ int RunPhantom(const std::vector<std::string>& args) {
         !st.ok()) {
       return Fail(cmd, st);
     }
+    WarnIfDamaged(cmd, source);
     o.width = source.image.cols;
     o.height = source.image.rows;
   }

@@ -55,6 +55,27 @@ std::string OneLine(std::string s) {
   return s;
 }
 
+// The line of what a decoder printed that says most (the first naming an error, else the
+// first), at most 160 characters; "" when it printed nothing.
+std::string DecoderMessage(const std::string& said) {
+  std::string best;
+  size_t start = 0;
+  while (start < said.size()) {
+    size_t end = said.find('\n', start);
+    if (end == std::string::npos) end = said.size();
+    std::string line = OneLine(said.substr(start, end - start));
+    start = end + 1;
+    if (line.empty()) continue;
+    if (best.empty()) best = line;
+    if (line.find("error") != std::string::npos) {
+      best = line;
+      break;
+    }
+  }
+  if (best.size() > 160) best = best.substr(0, 157) + "...";
+  return best;
+}
+
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -189,12 +210,17 @@ Status LoadImageImpl(const std::string& path, const LoadOptions& options, Loaded
         break;
     }
     if (!options.apply_exif_orientation) flags |= cv::IMREAD_IGNORE_ORIENTATION;
-    SKINTRACK_RETURN_IF_ERROR(core_bmp.empty() ? internal::OpenCvImread(path, flags, &raw)
-                                               : internal::OpenCvImdecode(core_bmp, flags, &raw));
+    std::string said;  // what the decoder printed (libpng's errors, OpenCV's warnings)
+    SKINTRACK_RETURN_IF_ERROR(core_bmp.empty()
+                                  ? internal::OpenCvImread(path, flags, &raw, &said)
+                                  : internal::OpenCvImdecode(core_bmp, flags, &raw, &said));
+    const std::string first = DecoderMessage(said);
     if (raw.empty()) {
-      return InputError(
-          path, "cannot decode " + internal::FormatDisplayName(header.format) + " data (corrupt)");
+      return InputError(path, "cannot decode " + internal::FormatDisplayName(header.format) +
+                                  " data (corrupt" + (first.empty() ? "" : ": " + first) + ")");
     }
+    if (!first.empty() && said.find("error") != std::string::npos)
+      warning = "data damaged, decoded anyway (" + first + ")";
   }
 
   // (the streamed rows count only when the direct JPEG path decoded the picture)

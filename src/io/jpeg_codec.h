@@ -66,8 +66,17 @@ void ApplyExifOrientation(int orientation, cv::Mat* image);
 // OpenCV's imgcodecs (libopencv_imgcodecs.so.<version>), opened with dlopen at the first call.
 // Errors: kInternal when the library or a function is missing, naming it; the calls themselves
 // return what OpenCV returns (an empty image, false) and may throw cv::Exception.
-Status OpenCvImread(const std::string& path, int flags, cv::Mat* image);
-Status OpenCvImdecode(const std::vector<unsigned char>& bytes, int flags, cv::Mat* image);
+// The decoders print what they find wrong to stderr themselves (libpng's "libpng error: IDAT:
+// CRC error", OpenCV's "[ WARN:...]" and "imread_(...)" lines): the two decode calls hold
+// standard error (file descriptor 2) redirected to a temporary file for their duration, one
+// call at a time, and hand what was printed to *messages (may be null; one line per message)
+// instead of letting it reach the user's terminal beside the one-line error. A caller's own
+// thread printing to stderr during a decode would be captured too (the CLI prints nothing
+// then).
+Status OpenCvImread(const std::string& path, int flags, cv::Mat* image,
+                    std::string* messages = nullptr);
+Status OpenCvImdecode(const std::vector<unsigned char>& bytes, int flags, cv::Mat* image,
+                      std::string* messages = nullptr);
 Status OpenCvImencode(const std::string& ext, const cv::Mat& image, const std::vector<int>& params,
                       std::vector<unsigned char>* bytes, bool* encoded);
 

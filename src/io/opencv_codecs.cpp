@@ -2,7 +2,10 @@
 // by their C++ symbol names; their types are checked against OpenCV's declarations at compile
 // time (the header only declares them: nothing here links to imgcodecs).
 #include <dlfcn.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <iostream>
 #include <mutex>
 #include <opencv2/imgcodecs.hpp>
 
@@ -65,19 +68,85 @@ const Codecs& Load() {
   return codecs;
 }
 
+// Standard error (fd 2) redirected to a temporary file while it lives; Finish() restores it and
+// returns what was written. One at a time (fd 2 is the process's). When no temporary file can
+// be made, nothing is redirected and Finish() returns "".
+class StderrCapture {
+ public:
+  StderrCapture() : hold_(Mutex()) {
+    std::cerr.flush();
+    std::fflush(stderr);
+    file_ = std::tmpfile();
+    if (file_ == nullptr) return;
+    saved_ = ::dup(2);
+    if (saved_ < 0 || ::dup2(::fileno(file_), 2) < 0) {
+      if (saved_ >= 0) ::close(saved_);
+      saved_ = -1;
+    }
+  }
+  ~StderrCapture() { Finish(); }
+  StderrCapture(const StderrCapture&) = delete;
+  StderrCapture& operator=(const StderrCapture&) = delete;
+
+  std::string Finish() {
+    std::string text;
+    if (file_ == nullptr) return text;
+    std::cerr.flush();
+    std::fflush(stderr);
+    if (saved_ >= 0) {
+      ::dup2(saved_, 2);
+      ::close(saved_);
+      saved_ = -1;
+      std::rewind(file_);
+      char buf[4096];
+      size_t n;
+      while ((n = std::fread(buf, 1, sizeof(buf), file_)) > 0 && text.size() < (1u << 16))
+        text.append(buf, n);
+    }
+    std::fclose(file_);
+    file_ = nullptr;
+    return text;
+  }
+
+ private:
+  static std::mutex& Mutex() {
+    static std::mutex m;
+    return m;
+  }
+  std::lock_guard<std::mutex> hold_;
+  std::FILE* file_ = nullptr;
+  int saved_ = -1;
+};
+
+// Calls decode() with stderr captured into *messages (when non-null).
+template <typename Decode>
+void Captured(std::string* messages, const Decode& decode) {
+  StderrCapture capture;
+  try {
+    decode();
+  } catch (...) {
+    const std::string text = capture.Finish();
+    if (messages != nullptr) *messages = text;
+    throw;
+  }
+  const std::string text = capture.Finish();
+  if (messages != nullptr) *messages = text;
+}
+
 }  // namespace
 
-Status OpenCvImread(const std::string& path, int flags, cv::Mat* image) {
+Status OpenCvImread(const std::string& path, int flags, cv::Mat* image, std::string* messages) {
   const Codecs& c = Load();
   if (!c.error.empty()) return Status::Internal(path + ": " + c.error);
-  *image = c.imread(path, flags);
+  Captured(messages, [&] { *image = c.imread(path, flags); });
   return Status::Ok();
 }
 
-Status OpenCvImdecode(const std::vector<unsigned char>& bytes, int flags, cv::Mat* image) {
+Status OpenCvImdecode(const std::vector<unsigned char>& bytes, int flags, cv::Mat* image,
+                      std::string* messages) {
   const Codecs& c = Load();
   if (!c.error.empty()) return Status::Internal(c.error);
-  *image = c.imdecode(bytes, flags);
+  Captured(messages, [&] { *image = c.imdecode(bytes, flags); });
   return Status::Ok();
 }
 

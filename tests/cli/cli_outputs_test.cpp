@@ -224,5 +224,26 @@ TEST(CliOutputsTest, BadOptionValuesAreOneLineNamingTheOption) {
   }
 }
 
+TEST(CliOutputsTest, ADecoderLibrarysOwnMessagesStayOffTheTerminal) {
+  // A PNG whose IDAT chunk fails its CRC: libpng prints "libpng error: IDAT: CRC error" to
+  // stderr itself; the user sees one line, with libpng's words inside it.
+  const std::string dir = test::MakeTempDir("cli_outputs_png");
+  const std::string good = dir + "/good.png";
+  ASSERT_TRUE(cv::imwrite(good, cv::imread(Photo())));
+  std::string bytes = test::ReadFile(good);
+  const size_t idat = bytes.find("IDAT");
+  ASSERT_NE(idat, std::string::npos);
+  bytes[idat + 100] = static_cast<char>(bytes[idat + 100] ^ 0x55);
+  const std::string bad = dir + "/bad.png";
+  std::ofstream(bad, std::ios::binary) << bytes;
+  std::string out;
+  EXPECT_EQ(Cli("analyze " + ShellQuote(bad) + " --json " + ShellQuote(dir + "/a.json"), &out), 2)
+      << out;
+  EXPECT_EQ(Lines(out), 1) << out;
+  EXPECT_NE(out.find(bad + ": cannot decode PNG data (corrupt: libpng error: IDAT: CRC error)"),
+            std::string::npos)
+      << out;
+}
+
 }  // namespace
 }  // namespace skintrack
