@@ -141,6 +141,11 @@ Status ToInternal(const cv::Mat& raw, const std::string& path, cv::Mat* out) {
   return Status::Ok();
 }
 
+// The largest JPEG file accepted for a picture of n pixels: kJpegMetadataAllowance +
+// kJpegMaxBytesPerPixel n bytes.
+constexpr std::uint64_t kJpegMetadataAllowance = 64ull << 20;  // EXIF, ICC, XMP, thumbnails
+constexpr std::uint64_t kJpegMaxBytesPerPixel = 16;
+
 Status LoadImageImpl(const std::string& path, const LoadOptions& options, LoadedImage* out) {
   SKINTRACK_RETURN_IF_ERROR(options.Check());
 
@@ -161,6 +166,16 @@ Status LoadImageImpl(const std::string& path, const LoadOptions& options, Loaded
       }
       return InputError(path, "header claims " + SizeText(header.width, header.height) + " (" +
                                   claimed + "), over the limit of " + limit);
+    }
+    // A JPEG holds at most a few bytes a pixel (about 3 for noise at quality 100) plus its
+    // metadata: far more is not a photo (e.g. a 3 GB file under a 1 MP header), refused before
+    // reading it through.
+    if (header.format == "jpeg" &&
+        reader.size() > kJpegMetadataAllowance + kJpegMaxBytesPerPixel * std::uint64_t(pixels)) {
+      char size[32];
+      std::snprintf(size, sizeof(size), "%.1f MB", static_cast<double>(reader.size()) / 1e6);
+      return InputError(path, std::string("file is ") + size + ", far more than a " +
+                                  SizeText(header.width, header.height) + " JPEG holds");
     }
     SKINTRACK_RETURN_IF_ERROR(internal::CheckComplete(reader, header));
     if (header.format == "bmp")

@@ -390,6 +390,13 @@ TEST_F(ImageHeaderTest, CorruptDataFailsToDecode) {
   ExpectRefused(Put("bad.png", png), "cannot decode PNG data (corrupt: libpng error: ");
 }
 
+TEST_F(ImageHeaderTest, AJpegFarLargerThanItsPicturesIsRefusedUnread) {
+  // A 70x70 JPEG stretched (sparsely) to 80 MB: more than 64 MB + 16 bytes a pixel.
+  const std::string path = Put("long.jpg", Encode(".jpg", Noise(70, 70)));
+  std::filesystem::resize_file(path, 80u << 20);
+  ExpectRefused(path, "file is 83.9 MB, far more than a 70x70 px JPEG holds");
+}
+
 TEST_F(ImageHeaderTest, BadOptionsAreInvalidArgument) {
   const std::string path = Put("ok.png", Encode(".png", Noise(70, 70)));
   LoadOptions opts;
