@@ -5,6 +5,7 @@
 #include <cmath>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
+#include <utility>
 #include <vector>
 
 namespace skintrack::metrics::internal {
@@ -78,28 +79,15 @@ BlockRowFn PickBlockRow(bool mask, bool masked) {
   return mask ? &AddBlockRow<F, true, false> : &AddBlockRow<F, false, false>;
 }
 
-// The row function for whole blocks of `factor` px (unrolled for factors up to 8).
+// The row function for whole blocks of `factor` px (unrolled for factors 1 to kUnrolled).
+constexpr int kUnrolled = 8;
+template <std::size_t... F>
+BlockRowFn WholeBlockRow(int factor, bool mask, bool masked, std::index_sequence<F...>) {
+  const BlockRowFn unrolled[] = {PickBlockRow<static_cast<int>(F) + 1>(mask, masked)...};
+  return factor >= 1 && factor <= kUnrolled ? unrolled[factor - 1] : PickBlockRow<0>(mask, masked);
+}
 BlockRowFn WholeBlockRow(int factor, bool mask, bool masked) {
-  switch (factor) {
-    case 1:
-      return PickBlockRow<1>(mask, masked);
-    case 2:
-      return PickBlockRow<2>(mask, masked);
-    case 3:
-      return PickBlockRow<3>(mask, masked);
-    case 4:
-      return PickBlockRow<4>(mask, masked);
-    case 5:
-      return PickBlockRow<5>(mask, masked);
-    case 6:
-      return PickBlockRow<6>(mask, masked);
-    case 7:
-      return PickBlockRow<7>(mask, masked);
-    case 8:
-      return PickBlockRow<8>(mask, masked);
-    default:
-      return PickBlockRow<0>(mask, masked);
-  }
+  return WholeBlockRow(factor, mask, masked, std::make_index_sequence<kUnrolled>());
 }
 
 }  // namespace
