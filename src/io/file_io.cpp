@@ -78,11 +78,16 @@ Status WriteFile(const std::string& path, const void* data, std::size_t size) {
   const char* bytes = static_cast<const char*>(data);
   if (path.empty()) return Status::IoError("(empty path): cannot write");
   struct stat st {};
+  struct stat link {};
   const bool exists = ::stat(path.c_str(), &st) == 0;
+  const bool symlink = ::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode);
   if (exists && S_ISDIR(st.st_mode)) return WriteError(path, "is a directory");
-  if (exists && !S_ISREG(st.st_mode)) {
-    // A device or FIFO: written in place, never replaced or removed.
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if ((exists && !S_ISREG(st.st_mode)) || symlink) {
+    // A device or FIFO, or a symbolic link (e.g. /dev/stdout, which a rename would replace):
+    // written in place through it, never replaced or removed.
+    const bool file = !exists || S_ISREG(st.st_mode);  // (a link to one, or to nothing yet)
+    const int fd =
+        ::open(path.c_str(), O_WRONLY | O_CLOEXEC | (file ? O_CREAT | O_TRUNC : 0), 0666);
     if (fd < 0) return WriteError(path, std::strerror(errno));
     const std::string reason = WriteAllAndClose(fd, bytes, size);
     return reason.empty() ? Status::Ok() : WriteError(path, reason);

@@ -27,6 +27,17 @@ TEST(WriteFileTest, ReplacesARegularFileAndLeavesNoTemporaryBehind) {
   EXPECT_EQ(files, 1);  // no "out.json.tmp-..." left
 }
 
+TEST(WriteFileTest, ASymbolicLinkIsWrittenThroughAndKept) {
+  // (As /dev/stdout -> /proc/self/fd/1: a rename over the link would replace it.)
+  const std::string dir = test::MakeTempDir("file_io_link");
+  const std::string target = dir + "/target.json", link = dir + "/link.json";
+  fs::create_symlink(target, link);  // dangling: the target is created through it
+  ASSERT_TRUE(WriteFile(link, std::string("first, longer")).ok());
+  ASSERT_TRUE(WriteFile(link, std::string("second")).ok());  // truncated, not appended
+  EXPECT_TRUE(fs::is_symlink(link));
+  EXPECT_EQ(test::ReadFile(target), "second");
+}
+
 TEST(WriteFileTest, ErrorsNameTheFileAndTheReason) {
   const std::string dir = test::MakeTempDir("file_io_errors");
   Status s = WriteFile(dir, std::string("x"));

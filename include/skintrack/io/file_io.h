@@ -19,10 +19,10 @@ Status ReadSmallFile(const std::string& path, std::uint64_t max_bytes, const std
 
 // Writes `bytes` to `path`. A regular file (or a new one) is written to a temporary file beside
 // it and renamed over it, so a failed write leaves the old file, or none, never a partial one.
-// Anything else that exists there (a device such as /dev/stdout, a FIFO) is written in place and
-// never removed or replaced. kIoError naming the file: is a directory, its directory is missing,
-// or it cannot be opened, written or closed (with the system's reason, e.g. "No space left on
-// device").
+// Anything else that exists there (a device, a FIFO, a symbolic link such as /dev/stdout) is
+// written in place and never removed or replaced. kIoError naming the file: is a directory, its
+// directory is missing, or it cannot be opened, written or closed (with the system's reason, e.g.
+// "No space left on device").
 Status WriteFile(const std::string& path, const void* data, std::size_t size);
 inline Status WriteFile(const std::string& path, const std::string& bytes) {
   return WriteFile(path, bytes.data(), bytes.size());
