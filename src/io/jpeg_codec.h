@@ -68,11 +68,12 @@ void ApplyExifOrientation(int orientation, cv::Mat* image);
 // return what OpenCV returns (an empty image, false) and may throw cv::Exception.
 // The decoders print what they find wrong to stderr themselves (libpng's "libpng error: IDAT:
 // CRC error", OpenCV's "[ WARN:...]" and "imread_(...)" lines): the two decode calls hold
-// standard error (file descriptor 2) redirected to a temporary file for their duration, one
-// call at a time, and hand what was printed to *messages (may be null; one line per message)
-// instead of letting it reach the user's terminal beside the one-line error. A caller's own
-// thread printing to stderr during a decode would be captured too (the CLI prints nothing
-// then).
+// standard error (file descriptor 2) redirected to a temporary file for their duration (calls
+// on several threads share one redirection and still run at once), and hand what was printed
+// meanwhile to *messages (may be null; one line per message) instead of letting it reach the
+// user's terminal beside the one-line error. A caller's own thread printing to stderr during a
+// decode would be captured too (the CLI prints nothing then), and so would a concurrent
+// decode's lines.
 Status OpenCvImread(const std::string& path, int flags, cv::Mat* image,
                     std::string* messages = nullptr);
 Status OpenCvImdecode(const std::vector<unsigned char>& bytes, int flags, cv::Mat* image,

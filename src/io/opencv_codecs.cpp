@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <mutex>
@@ -68,21 +69,34 @@ const Codecs& Load() {
   return codecs;
 }
 
-// Standard error (fd 2) redirected to a temporary file while it lives; Finish() restores it and
-// returns what was written. One at a time (fd 2 is the process's). When no temporary file can
-// be made, nothing is redirected and Finish() returns "".
+// Standard error (fd 2) redirected to a temporary file while any capture lives: the first
+// capture to start redirects it, the last to finish restores it, so that decodes on several
+// threads (a pair's two photos) still run at once. Finish() returns what was written to fd 2
+// between this capture's start and its finish (with decodes running at once, that can include
+// the other's lines). When no temporary file can be made, nothing is redirected and Finish()
+// returns "".
 class StderrCapture {
  public:
-  StderrCapture() : hold_(Mutex()) {
-    std::cerr.flush();
-    std::fflush(stderr);
-    file_ = std::tmpfile();
-    if (file_ == nullptr) return;
-    saved_ = ::dup(2);
-    if (saved_ < 0 || ::dup2(::fileno(file_), 2) < 0) {
-      if (saved_ >= 0) ::close(saved_);
-      saved_ = -1;
+  StderrCapture() {
+    std::lock_guard<std::mutex> hold(Shared().lock);
+    State& s = Shared();
+    if (s.users == 0) {
+      std::cerr.flush();
+      std::fflush(stderr);
+      s.file = std::tmpfile();
+      s.saved = -1;
+      if (s.file != nullptr) {
+        s.saved = ::dup(2);
+        if (s.saved < 0 || ::dup2(::fileno(s.file), 2) < 0) {
+          if (s.saved >= 0) ::close(s.saved);
+          s.saved = -1;
+        }
+      }
     }
+    ++s.users;
+    active_ = true;
+    // fd 2 and the file share one offset: only writes move it, so it is the end.
+    if (s.saved >= 0) start_ = ::lseek(::fileno(s.file), 0, SEEK_CUR);
   }
   ~StderrCapture() { Finish(); }
   StderrCapture(const StderrCapture&) = delete;
@@ -90,32 +104,47 @@ class StderrCapture {
 
   std::string Finish() {
     std::string text;
-    if (file_ == nullptr) return text;
+    if (!active_) return text;
+    active_ = false;
+    std::lock_guard<std::mutex> hold(Shared().lock);
+    State& s = Shared();
     std::cerr.flush();
     std::fflush(stderr);
-    if (saved_ >= 0) {
-      ::dup2(saved_, 2);
-      ::close(saved_);
-      saved_ = -1;
-      std::rewind(file_);
-      char buf[4096];
-      size_t n;
-      while ((n = std::fread(buf, 1, sizeof(buf), file_)) > 0 && text.size() < (1u << 16))
-        text.append(buf, n);
+    if (s.saved >= 0 && start_ >= 0) {
+      const int fd = ::fileno(s.file);
+      const off_t end = ::lseek(fd, 0, SEEK_CUR);
+      const off_t n = std::min<off_t>(end - start_, 1 << 16);
+      if (n > 0) {
+        text.resize(static_cast<size_t>(n));
+        const ssize_t got = ::pread(fd, text.data(), text.size(), start_);
+        text.resize(got > 0 ? static_cast<size_t>(got) : 0);
+      }
     }
-    std::fclose(file_);
-    file_ = nullptr;
+    if (--s.users == 0 && s.file != nullptr) {
+      if (s.saved >= 0) {
+        ::dup2(s.saved, 2);
+        ::close(s.saved);
+      }
+      std::fclose(s.file);
+      s.file = nullptr;
+      s.saved = -1;
+    }
     return text;
   }
 
  private:
-  static std::mutex& Mutex() {
-    static std::mutex m;
-    return m;
+  struct State {
+    std::mutex lock;
+    int users = 0;
+    std::FILE* file = nullptr;
+    int saved = -1;  // the real fd 2, while redirected
+  };
+  static State& Shared() {
+    static State state;
+    return state;
   }
-  std::lock_guard<std::mutex> hold_;
-  std::FILE* file_ = nullptr;
-  int saved_ = -1;
+  bool active_ = false;
+  off_t start_ = -1;
 };
 
 // Calls decode() with stderr captured into *messages (when non-null).
