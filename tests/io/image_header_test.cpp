@@ -9,6 +9,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "io/image_file.h"  // Crc32, to patch PNG headers
@@ -388,6 +389,28 @@ TEST_F(ImageHeaderTest, CorruptDataFailsToDecode) {
   for (std::size_t i = png.size() / 2; i < png.size() / 2 + 64; ++i) png[i] ^= 0x5A;
   // libpng's own words (it would print them to stderr) are inside the one-line message.
   ExpectRefused(Put("bad.png", png), "cannot decode PNG data (corrupt: libpng error: ");
+}
+
+TEST_F(ImageHeaderTest, CorruptPhotosDecodedAtOnceEachGetLibpngsWords) {
+  // Two damaged PNGs loaded on two threads at once (as a pair is): the capture of the
+  // decoders' stderr is shared, and each error still carries a libpng message.
+  Bytes png = Encode(".png", Noise(300, 300));
+  for (std::size_t i = png.size() / 2; i < png.size() / 2 + 64; ++i) png[i] ^= 0x5A;
+  const std::string a = Put("bad_a.png", png), b = Put("bad_b.png", png);
+  for (int round = 0; round < 5; ++round) {
+    Status sa, sb;
+    std::thread other([&] {
+      LoadedImage li;
+      sb = LoadImage(b, LoadOptions(), &li);
+    });
+    LoadedImage li;
+    sa = LoadImage(a, LoadOptions(), &li);
+    other.join();
+    for (const Status* st : {&sa, &sb}) {
+      EXPECT_EQ(st->code(), StatusCode::kInvalidInput) << st->ToString();
+      EXPECT_NE(st->message().find("(corrupt: libpng error: "), std::string::npos) << st->message();
+    }
+  }
 }
 
 TEST_F(ImageHeaderTest, AJpegFarLargerThanItsPicturesIsRefusedUnread) {
