@@ -37,6 +37,31 @@ Status WriteMetricsImages(const fs::path& dir, const cv::Mat& before,
   return Status::Ok();
 }
 
+// Removes from `dir` the images an earlier compare may have written there (regular files of
+// these names only: the registration images, the overlays and redness maps, change_map_*.png),
+// so that a run that writes fewer (the pair not aligned, --no-metrics, --no-stats) leaves none
+// of another run's beside its own JSON. kIoError naming a file that cannot be removed.
+Status RemoveEarlierImages(const fs::path& dir) {
+  static const char* const kNames[] = {
+      "after_aligned.png",  "overlap_mask.png",  "checkerboard.jpg",       "side_by_side.jpg",
+      "overlay_before.jpg", "overlay_after.jpg", "redness_map_before.jpg", "redness_map_after.jpg"};
+  std::vector<fs::path> stale;
+  for (const char* n : kNames) stale.push_back(dir / n);
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("change_map_", 0) == 0 && e.path().extension() == ".png")
+      stale.push_back(e.path());
+  }
+  for (const fs::path& f : stale) {
+    if (!fs::is_regular_file(fs::symlink_status(f, ec))) continue;
+    if (!fs::remove(f, ec) && ec)
+      return Status::IoError(f.string() + ": cannot remove an earlier run's image (" +
+                             ec.message() + ")");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 int RunCompare(const std::vector<std::string>& args) {
@@ -169,8 +194,12 @@ int RunCompare(const std::vector<std::string>& args) {
   nlohmann::json j = report::CompareToJson(result);
   j["colour"] = {
       {"state", colour_state}, {"before", colour_before.json}, {"after", colour_after.json}};
-  // The registration images first: they need the after photo as it is, which the metrics then
-  // take over (and free once warped, before their memory peak).
+  // An earlier run's images go first, whatever this run writes. Then the registration images:
+  // they need the after photo as it is, which the metrics then take over (and free once
+  // warped, before their memory peak).
+  if (!out_dir.empty()) {
+    if (Status st = RemoveEarlierImages(out_dir); !st.ok()) return Fail(cmd, st);
+  }
   if (!out_dir.empty() && aligned) {
     if (Status st =
             report::WriteCompareImages(out_dir, pair.before.image, pair.after.image, result);

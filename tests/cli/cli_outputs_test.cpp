@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -243,6 +244,36 @@ TEST(CliOutputsTest, ADecoderLibrarysOwnMessagesStayOffTheTerminal) {
   EXPECT_NE(out.find(bad + ": cannot decode PNG data (corrupt: libpng error: IDAT: CRC error)"),
             std::string::npos)
       << out;
+}
+
+TEST(CliOutputsTest, ARunIntoAnEarlierOutDirLeavesNoneOfItsImages) {
+  // A full compare writes its images; a second compare into the same directory whose pair
+  // cannot be aligned writes only its JSON, and no image of the first run may stay beside it
+  // (this also keeps the list of names compare removes complete). Other files stay.
+  const std::string dir = test::MakeTempDir("cli_outputs_outdir");
+  const std::string out = dir + "/out";
+  std::string log;
+  ASSERT_EQ(Cli("compare " + ShellQuote(Photo()) + " " + ShellQuote(Photo2()) + " --out-dir " +
+                    ShellQuote(out) + " -q",
+                &log),
+            0)
+      << log;
+  int images = 0;
+  for (const auto& e : fs::directory_iterator(out)) images += e.path().filename() != "compare.json";
+  EXPECT_GE(images, 10);  // registration images, overlays, redness and change maps
+  std::ofstream(out + "/notes.txt") << "mine";
+  cv::Mat noise(600, 800, CV_8UC3);
+  cv::randu(noise, 0, 256);
+  ASSERT_TRUE(cv::imwrite(dir + "/noise.png", noise));
+  EXPECT_EQ(Cli("compare " + ShellQuote(Photo()) + " " + ShellQuote(dir + "/noise.png") +
+                    " --out-dir " + ShellQuote(out) + " -q",
+                &log),
+            3)
+      << log;
+  std::vector<std::string> left;
+  for (const auto& e : fs::directory_iterator(out)) left.push_back(e.path().filename().string());
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{"compare.json", "notes.txt"}));
 }
 
 }  // namespace
