@@ -1,9 +1,8 @@
 #include "cli/metrics_cli.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "skintrack/io/file_io.h"
 

@@ -1,8 +1,8 @@
 #include "skintrack/report/change_stats_report.h"
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
+#include <cstdint>
+#include <string>
 
 #include "skintrack/io/file_io.h"
 
