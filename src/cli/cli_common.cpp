@@ -111,6 +111,15 @@ Status CheckOutputPaths(const po::variables_map& vm, const std::string& json_pat
   }
   for (size_t i = 0; i < outputs.size(); ++i) {
     const auto& [option, path] = outputs[i];
+    {  // A directory, or a missing parent, fails now rather than after the measurement.
+      std::error_code ec;
+      if (std::filesystem::is_directory(path, ec))
+        return Status::IoError(path + ": cannot write (is a directory)");
+      const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+      if (!parent.empty() && !std::filesystem::exists(parent, ec) &&
+          !(vm.count("out-dir") && SameFile(parent.string(), vm["out-dir"].as<std::string>())))
+        return Status::IoError(path + ": cannot write (directory does not exist)");
+    }
     for (const std::string& in : inputs) {
       std::error_code ec;
       if (std::filesystem::is_regular_file(in, ec) && SameFile(path, in))

@@ -217,6 +217,10 @@ TEST(CliOutputsTest, BadOptionValuesAreOneLineNamingTheOption) {
             "--marker-mm must be in (0, 1000] mm, got 1e+300"},
            {"analyze " + photo + " --roi " + ShellQuote(empty), 2, "the --roi mask is empty"},
            {"frob", 1, "unknown command 'frob' (commands: analyze"},
+           // Output paths that cannot be written fail before the measurement.
+           {"analyze " + photo + " --json " + ShellQuote(dir), 4, "cannot write (is a directory)"},
+           {"analyze " + photo + " --detections " + ShellQuote(dir + "/no/d.json"), 4,
+            "cannot write (directory does not exist)"},
        }) {
     std::string out;
     EXPECT_EQ(Cli(c.args, &out), c.code) << c.args << "\n" << out;
