@@ -7,18 +7,15 @@
 #include <utility>
 #include <vector>
 
+#include "skintrack/io/file_io.h"
+
 namespace skintrack::cli {
 
-namespace {
-
-// A number for a message: up to 6 significant digits (1e+300, nan, inf stay short).
 std::string FormatNumber(double v) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%.6g", v);
   return buf;
 }
-
-}  // namespace
 
 int ExitCodeFor(const Status& status) {
   switch (status.code()) {
@@ -88,21 +85,29 @@ bool SameFile(const std::string& a, const std::string& b) {
   return pa == pb;
 }
 
+using OutputFiles = std::vector<std::pair<std::string, std::string>>;  // (option, path)
+
+bool IsOutputOption(const std::string& name) {
+  return name == "json" || name == "detections" || name == "model-out" || name == "out-dir";
+}
+
+// The files a command writes besides --out-dir's images ("-", standard output, is none).
+OutputFiles ListOutputFiles(const po::variables_map& vm, const std::string& json_path) {
+  OutputFiles outputs;
+  if (json_path != "-") outputs.emplace_back("json", json_path);
+  for (const char* o : {"detections", "model-out"}) {
+    if (vm.count(o) && vm[o].as<std::string>() != "-")
+      outputs.emplace_back(o, vm[o].as<std::string>());
+  }
+  return outputs;
+}
+
 // Refuses an output file that is one of the inputs (it would replace a photo, mask or model),
 // or that another output also names (one result would be lost).
-Status CheckOutputPaths(const po::variables_map& vm, const std::string& json_path) {
-  const char* const kOutputs[] = {"json", "detections", "model-out"};
-  std::vector<std::pair<std::string, std::string>> outputs;  // (option, path)
-  if (json_path != "-") outputs.emplace_back("json", json_path);
-  for (const char* o : kOutputs) {
-    if (std::string(o) == "json" || !vm.count(o)) continue;
-    const std::string p = vm[o].as<std::string>();
-    if (p != "-") outputs.emplace_back(o, p);
-  }
+Status CheckOutputClashes(const po::variables_map& vm, const OutputFiles& outputs) {
   std::vector<std::string> inputs;
   for (const auto& [name, value] : vm) {
-    if (name == "json" || name == "detections" || name == "model-out" || name == "out-dir")
-      continue;
+    if (IsOutputOption(name)) continue;
     if (const auto* s = boost::any_cast<std::string>(&value.value())) {
       inputs.push_back(*s);
     } else if (const auto* v = boost::any_cast<std::vector<std::string>>(&value.value())) {
@@ -111,15 +116,6 @@ Status CheckOutputPaths(const po::variables_map& vm, const std::string& json_pat
   }
   for (size_t i = 0; i < outputs.size(); ++i) {
     const auto& [option, path] = outputs[i];
-    {  // A directory, or a missing parent, fails now rather than after the measurement.
-      std::error_code ec;
-      if (std::filesystem::is_directory(path, ec))
-        return Status::IoError(path + ": cannot write (is a directory)");
-      const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-      if (!parent.empty() && !std::filesystem::exists(parent, ec) &&
-          !(vm.count("out-dir") && SameFile(parent.string(), vm["out-dir"].as<std::string>())))
-        return Status::IoError(path + ": cannot write (directory does not exist)");
-    }
     for (const std::string& in : inputs) {
       std::error_code ec;
       if (std::filesystem::is_regular_file(in, ec) && SameFile(path, in))
@@ -180,12 +176,15 @@ Status PrepareOutputs(const po::variables_map& vm, const std::string& default_na
   if (json_path->empty()) {
     *json_path = out_dir->empty() ? "-" : (std::filesystem::path(*out_dir) / default_name).string();
   }
-  SKINTRACK_RETURN_IF_ERROR(CheckOutputPaths(vm, *json_path));
+  const OutputFiles outputs = ListOutputFiles(vm, *json_path);
+  SKINTRACK_RETURN_IF_ERROR(CheckOutputClashes(vm, outputs));
   if (!out_dir->empty()) {
     std::error_code ec;
     std::filesystem::create_directories(*out_dir, ec);
     if (ec) return Status::IoError(*out_dir + ": cannot create directory (" + ec.message() + ")");
   }
+  // A directory, or a missing parent, fails now rather than after the measurement.
+  for (const auto& [option, path] : outputs) SKINTRACK_RETURN_IF_ERROR(io::CheckWritable(path));
   return Status::Ok();
 }
 

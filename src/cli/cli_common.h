@@ -23,6 +23,9 @@ enum ExitCode : int {
 
 int ExitCodeFor(const Status& status);
 
+// A number for a message: up to 6 significant digits (1e+300, nan, inf stay short).
+std::string FormatNumber(double v);
+
 // Prints "skintrack <command>: error: <message>" to stderr; returns the exit code.
 int Fail(const std::string& command, const Status& status);
 

@@ -109,11 +109,7 @@ int RunAnalyze(const std::vector<std::string>& args) {
   nlohmann::json j;
   j["schema"] = report::kAnalyzeSchema;
   j["skintrack_version"] = kVersion;
-  j["image"] = {{"path", image.path},
-                {"width", image.image.cols},
-                {"height", image.image.rows},
-                {"decode_warning",
-                 image.warning.empty() ? nlohmann::json(nullptr) : nlohmann::json(image.warning)}};
+  j["image"] = report::ImageToJson({image.path, image.image.cols, image.image.rows, image.warning});
   j["scale"] = report::PhotoScaleToJson(scale);
   j["parameters"] = report::ParametersToJson(result.effective);
   j["metrics"] = report::MetricsToJson(result);

@@ -24,8 +24,9 @@ namespace skintrack::cli {
 // Transparent huge pages (glibc.malloc.hugetlb=1, set here until 2026-11-23) are not asked
 // for: on a virtual machine that hands its free memory back to the host (virtio-balloon free
 // page reporting, as on the development machines), every huge page is fresh host memory.
-// compare on a 4000x3000 pair, 6 alternating runs 5 s apart: wall 5.9 -> 4.2 s, system CPU
-// 4.2 -> 0.5 s; analyze 2.78 -> 1.57 s (docs/performance.md). A user who wants them sets
+// compare on a 4000x3000 pair, the core run directly, 6 alternating runs 5 s apart: wall 5.9 ->
+// 4.2 s, system CPU 4.2 -> 0.5 s; analyze through the launcher, 5 + 5 runs: 3.24 -> 1.70 s
+// (docs/performance.md). A user who wants them sets
 // GLIBC_TUNABLES=glibc.malloc.hugetlb=1, which is added after these.
 inline constexpr const char* kMallocTunables =
     "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967296:glibc.malloc.arena_max=1";

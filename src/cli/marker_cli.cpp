@@ -1,6 +1,5 @@
 #include "cli/marker_cli.h"
 
-#include <cstdio>
 #include <string>
 
 namespace skintrack::cli {
@@ -24,12 +23,9 @@ void AddScaleTargetOptions(po::options_description* desc, bool with_marker) {
 Status ReadScaleTargetOptions(const po::variables_map& vm, calib::MarkerOptions* options) {
   if (vm.count("marker-mm")) {
     options->side_mm = vm["marker-mm"].as<double>();
-    if (!(options->side_mm > 0.0 && options->side_mm <= 1000.0)) {  // (NaN fails too)
-      char got[32];
-      std::snprintf(got, sizeof(got), "%.6g", options->side_mm);
-      return Status::InvalidArgument(std::string("--marker-mm must be in (0, 1000] mm, got ") +
-                                     got);
-    }
+    if (!(options->side_mm > 0.0 && options->side_mm <= 1000.0))  // (NaN fails too)
+      return Status::InvalidArgument("--marker-mm must be in (0, 1000] mm, got " +
+                                     FormatNumber(options->side_mm));
   }
   if (vm.count("marker-dictionary"))
     options->dictionary = vm["marker-dictionary"].as<std::string>();
@@ -60,13 +56,10 @@ Status ReadScaleTargetOptions(const po::variables_map& vm, calib::MarkerOptions*
     options->charuco_square_mm = vm["charuco-square-mm"].as<double>();
     options->charuco_marker_mm = vm["charuco-marker-mm"].as<double>();
     // Name the flags, not the option fields, in what the user reads.
-    if (Status st = options->Check(); !st.ok()) {
-      char sq[32], mk[32];
-      std::snprintf(sq, sizeof(sq), "%.6g", options->charuco_square_mm);
-      std::snprintf(mk, sizeof(mk), "%.6g", options->charuco_marker_mm);
-      return Status::InvalidArgument("--charuco " + v + " --charuco-square-mm " + sq +
-                                     " --charuco-marker-mm " + mk + ": " + st.message());
-    }
+    if (Status st = options->Check(); !st.ok())
+      return Status::InvalidArgument(
+          "--charuco " + v + " --charuco-square-mm " + FormatNumber(options->charuco_square_mm) +
+          " --charuco-marker-mm " + FormatNumber(options->charuco_marker_mm) + ": " + st.message());
   }
   return options->Check();
 }

@@ -7,7 +7,6 @@
 
 #include <atomic>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -17,20 +16,6 @@ namespace fs = std::filesystem;
 
 namespace skintrack::io {
 namespace {
-
-std::string Bytes(std::uint64_t n) {
-  char buf[32];
-  if (n >= 1000000000ull) {
-    std::snprintf(buf, sizeof(buf), "%.1f GB", static_cast<double>(n) / 1e9);
-  } else if (n >= 1000000ull) {
-    std::snprintf(buf, sizeof(buf), "%.1f MB", static_cast<double>(n) / 1e6);
-  } else if (n >= 1000ull) {
-    std::snprintf(buf, sizeof(buf), "%.1f kB", static_cast<double>(n) / 1e3);
-  } else {
-    std::snprintf(buf, sizeof(buf), "%llu bytes", static_cast<unsigned long long>(n));
-  }
-  return buf;
-}
 
 Status WriteError(const std::string& path, const std::string& reason) {
   return Status::IoError(path + ": cannot write (" + reason + ")");
@@ -65,8 +50,9 @@ Status ReadSmallFile(const std::string& path, std::uint64_t max_bytes, const std
   internal::FileReader reader;
   SKINTRACK_RETURN_IF_ERROR(reader.Open(path));  // regular, non-empty, readable
   if (reader.size() > max_bytes) {
-    return Status::InvalidInput(path + ": is " + Bytes(reader.size()) + ", more than the " +
-                                Bytes(max_bytes) + " " + what + " may have");
+    return Status::InvalidInput(path + ": is " + internal::SizeForMessage(reader.size()) +
+                                ", more than the " + internal::SizeForMessage(max_bytes) + " " +
+                                what + " may have");
   }
   bytes->resize(static_cast<std::size_t>(reader.size()));
   if (!reader.ReadAt(0, bytes->data(), bytes->size()))
@@ -74,14 +60,28 @@ Status ReadSmallFile(const std::string& path, std::uint64_t max_bytes, const std
   return Status::Ok();
 }
 
+Status CheckWritable(const std::string& path) {
+  if (path.empty()) return Status::IoError("(empty path): cannot write");
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (st.type() == fs::file_type::directory) return WriteError(path, "is a directory");
+  // An existing file or device, or a dangling link (its target is created through it): the
+  // write itself tells the rest.
+  if (fs::exists(st) || fs::is_symlink(fs::symlink_status(path, ec))) return Status::Ok();
+  const fs::path parent = fs::path(path).parent_path();
+  if (!parent.empty() && !fs::is_directory(parent, ec))
+    return WriteError(
+        path, fs::exists(parent, ec) ? "parent is not a directory" : "directory does not exist");
+  return Status::Ok();
+}
+
 Status WriteFile(const std::string& path, const void* data, std::size_t size) {
   const char* bytes = static_cast<const char*>(data);
-  if (path.empty()) return Status::IoError("(empty path): cannot write");
+  SKINTRACK_RETURN_IF_ERROR(CheckWritable(path));
   struct stat st {};
   struct stat link {};
   const bool exists = ::stat(path.c_str(), &st) == 0;
   const bool symlink = ::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode);
-  if (exists && S_ISDIR(st.st_mode)) return WriteError(path, "is a directory");
   if ((exists && !S_ISREG(st.st_mode)) || symlink) {
     // A device or FIFO, or a symbolic link (e.g. /dev/stdout, which a rename would replace):
     // written in place through it, never replaced or removed.
@@ -92,12 +92,6 @@ Status WriteFile(const std::string& path, const void* data, std::size_t size) {
     const std::string reason = WriteAllAndClose(fd, bytes, size);
     return reason.empty() ? Status::Ok() : WriteError(path, reason);
   }
-  const fs::path target(path);
-  const fs::path parent = target.parent_path();
-  std::error_code ec;
-  if (!parent.empty() && !fs::is_directory(parent, ec))
-    return WriteError(
-        path, fs::exists(parent, ec) ? "parent is not a directory" : "directory does not exist");
   // A temporary file beside the target (same file system, so the rename is atomic).
   static std::atomic<unsigned> counter{0};
   const std::string tmp =

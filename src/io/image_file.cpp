@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <system_error>
@@ -110,6 +111,20 @@ std::uint32_t Crc32(const unsigned char* data, std::size_t n) {
   std::uint32_t crc = 0xFFFFFFFFU;
   for (std::size_t i = 0; i < n; ++i) crc = table[(crc ^ data[i]) & 0xFFU] ^ (crc >> 8);
   return crc ^ 0xFFFFFFFFU;
+}
+
+std::string SizeForMessage(std::uint64_t n) {
+  char buf[32];
+  if (n >= 1000000000ull) {
+    std::snprintf(buf, sizeof(buf), "%.1f GB", static_cast<double>(n) / 1e9);
+  } else if (n >= 1000000ull) {
+    std::snprintf(buf, sizeof(buf), "%.1f MB", static_cast<double>(n) / 1e6);
+  } else if (n >= 1000ull) {
+    std::snprintf(buf, sizeof(buf), "%.1f kB", static_cast<double>(n) / 1e3);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%llu bytes", static_cast<unsigned long long>(n));
+  }
+  return buf;
 }
 
 std::string FormatDisplayName(const std::string& format) {

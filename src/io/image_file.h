@@ -60,6 +60,9 @@ inline std::uint32_t Le32(const unsigned char* p) {
 // CRC-32 as used by PNG (ISO 3309 / zlib polynomial), over n bytes.
 std::uint32_t Crc32(const unsigned char* data, std::size_t n);
 
+// A file size for a message: "512 bytes", "3.2 kB", "83.9 MB", "3.2 GB" (decimal units).
+std::string SizeForMessage(std::uint64_t bytes);
+
 // Display name of a format id ("jpeg" -> "JPEG", "webp" -> "WebP", ...).
 std::string FormatDisplayName(const std::string& format);
 

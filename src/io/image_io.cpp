@@ -172,10 +172,9 @@ Status LoadImageImpl(const std::string& path, const LoadOptions& options, Loaded
     // reading it through.
     if (header.format == "jpeg" &&
         reader.size() > kJpegMetadataAllowance + kJpegMaxBytesPerPixel * std::uint64_t(pixels)) {
-      char size[32];
-      std::snprintf(size, sizeof(size), "%.1f MB", static_cast<double>(reader.size()) / 1e6);
-      return InputError(path, std::string("file is ") + size + ", far more than a " +
-                                  SizeText(header.width, header.height) + " JPEG holds");
+      return InputError(path, "file is " + internal::SizeForMessage(reader.size()) +
+                                  ", far more than a " + SizeText(header.width, header.height) +
+                                  " JPEG holds");
     }
     SKINTRACK_RETURN_IF_ERROR(internal::CheckComplete(reader, header));
     if (header.format == "bmp")
@@ -294,16 +293,7 @@ Status WriteImageImpl(const std::string& path, const cv::Mat& image, int jpeg_qu
                                    " (expected CV_32FC3, CV_8UC1 or CV_8UC3)");
   }
 
-  std::error_code ec;
-  const fs::path parent = fs::path(path).parent_path();
-  if (!parent.empty()) {
-    const fs::file_status st = fs::status(parent, ec);
-    if (st.type() == fs::file_type::not_found) return WriteError(path, "directory does not exist");
-    if (!ec && st.type() != fs::file_type::directory) {
-      return WriteError(path, "parent is not a directory");
-    }
-  }
-  if (fs::is_directory(path, ec)) return WriteError(path, "is a directory");
+  SKINTRACK_RETURN_IF_ERROR(CheckWritable(path));  // before the encoding's cost
 
   std::vector<int> params;
   if (is_jpeg) params = {cv::IMWRITE_JPEG_QUALITY, jpeg_quality};

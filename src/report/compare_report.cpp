@@ -21,14 +21,6 @@ nlohmann::json MatrixJson(const cv::Matx33d& m) {
   return rows;
 }
 
-nlohmann::json ImageJson(const compare::ImageDescription& d) {
-  return {{"path", d.path},
-          {"width", d.width},
-          {"height", d.height},
-          {"decode_warning",
-           d.decode_warning.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.decode_warning)}};
-}
-
 nlohmann::json Nullable(bool present, double v) {
   return present ? nlohmann::json(v) : nlohmann::json(nullptr);
 }
@@ -85,6 +77,14 @@ nlohmann::json PhotoScaleToJson(const compare::ScaleInfo& s) {
           {"board_corners", or_null(m.n_corners)}};
 }
 
+nlohmann::json ImageToJson(const compare::ImageDescription& d) {
+  return {{"path", d.path},
+          {"width", d.width},
+          {"height", d.height},
+          {"decode_warning",
+           d.decode_warning.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.decode_warning)}};
+}
+
 nlohmann::json CompareToJson(const compare::CompareResult& result) {
   const align::AlignmentResult& a = result.alignment;
   nlohmann::json nonrigid = {{"used", a.nonrigid_used}};
@@ -93,8 +93,8 @@ nlohmann::json CompareToJson(const compare::CompareResult& result) {
   nlohmann::json j;
   j["schema"] = kCompareSchema;
   j["skintrack_version"] = kVersion;
-  j["before"] = ImageJson(result.before);
-  j["after"] = ImageJson(result.after);
+  j["before"] = ImageToJson(result.before);
+  j["after"] = ImageToJson(result.after);
   j["alignment"] = {{"status", align::AlignmentStatusName(a.status)},
                     {"reason", a.reason},
                     {"method", a.method},

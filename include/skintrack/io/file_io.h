@@ -17,6 +17,11 @@ namespace skintrack::io {
 Status ReadSmallFile(const std::string& path, std::uint64_t max_bytes, const std::string& what,
                      std::string* bytes);
 
+// Whether `path` can be written as far as can be told without writing: kIoError naming it when
+// it is a directory, or when it does not exist and its directory does not either (or is not a
+// directory). WriteFile checks the same first; a caller can check before costly work.
+Status CheckWritable(const std::string& path);
+
 // Writes `bytes` to `path`. A regular file (or a new one) is written to a temporary file beside
 // it and renamed over it, so a failed write leaves the old file, or none, never a partial one.
 // Anything else that exists there (a device, a FIFO, a symbolic link such as /dev/stdout) is

@@ -16,6 +16,10 @@ inline constexpr const char* kCompareSchema = "skintrack.compare.v1";
 // The comparison as JSON, field names exactly as documented in docs/compare_json.md.
 nlohmann::json CompareToJson(const compare::CompareResult& result);
 
+// One photo's entry: {"path", "width", "height", "decode_warning" (null when clean)}; the
+// compare JSON's `before` / `after` and the analyze JSON's `image`.
+nlohmann::json ImageToJson(const compare::ImageDescription& image);
+
 // `scale` of the analyze JSON (one photo, compare::ResolvePhotoScale): mm_per_px, source,
 // reason, and (null unless source "marker") session, marker_id, fit_residual_px,
 // marker_centre_px, target ("marker" / "charuco"), board_corners.
