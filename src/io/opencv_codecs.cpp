@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <exception>
 #include <iostream>
 #include <mutex>
 #include <opencv2/imgcodecs.hpp>
+#include <shared_mutex>
 
 #include "io/jpeg_codec.h"
 
@@ -72,9 +74,9 @@ const Codecs& Load() {
 // Standard error (fd 2) redirected to a temporary file while any capture lives: the first
 // capture to start redirects it, the last to finish restores it, so that decodes on several
 // threads (a pair's two photos) still run at once. Finish() returns what was written to fd 2
-// between this capture's start and its finish (with decodes running at once, that can include
-// the other's lines). When no temporary file can be made, nothing is redirected and Finish()
-// returns "".
+// between this capture's start and its finish; Overlapped() then says whether another capture
+// was live meanwhile (the text may hold its lines too). When no temporary file can be made,
+// nothing is redirected and Finish() returns "".
 class StderrCapture {
  public:
   StderrCapture() {
@@ -93,6 +95,8 @@ class StderrCapture {
         }
       }
     }
+    overlapped_ = s.users > 0;
+    generation_ = ++s.generation;
     ++s.users;
     active_ = true;
     // fd 2 and the file share one offset: only writes move it, so it is the end.
@@ -108,6 +112,7 @@ class StderrCapture {
     active_ = false;
     std::lock_guard<std::mutex> hold(Shared().lock);
     State& s = Shared();
+    if (s.generation != generation_) overlapped_ = true;  // another started meanwhile
     std::cerr.flush();
     std::fflush(stderr);
     if (s.saved >= 0 && start_ >= 0) {
@@ -132,10 +137,14 @@ class StderrCapture {
     return text;
   }
 
+  // After Finish(): whether another capture was live at some moment of this one.
+  bool Overlapped() const { return overlapped_; }
+
  private:
   struct State {
     std::mutex lock;
     int users = 0;
+    unsigned long long generation = 0;  // captures started so far
     std::FILE* file = nullptr;
     int saved = -1;  // the real fd 2, while redirected
   };
@@ -144,22 +153,48 @@ class StderrCapture {
     return state;
   }
   bool active_ = false;
+  bool overlapped_ = false;
+  unsigned long long generation_ = 0;
   off_t start_ = -1;
 };
 
-// Calls decode() with stderr captured into *messages (when non-null).
+// Decodes run at once (a shared hold) unless one must run alone (an exclusive hold).
+std::shared_mutex& DecodeTurns() {
+  static std::shared_mutex turns;
+  return turns;
+}
+
+// Calls decode() with stderr captured into *messages (when non-null). A decode that wrote to
+// stderr while another decode ran may have captured the other's lines (two corrupt photos of a
+// pair failing at once): it is run again alone, so that its messages are its own. Only decodes
+// with something to say pay for the second run.
 template <typename Decode>
 void Captured(std::string* messages, const Decode& decode) {
-  StderrCapture capture;
-  try {
-    decode();
-  } catch (...) {
-    const std::string text = capture.Finish();
-    if (messages != nullptr) *messages = text;
-    throw;
+  auto attempt = [&](std::string* text, bool* overlapped) {
+    StderrCapture capture;
+    std::exception_ptr error;
+    try {
+      decode();
+    } catch (...) {
+      error = std::current_exception();
+    }
+    *text = capture.Finish();
+    *overlapped = capture.Overlapped();
+    return error;
+  };
+  std::string text;
+  bool overlapped = false;
+  std::exception_ptr error;
+  {
+    std::shared_lock<std::shared_mutex> together(DecodeTurns());
+    error = attempt(&text, &overlapped);
   }
-  const std::string text = capture.Finish();
+  if (!text.empty() && overlapped) {
+    std::unique_lock<std::shared_mutex> alone(DecodeTurns());
+    error = attempt(&text, &overlapped);
+  }
   if (messages != nullptr) *messages = text;
+  if (error) std::rethrow_exception(error);
 }
 
 }  // namespace

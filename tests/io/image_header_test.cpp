@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -391,25 +392,48 @@ TEST_F(ImageHeaderTest, CorruptDataFailsToDecode) {
   ExpectRefused(Put("bad.png", png), "cannot decode PNG data (corrupt: libpng error: ");
 }
 
-TEST_F(ImageHeaderTest, CorruptPhotosDecodedAtOnceEachGetLibpngsWords) {
-  // Two damaged PNGs loaded on two threads at once (as a pair is): the capture of the
-  // decoders' stderr is shared, and each error still carries a libpng message.
-  Bytes png = Encode(".png", Noise(300, 300));
-  for (std::size_t i = png.size() / 2; i < png.size() / 2 + 64; ++i) png[i] ^= 0x5A;
-  const std::string a = Put("bad_a.png", png), b = Put("bad_b.png", png);
-  for (int round = 0; round < 5; ++round) {
+TEST_F(ImageHeaderTest, CorruptPhotosDecodedAtOnceEachGetTheirOwnLibpngWords) {
+  // Two PNGs damaged differently, loaded on two threads at once (as a pair is): the capture of
+  // the decoders' stderr is shared, and each error carries its own libpng message, never the
+  // other's (a decode that spoke while another ran is run again alone).
+  const Bytes good = Encode(".png", Noise(1000, 1000));
+  Bytes crc = good;  // compressed data changed (OpenCV has libpng skip the chunk CRCs)
+  for (std::size_t i = crc.size() / 2; i < crc.size() / 2 + 64; ++i) crc[i] ^= 0x5A;
+  // The first IDAT's zlib header changed and its CRC made to match: the inflater refuses.
+  Bytes zlib = good;
+  std::size_t idat = 8;  // chunks: length (4), type (4), data, CRC (4)
+  while (idat + 8 <= zlib.size() &&
+         std::string(zlib.begin() + idat + 4, zlib.begin() + idat + 8) != "IDAT") {
+    idat += 12 + (std::size_t{zlib[idat]} << 24 | std::size_t{zlib[idat + 1]} << 16 |
+                  std::size_t{zlib[idat + 2]} << 8 | zlib[idat + 3]);
+  }
+  ASSERT_LT(idat + 8, zlib.size());
+  const std::size_t length = std::size_t{zlib[idat]} << 24 | std::size_t{zlib[idat + 1]} << 16 |
+                             std::size_t{zlib[idat + 2]} << 8 | zlib[idat + 3];
+  zlib[idat + 8] = 0x00;  // CM 0: not deflate
+  PutBe32(&zlib, idat + 8 + length, internal::Crc32(zlib.data() + idat + 4, length + 4));
+  const std::string a = Put("bad_crc.png", crc), b = Put("bad_zlib.png", zlib);
+  const std::string crc_words = "bad adaptive filter value", zlib_words = "IDAT: ";
+  for (int round = 0; round < 12; ++round) {
     Status sa, sb;
-    std::thread other([&] {
+    std::atomic<int> ready{0};  // both threads start decoding together
+    auto load = [&](const std::string& path, Status* st) {
+      ++ready;
+      while (ready.load() < 2) std::this_thread::yield();
       LoadedImage li;
-      sb = LoadImage(b, LoadOptions(), &li);
-    });
-    LoadedImage li;
-    sa = LoadImage(a, LoadOptions(), &li);
+      *st = LoadImage(path, LoadOptions(), &li);
+    };
+    std::thread other(load, b, &sb);
+    load(a, &sa);
     other.join();
     for (const Status* st : {&sa, &sb}) {
       EXPECT_EQ(st->code(), StatusCode::kInvalidInput) << st->ToString();
       EXPECT_NE(st->message().find("(corrupt: libpng error: "), std::string::npos) << st->message();
     }
+    EXPECT_NE(sa.message().find(crc_words), std::string::npos) << sa.message();
+    EXPECT_EQ(sa.message().find(zlib_words), std::string::npos) << sa.message();
+    EXPECT_NE(sb.message().find(zlib_words), std::string::npos) << sb.message();
+    EXPECT_EQ(sb.message().find(crc_words), std::string::npos) << sb.message();
   }
 }
 
