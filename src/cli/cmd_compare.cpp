@@ -1,6 +1,7 @@
 // skintrack compare BEFORE AFTER [--json FILE|-] [--out-dir DIR] [--mm-per-px X] [--no-nonrigid]
 //                   [--roi MASK] [--preset NAME] [--detections FILE] [--no-metrics]
 //                   [--flat-field CARD] [--chart] [--reference-roi MASK] [--no-stats]
+#include <array>
 #include <filesystem>
 #include <iostream>
 
@@ -13,6 +14,7 @@
 #include "skintrack/core/image.h"
 #include "skintrack/core/parallel.h"
 #include "skintrack/io/image_io.h"
+#include "skintrack/report/change_maps.h"
 #include "skintrack/report/compare_report.h"
 #include "skintrack/report/metrics_report.h"
 
@@ -21,18 +23,24 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The metrics' images of session i (0 before, 1 after): the detections overlay and the
+// redness map.
+std::array<std::string, 2> MetricsImageNames(int i) {
+  const std::string s = i == 0 ? "before" : "after";
+  return {"overlay_" + s + ".jpg", "redness_map_" + s + ".jpg"};
+}
+
 // Overlays of both sessions over the common region, in the before frame.
 Status WriteMetricsImages(const fs::path& dir, const cv::Mat& before,
                           const compare::SessionMetrics& m) {
   // One session's two images at a time: each is a full-size 8-bit copy of the photo.
   for (int i = 0; i < 2; ++i) {
-    const std::string s = i == 0 ? "before" : "after";
+    const std::array<std::string, 2> names = MetricsImageNames(i);
     const cv::Mat& photo = i == 0 ? before : m.aligned_after;
     SKINTRACK_RETURN_IF_ERROR(io::WriteImages(
-        {{(dir / ("overlay_" + s + ".jpg")).string(),
+        {{(dir / names[0]).string(),
           report::DrawDetections(photo, (i == 0 ? m.before : m.after).detections, m.region), 90},
-         {(dir / ("redness_map_" + s + ".jpg")).string(),
-          report::RednessMap(photo, m.region, 0.0, 40.0), 90}}));
+         {(dir / names[1]).string(), report::RednessMap(photo, m.region, 0.0, 40.0), 90}}));
   }
   return Status::Ok();
 }
@@ -42,15 +50,14 @@ Status WriteMetricsImages(const fs::path& dir, const cv::Mat& before,
 // so that a run that writes fewer (the pair not aligned, --no-metrics, --no-stats) leaves none
 // of another run's beside its own JSON. kIoError naming a file that cannot be removed.
 Status RemoveEarlierImages(const fs::path& dir) {
-  static const char* const kNames[] = {
-      "after_aligned.png",  "overlap_mask.png",  "checkerboard.jpg",       "side_by_side.jpg",
-      "overlay_before.jpg", "overlay_after.jpg", "redness_map_before.jpg", "redness_map_after.jpg"};
   std::vector<fs::path> stale;
-  for (const char* n : kNames) stale.push_back(dir / n);
+  for (const char* n : report::kCompareImageNames) stale.push_back(dir / n);
+  for (int i = 0; i < 2; ++i)
+    for (const std::string& n : MetricsImageNames(i)) stale.push_back(dir / n);
   std::error_code ec;
   for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
-    if (name.rfind("change_map_", 0) == 0 && e.path().extension() == ".png")
+    if (name.rfind(report::kChangeMapPrefix, 0) == 0 && e.path().extension() == ".png")
       stale.push_back(e.path());
   }
   for (const fs::path& f : stale) {

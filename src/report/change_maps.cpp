@@ -155,7 +155,7 @@ Status ChangeMapOptions::Check() const {
 
 std::string ChangeMapFileName(const compare::ChangeGrid& grid) {
   const std::string family = grid.key.substr(0, grid.key.find('.'));
-  return "change_map_" + family + ".png";
+  return kChangeMapPrefix + family + ".png";
 }
 
 cv::Mat ChangeMapImage(const cv::Mat& before, const cv::Mat& region,

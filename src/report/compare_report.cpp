@@ -156,10 +156,10 @@ Status WriteCompareImages(const std::string& dir, const cv::Mat& before, const c
   const fs::path d(dir);
   const int tile = std::max(16, std::max(before.cols, before.rows) / 12);
   return io::WriteImages(
-      {{(d / "after_aligned.png").string(), aligned, 92},
-       {(d / "overlap_mask.png").string(), mask, 92},
-       {(d / "checkerboard.jpg").string(), Checkerboard(before, aligned, mask, tile), 90},
-       {(d / "side_by_side.jpg").string(), SideBySide(before, aligned, 3200), 90}});
+      {{(d / kCompareImageNames[0]).string(), aligned, 92},
+       {(d / kCompareImageNames[1]).string(), mask, 92},
+       {(d / kCompareImageNames[2]).string(), Checkerboard(before, aligned, mask, tile), 90},
+       {(d / kCompareImageNames[3]).string(), SideBySide(before, aligned, 3200), 90}});
 }
 
 Status WriteTextFile(const std::string& path, const std::string& text) {

@@ -36,7 +36,9 @@ cv::Mat ChangeMapImage(const cv::Mat& before, const cv::Mat& region,
                        const compare::ChangeGrid& grid, double range = 0.0,
                        const ChangeMapOptions& options = ChangeMapOptions());
 
-// File name of a grid's map: change_map_<family>.png (texture, pores, redness, scars).
+// File name of a grid's map: kChangeMapPrefix <family> .png, e.g. change_map_texture.png
+// (families texture, pores, redness, scars).
+inline constexpr const char* kChangeMapPrefix = "change_map_";
 std::string ChangeMapFileName(const compare::ChangeGrid& grid);
 
 // Writes every grid of `stats` into `dir` (which must exist) as ChangeMapFileName PNGs.

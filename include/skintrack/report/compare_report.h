@@ -2,6 +2,7 @@
 // and images for the eye.
 #pragma once
 
+#include <array>
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 #include <string>
@@ -33,8 +34,13 @@ cv::Mat Checkerboard(const cv::Mat& before, const cv::Mat& aligned_after,
 // Before | aligned after, side by side with a 8-px gap, scaled to at most max_width px.
 cv::Mat SideBySide(const cv::Mat& before, const cv::Mat& aligned_after, int max_width);
 
-// Writes after_aligned.png, overlap_mask.png, checkerboard.jpg and side_by_side.jpg into
-// `dir` (created when missing). `before` and `after` are the internal-form images.
+// The files WriteCompareImages writes, in this order: the aligned after photo, the overlap
+// mask, the checkerboard and the side-by-side view.
+inline constexpr std::array<const char*, 4> kCompareImageNames = {
+    "after_aligned.png", "overlap_mask.png", "checkerboard.jpg", "side_by_side.jpg"};
+
+// Writes the kCompareImageNames into `dir` (created when missing). `before` and `after` are the
+// internal-form images.
 Status WriteCompareImages(const std::string& dir, const cv::Mat& before, const cv::Mat& after,
                           const compare::CompareResult& result);
 
