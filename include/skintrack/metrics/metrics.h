@@ -1,7 +1,8 @@
 // Skin metrics of one photo, over a region of interest, in pixel and physical units.
 //
 // Frame: the analysed image's pixels, OpenCV convention (pixel centres at integers, x right,
-// y down). Lengths: *_px in image px, *_mm in mm (null / nullopt when the scale is unknown).
+// y down). Lengths: *_px in image px, *_mm in mm (nullopt when the scale is unknown, and for a
+// mean or median over no objects; the *_px mean is then 0).
 // Structure metrics are computed on linear luminance Y as local Weber contrast or band-passed
 // log Y at scales below the lighting variation, so exposure, white balance and side light do
 // not change them; colour metrics (redness, tone) need colour calibration to compare sessions.
