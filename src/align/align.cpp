@@ -11,8 +11,9 @@ namespace skintrack::align {
 
 Status AlignOptions::Check() const {
   auto bad = [](const std::string& m) { return Status::InvalidArgument("align: " + m); };
-  if (working_long_side < 256 || working_long_side > 8000)
-    return bad("working_long_side must be in [256, 8000]");
+  if (working_long_side < kMinWorkingLongSide || working_long_side > kMaxWorkingLongSide)
+    return bad("working_long_side must be in [" + std::to_string(kMinWorkingLongSide) + ", " +
+               std::to_string(kMaxWorkingLongSide) + "]");
   if (max_features < 100) return bad("max_features must be >= 100");
   if (!(ratio_test > 0.0 && ratio_test < 1.0)) return bad("ratio_test must be in (0, 1)");
   if (!(ransac_threshold_px > 0.0)) return bad("ransac_threshold_px must be > 0");

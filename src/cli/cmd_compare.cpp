@@ -108,6 +108,13 @@ int RunCompare(const std::vector<std::string>& args) {
 
   compare::CompareOptions options;
   options.align.working_long_side = vm["working-size"].as<int>();
+  if (const int w = options.align.working_long_side;
+      w < align::AlignOptions::kMinWorkingLongSide || w > align::AlignOptions::kMaxWorkingLongSide)
+    return Fail(cmd, Status::InvalidArgument(
+                         "--working-size must be in [" +
+                         std::to_string(align::AlignOptions::kMinWorkingLongSide) + ", " +
+                         std::to_string(align::AlignOptions::kMaxWorkingLongSide) + "] px, got " +
+                         std::to_string(w)));
   options.align.nonrigid = !vm["no-nonrigid"].as<bool>();
   if (Status st = ReadMmPerPx(vm, &options.mm_per_px); !st.ok()) return Fail(cmd, st);
   if (Status st = ReadScaleTargetOptions(vm, &options.marker); !st.ok()) return Fail(cmd, st);

@@ -52,6 +52,46 @@ Status MetricsOptions::Check() const {
   return hair.Check();
 }
 
+std::vector<std::pair<const char*, double*>> NumericPresetFields(MetricsOptions* o) {
+  return {
+      {"assumed_px_per_mm", &o->assumed_px_per_mm},
+      {"glcm_offset_mm", &o->glcm_offset_mm},
+      {"pore_radius_min_mm", &o->pore_radius_min_mm},
+      {"pore_radius_max_mm", &o->pore_radius_max_mm},
+      {"pore_min_darkness", &o->pore_min_darkness},
+      {"pore_visible_diameter_mm", &o->pore_visible_diameter_mm},
+      {"scar_min_radius_mm", &o->scar_min_radius_mm},
+      {"scar_max_radius_mm", &o->scar_max_radius_mm},
+      {"scar_min_contrast", &o->scar_min_contrast},
+      {"scar_annulus_inner_mm", &o->scar_annulus_inner_mm},
+      {"scar_annulus_outer_mm", &o->scar_annulus_outer_mm},
+      {"wrinkle_sigma_min_mm", &o->wrinkle_sigma_min_mm},
+      {"wrinkle_sigma_max_mm", &o->wrinkle_sigma_max_mm},
+      {"wrinkle_min_contrast", &o->wrinkle_min_contrast},
+      {"wrinkle_min_length_mm", &o->wrinkle_min_length_mm},
+      {"striae_sigma_min_mm", &o->striae_sigma_min_mm},
+      {"striae_sigma_max_mm", &o->striae_sigma_max_mm},
+      {"striae_min_contrast", &o->striae_min_contrast},
+      {"striae_min_length_mm", &o->striae_min_length_mm},
+      {"redness_ei_margin", &o->redness_ei_margin},
+      {"spot_min_delta_l", &o->spot_min_delta_l},
+      {"spot_min_radius_mm", &o->spot_min_radius_mm},
+      {"hair_max_width_mm", &o->hair.max_width_mm},
+      {"hair_min_length_mm", &o->hair.min_length_mm},
+      {"hair_min_contrast", &o->hair.min_contrast},
+      {"hair_dilate_mm", &o->hair.dilate_mm},
+      {"skin_min_l", &o->skin.min_l},
+      {"skin_max_l", &o->skin.max_l},
+      {"skin_min_hue_deg", &o->skin.min_hue_deg},
+      {"skin_max_hue_deg", &o->skin.max_hue_deg},
+      {"skin_min_chroma", &o->skin.min_chroma},
+      {"skin_max_lip_a", &o->skin.max_lip_a},
+      {"skin_glare_l", &o->skin.glare_l},
+      {"skin_glare_chroma", &o->skin.glare_chroma},
+      {"skin_min_component_fraction", &o->skin.min_component_fraction},
+  };
+}
+
 Status ParsePreset(const std::string& text, MetricsOptions* o) {
   std::istringstream in(text);
   std::string line;
@@ -91,41 +131,7 @@ Status ParsePreset(const std::string& text, MetricsOptions* o) {
       continue;
     }
     double* target = nullptr;
-    const std::pair<const char*, double*> fields[] = {
-        {"assumed_px_per_mm", &o->assumed_px_per_mm},
-        {"glcm_offset_mm", &o->glcm_offset_mm},
-        {"pore_radius_min_mm", &o->pore_radius_min_mm},
-        {"pore_radius_max_mm", &o->pore_radius_max_mm},
-        {"pore_min_darkness", &o->pore_min_darkness},
-        {"pore_visible_diameter_mm", &o->pore_visible_diameter_mm},
-        {"scar_min_radius_mm", &o->scar_min_radius_mm},
-        {"scar_max_radius_mm", &o->scar_max_radius_mm},
-        {"scar_min_contrast", &o->scar_min_contrast},
-        {"scar_annulus_inner_mm", &o->scar_annulus_inner_mm},
-        {"scar_annulus_outer_mm", &o->scar_annulus_outer_mm},
-        {"wrinkle_sigma_min_mm", &o->wrinkle_sigma_min_mm},
-        {"wrinkle_sigma_max_mm", &o->wrinkle_sigma_max_mm},
-        {"wrinkle_min_contrast", &o->wrinkle_min_contrast},
-        {"wrinkle_min_length_mm", &o->wrinkle_min_length_mm},
-        {"striae_sigma_min_mm", &o->striae_sigma_min_mm},
-        {"striae_sigma_max_mm", &o->striae_sigma_max_mm},
-        {"striae_min_contrast", &o->striae_min_contrast},
-        {"striae_min_length_mm", &o->striae_min_length_mm},
-        {"redness_ei_margin", &o->redness_ei_margin},
-        {"spot_min_delta_l", &o->spot_min_delta_l},
-        {"spot_min_radius_mm", &o->spot_min_radius_mm},
-        {"hair_max_width_mm", &o->hair.max_width_mm},
-        {"hair_min_length_mm", &o->hair.min_length_mm},
-        {"hair_min_contrast", &o->hair.min_contrast},
-        {"hair_dilate_mm", &o->hair.dilate_mm},
-        {"skin_min_l", &o->skin.min_l},
-        {"skin_max_l", &o->skin.max_l},
-        {"skin_min_hue_deg", &o->skin.min_hue_deg},
-        {"skin_max_hue_deg", &o->skin.max_hue_deg},
-        {"skin_min_chroma", &o->skin.min_chroma},
-        {"skin_max_lip_a", &o->skin.max_lip_a},
-    };
-    for (const auto& f : fields)
+    for (const auto& f : NumericPresetFields(o))
       if (key == f.first) target = f.second;
     if (target == nullptr) return err("unknown key");
     try {

@@ -89,41 +89,12 @@ json MetricsToJson(const metrics::MetricsResult& r) {
 }
 
 json ParametersToJson(const metrics::MetricsOptions& o) {
-  return {{"preset", o.preset},
-          {"assumed_px_per_mm", o.assumed_px_per_mm},
-          {"texture_band_edges_mm", o.texture_band_edges_mm},
-          {"glcm_offset_mm", o.glcm_offset_mm},
-          {"glcm_levels", o.glcm_levels},
-          {"pore_radius_min_mm", o.pore_radius_min_mm},
-          {"pore_radius_max_mm", o.pore_radius_max_mm},
-          {"pore_min_darkness", o.pore_min_darkness},
-          {"pore_visible_diameter_mm", o.pore_visible_diameter_mm},
-          {"scar_min_radius_mm", o.scar_min_radius_mm},
-          {"scar_max_radius_mm", o.scar_max_radius_mm},
-          {"scar_min_contrast", o.scar_min_contrast},
-          {"scar_annulus_inner_mm", o.scar_annulus_inner_mm},
-          {"scar_annulus_outer_mm", o.scar_annulus_outer_mm},
-          {"wrinkle_sigma_min_mm", o.wrinkle_sigma_min_mm},
-          {"wrinkle_sigma_max_mm", o.wrinkle_sigma_max_mm},
-          {"wrinkle_min_contrast", o.wrinkle_min_contrast},
-          {"wrinkle_min_length_mm", o.wrinkle_min_length_mm},
-          {"striae_sigma_min_mm", o.striae_sigma_min_mm},
-          {"striae_sigma_max_mm", o.striae_sigma_max_mm},
-          {"striae_min_contrast", o.striae_min_contrast},
-          {"striae_min_length_mm", o.striae_min_length_mm},
-          {"redness_ei_margin", o.redness_ei_margin},
-          {"spot_min_delta_l", o.spot_min_delta_l},
-          {"spot_min_radius_mm", o.spot_min_radius_mm},
-          {"hair_max_width_mm", o.hair.max_width_mm},
-          {"hair_min_length_mm", o.hair.min_length_mm},
-          {"hair_min_contrast", o.hair.min_contrast},
-          {"hair_dilate_mm", o.hair.dilate_mm},
-          {"skin_min_l", o.skin.min_l},
-          {"skin_max_l", o.skin.max_l},
-          {"skin_min_hue_deg", o.skin.min_hue_deg},
-          {"skin_max_hue_deg", o.skin.max_hue_deg},
-          {"skin_min_chroma", o.skin.min_chroma},
-          {"skin_max_lip_a", o.skin.max_lip_a}};
+  json j = {{"preset", o.preset},
+            {"texture_band_edges_mm", o.texture_band_edges_mm},
+            {"glcm_levels", o.glcm_levels}};
+  metrics::MetricsOptions copy = o;  // NumericPresetFields hands out pointers into it
+  for (const auto& [key, value] : metrics::NumericPresetFields(&copy)) j[key] = *value;
+  return j;
 }
 
 json ChangeToJson(const json& before_metrics, const json& after_metrics) {

@@ -69,6 +69,33 @@ TEST(PresetTest, ParsesCommentsListsAndHairKeys) {
   EXPECT_DOUBLE_EQ(o.hair.min_contrast, 0.3);
 }
 
+TEST(PresetTest, EveryNumericKeySetsItsOwnFieldOnly) {
+  MetricsOptions defaults;
+  const auto keys = NumericPresetFields(&defaults);
+  ASSERT_GE(keys.size(), 35u);
+  for (size_t k = 0; k < keys.size(); ++k) {
+    const double v = *keys[k].second * 1.01 + 0.001;  // near the default: still valid
+    MetricsOptions o;
+    ASSERT_TRUE(ParsePreset(std::string(keys[k].first) + " = " + std::to_string(v) + "\n", &o).ok())
+        << keys[k].first;
+    const auto fields = NumericPresetFields(&o);
+    ASSERT_EQ(fields.size(), keys.size());
+    for (size_t i = 0; i < fields.size(); ++i) {
+      EXPECT_STREQ(fields[i].first, keys[i].first);
+      if (i == k) {
+        EXPECT_NEAR(*fields[i].second, v, 1e-6) << keys[k].first;
+      } else {
+        EXPECT_EQ(*fields[i].second, *keys[i].second)
+            << keys[k].first << " moved " << keys[i].first;
+      }
+    }
+  }
+  MetricsOptions o;  // the skin mask's glare and component keys, too
+  ASSERT_TRUE(ParsePreset("skin_glare_l = 90\nskin_min_component_fraction = 0.02\n", &o).ok());
+  EXPECT_EQ(o.skin.glare_l, 90.0);
+  EXPECT_EQ(o.skin.min_component_fraction, 0.02);
+}
+
 TEST(PresetTest, ErrorsNameTheLineAndKey) {
   MetricsOptions o;
   Status st = ParsePreset("pore_min_darkness = 0.1\nno_such_key = 3\n", &o);

@@ -39,6 +39,27 @@ TEST(MetricsJsonTest, HasTheDocumentedKeysAndNullsWithoutScale) {
   EXPECT_DOUBLE_EQ(j["texture"]["roughness_bands"]["0.2-0.4mm"].get<double>(), 0.02);
 }
 
+TEST(ParametersJsonTest, EchoesEveryPresetKeyWithItsValue) {
+  metrics::MetricsOptions o;
+  o.preset = "mine";
+  o.skin.glare_l = 91.5;
+  o.hair.min_contrast = 0.3;
+  const json j = ParametersToJson(o);
+  EXPECT_EQ(j["preset"], "mine");
+  EXPECT_EQ(j["glcm_levels"], o.glcm_levels);
+  EXPECT_EQ(j["texture_band_edges_mm"].size(), o.texture_band_edges_mm.size());
+  metrics::MetricsOptions copy = o;
+  const auto keys = metrics::NumericPresetFields(&copy);
+  EXPECT_EQ(j.size(), keys.size() + 3);  // every numeric key, preset, bands, levels
+  for (const auto& [key, value] : keys) {
+    ASSERT_TRUE(j.contains(key)) << key;
+    EXPECT_EQ(j[key].get<double>(), *value) << key;
+  }
+  EXPECT_EQ(j["skin_glare_l"], 91.5);
+  EXPECT_EQ(j["hair_min_contrast"], 0.3);
+  EXPECT_TRUE(j.contains("skin_min_component_fraction"));
+}
+
 TEST(ChangeJsonTest, FlattensAndComputesDeltaAndPercent) {
   const json before = {{"pores", {{"count", 40}, {"mean_diameter_mm", nullptr}}},
                        {"texture", {{"roughness_bands", {{"0.2-0.4mm", 0.02}}}}},

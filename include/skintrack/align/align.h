@@ -22,8 +22,10 @@ namespace skintrack::align {
 
 struct AlignOptions {
   // Long side, px, of the working images registration runs on; results are composed back to
-  // full resolution. Images smaller than this are used as they are. Default 1024 px.
+  // full resolution. Images smaller than this are used as they are. Default 1024 px; valid
+  // kMinWorkingLongSide..kMaxWorkingLongSide.
   int working_long_side = 1024;
+  static constexpr int kMinWorkingLongSide = 256, kMaxWorkingLongSide = 8000;
 
   // --- Global stage: features ---
   int max_features = 3000;           // ORB/SIFT keypoints per image. Default 3000.

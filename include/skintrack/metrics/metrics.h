@@ -13,6 +13,7 @@
 #include <opencv2/core.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "skintrack/core/status.h"
@@ -74,6 +75,12 @@ struct MetricsOptions {
 // Parses a preset file's text ("key = value" lines, '#' comments; keys are the field names
 // above) over *options. Unknown keys and bad values are errors naming the line.
 Status ParsePreset(const std::string& text, MetricsOptions* options);
+
+// The numeric preset keys (every key but preset, texture_band_edges_mm and glcm_levels) with the
+// fields of *options they set: the hair and skin mask options as hair_* and skin_* (e.g.
+// hair_min_contrast, skin_glare_l). ParsePreset reads these keys, and the JSON's "parameters"
+// echo them.
+std::vector<std::pair<const char*, double*>> NumericPresetFields(MetricsOptions* options);
 
 // Detections, in the analysed image's frame (px).
 struct Pore {
