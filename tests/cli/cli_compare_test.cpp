@@ -83,6 +83,29 @@ TEST_F(CliCompareTest, PhantomPairGivesJsonOnStdoutAndExit0) {
   EXPECT_LT(tre.max, 1.0);
 }
 
+TEST_F(CliCompareTest, TheBundledNoChangeSampleCallsNothingSignificantEitherWay) {
+  // The README's quick start: a real (ISIC, CC0) dermoscopic photo re-captured with a new pose,
+  // exposure, white balance and side light and no treatment, measured with the dermoscope
+  // preset. No change may be called significant, in either order.
+  const std::string a = ShellQuote(test::SourceDir() + "/sample_images/before.jpg");
+  const std::string b = ShellQuote(test::SourceDir() + "/sample_images/after.jpg");
+  for (const std::string& pair : {a + " " + b, b + " " + a}) {
+    std::string out;
+    ASSERT_EQ(CliStdout("compare " + pair + " --preset dermoscope", &out), 0) << out;
+    const json j = json::parse(out, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << out;
+    EXPECT_EQ(j["alignment"]["status"], "ok") << pair;
+    const json& change = j["metrics"]["change"];
+    ASSERT_GT(change.size(), 30u);
+    int judged = 0;
+    for (const auto& [key, entry] : change.items()) {
+      EXPECT_FALSE(entry.value("significant", false)) << pair << ": " << key << " " << entry.dump();
+      judged += entry.contains("mdc") && !entry["mdc"].is_null();
+    }
+    EXPECT_GT(judged, 10) << "too few entries have an MDC to judge by";
+  }
+}
+
 TEST_F(CliCompareTest, OutDirWritesJsonAndImagesOfTheRightSizes) {
   const std::string out_dir = Path("out");
   std::string out;
