@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <utility>
+#include <vector>
 
 #include "skintrack/phantom/phantom.h"
 
@@ -85,6 +88,9 @@ TEST_F(ChangeStatsTest, TileSumsReproduceTheSessionMetrics) {
   EXPECT_NEAR(s.metrics.at("pores.mean_diameter_px").before, b.pores.mean_diameter_px, 1e-9);
   EXPECT_NEAR(s.metrics.at("scars.area_fraction").before, b.scars.area_fraction, 1e-12);
   EXPECT_NEAR(s.metrics.at("scars.mean_contrast").before, b.scars.mean_contrast, 1e-12);
+  ASSERT_TRUE(b.scars.total_area_mm2.has_value());
+  EXPECT_NEAR(s.metrics.at("scars.total_area_mm2").before, *b.scars.total_area_mm2,
+              1e-9 * *b.scars.total_area_mm2);
   EXPECT_NEAR(s.metrics.at("wrinkles.length_px").before, b.wrinkles.length_px, 1e-6);
   EXPECT_NEAR(s.metrics.at("wrinkles.mean_depth").before, b.wrinkles.mean_depth, 1e-12);
   EXPECT_NEAR(s.metrics.at("redness.erythema_index_mean").before, b.redness.erythema_index_mean,
@@ -152,6 +158,16 @@ TEST_F(ChangeStatsTest, ClosedPoresAreSignificantDecreaseOnlyAboveTheMdc) {
                                  Model(60.0), ChangeStatsOptions(), &large)
                   .ok());
   EXPECT_FALSE(large.metrics.at("pores.count").significant);
+  // The verdict's edge is |delta| = MDC itself: an MDC of 0.75 |delta| is passed, one of 1.5
+  // |delta| is not (the interval excludes 0 in both).
+  const double delta_percent = 100.0 * std::abs(c.delta) / c.before;
+  for (const auto& [factor, expect] : {std::pair{0.75, true}, std::pair{1.5, false}}) {
+    ChangeStats near;
+    ASSERT_TRUE(ComputeChangeStats(m.before, m.session, m.mm_per_px, metrics::MetricsOptions(),
+                                   Model(factor * delta_percent), ChangeStatsOptions(), &near)
+                    .ok());
+    EXPECT_EQ(near.metrics.at("pores.count").significant, expect) << factor;
+  }
   // A metric without a model entry is never significant.
   EXPECT_FALSE(small.metrics.at("pores.mean_diameter_px").mdc.has_value());
   EXPECT_FALSE(small.metrics.at("pores.mean_diameter_px").significant);
@@ -169,6 +185,78 @@ TEST_F(ChangeStatsTest, ClosedPoresAreSignificantDecreaseOnlyAboveTheMdc) {
       negative += v < 0;
     }
   EXPECT_GT(negative, finite / 2);
+  // ... in the metric's own units: the tiles' median change is the region's density change
+  // within a factor of 2 (per cm^2, not per px or per mm^2).
+  std::vector<double> values;
+  for (int r = 0; r < density->change.rows; ++r)
+    for (int col = 0; col < density->change.cols; ++col)
+      if (const double v = density->change.at<double>(r, col); std::isfinite(v))
+        values.push_back(v);
+  std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
+  const double overall = small.metrics.at("pores.density_per_cm2").delta;
+  ASSERT_LT(overall, 0.0);
+  EXPECT_GT(values[values.size() / 2], 2.0 * overall);
+  EXPECT_LT(values[values.size() / 2], 0.5 * overall);
+}
+
+TEST_F(ChangeStatsTest, MapTilesMostlyOutsideTheRegionAreBlank) {
+  Measured m = *treated_;
+  ChangeStats first;
+  ASSERT_TRUE(ComputeChangeStats(m.before, m.session, m.mm_per_px, metrics::MetricsOptions(),
+                                 Model(5.0), ChangeStatsOptions(), &first)
+                  .ok());
+  const ChangeGrid* g = nullptr;
+  for (const ChangeGrid& grid : first.grids)
+    if (grid.key == "pores.density_per_cm2") g = &grid;
+  ASSERT_NE(g, nullptr);
+  ASSERT_GT(g->tile_px, 10);
+  // Leave 30 % of the first tile column in the region (< map_min_coverage 0.5), all of the rest.
+  const int cut = static_cast<int>(0.7 * g->tile_px);
+  m.session.region = m.session.region.clone();
+  m.session.region.colRange(0, cut).setTo(0);
+  m.session.texture_region = m.session.texture_region.clone();
+  m.session.texture_region.colRange(0, cut).setTo(0);
+  ChangeStats s;
+  ASSERT_TRUE(ComputeChangeStats(m.before, m.session, m.mm_per_px, metrics::MetricsOptions(),
+                                 Model(5.0), ChangeStatsOptions(), &s)
+                  .ok());
+  for (const ChangeGrid& grid : s.grids) {
+    if (grid.key != "pores.density_per_cm2" && grid.key != "texture.roughness") continue;
+    int finite_next = 0;
+    for (int r = 0; r < grid.change.rows; ++r) {
+      EXPECT_FALSE(std::isfinite(grid.change.at<double>(r, 0))) << grid.key << " row " << r;
+      finite_next += std::isfinite(grid.change.at<double>(r, 2));
+    }
+    EXPECT_GT(finite_next, grid.change.rows / 2) << grid.key;
+  }
+}
+
+TEST(ChangeStatsScarsTest, ATileWhoseScarIsGoneHasAChangeNotABlank) {
+  // Scars at contrast 0 after: the tiles that held one before read a decrease of contrast;
+  // only tiles without a scar in either photo are blank.
+  phantom::TreatmentOptions t;
+  t.scar_contrast_scale = 0.0;
+  const Measured m = Measure(t);
+  ASSERT_GT(m.session.before.scars.count, 0);
+  ASSERT_EQ(m.session.after.scars.count, 0);
+  ChangeStats s;
+  ASSERT_TRUE(ComputeChangeStats(m.before, m.session, m.mm_per_px, metrics::MetricsOptions(),
+                                 Model(5.0), ChangeStatsOptions(), &s)
+                  .ok());
+  const ChangeGrid* g = nullptr;
+  for (const ChangeGrid& grid : s.grids)
+    if (grid.key == "scars.mean_contrast") g = &grid;
+  ASSERT_NE(g, nullptr);
+  int finite = 0;
+  for (int r = 0; r < g->change.rows; ++r)
+    for (int c = 0; c < g->change.cols; ++c) {
+      const double v = g->change.at<double>(r, c);
+      if (!std::isfinite(v)) continue;
+      ++finite;
+      EXPECT_LT(v, 0.0) << r << "," << c;
+    }
+  EXPECT_GT(finite, 0);
+  EXPECT_LT(finite, static_cast<int>(g->change.total()));
 }
 
 TEST_F(ChangeStatsTest, DeterministicForASeed) {
