@@ -38,13 +38,18 @@ cv::Mat SegmentDistance(double length, double angle_deg = 20.0) {
 // Flat linear grey Y = 0.3 with a dark segment of width w px and Weber darkness c (sharp
 // edges: coverage clamp(w/2 + 0.5 - d, 0, 1), as the phantom's hairs), in internal form, with
 // mild Gaussian noise (sd 0.003 linear).
-cv::Mat LineImage(double length, double w, double c) {
+// With halo_c > 0, the pixels beyond the segment's edge up to halo_to px from its centre line
+// are darker by halo_c (a faint shadow beside the hair).
+cv::Mat LineImage(double length, double w, double c, double halo_to = 0.0, double halo_c = 0.0) {
   const cv::Mat dist = SegmentDistance(length);
   cv::Mat lin(dist.size(), CV_32FC1);
   for (int y = 0; y < lin.rows; ++y)
-    for (int x = 0; x < lin.cols; ++x)
-      lin.at<float>(y, x) = static_cast<float>(
-          0.3 * (1.0 - c * std::clamp(w / 2 + 0.5 - dist.at<float>(y, x), 0.0, 1.0)));
+    for (int x = 0; x < lin.cols; ++x) {
+      const double d = dist.at<float>(y, x);
+      const double halo = d > w / 2 + 0.5 && d <= halo_to ? halo_c : 0.0;
+      lin.at<float>(y, x) =
+          static_cast<float>(0.3 * (1.0 - c * std::clamp(w / 2 + 0.5 - d, 0.0, 1.0) - halo));
+    }
   cv::Mat noise(lin.size(), CV_32FC1);
   cv::RNG rng(3);
   rng.fill(noise, cv::RNG::NORMAL, 0.0, 0.003);
@@ -104,12 +109,20 @@ TEST(HairMaskTest, ThinLongDarkLineIsHair) {
   EXPECT_EQ(Count((dist <= 0.8f) & ~mask), 0);
   EXPECT_EQ(Count((dist > 4.8f) & mask), 0);
   EXPECT_GT(Count(mask), 120 * 1.6);
+  // A faint shadow beside it (Weber ~0.09, below half min_contrast) is not grown into: the mask
+  // still ends within w/2 + 1 px (its soft edge) + dilate (1 px).
+  ASSERT_TRUE(HairMask(LineImage(120, 1.6, 0.5, 2.8, 0.09), kPxPerMm, HairOptions(), &mask).ok());
+  EXPECT_EQ(Count((dist <= 0.8f) & ~mask), 0);
+  EXPECT_EQ(Count((dist > 3.0f) & mask), 0);
 }
 
 TEST(HairMaskTest, ShortWideOrShallowLinesAreNotHair) {
   cv::Mat mask;
   // 1 mm long (< min_length 2 mm).
   ASSERT_TRUE(HairMask(LineImage(20, 1.6, 0.5), kPxPerMm, HairOptions(), &mask).ok());
+  EXPECT_EQ(Count(mask), 0);
+  // A thick dark stroke, 6 px (0.3 mm): its mean width is above 1.5 w + 1 px (w = 3 px).
+  ASSERT_TRUE(HairMask(LineImage(200, 6, 0.5), kPxPerMm, HairOptions(), &mask).ok());
   EXPECT_EQ(Count(mask), 0);
   // 1 mm wide dark band (a lesion edge or a shadow, not a hair).
   ASSERT_TRUE(HairMask(LineImage(200, 20, 0.5), kPxPerMm, HairOptions(), &mask).ok());

@@ -84,14 +84,15 @@ TEST(SkinMaskTest, SkinIsInBlueBackgroundIsOut) {
 
 TEST(SkinMaskTest, GreyBlackLipsAreExcluded) {
   cv::Mat image = LabImage({800, 600}, 60, 15, 20);
-  Paint(&image, cv::Rect(40, 40, 200, 200), 60, 0, 0);      // grey card: C* 0 < 4
-  Paint(&image, cv::Rect(300, 40, 200, 200), 8, 3, 4);      // near black: L* 8 < 15
-  Paint(&image, cv::Rect(560, 40, 200, 200), 45, 48, 20);   // lips: a* 48 > 40
-  Paint(&image, cv::Rect(300, 340, 200, 200), 55, 25, 30);  // redder skin: in
+  Paint(&image, cv::Rect(40, 40, 200, 200), 60, 0, 0);        // grey card: C* 0 < 4
+  Paint(&image, cv::Rect(300, 40, 200, 200), 8, 3, 4);        // near black: L* 8 < 15
+  Paint(&image, cv::Rect(560, 40, 200, 200), 45, 48, 20);     // lips: a* 48 > 40
+  Paint(&image, cv::Rect(300, 340, 200, 200), 55, 25, 30);    // redder skin: in
+  Paint(&image, cv::Rect(560, 340, 200, 200), 60, 2.1, 2.1);  // nearly grey: C* 2.97 < 4
   cv::Mat mask;
   ASSERT_TRUE(SkinMask(image, SkinMaskOptions(), &mask).ok());
-  for (const cv::Rect& out :
-       {cv::Rect(50, 50, 180, 180), cv::Rect(310, 50, 180, 180), cv::Rect(570, 50, 180, 180)})
+  for (const cv::Rect& out : {cv::Rect(50, 50, 180, 180), cv::Rect(310, 50, 180, 180),
+                              cv::Rect(570, 50, 180, 180), cv::Rect(570, 350, 180, 180)})
     EXPECT_EQ(cv::countNonZero(mask(out)), 0) << out;
   EXPECT_EQ(cv::countNonZero(mask(cv::Rect(300, 340, 200, 200))), 200 * 200);
   EXPECT_EQ(cv::countNonZero(mask(cv::Rect(0, 300, 250, 300))), 250 * 300);
@@ -123,6 +124,12 @@ TEST(SkinMaskTest, SmallIslandsDroppedSmallHolesFilled) {
   ASSERT_TRUE(SkinMask(image, SkinMaskOptions(), &mask).ok());
   EXPECT_EQ(cv::countNonZero(mask(cv::Rect(90, 90, 30, 30))), 0);
   EXPECT_EQ(cv::countNonZero(mask(cv::Rect(310, 110, 280, 280))), 280 * 280);
+  // A small non-skin patch at the image's edge is not a hole: it stays out.
+  cv::Mat skin = LabImage({640, 480}, 66, 13, 17);
+  Paint(&skin, cv::Rect(0, 200, 20, 20), 50, 0, -40);  // 0.13 % of the image, on the left edge
+  ASSERT_TRUE(SkinMask(skin, SkinMaskOptions(), &mask).ok());
+  EXPECT_EQ(cv::countNonZero(mask(cv::Rect(0, 204, 14, 12))), 0);
+  EXPECT_EQ(cv::countNonZero(mask(cv::Rect(40, 0, 600, 480))), 600 * 480);
   SkinMaskOptions keep;
   keep.min_component_fraction = 0.0;  // no component filtering: the hole stays out
   ASSERT_TRUE(SkinMask(image, keep, &mask).ok());
