@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <opencv2/imgproc.hpp>
+#include <utility>
 #include <vector>
 
 #include "metrics/families.h"
@@ -123,6 +124,22 @@ TEST(ScarsSyntheticTest, FaintAndPoreSizedBlobsAreNotScars) {
   AddScar(&img, {150, 75}, 3.0, 0.35);  // a pore (0.15 mm)
   AddScar(&img, {240, 75}, 5.0, 0.15);  // radius 0.25 mm < scar_min_radius 0.4 mm
   EXPECT_EQ(MeasureAll(ColourContext(img)).metrics.count, 0);
+}
+
+TEST(ScarsSyntheticTest, SizesUpTo1Point3TimesTheLargestRadiusCount) {
+  // scar_max_radius 1.5 mm = 30 px: a scar of 36 px radius (1.2 x) counts; one of 45 px
+  // (1.5 x) is larger than a scar is taken to be.
+  MetricsOptions o;
+  o.scar_max_radius_mm = 1.5;
+  for (const auto& [radius, expect] : {std::pair{36.0, 1}, std::pair{45.0, 0}}) {
+    cv::Mat3f img = Skin({260, 260});
+    AddScar(&img, {130.3, 129.6}, radius, 0.15);
+    const Result r = MeasureAll(ColourContext(img), o);
+    EXPECT_EQ(r.metrics.count, expect) << radius;
+    if (expect == 1 && r.metrics.count == 1) {
+      EXPECT_NEAR(r.scars[0].area_px, CV_PI * radius * radius, 0.04 * CV_PI * radius * radius);
+    }
+  }
 }
 
 TEST(ScarsSyntheticTest, PigmentedSpotIsNotAScarButTheSameNeutralShadingIs) {
