@@ -20,9 +20,10 @@ constexpr double kPxPerMm = 20.0;
 constexpr double kY0 = 0.35;
 
 // Band along y = y0 from x0 to x1: flat inside 0.3 w, raised cosine to 0 at 0.7 w (the phantom's
-// profile, full width at half contrast w); Weber contrast c (> 0 lighter).
+// profile, full width at half contrast w); Weber contrast c (> 0 lighter). With deg != 0 the
+// band is turned by deg (clockwise in the image) about its middle ((x0 + x1) / 2, y0).
 struct Band {
-  double y0, x0, x1, w, c;
+  double y0, x0, x1, w, c, deg = 0.0;
 };
 
 cv::Mat Render(cv::Size size, const std::vector<Band>& bands, double noise = 0.0, int seed = 1) {
@@ -32,8 +33,11 @@ cv::Mat Render(cv::Size size, const std::vector<Band>& bands, double noise = 0.0
     for (int x = 0; x < size.width; ++x) {
       double v = kY0;
       for (const Band& b : bands) {
-        if (x < b.x0 || x > b.x1) continue;
-        const double t = (std::abs(r - b.y0) - 0.3 * b.w) / (0.4 * b.w);
+        const double a = b.deg * CV_PI / 180.0, xc = 0.5 * (b.x0 + b.x1);
+        const double u = (x - xc) * std::cos(a) + (r - b.y0) * std::sin(a);
+        const double across = -(x - xc) * std::sin(a) + (r - b.y0) * std::cos(a);
+        if (std::abs(u) > 0.5 * (b.x1 - b.x0)) continue;
+        const double t = (std::abs(across) - 0.3 * b.w) / (0.4 * b.w);
         const double band = t <= 0.0 ? 1.0 : (t >= 1.0 ? 0.0 : 0.5 * (1.0 + std::cos(CV_PI * t)));
         v *= 1.0 + b.c * band;
       }
@@ -70,6 +74,22 @@ TEST(StriaeTest, LighterBandHasItsWidthContrastAndCentreLine) {
   // Ends are placed where the template reads 40 % of the band: a little past an abrupt end.
   EXPECT_NEAR(r.lines[0].length_px, 480.0, 0.1 * 480.0);
   for (const cv::Point2d& p : r.lines[0].polyline) EXPECT_NEAR(p.y, 240.0, 2.0);
+}
+
+TEST(StriaeTest, ABandFarFromTheOthersDirectionIsDropped) {
+  // Three parallel bands and one at 60 deg to them: stretch marks run roughly together, so the
+  // fourth (more than 30 deg off the length-weighted direction) is not counted.
+  const std::vector<Band> parallel = {{150.0, 100.0, 700.0, 30.0, 0.10},
+                                      {260.0, 100.0, 700.0, 30.0, 0.10},
+                                      {370.0, 100.0, 700.0, 30.0, 0.10}};
+  std::vector<Band> all = parallel;
+  all.push_back({620.0, 250.0, 550.0, 30.0, 0.10, 60.0});
+  const Result three = Measure(GreyImage(Render({800, 800}, parallel)));
+  ASSERT_EQ(three.m.count, 3);
+  const Result four = Measure(GreyImage(Render({800, 800}, all)));
+  EXPECT_EQ(four.m.count, 3);
+  for (const Line& l : four.lines)
+    for (const cv::Point2d& p : l.polyline) EXPECT_LT(p.y, 450.0);  // none on the oblique band
 }
 
 TEST(StriaeTest, DarkerBandHasNegativeContrastAndHalfContrastReadsHalf) {
