@@ -100,6 +100,22 @@ TEST(ColorMetricsTest, RedAreaAboveMedianPlusMargin) {
   EXPECT_EQ(inside.area_fraction, 0.0);
 }
 
+TEST(ColorMetricsTest, RedAreaBlocksAreInTheRoiWhenHalfOfThemIs) {
+  // Normal skin inside a square ROI, red skin around it. The red area is found on 4 x 4 px
+  // blocks (20 px/mm), a block being in the ROI when at least half of it is: an ROI one pixel
+  // wider, whose extra column and row cover only a quarter of the next blocks, leaves the
+  // blocks, and so the red area fraction, as they were.
+  cv::Mat lab = UniformLab({400, 400}, 60, 35, 15);
+  UniformLab({200, 200}, 60, 13, 15).copyTo(lab(cv::Rect(101, 101, 200, 200)));
+  const cv::Mat image = LabToImage(lab);
+  cv::Mat roi(image.size(), CV_8UC1, cv::Scalar(0)), wider = roi.clone();
+  roi(cv::Rect(101, 101, 199, 199)).setTo(255);    // ends at block edge 300
+  wider(cv::Rect(101, 101, 200, 200)).setTo(255);  // 1 px into the blocks [300, 304)
+  const RednessMetrics a = Redness(ContextOf(image, roi)), b = Redness(ContextOf(image, wider));
+  EXPECT_GT(a.area_fraction, 0.0);  // the red around leaks into the edge blocks
+  EXPECT_EQ(a.area_fraction, b.area_fraction);
+}
+
 TEST(ColorMetricsTest, SpotsByDepthAndSize) {
   // Dark discs in L* (a*, b* kept): radius 0.5 mm and 1 mm, depth 10 -> spots; radius 0.15 mm
   // (< spot_min_radius 0.3 mm) and a 1 mm disc only 4 deep (< spot_min_delta_l 6) -> not.

@@ -170,6 +170,23 @@ TEST(TextureMetricsTest, SinusoidOfKnownAmplitude) {
   EXPECT_LT(flat.roughness, 1e-6);
 }
 
+TEST(TextureMetricsTest, MicroReliefOfAGaussianReliefIsItsRms) {
+  // A Gaussian random relief (white noise smoothed by sigma 2 px, sd 0.04 in log Y): every band
+  // value is Gaussian, so the robust spread that micro_relief takes (a quantile of |B| scaled to
+  // an sd) reads the same as the RMS that roughness takes.
+  cv::Mat n(800, 1000, CV_32FC1);
+  cv::RNG rng(7);
+  rng.fill(n, cv::RNG::NORMAL, 0.0, 1.0);
+  cv::GaussianBlur(n, n, cv::Size(), 2.0, 2.0, cv::BORDER_REFLECT);
+  cv::Scalar mean, sd;
+  cv::meanStdDev(n, mean, sd);
+  cv::Mat y;
+  cv::exp(n * (0.04 / sd[0]) + std::log(0.31), y);
+  const TextureMetrics t = Measure(YContext(y - 0.01, kPxPerMm));
+  ASSERT_GT(t.roughness, 0.005);
+  EXPECT_NEAR(t.micro_relief / t.roughness, 1.0, 0.02);  // reads 1.003
+}
+
 TEST(TextureMetricsTest, NoiseFloorIsSubtracted) {
   const double amplitude = 0.05, lambda = std::sqrt(0.2 * 0.4) * kPxPerMm;  // centre 0.2-0.4
   const cv::Size size(1000, 800);
