@@ -119,7 +119,7 @@ int RunAnalyze(const std::vector<std::string>& args) {
   // meaningless zero. The JSON still records the photo (its scale, quality), then the run fails.
   const bool nothing = result.roi_area_px == 0;
   MarkNotMeaningful(nothing ? quality::AllFamilies() : photo_quality.meaningless_families,
-                    &j["metrics"]);
+                    result.effective.not_meaningful, &j["metrics"]);
   if (Status st = report::WriteTextFile(json_path, j.dump(2) + "\n"); !st.ok())
     return Fail(cmd, st);
   if (vm.count("detections")) {

@@ -261,7 +261,7 @@ int RunCompare(const std::vector<std::string>& args) {
     // Nothing measured (no skin in the common region, or all hair): every metric and change is
     // a meaningless zero. The JSON records the pair, then the run fails.
     nothing = session.before.roi_area_px == 0 && session.after.roi_area_px == 0;
-    if (nothing) MarkNotMeaningful(quality::AllFamilies(), &j["metrics"]);
+    if (nothing) MarkNotMeaningful(quality::AllFamilies(), {}, &j["metrics"]);
   }
   if (Status st = report::WriteTextFile(json_path, j.dump(2) + "\n"); !st.ok()) {
     return Fail(cmd, st);

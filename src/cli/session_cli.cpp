@@ -116,7 +116,15 @@ Status AssessMeasuredJson(const quality::PhotoMeasures& measures, std::optional<
   return Status::Ok();
 }
 
-void MarkNotMeaningful(const std::vector<std::string>& families, json* metrics) {
+void MarkNotMeaningful(const std::vector<std::string>& not_meaningful,
+                       const std::vector<std::string>& by_preset, json* metrics) {
+  std::vector<std::string> families;
+  for (const std::string& f : quality::AllFamilies()) {
+    const auto listed = [&](const std::vector<std::string>& v) {
+      return std::find(v.begin(), v.end(), f) != v.end();
+    };
+    if (listed(not_meaningful) || listed(by_preset)) families.push_back(f);
+  }
   (*metrics)["not_meaningful"] = families;
   if (!metrics->contains("change")) return;
   for (auto it = (*metrics)["change"].begin(); it != (*metrics)["change"].end(); ++it) {
@@ -287,7 +295,7 @@ Status AddPairAssessment(const po::variables_map& vm, const cv::Mat& before,
                      {"after", photos.after_json},
                      {"pair", report::ComparabilityToJson(pc)}};
 
-  MarkNotMeaningful(pc.not_meaningful, &m);
+  MarkNotMeaningful(pc.not_meaningful, metric_options.not_meaningful, &m);
   return Status::Ok();
 }
 

@@ -50,10 +50,12 @@ Status AssessPhotoJson(const cv::Mat& image, const cv::Mat& roi, std::optional<d
 Status AssessMeasuredJson(const quality::PhotoMeasures& measures, std::optional<double> mm_per_px,
                           quality::PhotoQuality* quality, nlohmann::json* json);
 
-// Marks the metric families in `not_meaningful` in a metrics JSON ("not_meaningful" list) and,
-// when `change` is given, each of their change entries ("meaningful": false, "significant":
-// false).
-void MarkNotMeaningful(const std::vector<std::string>& not_meaningful, nlohmann::json* metrics);
+// Marks the metric families in `not_meaningful` and in `by_preset` (the preset's own,
+// metrics::MetricsOptions::not_meaningful) in a metrics JSON ("not_meaningful" list, in
+// report order) and, when `change` is given, each of their change entries ("meaningful":
+// false, "significant": false).
+void MarkNotMeaningful(const std::vector<std::string>& not_meaningful,
+                       const std::vector<std::string>& by_preset, nlohmann::json* metrics);
 
 // compare: --reference-roi normalisation of the after photo (in place, before the metrics),
 // when no chart calibrated both photos. Updates `after_info`.

@@ -14,6 +14,12 @@
 
 namespace skintrack::metrics {
 
+const std::vector<std::string>& Families() {
+  static const std::vector<std::string> kFamilies = {"texture", "pores",   "scars", "wrinkles",
+                                                     "striae",  "redness", "tone",  "hair"};
+  return kFamilies;
+}
+
 Status MetricsOptions::Check() const {
   auto bad = [](const std::string& m) { return Status::InvalidArgument("metrics: " + m); };
   auto positive_range = [&](double lo, double hi, const char* name) -> Status {
@@ -48,6 +54,10 @@ Status MetricsOptions::Check() const {
   if (!(redness_ei_margin >= 0.0)) return bad("redness_ei_margin must be >= 0");
   if (!(spot_min_delta_l > 0.0 && spot_min_radius_mm > 0.0))
     return bad("spot thresholds must be > 0");
+  for (const std::string& f : not_meaningful) {
+    if (std::find(Families().begin(), Families().end(), f) == Families().end())
+      return bad("not_meaningful: unknown family '" + f + "'");
+  }
   SKINTRACK_RETURN_IF_ERROR(skin.Check());
   return hair.Check();
 }
@@ -115,6 +125,14 @@ Status ParsePreset(const std::string& text, MetricsOptions* o) {
     };
     if (key == "preset") {
       o->preset = value;
+      continue;
+    }
+    if (key == "not_meaningful") {  // family names, separated by spaces or commas
+      std::string names = value;
+      std::replace(names.begin(), names.end(), ',', ' ');
+      std::istringstream vs(names);
+      o->not_meaningful.clear();
+      for (std::string f; vs >> f;) o->not_meaningful.push_back(f);
       continue;
     }
     if (key == "texture_band_edges_mm" || key == "glcm_levels") {

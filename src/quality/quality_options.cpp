@@ -2,6 +2,7 @@
 #include <cmath>
 #include <string>
 
+#include "skintrack/metrics/metrics.h"
 #include "skintrack/quality/quality.h"
 
 namespace skintrack::quality {
@@ -41,11 +42,7 @@ const char* ComparabilityName(Comparability c) {
   return "not_comparable";
 }
 
-const std::vector<std::string>& AllFamilies() {
-  static const std::vector<std::string> kFamilies = {"texture", "pores",   "scars", "wrinkles",
-                                                     "striae",  "redness", "tone",  "hair"};
-  return kFamilies;
-}
+const std::vector<std::string>& AllFamilies() { return metrics::Families(); }
 
 const QualityCheck* PhotoQuality::Find(const std::string& name) const {
   for (const QualityCheck& c : checks) {

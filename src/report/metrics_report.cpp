@@ -91,7 +91,8 @@ json MetricsToJson(const metrics::MetricsResult& r) {
 json ParametersToJson(const metrics::MetricsOptions& o) {
   json j = {{"preset", o.preset},
             {"texture_band_edges_mm", o.texture_band_edges_mm},
-            {"glcm_levels", o.glcm_levels}};
+            {"glcm_levels", o.glcm_levels},
+            {"not_meaningful", o.not_meaningful}};
   metrics::MetricsOptions copy = o;  // NumericPresetFields hands out pointers into it
   for (const auto& [key, value] : metrics::NumericPresetFields(&copy)) j[key] = *value;
   return j;

@@ -2,6 +2,7 @@
 // JSON on stdout or in a file, the image outputs, alignment failure (exit 3) and the scale.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -86,7 +87,8 @@ TEST_F(CliCompareTest, PhantomPairGivesJsonOnStdoutAndExit0) {
 TEST_F(CliCompareTest, TheBundledNoChangeSampleCallsNothingSignificantEitherWay) {
   // The README's quick start: a real (ISIC, CC0) dermoscopic photo re-captured with a new pose,
   // exposure, white balance and side light and no treatment, measured with the dermoscope
-  // preset. No change may be called significant, in either order.
+  // preset. No change may be called significant, in either order. The preset marks wrinkles
+  // not meaningful (on dermoscopic photos the traced lines are mostly faint hairs).
   const std::string a = ShellQuote(test::SourceDir() + "/sample_images/before.jpg");
   const std::string b = ShellQuote(test::SourceDir() + "/sample_images/after.jpg");
   for (const std::string& pair : {a + " " + b, b + " " + a}) {
@@ -103,7 +105,22 @@ TEST_F(CliCompareTest, TheBundledNoChangeSampleCallsNothingSignificantEitherWay)
       judged += entry.contains("mdc") && !entry["mdc"].is_null();
     }
     EXPECT_GT(judged, 10) << "too few entries have an MDC to judge by";
+    // The dermoscope preset declares wrinkles not meaningful (the lines are mostly faint hair).
+    const json& listed = j["metrics"]["not_meaningful"];
+    EXPECT_NE(std::find(listed.begin(), listed.end(), "wrinkles"), listed.end()) << listed;
+    EXPECT_EQ(change["wrinkles.length_px"]["meaningful"], false);
+    EXPECT_EQ(j["parameters"]["not_meaningful"], json::array({"wrinkles"}));
   }
+  std::string out;
+  ASSERT_EQ(CliStdout("analyze " + a + " --preset dermoscope", &out), 0) << out;
+  const json j = json::parse(out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << out;
+  const json& listed = j["metrics"]["not_meaningful"];
+  EXPECT_NE(std::find(listed.begin(), listed.end(), "wrinkles"), listed.end()) << listed;
+  ASSERT_EQ(CliStdout("analyze " + a, &out), 0) << out;  // the default preset: measured as usual
+  const json d = json::parse(out, nullptr, false);
+  const json& none = d["metrics"]["not_meaningful"];
+  EXPECT_EQ(std::find(none.begin(), none.end(), "wrinkles"), none.end()) << none;
 }
 
 TEST_F(CliCompareTest, OutDirWritesJsonAndImagesOfTheRightSizes) {

@@ -55,6 +55,8 @@ TEST(PresetTest, ShippedPresetsParseAndDiffer) {
   EXPECT_DOUBLE_EQ(body.texture_band_edges_mm.front(), 0.3);
   EXPECT_DOUBLE_EQ(derm.hair.min_length_mm, 1.5);
   EXPECT_DOUBLE_EQ(derm.striae_min_length_mm, 20.0);
+  EXPECT_EQ(derm.not_meaningful, (std::vector<std::string>{"wrinkles"}));
+  EXPECT_TRUE(face.not_meaningful.empty());
   EXPECT_DOUBLE_EQ(def.pore_radius_max_mm, face.pore_radius_max_mm);
 }
 
@@ -108,6 +110,15 @@ TEST(PresetTest, ErrorsNameTheLineAndKey) {
   EXPECT_NE(st.message().find("key = value"), std::string::npos) << st.message();
   st = ParsePreset("pore_min_darkness = 2\n", &o);  // parsed, then refused by Check()
   EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  MetricsOptions unknown;
+  st = ParsePreset("not_meaningful = wrinkles, freckles\n", &unknown);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("unknown family 'freckles'"), std::string::npos) << st.message();
+  MetricsOptions families;
+  ASSERT_TRUE(ParsePreset("not_meaningful = striae,wrinkles\n", &families).ok());
+  EXPECT_EQ(families.not_meaningful, (std::vector<std::string>{"striae", "wrinkles"}));
+  ASSERT_TRUE(ParsePreset("not_meaningful =\n", &families).ok());  // a preset's list cleared
+  EXPECT_TRUE(families.not_meaningful.empty());
 }
 
 TEST(AnalyzeTest, ScaleDecidesPhysicalFields) {

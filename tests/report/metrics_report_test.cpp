@@ -50,7 +50,8 @@ TEST(ParametersJsonTest, EchoesEveryPresetKeyWithItsValue) {
   EXPECT_EQ(j["texture_band_edges_mm"].size(), o.texture_band_edges_mm.size());
   metrics::MetricsOptions copy = o;
   const auto keys = metrics::NumericPresetFields(&copy);
-  EXPECT_EQ(j.size(), keys.size() + 3);  // every numeric key, preset, bands, levels
+  EXPECT_EQ(j.size(), keys.size() + 4);  // every numeric key, preset, bands, levels, families
+  EXPECT_TRUE(j["not_meaningful"].is_array());
   for (const auto& [key, value] : keys) {
     ASSERT_TRUE(j.contains(key)) << key;
     EXPECT_EQ(j[key].get<double>(), *value) << key;

@@ -21,6 +21,10 @@
 
 namespace skintrack::metrics {
 
+// The metric families, in report order (the JSON's family keys): texture, pores, scars,
+// wrinkles, striae, redness, tone, hair.
+const std::vector<std::string>& Families();
+
 // Scales and thresholds; lengths in mm. Presets in models/*.preset set these (ParsePreset).
 struct MetricsOptions {
   std::string preset = "default";
@@ -69,6 +73,11 @@ struct MetricsOptions {
   // dermoscope preset opens the colour gate (the whole field is skin, often colour-cast) and
   // keeps the L* gate, which drops the dark vignette, and the glare test.
   roi::SkinMaskOptions skin;
+  // Families the preset declares not meaningful for its kind of photo: still measured and
+  // reported, but listed in the JSON's not_meaningful (in compare never significant). Names
+  // from Families(). Default none; the dermoscope preset: wrinkles (on dermoscopic photos the
+  // traced lines are mostly faint hairs, docs/metrics.md "Hair").
+  std::vector<std::string> not_meaningful;
   Status Check() const;
 };
 
