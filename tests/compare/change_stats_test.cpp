@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -52,6 +53,22 @@ stats::RepeatabilityModel Model(double mdc_percent) {
     model.metrics[key] = e;
   }
   return model;
+}
+
+// The change map of `key` in `s`, or null.
+const ChangeGrid* FindGrid(const ChangeStats& s, const std::string& key) {
+  for (const ChangeGrid& g : s.grids)
+    if (g.key == key) return &g;
+  return nullptr;
+}
+
+// ComputeChangeStats of `m` with the default options and Model(mdc_percent).
+ChangeStats StatsOf(const Measured& m, double mdc_percent) {
+  ChangeStats s;
+  const Status st = ComputeChangeStats(m.before, m.session, m.mm_per_px, metrics::MetricsOptions(),
+                                       Model(mdc_percent), ChangeStatsOptions(), &s);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  return s;
 }
 
 class ChangeStatsTest : public ::testing::Test {
@@ -161,20 +178,14 @@ TEST_F(ChangeStatsTest, ClosedPoresAreSignificantDecreaseOnlyAboveTheMdc) {
   // The verdict's edge is |delta| = MDC itself: an MDC of 0.75 |delta| is passed, one of 1.5
   // |delta| is not (the interval excludes 0 in both).
   const double delta_percent = 100.0 * std::abs(c.delta) / c.before;
-  for (const auto& [factor, expect] : {std::pair{0.75, true}, std::pair{1.5, false}}) {
-    ChangeStats near;
-    ASSERT_TRUE(ComputeChangeStats(m.before, m.session, m.mm_per_px, metrics::MetricsOptions(),
-                                   Model(factor * delta_percent), ChangeStatsOptions(), &near)
-                    .ok());
-    EXPECT_EQ(near.metrics.at("pores.count").significant, expect) << factor;
-  }
+  for (const auto& [factor, expect] : {std::pair{0.75, true}, std::pair{1.5, false}})
+    EXPECT_EQ(StatsOf(m, factor * delta_percent).metrics.at("pores.count").significant, expect)
+        << factor;
   // A metric without a model entry is never significant.
   EXPECT_FALSE(small.metrics.at("pores.mean_diameter_px").mdc.has_value());
   EXPECT_FALSE(small.metrics.at("pores.mean_diameter_px").significant);
   // The pore-density map shows the decrease in most tiles.
-  const ChangeGrid* density = nullptr;
-  for (const ChangeGrid& g : small.grids)
-    if (g.key == "pores.density_per_cm2") density = &g;
+  const ChangeGrid* density = FindGrid(small, "pores.density_per_cm2");
   ASSERT_NE(density, nullptr);
   int negative = 0, finite = 0;
   for (int r = 0; r < density->change.rows; ++r)
@@ -201,13 +212,8 @@ TEST_F(ChangeStatsTest, ClosedPoresAreSignificantDecreaseOnlyAboveTheMdc) {
 
 TEST_F(ChangeStatsTest, MapTilesMostlyOutsideTheRegionAreBlank) {
   Measured m = *treated_;
-  ChangeStats first;
-  ASSERT_TRUE(ComputeChangeStats(m.before, m.session, m.mm_per_px, metrics::MetricsOptions(),
-                                 Model(5.0), ChangeStatsOptions(), &first)
-                  .ok());
-  const ChangeGrid* g = nullptr;
-  for (const ChangeGrid& grid : first.grids)
-    if (grid.key == "pores.density_per_cm2") g = &grid;
+  const ChangeStats first = StatsOf(m, 5.0);
+  const ChangeGrid* g = FindGrid(first, "pores.density_per_cm2");
   ASSERT_NE(g, nullptr);
   ASSERT_GT(g->tile_px, 10);
   // Leave 30 % of the first tile column in the region (< map_min_coverage 0.5), all of the rest.
@@ -216,10 +222,7 @@ TEST_F(ChangeStatsTest, MapTilesMostlyOutsideTheRegionAreBlank) {
   m.session.region.colRange(0, cut).setTo(0);
   m.session.texture_region = m.session.texture_region.clone();
   m.session.texture_region.colRange(0, cut).setTo(0);
-  ChangeStats s;
-  ASSERT_TRUE(ComputeChangeStats(m.before, m.session, m.mm_per_px, metrics::MetricsOptions(),
-                                 Model(5.0), ChangeStatsOptions(), &s)
-                  .ok());
+  const ChangeStats s = StatsOf(m, 5.0);
   for (const ChangeGrid& grid : s.grids) {
     if (grid.key != "pores.density_per_cm2" && grid.key != "texture.roughness") continue;
     int finite_next = 0;
@@ -239,13 +242,8 @@ TEST(ChangeStatsScarsTest, ATileWhoseScarIsGoneHasAChangeNotABlank) {
   const Measured m = Measure(t);
   ASSERT_GT(m.session.before.scars.count, 0);
   ASSERT_EQ(m.session.after.scars.count, 0);
-  ChangeStats s;
-  ASSERT_TRUE(ComputeChangeStats(m.before, m.session, m.mm_per_px, metrics::MetricsOptions(),
-                                 Model(5.0), ChangeStatsOptions(), &s)
-                  .ok());
-  const ChangeGrid* g = nullptr;
-  for (const ChangeGrid& grid : s.grids)
-    if (grid.key == "scars.mean_contrast") g = &grid;
+  const ChangeStats s = StatsOf(m, 5.0);
+  const ChangeGrid* g = FindGrid(s, "scars.mean_contrast");
   ASSERT_NE(g, nullptr);
   int finite = 0;
   for (int r = 0; r < g->change.rows; ++r)
