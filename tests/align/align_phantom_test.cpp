@@ -170,6 +170,39 @@ TEST_F(KnownPairTest, CoarseEccKeepsTheWorkingSizePrecision) {
   EXPECT_GT(tc.median, 1.5 * tb.median);  // 0.033 vs 0.014 px when written
 }
 
+// The verdict's thresholds, each made strict enough to bite on this good pair (ECC ~0.9,
+// overlap ~0.8): a weak ECC or a small overlap makes it poor, too low an inlier ratio (with no
+// other estimator to fall back on) failed, and the flow is used only below its error limit.
+TEST_F(KnownPairTest, EachVerdictThresholdDecides) {
+  const AlignmentResult& good = *result_;
+  ASSERT_EQ(good.status, AlignmentStatus::kOk) << good.reason;
+  ASSERT_LT(good.ecc, 0.99);
+  ASSERT_LT(good.overlap_fraction, 0.99);
+  AlignOptions strict_ecc;
+  strict_ecc.ok_ecc = 0.99;
+  const AlignmentResult weak = AlignOrDie(pair_->before, pair_->after, strict_ecc);
+  EXPECT_EQ(weak.status, AlignmentStatus::kPoor);
+  EXPECT_NE(weak.reason.find("weak match"), std::string::npos) << weak.reason;
+  AlignOptions strict_overlap;
+  strict_overlap.ok_overlap = 0.99;
+  const AlignmentResult small = AlignOrDie(pair_->before, pair_->after, strict_overlap);
+  EXPECT_EQ(small.status, AlignmentStatus::kPoor);
+  EXPECT_NE(small.reason.find("overlap"), std::string::npos) << small.reason;
+  AlignOptions strict_inliers;
+  strict_inliers.min_inlier_ratio = 0.99;
+  strict_inliers.use_sift = false;
+  strict_inliers.use_fourier_mellin = false;
+  const AlignmentResult few = AlignOrDie(pair_->before, pair_->after, strict_inliers);
+  EXPECT_EQ(few.status, AlignmentStatus::kFailed);
+  EXPECT_NE(few.reason.find("inlier ratio too low"), std::string::npos) << few.reason;
+  ASSERT_GE(good.median_fb_error_px, 0.0);
+  AlignOptions loose_fb, tight_fb;
+  loose_fb.max_fb_error_px = 100.0;
+  tight_fb.max_fb_error_px = 1e-9;
+  EXPECT_TRUE(AlignOrDie(pair_->before, pair_->after, loose_fb).nonrigid_used);
+  EXPECT_FALSE(AlignOrDie(pair_->before, pair_->after, tight_fb).nonrigid_used);
+}
+
 TEST_F(KnownPairTest, QualityEvidenceIsInRange) {
   const AlignmentResult& r = *result_;
   EXPECT_GE(r.ecc, -1.0);
@@ -368,6 +401,32 @@ TEST(AlignPhantomTest, FullSizePairComposesTheWorkingScaleBack) {
   }
   std::printf("  warp vs BeforeToAfter: worst %.5f\n", worst);
   EXPECT_LT(worst, 5e-3);  // flow upsampled by a bilinear resize vs sampled: ~5e-4
+}
+
+TEST(AlignPhantomTest, AnAfterPhotoOfAnotherSizeIsComposedWithItsOwnScale) {
+  // A 1600x1200 pair whose after photo is then enlarged 1.25x (a camera of more pixels): the
+  // two photos reach the working size by different factors, and the result must map the
+  // enlarged after photo's px onto the before photo's.
+  phantom::PhantomOptions o = RandomPairOptions(71, false);
+  o.width = 1600;
+  o.height = 1200;
+  std::mt19937_64 rng(7171);
+  o.after_capture = phantom::RandomCapture(phantom::RandomCaptureOptions(), {1600, 1200}, rng);
+  phantom::PhantomPair p = Render(o);
+  const double k = 1.25;
+  cv::Mat big;
+  cv::resize(p.after, big, cv::Size(2000, 1500), 0, 0, cv::INTER_CUBIC);
+  // Big px x' shows small px (x' + 0.5) / k - 0.5 (OpenCV's pixel-centre convention).
+  const cv::Matx33d small_from_big(1 / k, 0, 0.5 / k - 0.5, 0, 1 / k, 0.5 / k - 0.5, 0, 0, 1);
+  p.truth.after_to_before = p.truth.after_to_before * small_from_big;
+  p.after = big;
+  const AlignmentResult r = AlignOrDie(p.before, p.after);
+  const TreStats g = GlobalTre(r, p), f = FullTre(r, p);
+  Log("after 2000x1500", r, g, f);
+  ASSERT_EQ(r.status, AlignmentStatus::kOk) << r.reason;
+  EXPECT_LT(g.median, 0.3);
+  EXPECT_LT(f.median, 0.3);
+  EXPECT_LT(f.max, 1.0);
 }
 
 TEST(AlignPhantomTest, LargePoseRotation30Scale07) {
