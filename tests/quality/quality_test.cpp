@@ -435,6 +435,12 @@ TEST_F(PhantomGateTest, BlurFailsSharpness) {
     for (const char* f : {"pores", "texture", "wrinkles"}) {
       EXPECT_TRUE(Contains(q.meaningless_families, f)) << mm << " mm " << f;
     }
+    // Scars and stretch marks (mm-sized) survive a soft photo; only a reading beyond
+    // sharpness_coarse_fail_mm (0.1 mm) takes them too.
+    const bool coarse = s->value.value_or(0.0) > PhotoQualityOptions().sharpness_coarse_fail_mm;
+    EXPECT_EQ(coarse, mm > 0.2) << mm << " mm read " << s->value.value_or(-1.0);
+    for (const char* f : {"scars", "striae"})
+      EXPECT_EQ(Contains(q.meaningless_families, f), coarse) << mm << " mm " << f;
     EXPECT_EQ(q.Find("clipping")->verdict, Verdict::kPass);
     EXPECT_EQ(q.Find("glare")->verdict, Verdict::kPass);
   }
@@ -515,6 +521,11 @@ TEST(LightingTest, HandComputedRatios) {
   EXPECT_NEAR(d.chroma_shift, std::log(1.1), 1e-4);
   EXPECT_NEAR(d.field_spread, 0.0, 1e-4);
   EXPECT_EQ(d.region_px, 20000);
+  // A blue gain x1.1 alone is the same chroma shift.
+  ASSERT_TRUE(MeasureLightingDifference(before, Uniform({200, 100}, {0.15f * 1.1f, 0.2f, 0.35f}),
+                                        cv::Mat(), LightingOptions(), &d)
+                  .ok());
+  EXPECT_NEAR(d.chroma_shift, std::log(1.1), 1e-4);
 
   // A horizontal linear-light ramp 0.7 .. 1.3 on the after photo: the low-passed log field
   // difference spans about ln(1.3 / 0.7) = 0.62, less the smoothing near the ends.
@@ -624,6 +635,51 @@ TEST_F(PairTest, ScaleRatioLimitsFineFamilies) {
   EXPECT_FALSE(Contains(c.not_meaningful, "scars"));
   evidence_.scale_ratio = 0.4;
   EXPECT_EQ(Run(good_, good_).verdict, Comparability::kNotComparable);
+}
+
+TEST_F(PairTest, AnAfterPhotoSlightlyCoarserThanANeedIsCaution) {
+  // Before at 16 px/mm, the after photo 0.9 x as fine: 14.4 px/mm, below the 15 that pores,
+  // wrinkles and texture need.
+  PhotoQuality fine;
+  ASSERT_TRUE(AssessPhoto(Uniform({100, 100}, {0.15f, 0.2f, 0.35f}), cv::Mat(), 16.0,
+                          PhotoQualityOptions(), &fine)
+                  .ok());
+  evidence_.scale_ratio = 0.9;
+  const PairComparability c = Run(fine, fine);
+  EXPECT_EQ(c.verdict, Comparability::kCaution);
+  EXPECT_NEAR(*c.effective_px_per_mm, 14.4, 1e-9);
+  bool found = false;
+  for (const auto& r : c.reasons)
+    found = found || r.find("effective resolution") != std::string::npos;
+  EXPECT_TRUE(found);
+  EXPECT_TRUE(Contains(c.not_meaningful, "pores"));
+}
+
+TEST_F(PairTest, AColourCastAloneMakesUncalibratedColourNotComparable) {
+  // Same exposure, no field, but the after light is bluer (chroma shift 0.1 > 0.02): the light
+  // is not identical, so uncalibrated redness and tone are not comparable.
+  LightingDifference l;
+  l.luminance_ratio = 1.0;
+  l.chroma_shift = 0.1;
+  evidence_.lighting = l;
+  const PairComparability c = Run(good_, good_);
+  EXPECT_TRUE(Contains(c.not_meaningful, "redness"));
+  EXPECT_TRUE(Contains(c.not_meaningful, "tone"));
+  EXPECT_FALSE(Contains(c.not_meaningful, "pores"));
+}
+
+TEST_F(PairTest, ADarkerAfterPhotoIsAnExposureCaution) {
+  // Half the light (ratio 0.5, i.e. 2x in the other direction): caution even with a chart.
+  LightingDifference l;
+  l.luminance_ratio = 0.5;
+  evidence_.lighting = l;
+  evidence_.colour_calibration = "chart";
+  const PairComparability c = Run(good_, good_);
+  EXPECT_EQ(c.verdict, Comparability::kCaution);
+  bool found = false;
+  for (const auto& r : c.reasons) found = found || r.find("exposure differs") != std::string::npos;
+  EXPECT_TRUE(found);
+  EXPECT_TRUE(c.not_meaningful.empty());
 }
 
 TEST_F(PairTest, AFailedPhotoCarriesItsFamilies) {
