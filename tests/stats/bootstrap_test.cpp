@@ -57,6 +57,12 @@ TEST(BootstrapTest, PointEstimateIsRatioOfSumsWithScaleAndSqrt) {
   EXPECT_NEAR(r.before, 2.0 * std::sqrt(6.0 / 4.0 - 0.5), 1e-12);
   EXPECT_NEAR(r.after, 2.0 * std::sqrt(9.0 / 4.0 - 1.25), 1e-12);
   EXPECT_FALSE(r.ci_valid);  // 3 tiles < min_tiles
+  // Exactly min_tiles (5) tiles are enough for an interval.
+  ASSERT_TRUE(
+      PairedTileBootstrap(Tiles(5, 10.0, 11.0, 2.0, 3), RatioMetric(), BootstrapOptions(), &r)
+          .ok());
+  EXPECT_EQ(r.tiles, 5);
+  EXPECT_TRUE(r.ci_valid);
   EXPECT_DOUBLE_EQ(RatioValue(m, 1.0, 0.0, false), 0.0);
 }
 

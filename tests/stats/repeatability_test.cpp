@@ -89,6 +89,8 @@ TEST(RepeatabilityModelTest, JsonRoundTripAndRelativeMdc) {
   EXPECT_NEAR(*back.metrics["pores.count"].icc, *fit.icc, 1e-12);
   EXPECT_NEAR(*back.Mdc("pores.count", 40.0), pct / 100 * 40.0, 1e-12);
   EXPECT_NEAR(*back.Mdc("pores.count", 0.0), fit.mdc95, 1e-12);
+  // A negative level (e.g. a contrast) gives the same positive MDC as its magnitude.
+  EXPECT_NEAR(*back.Mdc("pores.count", -40.0), pct / 100 * 40.0, 1e-12);
   EXPECT_FALSE(back.Mdc("texture.roughness", 1.0).has_value());
   EXPECT_FALSE(
       RepeatabilityModelFromJson(nlohmann::json::parse(R"({"metrics": {"a": {}}})"), &back).ok());
