@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "align/stages.h"
 #include "skintrack/align/align.h"
 #include "skintrack/core/image.h"
 
@@ -224,6 +225,48 @@ TEST(BeforeToAfterTest, AddsTheFlowConvertedToFullResolution) {
   const cv::Point2d far = BeforeToAfter(r, {500.0, 500.0});
   EXPECT_NEAR(far.x, (504.0 - 10.0) / 2.0, 1e-6);
   EXPECT_NEAR(far.y, (498.0 - 20.0) / 2.0, 1e-6);
+}
+
+TEST(BeforeToAfterTest, SamplesTheFlowAtThePixelCentresWorkingPosition) {
+  // Flow f_x = x (working px) over an identity homography, s = 0.5: before x = 10 is working
+  // x (10 + 0.5) 0.5 - 0.5 = 4.75, so after x = 10 + 4.75 / 0.5 = 19.5.
+  AlignmentResult r;
+  r.status = AlignmentStatus::kOk;
+  r.after_to_before = cv::Matx33d::eye();
+  r.nonrigid_used = true;
+  r.before_scale = 0.5;
+  r.flow = cv::Mat(40, 40, CV_32FC2);
+  for (int y = 0; y < 40; ++y)
+    for (int x = 0; x < 40; ++x) r.flow.at<cv::Vec2f>(y, x) = cv::Vec2f(float(x), 0.0f);
+  const cv::Point2d q = BeforeToAfter(r, {10.0, 0.0});
+  EXPECT_NEAR(q.x, 19.5, 1e-5);
+  EXPECT_NEAR(q.y, 0.0, 1e-9);
+}
+
+TEST(WarpAfterToBeforeTest, TheOverlapIsExactlyTheAfterPhotosPixels) {
+  // Identity: a 100x80 after photo onto a 120x100 before frame covers 100 x 80 px.
+  const AlignmentResult r = [] {
+    AlignmentResult a;
+    a.status = AlignmentStatus::kOk;
+    a.after_to_before = cv::Matx33d::eye();
+    return a;
+  }();
+  cv::Mat aligned, mask;
+  ASSERT_TRUE(WarpAfterToBefore(cv::Mat(80, 100, CV_32FC3, cv::Scalar(0.5, 0.5, 0.5)), r,
+                                cv::Size(120, 100), &aligned, &mask)
+                  .ok());
+  EXPECT_EQ(cv::countNonZero(mask), 100 * 80);
+  EXPECT_EQ(cv::countNonZero(mask(cv::Rect(0, 0, 100, 80))), 100 * 80);
+}
+
+TEST(SaneHomographyTest, AnAreaChangeBeyondMaxAreaRatioIsRefused) {
+  std::string why;
+  EXPECT_FALSE(internal::IsSaneHomography(cv::Matx33d(2.5, 0, 0, 0, 2.5, 0, 0, 0, 1), {100, 100},
+                                          AlignOptions(), &why));  // area x 6.25 > 4
+  EXPECT_NE(why.find("implausible scale change"), std::string::npos) << why;
+  EXPECT_TRUE(internal::IsSaneHomography(cv::Matx33d(1.9, 0, 0, 0, 1.9, 0, 0, 0, 1), {100, 100},
+                                         AlignOptions(), &why))  // x 3.61
+      << why;
 }
 
 // CV_32FC1 after image with a linear pattern v(x, y) = x + 100 y (bilinear sampling is exact).
