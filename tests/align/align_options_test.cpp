@@ -251,9 +251,15 @@ TEST(WarpAfterToBeforeTest, TheOverlapIsExactlyTheAfterPhotosPixels) {
     a.after_to_before = cv::Matx33d::eye();
     return a;
   }();
+  const cv::Mat after(80, 100, CV_32FC3, cv::Scalar(0.5, 0.5, 0.5));
   cv::Mat aligned, mask;
-  ASSERT_TRUE(WarpAfterToBefore(cv::Mat(80, 100, CV_32FC3, cv::Scalar(0.5, 0.5, 0.5)), r,
-                                cv::Size(120, 100), &aligned, &mask)
+  ASSERT_TRUE(WarpAfterToBefore(after, r, cv::Size(120, 100), &aligned, &mask).ok());
+  EXPECT_EQ(cv::countNonZero(mask), 100 * 80);
+  EXPECT_EQ(cv::countNonZero(mask(cv::Rect(0, 0, 100, 80))), 100 * 80);
+  // The same from the one mapping of several resamplings (compare's warp).
+  std::vector<cv::Mat> warped;
+  ASSERT_TRUE(WarpAfterToBefore(std::vector<cv::Mat>{after, after}, r, cv::Size(120, 100),
+                                {cv::INTER_CUBIC, cv::INTER_LANCZOS4}, &warped, &mask)
                   .ok());
   EXPECT_EQ(cv::countNonZero(mask), 100 * 80);
   EXPECT_EQ(cv::countNonZero(mask(cv::Rect(0, 0, 100, 80))), 100 * 80);
