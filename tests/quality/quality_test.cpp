@@ -138,6 +138,15 @@ TEST(AssessPhotoTest, ClippingFractionIsCounted) {
   ASSERT_TRUE(AssessPhoto(im2, cv::Mat(), 20.0, PhotoQualityOptions(), &q).ok());
   EXPECT_NEAR(*q.Find("clipping")->value, 0.003, 1e-12);
   EXPECT_EQ(q.Find("clipping")->verdict, Verdict::kPass);
+  // Exactly at the thresholds (50 px = 0.5 %, 200 px = 2 %): not beyond them, so one level
+  // milder (pass, caution).
+  for (const auto& [px, expect] :
+       {std::pair{50, Verdict::kPass}, std::pair{200, Verdict::kCaution}}) {
+    cv::Mat edge = Uniform({100, 100}, {0.15f, 0.2f, 0.35f});
+    for (int i = 0; i < px; ++i) edge.at<cv::Vec3f>(i / 100, i % 100)[0] = 0.0f;
+    ASSERT_TRUE(AssessPhoto(edge, cv::Mat(), 20.0, PhotoQualityOptions(), &q).ok());
+    EXPECT_EQ(q.Find("clipping")->verdict, expect) << px;
+  }
 }
 
 // 150 white px in 10000 = 1.5 % glare (and clipping); coloured bright skin is not glare.
@@ -259,6 +268,9 @@ TEST(AssessPhotoTest, ResolutionAgainstFamilyNeeds) {
   EXPECT_EQ(q.Find("resolution")->verdict, Verdict::kPass);
   ASSERT_TRUE(AssessPhoto(im, cv::Mat(), 17.0, PhotoQualityOptions(), &q).ok());
   EXPECT_EQ(q.Find("resolution")->verdict, Verdict::kCaution);
+  EXPECT_TRUE(q.meaningless_families.empty());
+  // Exactly the 15 px/mm that pores, wrinkles and texture need is enough.
+  ASSERT_TRUE(AssessPhoto(im, cv::Mat(), 15.0, PhotoQualityOptions(), &q).ok());
   EXPECT_TRUE(q.meaningless_families.empty());
   ASSERT_TRUE(AssessPhoto(im, cv::Mat(), std::nullopt, PhotoQualityOptions(), &q).ok());
   EXPECT_EQ(q.Find("resolution")->verdict, Verdict::kUnknown);
