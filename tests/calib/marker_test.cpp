@@ -125,6 +125,28 @@ TEST(DetectMarkerScaleTest, RenderedMarkerRoundTrip) {
   const double q = 100 + (img.cols - calib::MarkerSidePx(10.0, 600.0)) / 2 - 0.5;
   EXPECT_NEAR(m.corners[0].x, q, 0.2);
   EXPECT_NEAR(m.corners[0].y, q, 0.2);
+  EXPECT_NEAR(m.side_px, calib::MarkerSidePx(10.0, 600.0), 0.5);  // the mean of the 4 sides
+}
+
+TEST(DetectMarkerScaleTest, TheLargestOfTwoMarkersGivesTheScale) {
+  // Markers 3 (printed at 300 dpi) and 11 (600 dpi, twice the px) on one page: the larger, more
+  // precise one is reported, whichever comes first in id order.
+  calib::MarkerOptions o;
+  cv::Mat small, large;
+  ASSERT_TRUE(calib::RenderMarker(3, 10.0, 300.0, o, &small).ok());
+  ASSERT_TRUE(calib::RenderMarker(11, 10.0, 600.0, o, &large).ok());
+  cv::Mat page(large.rows + 200, large.cols + small.cols + 300, CV_8UC1, cv::Scalar(150));
+  small.copyTo(page(cv::Rect(100, 100, small.cols, small.rows)));
+  large.copyTo(page(cv::Rect(small.cols + 200, 100, large.cols, large.rows)));
+  cv::Mat bgr;
+  cv::cvtColor(page, bgr, cv::COLOR_GRAY2BGR);
+  o.side_mm = calib::MarkerSidePx(10.0, 600.0) / 600.0 * 25.4;
+  calib::MarkerScale m;
+  ASSERT_TRUE(calib::DetectMarkerScale(FromBgr8(bgr), o, &m).ok());
+  ASSERT_TRUE(m.found);
+  EXPECT_EQ(m.n_markers, 2);
+  EXPECT_EQ(m.id, 11);
+  EXPECT_NEAR(m.mm_per_px * 600.0 / 25.4, 1.0, 0.002);
 }
 
 TEST(DetectMarkerScaleTest, NoMarkerIsNotFound) {
