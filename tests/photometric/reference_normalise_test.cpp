@@ -80,12 +80,14 @@ TEST(ReferenceNormaliseTest, LeavesOutInvalidAndClippedPixels) {
   valid(cv::Rect(0, 0, 100, 150)).setTo(0);
   after(cv::Rect(0, 0, 100, 150)).setTo(cv::Scalar::all(0));
   after(cv::Rect(150, 0, 20, 20)).setTo(cv::Scalar::all(1.0));
+  // A patch whose red channel alone is below dark_level (B, G fine): left out too.
+  after(cv::Rect(150, 100, 10, 10)).setTo(cv::Scalar(0.5, 0.5, 0.01));
   ReferenceNormalisation r;
   ASSERT_TRUE(NormaliseToReference(before, after, cv::Mat(size, CV_8UC1, cv::Scalar(255)), valid,
                                    ReferenceNormaliseOptions(), &r)
                   .ok());
   for (int c = 0; c < 3; ++c) EXPECT_NEAR(r.gains_bgr[c], 1.25, 2e-3) << c;
-  EXPECT_EQ(r.pixels_used, 100 * 150 - 400);
+  EXPECT_EQ(r.pixels_used, 100 * 150 - 400 - 100);
 }
 
 TEST(ReferenceNormaliseTest, RefusesBadInput) {
