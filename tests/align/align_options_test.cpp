@@ -265,6 +265,27 @@ TEST(WarpAfterToBeforeTest, TheOverlapIsExactlyTheAfterPhotosPixels) {
   EXPECT_EQ(cv::countNonZero(mask(cv::Rect(0, 0, 100, 80))), 100 * 80);
 }
 
+TEST(ToOriginalFramesTest, EveryPixelQuantityIsRescaled) {
+  // Aligned on copies reduced 2x (before) and 4x (after): px quantities of the before frame
+  // double, and the homography maps original after px onto original before px.
+  AlignmentResult r = ScaleShift();  // reduced after -> reduced before: x 2, + (10, 20)
+  r.before_scale = 1.0;
+  r.median_fb_error_px = 0.05;
+  r.ncc_shift_px = 10.0;
+  ToOriginalFrames(0.5, 0.25, &r);
+  EXPECT_NEAR(r.before_scale, 0.5, 1e-12);
+  EXPECT_NEAR(r.median_fb_error_px, 0.1, 1e-12);
+  EXPECT_NEAR(r.ncc_shift_px, 20.0, 1e-12);
+  // Original after px (x, y) is reduced px (x / 4, y / 4) (ScaleTransform's pixel-centre form:
+  // (x + 0.5) s - 0.5), which maps to reduced before 2 (.) + (10, 20), original (. + 0.5) / 0.5 -
+  // 0.5.
+  const auto reduce = [](double v, double s) { return (v + 0.5) * s - 0.5; };
+  const auto expand = [](double v, double s) { return (v + 0.5) / s - 0.5; };
+  const cv::Vec3d p = r.after_to_before * cv::Vec3d(40.0, 80.0, 1.0);
+  EXPECT_NEAR(p[0] / p[2], expand(2.0 * reduce(40.0, 0.25) + 10.0, 0.5), 1e-9);
+  EXPECT_NEAR(p[1] / p[2], expand(2.0 * reduce(80.0, 0.25) + 20.0, 0.5), 1e-9);
+}
+
 TEST(SaneHomographyTest, AnAreaChangeBeyondMaxAreaRatioIsRefused) {
   std::string why;
   EXPECT_FALSE(internal::IsSaneHomography(cv::Matx33d(2.5, 0, 0, 0, 2.5, 0, 0, 0, 1), {100, 100},

@@ -379,6 +379,11 @@ TEST(AlignPhantomTest, FullSizePairComposesTheWorkingScaleBack) {
   Log("1600x1200", r, g, f);
   ASSERT_EQ(r.status, AlignmentStatus::kOk) << r.reason;
   EXPECT_NEAR(r.before_scale, 1024.0 / 1600.0, 1e-9);
+  // The NCC test's shift is reported in before px: one of the working-px steps it tries.
+  const double d = r.ncc_shift_px * r.before_scale;
+  EXPECT_NEAR(d, std::round(d), 1e-9) << r.ncc_shift_px;
+  EXPECT_GE(d, 3.0);
+  EXPECT_LE(d, 64.0);
   EXPECT_LT(g.median, 0.3);
   EXPECT_LT(f.median, 0.3);
   EXPECT_LT(f.max, 1.0);
