@@ -384,6 +384,16 @@ TEST(AlignPhantomTest, FullSizePairComposesTheWorkingScaleBack) {
   EXPECT_NEAR(d, std::round(d), 1e-9) << r.ncc_shift_px;
   EXPECT_GE(d, 3.0);
   EXPECT_LE(d, 64.0);
+  // The forward-backward error is reported in before px too: in working px it is what
+  // max_fb_error_px (working px) is compared with, so a limit just above it keeps the flow and
+  // one just below drops it.
+  ASSERT_GT(r.median_fb_error_px, 0.0);
+  const double fb_working = r.median_fb_error_px * r.before_scale;
+  AlignOptions above, below;
+  above.max_fb_error_px = 1.001 * fb_working;
+  below.max_fb_error_px = 0.999 * fb_working;
+  EXPECT_TRUE(AlignOrDie(p.before, p.after, above).nonrigid_used);
+  EXPECT_FALSE(AlignOrDie(p.before, p.after, below).nonrigid_used);
   EXPECT_LT(g.median, 0.3);
   EXPECT_LT(f.median, 0.3);
   EXPECT_LT(f.max, 1.0);
