@@ -203,6 +203,13 @@ TEST(CalibrateColourTest, CcmUndoesAKnownLinearColourTransform) {
   const cs::ColourStats got = cs::Measure(ApplyColourCalibration(seen, cal), roi);
   EXPECT_LT(cs::DeltaE76(truth, got), 0.5);
   EXPECT_GT(cs::DeltaE76(truth, cs::Measure(seen, roi)), 3.0);  // the transform was visible
+  // The same fit judged against a limit below its own mean error is not used.
+  ASSERT_GT(cal.mean_de2000, 0.0);
+  ColourOptions strict;
+  strict.max_mean_de2000 = 0.5 * cal.mean_de2000;
+  ColourCalibration refused;
+  ASSERT_TRUE(CalibrateColour(seen, strict, &refused).ok());
+  EXPECT_FALSE(refused.found) << refused.message;
 }
 
 TEST(CalibrateColourTest, GammaLinearisationAndOpenCvReferenceAlsoFit) {
