@@ -39,6 +39,44 @@ TEST(MetricsJsonTest, HasTheDocumentedKeysAndNullsWithoutScale) {
   EXPECT_DOUBLE_EQ(j["texture"]["roughness_bands"]["0.2-0.4mm"].get<double>(), 0.02);
 }
 
+TEST(MetricsJsonTest, EveryValueGoesToItsOwnKey) {
+  // Every field a distinct value: a key written under another name, or fed from a neighbouring
+  // field, shows.
+  metrics::MetricsResult r;
+  r.roi_area_px = 1000;
+  r.roi_area_cm2 = 0.25;
+  r.scars = {2, 0.03, 1.5, 0.07};
+  r.striae = {3, 0.04, 2.5, -0.06};
+  r.redness = {12.0, 18.0, 0.08};
+  r.tone = {61.0, 3.5, 22.0, 4, 0.09};
+  r.wrinkles = {5, 700.0, 30.0, 0.2, 0.11, 0.05};
+  r.hair_area_fraction = 0.01;
+  const json j = MetricsToJson(r);
+  EXPECT_EQ(j["scars"], json({{"count", 2},
+                              {"area_fraction", 0.03},
+                              {"total_area_mm2", 1.5},
+                              {"mean_contrast", 0.07}}));
+  EXPECT_EQ(j["striae"], json({{"count", 3},
+                               {"area_fraction", 0.04},
+                               {"mean_width_mm", 2.5},
+                               {"mean_contrast", -0.06}}));
+  EXPECT_EQ(j["redness"],
+            json({{"erythema_index_mean", 12.0}, {"a_star_mean", 18.0}, {"area_fraction", 0.08}}));
+  EXPECT_EQ(j["tone"], json({{"l_star_mean", 61.0},
+                             {"l_star_std", 3.5},
+                             {"ita_deg_mean", 22.0},
+                             {"spot_count", 4},
+                             {"spot_area_fraction", 0.09}}));
+  EXPECT_EQ(j["wrinkles"], json({{"count", 5},
+                                 {"length_px", 700.0},
+                                 {"length_density_mm_per_cm2", 30.0},
+                                 {"mean_width_mm", 0.2},
+                                 {"mean_depth", 0.11},
+                                 {"area_fraction", 0.05}}));
+  EXPECT_EQ(j["hair"], json({{"area_fraction", 0.01}}));
+  EXPECT_EQ(j["roi_area_cm2"], 0.25);
+}
+
 TEST(ParametersJsonTest, EchoesEveryPresetKeyWithItsValue) {
   metrics::MetricsOptions o;
   o.preset = "mine";
@@ -75,19 +113,30 @@ TEST(ChangeJsonTest, FlattensAndComputesDeltaAndPercent) {
   EXPECT_TRUE(c["pores.mean_diameter_mm"]["delta"].is_null());
   EXPECT_TRUE(c["scars.count"]["percent"].is_null());  // before 0: no percentage
   EXPECT_DOUBLE_EQ(c["scars.count"]["delta"].get<double>(), 2.0);
+  // A negative level (ITA, a contrast): the percentage is of its magnitude, so a rise reads
+  // positive.
+  const json ita =
+      ChangeToJson({{"tone", {{"ita_deg_mean", -20.0}}}}, {{"tone", {{"ita_deg_mean", -10.0}}}});
+  EXPECT_DOUBLE_EQ(ita["tone.ita_deg_mean"]["delta"].get<double>(), 10.0);
+  EXPECT_DOUBLE_EQ(ita["tone.ita_deg_mean"]["percent"].get<double>(), 50.0);
 }
 
 TEST(DetectionsJsonTest, CarriesEveryDetection) {
   metrics::Detections d;
   d.pores.push_back({10.5, 20.25, 4.0, 0.3});
+  d.pores.back().paired = true;
   d.scars.push_back({{{1, 1}, {5, 1}, {5, 5}}, cv::Rect(1, 1, 5, 5), 12.0, 0.1});
   d.wrinkles.push_back({{{0, 0}, {10, 0}}, 10.0, 3.0, 0.12});
   const json j = DetectionsToJson(d);
   EXPECT_DOUBLE_EQ(j["pores"][0]["x"].get<double>(), 10.5);
+  EXPECT_DOUBLE_EQ(j["pores"][0]["y"].get<double>(), 20.25);
   EXPECT_DOUBLE_EQ(j["pores"][0]["diameter_px"].get<double>(), 4.0);
+  EXPECT_DOUBLE_EQ(j["pores"][0]["darkness"].get<double>(), 0.3);
+  EXPECT_EQ(j["pores"][0]["paired"], true);
   EXPECT_EQ(j["scars"][0]["bbox"], json({1, 1, 5, 5}));
   EXPECT_EQ(j["scars"][0]["contour"].size(), 3u);
   EXPECT_DOUBLE_EQ(j["wrinkles"][0]["length_px"].get<double>(), 10.0);
+  EXPECT_DOUBLE_EQ(j["wrinkles"][0]["width_px"].get<double>(), 3.0);
   EXPECT_TRUE(j["striae"].empty());
 }
 
