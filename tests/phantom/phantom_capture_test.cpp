@@ -128,6 +128,20 @@ TEST(PhantomCaptureTest, ZoomOutHalvesTheScaleInTheTruth) {
   EXPECT_NEAR(q[1] / q[2], c.y, 1e-9);
 }
 
+TEST(PhantomCaptureTest, TheMarkersScaleInEachPhotoFollowsItsOwnCapture) {
+  // The after capture zoomed out 2x about the image origin: the marker reads 20 px/mm in the
+  // before photo and 10 in the after photo.
+  PhantomOptions o = Small();
+  o.skin.scar_count = 0;
+  o.marker.side_mm = 3.0;
+  o.after_capture.image_from_skin = cv::Matx33d(0.5, 0, 0, 0, 0.5, 0, 0, 0, 1);
+  PhantomPair pair;
+  ASSERT_TRUE(RenderPair(o, &pair).ok());
+  ASSERT_TRUE(pair.truth.marker.in_before);
+  EXPECT_NEAR(pair.truth.marker.px_per_mm_before, 20.0, 1e-9);
+  EXPECT_NEAR(pair.truth.marker.px_per_mm_after, 10.0, 1e-9);
+}
+
 TEST(PhantomCaptureTest, RandomCaptureStaysWithinItsRangesAndIsDeterministic) {
   const RandomCaptureOptions r;
   const cv::Size size(1000, 800);

@@ -150,6 +150,9 @@ TEST(PhantomTruthJsonTest, SchemaHoldsEveryField) {
   o.treatment.pore_close_fraction = 0.5;
   o.after_capture.image_from_skin = cv::Matx33d(1, 0, 3, 0, 1, -2, 0, 0, 1);
   o.after_capture.exposure = 1.2;
+  o.after_capture.white_balance = {0.9, 1.0, 1.1};  // B, G, R
+  o.treatment.micro_relief_scale = 0.5;
+  o.marker.side_mm = 4.0;  // a marker in view, at the default 20 px/mm
   PhantomPair pair;
   ASSERT_TRUE(RenderPair(o, &pair).ok());
   const PhantomTruth& t = pair.truth;
@@ -169,8 +172,15 @@ TEST(PhantomTruthJsonTest, SchemaHoldsEveryField) {
   EXPECT_DOUBLE_EQ(j.at("after_from_skin")[0][2].get<double>(), 3.0);
   EXPECT_DOUBLE_EQ(j.at("after_capture").at("exposure").get<double>(), 1.2);
   EXPECT_DOUBLE_EQ(j.at("treatment").at("pore_close_fraction").get<double>(), 0.5);
+  EXPECT_EQ(j.at("after_capture").at("white_balance_bgr"), nlohmann::json({0.9, 1.0, 1.1}));
   EXPECT_DOUBLE_EQ(j.at("micro_relief_rms_before").get<double>(), 0.05);
-  EXPECT_DOUBLE_EQ(j.at("micro_relief_rms_after").get<double>(), 0.05);
+  EXPECT_DOUBLE_EQ(j.at("micro_relief_rms_after").get<double>(), 0.025);  // x 0.5
+  ASSERT_TRUE(j.contains("marker") && !j.at("marker").is_null());
+  const auto& m = j.at("marker");
+  EXPECT_NEAR(m.at("px_per_mm_before").get<double>(), 20.0, 1e-9);
+  EXPECT_NEAR(m.at("mm_per_px_before").get<double>(), 1.0 / 20.0, 1e-12);
+  EXPECT_NEAR(m.at("mm_per_px_after").get<double>(), 1.0 / m.at("px_per_mm_after").get<double>(),
+              1e-12);
 
   const auto& f = j.at("features");
   ASSERT_EQ(f.at("pores").size(), t.pores.size());

@@ -236,6 +236,14 @@ TEST(PhantomRenderTest, PoreCountMatchesDensityTimesArea) {
   EXPECT_LE(blobs, static_cast<int>(pair.truth.pores.size()) + 30);
 }
 
+TEST(PhantomRenderTest, NoPoreContrastMeansNoTruthPores) {
+  PhantomOptions o = PoresOnly(400, 300);
+  o.skin.pore_contrast = 0.0;
+  PhantomPair pair;
+  ASSERT_TRUE(RenderPair(o, &pair).ok());
+  EXPECT_TRUE(pair.truth.pores.empty());
+}
+
 TEST(PhantomRenderTest, TreatmentShowsUpInTruthAndImages) {
   PhantomOptions o = PoresOnly(800, 600);
   o.skin.pore_radius_min_mm = 0.1;
@@ -291,6 +299,22 @@ TEST(PhantomRenderTest, TreatmentShowsUpInTruthAndImages) {
     ++checked;
   }
   EXPECT_GT(checked, 50);
+  // Open pores are drawn at their treated size: their half-dark area in the after photo is
+  // 0.7^2 of the before photo's (both ~ pi r^2 for a disc with a 1-px edge).
+  double area_before = 0.0, area_after = 0.0;
+  for (const TruthPore& p : IsolatedPores(clean.truth, yb.size(), 8.0)) {
+    if (p.closed) continue;
+    const int r = static_cast<int>(std::ceil(2.0 * p.radius_before_px)) + 2;
+    const int x0 = static_cast<int>(std::lround(p.x)), y0 = static_cast<int>(std::lround(p.y));
+    const float ref_b = yb.at<float>(y0, x0 + r + 2), ref_a = ya.at<float>(y0, x0 + r + 2);
+    for (int v = y0 - r; v <= y0 + r; ++v)
+      for (int u = x0 - r; u <= x0 + r; ++u) {
+        area_before += 1.0 - yb.at<float>(v, u) / ref_b >= 0.175;
+        area_after += 1.0 - ya.at<float>(v, u) / ref_a >= 0.175;
+      }
+  }
+  ASSERT_GT(area_before, 500.0);
+  EXPECT_NEAR(area_after / area_before, 0.49, 0.08);
 }
 
 // Weber darkness of a scar floor (median inside 0.3 R) against a ring 1.8-2.4 R.
