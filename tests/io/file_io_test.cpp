@@ -69,6 +69,8 @@ TEST(ReadSmallFileTest, RegularFilesUpToTheLimitOnly) {
   Status s = ReadSmallFile(path, 5, "a preset", &text);
   EXPECT_EQ(s.code(), StatusCode::kInvalidInput);
   EXPECT_EQ(s.message(), path + ": is 11 bytes, more than the 5 bytes a preset may have");
+  ASSERT_TRUE(ReadSmallFile(path, 11, "a preset", &text).ok());  // exactly the limit: read
+  EXPECT_EQ(text, "preset = x\n");
   const std::string fifo = dir + "/fifo";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   s = ReadSmallFile(fifo, 100, "a preset", &text);  // refused before opening: no block

@@ -371,6 +371,24 @@ TEST_F(ImageHeaderTest, CustomMaxPixelsAgainstRealImage) {
   opts.max_pixels = 8000;
   LoadedImage li;
   EXPECT_TRUE(LoadImage(path, opts, &li).ok());
+  EXPECT_EQ(li.scale, 1.0);
+  // A limit of 0.1 MP or more is said in megapixels.
+  const std::string big = Put("big.png", Encode(".png", Noise(800, 500)));  // 400000 px
+  opts.max_pixels = 200000;
+  ExpectRefused(big, "header claims 800x500 px (0.4 MP), over the limit of 0.2 MP", opts);
+  // File sizes: 1000000 bytes is "1.0 MB", one less is still counted in kB.
+  EXPECT_EQ(internal::SizeForMessage(1000000), "1.0 MB");
+}
+
+TEST_F(ImageHeaderTest, AReducedDecodeReportsItsScale) {
+  const std::string path = Put("r.jpg", Encode(".jpg", Noise(200, 160)));
+  LoadOptions opts;
+  opts.reduction = 2;
+  LoadedImage li;
+  ASSERT_TRUE(LoadImage(path, opts, &li).ok());
+  EXPECT_EQ(li.image.size(), cv::Size(100, 80));
+  EXPECT_EQ(li.scale, 0.5);
+  EXPECT_EQ(li.full_size, cv::Size(200, 160));
 }
 
 TEST_F(ImageHeaderTest, TooSmallImageRefused) {
