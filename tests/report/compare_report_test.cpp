@@ -92,11 +92,16 @@ TEST(CompareToJsonTest, HasTheDocumentedKeysAndValues) {
   EXPECT_DOUBLE_EQ(a["ncc_unaligned"].get<double>(), 0.01);
   EXPECT_DOUBLE_EQ(a["ncc_aligned"].get<double>(), 0.42);
   EXPECT_DOUBLE_EQ(a["overlap_fraction"].get<double>(), 0.93);
+  EXPECT_DOUBLE_EQ(a["ncc_shift_ratio"].get<double>(), 7.5);
+  EXPECT_DOUBLE_EQ(a["ncc_shift_px"].get<double>(), 4.0);
+  EXPECT_TRUE(a.contains("seconds"));
 
   const json& s = j.at("scale");
   ASSERT_TRUE(s.contains("mm_per_px"));
   EXPECT_TRUE(s["mm_per_px"].is_null());  // unset
   EXPECT_EQ(s.at("source"), "none");
+  for (const char* k : {"session", "marker_id", "fit_residual_px", "marker_centre_px"})
+    EXPECT_TRUE(s.at(k).is_null()) << k;  // only a marker has these
 }
 
 TEST(CompareToJsonTest, NonrigidAndUserScale) {
@@ -116,6 +121,9 @@ TEST(CompareToJsonTest, NonrigidAndUserScale) {
   EXPECT_EQ(CompareToJson(r)["alignment"]["status"], "failed");
   // Round trip through text.
   EXPECT_EQ(json::parse(j.dump(2)), j);
+  // A forward-backward error of exactly 0 is a value, not "not computed".
+  r.alignment.median_fb_error_px = 0.0;
+  EXPECT_EQ(CompareToJson(r)["alignment"]["nonrigid"]["median_fb_error_px"], 0.0);
 }
 
 TEST(CheckerboardTest, ConstantImagesGiveTheHandComputedPattern) {
