@@ -460,6 +460,14 @@ TEST_F(ImageHeaderTest, AJpegFarLargerThanItsPicturesIsRefusedUnread) {
   const std::string path = Put("long.jpg", Encode(".jpg", Noise(70, 70)));
   std::filesystem::resize_file(path, 80u << 20);
   ExpectRefused(path, "file is 83.9 MB, far more than a 70x70 px JPEG holds");
+  // The limit itself: 64 MiB + 16 bytes x 4900 px is still read (and decodes: the padding
+  // follows the image's end marker); one byte more is refused.
+  const std::uint64_t limit = (std::uint64_t{64} << 20) + 16 * 4900;
+  std::filesystem::resize_file(path, limit);
+  LoadedImage li;
+  EXPECT_TRUE(LoadImage(path, LoadOptions(), &li).ok());
+  std::filesystem::resize_file(path, limit + 1);
+  ExpectRefused(path, "far more than a 70x70 px JPEG holds");
 }
 
 TEST_F(ImageHeaderTest, BadOptionsAreInvalidArgument) {
