@@ -89,6 +89,28 @@ TEST(ChangeMapsTest, HeatMapTintsMeasuredTilesOnly) {
             StatusCode::kIoError);
 }
 
+TEST(ChangeMapsTest, WithoutARangeTheMapScalesToThe98thPercentile) {
+  // 10 x 10 tiles of 20 px reading +1 .. +100 and range 0 (automatic): the range is the 98th
+  // percentile of |change|, 99, so +99 and +100 are tinted alike (saturated) and +50 about half
+  // as much.
+  const cv::Mat before(200, 200, CV_32FC3, cv::Scalar(0.5, 0.5, 0.5));
+  compare::ChangeGrid g;
+  g.key = "texture.roughness";
+  g.tile_px = 20;
+  g.change = cv::Mat(10, 10, CV_64FC1);
+  for (int i = 0; i < 100; ++i) g.change.at<double>(i / 10, i % 10) = i + 1;
+  const cv::Mat img = ChangeMapImage(before, cv::Mat(), g, 0.0);
+  ASSERT_EQ(img.size(), before.size());
+  const auto tint = [&](int value) {  // red minus blue at the tile's centre
+    const int i = value - 1;
+    const cv::Vec3b p = img.at<cv::Vec3b>((i / 10) * 20 + 10, (i % 10) * 20 + 10);
+    return int(p[2]) - int(p[0]);
+  };
+  EXPECT_EQ(tint(99), tint(100));
+  EXPECT_GT(tint(99), tint(50) + 20) << tint(99) << " vs " << tint(50);
+  EXPECT_GT(tint(50), tint(1) + 20) << tint(50) << " vs " << tint(1);
+}
+
 TEST(ChangeMapsTest, ALargePhotoIsScaledToTheMaxSideWithItsTiles) {
   const cv::Mat before(600, 800, CV_32FC3, cv::Scalar(0.5, 0.5, 0.5));
   compare::ChangeGrid g = Example().grids[0];  // 2 x 3 tiles: 1 -2 nan / 0 3 -1
