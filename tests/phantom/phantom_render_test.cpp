@@ -236,6 +236,26 @@ TEST(PhantomRenderTest, PoreCountMatchesDensityTimesArea) {
   EXPECT_LE(blobs, static_cast<int>(pair.truth.pores.size()) + 30);
 }
 
+TEST(PhantomRenderTest, TruthListsOnlyFeaturesInsideTheBeforePhoto) {
+  // The skin extends beyond the frame (a rotated, zoomed capture): the truth lists the pores,
+  // scars, redness and spots whose centres fall on the before photo's pixels, and no others.
+  PhantomOptions o = PoresOnly(400, 300);
+  o.skin.scar_count = 3;
+  o.skin.redness_count = 3;
+  o.skin.spot_count = 3;
+  o.before_capture.image_from_skin = Similarity({400, 300}, 20.0, 1.3, 15.0, -10.0);
+  o.skin.pore_density_per_cm2 = 1500.0;  // dense: some pores fall within a pixel of each edge
+  PhantomPair pair;
+  ASSERT_TRUE(RenderPair(o, &pair).ok());
+  const auto inside = [](double x, double y) {
+    return x >= -0.5 && x < 400 - 0.5 && y >= -0.5 && y < 300 - 0.5;
+  };
+  ASSERT_GT(pair.truth.pores.size(), 1000u);
+  for (const TruthPore& p : pair.truth.pores) EXPECT_TRUE(inside(p.x, p.y)) << p.x << "," << p.y;
+  for (const auto* blobs : {&pair.truth.scars, &pair.truth.redness, &pair.truth.spots})
+    for (const TruthBlob& b : *blobs) EXPECT_TRUE(inside(b.x, b.y)) << b.x << "," << b.y;
+}
+
 TEST(PhantomRenderTest, NoPoreContrastMeansNoTruthPores) {
   PhantomOptions o = PoresOnly(400, 300);
   o.skin.pore_contrast = 0.0;
