@@ -365,15 +365,20 @@ TEST(AlignPhantomTest, IdentityPairChangesNothing) {
   EXPECT_EQ(cv::countNonZero(mask(inner)), inner.area());
 }
 
-TEST(AlignPhantomTest, FullSizePairComposesTheWorkingScaleBack) {
-  // 1600x1200 (the default phantom size) runs at working size 1024: the result must be
-  // composed back to full-resolution px, flow included.
+// A 1600x1200 pair (the default phantom size) under a random after capture.
+phantom::PhantomPair FullSizePair() {
   phantom::PhantomOptions o = RandomPairOptions(71, false);
   o.width = 1600;
   o.height = 1200;
   std::mt19937_64 rng(7171);
   o.after_capture = phantom::RandomCapture(phantom::RandomCaptureOptions(), {1600, 1200}, rng);
-  const phantom::PhantomPair p = Render(o);
+  return Render(o);
+}
+
+TEST(AlignPhantomTest, FullSizePairComposesTheWorkingScaleBack) {
+  // 1600x1200 runs at working size 1024: the result must be composed back to full-resolution
+  // px, flow included.
+  const phantom::PhantomPair p = FullSizePair();
   const AlignmentResult r = AlignOrDie(p.before, p.after);
   const TreStats g = GlobalTre(r, p), f = FullTre(r, p);
   Log("1600x1200", r, g, f);
@@ -422,12 +427,7 @@ TEST(AlignPhantomTest, AnAfterPhotoOfAnotherSizeIsComposedWithItsOwnScale) {
   // A 1600x1200 pair whose after photo is then enlarged 1.25x (a camera of more pixels): the
   // two photos reach the working size by different factors, and the result must map the
   // enlarged after photo's px onto the before photo's.
-  phantom::PhantomOptions o = RandomPairOptions(71, false);
-  o.width = 1600;
-  o.height = 1200;
-  std::mt19937_64 rng(7171);
-  o.after_capture = phantom::RandomCapture(phantom::RandomCaptureOptions(), {1600, 1200}, rng);
-  phantom::PhantomPair p = Render(o);
+  phantom::PhantomPair p = FullSizePair();
   const double k = 1.25;
   cv::Mat big;
   cv::resize(p.after, big, cv::Size(2000, 1500), 0, 0, cv::INTER_CUBIC);

@@ -105,17 +105,24 @@ TEST(RenderMarkerTest, ExactPixelSizeAndCells) {
 }
 
 // The printable image, scanned back at its own resolution, measures 25.4 / dpi mm per px.
+// DetectMarkerScale on a grey page (8-bit) with markers printed at 600 dpi in mind: side_mm is
+// the printed side of a 10 mm marker at 600 dpi.
+calib::MarkerScale DetectOnPage(const cv::Mat& page, calib::MarkerOptions o) {
+  cv::Mat bgr;
+  cv::cvtColor(page, bgr, cv::COLOR_GRAY2BGR);
+  o.side_mm = calib::MarkerSidePx(10.0, 600.0) / 600.0 * 25.4;
+  calib::MarkerScale m;
+  EXPECT_TRUE(calib::DetectMarkerScale(FromBgr8(bgr), o, &m).ok());
+  return m;
+}
+
 TEST(DetectMarkerScaleTest, RenderedMarkerRoundTrip) {
   calib::MarkerOptions o;
   cv::Mat img;
   ASSERT_TRUE(calib::RenderMarker(11, 10.0, 600.0, o, &img).ok());
   cv::Mat page(img.rows + 200, img.cols + 200, CV_8UC1, cv::Scalar(150));
   img.copyTo(page(cv::Rect(100, 100, img.cols, img.rows)));
-  cv::Mat bgr;
-  cv::cvtColor(page, bgr, cv::COLOR_GRAY2BGR);
-  o.side_mm = calib::MarkerSidePx(10.0, 600.0) / 600.0 * 25.4;  // the printed side
-  calib::MarkerScale m;
-  ASSERT_TRUE(calib::DetectMarkerScale(FromBgr8(bgr), o, &m).ok());
+  const calib::MarkerScale m = DetectOnPage(page, o);
   ASSERT_TRUE(m.found);
   EXPECT_EQ(m.id, 11);
   EXPECT_EQ(m.n_markers, 1);
@@ -138,11 +145,7 @@ TEST(DetectMarkerScaleTest, TheLargestOfTwoMarkersGivesTheScale) {
   cv::Mat page(large.rows + 200, large.cols + small.cols + 300, CV_8UC1, cv::Scalar(150));
   small.copyTo(page(cv::Rect(100, 100, small.cols, small.rows)));
   large.copyTo(page(cv::Rect(small.cols + 200, 100, large.cols, large.rows)));
-  cv::Mat bgr;
-  cv::cvtColor(page, bgr, cv::COLOR_GRAY2BGR);
-  o.side_mm = calib::MarkerSidePx(10.0, 600.0) / 600.0 * 25.4;
-  calib::MarkerScale m;
-  ASSERT_TRUE(calib::DetectMarkerScale(FromBgr8(bgr), o, &m).ok());
+  const calib::MarkerScale m = DetectOnPage(page, o);
   ASSERT_TRUE(m.found);
   EXPECT_EQ(m.n_markers, 2);
   EXPECT_EQ(m.id, 11);
