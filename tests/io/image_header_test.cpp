@@ -455,6 +455,29 @@ TEST_F(ImageHeaderTest, CorruptPhotosDecodedAtOnceEachGetTheirOwnLibpngWords) {
   }
 }
 
+TEST_F(ImageHeaderTest, APngWithADamagedSideChunkIsDecodedWithAWarning) {
+  // A text chunk (ancillary) with a wrong CRC after IHDR: libpng reports the CRC error and
+  // goes on; the photo loads, and the load says what the decoder got past.
+  const Bytes good = Encode(".png", Noise(80, 80));
+  const std::size_t after_ihdr = 8 + 8 + 13 + 4;  // signature, IHDR (length, type, data, CRC)
+  const std::string text = "Comment\0hello";
+  Bytes chunk(4, 0);
+  PutBe32(&chunk, 0, static_cast<std::uint32_t>(text.size()));
+  for (char c : std::string("tEXt") + text) chunk.push_back(static_cast<unsigned char>(c));
+  const std::uint32_t crc = internal::Crc32(chunk.data() + 4, text.size() + 4) ^ 0xFFu;  // wrong
+  chunk.resize(chunk.size() + 4);
+  PutBe32(&chunk, chunk.size() - 4, crc);
+  Bytes png(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(after_ihdr));
+  png.insert(png.end(), chunk.begin(), chunk.end());
+  png.insert(png.end(), good.begin() + static_cast<std::ptrdiff_t>(after_ihdr), good.end());
+  LoadedImage li;
+  const Status st = LoadImage(Put("text.png", png), LoadOptions(), &li);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(li.image.size(), cv::Size(80, 80));
+  EXPECT_NE(li.warning.find("data damaged, decoded anyway ("), std::string::npos) << li.warning;
+  EXPECT_NE(li.warning.find("CRC error"), std::string::npos) << li.warning;
+}
+
 TEST_F(ImageHeaderTest, AJpegFarLargerThanItsPicturesIsRefusedUnread) {
   // A 70x70 JPEG stretched (sparsely) to 80 MB: more than 64 MB + 16 bytes a pixel.
   const std::string path = Put("long.jpg", Encode(".jpg", Noise(70, 70)));
