@@ -455,6 +455,16 @@ TEST_F(ImageHeaderTest, CorruptPhotosDecodedAtOnceEachGetTheirOwnLibpngWords) {
   }
 }
 
+TEST_F(ImageHeaderTest, SegmentsThatLookLikeFrameHeadersAreSkipped) {
+  // DHT (C4), JPG (C8) and DAC (CC) sit in the SOF marker range but are not frame headers: a
+  // JPEG with a DAC segment (empty) right after SOI still reads its own 90x70 header.
+  const Bytes plain = Encode(".jpg", Noise(90, 70));
+  Bytes jpg(plain.begin(), plain.begin() + 2);  // SOI
+  for (unsigned char b : {0xFF, 0xCC, 0x00, 0x02}) jpg.push_back(b);
+  jpg.insert(jpg.end(), plain.begin() + 2, plain.end());
+  ExpectHeader(Header(Put("dac.jpg", jpg)), "jpeg", 90, 70, 3, 8);
+}
+
 TEST_F(ImageHeaderTest, APngWithADamagedSideChunkIsDecodedWithAWarning) {
   // A text chunk (ancillary) with a wrong CRC after IHDR: libpng reports the CRC error and
   // goes on; the photo loads, and the load says what the decoder got past.
