@@ -163,6 +163,13 @@ TEST(ChangeMapsTest, TheRegionIsScaledWithThePhoto) {
   EXPECT_GT(in[2], in[0] + 40);
   EXPECT_NEAR(out[1], 0.45 * 128, 2);
   EXPECT_NEAR(out[0], out[2], 2);
+  // A map row exactly half in the region (photo rows 300 and 301, the region ending after
+  // 300) is in it: tinted.
+  region(cv::Rect(0, 300, 800, 1)).setTo(255);
+  const cv::Mat half = ChangeMapImage(before, region, g, 3.0, o);
+  const cv::Vec3b edge = half.at<cv::Vec3b>(150, 150), below = half.at<cv::Vec3b>(151, 150);
+  EXPECT_GT(edge[2], edge[0] + 40);
+  EXPECT_NEAR(below[0], below[2], 2);
 }
 
 // A checkerboard of +-1 tiles of `tile_px` covering a `size` photo.
