@@ -43,7 +43,12 @@ if ! make -C build -j2 "$target" > /dev/null 2>&1; then
   echo "NOT BUILT: the mutant does not compile"
   exit 1
 fi
-failed=$(build/tests/"$target" --gtest_filter="$filter" 2>&1 | sed -n 's/^\[  FAILED  \] \([A-Za-z0-9_]*\.[A-Za-z0-9_]*\)$/\1/p' | sort -u || true)
+output=$(build/tests/"$target" --gtest_filter="$filter" 2>&1 || true)
+failed=$(sed -n 's/^\[  FAILED  \] \([A-Za-z0-9_]*\.[A-Za-z0-9_]*\)$/\1/p' <<<"$output" | sort -u)
+# A failing test keeps its temporary directory for inspection; a mutant's failures need none.
+sed -n 's/^test temporary directory kept: //p' <<<"$output" | while read -r kept; do
+  case "$kept" in /tmp/skintrack_test_*) rm -rf -- "$kept" ;; esac
+done
 trap - EXIT
 restore
 make -C build -j2 "$target" > /dev/null 2>&1 || echo "mutation_check: rebuild after restoring failed" >&2
