@@ -72,8 +72,9 @@ void ApplyExifOrientation(int orientation, cv::Mat* image);
 // on several threads share one redirection and still run at once), and hand what was printed
 // meanwhile to *messages (may be null; one line per message) instead of letting it reach the
 // user's terminal beside the one-line error. A caller's own thread printing to stderr during a
-// decode would be captured too (the CLI prints nothing then), and so would a concurrent
-// decode's lines.
+// decode would be captured too (the CLI prints nothing then). A decode that printed while
+// another decode ran (whose lines its capture may hold) is run again alone, so that *messages
+// are its own.
 Status OpenCvImread(const std::string& path, int flags, cv::Mat* image,
                     std::string* messages = nullptr);
 Status OpenCvImdecode(const std::vector<unsigned char>& bytes, int flags, cv::Mat* image,

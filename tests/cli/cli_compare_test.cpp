@@ -101,7 +101,8 @@ TEST_F(CliCompareTest, TheBundledNoChangeSampleCallsNothingSignificantEitherWay)
     ASSERT_GT(change.size(), 30u);
     int judged = 0;
     for (const auto& [key, entry] : change.items()) {
-      EXPECT_FALSE(entry.value("significant", false)) << pair << ": " << key << " " << entry.dump();
+      EXPECT_FALSE(entry.at("significant").get<bool>())
+          << pair << ": " << key << " " << entry.dump();
       judged += entry.contains("mdc") && !entry["mdc"].is_null();
     }
     EXPECT_GT(judged, 10) << "too few entries have an MDC to judge by";

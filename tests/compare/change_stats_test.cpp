@@ -223,8 +223,10 @@ TEST_F(ChangeStatsTest, MapTilesMostlyOutsideTheRegionAreBlank) {
   m.session.texture_region = m.session.texture_region.clone();
   m.session.texture_region.colRange(0, cut).setTo(0);
   const ChangeStats s = StatsOf(m, 5.0);
-  for (const ChangeGrid& grid : s.grids) {
-    if (grid.key != "pores.density_per_cm2" && grid.key != "texture.roughness") continue;
+  for (const char* key : {"pores.density_per_cm2", "texture.roughness"}) {
+    const ChangeGrid* found = FindGrid(s, key);
+    ASSERT_NE(found, nullptr) << key;
+    const ChangeGrid& grid = *found;
     int finite_next = 0;
     for (int r = 0; r < grid.change.rows; ++r) {
       EXPECT_FALSE(std::isfinite(grid.change.at<double>(r, 0))) << grid.key << " row " << r;

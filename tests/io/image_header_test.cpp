@@ -378,6 +378,7 @@ TEST_F(ImageHeaderTest, CustomMaxPixelsAgainstRealImage) {
   ExpectRefused(big, "header claims 800x500 px (0.4 MP), over the limit of 0.2 MP", opts);
   // File sizes: 1000000 bytes is "1.0 MB", one less is still counted in kB.
   EXPECT_EQ(internal::SizeForMessage(1000000), "1.0 MB");
+  EXPECT_EQ(internal::SizeForMessage(999999), "1000.0 kB");
 }
 
 TEST_F(ImageHeaderTest, AReducedDecodeReportsItsScale) {
@@ -422,12 +423,10 @@ TEST_F(ImageHeaderTest, CorruptPhotosDecodedAtOnceEachGetTheirOwnLibpngWords) {
   std::size_t idat = 8;  // chunks: length (4), type (4), data, CRC (4)
   while (idat + 8 <= zlib.size() &&
          std::string(zlib.begin() + idat + 4, zlib.begin() + idat + 8) != "IDAT") {
-    idat += 12 + (std::size_t{zlib[idat]} << 24 | std::size_t{zlib[idat + 1]} << 16 |
-                  std::size_t{zlib[idat + 2]} << 8 | zlib[idat + 3]);
+    idat += 12 + internal::Be32(zlib.data() + idat);
   }
   ASSERT_LT(idat + 8, zlib.size());
-  const std::size_t length = std::size_t{zlib[idat]} << 24 | std::size_t{zlib[idat + 1]} << 16 |
-                             std::size_t{zlib[idat + 2]} << 8 | zlib[idat + 3];
+  const std::size_t length = internal::Be32(zlib.data() + idat);
   zlib[idat + 8] = 0x00;  // CM 0: not deflate
   PutBe32(&zlib, idat + 8 + length, internal::Crc32(zlib.data() + idat + 4, length + 4));
   const std::string a = Put("bad_crc.png", crc), b = Put("bad_zlib.png", zlib);

@@ -179,6 +179,7 @@ TEST(PhantomTruthJsonTest, SchemaHoldsEveryField) {
   const auto& m = j.at("marker");
   EXPECT_NEAR(m.at("px_per_mm_before").get<double>(), 20.0, 1e-9);
   EXPECT_NEAR(m.at("mm_per_px_before").get<double>(), 1.0 / 20.0, 1e-12);
+  EXPECT_NEAR(m.at("px_per_mm_after").get<double>(), 20.0, 1e-9);  // the after capture: a shift
   EXPECT_NEAR(m.at("mm_per_px_after").get<double>(), 1.0 / m.at("px_per_mm_after").get<double>(),
               1e-12);
 

@@ -244,7 +244,7 @@ TEST(PhantomRenderTest, TruthListsOnlyFeaturesInsideTheBeforePhoto) {
   o.skin.redness_count = 3;
   o.skin.spot_count = 3;
   o.before_capture.image_from_skin = Similarity({400, 300}, 20.0, 1.3, 15.0, -10.0);
-  o.skin.pore_density_per_cm2 = 1500.0;  // dense: some pores fall within a pixel of each edge
+  o.skin.pore_density_per_cm2 = 1500.0;  // dense: a filter one pixel too wide lets some in
   PhantomPair pair;
   ASSERT_TRUE(RenderPair(o, &pair).ok());
   const auto inside = [](double x, double y) {
@@ -252,8 +252,10 @@ TEST(PhantomRenderTest, TruthListsOnlyFeaturesInsideTheBeforePhoto) {
   };
   ASSERT_GT(pair.truth.pores.size(), 1000u);
   for (const TruthPore& p : pair.truth.pores) EXPECT_TRUE(inside(p.x, p.y)) << p.x << "," << p.y;
-  for (const auto* blobs : {&pair.truth.scars, &pair.truth.redness, &pair.truth.spots})
+  for (const auto* blobs : {&pair.truth.scars, &pair.truth.redness, &pair.truth.spots}) {
+    EXPECT_FALSE(blobs->empty());
     for (const TruthBlob& b : *blobs) EXPECT_TRUE(inside(b.x, b.y)) << b.x << "," << b.y;
+  }
 }
 
 TEST(PhantomRenderTest, NoPoreContrastMeansNoTruthPores) {

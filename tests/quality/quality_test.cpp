@@ -21,6 +21,13 @@ bool Contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
+// Whether one of `reasons` mentions `words`.
+bool Mentions(const std::vector<std::string>& reasons, const std::string& words) {
+  for (const std::string& r : reasons)
+    if (r.find(words) != std::string::npos) return true;
+  return false;
+}
+
 // Internal-form image of uniform linear colour (B, G, R).
 cv::Mat Uniform(cv::Size size, cv::Vec3f linear_bgr) {
   return photometric::LinearToSrgb(cv::Mat(size, CV_32FC3, cv::Scalar(linear_bgr)));
@@ -621,9 +628,7 @@ TEST_F(PairTest, StrongLightingDifferenceIsCaution) {
   evidence_.lighting = l;
   const PairComparability c = Run(good_, good_);
   EXPECT_EQ(c.verdict, Comparability::kCaution);
-  bool found = false;
-  for (const auto& r : c.reasons) found = found || r.find("strong lighting") != std::string::npos;
-  EXPECT_TRUE(found);
+  EXPECT_TRUE(Mentions(c.reasons, "strong lighting"));
   // Uncalibrated colour under different light: redness and tone are not comparable.
   EXPECT_TRUE(Contains(c.not_meaningful, "redness"));
   EXPECT_TRUE(Contains(c.not_meaningful, "tone"));
@@ -660,10 +665,7 @@ TEST_F(PairTest, AnAfterPhotoSlightlyCoarserThanANeedIsCaution) {
   const PairComparability c = Run(fine, fine);
   EXPECT_EQ(c.verdict, Comparability::kCaution);
   EXPECT_NEAR(*c.effective_px_per_mm, 14.4, 1e-9);
-  bool found = false;
-  for (const auto& r : c.reasons)
-    found = found || r.find("effective resolution") != std::string::npos;
-  EXPECT_TRUE(found);
+  EXPECT_TRUE(Mentions(c.reasons, "effective resolution"));
   EXPECT_TRUE(Contains(c.not_meaningful, "pores"));
 }
 
@@ -688,9 +690,7 @@ TEST_F(PairTest, ADarkerAfterPhotoIsAnExposureCaution) {
   evidence_.colour_calibration = "chart";
   const PairComparability c = Run(good_, good_);
   EXPECT_EQ(c.verdict, Comparability::kCaution);
-  bool found = false;
-  for (const auto& r : c.reasons) found = found || r.find("exposure differs") != std::string::npos;
-  EXPECT_TRUE(found);
+  EXPECT_TRUE(Mentions(c.reasons, "exposure differs"));
   EXPECT_TRUE(c.not_meaningful.empty());
 }
 

@@ -12,7 +12,7 @@ namespace skintrack::io {
 
 // Reads all of `path` into *bytes. kInvalidInput naming the file when it is missing, a
 // directory, not a regular file (a FIFO or a device could block or never end), empty, larger
-// than max_bytes (e.g. "is 3.2 GB, more than the 1 MB a preset may have", with `what` =
+// than max_bytes (e.g. "is 3.2 GB, more than the 1.0 MB a preset may have", with `what` =
 // "a preset"), or unreadable.
 Status ReadSmallFile(const std::string& path, std::uint64_t max_bytes, const std::string& what,
                      std::string* bytes);
