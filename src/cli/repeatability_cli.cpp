@@ -109,7 +109,7 @@ int RunRepeatability(const std::vector<std::string>& args) {
   const FiniteImageScope known{ref, ref_y};
   cv::Mat roi;
   if (Status st = LoadRegionMask(vm, "roi", load, ref.size(), &roi); !st.ok()) return Fail(cmd, st);
-  const double px_per_mm = options.mm_per_px ? 1.0 / *options.mm_per_px : mo.assumed_px_per_mm;
+  const double px_per_mm = mo.PxPerMm(options.mm_per_px, ref.size());
 
   // A photo in the reference frame as compare measures it: the reference itself, or loaded,
   // aligned (the first time) and warped (WarpForMeasuring; deterministic, so the second pass

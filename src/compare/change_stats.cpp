@@ -117,7 +117,7 @@ Status ChangeStatsOptions::Check() const {
 metrics::TileRequest ChangeStatsTiles(cv::Size before_size, std::optional<double> mm_per_px,
                                       const metrics::MetricsOptions& metric_options,
                                       const ChangeStatsOptions& options) {
-  const double ppmm = mm_per_px ? 1.0 / *mm_per_px : metric_options.assumed_px_per_mm;
+  const double ppmm = metric_options.PxPerMm(mm_per_px, before_size);
   metrics::TileRequest r;
   r.texture_tile_px = MakeGrid(before_size, options.texture_tile_mm, ppmm).tile_px;
   r.colour_tile_px = MakeGrid(before_size, options.redness_tile_mm, ppmm).tile_px;
@@ -139,7 +139,7 @@ Status ComputeTileSums(const cv::Mat& before, const SessionMetrics& session,
         "change stats: before, aligned after (CV_32FC3) and region (CV_8UC1) must share a size");
   if (mm_per_px && !(*mm_per_px > 0.0))
     return Status::InvalidArgument("change stats: mm_per_px must be > 0");
-  const double ppmm = mm_per_px ? 1.0 / *mm_per_px : metric_options.assumed_px_per_mm;
+  const double ppmm = metric_options.PxPerMm(mm_per_px, before.size());
   const double cm2_per_px = 1.0 / (ppmm * ppmm) / 100.0;
   const cv::Mat& region = session.region;
   const metrics::Detections& db = session.before.detections;
@@ -297,7 +297,7 @@ Status ComputeChangeStats(const cv::Mat& before, const SessionMetrics& session,
   SKINTRACK_RETURN_IF_ERROR(
       ComputeTileSums(before, session, mm_per_px, metric_options, options, &all));
   out->scale_known = mm_per_px.has_value();
-  out->px_per_mm = mm_per_px ? 1.0 / *mm_per_px : metric_options.assumed_px_per_mm;
+  out->px_per_mm = metric_options.PxPerMm(mm_per_px, before.size());
   // The metrics' bootstraps at once (each as seeded by options.bootstrap.seed: the metrics of
   // one grid share their draws, groups run in parallel).
   std::vector<const std::vector<stats::TileSums>*> tile_lists;

@@ -244,7 +244,7 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
   SKINTRACK_RETURN_IF_ERROR(CheckPhoto(after, "after"));
   if (!roi.empty() && (roi.type() != CV_8UC1 || roi.size() != before.size()))
     return Status::InvalidArgument("compare: roi must be CV_8UC1 of the before image's size");
-  const double px_per_mm = mm_per_px ? 1.0 / *mm_per_px : options.assumed_px_per_mm;
+  const double px_per_mm = options.PxPerMm(mm_per_px, before.size());
   // What is computed here from inputs known finite is known finite too (core/image.h): the
   // stages' input checks then skip their scans of it.
   const bool derived_finite = IsKnownFinite(before) && IsKnownFinite(after) &&

@@ -28,6 +28,8 @@ Status MetricsOptions::Check() const {
   };
   if (!(assumed_px_per_mm > 0.5 && assumed_px_per_mm < 1000.0))
     return bad("assumed_px_per_mm must be in (0.5, 1000)");
+  if (!(assumed_field_mm == 0.0 || (assumed_field_mm >= 1.0 && assumed_field_mm <= 1000.0)))
+    return bad("assumed_field_mm must be 0 (off) or in [1, 1000]");
   if (texture_band_edges_mm.size() < 2) return bad("texture_band_edges_mm needs >= 2 edges");
   for (size_t i = 0; i < texture_band_edges_mm.size(); ++i) {
     if (!(texture_band_edges_mm[i] > 0.0) ||
@@ -62,9 +64,16 @@ Status MetricsOptions::Check() const {
   return hair.Check();
 }
 
+double MetricsOptions::PxPerMm(std::optional<double> mm_per_px, cv::Size size) const {
+  if (mm_per_px) return 1.0 / *mm_per_px;
+  if (assumed_field_mm > 0.0) return std::max(size.width, size.height) / assumed_field_mm;
+  return assumed_px_per_mm;
+}
+
 std::vector<std::pair<const char*, double*>> NumericPresetFields(MetricsOptions* o) {
   return {
       {"assumed_px_per_mm", &o->assumed_px_per_mm},
+      {"assumed_field_mm", &o->assumed_field_mm},
       {"glcm_offset_mm", &o->glcm_offset_mm},
       {"pore_radius_min_mm", &o->pore_radius_min_mm},
       {"pore_radius_max_mm", &o->pore_radius_max_mm},
@@ -90,6 +99,8 @@ std::vector<std::pair<const char*, double*>> NumericPresetFields(MetricsOptions*
       {"hair_min_length_mm", &o->hair.min_length_mm},
       {"hair_min_contrast", &o->hair.min_contrast},
       {"hair_dilate_mm", &o->hair.dilate_mm},
+      {"hair_faint_min_contrast", &o->hair.faint_min_contrast},
+      {"hair_faint_min_straightness", &o->hair.faint_min_straightness},
       {"skin_min_l", &o->skin.min_l},
       {"skin_max_l", &o->skin.max_l},
       {"skin_min_hue_deg", &o->skin.min_hue_deg},
@@ -181,7 +192,7 @@ Status BuildContext(const cv::Mat& image, const cv::Mat& roi, std::optional<doub
   ctx->srgb = image;
   ctx->linear_y = linear_y.empty() ? photometric::SrgbToLinearLuminance(image) : linear_y;
   ctx->scale_known = mm_per_px.has_value();
-  ctx->px_per_mm = mm_per_px ? 1.0 / *mm_per_px : options.assumed_px_per_mm;
+  ctx->px_per_mm = options.PxPerMm(mm_per_px, image.size());
   cv::Mat skin;
   if (roi.empty()) SKINTRACK_RETURN_IF_ERROR(roi::SkinMask(image, options.skin, &skin));
   if (hair.empty()) {

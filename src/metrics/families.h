@@ -17,7 +17,7 @@ struct Context {
   cv::Mat linear_y;            // CV_32FC1 linear luminance Y (Rec. 709)
   cv::Mat roi;                 // CV_8UC1 255 = measure (skin AND user ROI AND overlap, minus hair)
   cv::Mat hair;                // CV_8UC1 255 = hair (excluded from roi already)
-  double px_per_mm = 20.0;     // the image's scale, or options.assumed_px_per_mm
+  double px_per_mm = 20.0;     // the image's scale, or MetricsOptions::PxPerMm's assumption
   bool scale_known = false;    // whether px_per_mm is real (physical outputs) or assumed
   long long roi_area_px = 0;   // pixels of roi
   long long hair_area_px = 0;  // pixels of hair

@@ -10,7 +10,7 @@
 #include <queue>
 #include <utility>
 
-#include "metrics/thinning.h"
+#include "core/thinning.h"
 
 namespace skintrack::metrics::internal {
 namespace {
@@ -298,7 +298,7 @@ std::vector<RidgeSkeleton> TraceRidges(const cv::Mat& centres, const cv::Mat& st
                   static_cast<size_t>(r.x1 - r.x0));
     }
     RidgeSkeleton sk;
-    ThinZhangSuen(mask, &sk.thin);
+    skintrack::internal::ThinZhangSuen(mask, &sk.thin);
     sk.origin = box.tl();
     for (int iter = 0; iter < 3 && spur_px > 0.0; ++iter) {
       if (!PruneSpurs(Graph(sk.thin), spur_px, &sk.thin)) break;

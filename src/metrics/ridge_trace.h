@@ -19,7 +19,7 @@ struct RidgeSkeleton {
 };
 
 // Skeletons: the 8-connected components of `centres` (CV_8UC1) whose maximum |strength|
-// (CV_32FC1; empty = no such test) reaches `high` are thinned (Zhang-Suen, metrics/thinning.h),
+// (CV_32FC1; empty = no such test) reaches `high` are thinned (Zhang-Suen, core/thinning.h),
 // stripped of spurs (end branches shorter than spur_px), and kept when their skeleton is at least
 // min_length_px long.
 std::vector<RidgeSkeleton> TraceRidges(const cv::Mat& centres, const cv::Mat& strength, float high,

@@ -76,7 +76,12 @@ bool AcceptWrinkleProfile(const ProfileResult& p, double length_px, double relax
   const double depth = -p.contrast;  // Weber darkness
   if (!p.ok || depth < relax * o.wrinkle_min_contrast || p.asymmetry > kMaxAsymmetry) return false;
   if (length_px < kMinElongation * p.width_px) return false;
-  return !(depth >= kHairDarkness && p.width_px <= o.hair.max_width_mm * px_per_mm);
+  // With the hair mask's faint tier on (roi::HairOptions), a thin line from its threshold up
+  // is hair too.
+  const double hair_darkness = o.hair.faint_min_contrast > 0.0
+                                   ? std::min(kHairDarkness, o.hair.faint_min_contrast)
+                                   : kHairDarkness;
+  return !(depth >= hair_darkness && p.width_px <= o.hair.max_width_mm * px_per_mm);
 }
 
 Status MeasureWrinkles(const Context& ctx, const MetricsOptions& o, WrinkleMetrics* out,

@@ -92,6 +92,9 @@ Status SkinOptions::Check() const {
   SKINTRACK_RETURN_IF_ERROR(InRange(spot_delta_l, -100.0, 100.0, p + "spot_delta_l"));
   SKINTRACK_RETURN_IF_ERROR(Count(hair_count, p + "hair_count"));
   SKINTRACK_RETURN_IF_ERROR(InRangeOpenLow(hair_width_mm, 0.0, 5.0, p + "hair_width_mm"));
+  SKINTRACK_RETURN_IF_ERROR(InRangeOpenLow(hair_contrast_min, 0.0, 1.0, p + "hair_contrast_min"));
+  SKINTRACK_RETURN_IF_ERROR(
+      InRange(hair_contrast_max, hair_contrast_min, 1.0, p + "hair_contrast_max"));
   return Status::Ok();
 }
 

@@ -205,7 +205,7 @@ std::vector<Line> PlaceHairs(const SkinOptions& skin, const CentreSampler& sampl
     Line l;
     l.length = Uniform(rng, 3.0, 12.0) * ppmm;
     l.width = skin.hair_width_mm * ppmm;
-    l.contrast = Uniform(rng, 0.5, 0.7);
+    l.contrast = Uniform(rng, skin.hair_contrast_min, skin.hair_contrast_max);
     const double dir = family + Uniform(rng, -40.0, 40.0) * kDeg;
     const double amp = Uniform(rng, 10.0, 35.0) * kDeg;
     const double period = Uniform(rng, 0.7, 1.5) * l.length;

@@ -61,6 +61,7 @@ json Skin(const SkinOptions& s) {
           {"spot_delta_l", s.spot_delta_l},
           {"hair_count", s.hair_count},
           {"hair_width_mm", s.hair_width_mm},
+          {"hair_contrast", {s.hair_contrast_min, s.hair_contrast_max}},
           {"low_texture", s.low_texture}};
 }
 

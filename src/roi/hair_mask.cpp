@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "core/thinning.h"
 #include "skintrack/core/image.h"
 #include "skintrack/roi/roi.h"
 
@@ -99,16 +100,24 @@ void LuminanceRows(const cv::Mat& image, int a, int b, cv::Mat* y) {
 
 // Steps 1-2 in row tiles (halo = the closing's reach, replicated at the image's own borders,
 // so the result equals whole-image processing): Y, its closing, and the thresholded darkness.
+// With faint_contrast > 0 also the faint tier's masks (levels faint_contrast and half of it).
 void DarknessMasks(const cv::Mat& y_or_image, bool is_image, int close_r, double min_contrast,
-                   cv::Mat* core, cv::Mat* soft) {
+                   double faint_contrast, cv::Mat* core, cv::Mat* soft, cv::Mat* faint_core,
+                   cv::Mat* faint_soft) {
   const int rows = y_or_image.rows, cols = y_or_image.cols;
   core->create(rows, cols, CV_8UC1);
   soft->create(rows, cols, CV_8UC1);
+  const bool faint = faint_contrast > 0.0;
+  if (faint) {
+    faint_core->create(rows, cols, CV_8UC1);
+    faint_soft->create(rows, cols, CV_8UC1);
+  }
   constexpr int kTile = 256;
   const int halo = 2 * close_r + 1;
   const cv::Mat se =
       cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * close_r + 1, 2 * close_r + 1));
   const float c_core = static_cast<float>(min_contrast), c_soft = 0.5f * c_core;
+  const float f_core = static_cast<float>(faint_contrast), f_soft = 0.5f * f_core;
   const float offset = static_cast<float>(kYOffset);
   cv::parallel_for_(cv::Range(0, (rows + kTile - 1) / kTile), [&](const cv::Range& range) {
     cv::Mat y, closed;
@@ -136,9 +145,89 @@ void DarknessMasks(const cv::Mat& y_or_image, bool is_image, int close_r, double
           co[x] = dark >= cc * bg ? 255 : 0;
           so[x] = dark >= cs * bg ? 255 : 0;
         }
+        if (!faint) continue;
+        uchar* fco = faint_core->ptr<uchar>(r);
+        uchar* fso = faint_soft->ptr<uchar>(r);
+        const float fc = f_core, fs = f_soft;
+        for (int x = 0; x < n; ++x) {
+          const float dark = cr[x] - yr[x], bg = cr[x] + off;
+          fco[x] = dark >= fc * bg ? 255 : 0;
+          fso[x] = dark >= fs * bg ? 255 : 0;
+        }
       }
     }
   });
+}
+
+// Largest distance between two points of a contour (over its convex hull), px.
+double FeretDiameter(const std::vector<cv::Point>& contour) {
+  std::vector<cv::Point> hull;
+  cv::convexHull(contour, hull);
+  double best = 0.0;
+  for (size_t a = 0; a < hull.size(); ++a)
+    for (size_t b = a + 1; b < hull.size(); ++b) best = std::max(best, cv::norm(hull[a] - hull[b]));
+  return best;
+}
+
+// A faint core's strands: its skeleton cut at every junction (a pixel with 3 or more skeleton
+// neighbours, and its 8 neighbours), each piece of at least min_length px and at least
+// min_straightness x its pixel count between its two farthest points (a hair between the hairs
+// that cross it; a pigment network's or a furrow net's pieces are short or bent). *core keeps
+// its pixels within reach_px of a kept piece; returns whether any piece was kept.
+bool KeepStraightStrands(double min_length, double min_straightness, int reach_px, int spur_px,
+                         cv::Mat* core) {
+  cv::Mat skeleton;
+  skintrack::internal::ThinZhangSuen(*core, &skeleton);
+  // Skeleton neighbours of each pixel: the 0/1 skeleton convolved with a ring.
+  cv::Mat ring = cv::Mat::ones(3, 3, CV_32FC1);
+  ring.at<float>(1, 1) = 0.f;
+  auto neighbours = [&ring](const cv::Mat& skel) {
+    cv::Mat ones, count;
+    skel.convertTo(ones, CV_32FC1, 1.0 / 255.0);
+    cv::filter2D(ones, count, CV_32FC1, ring, cv::Point(-1, -1), 0.0, cv::BORDER_CONSTANT);
+    return count;
+  };
+  // Spurs (the thresholded edge's bumps) shorter than spur_px first: end pixels are removed
+  // spur_px times (each strand's ends shorten by as much).
+  for (int i = 0; i < spur_px; ++i) skeleton.setTo(0, (neighbours(skeleton) < 1.5f) & skeleton);
+  // Junctions: skeleton pixels with 3 or more 0->1 transitions around them (a staircase's
+  // corner pixel has 3 neighbours but 2 transitions).
+  cv::Mat junctions = cv::Mat::zeros(skeleton.size(), CV_8UC1);
+  static constexpr int kDy[8] = {-1, -1, 0, 1, 1, 1, 0, -1}, kDx[8] = {0, 1, 1, 1, 0, -1, -1, -1};
+  for (int y = 1; y + 1 < skeleton.rows; ++y) {
+    for (int x = 1; x + 1 < skeleton.cols; ++x) {
+      if (skeleton.at<uchar>(y, x) == 0) continue;
+      int transitions = 0;
+      for (int k = 0; k < 8; ++k) {
+        const bool a = skeleton.at<uchar>(y + kDy[k], x + kDx[k]) != 0;
+        const bool b = skeleton.at<uchar>(y + kDy[(k + 1) % 8], x + kDx[(k + 1) % 8]) != 0;
+        transitions += !a && b;
+      }
+      if (transitions >= 3) junctions.at<uchar>(y, x) = 255;
+    }
+  }
+  cv::dilate(junctions, junctions, cv::Mat::ones(3, 3, CV_8UC1));
+  skeleton.setTo(0, junctions);
+  cv::Mat labels, stats, centroids;
+  const int n = cv::connectedComponentsWithStats(skeleton, labels, stats, centroids, 8, CV_32S);
+  std::vector<std::vector<cv::Point>> pieces(static_cast<size_t>(n));
+  for (int y = 0; y < labels.rows; ++y) {
+    const int* l = labels.ptr<int>(y);
+    for (int x = 0; x < labels.cols; ++x)
+      if (l[x] > 0 && stats.at<int>(l[x], cv::CC_STAT_AREA) >= min_length)
+        pieces[static_cast<size_t>(l[x])].emplace_back(x, y);
+  }
+  cv::Mat kept = cv::Mat::zeros(core->size(), CV_8UC1);
+  bool any = false;
+  for (const std::vector<cv::Point>& piece : pieces) {
+    if (piece.empty() || FeretDiameter(piece) < min_straightness * piece.size()) continue;
+    for (const cv::Point& p : piece) kept.at<uchar>(p) = 255;
+    any = true;
+  }
+  if (!any) return false;
+  cv::dilate(kept, kept, Disc(reach_px));
+  *core &= kept;
+  return true;
 }
 
 }  // namespace
@@ -153,6 +242,12 @@ Status HairOptions::Check() const {
     return bad("min_contrast must be in (0, 1)");
   if (!(std::isfinite(dilate_mm) && dilate_mm >= 0.0 && dilate_mm <= 10.0))
     return bad("dilate_mm must be in [0, 10]");
+  if (!(std::isfinite(faint_min_contrast) && faint_min_contrast >= 0.0 &&
+        faint_min_contrast < min_contrast))
+    return bad("faint_min_contrast must be 0 (off) or in (0, min_contrast)");
+  if (!(std::isfinite(faint_min_straightness) && faint_min_straightness > 0.0 &&
+        faint_min_straightness <= 1.0))
+    return bad("faint_min_straightness must be in (0, 1]");
   return Status::Ok();
 }
 
@@ -170,21 +265,23 @@ Status HairMask(const cv::Mat& image, double px_per_mm, const HairOptions& optio
   const double ppmm = px_per_mm / f;
   const double w = options.max_width_mm * ppmm;
   const int close_r = static_cast<int>(std::ceil(w / 2.0)) + 1;
-  cv::Mat core, soft;
+  const double faint = options.faint_min_contrast;
+  cv::Mat core, soft, faint_core, faint_soft;
   if (f > 1) {
     cv::Mat y, small;
     LuminanceRows(image, 0, image.rows, &y);
     cv::resize(y(cv::Rect(0, 0, y.cols / f * f, y.rows / f * f)), small,
                cv::Size(y.cols / f, y.rows / f), 0, 0, cv::INTER_AREA);
-    DarknessMasks(small, false, close_r, options.min_contrast, &core, &soft);
+    DarknessMasks(small, false, close_r, options.min_contrast, faint, &core, &soft, &faint_core,
+                  &faint_soft);
   } else {
-    DarknessMasks(image, true, close_r, options.min_contrast, &core, &soft);
+    DarknessMasks(image, true, close_r, options.min_contrast, faint, &core, &soft, &faint_core,
+                  &faint_soft);
   }
 
   // 3. Cores kept by length and mean width, from their outer contours: a thin curve's outer
-  // contour runs along both sides, so its length is half the perimeter.
-  std::vector<std::vector<cv::Point>> contours;
-  cv::findContours(core, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+  // contour runs along both sides, so its length is half the perimeter. Faint cores must also
+  // be straight (Feret diameter / length).
   const double min_length = options.min_length_mm * ppmm;
   const double max_mean_width = 1.5 * w + 1.0;
   // 4. Each kept core grown by up to ceil(w / 2) px into its soft edges, then dilated by
@@ -193,31 +290,41 @@ Status HairMask(const cv::Mat& image, double px_per_mm, const HairOptions& optio
   const int dilate_r = static_cast<int>(std::lround(options.dilate_mm * ppmm));
   const cv::Rect frame(0, 0, core.cols, core.rows);
   cv::Mat kept = cv::Mat::zeros(core.size(), CV_8UC1);
-  for (size_t i = 0; i < contours.size(); ++i) {
-    const cv::Rect box = cv::boundingRect(contours[i]);
-    if (std::hypot(box.width, box.height) < 0.5 * min_length) continue;  // cannot be long
-    const double perimeter = cv::arcLength(contours[i], true);
-    const double length = 0.5 * perimeter;
-    if (length < min_length) continue;
-    // Pixels of the region: polygon area through the boundary pixel centres plus the half of
-    // the boundary pixels outside it (Pick).
-    const double pixels = cv::contourArea(contours[i]) + 0.5 * perimeter + 1.0;
-    if (pixels > max_mean_width * length) continue;
-    const int margin = grow_r + dilate_r + 1;
-    const cv::Rect outer =
-        (box - cv::Point(margin, margin) + cv::Size(2 * margin, 2 * margin)) & frame;
-    cv::Mat hair = cv::Mat::zeros(outer.size(), CV_8UC1);
-    cv::drawContours(hair, contours, static_cast<int>(i), cv::Scalar(255), cv::FILLED, cv::LINE_8,
-                     cv::noArray(), 0, -outer.tl());
-    hair &= core(outer);
-    if (grow_r > 0) {
-      cv::Mat reach;
-      cv::dilate(hair, reach, Disc(grow_r));
-      hair |= reach & soft(outer);
+  auto keep_cores = [&](const cv::Mat& cores, const cv::Mat& edges, bool faint_tier) {
+    std::vector<std::vector<cv::Point>> contours;
+    cv::findContours(cores, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+    for (size_t i = 0; i < contours.size(); ++i) {
+      const cv::Rect box = cv::boundingRect(contours[i]);
+      if (std::hypot(box.width, box.height) < 0.5 * min_length) continue;  // cannot be long
+      const double perimeter = cv::arcLength(contours[i], true);
+      const double length = 0.5 * perimeter;
+      if (length < min_length) continue;
+      // Pixels of the region: polygon area through the boundary pixel centres plus the half of
+      // the boundary pixels outside it (Pick).
+      const double pixels = cv::contourArea(contours[i]) + 0.5 * perimeter + 1.0;
+      if (pixels > max_mean_width * length) continue;
+      const int margin = grow_r + dilate_r + 1;
+      const cv::Rect outer =
+          (box - cv::Point(margin, margin) + cv::Size(2 * margin, 2 * margin)) & frame;
+      cv::Mat hair = cv::Mat::zeros(outer.size(), CV_8UC1);
+      cv::drawContours(hair, contours, static_cast<int>(i), cv::Scalar(255), cv::FILLED, cv::LINE_8,
+                       cv::noArray(), 0, -outer.tl());
+      hair &= cores(outer);
+      if (faint_tier && !KeepStraightStrands(min_length, options.faint_min_straightness,
+                                             static_cast<int>(std::ceil(0.75 * w)) + 1,
+                                             static_cast<int>(std::ceil(w)) + 2, &hair))
+        continue;
+      if (grow_r > 0) {
+        cv::Mat reach;
+        cv::dilate(hair, reach, Disc(grow_r));
+        hair |= reach & edges(outer);
+      }
+      if (dilate_r > 0) cv::dilate(hair, hair, Disc(dilate_r));
+      kept(outer) |= hair;
     }
-    if (dilate_r > 0) cv::dilate(hair, hair, Disc(dilate_r));
-    kept(outer) |= hair;
-  }
+  };
+  keep_cores(core, soft, false);
+  if (faint > 0.0) keep_cores(faint_core, faint_soft, true);
   if (f > 1) {
     cv::Mat full = cv::Mat::zeros(image.size(), CV_8UC1);
     cv::resize(kept, full(cv::Rect(0, 0, kept.cols * f, kept.rows * f)),

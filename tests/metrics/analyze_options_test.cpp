@@ -1,6 +1,7 @@
 // MetricsOptions, presets and the Analyze orchestrator (families are tested beside their code).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 #include <opencv2/imgproc.hpp>
 #include <sstream>
@@ -33,6 +34,9 @@ TEST(MetricsOptionsTest, BadValuesAreRefused) {
       {"pore range", [](MetricsOptions* o) { o->pore_radius_max_mm = o->pore_radius_min_mm; }},
       {"contrast", [](MetricsOptions* o) { o->wrinkle_min_contrast = 1.5; }},
       {"glcm", [](MetricsOptions* o) { o->glcm_levels = 1; }},
+      {"field", [](MetricsOptions* o) { o->assumed_field_mm = 0.5; }},
+      {"field nan", [](MetricsOptions* o) { o->assumed_field_mm = std::nan(""); }},
+      {"faint hair", [](MetricsOptions* o) { o->hair.faint_min_contrast = 0.3; }},
   };
   for (const auto& [what, mutate] : cases) {
     MetricsOptions o;
@@ -51,7 +55,11 @@ TEST(PresetTest, ShippedPresetsParseAndDiffer) {
   EXPECT_EQ(body.preset, "body");
   EXPECT_DOUBLE_EQ(face.assumed_px_per_mm, 20.0);
   EXPECT_DOUBLE_EQ(body.assumed_px_per_mm, 10.0);
-  EXPECT_DOUBLE_EQ(derm.assumed_px_per_mm, 40.0);
+  EXPECT_DOUBLE_EQ(derm.assumed_field_mm, 20.0);
+  EXPECT_DOUBLE_EQ(face.assumed_field_mm, 0.0);
+  EXPECT_DOUBLE_EQ(derm.hair.faint_min_contrast, 0.12);
+  EXPECT_DOUBLE_EQ(face.hair.faint_min_contrast, 0.0);
+  EXPECT_DOUBLE_EQ(body.hair.faint_min_contrast, 0.0);
   EXPECT_DOUBLE_EQ(body.texture_band_edges_mm.front(), 0.3);
   EXPECT_DOUBLE_EQ(derm.hair.min_length_mm, 1.5);
   EXPECT_DOUBLE_EQ(derm.striae_min_length_mm, 20.0);
@@ -76,7 +84,9 @@ TEST(PresetTest, EveryNumericKeySetsItsOwnFieldOnly) {
   const auto keys = NumericPresetFields(&defaults);
   ASSERT_GE(keys.size(), 35u);
   for (size_t k = 0; k < keys.size(); ++k) {
-    const double v = *keys[k].second * 1.01 + 0.001;  // near the default: still valid
+    // Near the default: still valid (the field of view is 0 = off, or >= 1 mm).
+    const double v =
+        std::string(keys[k].first) == "assumed_field_mm" ? 20.0 : *keys[k].second * 1.01 + 0.001;
     MetricsOptions o;
     ASSERT_TRUE(ParsePreset(std::string(keys[k].first) + " = " + std::to_string(v) + "\n", &o).ok())
         << keys[k].first;
@@ -132,6 +142,23 @@ TEST(AnalyzeTest, ScaleDecidesPhysicalFields) {
   ASSERT_TRUE(r.roi_area_cm2.has_value());
   // 60000 px * (0.05 mm)^2 = 150 mm^2 = 1.5 cm^2.
   EXPECT_NEAR(*r.roi_area_cm2, 1.5, 1e-9);
+}
+
+TEST(MetricsOptionsTest, TheScaleIsTheKnownOneElseTheFieldElseTheAssumedOne) {
+  MetricsOptions o;
+  EXPECT_DOUBLE_EQ(o.PxPerMm(0.05, cv::Size(3000, 2000)), 20.0);
+  EXPECT_DOUBLE_EQ(o.PxPerMm(std::nullopt, cv::Size(3000, 2000)), o.assumed_px_per_mm);
+  o.assumed_field_mm = 20.0;
+  EXPECT_DOUBLE_EQ(o.PxPerMm(std::nullopt, cv::Size(3000, 2000)), 150.0);  // the long side
+  EXPECT_DOUBLE_EQ(o.PxPerMm(std::nullopt, cv::Size(768, 1024)), 51.2);
+  EXPECT_DOUBLE_EQ(o.PxPerMm(0.1, cv::Size(3000, 2000)), 10.0);  // a known scale wins
+  // Analyze uses it: the texture bands' scale follows the photo's size, and the result says so.
+  cv::Mat img(300, 400, kImageType, cv::Scalar(0.45, 0.55, 0.75));
+  cv::Mat roi(img.size(), CV_8UC1, cv::Scalar(255));
+  MetricsResult r;
+  ASSERT_TRUE(Analyze(img, roi, std::nullopt, o, &r).ok());
+  EXPECT_DOUBLE_EQ(r.px_per_mm, 20.0);       // 400 px / 20 mm
+  EXPECT_FALSE(r.roi_area_cm2.has_value());  // still an assumption: no physical units
 }
 
 TEST(AnalyzeTest, RoiRestrictsTheArea) {

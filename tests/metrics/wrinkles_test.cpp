@@ -64,15 +64,16 @@ struct Result {
   std::vector<Line> lines;
 };
 
-Result Measure(const cv::Mat& image, bool scale_known = true, const cv::Mat& roi = cv::Mat()) {
+Result Measure(const cv::Mat& image, bool scale_known = true, const cv::Mat& roi = cv::Mat(),
+               const MetricsOptions& options = MetricsOptions()) {
   std::optional<double> mm_per_px;
   if (scale_known) mm_per_px = 1.0 / kPxPerMm;
-  Context ctx = test::ContextOver(image, mm_per_px, MetricsOptions(), roi);
+  Context ctx = test::ContextOver(image, mm_per_px, options, roi);
   ctx.hair = cv::Mat::zeros(image.size(), CV_8UC1);  // the detector alone (no hair mask)
   ctx.roi = roi.empty() ? cv::Mat(image.size(), CV_8UC1, cv::Scalar(255)) : roi;
   ctx.roi_area_px = cv::countNonZero(ctx.roi);
   Result r;
-  EXPECT_TRUE(MeasureWrinkles(ctx, MetricsOptions(), &r.m, &r.lines).ok());
+  EXPECT_TRUE(MeasureWrinkles(ctx, options, &r.m, &r.lines).ok());
   return r;
 }
 
@@ -148,6 +149,22 @@ TEST(WrinklesTest, DarkSharpHairIsNotAWrinkle) {
   ASSERT_EQ(r.m.count, 1);
   EXPECT_NEAR(r.lines[0].polyline.front().y, 220.0, 1.0);
   EXPECT_NEAR(r.m.mean_depth, 0.15, 0.015);
+}
+
+TEST(WrinklesTest, AFaintHairIsAWrinkleUnlessTheFaintHairTierIsOn) {
+  // A faint hair (0.08 mm, Weber 0.16, sharp edges) and a wrinkle 0.25 mm wide (FWHM 5 px).
+  const Feature hair{{60, 80}, {340, 110}, 0.16, 1.6, true};
+  const Feature wrinkle{{80, 220}, {320, 220}, 0.15, 5.0, false};
+  const cv::Mat image = GreyImage(Render({400, 300}, {hair, wrinkle}));
+  // The face presets cannot tell it from a fine line: both are counted.
+  EXPECT_EQ(Measure(image).m.count, 2);
+  // With the faint tier (the dermoscope preset's 0.12), a line that dark and no wider than
+  // hair (0.15 mm = 3 px) is hair; the wider wrinkle stays.
+  MetricsOptions o;
+  o.hair.faint_min_contrast = 0.12;
+  const Result r = Measure(image, true, cv::Mat(), o);
+  ASSERT_EQ(r.m.count, 1);
+  EXPECT_NEAR(r.lines[0].polyline.front().y, 220.0, 1.0);
 }
 
 // Linear Y with one Gaussian valley (Weber darkness `contrast`, FWHM `fwhm_px`) along the

@@ -31,6 +31,10 @@ struct MetricsOptions {
   // Scale used to turn mm into px when the image's scale is unknown. Default 20 px/mm
   // (a face close-up); physical-unit outputs stay null in that case.
   double assumed_px_per_mm = 20.0;
+  // A dermoscope's field of view is set by its contact plate, whatever the sensor's pixel
+  // count: when > 0 and the scale is unknown, px/mm = the photo's long side (px) / this (mm)
+  // instead of assumed_px_per_mm. 0 = off. Default 0; the dermoscope preset sets 20 mm.
+  double assumed_field_mm = 0.0;
 
   // Texture: RMS of band-passed log Y in octave bands [lo, hi] mm (wavelength ~ 2 sigma).
   std::vector<double> texture_band_edges_mm = {0.1, 0.2, 0.4, 0.8};
@@ -79,6 +83,9 @@ struct MetricsOptions {
   // traced lines are mostly faint hairs, docs/metrics.md "Hair").
   std::vector<std::string> not_meaningful;
   Status Check() const;
+  // The scale (px/mm) the metrics use for a photo of `size` px: 1 / mm_per_px when the scale
+  // is known, else long side / assumed_field_mm when that is set, else assumed_px_per_mm.
+  double PxPerMm(std::optional<double> mm_per_px, cv::Size size) const;
 };
 
 // Parses a preset file's text ("key = value" lines, '#' comments; keys are the field names

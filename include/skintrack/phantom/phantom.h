@@ -55,9 +55,11 @@ struct SkinOptions {
   int spot_count = 4;               // Pigmented spots. Default 4.
   double spot_radius_min_mm = 0.4;  // Default 0.4-1.2 mm.
   double spot_radius_max_mm = 1.2;
-  double spot_delta_l = -10.0;  // L* change at a spot centre. Default -10.
-  int hair_count = 0;           // Dark hairs (curved, sharp). Default 0.
-  double hair_width_mm = 0.08;  // Default 0.08 mm.
+  double spot_delta_l = -10.0;     // L* change at a spot centre. Default -10.
+  int hair_count = 0;              // Dark hairs (curved, sharp). Default 0.
+  double hair_width_mm = 0.08;     // Default 0.08 mm.
+  double hair_contrast_min = 0.5;  // Weber darkness of each hair, uniform in this range.
+  double hair_contrast_max = 0.7;  //   Default 0.5-0.7 (dark); grey or blond hairs ~0.1-0.25.
   // Low-texture mode: faint pores (contrast 0.06), no micro-relief, no scars/wrinkles/spots.
   bool low_texture = false;
   Status Check() const;

@@ -31,6 +31,13 @@ struct HairOptions {
   double min_contrast = 0.25;  // Weber darkness on the centre line; wrinkles are shallow
                                // shading (< 0.2), hairs are dark and sharp. Default 0.25.
   double dilate_mm = 0.05;     // margin added around detected hairs. Default 0.05 mm.
+  // Faint hairs (grey, blond, thin or out of focus): Weber darkness from this up to
+  // min_contrast, 0 = off. A faint core must also be straight: its Feret diameter at least
+  // faint_min_straightness x its length (a pigment network or a furrow net thresholded this low
+  // is a branched blob). Off by default: on a face, a fine line 0.1 mm wide at Weber 0.15 is
+  // this; the dermoscope preset sets 0.15. In (0, min_contrast) when on.
+  double faint_min_contrast = 0.0;
+  double faint_min_straightness = 0.7;  // Feret diameter / length, in (0, 1]. Default 0.7.
   Status Check() const;
 };
 

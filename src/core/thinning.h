@@ -1,9 +1,10 @@
-// Zhang-Suen thinning of a binary mask (private to the line metrics).
+// Zhang-Suen thinning of a binary mask (private to the library: the hair mask and the line
+// metrics).
 #pragma once
 
 #include <opencv2/core.hpp>
 
-namespace skintrack::metrics::internal {
+namespace skintrack::internal {
 
 // Thins `mask` (CV_8UC1; 255 = foreground, 0 = background; other values are read as
 // round(v / 255), as OpenCV's ximgproc::thinning reads them) to a 1-px wide, 8-connected
@@ -17,4 +18,4 @@ namespace skintrack::metrics::internal {
 // size and pixel frame. Work is proportional to the foreground area times the iterations.
 void ThinZhangSuen(const cv::Mat& mask, cv::Mat* thin);
 
-}  // namespace skintrack::metrics::internal
+}  // namespace skintrack::internal

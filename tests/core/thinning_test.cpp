@@ -1,6 +1,6 @@
 // Zhang-Suen thinning: hand-computed skeletons, and equality with OpenCV's ximgproc::thinning
 // (which the library no longer links) on random shapes.
-#include "metrics/thinning.h"
+#include "core/thinning.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <opencv2/ximgproc.hpp>
 #include <random>
 
-namespace skintrack::metrics::internal {
+namespace skintrack::internal {
 namespace {
 
 cv::Mat Thin(const cv::Mat& mask) {
@@ -104,4 +104,4 @@ TEST(ThinningTest, EqualsXimgprocOnRandomShapes) {
 }
 
 }  // namespace
-}  // namespace skintrack::metrics::internal
+}  // namespace skintrack::internal

@@ -1,11 +1,11 @@
 // Zhang-Suen thinning: only the foreground pixels are visited, in raster order per
 // subiteration, and the removals of one subiteration are applied together at its end.
-#include "metrics/thinning.h"
+#include "core/thinning.h"
 
 #include <cstdint>
 #include <vector>
 
-namespace skintrack::metrics::internal {
+namespace skintrack::internal {
 
 void ThinZhangSuen(const cv::Mat& mask, cv::Mat* thin) {
   CV_Assert(mask.type() == CV_8UC1 && thin != nullptr);
@@ -56,4 +56,4 @@ void ThinZhangSuen(const cv::Mat& mask, cv::Mat* thin) {
   *thin = img * 255;
 }
 
-}  // namespace skintrack::metrics::internal
+}  // namespace skintrack::internal
