@@ -22,11 +22,13 @@
 //               once per pair and shared by both captures; only pose, noise and JPEG differ.
 //       Fits per metric (subjects x 2 repeats, stats::ComputeRepeatability), writes the model.
 //       --preset FILE: metric options from a preset (models/*.preset) for every pair; the ISIC
-//       photos' scale is then the preset's assumed_px_per_mm. --isic-only: the ISIC pairs
+//       photos' scale is then the preset's assumption (MetricsOptions::PxPerMm of the reduced
+//       photo: its assumed_field_mm, e.g. 1600 px / 20 mm, or assumed_px_per_mm).
+//       --isic-only: the ISIC pairs
 //       alone (a per-preset model, e.g. models/repeatability_dermoscope.json). --dump-dir DIR:
 //       each ISIC pair's two captures written as DIR/<photo>.before.png and .after.png (8-bit:
 //       the captures end in a JPEG round trip, so nothing is lost; DIR is created), to rerun one
-//       pair through `skintrack compare --mm-per-px` (the preset's 1 / assumed_px_per_mm) and read
+//       pair through `skintrack compare --mm-per-px` (1 / that scale) and read
 //       its detections.
 //   change_stats_eval --accept MODEL.json [--pairs N] [--treated-seeds N] [--light L]
 //                     [--fixed-pairs N]
@@ -275,7 +277,7 @@ int IsicSets(const std::string& dir, int max_images, Light light, Sets* sets) {
         if (Status st = io::WriteImage(stem + suffix, *capture); !st.ok())
           std::printf("isic %s: %s\n", name.c_str(), st.ToString().c_str());
     }
-    PairOutcome r = RunPair(b, a, 1.0 / g_options.assumed_px_per_mm, empty);
+    PairOutcome r = RunPair(b, a, 1.0 / g_options.PxPerMm(std::nullopt, src.size()), empty);
     if (!r.ok) {
       std::printf("isic %s: %s\n", name.c_str(), r.note.c_str());
       continue;
@@ -332,15 +334,22 @@ int Fit(const std::string& out_path, int pairs, const std::string& isic_dir, int
   const int n_ph = phantom_sets.empty() ? 0 : static_cast<int>(phantom_sets.begin()->second.size());
   char prov[1024];
   if (isic_only) {
+    char assumed_buf[96];
+    if (g_options.assumed_field_mm > 0.0) {
+      std::snprintf(assumed_buf, sizeof(assumed_buf), "the long side spans %.0f mm",
+                    g_options.assumed_field_mm);
+    } else {
+      std::snprintf(assumed_buf, sizeof(assumed_buf), "%.0f px/mm", g_options.assumed_px_per_mm);
+    }
+    const std::string assumed = assumed_buf;
     std::snprintf(
         prov, sizeof(prov),
         "bench/change_stats_eval --fit --isic-only --preset (%s) --light %s "
         "(scripts/fit_repeatability.sh): %d CC0 ISIC dermoscopic photos re-captured twice (long "
-        "side 1600 px, scale assumed %.0f px/mm by the preset); before and after each a full "
+        "side <= 1600 px, scale assumed by the preset: %s); before and after each a full "
         "random capture (pose: rotation +-10 deg, scale +-10 %%, translation +-3 %%, keystone "
         "5 %%; noise 0.003, JPEG q85) %s",
-        g_options.preset.c_str(), LightName(light), isic, g_options.assumed_px_per_mm,
-        LightDescription(light));
+        g_options.preset.c_str(), LightName(light), isic, assumed.c_str(), LightDescription(light));
     model.provenance = prov;
     for (const auto& [key, r] : fi.fit)
       model.metrics[key] =

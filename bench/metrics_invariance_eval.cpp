@@ -16,8 +16,8 @@
 //           twice by phantom::ApplyCapture (the library side of `skintrack phantom
 //           --from-image`) with the same capture draws as the phantoms; native size unless
 //           --isic-max-side reduces it (INTER_AREA) first. Dermoscopy: metric options from
-//           --isic-preset (default models/dermoscope.preset, assumed 40 px/mm), scale unknown
-//           (no mm_per_px): their pores and lines are at the dermoscope's scale, not the
+//           --isic-preset (default models/dermoscope.preset: the long side spans 20 mm), scale
+//           unknown (no mm_per_px): their pores and lines are at the dermoscope's scale, not the
 //           default preset's 20 px/mm.
 // Protocol (default: --pose both --supersample 1, the acceptance protocol) and diagnostics:
 //  --pose none     both captures photometric-only (no resampling anywhere but the pipeline's

@@ -111,7 +111,7 @@ int RunAnalyze(const std::vector<std::string>& args) {
   j["skintrack_version"] = kVersion;
   j["image"] = report::ImageToJson({image.path, image.image.cols, image.image.rows, image.warning});
   j["scale"] = report::PhotoScaleToJson(scale);
-  j["parameters"] = report::ParametersToJson(result.effective);
+  j["parameters"] = report::ParametersToJson(result.effective, result.px_per_mm);
   j["metrics"] = report::MetricsToJson(result);
   j["colour"] = colour.json;
   j["quality"] = quality_json;

@@ -252,7 +252,7 @@ int RunCompare(const std::vector<std::string>& args) {
     if (before_known && after_known) known.Add(session.aligned_after);
     const nlohmann::json mb = report::MetricsToJson(session.before);
     const nlohmann::json ma = report::MetricsToJson(session.after);
-    j["parameters"] = report::ParametersToJson(metric_options);
+    j["parameters"] = report::ParametersToJson(metric_options, session.before.px_per_mm);
     j["metrics"] = {{"before", mb}, {"after", ma}, {"change", report::ChangeToJson(mb, ma)}};
     if (Status st = AddPairAssessment(vm, pair.before.image, result, photos, session,
                                       metric_options, colour_state, out_dir, &j);

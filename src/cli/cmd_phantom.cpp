@@ -47,7 +47,11 @@ int RunPhantom(const std::vector<std::string>& args) {
       "skin sampling, px per mm")("low-texture", po::bool_switch(),
                                   "faint pores, no micro-relief, scars, wrinkles or spots")(
       "hairs", po::value<int>()->default_value(d.skin.hair_count), "number of hairs")(
-      "striae", po::value<int>()->default_value(d.skin.striae_count), "number of stretch marks")(
+      "hair-contrast-min", po::value<double>()->default_value(d.skin.hair_contrast_min),
+      "hairs' Weber darkness, uniform from this (grey or blond hairs: ~0.1-0.25)")(
+      "hair-contrast-max", po::value<double>()->default_value(d.skin.hair_contrast_max),
+      "... to this")("striae", po::value<int>()->default_value(d.skin.striae_count),
+                     "number of stretch marks")(
       "from-image", po::value<std::string>(),
       "re-photograph this real image instead of rendering skin (no treatment)")(
       "max-rotation-deg", po::value<double>()->default_value(rd.max_rotation_deg),
@@ -108,6 +112,8 @@ int RunPhantom(const std::vector<std::string>& args) {
   o.skin.px_per_mm = vm["px-per-mm"].as<double>();
   o.skin.low_texture = vm["low-texture"].as<bool>();
   o.skin.hair_count = vm["hairs"].as<int>();
+  o.skin.hair_contrast_min = vm["hair-contrast-min"].as<double>();
+  o.skin.hair_contrast_max = vm["hair-contrast-max"].as<double>();
   o.skin.striae_count = vm["striae"].as<int>();
   o.treatment.pore_radius_scale = vm["pore-radius-scale"].as<double>();
   o.treatment.pore_close_fraction = vm["pore-close-fraction"].as<double>();

@@ -88,8 +88,9 @@ json MetricsToJson(const metrics::MetricsResult& r) {
   };
 }
 
-json ParametersToJson(const metrics::MetricsOptions& o) {
+json ParametersToJson(const metrics::MetricsOptions& o, double px_per_mm_used) {
   json j = {{"preset", o.preset},
+            {"px_per_mm_used", px_per_mm_used},
             {"texture_band_edges_mm", o.texture_band_edges_mm},
             {"glcm_levels", o.glcm_levels},
             {"not_meaningful", o.not_meaningful}};

@@ -16,6 +16,10 @@
 //     length, is at most 1.5 w + 1 px (thin; a compact blob of length L has width ~L / 3).
 //  4. Hair pixels: the kept cores, grown by up to ceil(w / 2) px into pixels with
 //     D >= min_contrast / 2 (the soft edges of the hair), then dilated by dilate_mm.
+//  5. Faint tier (faint_min_contrast > 0): steps 3-4 again at D >= faint_min_contrast, a core
+//     kept only where its skeleton (Zhang-Suen; spurs < ceil(w) + 2 px pruned) cut at every
+//     crossing has pieces >= min_length_mm and straight (farthest points >= min_straightness x
+//     the piece's pixel count apart): its pixels within ceil(0.75 w) + 1 px of those pieces.
 // Invariance: D is a ratio of linear luminances at the same place, so exposure, white balance
 // (through Y) and smooth side light do not change it.
 #include <algorithm>

@@ -82,13 +82,15 @@ TEST(ParametersJsonTest, EchoesEveryPresetKeyWithItsValue) {
   o.preset = "mine";
   o.skin.glare_l = 91.5;
   o.hair.min_contrast = 0.3;
-  const json j = ParametersToJson(o);
+  const json j = ParametersToJson(o, 51.2);
   EXPECT_EQ(j["preset"], "mine");
   EXPECT_EQ(j["glcm_levels"], o.glcm_levels);
   EXPECT_EQ(j["texture_band_edges_mm"].size(), o.texture_band_edges_mm.size());
   metrics::MetricsOptions copy = o;
   const auto keys = metrics::NumericPresetFields(&copy);
-  EXPECT_EQ(j.size(), keys.size() + 4);  // every numeric key, preset, bands, levels, families
+  // every numeric key, preset, bands, levels, families, the scale used
+  EXPECT_EQ(j.size(), keys.size() + 5);
+  EXPECT_EQ(j["px_per_mm_used"], 51.2);
   EXPECT_TRUE(j["not_meaningful"].is_array());
   for (const auto& [key, value] : keys) {
     ASSERT_TRUE(j.contains(key)) << key;

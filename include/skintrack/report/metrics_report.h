@@ -16,8 +16,10 @@ inline constexpr const char* kAnalyzeSchema = "skintrack.analyze.v1";
 // The "metrics" object; physical-unit fields are null when the scale is unknown.
 nlohmann::json MetricsToJson(const metrics::MetricsResult& result);
 
-// The effective parameters (every MetricsOptions field, lengths in mm).
-nlohmann::json ParametersToJson(const metrics::MetricsOptions& options);
+// The effective parameters (every MetricsOptions field, lengths in mm), and `px_per_mm_used`:
+// the scale the metrics converted mm with (MetricsResult::px_per_mm: the photo's, or the
+// preset's assumption for it).
+nlohmann::json ParametersToJson(const metrics::MetricsOptions& options, double px_per_mm_used);
 
 // One entry per numeric metric, keyed "family.name" (nested objects flattened with dots):
 // {"before": x, "after": x, "delta": after - before, "percent": 100 * delta / |before| or
