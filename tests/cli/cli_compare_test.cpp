@@ -118,10 +118,19 @@ TEST_F(CliCompareTest, TheBundledNoChangeSampleCallsNothingSignificantEitherWay)
   ASSERT_FALSE(j.is_discarded()) << out;
   const json& listed = j["metrics"]["not_meaningful"];
   EXPECT_NE(std::find(listed.begin(), listed.end(), "wrinkles"), listed.end()) << listed;
+  // The 1024-px sample's long side spans the dermoscope's assumed 20 mm; its hair is flagged
+  // (0.049 of the measured area, the faint tier included), 6 faint lines are left (36 with the
+  // face preset, which has no faint tier and assumes 20 px/mm).
+  EXPECT_DOUBLE_EQ(j["parameters"]["px_per_mm_used"].get<double>(), 1024.0 / 20.0);
+  EXPECT_GT(j["metrics"]["hair"]["area_fraction"].get<double>(), 0.03);
+  EXPECT_LE(j["metrics"]["wrinkles"]["count"].get<int>(), 10);
   ASSERT_EQ(CliStdout("analyze " + a, &out), 0) << out;  // the default preset: measured as usual
   const json d = json::parse(out, nullptr, false);
   const json& none = d["metrics"]["not_meaningful"];
   EXPECT_EQ(std::find(none.begin(), none.end(), "wrinkles"), none.end()) << none;
+  EXPECT_DOUBLE_EQ(d["parameters"]["px_per_mm_used"].get<double>(), 20.0);
+  EXPECT_LT(d["metrics"]["hair"]["area_fraction"].get<double>(), 0.01);
+  EXPECT_GT(d["metrics"]["wrinkles"]["count"].get<int>(), 20);
 }
 
 TEST_F(CliCompareTest, OutDirWritesJsonAndImagesOfTheRightSizes) {
