@@ -100,7 +100,7 @@ std::vector<std::pair<const char*, double*>> NumericPresetFields(MetricsOptions*
       {"hair_min_contrast", &o->hair.min_contrast},
       {"hair_dilate_mm", &o->hair.dilate_mm},
       {"hair_faint_min_contrast", &o->hair.faint_min_contrast},
-      {"hair_faint_min_straightness", &o->hair.faint_min_straightness},
+      {"hair_strand_min_straightness", &o->hair.strand_min_straightness},
       {"skin_min_l", &o->skin.min_l},
       {"skin_max_l", &o->skin.max_l},
       {"skin_min_hue_deg", &o->skin.min_hue_deg},

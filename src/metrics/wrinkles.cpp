@@ -76,12 +76,13 @@ bool AcceptWrinkleProfile(const ProfileResult& p, double length_px, double relax
   const double depth = -p.contrast;  // Weber darkness
   if (!p.ok || depth < relax * o.wrinkle_min_contrast || p.asymmetry > kMaxAsymmetry) return false;
   if (length_px < kMinElongation * p.width_px) return false;
-  // With the hair mask's faint tier on (roi::HairOptions), a thin line from its threshold up
-  // is hair too.
-  const double hair_darkness = o.hair.faint_min_contrast > 0.0
-                                   ? std::min(kHairDarkness, o.hair.faint_min_contrast)
-                                   : kHairDarkness;
-  return !(depth >= hair_darkness && p.width_px <= o.hair.max_width_mm * px_per_mm);
+  // With the hair mask's faint tier on (roi::HairOptions), a line from its threshold up is hair
+  // too when it is no wider than the mask's own mean-width limit, 1.5 w + 1 px.
+  const bool faint = o.hair.faint_min_contrast > 0.0;
+  const double hair_darkness =
+      faint ? std::min(kHairDarkness, o.hair.faint_min_contrast) : kHairDarkness;
+  const double w = o.hair.max_width_mm * px_per_mm;
+  return !(depth >= hair_darkness && p.width_px <= (faint ? 1.5 * w + 1.0 : w));
 }
 
 Status MeasureWrinkles(const Context& ctx, const MetricsOptions& o, WrinkleMetrics* out,

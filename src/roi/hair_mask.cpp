@@ -16,10 +16,11 @@
 //     length, is at most 1.5 w + 1 px (thin; a compact blob of length L has width ~L / 3).
 //  4. Hair pixels: the kept cores, grown by up to ceil(w / 2) px into pixels with
 //     D >= min_contrast / 2 (the soft edges of the hair), then dilated by dilate_mm.
-//  5. Faint tier (faint_min_contrast > 0): steps 3-4 again at D >= faint_min_contrast, a core
-//     kept only where its skeleton (Zhang-Suen; spurs < ceil(w) + 2 px pruned) cut at every
-//     crossing has pieces >= min_length_mm and straight (farthest points >= min_straightness x
-//     the piece's pixel count apart): its pixels within ceil(0.75 w) + 1 px of those pieces.
+//  5. Faint tier (faint_min_contrast > 0): steps 3-4 again at D >= faint_min_contrast. With
+//     it on, a core of either tier is kept only as strands: its skeleton (Zhang-Suen; spurs
+//     < ceil(w) + 2 px pruned) cut at every crossing, the stretches of the pieces that are
+//     straight over min_length_mm (ends >= strand_min_straightness x the path length apart),
+//     and of the core its pixels within ceil(0.75 w) + 1 px of those stretches.
 // Invariance: D is a ratio of linear luminances at the same place, so exposure, white balance
 // (through Y) and smooth side light do not change it.
 #include <algorithm>
@@ -163,70 +164,137 @@ void DarknessMasks(const cv::Mat& y_or_image, bool is_image, int close_r, double
   });
 }
 
-// Largest distance between two points of a contour (over its convex hull), px.
-double FeretDiameter(const std::vector<cv::Point>& contour) {
-  std::vector<cv::Point> hull;
-  cv::convexHull(contour, hull);
-  double best = 0.0;
-  for (size_t a = 0; a < hull.size(); ++a)
-    for (size_t b = a + 1; b < hull.size(); ++b) best = std::max(best, cv::norm(hull[a] - hull[b]));
-  return best;
+// The skeleton pixels (0/255 image) whose 8-neighbour pattern passes `test`: bit k of the
+// pattern is the neighbour k in circular order N, NE, E, SE, S, SW, W, NW (outside = 0).
+template <typename Test>
+cv::Mat SkeletonPixels(const cv::Mat& skeleton, Test test) {
+  static constexpr int kDy[8] = {-1, -1, 0, 1, 1, 1, 0, -1}, kDx[8] = {0, 1, 1, 1, 0, -1, -1, -1};
+  cv::Mat padded;
+  cv::copyMakeBorder(skeleton, padded, 1, 1, 1, 1, cv::BORDER_CONSTANT, cv::Scalar(0));
+  cv::Mat out = cv::Mat::zeros(skeleton.size(), CV_8UC1);
+  for (int y = 0; y < skeleton.rows; ++y) {
+    for (int x = 0; x < skeleton.cols; ++x) {
+      if (skeleton.at<uchar>(y, x) == 0) continue;
+      unsigned pattern = 0;
+      for (int k = 0; k < 8; ++k)
+        pattern |= (padded.at<uchar>(y + 1 + kDy[k], x + 1 + kDx[k]) != 0 ? 1u : 0u) << k;
+      if (test(pattern)) out.at<uchar>(y, x) = 255;
+    }
+  }
+  return out;
 }
 
-// A faint core's strands: its skeleton cut at every junction (a pixel with 3 or more skeleton
-// neighbours, and its 8 neighbours), each piece of at least min_length px and at least
-// min_straightness x its pixel count between its two farthest points (a hair between the hairs
-// that cross it; a pigment network's or a furrow net's pieces are short or bent). *core keeps
-// its pixels within reach_px of a kept piece; returns whether any piece was kept.
+// 0->1 transitions around a pixel of neighbour pattern p (circular).
+int Transitions(unsigned p) {
+  int n = 0;
+  for (int k = 0; k < 8; ++k) n += !((p >> k) & 1u) && ((p >> ((k + 1) % 8)) & 1u);
+  return n;
+}
+
+// An end of a strand: no neighbour, or all of them on one side (within N-side NW, N, NE or
+// one of its three rotations): a tip, also a bump's tip over the strand it sits on. A pixel
+// of a 2-px-thick stretch (neighbours round a corner) is not one.
+bool IsEnd(unsigned p) {
+  if (p == 0) return true;
+  for (const unsigned side : {0x83u, 0x0Eu, 0x38u, 0xE0u})  // {NW,N,NE}, {NE,E,SE}, ...
+    if ((p & ~side) == 0) return true;
+  return false;
+}
+
+// The pixels of one skeleton piece (label `label` of `labels`, inside `box`) in order along it:
+// from an end (a pixel with at most one neighbour in the piece; any pixel of a loop), each
+// step to an unvisited neighbour, 4-connected ones first (a staircase is followed step by step).
+// Pixels of a 2-px-thick stretch that the walk passes by are left out; they touch the walk.
+std::vector<cv::Point> WalkPiece(const cv::Mat& labels, int label, const cv::Rect& box) {
+  static constexpr int kDy[8] = {-1, 0, 1, 0, -1, 1, 1, -1}, kDx[8] = {0, 1, 0, -1, 1, 1, -1, -1};
+  auto in_piece = [&](int y, int x) {
+    return y >= 0 && x >= 0 && y < labels.rows && x < labels.cols && labels.at<int>(y, x) == label;
+  };
+  cv::Point start(-1, -1);
+  for (int y = box.y; y < box.br().y && start.x < 0; ++y)
+    for (int x = box.x; x < box.br().x; ++x) {
+      if (!in_piece(y, x)) continue;
+      int neighbours = 0;
+      for (int k = 0; k < 8; ++k) neighbours += in_piece(y + kDy[k], x + kDx[k]);
+      if (start.x < 0 || neighbours <= 1) start = cv::Point(x, y);
+      if (neighbours <= 1) break;
+    }
+  std::vector<cv::Point> walk;
+  cv::Mat visited = cv::Mat::zeros(box.size(), CV_8UC1);
+  for (cv::Point p = start; p.x >= 0;) {
+    walk.push_back(p);
+    visited.at<uchar>(p - box.tl()) = 1;
+    cv::Point next(-1, -1);
+    for (int k = 0; k < 8 && next.x < 0; ++k) {
+      const cv::Point q(p.x + kDx[k], p.y + kDy[k]);
+      if (in_piece(q.y, q.x) && visited.at<uchar>(q - box.tl()) == 0) next = q;
+    }
+    p = next;
+  }
+  return walk;
+}
+
+// The points of `walk` that lie in a straight stretch: a run of it min_length px long (path
+// length, 1 or sqrt 2 a step) whose ends are at least min_straightness x that length apart.
+// A gently curved hair is straight over every such run, a zigzag or a tight curl over none;
+// a hair with one sharp bend keeps its two arms.
+std::vector<cv::Point> StraightStretches(const std::vector<cv::Point>& walk, double min_length,
+                                         double min_straightness) {
+  const size_t n = walk.size();
+  std::vector<double> arc(n, 0.0);
+  for (size_t i = 1; i < n; ++i) arc[i] = arc[i - 1] + cv::norm(walk[i] - walk[i - 1]);
+  std::vector<int> cover(n + 1, 0);  // difference array of the straight runs
+  size_t j = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (j < i) j = i;
+    while (j < n && arc[j] - arc[i] < min_length) ++j;
+    if (j == n) break;
+    if (cv::norm(walk[j] - walk[i]) >= min_straightness * (arc[j] - arc[i])) {
+      ++cover[i];
+      --cover[j + 1];
+    }
+  }
+  std::vector<cv::Point> out;
+  int depth = 0;
+  for (size_t i = 0; i < n; ++i) {
+    depth += cover[i];
+    if (depth > 0) out.push_back(walk[i]);
+  }
+  return out;
+}
+
+// A core's strands: its skeleton, spurs shorter than spur_px pruned, cut at every
+// junction (a pixel with 3 or more 0->1 transitions around it, and its 8 neighbours); of each
+// piece the straight stretches count (StraightStretches: runs of at least min_length px whose
+// ends are at least min_straightness x their length apart; a hair between the hairs that cross
+// it; a pigment network's or a furrow net's pieces are short or bent). *core keeps its pixels
+// within reach_px of a counted stretch; returns whether any counted.
 bool KeepStraightStrands(double min_length, double min_straightness, int reach_px, int spur_px,
                          cv::Mat* core) {
   cv::Mat skeleton;
   skintrack::internal::ThinZhangSuen(*core, &skeleton);
-  // Skeleton neighbours of each pixel: the 0/1 skeleton convolved with a ring.
-  cv::Mat ring = cv::Mat::ones(3, 3, CV_32FC1);
-  ring.at<float>(1, 1) = 0.f;
-  auto neighbours = [&ring](const cv::Mat& skel) {
-    cv::Mat ones, count;
-    skel.convertTo(ones, CV_32FC1, 1.0 / 255.0);
-    cv::filter2D(ones, count, CV_32FC1, ring, cv::Point(-1, -1), 0.0, cv::BORDER_CONSTANT);
-    return count;
-  };
-  // Spurs (the thresholded edge's bumps) shorter than spur_px first: end pixels are removed
-  // spur_px times (each strand's ends shorten by as much).
-  for (int i = 0; i < spur_px; ++i) skeleton.setTo(0, (neighbours(skeleton) < 1.5f) & skeleton);
-  // Junctions: skeleton pixels with 3 or more 0->1 transitions around them (a staircase's
-  // corner pixel has 3 neighbours but 2 transitions).
-  cv::Mat junctions = cv::Mat::zeros(skeleton.size(), CV_8UC1);
-  static constexpr int kDy[8] = {-1, -1, 0, 1, 1, 1, 0, -1}, kDx[8] = {0, 1, 1, 1, 0, -1, -1, -1};
-  for (int y = 1; y + 1 < skeleton.rows; ++y) {
-    for (int x = 1; x + 1 < skeleton.cols; ++x) {
-      if (skeleton.at<uchar>(y, x) == 0) continue;
-      int transitions = 0;
-      for (int k = 0; k < 8; ++k) {
-        const bool a = skeleton.at<uchar>(y + kDy[k], x + kDx[k]) != 0;
-        const bool b = skeleton.at<uchar>(y + kDy[(k + 1) % 8], x + kDx[(k + 1) % 8]) != 0;
-        transitions += !a && b;
-      }
-      if (transitions >= 3) junctions.at<uchar>(y, x) = 255;
-    }
-  }
+  // Spurs (the thresholded edge's bumps) shorter than spur_px first: end pixels (IsEnd) are
+  // removed spur_px times (each strand's ends shorten by as much). Then the junctions: 3 or
+  // more 0->1 transitions around the pixel (a staircase's corner pixel has 3 neighbours but 2
+  // transitions).
+  for (int i = 0; i < spur_px; ++i) skeleton.setTo(0, SkeletonPixels(skeleton, IsEnd));
+  cv::Mat junctions = SkeletonPixels(skeleton, [](unsigned p) { return Transitions(p) >= 3; });
   cv::dilate(junctions, junctions, cv::Mat::ones(3, 3, CV_8UC1));
   skeleton.setTo(0, junctions);
   cv::Mat labels, stats, centroids;
   const int n = cv::connectedComponentsWithStats(skeleton, labels, stats, centroids, 8, CV_32S);
-  std::vector<std::vector<cv::Point>> pieces(static_cast<size_t>(n));
-  for (int y = 0; y < labels.rows; ++y) {
-    const int* l = labels.ptr<int>(y);
-    for (int x = 0; x < labels.cols; ++x)
-      if (l[x] > 0 && stats.at<int>(l[x], cv::CC_STAT_AREA) >= min_length)
-        pieces[static_cast<size_t>(l[x])].emplace_back(x, y);
-  }
   cv::Mat kept = cv::Mat::zeros(core->size(), CV_8UC1);
   bool any = false;
-  for (const std::vector<cv::Point>& piece : pieces) {
-    if (piece.empty() || FeretDiameter(piece) < min_straightness * piece.size()) continue;
-    for (const cv::Point& p : piece) kept.at<uchar>(p) = 255;
-    any = true;
+  for (int label = 1; label < n; ++label) {
+    if (stats.at<int>(label, cv::CC_STAT_AREA) < min_length) continue;
+    const cv::Rect box(
+        stats.at<int>(label, cv::CC_STAT_LEFT), stats.at<int>(label, cv::CC_STAT_TOP),
+        stats.at<int>(label, cv::CC_STAT_WIDTH), stats.at<int>(label, cv::CC_STAT_HEIGHT));
+    const std::vector<cv::Point> walk = WalkPiece(labels, label, box);
+    for (const cv::Point& p : StraightStretches(walk, min_length, min_straightness)) {
+      kept.at<uchar>(p) = 255;
+      any = true;
+    }
   }
   if (!any) return false;
   cv::dilate(kept, kept, Disc(reach_px));
@@ -249,9 +317,9 @@ Status HairOptions::Check() const {
   if (!(std::isfinite(faint_min_contrast) && faint_min_contrast >= 0.0 &&
         faint_min_contrast < min_contrast))
     return bad("faint_min_contrast must be 0 (off) or in (0, min_contrast)");
-  if (!(std::isfinite(faint_min_straightness) && faint_min_straightness > 0.0 &&
-        faint_min_straightness <= 1.0))
-    return bad("faint_min_straightness must be in (0, 1]");
+  if (!(std::isfinite(strand_min_straightness) && strand_min_straightness > 0.0 &&
+        strand_min_straightness <= 1.0))
+    return bad("strand_min_straightness must be in (0, 1]");
   return Status::Ok();
 }
 
@@ -294,7 +362,7 @@ Status HairMask(const cv::Mat& image, double px_per_mm, const HairOptions& optio
   const int dilate_r = static_cast<int>(std::lround(options.dilate_mm * ppmm));
   const cv::Rect frame(0, 0, core.cols, core.rows);
   cv::Mat kept = cv::Mat::zeros(core.size(), CV_8UC1);
-  auto keep_cores = [&](const cv::Mat& cores, const cv::Mat& edges, bool faint_tier) {
+  auto keep_cores = [&](const cv::Mat& cores, const cv::Mat& edges, bool strands) {
     std::vector<std::vector<cv::Point>> contours;
     cv::findContours(cores, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
     for (size_t i = 0; i < contours.size(); ++i) {
@@ -314,9 +382,9 @@ Status HairMask(const cv::Mat& image, double px_per_mm, const HairOptions& optio
       cv::drawContours(hair, contours, static_cast<int>(i), cv::Scalar(255), cv::FILLED, cv::LINE_8,
                        cv::noArray(), 0, -outer.tl());
       hair &= cores(outer);
-      if (faint_tier && !KeepStraightStrands(min_length, options.faint_min_straightness,
-                                             static_cast<int>(std::ceil(0.75 * w)) + 1,
-                                             static_cast<int>(std::ceil(w)) + 2, &hair))
+      if (strands && !KeepStraightStrands(min_length, options.strand_min_straightness,
+                                          static_cast<int>(std::ceil(0.75 * w)) + 1,
+                                          static_cast<int>(std::ceil(w)) + 2, &hair))
         continue;
       if (grow_r > 0) {
         cv::Mat reach;
@@ -327,7 +395,7 @@ Status HairMask(const cv::Mat& image, double px_per_mm, const HairOptions& optio
       kept(outer) |= hair;
     }
   };
-  keep_cores(core, soft, false);
+  keep_cores(core, soft, faint > 0.0);  // strands too when the faint tier is on
   if (faint > 0.0) keep_cores(faint_core, faint_soft, true);
   if (f > 1) {
     cv::Mat full = cv::Mat::zeros(image.size(), CV_8UC1);

@@ -152,14 +152,15 @@ TEST(WrinklesTest, DarkSharpHairIsNotAWrinkle) {
 }
 
 TEST(WrinklesTest, AFaintHairIsAWrinkleUnlessTheFaintHairTierIsOn) {
-  // A faint hair (0.08 mm, Weber 0.16, sharp edges) and a wrinkle 0.25 mm wide (FWHM 5 px).
+  // A faint hair (0.08 mm, Weber 0.16, sharp edges) and a wrinkle 0.4 mm wide (FWHM 8 px).
   const Feature hair{{60, 80}, {340, 110}, 0.16, 1.6, true};
-  const Feature wrinkle{{80, 220}, {320, 220}, 0.15, 5.0, false};
+  const Feature wrinkle{{80, 220}, {320, 220}, 0.15, 8.0, false};
   const cv::Mat image = GreyImage(Render({400, 300}, {hair, wrinkle}));
   // The face presets cannot tell it from a fine line: both are counted.
   EXPECT_EQ(Measure(image).m.count, 2);
-  // With the faint tier (the dermoscope preset's 0.12), a line that dark and no wider than
-  // hair (0.15 mm = 3 px) is hair; the wider wrinkle stays.
+  // With the faint tier (the dermoscope preset's 0.12), a line that dark and no wider than the
+  // hair mask's mean-width limit (1.5 w + 1 = 5.5 px, w = 0.15 mm = 3 px) is hair; the wider
+  // wrinkle stays.
   MetricsOptions o;
   o.hair.faint_min_contrast = 0.12;
   const Result r = Measure(image, true, cv::Mat(), o);

@@ -90,8 +90,8 @@ TEST(HairOptionsTest, DefaultsAndBadValues) {
   expect_bad([](HairOptions* o) { o->dilate_mm = std::nan(""); }, "dilate_mm");
   expect_bad([](HairOptions* o) { o->faint_min_contrast = 0.25; }, "faint_min_contrast");
   expect_bad([](HairOptions* o) { o->faint_min_contrast = -0.1; }, "faint_min_contrast");
-  expect_bad([](HairOptions* o) { o->faint_min_straightness = 0; }, "faint_min_straightness");
-  expect_bad([](HairOptions* o) { o->faint_min_straightness = 1.01; }, "faint_min_straightness");
+  expect_bad([](HairOptions* o) { o->strand_min_straightness = 0; }, "strand_min_straightness");
+  expect_bad([](HairOptions* o) { o->strand_min_straightness = 1.01; }, "strand_min_straightness");
   cv::Mat mask;
   const cv::Mat image = LineImage(100, 1.6, 0.5);
   EXPECT_EQ(HairMask(image, 0.0, HairOptions(), &mask).code(), StatusCode::kInvalidArgument);
@@ -193,7 +193,7 @@ TEST(HairMaskFaintTest, AStraightFaintLineIsHairOnlyWithTheFaintTier) {
   EXPECT_EQ(Count(mask), 0);
 }
 
-TEST(HairMaskFaintTest, AFaintNetworkOrZigzagIsNotHairButTheSameDarkIs) {
+TEST(HairMaskFaintTest, ANetworkOrZigzagIsNotHairWithTheFaintTierOn) {
   // A lattice of faint lines 1 mm apart (a pigment network, a furrow net): its pieces between
   // crossings are 1 mm, shorter than min_length (1.5 mm).
   std::vector<std::vector<cv::Point2d>> lattice;
@@ -205,18 +205,22 @@ TEST(HairMaskFaintTest, AFaintNetworkOrZigzagIsNotHairButTheSameDarkIs) {
   std::vector<cv::Point2d> zig;
   for (int i = 0; i <= 16; ++i) zig.emplace_back(550 + 10.0 * i, i % 2 == 0 ? 300.0 : 315.0);
   cv::Mat mask;
-  for (double c : {0.16, 0.5}) {
+  for (double c : {0.16, 0.5}) {  // faint, and dark: with the faint tier on both are strands
     ASSERT_TRUE(HairMask(StrokesImage(lattice, 1.6, c), kPxPerMm, FaintTier(), &mask).ok());
-    const double lattice_px = Count(mask);
+    EXPECT_EQ(Count(mask), 0) << c;
     ASSERT_TRUE(HairMask(StrokesImage({zig}, 1.6, c), kPxPerMm, FaintTier(), &mask).ok());
-    const double zig_px = Count(mask);
-    EXPECT_EQ(lattice_px, 0) << c;  // dark, its filled outline is too wide to be a hair
-    if (c < 0.25) {
-      EXPECT_EQ(zig_px, 0);
-    } else {  // dark: the dark tier keeps any thin long core, whatever its shape
-      EXPECT_GT(zig_px, 200);
-    }
+    EXPECT_EQ(Count(mask), 0) << c;
   }
+  // Without the faint tier the dark zigzag is hair (any thin long core, whatever its shape).
+  ASSERT_TRUE(HairMask(StrokesImage({zig}, 1.6, 0.5), kPxPerMm, HairOptions(), &mask).ok());
+  EXPECT_GT(Count(mask), 200);
+  // A straight faint hair with a short twig every 1 mm (the bumps a faint core's thresholded
+  // edge has): the twigs' skeleton spurs are pruned before the cut at crossings, which would
+  // otherwise cut the hair into 1-mm pieces, too short.
+  std::vector<std::vector<cv::Point2d>> twigs = {{{100, 300}, {700, 300}}};
+  for (double x = 110; x < 700; x += 20) twigs.push_back({{x, 300}, {x + 1, 303.5}});
+  ASSERT_TRUE(HairMask(StrokesImage(twigs, 1.6, 0.16), kPxPerMm, FaintTier(), &mask).ok());
+  EXPECT_GT(Count(mask), 0.8 * 600 * 1.6);
   // Two straight faint hairs crossing: cut at the crossing, each piece is straight and kept.
   const std::vector<std::vector<cv::Point2d>> cross = {{{100, 100}, {500, 400}},
                                                        {{100, 400}, {500, 100}}};
@@ -283,14 +287,30 @@ TEST(HairMaskPhantomTest, FaintHairsAreFoundByTheFaintTierOnly) {
     cv::Mat plain, faint;
     ASSERT_TRUE(HairMask(p.before, p.truth.px_per_mm_before, HairOptions(), &plain).ok());
     ASSERT_TRUE(HairMask(p.before, p.truth.px_per_mm_before, FaintTier(), &faint).ok());
-    // Recall by area: 0.00 / 0.68 (seed 6), 0.00 / 0.59 (seed 7) measured. What the tier
-    // misses are the ends and the tightest bends of these wavy hairs, where the blurred
-    // darkness dips below 0.12 and the cores break into pieces shorter than 1.5 mm.
+    // Recall by area: 0.00 / 0.887 (seed 6), 0.00 / 0.876 (seed 7) measured. What the tier
+    // misses are the ends of these wavy hairs and pieces where the blurred darkness dips below
+    // 0.12 and the cores break into pieces shorter than 1.5 mm.
     EXPECT_LT(Count(hairs & plain) / Count(hairs), 0.05) << "seed " << seed;
-    EXPECT_GE(Count(hairs & faint) / Count(hairs), 0.5) << "seed " << seed;
-    // Little outside the hairs.
+    EXPECT_GE(Count(hairs & faint) / Count(hairs), 0.8) << "seed " << seed;
+    // Little outside the hairs: 0.27 / 0.29 % of the frame beyond 6 px of a hair (the faint
+    // cores' bumps, grown into D >= 0.06 and dilated).
     const cv::Mat away = ~LinesTruth(p.truth.hairs, faint.size(), 6.0);
-    EXPECT_LT(Count(faint & away) / static_cast<double>(faint.total()), 0.002) << "seed " << seed;
+    EXPECT_LT(Count(faint & away) / static_cast<double>(faint.total()), 0.004) << "seed " << seed;
+  }
+}
+
+TEST(HairMaskPhantomTest, DarkHairsAreStrandsToo) {
+  // With the faint tier on, dark cores are kept as straight strands as well: the phantom's
+  // wavy dark hairs (Weber 0.5-0.7) are still found.
+  for (std::uint64_t seed : {1u, 2u}) {
+    phantom::PhantomOptions o = HairAndWrinkles(seed, 20);
+    o.skin.wrinkle_count = 0;
+    phantom::PhantomPair p;
+    ASSERT_TRUE(phantom::RenderPair(o, &p).ok());
+    const cv::Mat hairs = LinesTruth(p.truth.hairs, p.before.size(), 0.0);
+    cv::Mat mask;
+    ASSERT_TRUE(HairMask(p.before, p.truth.px_per_mm_before, FaintTier(), &mask).ok());
+    EXPECT_GE(Count(hairs & mask) / Count(hairs), 0.9) << "seed " << seed;
   }
 }
 
@@ -340,18 +360,19 @@ TEST(HairMaskRealTest, DermoscopyImagesWithHair) {
   }
 }
 
-TEST(HairMaskRealTest, TheFaintTierFindsGreyHairsButNotPigmentNetwork) {
+TEST(HairMaskRealTest, TheFaintTierFindsGreyHairsAndDropsPigmentNetwork) {
   const std::string dir = test::RealDataDir();
   if (dir.empty()) GTEST_SKIP() << "../shared/data/real not found";
-  // At the dermoscope preset's scale (the long side spans 20 mm) and hair options. Measured
-  // when this test was written (fraction of the frame, dark tier alone -> with the faint tier):
-  // ISIC_0000431 (3072 px, many grey hairs, by eye) 0.012 -> 0.056; ISIC_0000529 (1028 px,
-  // pigment network, a few short dark hairs) 0.037 -> 0.038.
+  // At the dermoscope preset's scale (the long side spans 20 mm), its hair options against the
+  // same without the faint tier (any thin long dark core). Fraction of the frame measured when
+  // this test was written: ISIC_0000431 (3072 px, many grey hairs, by eye) 0.012 -> 0.045;
+  // ISIC_0000529 (1028 px, pigment network flagged by the dark tier, a few short dark hairs)
+  // 0.037 -> 0.010.
   struct Case {
     const char* name;
-    double min_gain, max_gain;
+    double min_change, max_change;
   };
-  for (const Case& c : {Case{"ISIC_0000431", 0.025, 1.0}, Case{"ISIC_0000529", 0.0, 0.01}}) {
+  for (const Case& c : {Case{"ISIC_0000431", 0.025, 1.0}, Case{"ISIC_0000529", -1.0, -0.02}}) {
     io::LoadedImage img;
     ASSERT_TRUE(io::LoadImage(dir + "/isic_cc0/" + c.name + ".jpg", io::LoadOptions(), &img).ok());
     const double px_per_mm = std::max(img.image.cols, img.image.rows) / 20.0;
@@ -360,10 +381,9 @@ TEST(HairMaskRealTest, TheFaintTierFindsGreyHairsButNotPigmentNetwork) {
     cv::Mat a, b;
     ASSERT_TRUE(HairMask(img.image, px_per_mm, dark, &a).ok());
     ASSERT_TRUE(HairMask(img.image, px_per_mm, FaintTier(), &b).ok());
-    EXPECT_EQ(Count(a & ~b), 0) << c.name;  // the tier only adds
-    const double gain = (Count(b) - Count(a)) / static_cast<double>(b.total());
-    EXPECT_GE(gain, c.min_gain) << c.name;
-    EXPECT_LE(gain, c.max_gain) << c.name;
+    const double change = (Count(b) - Count(a)) / static_cast<double>(b.total());
+    EXPECT_GE(change, c.min_change) << c.name;
+    EXPECT_LE(change, c.max_change) << c.name;
   }
 }
 

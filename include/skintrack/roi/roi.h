@@ -32,12 +32,15 @@ struct HairOptions {
                                // shading (< 0.2), hairs are dark and sharp. Default 0.25.
   double dilate_mm = 0.05;     // margin added around detected hairs. Default 0.05 mm.
   // Faint hairs (grey, blond, thin or out of focus): Weber darkness from this up to
-  // min_contrast, 0 = off. A faint core must also be straight: its Feret diameter at least
-  // faint_min_straightness x its length (a pigment network or a furrow net thresholded this low
-  // is a branched blob). Off by default: on a face, a fine line 0.1 mm wide at Weber 0.15 is
-  // this; the dermoscope preset sets 0.15. In (0, min_contrast) when on.
+  // min_contrast, 0 = off; in (0, min_contrast) when on. When on, every core, faint or dark,
+  // must also be strands: its skeleton cut at crossings, only the stretches of it that are
+  // straight over min_length_mm count (a pigment network or a furrow net is a branched blob of
+  // short pieces). Off by default: on a face, a fine line 0.1 mm wide at Weber 0.15 is such a
+  // core; the dermoscope preset sets 0.12.
   double faint_min_contrast = 0.0;
-  double faint_min_straightness = 0.7;  // Feret diameter / length, in (0, 1]. Default 0.7.
+  // A stretch of min_length_mm is straight when its ends are at least this x its length apart.
+  // In (0, 1]. Default 0.7.
+  double strand_min_straightness = 0.7;
   Status Check() const;
 };
 
