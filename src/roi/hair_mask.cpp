@@ -28,7 +28,9 @@
 #include <opencv2/core/hal/intrin.hpp>
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
+#include <queue>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/thinning.h"
@@ -201,55 +203,95 @@ bool IsEnd(unsigned p) {
   return false;
 }
 
-// The pixels of one skeleton piece (label `label` of `labels`, inside `box`) in order along it:
-// from an end (a pixel with at most one neighbour in the piece; any pixel of a loop), each
-// step to an unvisited neighbour, 4-connected ones first (a staircase is followed step by step).
-// Pixels of a 2-px-thick stretch that the walk passes by are left out; they touch the walk.
-std::vector<cv::Point> WalkPiece(const cv::Mat& labels, int label, const cv::Rect& box) {
+// A skeleton piece's pixels in order along it, with their path distance from its first end.
+struct PieceWalk {
+  std::vector<cv::Point> points;  // by increasing `along`
+  std::vector<double> along;      // px: geodesic distance (steps of 1 or sqrt 2) from the end
+};
+
+// Geodesic distances (Dijkstra, 8-connected steps of 1 or sqrt 2) from `from` over the pixels
+// of label `label` inside `box`; -1 where not reached.
+cv::Mat GeodesicFrom(const cv::Mat& labels, int label, const cv::Rect& box, cv::Point from) {
   static constexpr int kDy[8] = {-1, 0, 1, 0, -1, 1, 1, -1}, kDx[8] = {0, 1, 0, -1, 1, 1, -1, -1};
-  auto in_piece = [&](int y, int x) {
-    return y >= 0 && x >= 0 && y < labels.rows && x < labels.cols && labels.at<int>(y, x) == label;
+  cv::Mat dist(box.size(), CV_64FC1, cv::Scalar(-1.0));
+  using Item = std::pair<double, int>;  // distance, index y * width + x in the box
+  std::priority_queue<Item, std::vector<Item>, std::greater<Item>> queue;
+  dist.at<double>(from - box.tl()) = 0.0;
+  queue.emplace(0.0, (from.y - box.y) * box.width + (from.x - box.x));
+  while (!queue.empty()) {
+    const auto [d, index] = queue.top();
+    queue.pop();
+    const int y = index / box.width, x = index % box.width;
+    if (d > dist.at<double>(y, x)) continue;
+    for (int k = 0; k < 8; ++k) {
+      const int ny = y + kDy[k], nx = x + kDx[k];
+      if (ny < 0 || nx < 0 || ny >= box.height || nx >= box.width ||
+          labels.at<int>(box.y + ny, box.x + nx) != label)
+        continue;
+      const double nd = d + (k < 4 ? 1.0 : 1.4142135623730951);
+      double& current = dist.at<double>(ny, nx);
+      if (current < 0.0 || nd < current) {
+        current = nd;
+        queue.emplace(nd, ny * box.width + nx);
+      }
+    }
+  }
+  return dist;
+}
+
+// The pixels of one skeleton piece (label `label` of `labels`, inside `box`) ordered by their
+// geodesic distance from one of its ends: the pixel farthest from any pixel of the piece is an
+// end (of a loop: a point across from it). A nub of a 2-px-thick stretch sorts in beside the
+// pixels it touches.
+PieceWalk WalkPiece(const cv::Mat& labels, int label, const cv::Rect& box) {
+  cv::Point any(-1, -1);
+  for (int y = box.y; y < box.br().y && any.x < 0; ++y)
+    for (int x = box.x; x < box.br().x; ++x)
+      if (labels.at<int>(y, x) == label) {
+        any = cv::Point(x, y);
+        break;
+      }
+  auto farthest = [&](const cv::Mat& dist) {
+    cv::Point at;
+    cv::minMaxLoc(dist, nullptr, nullptr, nullptr, &at);
+    return at + box.tl();
   };
-  cv::Point start(-1, -1);
-  for (int y = box.y; y < box.br().y && start.x < 0; ++y)
-    for (int x = box.x; x < box.br().x; ++x) {
-      if (!in_piece(y, x)) continue;
-      int neighbours = 0;
-      for (int k = 0; k < 8; ++k) neighbours += in_piece(y + kDy[k], x + kDx[k]);
-      if (start.x < 0 || neighbours <= 1) start = cv::Point(x, y);
-      if (neighbours <= 1) break;
-    }
-  std::vector<cv::Point> walk;
-  cv::Mat visited = cv::Mat::zeros(box.size(), CV_8UC1);
-  for (cv::Point p = start; p.x >= 0;) {
-    walk.push_back(p);
-    visited.at<uchar>(p - box.tl()) = 1;
-    cv::Point next(-1, -1);
-    for (int k = 0; k < 8 && next.x < 0; ++k) {
-      const cv::Point q(p.x + kDx[k], p.y + kDy[k]);
-      if (in_piece(q.y, q.x) && visited.at<uchar>(q - box.tl()) == 0) next = q;
-    }
-    p = next;
+  const cv::Mat dist =
+      GeodesicFrom(labels, label, box, farthest(GeodesicFrom(labels, label, box, any)));
+  std::vector<std::pair<double, cv::Point>> order;
+  for (int y = 0; y < dist.rows; ++y)
+    for (int x = 0; x < dist.cols; ++x)
+      if (dist.at<double>(y, x) >= 0.0)
+        order.emplace_back(dist.at<double>(y, x), cv::Point(x, y) + box.tl());
+  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    return a.first < b.first ||
+           (a.first == b.first &&
+            (a.second.y < b.second.y || (a.second.y == b.second.y && a.second.x < b.second.x)));
+  });
+  PieceWalk walk;
+  for (const auto& [d, p] : order) {
+    walk.along.push_back(d);
+    walk.points.push_back(p);
   }
   return walk;
 }
 
 // The points of `walk` that lie in a straight stretch: a run of it min_length px long (path
-// length, 1 or sqrt 2 a step) whose ends are at least min_straightness x that length apart.
-// A gently curved hair is straight over every such run, a zigzag or a tight curl over none;
-// a hair with one sharp bend keeps its two arms.
-std::vector<cv::Point> StraightStretches(const std::vector<cv::Point>& walk, double min_length,
+// distance) whose ends are at least min_straightness x that length apart. A gently curved hair
+// is straight over every such run, a zigzag or a tight curl over none; a hair with one sharp
+// bend keeps its two arms.
+std::vector<cv::Point> StraightStretches(const PieceWalk& walk, double min_length,
                                          double min_straightness) {
-  const size_t n = walk.size();
-  std::vector<double> arc(n, 0.0);
-  for (size_t i = 1; i < n; ++i) arc[i] = arc[i - 1] + cv::norm(walk[i] - walk[i - 1]);
+  const size_t n = walk.points.size();
+  const std::vector<double>& arc = walk.along;
+  const std::vector<cv::Point>& pts = walk.points;
   std::vector<int> cover(n + 1, 0);  // difference array of the straight runs
   size_t j = 0;
   for (size_t i = 0; i < n; ++i) {
     if (j < i) j = i;
     while (j < n && arc[j] - arc[i] < min_length) ++j;
     if (j == n) break;
-    if (cv::norm(walk[j] - walk[i]) >= min_straightness * (arc[j] - arc[i])) {
+    if (cv::norm(pts[j] - pts[i]) >= min_straightness * (arc[j] - arc[i])) {
       ++cover[i];
       --cover[j + 1];
     }
@@ -258,7 +300,7 @@ std::vector<cv::Point> StraightStretches(const std::vector<cv::Point>& walk, dou
   int depth = 0;
   for (size_t i = 0; i < n; ++i) {
     depth += cover[i];
-    if (depth > 0) out.push_back(walk[i]);
+    if (depth > 0) out.push_back(pts[i]);
   }
   return out;
 }
@@ -290,7 +332,7 @@ bool KeepStraightStrands(double min_length, double min_straightness, int reach_p
     const cv::Rect box(
         stats.at<int>(label, cv::CC_STAT_LEFT), stats.at<int>(label, cv::CC_STAT_TOP),
         stats.at<int>(label, cv::CC_STAT_WIDTH), stats.at<int>(label, cv::CC_STAT_HEIGHT));
-    const std::vector<cv::Point> walk = WalkPiece(labels, label, box);
+    const PieceWalk walk = WalkPiece(labels, label, box);
     for (const cv::Point& p : StraightStretches(walk, min_length, min_straightness)) {
       kept.at<uchar>(p) = 255;
       any = true;

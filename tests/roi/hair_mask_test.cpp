@@ -211,6 +211,27 @@ TEST(HairMaskFaintTest, ANetworkOrZigzagIsNotHairWithTheFaintTierOn) {
     ASSERT_TRUE(HairMask(StrokesImage({zig}, 1.6, c), kPxPerMm, FaintTier(), &mask).ok());
     EXPECT_EQ(Count(mask), 0) << c;
   }
+  // A curl: 270 deg of a circle of radius 8 px (0.4 mm), 1.9 mm of path, open (its outline is
+  // thin): over every 1.5-mm run its ends are ~0.5 x the run apart, bent. And a straight faint
+  // hair that ends in the same curl keeps its straight part (and the curl's first quarter,
+  // straight enough with it), not the curl's far side.
+  auto curl = [](cv::Point2d centre, double from_rad) {
+    std::vector<cv::Point2d> pts;
+    for (int i = 0; i <= 90; ++i) {
+      const double a = from_rad - 1.5 * CV_PI * i / 90.0;
+      pts.push_back(centre + 8.0 * cv::Point2d(std::cos(a), std::sin(a)));
+    }
+    return pts;
+  };
+  ASSERT_TRUE(
+      HairMask(StrokesImage({curl({400, 300}, 0.0)}, 1.6, 0.16), kPxPerMm, FaintTier(), &mask)
+          .ok());
+  EXPECT_EQ(Count(mask), 0);
+  std::vector<cv::Point2d> hooked = {{100, 300}};
+  for (const cv::Point2d& p : curl({300, 292}, 0.5 * CV_PI)) hooked.push_back(p);
+  ASSERT_TRUE(HairMask(StrokesImage({hooked}, 1.6, 0.16), kPxPerMm, FaintTier(), &mask).ok());
+  EXPECT_GT(Count(mask(cv::Rect(100, 290, 190, 20))), 0.8 * 190 * 1.6);  // the straight part
+  EXPECT_LE(Count(mask(cv::Rect(288, 278, 14, 10))), 10);  // the curl's top and left: 4 px
   // Without the faint tier the dark zigzag is hair (any thin long core, whatever its shape).
   ASSERT_TRUE(HairMask(StrokesImage({zig}, 1.6, 0.5), kPxPerMm, HairOptions(), &mask).ok());
   EXPECT_GT(Count(mask), 200);
