@@ -35,13 +35,13 @@ cv::Mat SegmentDistance(double length, double angle_deg = 20.0) {
   return dist;
 }
 
-// Flat linear grey Y = 0.3 with a dark segment of width w px and Weber darkness c (sharp
-// edges: coverage clamp(w/2 + 0.5 - d, 0, 1), as the phantom's hairs), in internal form, with
-// mild Gaussian noise (sd 0.003 linear).
-// With halo_c > 0, the pixels beyond the segment's edge up to halo_to px from its centre line
+// Flat linear grey Y = 0.3 darkened by Weber c where `dist` (px, the distance to a stroke's
+// centre line) is within w/2 (sharp edges: coverage clamp(w/2 + 0.5 - d, 0, 1), as the
+// phantom's hairs), in internal form, with mild Gaussian noise (sd 0.003 linear, `seed`).
+// With halo_c > 0, the pixels beyond the stroke's edge up to halo_to px from its centre line
 // are darker by halo_c (a faint shadow beside the hair).
-cv::Mat LineImage(double length, double w, double c, double halo_to = 0.0, double halo_c = 0.0) {
-  const cv::Mat dist = SegmentDistance(length);
+cv::Mat StrokeImageOf(const cv::Mat& dist, double w, double c, int seed, double halo_to = 0.0,
+                      double halo_c = 0.0) {
   cv::Mat lin(dist.size(), CV_32FC1);
   for (int y = 0; y < lin.rows; ++y)
     for (int x = 0; x < lin.cols; ++x) {
@@ -51,7 +51,7 @@ cv::Mat LineImage(double length, double w, double c, double halo_to = 0.0, doubl
           static_cast<float>(0.3 * (1.0 - c * std::clamp(w / 2 + 0.5 - d, 0.0, 1.0) - halo));
     }
   cv::Mat noise(lin.size(), CV_32FC1);
-  cv::RNG rng(3);
+  cv::RNG rng(static_cast<uint64_t>(seed));
   rng.fill(noise, cv::RNG::NORMAL, 0.0, 0.003);
   lin += noise;
   cv::Mat bgr;
@@ -59,16 +59,29 @@ cv::Mat LineImage(double length, double w, double c, double halo_to = 0.0, doubl
   return photometric::LinearToSrgb(bgr);
 }
 
-// Pixels within width/2 + extra of the truth polylines.
-cv::Mat LinesTruth(const std::vector<phantom::TruthLine>& lines, cv::Size size, double extra) {
+// A dark segment of width w px and Weber darkness c (SegmentDistance(length)).
+cv::Mat LineImage(double length, double w, double c, double halo_to = 0.0, double halo_c = 0.0) {
+  return StrokeImageOf(SegmentDistance(length), w, c, 3, halo_to, halo_c);
+}
+
+// Distance (px) of every pixel of an image of `size` to the nearest of `polylines` (px).
+cv::Mat PolylineDistance(const std::vector<std::vector<cv::Point2d>>& polylines, cv::Size size) {
   cv::Mat drawn(size, CV_8UC1, cv::Scalar(255));
-  for (const auto& l : lines) {
+  for (const auto& line : polylines) {
     std::vector<cv::Point> pts;
-    for (const auto& p : l.polyline) pts.emplace_back(cvRound(p.x * 16), cvRound(p.y * 16));
+    for (const auto& p : line) pts.emplace_back(cvRound(p.x * 16), cvRound(p.y * 16));
     cv::polylines(drawn, pts, false, cv::Scalar(0), 1, cv::LINE_8, 4);
   }
   cv::Mat dist;
   cv::distanceTransform(drawn, dist, cv::DIST_L2, cv::DIST_MASK_PRECISE);
+  return dist;
+}
+
+// Pixels within width/2 + extra of the truth polylines.
+cv::Mat LinesTruth(const std::vector<phantom::TruthLine>& lines, cv::Size size, double extra) {
+  std::vector<std::vector<cv::Point2d>> polylines;
+  for (const auto& l : lines) polylines.emplace_back(l.polyline.begin(), l.polyline.end());
+  const cv::Mat dist = PolylineDistance(polylines, size);
   const double half = lines.empty() ? 0.0 : lines.front().width_px / 2.0 + extra;
   return dist <= half;
 }
@@ -141,29 +154,9 @@ TEST(HairMaskTest, ShortWideOrShallowLinesAreNotHair) {
   EXPECT_GT(Count(mask), 200);
 }
 
-// Flat linear grey Y = 0.3 with dark strokes along `polylines` (px), width w, Weber darkness
-// c, sharp edges (as LineImage), mild noise; internal form.
+// Dark strokes along `polylines` (px) in an 800x600 image, width w, Weber darkness c.
 cv::Mat StrokesImage(const std::vector<std::vector<cv::Point2d>>& polylines, double w, double c) {
-  cv::Mat drawn(600, 800, CV_8UC1, cv::Scalar(255));
-  for (const auto& line : polylines) {
-    std::vector<cv::Point> pts;
-    for (const auto& p : line) pts.emplace_back(cvRound(p.x * 16), cvRound(p.y * 16));
-    cv::polylines(drawn, pts, false, cv::Scalar(0), 1, cv::LINE_8, 4);
-  }
-  cv::Mat dist;
-  cv::distanceTransform(drawn, dist, cv::DIST_L2, cv::DIST_MASK_PRECISE);
-  cv::Mat lin(dist.size(), CV_32FC1);
-  for (int y = 0; y < lin.rows; ++y)
-    for (int x = 0; x < lin.cols; ++x)
-      lin.at<float>(y, x) = static_cast<float>(
-          0.3 * (1.0 - c * std::clamp(w / 2 + 0.5 - dist.at<float>(y, x), 0.0, 1.0)));
-  cv::Mat noise(lin.size(), CV_32FC1);
-  cv::RNG rng(5);
-  rng.fill(noise, cv::RNG::NORMAL, 0.0, 0.003);
-  lin += noise;
-  cv::Mat bgr;
-  cv::merge(std::vector<cv::Mat>{lin, lin, lin}, bgr);
-  return photometric::LinearToSrgb(bgr);
+  return StrokeImageOf(PolylineDistance(polylines, cv::Size(800, 600)), w, c, 5);
 }
 
 // The dermoscope preset's hair options: faint tier from Weber 0.12, hairs >= 1.5 mm.
