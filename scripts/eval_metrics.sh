@@ -3,7 +3,8 @@
 # phantoms with exact truth (and the ISIC photos when ../shared/data/real is present) and
 # prints one line per acceptance criterion with the measured value and PASS/FAIL:
 #   build/bench/blob_accuracy_eval           --suite accuracy|treatment   pores, scars
-#   build/bench/ridge_accuracy_eval          --suite wrinkles|hair|striae wrinkles, striae, hair
+#   build/bench/ridge_accuracy_eval          --suite wrinkles|hair|faint-hair|striae
+#                                                                          wrinkles, striae, hair
 #   build/bench/texture_color_accuracy_eval  --suite relief               texture k-scaling
 #   build/bench/metrics_invariance_eval      --suite phantom|isic         capture invariance
 #                                            through compare::ComparePair + CompareMetrics
@@ -75,6 +76,7 @@ run blob_accuracy build/bench/blob_accuracy_eval --suite accuracy --seeds "$seed
 run blob_treatment build/bench/blob_accuracy_eval --suite treatment --seeds "$seeds"
 run ridge_wrinkles build/bench/ridge_accuracy_eval --suite wrinkles --seeds "$seeds"
 run ridge_hair build/bench/ridge_accuracy_eval --suite hair --seeds "$seeds"
+run ridge_faint_hair build/bench/ridge_accuracy_eval --suite faint-hair --seeds "$seeds"
 run ridge_striae build/bench/ridge_accuracy_eval --suite striae --seeds "$seeds"
 run texture_relief build/bench/texture_color_accuracy_eval --suite relief
 run inv_phantom build/bench/metrics_invariance_eval --suite phantom --seeds "$inv_seeds" --pose both
@@ -142,6 +144,18 @@ h_det=$(get ridge_hair 'wrinkles\+hair, BuildContext mask .*det \K[0-9]+')
 h_p=$(get ridge_hair 'wrinkles\+hair, BuildContext mask +P \K[0-9.]+')
 h_frac=""
 [ -n "$h_fp" ] && [ -n "$h_det" ] && h_frac=$(awk -v f="$h_fp" -v d="$h_det" 'BEGIN { printf "%.2f", (d > 0 ? 100 * f / d : 0) }')
+# Faint hair (Weber 0.18-0.24): default options (the face presets) and the dermoscope's tier.
+fh_frac() {  # CONFIG -> "percent P R"
+  local fp det p r
+  fp=$(get ridge_faint_hair "faint hair, $1: hair false-positive px \\K[0-9]+")
+  det=$(get ridge_faint_hair "wrinkles\\+faint hair, $1 .*det \\K[0-9]+")
+  p=$(get ridge_faint_hair "wrinkles\\+faint hair, $1 +P \\K[0-9.]+")
+  r=$(get ridge_faint_hair "wrinkles\\+faint hair, $1 +P [0-9.]+  R \\K[0-9.]+")
+  [ -n "$fp" ] && [ -n "$det" ] && awk -v f="$fp" -v d="$det" -v p="$p" -v r="$r" \
+    'BEGIN { printf "%.2f %s %s", (d > 0 ? 100 * f / d : 0), p, r }'
+}
+read -r fh_def fh_def_p fh_def_r <<< "$(fh_frac 'default options')"
+read -r fh_tier fh_tier_p fh_tier_r <<< "$(fh_frac 'faint tier 0.12')"
 # Texture k-scaling on relief-only phantoms (worst |error| over k = 0.5, 0.8, clean and
 # noise + JPEG); the default-skin figure is context.
 k_errs=$(grep -oP 'relief-only +\S+ +k=\S+ ratio median [0-9.]+ \(error \K[-+0-9.]+' "$tmp/texture_relief.txt" 2>/dev/null || true)
@@ -193,6 +207,7 @@ report="$tmp/report.md"
   echo "| striae: band-area F1, bands at their FWHM width (per-seed median, min; pooled) | $(nm "$t_af1") (min $(nm "$t_af1_min"); pooled $(nm "$t_af1_pool")) | >= 0.85 (the issue: by area or skeleton) | $(verdict 'a >= 0.85' "$t_af1") |"
   echo "| striae: half contrast reads | $(nm "$t_half") (range $(nm "$t_half_r")) | 0.5 +- 0.1 | $(verdict 'a >= 0.4 && a <= 0.6' "$t_half") |"
   echo "| hair not counted as wrinkles: wrinkle px on hairs / detected px (10-20 hairs; wrinkle precision with hairs, without) | $(nm "$h_frac") % ($(nm "$h_fp") of $(nm "$h_det") px; P $(nm "$h_p"), $(nm "$w_p_nohair")) | <= 1 % | $(verdict 'a <= 1' "$h_frac") |"
+  echo "| faint hair (Weber 0.18-0.24, 10-20 hairs) not counted as wrinkles: wrinkle px on hairs / detected px, face presets / with the dermoscope preset's faint tier (wrinkle precision, recall) | $(nm "$fh_def") % (P $(nm "$fh_def_p"), R $(nm "$fh_def_r")) / $(nm "$fh_tier") % (P $(nm "$fh_tier_p"), R $(nm "$fh_tier_r")) | <= 1 % | $(verdict 'a <= 1' "$fh_def") / $(verdict 'a <= 1' "$fh_tier") |"
   echo "| texture: micro-relief x k reads k (relief-only phantoms, worst error of k = 0.5, 0.8, clean / noise + JPEG) | $(nm "$k_worst") % (noisy: k 0.5 -> $(nm "$k_05"), 0.8 -> $(nm "$k_08")) | +-10 % | $(verdict 'a <= 10' "$k_worst") |"
   for suite in phantom isic; do
     name=inv_$suite
@@ -289,7 +304,7 @@ report="$tmp/report.md"
   total=$(( $(date +%s) - t_all ))
   echo "Times (wall, s; load average at start $load_start on $(nproc) cores shared with other jobs):" \
     "build $t_build, blob accuracy $(secs blob_accuracy), blob treatment $(secs blob_treatment)," \
-    "wrinkles $(secs ridge_wrinkles), hair $(secs ridge_hair), striae $(secs ridge_striae)," \
+    "wrinkles $(secs ridge_wrinkles), hair $(secs ridge_hair), faint hair $(secs ridge_faint_hair), striae $(secs ridge_striae)," \
     "texture relief $(secs texture_relief), invariance phantom $(secs inv_phantom)," \
     "ISIC $(secs inv_isic), diagnostics $(secs diag_none) + $(secs diag_after) +" \
     "$(secs diag_both_ss2); total $total."
