@@ -17,10 +17,12 @@
 //  4. Hair pixels: the kept cores, grown by up to ceil(w / 2) px into pixels with
 //     D >= min_contrast / 2 (the soft edges of the hair), then dilated by dilate_mm.
 //  5. Faint tier (faint_min_contrast > 0): steps 3-4 again at D >= faint_min_contrast. With
-//     it on, a core of either tier is kept only as strands: its skeleton (Zhang-Suen; spurs
-//     < ceil(w) + 2 px pruned) cut at every crossing, the stretches of the pieces that are
-//     straight over min_length_mm (ends >= strand_min_straightness x the path length apart),
-//     and of the core its pixels within ceil(0.75 w) + 1 px of those stretches.
+//     it on, a core of either tier is kept only as strands (hair_strands.h): its skeleton
+//     (Zhang-Suen; ends pruned ceil(w) + 2 times) cut at every crossing, the stretches of the
+//     pieces that are straight over min_length_mm (ends >= strand_min_straightness x the path
+//     length apart), and of the core its pixels within ceil(0.75 w) + 1 px of those stretches.
+//     A strand's free ends are pruned too, so a free hair needs about min_length_mm + 2
+//     (ceil(w) + 2) px of skeleton to count.
 // Invariance: D is a ratio of linear luminances at the same place, so exposure, white balance
 // (through Y) and smooth side light do not change it.
 #include <algorithm>
@@ -28,12 +30,10 @@
 #include <opencv2/core/hal/intrin.hpp>
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
-#include <queue>
 #include <string>
-#include <utility>
 #include <vector>
 
-#include "core/thinning.h"
+#include "roi/hair_strands.h"
 #include "skintrack/core/image.h"
 #include "skintrack/roi/roi.h"
 
@@ -166,184 +166,6 @@ void DarknessMasks(const cv::Mat& y_or_image, bool is_image, int close_r, double
   });
 }
 
-// The skeleton pixels (0/255 image) whose 8-neighbour pattern passes `test`: bit k of the
-// pattern is the neighbour k in circular order N, NE, E, SE, S, SW, W, NW (outside = 0).
-template <typename Test>
-cv::Mat SkeletonPixels(const cv::Mat& skeleton, Test test) {
-  static constexpr int kDy[8] = {-1, -1, 0, 1, 1, 1, 0, -1}, kDx[8] = {0, 1, 1, 1, 0, -1, -1, -1};
-  cv::Mat padded;
-  cv::copyMakeBorder(skeleton, padded, 1, 1, 1, 1, cv::BORDER_CONSTANT, cv::Scalar(0));
-  cv::Mat out = cv::Mat::zeros(skeleton.size(), CV_8UC1);
-  for (int y = 0; y < skeleton.rows; ++y) {
-    for (int x = 0; x < skeleton.cols; ++x) {
-      if (skeleton.at<uchar>(y, x) == 0) continue;
-      unsigned pattern = 0;
-      for (int k = 0; k < 8; ++k)
-        pattern |= (padded.at<uchar>(y + 1 + kDy[k], x + 1 + kDx[k]) != 0 ? 1u : 0u) << k;
-      if (test(pattern)) out.at<uchar>(y, x) = 255;
-    }
-  }
-  return out;
-}
-
-// 0->1 transitions around a pixel of neighbour pattern p (circular).
-int Transitions(unsigned p) {
-  int n = 0;
-  for (int k = 0; k < 8; ++k) n += !((p >> k) & 1u) && ((p >> ((k + 1) % 8)) & 1u);
-  return n;
-}
-
-// An end of a strand: no neighbour, or all of them on one side (within N-side NW, N, NE or
-// one of its three rotations): a tip, also a bump's tip over the strand it sits on. A pixel
-// of a 2-px-thick stretch (neighbours round a corner) is not one.
-bool IsEnd(unsigned p) {
-  if (p == 0) return true;
-  for (const unsigned side : {0x83u, 0x0Eu, 0x38u, 0xE0u})  // {NW,N,NE}, {NE,E,SE}, ...
-    if ((p & ~side) == 0) return true;
-  return false;
-}
-
-// A skeleton piece's pixels in order along it, with their path distance from its first end.
-struct PieceWalk {
-  std::vector<cv::Point> points;  // by increasing `along`
-  std::vector<double> along;      // px: geodesic distance (steps of 1 or sqrt 2) from the end
-};
-
-// Geodesic distances (Dijkstra, 8-connected steps of 1 or sqrt 2) from `from` over the pixels
-// of label `label` inside `box`; -1 where not reached.
-cv::Mat GeodesicFrom(const cv::Mat& labels, int label, const cv::Rect& box, cv::Point from) {
-  static constexpr int kDy[8] = {-1, 0, 1, 0, -1, 1, 1, -1}, kDx[8] = {0, 1, 0, -1, 1, 1, -1, -1};
-  cv::Mat dist(box.size(), CV_64FC1, cv::Scalar(-1.0));
-  using Item = std::pair<double, int>;  // distance, index y * width + x in the box
-  std::priority_queue<Item, std::vector<Item>, std::greater<Item>> queue;
-  dist.at<double>(from - box.tl()) = 0.0;
-  queue.emplace(0.0, (from.y - box.y) * box.width + (from.x - box.x));
-  while (!queue.empty()) {
-    const auto [d, index] = queue.top();
-    queue.pop();
-    const int y = index / box.width, x = index % box.width;
-    if (d > dist.at<double>(y, x)) continue;
-    for (int k = 0; k < 8; ++k) {
-      const int ny = y + kDy[k], nx = x + kDx[k];
-      if (ny < 0 || nx < 0 || ny >= box.height || nx >= box.width ||
-          labels.at<int>(box.y + ny, box.x + nx) != label)
-        continue;
-      const double nd = d + (k < 4 ? 1.0 : 1.4142135623730951);
-      double& current = dist.at<double>(ny, nx);
-      if (current < 0.0 || nd < current) {
-        current = nd;
-        queue.emplace(nd, ny * box.width + nx);
-      }
-    }
-  }
-  return dist;
-}
-
-// The pixels of one skeleton piece (label `label` of `labels`, inside `box`) ordered by their
-// geodesic distance from one of its ends: the pixel farthest from any pixel of the piece is an
-// end (of a loop: a point across from it). A nub of a 2-px-thick stretch sorts in beside the
-// pixels it touches.
-PieceWalk WalkPiece(const cv::Mat& labels, int label, const cv::Rect& box) {
-  cv::Point any(-1, -1);
-  for (int y = box.y; y < box.br().y && any.x < 0; ++y)
-    for (int x = box.x; x < box.br().x; ++x)
-      if (labels.at<int>(y, x) == label) {
-        any = cv::Point(x, y);
-        break;
-      }
-  auto farthest = [&](const cv::Mat& dist) {
-    cv::Point at;
-    cv::minMaxLoc(dist, nullptr, nullptr, nullptr, &at);
-    return at + box.tl();
-  };
-  const cv::Mat dist =
-      GeodesicFrom(labels, label, box, farthest(GeodesicFrom(labels, label, box, any)));
-  std::vector<std::pair<double, cv::Point>> order;
-  for (int y = 0; y < dist.rows; ++y)
-    for (int x = 0; x < dist.cols; ++x)
-      if (dist.at<double>(y, x) >= 0.0)
-        order.emplace_back(dist.at<double>(y, x), cv::Point(x, y) + box.tl());
-  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
-    return a.first < b.first ||
-           (a.first == b.first &&
-            (a.second.y < b.second.y || (a.second.y == b.second.y && a.second.x < b.second.x)));
-  });
-  PieceWalk walk;
-  for (const auto& [d, p] : order) {
-    walk.along.push_back(d);
-    walk.points.push_back(p);
-  }
-  return walk;
-}
-
-// The points of `walk` that lie in a straight stretch: a run of it min_length px long (path
-// distance) whose ends are at least min_straightness x that length apart. A gently curved hair
-// is straight over every such run, a zigzag or a tight curl over none; a hair with one sharp
-// bend keeps its two arms.
-std::vector<cv::Point> StraightStretches(const PieceWalk& walk, double min_length,
-                                         double min_straightness) {
-  const size_t n = walk.points.size();
-  const std::vector<double>& arc = walk.along;
-  const std::vector<cv::Point>& pts = walk.points;
-  std::vector<int> cover(n + 1, 0);  // difference array of the straight runs
-  size_t j = 0;
-  for (size_t i = 0; i < n; ++i) {
-    if (j < i) j = i;
-    while (j < n && arc[j] - arc[i] < min_length) ++j;
-    if (j == n) break;
-    if (cv::norm(pts[j] - pts[i]) >= min_straightness * (arc[j] - arc[i])) {
-      ++cover[i];
-      --cover[j + 1];
-    }
-  }
-  std::vector<cv::Point> out;
-  int depth = 0;
-  for (size_t i = 0; i < n; ++i) {
-    depth += cover[i];
-    if (depth > 0) out.push_back(pts[i]);
-  }
-  return out;
-}
-
-// A core's strands: its skeleton, spurs shorter than spur_px pruned, cut at every
-// junction (a pixel with 3 or more 0->1 transitions around it, and its 8 neighbours); of each
-// piece the straight stretches count (StraightStretches: runs of at least min_length px whose
-// ends are at least min_straightness x their length apart; a hair between the hairs that cross
-// it; a pigment network's or a furrow net's pieces are short or bent). *core keeps its pixels
-// within reach_px of a counted stretch; returns whether any counted.
-bool KeepStraightStrands(double min_length, double min_straightness, int reach_px, int spur_px,
-                         cv::Mat* core) {
-  cv::Mat skeleton;
-  skintrack::internal::ThinZhangSuen(*core, &skeleton);
-  // Spurs (the thresholded edge's bumps) shorter than spur_px first: end pixels (IsEnd) are
-  // removed spur_px times (each strand's ends shorten by as much). Then the junctions: 3 or
-  // more 0->1 transitions around the pixel (a staircase's corner pixel has 3 neighbours but 2
-  // transitions).
-  for (int i = 0; i < spur_px; ++i) skeleton.setTo(0, SkeletonPixels(skeleton, IsEnd));
-  cv::Mat junctions = SkeletonPixels(skeleton, [](unsigned p) { return Transitions(p) >= 3; });
-  cv::dilate(junctions, junctions, cv::Mat::ones(3, 3, CV_8UC1));
-  skeleton.setTo(0, junctions);
-  cv::Mat labels, stats, centroids;
-  const int n = cv::connectedComponentsWithStats(skeleton, labels, stats, centroids, 8, CV_32S);
-  cv::Mat kept = cv::Mat::zeros(core->size(), CV_8UC1);
-  bool any = false;
-  for (int label = 1; label < n; ++label) {
-    if (stats.at<int>(label, cv::CC_STAT_AREA) < min_length) continue;
-    const cv::Rect box(
-        stats.at<int>(label, cv::CC_STAT_LEFT), stats.at<int>(label, cv::CC_STAT_TOP),
-        stats.at<int>(label, cv::CC_STAT_WIDTH), stats.at<int>(label, cv::CC_STAT_HEIGHT));
-    const PieceWalk walk = WalkPiece(labels, label, box);
-    for (const cv::Point& p : StraightStretches(walk, min_length, min_straightness)) {
-      kept.at<uchar>(p) = 255;
-      any = true;
-    }
-  }
-  if (!any) return false;
-  cv::dilate(kept, kept, Disc(reach_px));
-  *core &= kept;
-  return true;
-}
-
 }  // namespace
 
 Status HairOptions::Check() const {
@@ -394,8 +216,8 @@ Status HairMask(const cv::Mat& image, double px_per_mm, const HairOptions& optio
   }
 
   // 3. Cores kept by length and mean width, from their outer contours: a thin curve's outer
-  // contour runs along both sides, so its length is half the perimeter. Faint cores must also
-  // be straight (Feret diameter / length).
+  // contour runs along both sides, so its length is half the perimeter. With the faint tier on,
+  // every core is then kept only as strands (step 5).
   const double min_length = options.min_length_mm * ppmm;
   const double max_mean_width = 1.5 * w + 1.0;
   // 4. Each kept core grown by up to ceil(w / 2) px into its soft edges, then dilated by
@@ -404,6 +226,11 @@ Status HairMask(const cv::Mat& image, double px_per_mm, const HairOptions& optio
   const int dilate_r = static_cast<int>(std::lround(options.dilate_mm * ppmm));
   const cv::Rect frame(0, 0, core.cols, core.rows);
   cv::Mat kept = cv::Mat::zeros(core.size(), CV_8UC1);
+  internal::StrandParams strand;  // hair_strands.h
+  strand.min_length_px = min_length;
+  strand.min_straightness = options.strand_min_straightness;
+  strand.reach_px = static_cast<int>(std::ceil(0.75 * w)) + 1;
+  strand.spur_px = static_cast<int>(std::ceil(w)) + 2;
   auto keep_cores = [&](const cv::Mat& cores, const cv::Mat& edges, bool strands) {
     std::vector<std::vector<cv::Point>> contours;
     cv::findContours(cores, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
@@ -424,10 +251,7 @@ Status HairMask(const cv::Mat& image, double px_per_mm, const HairOptions& optio
       cv::drawContours(hair, contours, static_cast<int>(i), cv::Scalar(255), cv::FILLED, cv::LINE_8,
                        cv::noArray(), 0, -outer.tl());
       hair &= cores(outer);
-      if (strands && !KeepStraightStrands(min_length, options.strand_min_straightness,
-                                          static_cast<int>(std::ceil(0.75 * w)) + 1,
-                                          static_cast<int>(std::ceil(w)) + 2, &hair))
-        continue;
+      if (strands && !internal::KeepStraightStrands(strand, &hair)) continue;
       if (grow_r > 0) {
         cv::Mat reach;
         cv::dilate(hair, reach, Disc(grow_r));
