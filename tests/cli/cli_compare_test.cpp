@@ -119,7 +119,7 @@ TEST_F(CliCompareTest, TheBundledNoChangeSampleCallsNothingSignificantEitherWay)
   const json& listed = j["metrics"]["not_meaningful"];
   EXPECT_NE(std::find(listed.begin(), listed.end(), "wrinkles"), listed.end()) << listed;
   // The 1024-px sample's long side spans the dermoscope's assumed 20 mm; its hair is flagged
-  // (0.049 of the measured area, the faint tier included), 6 faint lines are left (36 with the
+  // (0.053 of the measured area, the faint tier included), 5 faint lines are left (36 with the
   // face preset, which has no faint tier and assumes 20 px/mm).
   EXPECT_DOUBLE_EQ(j["parameters"]["px_per_mm_used"].get<double>(), 1024.0 / 20.0);
   EXPECT_GT(j["metrics"]["hair"]["area_fraction"].get<double>(), 0.03);
