@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "skintrack/core/image.h"
 #include "skintrack/io/image_io.h"
 #include "skintrack/phantom/phantom.h"
 #include "skintrack/photometric/color.h"
@@ -240,6 +241,19 @@ TEST(HairMaskFaintTest, ANetworkOrZigzagIsNotHairWithTheFaintTierOn) {
                                                        {{100, 400}, {500, 100}}};
   ASSERT_TRUE(HairMask(StrokesImage(cross, 1.6, 0.16), kPxPerMm, FaintTier(), &mask).ok());
   EXPECT_GT(Count(mask), 0.8 * 2 * 500 * 1.6);
+}
+
+TEST(HairMaskFaintTest, APeakOnAStrandIsNotAnEnd) {
+  // A dark 1-px line (Weber 0.5) 70 px (3.5 mm) long with one pixel raised by 1 px: the raised
+  // pixel's neighbours are SW and SE, two runs, so it is no end, and pruning does not eat the
+  // line from there into two pieces shorter than 1.5 mm + the pruned ends.
+  cv::Mat image(100, 120, kImageType, cv::Scalar(0.6, 0.6, 0.6));
+  cv::line(image, {10, 50}, {80, 50}, cv::Scalar(0.3, 0.3, 0.3), 1);
+  image.at<cv::Vec3f>(50, 45) = cv::Vec3f(0.6f, 0.6f, 0.6f);
+  image.at<cv::Vec3f>(49, 45) = cv::Vec3f(0.3f, 0.3f, 0.3f);
+  cv::Mat mask;
+  ASSERT_TRUE(HairMask(image, kPxPerMm, FaintTier(), &mask).ok());
+  EXPECT_GT(Count(mask(cv::Rect(20, 45, 50, 10))), 50);
 }
 
 phantom::PhantomOptions HairAndWrinkles(std::uint64_t seed, int hairs) {
