@@ -5,6 +5,7 @@
 #include <opencv2/imgproc.hpp>
 #include <queue>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -80,8 +81,7 @@ class PieceGraph {
         visit(it->second, k % 2 ? kDiagonal : 1.0);
     }
   }
-  void Remove(int i) { removed_[i] = true; }
-  bool Removed(int i) const { return removed_.count(i) != 0; }
+  void Remove(int i) { removed_.insert(i); }
   size_t size() const { return pts_.size(); }
   const cv::Point& operator[](size_t i) const { return pts_[i]; }
 
@@ -90,7 +90,7 @@ class PieceGraph {
   const std::vector<cv::Point>& pts_;
   int cols_;
   std::unordered_map<long long, int> index_;
-  std::unordered_map<int, bool> removed_;
+  std::unordered_set<int> removed_;
 };
 
 // Geodesic distances (Dijkstra) from `from` over the graph; -1 where not reached.
