@@ -93,7 +93,7 @@ int RunAnalyze(const std::vector<std::string>& args) {
   nlohmann::json quality_json;
   BackgroundTask quality_task(
       [&] {
-        return AssessPhotoJson(image.image, roi, mm_per_px, &photo_quality, &quality_json,
+        return AssessPhotoJson(image.image, roi, mm_per_px, options, &photo_quality, &quality_json,
                                linear_y);
       },
       "quality", TaskPriority::kLow);

@@ -177,7 +177,8 @@ int RunCompare(const std::vector<std::string>& args) {
   BackgroundTask measuring(
       [&] {
         if (!with_metrics || !roi_status.ok()) return Status::Ok();
-        SKINTRACK_RETURN_IF_ERROR(MeasurePairPhotos(pair, roi, measure_after, &measures));
+        SKINTRACK_RETURN_IF_ERROR(
+            MeasurePairPhotos(pair, roi, measure_after, metric_options, &measures));
         const std::optional<std::optional<double>> mm = early_scale.Wait();
         return mm ? AssessPairPhotosEarly(*mm, &measures) : Status::Ok();
       },
@@ -227,7 +228,7 @@ int RunCompare(const std::vector<std::string>& args) {
     if (!roi_status.ok()) return Fail(cmd, roi_status);
     if (Status st = measuring.Wait(); !st.ok()) return Fail(cmd, st);
     PairPhotoQuality photos;
-    if (Status st = AssessPairPhotos(pair, result, &measures, &photos); !st.ok())
+    if (Status st = AssessPairPhotos(pair, result, metric_options, &measures, &photos); !st.ok())
       return Fail(cmd, st);
     // The luminance planes of known photos, and (CompareMetrics' contract) the after photo it
     // warps from them, for the lighting difference.

@@ -100,10 +100,12 @@ Status RoiWithoutChart(const cv::Mat& image, const cv::Mat& chart_mask,
 }
 
 Status AssessPhotoJson(const cv::Mat& image, const cv::Mat& roi, std::optional<double> mm_per_px,
-                       quality::PhotoQuality* q, json* out, const cv::Mat& linear_y) {
+                       const metrics::MetricsOptions& metric_options, quality::PhotoQuality* q,
+                       json* out, const cv::Mat& linear_y) {
   quality::PhotoMeasures measures;
-  SKINTRACK_RETURN_IF_ERROR(
-      quality::MeasurePhoto(image, roi, quality::PhotoQualityOptions(), &measures, linear_y));
+  SKINTRACK_RETURN_IF_ERROR(quality::MeasurePhoto(
+      image, roi, quality::PhotoQualityOptionsFor(metric_options, image.size()), &measures,
+      linear_y));
   return AssessMeasuredJson(measures, mm_per_px, q, out);
 }
 
@@ -200,14 +202,14 @@ Status ChangeStatsJson(const po::variables_map& vm, const cv::Mat& before,
 }  // namespace
 
 Status MeasurePairPhotos(const compare::LoadedPair& pair, const cv::Mat& roi, bool with_after,
-                         PairPhotoMeasures* out) {
+                         const metrics::MetricsOptions& metric_options, PairPhotoMeasures* out) {
   return RunEach(
       with_after ? 2 : 1,
       [&](int i) {
-        return i == 0 ? quality::MeasurePhoto(pair.before.image, roi,
-                                              quality::PhotoQualityOptions(), &out->before)
-                      : quality::MeasurePhoto(pair.after.image, cv::Mat(),
-                                              quality::PhotoQualityOptions(), &out->after);
+        const cv::Mat& image = i == 0 ? pair.before.image : pair.after.image;
+        return quality::MeasurePhoto(image, i == 0 ? roi : cv::Mat(),
+                                     quality::PhotoQualityOptionsFor(metric_options, image.size()),
+                                     i == 0 ? &out->before : &out->after);
       },
       "quality");
 }
@@ -228,10 +230,13 @@ Status AssessPairPhotosEarly(std::optional<double> mm_per_px, PairPhotoMeasures*
 }
 
 Status AssessPairPhotos(const compare::LoadedPair& pair, const compare::CompareResult& result,
-                        PairPhotoMeasures* measures, PairPhotoQuality* out) {
+                        const metrics::MetricsOptions& metric_options, PairPhotoMeasures* measures,
+                        PairPhotoQuality* out) {
   if (measures->after.linear_y.empty()) {  // not measured yet
     SKINTRACK_RETURN_IF_ERROR(quality::MeasurePhoto(
-        pair.after.image, cv::Mat(), quality::PhotoQualityOptions(), &measures->after));
+        pair.after.image, cv::Mat(),
+        quality::PhotoQualityOptionsFor(metric_options, pair.after.image.size()),
+        &measures->after));
   }
   const std::optional<double> mm = result.scale.mm_per_px;
   const double ratio = quality::AfterPxPerBeforePx(
@@ -288,9 +293,9 @@ Status AddPairAssessment(const po::variables_map& vm, const cv::Mat& before,
   SKINTRACK_RETURN_IF_ERROR(stats_status);
   if (lighting_ok) evidence.lighting = lighting;
   quality::PairComparability pc;
-  SKINTRACK_RETURN_IF_ERROR(quality::AssessPair(photos.before, photos.after, a, evidence,
-                                                quality::PairComparabilityOptions(),
-                                                quality::PhotoQualityOptions(), &pc));
+  SKINTRACK_RETURN_IF_ERROR(quality::AssessPair(
+      photos.before, photos.after, a, evidence, quality::PairComparabilityOptions(),
+      quality::PhotoQualityOptionsFor(metric_options, before.size()), &pc));
   (*j)["quality"] = {{"before", photos.before_json},
                      {"after", photos.after_json},
                      {"pair", report::ComparabilityToJson(pc)}};

@@ -40,9 +40,11 @@ Status RoiWithoutChart(const cv::Mat& image, const cv::Mat& chart_mask,
 Status PrepareColour(const po::variables_map& vm, const io::LoadOptions& load,
                      const std::string& session, cv::Mat* image, ColourInfo* info);
 
-// The quality of one photo as JSON, and the families it makes meaningless. `linear_y`: the
-// photo's linear luminance when already computed, or empty.
+// The quality of one photo as JSON, and the families it makes meaningless, judged at the
+// scale `metric_options` assume when mm_per_px is unknown (quality::PhotoQualityOptionsFor).
+// `linear_y`: the photo's linear luminance when already computed, or empty.
 Status AssessPhotoJson(const cv::Mat& image, const cv::Mat& roi, std::optional<double> mm_per_px,
+                       const metrics::MetricsOptions& metric_options,
                        quality::PhotoQuality* quality, nlohmann::json* json,
                        const cv::Mat& linear_y = cv::Mat());
 
@@ -88,8 +90,9 @@ struct PairPhotoMeasures {
   // Set by AssessPairPhotosEarly: a photo already assessed, exactly as AssessPairPhotos would.
   std::optional<AssessedPhoto> before_assessed, after_assessed;
 };
+// Each photo with quality::PhotoQualityOptionsFor(metric_options, its size).
 Status MeasurePairPhotos(const compare::LoadedPair& pair, const cv::Mat& roi, bool with_after,
-                         PairPhotoMeasures* out);
+                         const metrics::MetricsOptions& metric_options, PairPhotoMeasures* out);
 
 // The gate finished early, while the pair is registered, for what the before photo's scale
 // `mm_per_px` (from compare::ComparePair's EarlyScaleCallback) decides alone: the before
@@ -100,7 +103,8 @@ Status AssessPairPhotosEarly(std::optional<double> mm_per_px, PairPhotoMeasures*
 // The gate finished with the scale (measuring the after photo first when `measures` lacks it);
 // `measures` is consumed (its luminance planes move into `out`).
 Status AssessPairPhotos(const compare::LoadedPair& pair, const compare::CompareResult& result,
-                        PairPhotoMeasures* measures, PairPhotoQuality* out);
+                        const metrics::MetricsOptions& metric_options, PairPhotoMeasures* measures,
+                        PairPhotoQuality* out);
 
 // The repeatability model compare uses without --repeatability-model: the preset's own
 // models/repeatability_<preset>.json when it exists (fitted on photos of that kind), else

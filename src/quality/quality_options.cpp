@@ -51,6 +51,12 @@ const QualityCheck* PhotoQuality::Find(const std::string& name) const {
   return nullptr;
 }
 
+PhotoQualityOptions PhotoQualityOptionsFor(const metrics::MetricsOptions& metrics,
+                                           cv::Size photo_size, PhotoQualityOptions base) {
+  base.assumed_px_per_mm = metrics.PxPerMm(std::nullopt, photo_size);
+  return base;
+}
+
 Status PhotoQualityOptions::Check() const {
   const std::string w = "quality options";
   if (!(assumed_px_per_mm > 0.5 && assumed_px_per_mm < 1000.0))

@@ -97,6 +97,13 @@ TEST_F(CliCompareTest, TheBundledNoChangeSampleCallsNothingSignificantEitherWay)
     const json j = json::parse(out, nullptr, false);
     ASSERT_FALSE(j.is_discarded()) << out;
     EXPECT_EQ(j["alignment"]["status"], "ok") << pair;
+    // Each photo's quality gate assumes the preset's field over its own long side.
+    for (const char* photo : {"before", "after"}) {
+      const double long_side =
+          std::max(j[photo]["width"].get<double>(), j[photo]["height"].get<double>());
+      EXPECT_DOUBLE_EQ(j["quality"][photo]["px_per_mm_used"].get<double>(), long_side / 20.0)
+          << photo;
+    }
     const json& change = j["metrics"]["change"];
     ASSERT_GT(change.size(), 30u);
     int judged = 0;
@@ -122,6 +129,8 @@ TEST_F(CliCompareTest, TheBundledNoChangeSampleCallsNothingSignificantEitherWay)
   // (0.053 of the measured area, the faint tier included), 5 faint lines are left (36 with the
   // face preset, which has no faint tier and assumes 20 px/mm).
   EXPECT_DOUBLE_EQ(j["parameters"]["px_per_mm_used"].get<double>(), 1024.0 / 20.0);
+  // The quality gate judges sharpness at the same assumed scale.
+  EXPECT_DOUBLE_EQ(j["quality"]["px_per_mm_used"].get<double>(), 1024.0 / 20.0);
   EXPECT_GT(j["metrics"]["hair"]["area_fraction"].get<double>(), 0.03);
   EXPECT_LE(j["metrics"]["wrinkles"]["count"].get<int>(), 10);
   ASSERT_EQ(CliStdout("analyze " + a, &out), 0) << out;  // the default preset: measured as usual
@@ -129,6 +138,7 @@ TEST_F(CliCompareTest, TheBundledNoChangeSampleCallsNothingSignificantEitherWay)
   const json& none = d["metrics"]["not_meaningful"];
   EXPECT_EQ(std::find(none.begin(), none.end(), "wrinkles"), none.end()) << none;
   EXPECT_DOUBLE_EQ(d["parameters"]["px_per_mm_used"].get<double>(), 20.0);
+  EXPECT_DOUBLE_EQ(d["quality"]["px_per_mm_used"].get<double>(), 20.0);
   EXPECT_LT(d["metrics"]["hair"]["area_fraction"].get<double>(), 0.01);
   EXPECT_GT(d["metrics"]["wrinkles"]["count"].get<int>(), 20);
 }

@@ -286,6 +286,33 @@ TEST(AssessPhotoTest, ResolutionAgainstFamilyNeeds) {
   EXPECT_EQ(q.overall, Verdict::kPass);  // unknown does not lower the overall verdict
 }
 
+TEST(AssessPhotoTest, AssumedScaleFollowsTheMetricsPreset) {
+  // Without a scale the gate judges sharpness at the scale the metrics assume: a preset's
+  // assumed px/mm, or the photo's long side over the dermoscope's assumed field.
+  metrics::MetricsOptions m;
+  m.assumed_px_per_mm = 10.0;
+  PhotoQualityOptions base;
+  base.sharpness_fail_mm = 0.07;
+  const PhotoQualityOptions body = PhotoQualityOptionsFor(m, {400, 300}, base);
+  EXPECT_DOUBLE_EQ(body.assumed_px_per_mm, 10.0);
+  EXPECT_DOUBLE_EQ(body.sharpness_fail_mm, 0.07);  // the rest of `base` is kept
+  m.assumed_field_mm = 20.0;
+  const PhotoQualityOptions derm = PhotoQualityOptionsFor(m, {300, 400});
+  EXPECT_DOUBLE_EQ(derm.assumed_px_per_mm, 20.0);  // 400 px / 20 mm
+  ASSERT_TRUE(derm.Check().ok());
+  // A blurred edge reads the same in px and 2.5x fewer mm at 50 px/mm than at 20 px/mm.
+  cv::Mat im(300, 400, CV_32FC3, cv::Scalar::all(0.2));
+  im(cv::Rect(200, 0, 200, 300)).setTo(cv::Scalar::all(0.6));
+  cv::GaussianBlur(im, im, cv::Size(0, 0), 2.0);
+  PhotoQuality q20, q50;
+  ASSERT_TRUE(AssessPhoto(im, cv::Mat(), std::nullopt, PhotoQualityOptions(), &q20).ok());
+  ASSERT_TRUE(
+      AssessPhoto(im, cv::Mat(), std::nullopt, PhotoQualityOptionsFor(m, {1000, 300}), &q50).ok());
+  EXPECT_DOUBLE_EQ(q50.px_per_mm_used, 50.0);
+  ASSERT_TRUE(q20.Find("sharpness")->value && q50.Find("sharpness")->value);
+  EXPECT_LT(*q50.Find("sharpness")->value, 0.6 * *q20.Find("sharpness")->value);
+}
+
 TEST(AssessPhotoTest, RejectsBadInput) {
   const cv::Mat im = Uniform({100, 100}, {0.2f, 0.2f, 0.2f});
   PhotoQuality q;

@@ -20,6 +20,7 @@
 
 #include "skintrack/align/align.h"
 #include "skintrack/core/status.h"
+#include "skintrack/metrics/metrics.h"
 
 namespace skintrack::quality {
 
@@ -45,8 +46,9 @@ struct QualityCheck {
 };
 
 struct PhotoQualityOptions {
-  // Scale used to express sharpness in mm when the photo's scale is unknown (the metrics
-  // convert their mm filter scales with the same assumed scale). Default 20 px/mm, as
+  // Scale used to express sharpness in mm when the photo's scale is unknown, px per mm. The
+  // metrics convert their mm filter scales with an assumed scale too, which a preset sets
+  // (PhotoQualityOptionsFor gives the options that follow it). Default 20 px/mm, as
   // metrics::MetricsOptions::assumed_px_per_mm.
   double assumed_px_per_mm = 20.0;
 
@@ -168,6 +170,15 @@ Status MeasurePhoto(const cv::Mat& image, const cv::Mat& roi, const PhotoQuality
 // `measures` not from MeasurePhoto (kInvalidArgument).
 Status AssessMeasuredPhoto(const PhotoMeasures& measures, std::optional<double> px_per_mm,
                            PhotoQuality* quality);
+
+// `base` with assumed_px_per_mm set to the scale the metrics assume for a photo of
+// `photo_size` px whose scale is unknown: metrics.PxPerMm(nullopt, photo_size), i.e. the
+// preset's assumed_px_per_mm, or the photo's long side / its assumed_field_mm (dermoscope).
+// So a photo without a scale is judged at the scale its metrics are computed at. The result
+// may fail Check() (an assumed scale outside (0.5, 1000) px/mm).
+PhotoQualityOptions PhotoQualityOptionsFor(const metrics::MetricsOptions& metrics,
+                                           cv::Size photo_size,
+                                           PhotoQualityOptions base = PhotoQualityOptions());
 
 // --- Lower-level estimators (used by AssessPhoto; exposed for tests and evaluations) ---
 
