@@ -190,7 +190,12 @@ Status EstimateBlur(const cv::Mat& linear_y, const cv::Mat& mask, double probe_s
   if (samples.empty()) return Status::Ok();
   // Per edge: blur sigma and step amplitude A = g sqrt(2 pi (sigma^2 + s^2)); ranked by the
   // Weber contrast of the step A / Y (ranking by gradient would favour sharp edges, and the
-  // smallest steps are quantisation and JPEG block edges).
+  // smallest steps are quantisation and JPEG block edges). An edge whose ratio is within
+  // kMinRatio of 1 has no measurable blur, and the amplitude its kHugeSigmaPx would give is
+  // meaningless: it ranks by its amplitude as a sharp step instead. (Ranked with that huge
+  // sigma, broad edges in the dark, such as a dermoscope's vignette, outranked every real
+  // edge, and the reading jumped to kHugeSigmaPx on photos with a sharp lesion.) A photo too
+  // blurred for the probe still reads kHugeSigmaPx: all its edges are of that kind.
   const double s2 = s * s + kCentralDifferenceVariance;
   struct Edge {
     double contrast, sigma;
@@ -202,10 +207,11 @@ Status EstimateBlur(const cv::Mat& linear_y, const cv::Mat& mask, double probe_s
     const double b2 = double(e.g1) * e.g1 - 2.0 * n1;
     if (!(a2 > 0.0)) continue;
     const double r2 = b2 > 0.0 ? a2 / b2 : 1e12;
-    const double sigma2 =
-        r2 > kMinRatio * kMinRatio ? p * p / (r2 - 1.0) - s2 : kHugeSigmaPx * kHugeSigmaPx;
+    const bool measurable = r2 > kMinRatio * kMinRatio;
+    const double sigma2 = measurable ? p * p / (r2 - 1.0) - s2 : kHugeSigmaPx * kHugeSigmaPx;
     const double sigma = std::sqrt(std::clamp(sigma2, 0.0, kHugeSigmaPx * kHugeSigmaPx));
-    const double amplitude = std::sqrt(a2 * 2.0 * kPi * (sigma * sigma + s2));
+    const double rank_sigma = measurable ? sigma : 0.0;
+    const double amplitude = std::sqrt(a2 * 2.0 * kPi * (rank_sigma * rank_sigma + s2));
     edges.push_back({amplitude / e.y, sigma});
   }
   if (edges.empty()) return Status::Ok();

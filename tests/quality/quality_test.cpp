@@ -96,6 +96,24 @@ TEST(EstimateBlurTest, RecoversTheSigmaOfErfSteps) {
   EXPECT_LT(b.sigma_px, 0.7);
 }
 
+TEST(EstimateBlurTest, ABroadDarkEdgeDoesNotOutrankTheSharpOnes) {
+  // A dermoscope's vignette: a ramp from near black over ~200 px beside the photo's edges. Its
+  // blur is beyond what the probe can measure (ratio ~1), and with that unbounded blur its
+  // step amplitude over its low luminance would outrank every real edge: the reading jumped
+  // to 1000 px. Ranked with the blur capped, the steps of 2 px decide.
+  cv::Mat y(200, 700, CV_32F);
+  ErfSteps(2.0).copyTo(y(cv::Rect(300, 0, 400, 200)));
+  for (int r = 0; r < y.rows; ++r) {
+    for (int x = 0; x < 300; ++x) {
+      const double d = x - 150.0;
+      y.at<float>(r, x) = static_cast<float>(0.002 + 0.198 * 0.5 * (1 + std::erf(d / 283.0)));
+    }
+  }
+  BlurEstimate b;
+  ASSERT_TRUE(EstimateBlur(y, cv::Mat(), 1.0, 0.0, PhotoQualityOptions(), &b).ok());
+  EXPECT_NEAR(b.sigma_px, 2.06, 0.2);
+}
+
 TEST(EstimateBlurTest, NoiseIsDebiased) {
   cv::Mat y = ErfSteps(2.0);
   cv::Mat n(y.size(), CV_32F);
