@@ -4,8 +4,9 @@
 // compare::CompareMetrics with default options, automatic skin mask, over the common region).
 //   metrics_invariance_eval [--suite phantom|isic|all] [--seeds N] [--real-dir DIR]
 //                           [--isic-max-side PX] [--pose after|both|none] [--supersample K]
+//                           [--min-pairs N]
 // Suites:
-//  phantom  N seeded phantoms (default 12), 1600x1200 at 20 px/mm, default skin (micro-relief,
+//  phantom  N seeded phantoms (default 20: 10 with striae), 1600x1200 at 20 px/mm, default skin (micro-relief,
 //           pores, scars, wrinkles, redness, spots); even seeds add 4 striae, every third seed
 //           15 hairs. Both captures: a full random capture each
 //           (phantom::RandomCapture with default RandomCaptureOptions: rotation +-10 deg, scale
@@ -35,7 +36,9 @@
 // before value is ~0 (|before| < 1e-9, or its family found nothing in the before photo, or the
 // value is null); the number skipped is printed. Counts also show |after - before| (absolute).
 // Verdict per metric: median over the measured pairs <= 2 % (texture, pores) or <= 4 %
-// (scars, wrinkles, striae). TRE: global+non-rigid mapping against the true homography over a
+// (scars, wrinkles, striae), judged only over at least --min-pairs measured pairs (default 10,
+// the criterion's "median over >= 10 pairs"); a metric measured on fewer is TOO_FEW (neither
+// pass nor fail: e.g. scars on dermoscopic photos, where 1 of 20 has any). TRE: global+non-rigid mapping against the true homography over a
 // 20x15 grid of before px, median (px), as a check that the pipeline aligned the pair.
 // Machine-readable lines start with "RESULT ".
 #include <algorithm>
@@ -234,12 +237,18 @@ void PrintPair(const PairResult& r) {
       int(r.after.at("striae.count").v), rel("striae.area_fraction"), rel("striae.mean_contrast"));
 }
 
+int g_min_pairs = 10;  // --min-pairs: fewest measured pairs a verdict is given over
+
 struct Stat {
   MetricSpec spec;
   std::vector<double> rel, absd;  // per measured pair: |d| / |before| (%), |d|
   int skipped = 0;
   bool measured() const { return !rel.empty(); }
-  bool pass() const { return measured() && Median(rel) <= spec.threshold_pct; }
+  bool judged() const { return static_cast<int>(rel.size()) >= g_min_pairs; }
+  bool pass() const { return judged() && Median(rel) <= spec.threshold_pct; }
+  const char* Verdict() const {
+    return !measured() ? "NOT_MEASURED" : !judged() ? "TOO_FEW" : pass() ? "PASS" : "FAIL";
+  }
 };
 
 Stat Collect(const MetricSpec& s, const std::vector<PairResult>& pairs) {
@@ -282,13 +291,14 @@ bool Summarise(const std::string& suite, const std::vector<PairResult>& pairs) {
       "threshold | verdict |\n|---|---|---|---|---|---|---|---|\n");
   int failed_metrics = 0, total_metrics = 0;
   for (const Stat& s : stats) {
-    if (s.measured()) ++total_metrics, failed_metrics += !s.pass();
+    if (s.judged()) ++total_metrics, failed_metrics += !s.pass();
     char counts[64] = "-";
     if (s.spec.is_count && s.measured())
       std::snprintf(counts, sizeof counts, "%.1f / %.0f", Median(s.absd), Max(s.absd));
     std::printf("| %s | %d | %d | %.2f %% | %.2f %% | %s | %.0f %% | %s |\n", s.spec.name.c_str(),
                 int(s.rel.size()), s.skipped, Median(s.rel), Max(s.rel), counts,
-                s.spec.threshold_pct, s.measured() ? (s.pass() ? "PASS" : "FAIL") : "not measured");
+                s.spec.threshold_pct,
+                !s.measured() ? "not measured" : !s.judged() ? "too few pairs" : s.Verdict());
   }
   // Machine-readable copy (after the table so that the table stays contiguous).
   for (const Stat& s : stats)
@@ -296,8 +306,7 @@ bool Summarise(const std::string& suite, const std::vector<PairResult>& pairs) {
         "RESULT suite=%s metric=%s pairs=%d skipped=%d median_pct=%.3f max_pct=%.3f "
         "median_abs=%.4g max_abs=%.4g threshold_pct=%.0f verdict=%s\n",
         suite.c_str(), s.spec.name.c_str(), int(s.rel.size()), s.skipped, Median(s.rel), Max(s.rel),
-        Median(s.absd), Max(s.absd), s.spec.threshold_pct,
-        s.measured() ? (s.pass() ? "PASS" : "FAIL") : "NOT_MEASURED");
+        Median(s.absd), Max(s.absd), s.spec.threshold_pct, s.Verdict());
   std::vector<double> t;
   for (const auto& p : pairs) t.push_back(p.seconds);
   const bool all_pass = failed_metrics == 0 && measured == int(pairs.size());
@@ -431,7 +440,7 @@ int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // line-buffered: progress is visible
   std::string suite = "all", real_dir = "../shared/data/real/isic_cc0";
   std::string isic_preset = "models/dermoscope.preset";
-  int seeds = 12, max_side = 0;
+  int seeds = 20, max_side = 0;
   for (int i = 1; i < argc; i += 2) {
     const std::string k = argv[i];
     if (i + 1 >= argc) {
@@ -458,11 +467,13 @@ int main(int argc, char** argv) {
       max_side = std::max(0, std::atoi(v.c_str()));
     } else if (k == "--isic-preset") {
       isic_preset = v;
+    } else if (k == "--min-pairs") {
+      g_min_pairs = std::max(1, std::atoi(v.c_str()));
     } else {
       std::fprintf(stderr,
                    "usage: metrics_invariance_eval [--suite phantom|isic|all] [--seeds N] "
                    "[--real-dir DIR] [--isic-max-side PX] [--isic-preset FILE] "
-                   "[--pose after|both|none] [--supersample K]\n");
+                   "[--pose after|both|none] [--supersample K] [--min-pairs N]\n");
       return 1;
     }
   }
