@@ -6,7 +6,8 @@
 //                           [--isic-max-side PX] [--pose after|both|none] [--supersample K]
 //                           [--min-pairs N]
 // Suites:
-//  phantom  N seeded phantoms (default 20: 10 with striae), 1600x1200 at 20 px/mm, default skin (micro-relief,
+//  phantom  N seeded phantoms (default 20: 10 with striae), 1600x1200 at 20 px/mm, default skin
+//  (micro-relief,
 //           pores, scars, wrinkles, redness, spots); even seeds add 4 striae, every third seed
 //           15 hairs. Both captures: a full random capture each
 //           (phantom::RandomCapture with default RandomCaptureOptions: rotation +-10 deg, scale
@@ -38,9 +39,9 @@
 // Verdict per metric: median over the measured pairs <= 2 % (texture, pores) or <= 4 %
 // (scars, wrinkles, striae), judged only over at least --min-pairs measured pairs (default 10,
 // the criterion's "median over >= 10 pairs"); a metric measured on fewer is TOO_FEW (neither
-// pass nor fail: e.g. scars on dermoscopic photos, where 1 of 20 has any). TRE: global+non-rigid mapping against the true homography over a
-// 20x15 grid of before px, median (px), as a check that the pipeline aligned the pair.
-// Machine-readable lines start with "RESULT ".
+// pass nor fail: e.g. scars on dermoscopic photos, where 1 of 20 has any). TRE: global+non-rigid
+// mapping against the true homography over a 20x15 grid of before px, median (px), as a check that
+// the pipeline aligned the pair. Machine-readable lines start with "RESULT ".
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -298,7 +299,9 @@ bool Summarise(const std::string& suite, const std::vector<PairResult>& pairs) {
     std::printf("| %s | %d | %d | %.2f %% | %.2f %% | %s | %.0f %% | %s |\n", s.spec.name.c_str(),
                 int(s.rel.size()), s.skipped, Median(s.rel), Max(s.rel), counts,
                 s.spec.threshold_pct,
-                !s.measured() ? "not measured" : !s.judged() ? "too few pairs" : s.Verdict());
+                !s.measured() ? "not measured"
+                : !s.judged() ? "too few pairs"
+                              : s.Verdict());
   }
   // Machine-readable copy (after the table so that the table stays contiguous).
   for (const Stat& s : stats)
