@@ -107,6 +107,7 @@ std::vector<std::pair<const char*, double*>> NumericPresetFields(MetricsOptions*
       {"skin_max_hue_deg", &o->skin.max_hue_deg},
       {"skin_min_chroma", &o->skin.min_chroma},
       {"skin_max_lip_a", &o->skin.max_lip_a},
+      {"skin_min_a", &o->skin.min_a},
       {"skin_glare_l", &o->skin.glare_l},
       {"skin_glare_chroma", &o->skin.glare_chroma},
       {"skin_min_component_fraction", &o->skin.min_component_fraction},

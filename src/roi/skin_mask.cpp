@@ -8,6 +8,8 @@
 //     with a Gaussian of sigma 1 working px.
 //  2. Colour gate per working pixel, CIELAB (D65, photometric::SrgbToLab) of the sRGB values:
 //       min_l <= L* <= max_l,  C* = hypot(a*, b*) >= min_chroma,  a* <= max_lip_a,
+//       a* >= min_a unless the working pixel's sRGB red is >= 250/255 (a clipped red channel
+//       understates a*: over-exposed skin would fail the bound),
 //       hue h = atan2(b*, a*) in degrees within [min_hue_deg, max_hue_deg] (modulo 360).
 //  3. Cleanup: opening then closing with a disc of radius max(1, 0.5 % of the working short
 //     side); skin components smaller than min_component_fraction of the image are dropped and
@@ -16,9 +18,12 @@
 //     neighbours), then glare removed: full-resolution pixels with L* > glare_l and
 //     C* < glare_chroma, dilated by 2 px (5x5 ellipse).
 // Invariance: none by design (an absolute colour gate); exposure changes of +-30 % and white
-// balance of +-8 % keep typical skin (L* 30-85, hue 30-70 deg, C* 10-40) inside the gate, but
+// balance of +-8 % keep typical skin (L* 30-85, hue 30-70 deg, C* 10-40, a* 5-25; a cool
+// cast of 8 % lowers a* by ~2) inside the gate, but
 // dermoscope colour casts (bluish, or near-neutral C* ~ 4) can fall outside it: widen the
-// gate (min_hue_deg, min_chroma) for such images.
+// gate (min_hue_deg, min_chroma, min_a) for such images. The a* bound leaves out a beige
+// backdrop and blond/brown hair at neutral white balance; a warm cast (red gain 1.08) lifts
+// their a* over it again (tests/roi/skin_mask_test.cpp, the astronaut photo).
 #include <algorithm>
 #include <cmath>
 #include <opencv2/core/hal/intrin.hpp>
@@ -37,6 +42,7 @@ namespace {
 constexpr int kWorkLongSide = 1024;      // long side of the working copy, px
 constexpr int kGlareDilatePx = 2;        // glare halo added around specular pixels, full-res px
 constexpr float kGlareCandidate = 0.8f;  // min sRGB channel below which a pixel cannot be glare
+constexpr float kRedClipped = 250.0f / 255.0f;  // sRGB red at or above this may be clipped
 
 bool Finite(double v) { return std::isfinite(v); }
 
@@ -151,7 +157,7 @@ void WorkingCopyAndGlare(const cv::Mat& image, int f, const SkinMaskOptions& o, 
 
 Status SkinMaskOptions::Check() const {
   auto bad = [](const std::string& m) { return Status::InvalidArgument("SkinMaskOptions." + m); };
-  for (double v : {min_l, max_l, min_hue_deg, max_hue_deg, min_chroma, max_lip_a, glare_l,
+  for (double v : {min_l, max_l, min_hue_deg, max_hue_deg, min_chroma, max_lip_a, min_a, glare_l,
                    glare_chroma, min_component_fraction}) {
     if (!Finite(v)) return bad("fields must be finite");
   }
@@ -162,6 +168,7 @@ Status SkinMaskOptions::Check() const {
     return bad("min_hue_deg/max_hue_deg: need min < max, within [-360, 360], span <= 360");
   if (!(min_chroma >= 0.0)) return bad("min_chroma must be >= 0");
   if (!(max_lip_a > 0.0)) return bad("max_lip_a must be > 0");
+  if (!(min_a < max_lip_a)) return bad("min_a must be < max_lip_a");
   if (!(glare_l >= 0.0 && glare_l <= 100.0)) return bad("glare_l must be in [0, 100]");
   if (!(glare_chroma >= 0.0)) return bad("glare_chroma must be >= 0");
   if (!(min_component_fraction >= 0.0 && min_component_fraction < 1.0))
@@ -188,10 +195,14 @@ Status SkinMask(const cv::Mat& image, const SkinMaskOptions& options, cv::Mat* m
   constexpr double kDeg = 180.0 / 3.14159265358979323846;
   for (int y = 0; y < lab.rows; ++y) {
     const cv::Vec3f* p = lab.ptr<cv::Vec3f>(y);
+    const cv::Vec3f* w = work.ptr<cv::Vec3f>(y);
     uchar* s = skin.ptr<uchar>(y);
     for (int x = 0; x < lab.cols; ++x) {
       const double l = p[x][0], a = p[x][1], b = p[x][2];
+      // A clipped red channel understates a*: the redness bound is not applied there.
+      const bool red_clipped = w[x][2] >= kRedClipped;
       const bool in = l >= options.min_l && l <= options.max_l && a <= options.max_lip_a &&
+                      (red_clipped || a >= options.min_a) &&
                       std::hypot(a, b) >= options.min_chroma &&
                       HueInRange(std::atan2(b, a) * kDeg, options.min_hue_deg, options.max_hue_deg);
       s[x] = in ? 255 : 0;

@@ -9,6 +9,7 @@
 
 #include "skintrack/io/image_io.h"
 #include "skintrack/phantom/phantom.h"
+#include "skintrack/photometric/color.h"
 #include "skintrack/roi/roi.h"
 #include "test_util.h"
 
@@ -60,6 +61,9 @@ TEST(SkinMaskOptionsTest, BadValuesNameTheField) {
   o.min_component_fraction = 1.0;
   expect_bad(o, "min_component_fraction");
   o = SkinMaskOptions();
+  o.min_a = 45.0;  // above max_lip_a: nothing could pass
+  expect_bad(o, "min_a");
+  o = SkinMaskOptions();
   o.max_lip_a = nan;
   expect_bad(o, "finite");
   cv::Mat mask;
@@ -98,6 +102,28 @@ TEST(SkinMaskTest, GreyBlackLipsAreExcluded) {
   EXPECT_EQ(cv::countNonZero(mask(cv::Rect(0, 300, 250, 300))), 250 * 300);
 }
 
+// Skin is reddish (blood: a* 5-25 across skin types); a beige wall and blond or brown hair are
+// near a* 0-3 with a skin-like hue and chroma, which the hue and chroma gates let through.
+TEST(SkinMaskTest, NeutralBeigeAndBlondHairAreExcludedByTheRednessGate) {
+  cv::Mat image = LabImage({800, 600}, 70, 9, 17);          // pale skin: a* 9, hue 62 deg
+  Paint(&image, cv::Rect(40, 40, 200, 200), 80, 2.4, 4.5);  // beige wall: C* 5.1, a* 2.4
+  Paint(&image, cv::Rect(300, 40, 200, 200), 55, 2.0, 24);  // blond hair: hue 85 deg, a* 2
+  Paint(&image, cv::Rect(560, 40, 200, 200), 50, 3.5, 14);  // a* 3.5 >= 3: in
+  Paint(&image, cv::Rect(300, 340, 200, 200), 35, 10, 14);  // dark skin: in
+  cv::Mat mask;
+  ASSERT_TRUE(SkinMask(image, SkinMaskOptions(), &mask).ok());
+  EXPECT_EQ(cv::countNonZero(mask(cv::Rect(50, 50, 180, 180))), 0);
+  EXPECT_EQ(cv::countNonZero(mask(cv::Rect(310, 50, 180, 180))), 0);
+  EXPECT_EQ(cv::countNonZero(mask(cv::Rect(560, 40, 200, 200))), 200 * 200);
+  EXPECT_EQ(cv::countNonZero(mask(cv::Rect(300, 340, 200, 200))), 200 * 200);
+  // Without the gate (min_a far below) both are taken for skin.
+  SkinMaskOptions open;
+  open.min_a = -100.0;
+  ASSERT_TRUE(SkinMask(image, open, &mask).ok());
+  EXPECT_EQ(cv::countNonZero(mask(cv::Rect(40, 40, 200, 200))), 200 * 200);
+  EXPECT_EQ(cv::countNonZero(mask(cv::Rect(300, 40, 200, 200))), 200 * 200);
+}
+
 TEST(SkinMaskTest, GlareIsRemovedAtFullResolutionWithItsHalo) {
   // 2048 px wide: the colour gate runs at half resolution, a 3x3 glare spot is averaged away
   // there; the full-resolution glare test must still remove it (plus a 2-px halo).
@@ -109,7 +135,8 @@ TEST(SkinMaskTest, GlareIsRemovedAtFullResolutionWithItsHalo) {
   EXPECT_EQ(cv::countNonZero(mask(cv::Rect(998, 699, 7, 5))), 0);
   EXPECT_EQ(cv::countNonZero(mask(cv::Rect(1000, 698, 3, 1))), 0);
   EXPECT_EQ(cv::countNonZero(mask), 2048 * 1536 - 41);
-  // Bright but coloured (C* 20) is not glare.
+  // Bright but coloured (C* 20) is not glare; its red channel clips at 1 (a* reads 1.7 after
+  // the clip), so the a* bound does not apply to it.
   cv::Mat bright = LabImage({640, 480}, 96, 8, 18);
   ASSERT_TRUE(SkinMask(bright, SkinMaskOptions(), &mask).ok());
   EXPECT_EQ(cv::countNonZero(mask), 640 * 480);
@@ -179,8 +206,70 @@ TEST(SkinMaskRealTest, DermoscopyImages) {
   SkinMaskOptions wide;
   wide.min_hue_deg = -100.0;
   wide.min_chroma = 1.0;
+  wide.min_a = -100.0;
   EXPECT_GT(RealSkinFraction("ISIC_0000035", wide), 0.6);
   EXPECT_GT(RealSkinFraction("ISIC_0000134", wide), 0.6);
+}
+
+// The one real face photo (astronaut.png, 512x512, NASA, public domain): a fair face (median
+// a* 9, hue 62 deg), blond-brown hair (a* 2, hue 84 deg) and a beige studio backdrop (C* 5,
+// a* 2). Regions drawn by hand on the image: an ellipse inside the face, a box inside the hair,
+// two boxes of bare backdrop. Each capture: exposure x0.7 / 1 / 1.3 and white balance (red
+// gain g, blue gain 2 - g, in linear RGB) g = 0.92 / 1 / 1.08.
+struct FaceRegions {
+  double face, hair, backdrop;  // fraction of each region the mask takes as skin
+};
+
+FaceRegions AstronautRegions(const cv::Mat& srgb, const SkinMaskOptions& options) {
+  cv::Mat mask;
+  EXPECT_TRUE(SkinMask(srgb, options, &mask).ok());
+  cv::Mat face = cv::Mat::zeros(mask.size(), CV_8UC1), hair = face.clone(), backdrop = face.clone();
+  cv::ellipse(face, cv::Point(224, 122), cv::Size(36, 48), 0, 0, 360, 255, cv::FILLED);
+  cv::rectangle(hair, cv::Rect(180, 30, 90, 28), 255, cv::FILLED);
+  cv::rectangle(backdrop, cv::Rect(300, 20, 70, 180), 255, cv::FILLED);
+  cv::rectangle(backdrop, cv::Rect(470, 20, 40, 230), 255, cv::FILLED);
+  const auto in = [&](const cv::Mat& region) {
+    return static_cast<double>(cv::countNonZero(mask & region)) /
+           static_cast<double>(cv::countNonZero(region));
+  };
+  return {in(face), in(hair), in(backdrop)};
+}
+
+TEST(SkinMaskRealTest, FaceKeptHairAndBackdropExcluded) {
+  if (test::RealDataDir().empty()) GTEST_SKIP() << "../shared/data/real not found";
+  io::LoadedImage img;
+  ASSERT_TRUE(
+      io::LoadImage(test::RealDataDir() + "/textures_cc0/astronaut.png", io::LoadOptions(), &img)
+          .ok());
+  SkinMaskOptions open;  // the gate as it was before the a* bound
+  open.min_a = -100.0;
+  const cv::Mat linear = photometric::SrgbToLinear(img.image);
+  for (double exposure : {0.7, 1.0, 1.3}) {
+    for (double red_gain : {0.92, 1.0, 1.08}) {
+      cv::Mat captured = linear.mul(
+          cv::Scalar((2.0 - red_gain) * exposure, exposure, red_gain * exposure));  // B, G, R
+      captured = photometric::LinearToSrgb(cv::min(captured, 1.0));
+      const FaceRegions gated = AstronautRegions(captured, SkinMaskOptions());
+      const FaceRegions ungated = AstronautRegions(captured, open);
+      const std::string at =
+          "exposure " + std::to_string(exposure) + ", red gain " + std::to_string(red_gain);
+      // The redness gate costs at most 2 % of the face in any capture.
+      EXPECT_GE(gated.face, ungated.face - 0.02) << at;
+      EXPECT_GE(gated.face, 0.78) << at;  // (bright forehead over L* 98 at x1.3)
+      // It never takes in more hair or backdrop than the hue / chroma gate alone ...
+      EXPECT_LE(gated.hair, ungated.hair) << at;
+      EXPECT_LE(gated.backdrop, ungated.backdrop) << at;
+      if (red_gain <= 1.0) {
+        // ... and without a warm cast it leaves out nearly all of them, where the hue / chroma
+        // gate took in 77-98 % of the hair and up to 66 % of the backdrop.
+        EXPECT_LE(gated.hair, 0.06) << at;
+        EXPECT_LE(gated.backdrop, 0.2) << at;
+      }
+    }
+  }
+  const FaceRegions neutral = AstronautRegions(img.image, open);
+  EXPECT_GT(neutral.hair, 0.9);  // what the a* bound is for
+  EXPECT_GT(neutral.backdrop, 0.5);
 }
 
 }  // namespace

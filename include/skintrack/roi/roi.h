@@ -18,6 +18,8 @@ struct SkinMaskOptions {
   double max_hue_deg = 95.0;   //   (excludes blue/green background, grey cards).
   double min_chroma = 4.0;     // C* >= this (excludes grey/white/black). Default 4.
   double max_lip_a = 40.0;     // a* above this is lips / mucosa, excluded. Default 40.
+  double min_a = 3.0;          // a* >= this: skin is reddish (blood); excludes near-neutral or
+                               //   yellow beige backgrounds and brown/blond hair. Default 3.
   double glare_l = 95.0;       // L* above this with C* < glare_chroma is specular glare.
   double glare_chroma = 8.0;
   double min_component_fraction = 0.01;  // drop skin components smaller than this fraction of
