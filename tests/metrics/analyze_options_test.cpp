@@ -103,7 +103,10 @@ TEST(PresetTest, EveryNumericKeySetsItsOwnFieldOnly) {
     }
   }
   MetricsOptions o;  // the skin mask's glare and component keys, too
-  ASSERT_TRUE(ParsePreset("skin_glare_l = 90\nskin_min_component_fraction = 0.02\n", &o).ok());
+  ASSERT_TRUE(
+      ParsePreset("skin_glare_l = 90\nskin_min_component_fraction = 0.02\nskin_min_a = -5\n", &o)
+          .ok());
+  EXPECT_EQ(o.skin.min_a, -5.0);
   EXPECT_EQ(o.skin.glare_l, 90.0);
   EXPECT_EQ(o.skin.min_component_fraction, 0.02);
 }
@@ -220,8 +223,9 @@ TEST(AnalyzeTest, BadInputsAreStatusesNotCrashes) {
 namespace skintrack::metrics {
 namespace {
 
-// Colour-cast dermoscope photos (ISIC_0000035 blue cast, ISIC_0000134 near-neutral): the
-// default colour gate keeps little of the frame; the dermoscope preset's skin options keep
+// Colour-cast dermoscope photos (ISIC_0000035 blue cast, ISIC_0000134 near-neutral,
+// ISIC_0000421 yellow with median a* 0.9, under the default a* bound): the default colour
+// gate keeps little of the frame; the dermoscope preset's skin options keep
 // the field.
 TEST(SkinPresetTest, DermoscopePresetKeepsColourCastFields) {
   const std::string dir = test::RealDataDir();
@@ -229,7 +233,8 @@ TEST(SkinPresetTest, DermoscopePresetKeepsColourCastFields) {
     GTEST_SKIP() << "../shared/data/real not found: skipping the ISIC skin-mask test";
   MetricsOptions derm;
   ASSERT_TRUE(ParsePreset(ReadPreset("dermoscope"), &derm).ok());
-  for (const char* name : {"ISIC_0000035", "ISIC_0000134"}) {
+  EXPECT_LE(derm.skin.min_a, -100.0);
+  for (const char* name : {"ISIC_0000035", "ISIC_0000134", "ISIC_0000421"}) {
     io::LoadOptions lo;
     lo.reduction = 4;
     io::LoadedImage im;
