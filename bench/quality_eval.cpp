@@ -1,14 +1,16 @@
 // Separation of the quality gate on seeded phantoms, its false-fail rate on real photos, and
 // its reading of known blur added to real photos.
-//   quality_eval [--seeds N] [--no-real] [--no-pairs] [--real-dir DIR]
+//   quality_eval [--seeds N] [--no-real] [--no-pairs] [--no-body] [--real-dir DIR]
 // (run from the project directory: DIR defaults to ../shared/data/real/isic_cc0)
 // Phantoms: default skin (1600x1200, 20 px/mm) rendered without noise, then re-captured with
 // phantom::ApplyCapture (noise 0.003, JPEG q85) clean and degraded: Gaussian blur 0.1 and
 // 0.3 mm, exposure gain 2.5, 150 specular glare spots (0.2-0.8 mm), downsampled to 8 px/mm,
-// noise 0.02 and 0.05 (linear units, before the JPEG). Prints, per variant and check, the median /
-// min / max value over the seeds and the verdict counts. Pairs: capture-only phantom pairs
-// (RandomCapture defaults, aligned with align::Align) and the same with side light 0.6 on the after
-// photo: lighting difference and comparability. Real: the 20 ISIC photos of
+// noise 0.02 and 0.05 (linear units, before the JPEG); then the same at body scale (10 px/mm,
+// stretch marks and hair, scale unknown: judged at the body preset's assumed scale). Prints, per
+// variant and check, the median / min / max value over the seeds and the verdict counts. Pairs:
+// capture-only phantom pairs (RandomCapture defaults, aligned with align::Align) and the same with
+// side light 0.6 on the after photo: lighting difference and comparability. Real: the 20 ISIC
+// photos of
 // ../shared/data/real/isic_cc0 (skipped with a message when absent), scale unknown, over the whole
 // frame and over the automatic skin mask.
 #include <algorithm>
@@ -16,9 +18,12 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -26,6 +31,7 @@
 #include "bench_util.h"
 #include "skintrack/align/align.h"
 #include "skintrack/io/image_io.h"
+#include "skintrack/metrics/metrics.h"
 #include "skintrack/phantom/phantom.h"
 #include "skintrack/photometric/color.h"
 #include "skintrack/quality/quality.h"
@@ -158,22 +164,41 @@ void PrintTallies(const std::vector<std::string>& order,
   }
 }
 
-void Phantoms(int seeds) {
-  std::printf("== Phantoms: %d seeds, 1600x1200 at 20 px/mm ==\n", seeds);
+// body: body-scale phantoms instead (10 px/mm, 4 stretch marks, 30 hairs), judged as
+// `analyze --preset body` judges a photo without a scale: at the preset's assumed 10 px/mm
+// (quality::PhotoQualityOptionsFor), so the resolution check reads unknown.
+void Phantoms(int seeds, bool body) {
+  std::printf("== Phantoms: %d seeds, 1600x1200 at %s ==\n", seeds,
+              body ? "10 px/mm (body), scale unknown, judged with the body preset's assumed scale"
+                   : "20 px/mm");
   std::map<std::string, std::map<std::string, Tally>> t;
   std::map<std::string, std::map<std::string, int>> overall;
   std::vector<std::string> order;
-  const quality::PhotoQualityOptions qo;
+  quality::PhotoQualityOptions qo;
+  if (body) {
+    metrics::MetricsOptions mo;
+    std::ifstream in("models/body.preset");
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (text.empty()) Die(Status::InvalidArgument("models/body.preset: missing or empty"));
+    if (Status s = metrics::ParsePreset(text, &mo); !s.ok()) Die(s);
+    qo = quality::PhotoQualityOptionsFor(mo, cv::Size(1600, 1200), qo);
+  }
   for (int seed = 1; seed <= seeds; ++seed) {
     phantom::PhantomOptions po;
     po.seed = static_cast<std::uint64_t>(seed);
+    if (body) {
+      po.skin.px_per_mm = 10.0;
+      po.skin.striae_count = 4;
+      po.skin.hair_count = 30;
+    }
     phantom::PhantomPair pair;
     const Status s = phantom::RenderPair(po, &pair);
     if (!s.ok()) Die(s);
     for (const Variant& v : Variants(pair.before, po.skin.px_per_mm, static_cast<unsigned>(seed))) {
       if (seed == 1) order.push_back(v.name);
       quality::PhotoQuality q;
-      const Status st = quality::AssessPhoto(v.image, cv::Mat(), v.px_per_mm, qo, &q);
+      const std::optional<double> scale = body ? std::nullopt : std::optional<double>(v.px_per_mm);
+      const Status st = quality::AssessPhoto(v.image, cv::Mat(), scale, qo, &q);
       if (!st.ok()) Die(st);
       for (const quality::QualityCheck& c : q.checks) t[v.name][c.name].Add(c);
       ++overall[v.name][quality::VerdictName(q.overall)];
@@ -387,7 +412,7 @@ void RealKnownBlur(const std::string& dir) {
 
 int main(int argc, char** argv) {
   int seeds = 10;
-  bool real = true, pairs = true;
+  bool real = true, pairs = true, body = true;
   std::string real_dir = "../shared/data/real/isic_cc0";
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--seeds") && i + 1 < argc) {
@@ -398,13 +423,17 @@ int main(int argc, char** argv) {
       real_dir = argv[++i];
     } else if (!std::strcmp(argv[i], "--no-pairs")) {
       pairs = false;
+    } else if (!std::strcmp(argv[i], "--no-body")) {
+      body = false;
     } else {
       std::fprintf(stderr,
-                   "usage: quality_eval [--seeds N] [--no-real] [--no-pairs] [--real-dir DIR]\n");
+                   "usage: quality_eval [--seeds N] [--no-real] [--no-pairs] [--no-body] "
+                   "[--real-dir DIR]\n");
       return 1;
     }
   }
-  Phantoms(seeds);
+  Phantoms(seeds, false);
+  if (body) Phantoms(seeds, true);
   if (pairs) Pairs(seeds);
   if (real) Real(real_dir);
   if (real) RealKnownBlur(real_dir);
