@@ -100,6 +100,12 @@ int RunAnalyze(const std::vector<std::string>& args) {
   // (An exception here reaches main's handlers; the quality task is joined on the way.)
   metrics::AnalyzeExtras extras;
   extras.linear_y = linear_y;
+  // The region measured and the hair left out of it, for the overlay (--out-dir).
+  cv::Mat measured_region, hair;
+  if (!out_dir.empty()) {
+    extras.region = &measured_region;
+    extras.hair = &hair;
+  }
   const Status metrics_status =
       metrics::Analyze(image.image, roi, cv::Mat(), mm_per_px, options, &result, extras);
   const Status quality_status = quality_task.Wait();
@@ -133,12 +139,13 @@ int RunAnalyze(const std::vector<std::string>& args) {
   }
   if (!out_dir.empty()) {
     const fs::path d(out_dir);
-    if (Status st = io::WriteImage((d / "overlay.jpg").string(),
-                                   report::DrawDetections(image.image, result.detections, roi), 90);
+    if (Status st = io::WriteImage(
+            (d / "overlay.jpg").string(),
+            report::DrawDetections(image.image, result.detections, measured_region, hair), 90);
         !st.ok())
       return Fail(cmd, st);
     if (Status st = io::WriteImage((d / "redness_map.jpg").string(),
-                                   report::RednessMap(image.image, roi, 0.0, 40.0), 90);
+                                   report::RednessMap(image.image, measured_region, 0.0, 40.0), 90);
         !st.ok())
       return Fail(cmd, st);
   }

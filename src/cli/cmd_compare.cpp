@@ -39,7 +39,9 @@ Status WriteMetricsImages(const fs::path& dir, const cv::Mat& before,
     const cv::Mat& photo = i == 0 ? before : m.aligned_after;
     SKINTRACK_RETURN_IF_ERROR(io::WriteImages(
         {{(dir / names[0]).string(),
-          report::DrawDetections(photo, (i == 0 ? m.before : m.after).detections, m.region), 90},
+          report::DrawDetections(photo, (i == 0 ? m.before : m.after).detections, m.region,
+                                 m.hair[static_cast<size_t>(i)]),
+          90},
          {(dir / names[1]).string(), report::RednessMap(photo, m.region, 0.0, 40.0), 90}}));
   }
   return Status::Ok();

@@ -328,6 +328,7 @@ Status CompareMetrics(const cv::Mat& before, cv::Mat after, const align::Alignme
   // along them in that photo.
   SKINTRACK_RETURN_IF_ERROR(
       metrics::GuideWrinkles(before_y, after_y, out->region, &out->before, &out->after));
+  out->hair = {hair[0], hair[1]};
   // Hair is reported per session over the common region (before it was removed).
   const long long n = counts.common_px;
   for (int i = 0; i < 2; ++i) {

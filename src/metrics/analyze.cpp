@@ -296,6 +296,8 @@ Status Analyze(const cv::Mat& image, const cv::Mat& roi, const cv::Mat& hair,
   internal::Context ctx;
   SKINTRACK_RETURN_IF_ERROR(
       internal::BuildContext(image, roi, mm_per_px, options, &ctx, hair, extras.linear_y));
+  if (extras.region != nullptr) *extras.region = ctx.roi;
+  if (extras.hair != nullptr) *extras.hair = ctx.hair;
   result->effective = options;
   result->tiles.texture_tile_px = tiles.texture_tile_px;
   result->tiles.colour_tile_px = tiles.colour_tile_px;

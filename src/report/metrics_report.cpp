@@ -150,12 +150,19 @@ json DetectionsToJson(const metrics::Detections& d) {
   return {{"pores", pores}, {"scars", scars}, {"wrinkles", wrinkles}, {"striae", striae}};
 }
 
-cv::Mat DrawDetections(const cv::Mat& image, const metrics::Detections& d, const cv::Mat& roi) {
+cv::Mat DrawDetections(const cv::Mat& image, const metrics::Detections& d, const cv::Mat& roi,
+                       const cv::Mat& hair) {
   cv::Mat out = ToBgr8(image);
   if (!roi.empty()) {
     cv::Mat dim;
     out.convertTo(dim, -1, 0.4);
     dim.copyTo(out, roi == 0);
+  }
+  if (!hair.empty()) {
+    cv::Mat shaded;
+    cv::addWeighted(out, 0.5, cv::Mat(out.size(), CV_8UC3, cv::Scalar(255, 0, 0)), 0.5, 0.0,
+                    shaded);
+    shaded.copyTo(out, hair != 0);
   }
   const int thick = std::max(1, std::max(out.cols, out.rows) / 1500);
   auto to_int = [](const std::vector<cv::Point2d>& pl) {

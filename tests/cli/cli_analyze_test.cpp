@@ -1,9 +1,11 @@
 // `skintrack analyze` and the metrics part of `skintrack compare`, end to end on a phantom pair.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <string>
 
 #include "test_util.h"
@@ -55,6 +57,32 @@ TEST_F(CliAnalyzeTest, WritesSchemaMetricsParametersAndOverlays) {
   EXPECT_TRUE(d["detections"]["pores"].is_array());
   EXPECT_EQ(cv::imread(out_dir + "/overlay.jpg").size(), cv::Size(800, 600));
   EXPECT_EQ(cv::imread(out_dir + "/redness_map.jpg").size(), cv::Size(800, 600));
+}
+
+// The overlay shows what was measured without --roi: outside the automatic skin mask dimmed,
+// the hair left out of it shaded blue, the measured skin as photographed (JPEG q90: +-6).
+TEST_F(CliAnalyzeTest, OverlayShowsTheMeasuredRegionAndHair) {
+  cv::Mat img(600, 800, CV_8UC3, cv::Scalar(140, 158, 204));  // skin (BGR)
+  img.colRange(400, 800).setTo(cv::Scalar(204, 115, 51));     // blue backdrop: not skin
+  cv::line(img, cv::Point(150, 30), cv::Point(180, 570), cv::Scalar(20, 20, 26), 2, cv::LINE_AA);
+  const std::string path = *dir_ + "/half_skin.png", out_dir = *dir_ + "/a_overlay";
+  ASSERT_TRUE(cv::imwrite(path, img));
+  std::string out;
+  ASSERT_EQ(Cli("analyze " + ShellQuote(path) + " --out-dir " + ShellQuote(out_dir), &out), 0)
+      << out;
+  const cv::Mat overlay = cv::imread(out_dir + "/overlay.jpg");
+  ASSERT_EQ(overlay.size(), img.size());
+  const auto near = [](const cv::Vec3b& a, const cv::Vec3b& b) {
+    for (int c = 0; c < 3; ++c)
+      if (std::abs(int(a[c]) - int(b[c])) > 6) return false;
+    return true;
+  };
+  EXPECT_TRUE(near(overlay.at<cv::Vec3b>(300, 300), cv::Vec3b(140, 158, 204)))
+      << overlay.at<cv::Vec3b>(300, 300);
+  EXPECT_TRUE(near(overlay.at<cv::Vec3b>(300, 600), cv::Vec3b(82, 46, 20)))  // x 0.4
+      << overlay.at<cv::Vec3b>(300, 600);
+  const cv::Vec3b on_hair = overlay.at<cv::Vec3b>(300, 165);    // the hair at y 300: x ~165
+  EXPECT_GT(int(on_hair[0]), int(on_hair[2]) + 80) << on_hair;  // blue, not the dark hair
 }
 
 // The launcher starts skintrack-core with glibc malloc tunables (src/cli/malloc_tunables.h),

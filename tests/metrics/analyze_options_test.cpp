@@ -173,6 +173,33 @@ TEST(AnalyzeTest, RoiRestrictsTheArea) {
   EXPECT_EQ(r.roi_area_px, 100 * 50);
 }
 
+// The region and hair mask Analyze returns on request are the ones it measured with: skin
+// (here: the left half; the right half is blue, not skin) minus hair, and the hair fraction
+// counts that hair over region + hair.
+TEST(AnalyzeTest, ReturnsTheRegionMeasuredAndTheHair) {
+  cv::Mat img(400, 600, kImageType, cv::Scalar(0.55, 0.62, 0.80));  // skin-coloured (BGR)
+  img.colRange(300, 600).setTo(cv::Scalar(0.80, 0.45, 0.20));       // blue: not skin
+  for (int x : {60, 140, 220})
+    cv::line(img, cv::Point(x, 20), cv::Point(x + 30, 380), cv::Scalar(0.08, 0.08, 0.1), 2,
+             cv::LINE_AA);  // dark hairs 2 px wide, 18 mm long at 20 px/mm
+  cv::Mat region, hair;
+  AnalyzeExtras extras;
+  extras.region = &region;
+  extras.hair = &hair;
+  MetricsResult r;
+  ASSERT_TRUE(Analyze(img, cv::Mat(), cv::Mat(), std::nullopt, MetricsOptions(), &r, extras).ok());
+  ASSERT_EQ(region.type(), CV_8UC1);
+  ASSERT_EQ(hair.type(), CV_8UC1);
+  ASSERT_EQ(region.size(), img.size());
+  EXPECT_EQ(cv::countNonZero(region), r.roi_area_px);
+  EXPECT_EQ(cv::countNonZero(region.colRange(310, 600)), 0);               // the blue half is out
+  EXPECT_EQ(cv::countNonZero(region & hair), 0);                           // hair is left out of it
+  EXPECT_GT(cv::countNonZero(hair(cv::Rect(50, 40, 220, 320))), 3 * 300);  // the three hairs
+  EXPECT_GT(r.hair_area_fraction, 0.0);
+  EXPECT_DOUBLE_EQ(r.hair_area_fraction, static_cast<double>(cv::countNonZero(hair)) /
+                                             static_cast<double>(cv::countNonZero(region | hair)));
+}
+
 AnalyzeExtras Extras(const cv::Mat& linear_y) {
   AnalyzeExtras e;
   e.linear_y = linear_y;

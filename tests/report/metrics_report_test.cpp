@@ -158,6 +158,25 @@ TEST(OverlayTest, DrawsPoresAndDimsOutsideRoi) {
   EXPECT_LT(on_circle[2], 60);
 }
 
+// Hair (left out of the region) is shaded blue over the dimmed photo: (51 + 255) / 2 in blue,
+// 51 / 2 in green and red; hair inside the ROI (never, from Analyze) over the photo itself.
+TEST(OverlayTest, ShadesHairBlue) {
+  const cv::Mat img(60, 80, kImageType, cv::Scalar::all(0.5));
+  cv::Mat roi = cv::Mat::zeros(img.size(), CV_8UC1);
+  roi(cv::Rect(0, 0, 40, 60)).setTo(255);
+  cv::Mat hair = cv::Mat::zeros(img.size(), CV_8UC1);
+  hair(cv::Rect(50, 10, 3, 40)).setTo(255);  // a hair outside the ROI
+  hair(cv::Rect(10, 50, 3, 3)).setTo(1);     // any non-zero value counts, inside too
+  const cv::Mat out = DrawDetections(img, metrics::Detections(), roi, hair);
+  EXPECT_EQ(out.at<cv::Vec3b>(30, 51), cv::Vec3b(153, 26, 26));  // (51 + 255) / 2, 51 / 2
+  EXPECT_EQ(out.at<cv::Vec3b>(30, 70), cv::Vec3b(51, 51, 51));   // dimmed, no hair
+  EXPECT_EQ(out.at<cv::Vec3b>(51, 11), cv::Vec3b(192, 64, 64));  // (128 + 255) / 2, 128 / 2
+  EXPECT_EQ(out.at<cv::Vec3b>(5, 5), cv::Vec3b(128, 128, 128));
+  // Without a hair mask nothing is shaded.
+  EXPECT_EQ(DrawDetections(img, metrics::Detections(), roi).at<cv::Vec3b>(30, 51),
+            cv::Vec3b(51, 51, 51));
+}
+
 // The erythema heat map, hand-computed: EI = 100 log10((R_lin + 1e-4) / (G_lin + 1e-4)) mapped
 // over [0, 40] to 0..255, INFERNO-coloured and blended 50 % over the photo inside the ROI; the
 // photo itself outside. 150 rows: the map is built in bands of rows, every one must be right.

@@ -5,6 +5,7 @@
 // before frame through the alignment ("marker", session "after"); else unknown ("none").
 #pragma once
 
+#include <array>
 #include <functional>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
@@ -119,7 +120,10 @@ Status ComparePair(const LoadedPair& pair, const CompareOptions& options, Compar
 // automatic skin masks), minus hair seen in either photo.
 struct SessionMetrics {
   metrics::MetricsResult before, after;
-  cv::Mat region;         // CV_8UC1 in the before frame: where both were measured
+  cv::Mat region;  // CV_8UC1 in the before frame: where both were measured
+  // Each photo's hair mask (0 before, 1 after; CV_8UC1 in the before frame, 255 = hair),
+  // left out of `region`: for drawing what was measured.
+  std::array<cv::Mat, 2> hair;
   cv::Mat aligned_after;  // the after photo warped into the before frame (bicubic); outside
                           // the overlap: the before photo scaled to the after photo's mean
   // The after photo's linear luminance (photometric::SrgbToLinearLuminance) warped with

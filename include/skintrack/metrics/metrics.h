@@ -218,6 +218,12 @@ struct AnalyzeExtras {
   // true: Detections::pores_marginal and wrinkles_marginal are gathered too (compare: for
   // PairPores and PairWrinkles). Default false.
   bool marginal = false;
+  // When set, receive the region measured (CV_8UC1 of the image's size in its px frame, 255 =
+  // measured: the roi, or the automatic skin mask without one, minus hair) and the hair mask
+  // (CV_8UC1, 255 = hair, excluded from the region), e.g. to draw what was measured. Left
+  // empty when Analyze fails before building them. Default nullptr (not returned).
+  cv::Mat* region = nullptr;
+  cv::Mat* hair = nullptr;
 };
 
 struct MetricsTileSums {

@@ -33,10 +33,12 @@ nlohmann::json ChangeToJson(const nlohmann::json& before_metrics,
 nlohmann::json DetectionsToJson(const metrics::Detections& detections);
 
 // Overlay for the eye: pores circled (cyan), scars outlined (yellow), wrinkles traced (red),
-// stretch marks traced (magenta), hair shaded (blue), outside the ROI dimmed. `image` is
-// internal form; `roi` CV_8UC1 or empty. Returns 8-bit BGR.
+// stretch marks traced (magenta), outside the ROI (the region measured) dimmed to 40 %, and
+// hair (excluded from it) shaded blue: half the dimmed photo, half pure blue. `image` is
+// internal form; `roi` and `hair` CV_8UC1 of its size (non-zero = in) or empty (no dimming,
+// no shading). Returns 8-bit BGR.
 cv::Mat DrawDetections(const cv::Mat& image, const metrics::Detections& detections,
-                       const cv::Mat& roi);
+                       const cv::Mat& roi, const cv::Mat& hair = cv::Mat());
 
 // Erythema-index heat map over the image (8-bit BGR): EI = 100 log10(R_lin / G_lin),
 // colour-mapped over [ei_lo, ei_hi], blended 50 % over the photo inside `roi`.
