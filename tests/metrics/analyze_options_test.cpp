@@ -10,6 +10,7 @@
 #include "skintrack/io/image_io.h"
 #include "skintrack/metrics/metrics.h"
 #include "skintrack/photometric/color.h"
+#include "skintrack/roi/roi.h"
 #include "test_util.h"
 
 namespace skintrack::metrics {
@@ -249,6 +250,20 @@ TEST(AnalyzeTest, BadInputsAreStatusesNotCrashes) {
 
 namespace skintrack::metrics {
 namespace {
+
+// Pale body skin under a cool cast, or a white stretch mark (a* 2): out of the default gate,
+// in with the body preset (its redness bound is a* >= 0).
+TEST(SkinPresetTest, BodyPresetKeepsPaleSkin) {
+  MetricsOptions body;
+  ASSERT_TRUE(ParsePreset(ReadPreset("body"), &body).ok());
+  cv::Mat lab(240, 320, CV_32FC3, cv::Scalar(72, 2, 12)), image;
+  cv::cvtColor(lab, image, cv::COLOR_Lab2BGR);
+  cv::Mat def_mask, body_mask;
+  ASSERT_TRUE(roi::SkinMask(image, roi::SkinMaskOptions(), &def_mask).ok());
+  ASSERT_TRUE(roi::SkinMask(image, body.skin, &body_mask).ok());
+  EXPECT_EQ(cv::countNonZero(def_mask), 0);
+  EXPECT_EQ(cv::countNonZero(body_mask), 240 * 320);
+}
 
 // Colour-cast dermoscope photos (ISIC_0000035 blue cast, ISIC_0000134 near-neutral,
 // ISIC_0000421 yellow with median a* 0.9, under the default a* bound): the default colour
